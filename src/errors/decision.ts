@@ -1,0 +1,42 @@
+/**
+ * What the worker does after a call to the images API. Produced only by `classifyError`
+ * (for thrown errors) and `readImagesResponse` (for bodies that came back), so that every
+ * look inside an SDK error or a response body happens in one place.
+ */
+export type FilterStage = 'prompt' | 'output';
+
+export interface FilterDetails {
+  readonly stage: FilterStage;
+  /** Harm categories the service flagged (`filtered: true`), e.g. `['violence']`; may be empty. */
+  readonly categories: readonly string[];
+  /** The prompt the service rewrote, when it says so (dall-e-3). */
+  readonly revisedPrompt?: string;
+  readonly code: string;
+  readonly message: string;
+}
+
+export type PauseReason = 'auth' | 'blocked' | 'deployment_missing' | 'model_unsupported';
+
+export type Decision =
+  /** Terminal: the content filter refused; the call is never repeated. */
+  | { readonly kind: 'filtered'; readonly filter: FilterDetails }
+  /** Terminal: the request itself is invalid; repeating it cannot help. */
+  | { readonly kind: 'rejected'; readonly code: string; readonly message: string; readonly status?: number }
+  /**
+   * Throttled: wait, then call again without spending an attempt. `retryAfterMs` is the
+   * service's own wait (null when it gave none: the caller uses its own backoff).
+   */
+  | { readonly kind: 'rate_limited'; readonly retryAfterMs: number | null; readonly message: string }
+  /** Timeouts, dropped connections, 5xx: retry with backoff, bounded attempts. */
+  | {
+      readonly kind: 'transient';
+      readonly code: string;
+      readonly message: string;
+      readonly status?: number;
+      /** True when the request reached the service, so the image may have been billed. */
+      readonly mayHaveBilled: boolean;
+    }
+  /** Every call to this deployment would fail the same way: stop calling it, keep jobs queued. */
+  | { readonly kind: 'pause_deployment'; readonly reason: PauseReason; readonly status?: number; readonly message: string };
+
+export type DecisionKind = Decision['kind'];

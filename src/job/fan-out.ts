@@ -1,0 +1,57 @@
+import { ValidationError } from '../errors/imgbatch-error.js';
+import { findModel } from '../models/model-table.js';
+import { validateRequestForModel } from '../models/validate-request-for-model.js';
+import type { ImageJobData } from './image-job.js';
+import { IMAGE_JOB_VERSION } from './image-job.js';
+import type { ImageRequest } from './image-request.js';
+
+export interface FanOutOptions {
+  readonly batchId: string;
+  /** Used when the request has no id of its own. */
+  readonly defaultRequestId: string;
+  /**
+   * Images per API call for models that allow several (default 1: each image is retried,
+   * filtered, stored and billed on its own). Capped at the model's own limit.
+   */
+  readonly imagesPerCall?: number;
+  readonly enqueuedAt: number;
+}
+
+/**
+ * Turns one request for n images into the image jobs that produce them. A model that takes
+ * only n=1 (dall-e-3) always gets one job per image. Throws ValidationError when the request
+ * does not fit its model, so nothing invalid reaches the queue.
+ */
+export function fanOut(request: ImageRequest, options: FanOutOptions): ImageJobData[] {
+  const issues = validateRequestForModel(request);
+  const model = findModel(request.model);
+  if (issues.length > 0 || model === undefined) throw new ValidationError(issues);
+
+  const perCall = Math.max(1, Math.min(options.imagesPerCall ?? 1, model.maxImagesPerCall));
+  const requestId = request.id ?? options.defaultRequestId;
+  const jobs: ImageJobData[] = [];
+  for (let first = 0; first < request.n; first += perCall) {
+    const variants: number[] = [];
+    for (let v = first; v < Math.min(first + perCall, request.n); v++) variants.push(v);
+    jobs.push({
+      v: IMAGE_JOB_VERSION,
+      batchId: options.batchId,
+      requestId,
+      variants,
+      prompt: request.prompt,
+      model: model.id,
+      size: request.size ?? model.defaultSize,
+      quality: request.quality ?? model.defaultQuality,
+      ...(request.style !== undefined && { style: request.style }),
+      ...(request.outputFormat !== undefined && { outputFormat: request.outputFormat }),
+      ...(request.outputCompression !== undefined && { outputCompression: request.outputCompression }),
+      ...(request.background !== undefined && { background: request.background }),
+      ...(request.user !== undefined && { user: request.user }),
+      // Inline bytes by default: nothing to fetch later from a URL that expires in ~24 h.
+      ...(model.acceptsResponseFormat && { responseFormat: request.responseFormat ?? 'b64_json' }),
+      ...(request.metadata !== undefined && { metadata: request.metadata }),
+      enqueuedAt: options.enqueuedAt,
+    });
+  }
+  return jobs;
+}

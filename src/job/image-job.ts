@@ -1,0 +1,58 @@
+import { z } from 'zod';
+import { safeIdSchema } from './image-request.js';
+
+/** The BullMQ queue every image job goes through; deployments are chosen per call, not per queue. */
+export const IMAGE_QUEUE_NAME = 'images';
+/** The BullMQ job name of an image job. */
+export const IMAGE_JOB_NAME = 'generate';
+
+export const IMAGE_JOB_VERSION = 1;
+
+/**
+ * One call's worth of work: a prompt and the variants (image indexes within the request) the
+ * call produces. Versioned, because producers in other languages add these directly. Holds no
+ * secrets: BullMQ keeps job data in clear in Redis.
+ */
+export const imageJobSchema = z.strictObject({
+  v: z.literal(IMAGE_JOB_VERSION),
+  batchId: safeIdSchema,
+  requestId: safeIdSchema,
+  /** Image indexes within the request, 0-based; one per image the call returns. */
+  variants: z.array(z.number().int().min(0)).min(1),
+  prompt: z.string().min(1),
+  model: z.string().min(1),
+  size: z.string(),
+  quality: z.string(),
+  style: z.string().optional(),
+  outputFormat: z.enum(['png', 'jpeg']).optional(),
+  outputCompression: z.number().int().min(0).max(100).optional(),
+  background: z.string().optional(),
+  user: z.string().optional(),
+  /** dall-e-3 only; the gpt-image family refuses the parameter and always answers b64_json. */
+  responseFormat: z.enum(['url', 'b64_json']).optional(),
+  metadata: z.record(z.string(), z.string()).optional(),
+  /** When the producer enqueued it, epoch ms. */
+  enqueuedAt: z.number().int(),
+});
+
+export type ImageJobData = z.output<typeof imageJobSchema>;
+
+/** Where one image lives, relative to a store's root: `<batch>/<request>-<variant>`. */
+export function imageKey(batchId: string, requestId: string, variant: number): string {
+  return `${batchId}/${requestId}-${variant}`;
+}
+
+export function imageKeysOf(job: Pick<ImageJobData, 'batchId' | 'requestId' | 'variants'>): string[] {
+  return job.variants.map((variant) => imageKey(job.batchId, job.requestId, variant));
+}
+
+/**
+ * Deterministic BullMQ job id: the same batch, request and variants always give the same id,
+ * so adding it twice adds nothing. Contains no `:` and is never all digits.
+ */
+export function imageJobId(job: Pick<ImageJobData, 'batchId' | 'requestId' | 'variants'>): string {
+  const first = job.variants[0] ?? 0;
+  const last = job.variants[job.variants.length - 1] ?? first;
+  const span = first === last ? `v${first}` : `v${first}-${last}`;
+  return `${job.batchId}/${job.requestId}/${span}`;
+}

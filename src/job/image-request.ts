@@ -1,0 +1,48 @@
+import { z } from 'zod';
+
+/**
+ * An id a user gives a request (a CSV `id` column, an API field). It becomes part of job ids,
+ * file names and blob names, so it is restricted to characters that are safe in all three:
+ * no `/`, no `..`, no `:` (BullMQ job ids), no names Windows reserves.
+ */
+const RESERVED_NAMES = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$/i;
+export const safeIdSchema = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(128, 'must be at most 128 characters')
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'may hold only letters, digits, ".", "_" and "-", and must start with a letter or digit')
+  .refine((id) => !id.includes('..'), 'must not contain ".."')
+  .refine((id) => !id.endsWith('.'), 'must not end with "."')
+  .refine((id) => !RESERVED_NAMES.test(id), 'is a reserved file name');
+
+/** Hard ceiling on images for one request; each model also has its own per-call limit. */
+export const MAX_IMAGES_PER_REQUEST = 10;
+
+/** What a producer asks for: one prompt, n images. Fan-out turns it into image jobs. */
+export const imageRequestSchema = z.strictObject({
+  /** Stable id of this request within its batch; defaults to its position (e.g. `row-12`). */
+  id: safeIdSchema.optional(),
+  prompt: z.string().trim().min(1, 'must not be empty'),
+  /** Images wanted for this prompt (default 1). */
+  n: z.number().int('must be a whole number').min(1, 'must be at least 1').max(MAX_IMAGES_PER_REQUEST, `must be at most ${MAX_IMAGES_PER_REQUEST}`).default(1),
+  /** An image model id from the model table, e.g. `gpt-image-1-mini`. */
+  model: z.string().min(1, 'must not be empty'),
+  size: z.string().optional(),
+  quality: z.string().optional(),
+  style: z.string().optional(),
+  outputFormat: z.enum(['png', 'jpeg']).optional(),
+  outputCompression: z.number().int().min(0).max(100).optional(),
+  background: z.string().optional(),
+  /**
+   * How the service returns the image, for models that offer a choice (dall-e-3). Default
+   * `b64_json`; with `url` the worker downloads the image at once (the URL expires in ~24 h).
+   */
+  responseFormat: z.enum(['url', 'b64_json']).optional(),
+  /** End-user id passed to the service for abuse monitoring. */
+  user: z.string().max(256).optional(),
+  /** Free-form values carried to the results (CSV extra columns). */
+  metadata: z.record(z.string(), z.string()).optional(),
+});
+
+export type ImageRequestInput = z.input<typeof imageRequestSchema>;
+export type ImageRequest = z.output<typeof imageRequestSchema>;

@@ -1,0 +1,47 @@
+import { z } from 'zod';
+
+/**
+ * The metadata stored beside every image (and alone, for a filtered one). Its presence in a
+ * store is what "this image is done" means: it is written after the image bytes, so a record
+ * never points at a missing file.
+ */
+export const imageRecordSchema = z.object({
+  key: z.string(),
+  batchId: z.string(),
+  requestId: z.string(),
+  variant: z.number().int(),
+  status: z.enum(['stored', 'filtered']),
+  prompt: z.string(),
+  revisedPrompt: z.string().optional(),
+  model: z.string(),
+  size: z.string(),
+  quality: z.string(),
+  style: z.string().optional(),
+  outputFormat: z.string().optional(),
+  deployment: z.string(),
+  /** The service's request id (apim-request-id / x-request-id), for support tickets. */
+  serviceRequestId: z.string().optional(),
+  /** Wall time of the successful call, ms. */
+  latencyMs: z.number(),
+  /** Calls made for this image's job, including the successful one (429 waits not counted). */
+  attempts: z.number().int(),
+  usage: z.record(z.string(), z.unknown()).optional(),
+  filter: z
+    .object({
+      stage: z.enum(['prompt', 'output']),
+      categories: z.array(z.string()),
+      revisedPrompt: z.string().optional(),
+      code: z.string(),
+      message: z.string(),
+    })
+    .optional(),
+  /** Where the image bytes are (file path or blob URL); absent for a filtered image. */
+  location: z.string().optional(),
+  contentType: z.string().optional(),
+  sizeBytes: z.number().int().optional(),
+  metadata: z.record(z.string(), z.string()).optional(),
+  /** ISO time the record was written. */
+  createdAt: z.string(),
+});
+
+export type ImageRecord = z.output<typeof imageRecordSchema>;

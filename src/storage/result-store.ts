@@ -1,0 +1,33 @@
+import type { ImageRecord } from './image-record.js';
+
+export interface StoredImage {
+  readonly bytes: Uint8Array;
+  /** `image/png` or `image/jpeg`. */
+  readonly contentType: string;
+  /** File extension without the dot: `png`, `jpeg`. */
+  readonly extension: string;
+}
+
+/**
+ * Where images and their records end up. Keys look like `<batch>/<request>-<variant>` and
+ * are already safe as path segments (validated at the edge). Adapters do not retry: the
+ * retrying wrapper owns store retries, so each write has exactly one retry owner.
+ */
+export interface ResultStore {
+  /** Short name for logs and summaries: `fs` or `blob`. */
+  readonly kind: string;
+  /** Human-readable root: a folder path or a container URL. */
+  readonly description: string;
+  /** The record for a key, or null when the image is not done. */
+  getRecord(key: string): Promise<ImageRecord | null>;
+  /**
+   * Writes the image bytes, then the record with `location`, `contentType` and `sizeBytes`
+   * filled in. Overwrites an earlier partial write of the same key. Returns the record written.
+   */
+  putImage(key: string, image: StoredImage, record: ImageRecord): Promise<ImageRecord>;
+  /** Writes a record without an image (a filtered result). */
+  putRecord(key: string, record: ImageRecord): Promise<ImageRecord>;
+  /** Every record of a batch, in no particular order. */
+  listRecords(batchId: string): AsyncIterable<ImageRecord>;
+  close(): Promise<void>;
+}
