@@ -24,14 +24,24 @@ export const imageRequestSchema = z.strictObject({
   id: safeIdSchema.optional(),
   prompt: z.string().trim().min(1, 'must not be empty'),
   /** Images wanted for this prompt (default 1). */
-  n: z.number().int('must be a whole number').min(1, 'must be at least 1').max(MAX_IMAGES_PER_REQUEST, `must be at most ${MAX_IMAGES_PER_REQUEST}`).default(1),
+  n: z
+    .number({ error: (issue) => (issue.input === undefined ? 'is required' : `${JSON.stringify(issue.input)} is not a number`) })
+    .int({ error: (issue) => `${String(issue.input)} is not a whole number` })
+    .min(1, { error: (issue) => `${String(issue.input)} is below the minimum of 1` })
+    .max(MAX_IMAGES_PER_REQUEST, { error: (issue) => `${String(issue.input)} is over the maximum of ${MAX_IMAGES_PER_REQUEST}` })
+    .default(1),
   /** An image model id from the model table, e.g. `gpt-image-1-mini`. */
   model: z.string().min(1, 'must not be empty'),
   size: z.string().optional(),
   quality: z.string().optional(),
   style: z.string().optional(),
-  outputFormat: z.enum(['png', 'jpeg']).optional(),
-  outputCompression: z.number().int().min(0).max(100).optional(),
+  outputFormat: z.enum(['png', 'jpeg'], { error: (issue) => `${JSON.stringify(issue.input)} is not allowed (allowed: png, jpeg)` }).optional(),
+  outputCompression: z
+    .number({ error: (issue) => `${JSON.stringify(issue.input)} is not a number` })
+    .int({ error: (issue) => `${String(issue.input)} is not a whole number` })
+    .min(0, { error: (issue) => `${String(issue.input)} is outside 0–100` })
+    .max(100, { error: (issue) => `${String(issue.input)} is outside 0–100` })
+    .optional(),
   background: z.string().optional(),
   /**
    * How the service returns the image, for models that offer a choice (dall-e-3). Default

@@ -1,9 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './free-port.js';
+import { freePort, startRedisServer as startRedisProcess, stopChild, waitForPort } from '../../src/cli/redis-server-process.js';
 
 export interface RunningService {
   readonly port: number;
@@ -11,61 +8,18 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
-async function waitForPort(port: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const isOpen = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => {
-        resolve(false);
-      });
-    });
-    if (isOpen) return;
-    if (Date.now() > deadline) throw new Error(`nothing listened on port ${port} within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  await new Promise<void>((resolve) => {
-    child.once('exit', () => {
-      resolve();
-    });
-    child.kill('SIGTERM');
-    setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
-  });
-}
-
 /**
  * A private redis-server on a free port, nothing persisted unless `appendOnly`. Tests never
  * touch the machine's shared Redis on 6379.
  */
 export async function startRedisServer(options: { port?: number; dir?: string; appendOnly?: boolean } = {}): Promise<RunningService> {
-  const port = options.port ?? (await freePort());
-  const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'imgbatch-redis-')));
-  const ownsDir = options.dir === undefined;
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir, '--appendonly', options.appendOnly === true ? 'yes' : 'no'];
-  const child = spawn('redis-server', args, { stdio: 'ignore' });
-  child.on('error', () => undefined);
-  await waitForPort(port, 10_000);
-  return {
-    port,
-    process: child,
-    async stop() {
-      await stopProcess(child);
-      if (ownsDir) await rm(dir, { recursive: true, force: true });
-    },
-  };
+  const server = await startRedisProcess(options);
+  return { port: server.port, process: server.process, stop: () => server.stop() };
 }
 
-/** Azurite's blob service from node_modules, in memory, on a free port. */
-export async function startAzurite(): Promise<RunningService & { connectionString: string }> {
-  const port = await freePort();
+/** Azurite's blob service from node_modules, in memory, on a free port (or the one given). */
+export async function startAzurite(options: { port?: number } = {}): Promise<RunningService & { connectionString: string }> {
+  const port = options.port ?? (await freePort());
   const bin = join(process.cwd(), 'node_modules', '.bin', 'azurite-blob');
   const child = spawn(
     bin,
@@ -73,7 +27,7 @@ export async function startAzurite(): Promise<RunningService & { connectionStrin
     { stdio: 'ignore' },
   );
   child.on('error', () => undefined);
-  await waitForPort(port, 20_000);
+  await waitForPort(port, 20_000, () => child.exitCode === null);
   // Azurite's well-known development account (public, documented by Microsoft).
   const accountKey = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
   const connectionString = `DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=${accountKey};BlobEndpoint=http://127.0.0.1:${port}/devstoreaccount1;`;
@@ -81,8 +35,6 @@ export async function startAzurite(): Promise<RunningService & { connectionStrin
     port,
     process: child,
     connectionString,
-    async stop() {
-      await stopProcess(child);
-    },
+    stop: () => stopChild(child),
   };
 }

@@ -1,0 +1,152 @@
+import { DefaultAzureCredential, getBearerTokenProvider } from '@azure/identity';
+import { AzureOpenAI } from 'openai';
+import { ConfigError } from '../errors/imgbatch-error.js';
+
+/** The Entra ID scope of Azure OpenAI (and every Cognitive Services resource). */
+export const COGNITIVE_SERVICES_SCOPE = 'https://cognitiveservices.azure.com/.default';
+
+/** How a deployment is called: exactly one of an API key or Entra ID. */
+export type AzureAuth =
+  /** The resource's key, sent as the `api-key` header. */
+  | { readonly kind: 'api-key'; readonly apiKey: string }
+  /**
+   * Keyless: a bearer token per request. `tokenProvider` defaults to `DefaultAzureCredential`
+   * for {@link COGNITIVE_SERVICES_SCOPE}; the identity needs "Cognitive Services OpenAI User".
+   */
+  | { readonly kind: 'entra'; readonly tokenProvider?: () => Promise<string> };
+
+/** One Azure OpenAI image deployment to call. */
+export interface AzureTarget {
+  /** The resource endpoint, e.g. `https://my-resource.openai.azure.com`; no default. */
+  readonly endpoint: string;
+  /** The deployment name (goes into the URL path); no default. */
+  readonly deployment: string;
+  /** The `api-version` query parameter, e.g. `2025-04-01-preview`; no default. */
+  readonly apiVersion: string;
+  /** Client timeout per call, ms, until response headers; no default (calls take up to 60 s and more). */
+  readonly timeoutMs: number;
+  readonly auth: AzureAuth;
+}
+
+/** Node's timers overflow above this and fire at once. */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+/** Azure deployment names: letters, digits, `-`, `_`, `.` (they become a URL path segment). */
+const DEPLOYMENT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+function requireText(field: string, value: unknown, allowed: string): string {
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw new ConfigError(`${field}: ${value === '' ? 'empty' : JSON.stringify(value ?? null)} is not allowed (expected ${allowed})`);
+  }
+  return value.trim();
+}
+
+function checkEndpoint(value: unknown): string {
+  const endpoint = requireText('endpoint', value, 'an https URL such as https://my-resource.openai.azure.com');
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch (error) {
+    throw new ConfigError(`endpoint: "${endpoint}" is not a URL (expected e.g. https://my-resource.openai.azure.com)`, {
+      cause: error,
+    });
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new ConfigError(`endpoint: "${endpoint}" must use https (or http for a local simulator)`);
+  }
+  if (url.search !== '' || url.hash !== '') {
+    throw new ConfigError(`endpoint: "${endpoint}" must not have a query or fragment (the api-version is set separately)`);
+  }
+  // AzureOpenAI appends /openai itself; a pasted ".../openai" or ".../openai/deployments/x"
+  // would double it.
+  if (/\/openai(\/|$)/.test(url.pathname)) {
+    throw new ConfigError(`endpoint: "${endpoint}" must be the resource root, without /openai/...`);
+  }
+  return endpoint.replace(/\/+$/, '');
+}
+
+/**
+ * Reads the auth as plain data (config files and other callers are not type-checked) and
+ * rejects contradictions: an Entra entry that also carries a key, or a key entry with a token
+ * provider, would silently use one and ignore the other.
+ */
+function checkAuth(auth: unknown): { apiKey: string } | { tokenProvider: () => Promise<string> } {
+  if (typeof auth !== 'object' || auth === null) {
+    throw new ConfigError(`auth: ${JSON.stringify(auth ?? null)} is not allowed (expected { kind: "api-key", apiKey } or { kind: "entra" })`);
+  }
+  const fields = auth as Record<string, unknown>;
+  const kind = fields['kind'];
+  if (kind === 'api-key') {
+    if (fields['tokenProvider'] !== undefined) {
+      throw new ConfigError('auth: an api-key auth must not also have a tokenProvider; use one of api key or Entra ID');
+    }
+    const apiKey = fields['apiKey'];
+    if (typeof apiKey !== 'string' || apiKey.trim() === '') {
+      // Never echo the value: it may be (part of) a secret.
+      throw new ConfigError('auth.apiKey: is empty or missing (expected the resource key, e.g. from AZURE_OPENAI_API_KEY)');
+    }
+    return { apiKey: apiKey.trim() };
+  }
+  if (kind === 'entra') {
+    if (fields['apiKey'] !== undefined) {
+      throw new ConfigError('auth: an entra auth must not also have an apiKey; use one of api key or Entra ID');
+    }
+    const tokenProvider = fields['tokenProvider'];
+    if (tokenProvider === undefined) {
+      return { tokenProvider: getBearerTokenProvider(new DefaultAzureCredential(), COGNITIVE_SERVICES_SCOPE) };
+    }
+    if (typeof tokenProvider !== 'function') {
+      throw new ConfigError(`auth.tokenProvider: a ${typeof tokenProvider} is not allowed (expected a function returning a token)`);
+    }
+    return { tokenProvider: tokenProvider as () => Promise<string> };
+  }
+  throw new ConfigError(`auth.kind: ${JSON.stringify(kind ?? null)} is not allowed (allowed: "api-key", "entra")`);
+}
+
+/**
+ * An `AzureOpenAI` client for one deployment, with every option explicit so that nothing comes
+ * from the environment behind the config's back: `AzureOpenAI` would otherwise read
+ * AZURE_OPENAI_API_KEY, AZURE_OPENAI_ENDPOINT, OPENAI_BASE_URL, OPENAI_ORG_ID,
+ * OPENAI_PROJECT_ID and OPENAI_ADMIN_KEY (openai 6, src/azure.ts and src/client.ts).
+ *
+ * @throws ConfigError when a field is empty, malformed or contradicts another.
+ */
+export function createImageClient(target: AzureTarget): AzureOpenAI {
+  const endpoint = checkEndpoint(target.endpoint);
+  const deployment = requireText('deployment', target.deployment, 'an Azure deployment name');
+  if (!DEPLOYMENT_NAME.test(deployment)) {
+    throw new ConfigError(`deployment: "${deployment}" is not allowed (letters, digits, ".", "_" and "-" only)`);
+  }
+  const apiVersion = requireText('apiVersion', target.apiVersion, 'an api-version such as 2025-04-01-preview');
+  if (!/^[A-Za-z0-9.-]+$/.test(apiVersion)) {
+    throw new ConfigError(`apiVersion: "${apiVersion}" is not allowed (expected e.g. 2024-10-21 or 2025-04-01-preview)`);
+  }
+  const { timeoutMs } = target;
+  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0 || timeoutMs > MAX_TIMEOUT_MS) {
+    throw new ConfigError(`timeoutMs: ${String(timeoutMs)} is not allowed (expected a whole number of ms, 1 to ${MAX_TIMEOUT_MS})`);
+  }
+  const auth = checkAuth(target.auth);
+
+  return new AzureOpenAI({
+    // baseURL rather than `endpoint`: AzureOpenAI throws when OPENAI_BASE_URL is set in the
+    // environment and `endpoint` is passed, and would read AZURE_OPENAI_ENDPOINT for a missing one.
+    baseURL: `${endpoint}/openai`,
+    deployment,
+    apiVersion,
+    // The queue owns retries of API calls (STYLE.md "Every retry has exactly one owner"): SDK
+    // retries would be invisible to the rate limiter and could pay for an image twice.
+    maxRetries: 0,
+    timeout: timeoutMs,
+    organization: null,
+    project: null,
+    adminAPIKey: null,
+    webhookSecret: null,
+    ...('apiKey' in auth
+      ? { apiKey: auth.apiKey }
+      : {
+          azureADTokenProvider: auth.tokenProvider,
+          // An empty key, not undefined: undefined lets AzureOpenAI default to
+          // AZURE_OPENAI_API_KEY, and a key together with a token provider makes it throw.
+          apiKey: '',
+        }),
+  });
+}

@@ -1,0 +1,27 @@
+import { defineCommand, runMain } from 'citty';
+import { ImgbatchError } from '../errors/imgbatch-error.js';
+import { deploymentsCommand } from './commands/deployments-command.js';
+import { enqueueCommand } from './commands/enqueue-command.js';
+import { runCommand } from './commands/run-command.js';
+import { simulateCommand } from './commands/simulate-command.js';
+import { statusCommand } from './commands/status-command.js';
+import { workerCommand } from './commands/worker-command.js';
+
+const main = defineCommand({
+  meta: { name: 'imgbatch', version: '0.1.0', description: 'Prompts in, images stored: Azure OpenAI image generation at the quota, each image paid once.' },
+  subCommands: {
+    run: runCommand,
+    enqueue: enqueueCommand,
+    worker: workerCommand,
+    status: statusCommand,
+    simulate: simulateCommand,
+    deployments: deploymentsCommand,
+  },
+});
+
+process.on('uncaughtException', (error) => {
+  process.stderr.write(`imgbatch: ${error instanceof ImgbatchError ? error.message : (error.stack ?? error.message)}\n`);
+  process.exit(1);
+});
+
+await runMain(main);

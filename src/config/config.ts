@@ -1,0 +1,62 @@
+import type { DeploymentConfig } from './deployment-config.js';
+
+export type StoreConfig =
+  | { readonly kind: 'fs'; readonly root: string }
+  | {
+      readonly kind: 'blob';
+      readonly container: string;
+      readonly prefix?: string;
+      readonly connectionString?: string;
+      readonly accountUrl?: string;
+    };
+
+export interface WorkerSettings {
+  /** Jobs in flight per worker process; default 32 (≥ rate × latency for usual quotas). */
+  readonly concurrency: number;
+  /** Calls per image job before it fails (timeouts, 5xx); 429 waits do not count; default 5. */
+  readonly attempts: number;
+  /** First backoff after a transient error, ms; doubles per attempt with jitter; default 2000. */
+  readonly backoffBaseMs: number;
+  /** Longest backoff, ms; default 60000. */
+  readonly backoffMaxMs: number;
+  /** 429 answers one job may wait out before it fails; default 30. */
+  readonly maxRateLimitWaits: number;
+  /** How often jobs of a paused deployment look again, ms; default 30000. */
+  readonly pauseRecheckMs: number;
+  /** Images per call for models that take n > 1; default 1. */
+  readonly imagesPerCall: number;
+  /** API call timeout, ms; default 120000 (image calls take up to 60 s). */
+  readonly timeoutMs: number;
+  /** How long a job's lock lasts unless renewed, ms; default 30000. */
+  readonly lockDurationMs: number;
+  /** How often jobs of crashed workers are looked for and handed to others, ms; default 30000. */
+  readonly stalledIntervalMs: number;
+}
+
+export interface LimiterSettings {
+  /**
+   * Fraction by which calls are spaced wider than the quota; default 0.02. Azure counts
+   * over windows as short as 1–10 s, so a call that starts a little late next to one on time
+   * would make a window one call over; the headroom absorbs that lateness.
+   */
+  readonly headroom: number;
+  /** A slot closer than this is waited for in the worker; farther, the job is delayed; default 2000. */
+  readonly maxSleepMs: number;
+  /** How late a delayed job may claim its reserved slot, ms; default 100. */
+  readonly lateToleranceMs: number;
+}
+
+/** Everything imgbatch reads from its environment and config file, validated and frozen. */
+export interface Config {
+  /** REDIS_URL; undefined means "find or start one" (CLI) or 127.0.0.1:6379 (library). */
+  readonly redisUrl: string | undefined;
+  /** Key prefix; wrapped in a hash tag so every key lands in one Redis Cluster slot. */
+  readonly redisPrefix: string;
+  readonly deployments: readonly DeploymentConfig[];
+  /** True when no Azure settings were found and the embedded simulator stands in. */
+  readonly usesSimulator: boolean;
+  readonly store: StoreConfig;
+  readonly worker: WorkerSettings;
+  readonly limiter: LimiterSettings;
+  readonly logLevel: string;
+}

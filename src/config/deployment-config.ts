@@ -1,0 +1,43 @@
+import { z } from 'zod';
+
+/** Azure's stable API version that serves the gpt-image family. */
+export const DEFAULT_API_VERSION = '2025-04-01-preview';
+
+/**
+ * One Azure deployment as written in a config file. Secrets are never in the file: an API
+ * key is named by the environment variable that holds it.
+ */
+export const deploymentFileEntrySchema = z.strictObject({
+  /** Our name for it (logs, limiter keys, status); default: the deployment name. */
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'may hold only letters, digits, ".", "_" and "-"').optional(),
+  /** e.g. `https://my-resource.openai.azure.com/` */
+  endpoint: z.url('must be a URL such as https://my-resource.openai.azure.com/'),
+  /** The deployment name in Azure. */
+  deployment: z.string().min(1),
+  /** Image model id from the model table, e.g. `gpt-image-1-mini`. */
+  model: z.string().min(1),
+  /** The deployment's quota in requests per minute. */
+  ratePerMinute: z.number().positive(),
+  /** Default: `2025-04-01-preview`. */
+  apiVersion: z.string().min(1).optional(),
+  /** `{ "apiKeyEnv": "NAME" }` for a key held in env var NAME, or `"entra"` for keyless Entra ID. */
+  auth: z.union([z.literal('entra'), z.strictObject({ apiKeyEnv: z.string().min(1) })]),
+  /** Whether the quota counts requests or images (calls with n > 1); default `request`. */
+  quotaUnit: z.enum(['request', 'image']).optional(),
+});
+
+export type DeploymentFileEntry = z.output<typeof deploymentFileEntrySchema>;
+
+export type DeploymentAuth = { readonly kind: 'api-key'; readonly apiKey: string } | { readonly kind: 'entra' };
+
+/** A deployment with its secret resolved; lives only in process memory. */
+export interface DeploymentConfig {
+  readonly name: string;
+  readonly endpoint: string;
+  readonly deployment: string;
+  readonly model: string;
+  readonly ratePerMinute: number;
+  readonly apiVersion: string;
+  readonly auth: DeploymentAuth;
+  readonly quotaUnit: 'request' | 'image';
+}

@@ -1,0 +1,271 @@
+import { readFileSync } from 'node:fs';
+import { extname, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { ConfigError } from '../errors/imgbatch-error.js';
+import { findModel, MODEL_IDS } from '../models/model-table.js';
+import type { Config, LimiterSettings, StoreConfig, WorkerSettings } from './config.js';
+import { DEFAULT_API_VERSION, deploymentFileEntrySchema, type DeploymentConfig } from './deployment-config.js';
+
+const DEFAULT_WORKER: WorkerSettings = {
+  concurrency: 32,
+  attempts: 5,
+  backoffBaseMs: 2_000,
+  backoffMaxMs: 60_000,
+  maxRateLimitWaits: 30,
+  pauseRecheckMs: 30_000,
+  imagesPerCall: 1,
+  timeoutMs: 120_000,
+  lockDurationMs: 30_000,
+  stalledIntervalMs: 30_000,
+};
+
+const DEFAULT_LIMITER: LimiterSettings = { headroom: 0.02, maxSleepMs: 2_000, lateToleranceMs: 100 };
+
+const positiveInt = z.coerce.number().int().positive();
+
+const workerSchema = z.strictObject({
+  concurrency: positiveInt.max(1000).optional(),
+  attempts: positiveInt.max(100).optional(),
+  backoffBaseMs: positiveInt.optional(),
+  backoffMaxMs: positiveInt.optional(),
+  maxRateLimitWaits: positiveInt.optional(),
+  pauseRecheckMs: positiveInt.optional(),
+  imagesPerCall: positiveInt.max(10).optional(),
+  timeoutMs: positiveInt.optional(),
+  lockDurationMs: positiveInt.optional(),
+  stalledIntervalMs: positiveInt.optional(),
+});
+
+const limiterSchema = z.strictObject({
+  headroom: z.coerce.number().min(0).max(0.5).optional(),
+  maxSleepMs: positiveInt.optional(),
+  lateToleranceMs: z.coerce.number().int().min(0).optional(),
+});
+
+const fileSchema = z.strictObject({
+  deployments: z.array(deploymentFileEntrySchema).min(1).optional(),
+  redis: z.strictObject({ url: z.string().optional(), prefix: z.string().optional() }).optional(),
+  store: z
+    .union([
+      z.strictObject({ kind: z.literal('fs'), root: z.string().min(1) }),
+      z.strictObject({
+        kind: z.literal('blob'),
+        container: z.string().min(3),
+        prefix: z.string().optional(),
+        accountUrl: z.url().optional(),
+        /** Name of the env var holding the connection string (never the string itself). */
+        connectionStringEnv: z.string().optional(),
+      }),
+    ])
+    .optional(),
+  worker: workerSchema.optional(),
+  limiter: limiterSchema.optional(),
+});
+
+const envSchema = z.object({
+  IMGBATCH_CONFIG: z.string().optional(),
+  AZURE_OPENAI_ENDPOINT: z.url('must be a URL such as https://my-resource.openai.azure.com/').optional(),
+  AZURE_OPENAI_API_KEY: z.string().min(1).optional(),
+  OPENAI_API_VERSION: z.string().min(1).optional(),
+  AZURE_OPENAI_DEPLOYMENT_NAME: z.string().min(1).optional(),
+  IMGBATCH_MODEL: z.string().min(1).optional(),
+  IMGBATCH_RATE_PER_MINUTE: z.coerce.number().positive().optional(),
+  REDIS_URL: z.string().min(1).optional(),
+  IMGBATCH_REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/, 'may hold only letters, digits, "_" and "-"').optional(),
+  IMGBATCH_OUTPUT_DIR: z.string().min(1).optional(),
+  AZURE_STORAGE_CONNECTION_STRING: z.string().min(1).optional(),
+  AZURE_STORAGE_ACCOUNT_URL: z.url().optional(),
+  IMGBATCH_BLOB_CONTAINER: z.string().min(3).optional(),
+  IMGBATCH_BLOB_PREFIX: z.string().optional(),
+  IMGBATCH_CONCURRENCY: positiveInt.optional(),
+  IMGBATCH_TIMEOUT_MS: positiveInt.optional(),
+  IMGBATCH_IMAGES_PER_CALL: positiveInt.max(10).optional(),
+  IMGBATCH_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
+});
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Drops keys whose value is undefined, so a spread never overwrites a default with nothing. */
+function definedOnly<T extends object>(value: T | undefined): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  if (value === undefined) return {};
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as { [K in keyof T]?: Exclude<T[K], undefined> };
+}
+
+function describeIssues(source: string, error: z.ZodError): string {
+  return error.issues
+    .map((issue) => {
+      const path = issue.path.length > 0 ? issue.path.join('.') : '(root)';
+      return `${source}: ${path}: ${issue.message}`;
+    })
+    .join('\n');
+}
+
+function readConfigFile(path: string): z.output<typeof fileSchema> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (cause) {
+    throw new ConfigError(`cannot read config file ${path}: ${(cause as Error).message}`, { cause });
+  }
+  let raw: unknown;
+  try {
+    raw = extname(path) === '.json' ? JSON.parse(text) : parseYaml(text);
+  } catch (cause) {
+    throw new ConfigError(`config file ${path} is not valid ${extname(path) === '.json' ? 'JSON' : 'YAML'}: ${(cause as Error).message}`, { cause });
+  }
+  const parsed = fileSchema.safeParse(raw);
+  if (!parsed.success) throw new ConfigError(describeIssues(path, parsed.error));
+  return parsed.data;
+}
+
+function checkModel(model: string, where: string): void {
+  if (findModel(model) === undefined) {
+    throw new ConfigError(`${where}: model "${model}" is not a known image model (known: ${MODEL_IDS.join(', ')})`);
+  }
+}
+
+function deploymentsFromFile(file: z.output<typeof fileSchema>, env: Env, path: string): DeploymentConfig[] {
+  const seen = new Set<string>();
+  return (file.deployments ?? []).map((entry, index) => {
+    const where = `${path}: deployments[${index}]`;
+    checkModel(entry.model, where);
+    const name = entry.name ?? entry.deployment;
+    if (seen.has(name)) throw new ConfigError(`${where}: name "${name}" is used twice; give each deployment its own name`);
+    seen.add(name);
+    let auth: DeploymentConfig['auth'];
+    if (entry.auth === 'entra') {
+      auth = { kind: 'entra' };
+    } else {
+      const apiKey = env[entry.auth.apiKeyEnv];
+      if (apiKey === undefined || apiKey === '') {
+        throw new ConfigError(`${where}: auth.apiKeyEnv names ${entry.auth.apiKeyEnv}, which is not set in the environment`);
+      }
+      auth = { kind: 'api-key', apiKey };
+    }
+    return {
+      name,
+      endpoint: entry.endpoint,
+      deployment: entry.deployment,
+      model: entry.model,
+      ratePerMinute: entry.ratePerMinute,
+      apiVersion: entry.apiVersion ?? DEFAULT_API_VERSION,
+      auth,
+      quotaUnit: entry.quotaUnit ?? 'request',
+    };
+  });
+}
+
+function deploymentFromEnv(env: z.output<typeof envSchema>): DeploymentConfig | undefined {
+  if (env.AZURE_OPENAI_ENDPOINT === undefined) return undefined;
+  const deployment = env.AZURE_OPENAI_DEPLOYMENT_NAME;
+  if (deployment === undefined) {
+    throw new ConfigError('AZURE_OPENAI_DEPLOYMENT_NAME: must be set when AZURE_OPENAI_ENDPOINT is (the name of your image model deployment)');
+  }
+  const model = env.IMGBATCH_MODEL ?? deployment;
+  const capabilities = findModel(model);
+  if (capabilities === undefined) {
+    throw new ConfigError(
+      `IMGBATCH_MODEL: "${model}" is not a known image model (known: ${MODEL_IDS.join(', ')}); set it when the deployment name is not the model id`,
+    );
+  }
+  return {
+    name: deployment,
+    endpoint: env.AZURE_OPENAI_ENDPOINT,
+    deployment,
+    model,
+    ratePerMinute: env.IMGBATCH_RATE_PER_MINUTE ?? capabilities.defaultRatePerMinute,
+    apiVersion: env.OPENAI_API_VERSION ?? DEFAULT_API_VERSION,
+    // No key means keyless Entra ID (DefaultAzureCredential), as Azure's own samples do.
+    auth: env.AZURE_OPENAI_API_KEY === undefined ? { kind: 'entra' } : { kind: 'api-key', apiKey: env.AZURE_OPENAI_API_KEY },
+    quotaUnit: 'request',
+  };
+}
+
+function storeFrom(file: z.output<typeof fileSchema>, env: z.output<typeof envSchema>, rawEnv: Env, cwd: string): StoreConfig {
+  const fileStore = file.store;
+  if (fileStore?.kind === 'blob') {
+    const connectionString = fileStore.connectionStringEnv === undefined ? undefined : rawEnv[fileStore.connectionStringEnv];
+    if (fileStore.connectionStringEnv !== undefined && connectionString === undefined) {
+      throw new ConfigError(`store.connectionStringEnv names ${fileStore.connectionStringEnv}, which is not set in the environment`);
+    }
+    return blobStore(fileStore.container, fileStore.prefix, connectionString, fileStore.accountUrl);
+  }
+  if (env.AZURE_STORAGE_CONNECTION_STRING !== undefined || env.AZURE_STORAGE_ACCOUNT_URL !== undefined) {
+    return blobStore(env.IMGBATCH_BLOB_CONTAINER ?? 'imgbatch', env.IMGBATCH_BLOB_PREFIX, env.AZURE_STORAGE_CONNECTION_STRING, env.AZURE_STORAGE_ACCOUNT_URL);
+  }
+  return { kind: 'fs', root: resolve(cwd, env.IMGBATCH_OUTPUT_DIR ?? fileStore?.root ?? 'output') };
+}
+
+function blobStore(container: string, prefix: string | undefined, connectionString: string | undefined, accountUrl: string | undefined): StoreConfig {
+  if (connectionString !== undefined && accountUrl !== undefined) {
+    throw new ConfigError('blob store: set a connection string or an account URL (Entra ID), not both');
+  }
+  if (connectionString === undefined && accountUrl === undefined) {
+    throw new ConfigError('blob store: needs AZURE_STORAGE_CONNECTION_STRING or AZURE_STORAGE_ACCOUNT_URL');
+  }
+  return {
+    kind: 'blob',
+    container,
+    ...(prefix !== undefined && { prefix }),
+    ...(connectionString !== undefined && { connectionString }),
+    ...(accountUrl !== undefined && { accountUrl }),
+  };
+}
+
+export interface LoadConfigOptions {
+  /** Default: `process.env`. */
+  readonly env?: Env;
+  /** Resolves relative paths; default `process.cwd()`. */
+  readonly cwd?: string;
+  /** Values that beat both file and environment (CLI flags). */
+  readonly overrides?: { readonly worker?: Partial<WorkerSettings>; readonly outputDir?: string };
+}
+
+/**
+ * Reads the environment and the optional config file (IMGBATCH_CONFIG, JSON or YAML) once,
+ * validates everything, and returns a frozen Config. The only place that reads process.env.
+ */
+export function loadConfig(options: LoadConfigOptions = {}): Config {
+  const rawEnv = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  const parsedEnv = envSchema.safeParse(rawEnv);
+  if (!parsedEnv.success) throw new ConfigError(describeIssues('environment', parsedEnv.error));
+  const env = parsedEnv.data;
+
+  const filePath = env.IMGBATCH_CONFIG === undefined ? undefined : resolve(cwd, env.IMGBATCH_CONFIG);
+  const file = filePath === undefined ? {} : readConfigFile(filePath);
+
+  const envDeployment = deploymentFromEnv(env);
+  const fileDeployments = filePath === undefined ? [] : deploymentsFromFile(file, rawEnv, filePath);
+  if (envDeployment !== undefined && fileDeployments.length > 0) {
+    throw new ConfigError(`deployments come from ${filePath ?? 'the config file'} or from AZURE_OPENAI_ENDPOINT, not both: unset one`);
+  }
+  const deployments = envDeployment === undefined ? fileDeployments : [envDeployment];
+
+  const worker: WorkerSettings = {
+    ...DEFAULT_WORKER,
+    ...definedOnly(file.worker),
+    ...(env.IMGBATCH_CONCURRENCY !== undefined && { concurrency: env.IMGBATCH_CONCURRENCY }),
+    ...(env.IMGBATCH_TIMEOUT_MS !== undefined && { timeoutMs: env.IMGBATCH_TIMEOUT_MS }),
+    ...(env.IMGBATCH_IMAGES_PER_CALL !== undefined && { imagesPerCall: env.IMGBATCH_IMAGES_PER_CALL }),
+    ...definedOnly(options.overrides?.worker),
+  };
+  const store = storeFrom(
+    file,
+    options.overrides?.outputDir === undefined ? env : { ...env, IMGBATCH_OUTPUT_DIR: options.overrides.outputDir },
+    rawEnv,
+    cwd,
+  );
+
+  return Object.freeze({
+    redisUrl: env.REDIS_URL ?? file.redis?.url,
+    redisPrefix: env.IMGBATCH_REDIS_PREFIX ?? file.redis?.prefix ?? 'imgbatch',
+    deployments: Object.freeze(deployments),
+    usesSimulator: deployments.length === 0,
+    store: Object.freeze(store),
+    worker: Object.freeze(worker),
+    limiter: Object.freeze({ ...DEFAULT_LIMITER, ...definedOnly(file.limiter) }),
+    logLevel: env.IMGBATCH_LOG_LEVEL ?? 'info',
+  });
+}

@@ -1,0 +1,70 @@
+import type { z } from 'zod';
+import { ValidationError, type FieldIssue } from '../errors/imgbatch-error.js';
+import { fanOut } from './fan-out.js';
+import type { ImageJobData } from './image-job.js';
+import { imageRequestSchema } from './image-request.js';
+
+/** One request as it arrived, with where it came from for error messages. */
+export interface RequestInput {
+  readonly request: unknown;
+  /** e.g. `row 12` (CSV) or `requests[3]` (API); names the input in every error. */
+  readonly location: string;
+  /** Request id to use when the request has none, e.g. `row-12`. */
+  readonly defaultId: string;
+}
+
+export interface RejectedRequest {
+  readonly location: string;
+  readonly issues: readonly FieldIssue[];
+}
+
+export type PreparedRequest =
+  | { readonly kind: 'accepted'; readonly jobs: readonly ImageJobData[] }
+  | { readonly kind: 'rejected'; readonly rejection: RejectedRequest };
+
+export interface JobPreparer {
+  /** Validates one request and fans it out, or says why not. */
+  prepare(input: RequestInput): PreparedRequest;
+}
+
+function zodIssues(location: string, error: z.ZodError): FieldIssue[] {
+  return error.issues.map((issue) => ({
+    location,
+    field: issue.path.length > 0 ? issue.path.map(String).join('.') : '(request)',
+    reason: issue.message,
+  }));
+}
+
+/**
+ * Validates requests one by one and fans each out into image jobs. A bad request is reported
+ * with its location, field and reason; the good ones next to it still become jobs. A request
+ * id used twice in one batch is an error, not a silent overwrite. Stateful (remembers ids),
+ * so a stream of any length is checked without holding it.
+ */
+export function createJobPreparer(options: { batchId: string; imagesPerCall?: number; now?: number }): JobPreparer {
+  const seenIds = new Map<string, string>();
+  const enqueuedAt = options.now ?? Date.now();
+  return {
+    prepare(input) {
+      const reject = (issues: FieldIssue[]): PreparedRequest => ({ kind: 'rejected', rejection: { location: input.location, issues } });
+      const parsed = imageRequestSchema.safeParse(input.request);
+      if (!parsed.success) return reject(zodIssues(input.location, parsed.error));
+      const id = parsed.data.id ?? input.defaultId;
+      const firstSeen = seenIds.get(id);
+      if (firstSeen !== undefined) return reject([{ location: input.location, field: 'id', reason: `"${id}" is already used by ${firstSeen}` }]);
+      try {
+        const jobs = fanOut(parsed.data, {
+          batchId: options.batchId,
+          defaultRequestId: input.defaultId,
+          enqueuedAt,
+          ...(options.imagesPerCall !== undefined && { imagesPerCall: options.imagesPerCall }),
+        });
+        seenIds.set(id, input.location);
+        return { kind: 'accepted', jobs };
+      } catch (error) {
+        if (!(error instanceof ValidationError)) throw error;
+        return reject(error.issues.map((issue) => ({ ...issue, location: input.location })));
+      }
+    },
+  };
+}

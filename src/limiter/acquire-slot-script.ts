@@ -1,0 +1,103 @@
+/**
+ * One atomic step of the shared limiter, run inside Redis so every worker process on every
+ * machine sees one bucket per deployment, timed by Redis's own clock (no clock skew between
+ * machines). GCRA form of a token bucket: `tat` is the theoretical arrival time of the next
+ * call; a call may start at max(now, tat - burst, cooldownUntil), and moves tat one interval on.
+ *
+ * KEYS[1]      reservations hash (job id -> "deployment|slotMs")
+ * KEYS[2..n+1] the candidate deployments' state hashes
+ * ARGV[1] job id, ARGV[2] maxSleepMs, ARGV[3] lateToleranceMs
+ * ARGV[4 + 3(i-1) ..] per candidate: name, intervalMs (for this call's cost), burstMs
+ *
+ * Returns {'go', name, waitMs}: call after waitMs (short; the worker sleeps);
+ *         {'reserved', name, waitMs}: a slot far away is held for this job, delay the job;
+ *         {'paused', name1, reason1, ...}: every candidate is paused.
+ */
+export const ACQUIRE_SLOT_SCRIPT = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local jobId = ARGV[1]
+local maxSleep = tonumber(ARGV[2])
+local tolerance = tonumber(ARGV[3])
+local n = #KEYS - 1
+
+local function num(key, f, default)
+  local v = redis.call('HGET', key, f)
+  if v then return tonumber(v) end
+  return default
+end
+
+local held = redis.call('HGET', KEYS[1], jobId)
+if held then
+  redis.call('HDEL', KEYS[1], jobId)
+  local sep = string.find(held, '|', 1, true)
+  local heldName = string.sub(held, 1, sep - 1)
+  local slot = tonumber(string.sub(held, sep + 1))
+  for i = 1, n do
+    if ARGV[4 + (i - 1) * 3] == heldName then
+      local key = KEYS[i + 1]
+      -- A reservation is honoured only if nothing changed under it: not paused, not inside a
+      -- cooldown set after it was made, and claimed on time (a late start next to an
+      -- on-time one would crowd one of Azure's short windows).
+      if redis.call('HEXISTS', key, 'paused') == 0 and slot >= num(key, 'cooldownUntil', 0) and now <= slot + tolerance then
+        return {'go', heldName, math.max(0, math.ceil(slot - now))}
+      end
+      break
+    end
+  end
+end
+
+local best, bestSlot, bestInterval
+local paused = {}
+for i = 1, n do
+  local key = KEYS[i + 1]
+  local base = 4 + (i - 1) * 3
+  local reason = redis.call('HGET', key, 'paused')
+  if reason then
+    table.insert(paused, ARGV[base])
+    table.insert(paused, reason)
+  else
+    local interval = tonumber(ARGV[base + 1]) / num(key, 'rateFactor', 1)
+    local burst = tonumber(ARGV[base + 2])
+    local slot = math.max(now, num(key, 'cooldownUntil', 0), num(key, 'tat', 0) - burst)
+    if best == nil or slot < bestSlot then
+      best = i
+      bestSlot = slot
+      bestInterval = interval
+    end
+  end
+end
+if best == nil then
+  local reply = {'paused'}
+  for _, v in ipairs(paused) do table.insert(reply, v) end
+  return reply
+end
+
+local key = KEYS[best + 1]
+local name = ARGV[4 + (best - 1) * 3]
+local tat = math.max(num(key, 'tat', 0), bestSlot) + bestInterval
+redis.call('HSET', key, 'tat', string.format('%.3f', tat), 'lastGrantAt', now)
+local wait = math.ceil(bestSlot - now)
+if wait <= maxSleep then
+  return {'go', name, wait}
+end
+redis.call('HSET', KEYS[1], jobId, name .. '|' .. string.format('%.3f', bestSlot))
+return {'reserved', name, wait}
+`;
+
+/**
+ * Sets a deployment's cooldown after a 429: no slot before now + waitMs (the later of this
+ * and any cooldown already set). KEYS[1] state hash; ARGV[1] waitMs. Returns cooldownUntil.
+ */
+export const COOLDOWN_SCRIPT = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local untilMs = now + tonumber(ARGV[1])
+local current = tonumber(redis.call('HGET', KEYS[1], 'cooldownUntil') or '0')
+if untilMs > current then
+  redis.call('HSET', KEYS[1], 'cooldownUntil', untilMs)
+  current = untilMs
+end
+redis.call('HINCRBY', KEYS[1], 'rateLimited', 1)
+return current
+`;

@@ -1,0 +1,104 @@
+import type { Redis } from 'ioredis';
+import type { LimiterSettings } from '../config/config.js';
+import type { KeySpace } from '../queue/key-space.js';
+import { ACQUIRE_SLOT_SCRIPT, COOLDOWN_SCRIPT } from './acquire-slot-script.js';
+
+export interface SlotCandidate {
+  /** Deployment name (limiter key). */
+  readonly name: string;
+  readonly ratePerMinute: number;
+  /** Quota units this call spends (1 per request, or images per call). Default 1. */
+  readonly cost?: number;
+  /** Calls that may start back to back; default 1, i.e. evenly spaced. */
+  readonly burst?: number;
+}
+
+export type SlotDecision =
+  /** Start the call on `deployment` after `waitMs` (at most maxSleepMs). */
+  | { readonly kind: 'go'; readonly deployment: string; readonly waitMs: number }
+  /** A slot `waitMs` away is held for this job: put the job back as delayed until then. */
+  | { readonly kind: 'reserved'; readonly deployment: string; readonly waitMs: number }
+  /** Every candidate is paused. */
+  | { readonly kind: 'paused'; readonly reasons: ReadonlyArray<{ readonly deployment: string; readonly reason: string }> };
+
+export interface DeploymentLimiterState {
+  readonly deployment: string;
+  readonly pausedReason: string | undefined;
+  readonly cooldownUntil: number | undefined;
+  readonly rateLimitedCount: number;
+  readonly lastGrantAt: number | undefined;
+}
+
+export interface SlotLimiter {
+  /** Takes (or claims a held) call slot for a job among the candidate deployments. */
+  acquire(jobId: string, candidates: readonly SlotCandidate[]): Promise<SlotDecision>;
+  /** After a 429: no call to this deployment for `waitMs`. Returns the cooldown end (Redis time). */
+  cooldown(deployment: string, waitMs: number): Promise<number>;
+  /** Stops every worker calling this deployment until `resume`. */
+  pause(deployment: string, reason: string): Promise<void>;
+  resume(deployment: string): Promise<void>;
+  state(deployment: string): Promise<DeploymentLimiterState>;
+}
+
+interface LimiterCommands {
+  imgbatchAcquireSlot(numKeys: number, ...args: (string | number)[]): Promise<(string | number)[]>;
+  imgbatchCooldown(key: string, waitMs: number): Promise<number>;
+}
+
+/**
+ * The token bucket shared by every worker process through Redis. Capacity 1 by default:
+ * Azure enforces per-minute quotas over 1–10 s windows, so a minute's worth sent as a burst
+ * is throttled even when the minute's total is within quota.
+ */
+export function createSlotLimiter(redis: Redis, keys: KeySpace, settings: LimiterSettings): SlotLimiter {
+  redis.defineCommand('imgbatchAcquireSlot', { lua: ACQUIRE_SLOT_SCRIPT });
+  redis.defineCommand('imgbatchCooldown', { lua: COOLDOWN_SCRIPT, numberOfKeys: 1 });
+  const commands = redis as unknown as LimiterCommands;
+
+  return {
+    async acquire(jobId, candidates) {
+      if (candidates.length === 0) throw new Error('acquire needs at least one candidate deployment');
+      const keyList = [keys.limiterReservations, ...candidates.map((c) => keys.limiterDeployment(c.name))];
+      const args: (string | number)[] = [jobId, settings.maxSleepMs, settings.lateToleranceMs];
+      for (const candidate of candidates) {
+        const intervalMs = (60_000 / candidate.ratePerMinute) * (1 + settings.headroom) * (candidate.cost ?? 1);
+        const burstMs = (Math.max(1, candidate.burst ?? 1) - 1) * intervalMs;
+        args.push(candidate.name, intervalMs.toFixed(3), burstMs.toFixed(3));
+      }
+      const reply = await commands.imgbatchAcquireSlot(keyList.length, ...keyList, ...args);
+      const [kind, ...rest] = reply;
+      if (kind === 'paused') {
+        const reasons: { deployment: string; reason: string }[] = [];
+        for (let i = 0; i + 1 < rest.length; i += 2) reasons.push({ deployment: String(rest[i]), reason: String(rest[i + 1]) });
+        return { kind: 'paused', reasons };
+      }
+      const deployment = String(rest[0]);
+      const waitMs = Number(rest[1]);
+      return kind === 'go' ? { kind: 'go', deployment, waitMs } : { kind: 'reserved', deployment, waitMs };
+    },
+
+    async cooldown(deployment, waitMs) {
+      return await commands.imgbatchCooldown(keys.limiterDeployment(deployment), Math.max(0, Math.ceil(waitMs)));
+    },
+
+    async pause(deployment, reason) {
+      await redis.hset(keys.limiterDeployment(deployment), 'paused', reason, 'pausedAt', Date.now());
+    },
+
+    async resume(deployment) {
+      await redis.hdel(keys.limiterDeployment(deployment), 'paused', 'pausedAt', 'cooldownUntil');
+    },
+
+    async state(deployment) {
+      const hash = await redis.hgetall(keys.limiterDeployment(deployment));
+      const numberOrUndefined = (v: string | undefined): number | undefined => (v === undefined ? undefined : Number(v));
+      return {
+        deployment,
+        pausedReason: hash.paused,
+        cooldownUntil: numberOrUndefined(hash.cooldownUntil),
+        rateLimitedCount: Number(hash.rateLimited ?? 0),
+        lastGrantAt: numberOrUndefined(hash.lastGrantAt),
+      };
+    },
+  };
+}

@@ -1,0 +1,43 @@
+/**
+ * Every Redis key imgbatch owns, in one place. The prefix is wrapped in a hash tag
+ * (`{imgbatch}`) so BullMQ's keys and ours share one Redis Cluster slot, which lets one Lua
+ * script touch several of them.
+ */
+export interface KeySpace {
+  /** The BullMQ `prefix` option, e.g. `{imgbatch}`. */
+  readonly bullPrefix: string;
+  /** Limiter state of one deployment (hash: tat, cooldownUntil, paused, rateFactor). */
+  limiterDeployment(name: string): string;
+  /** Slots reserved by delayed jobs (hash: job id -> `deployment|slotMs`). */
+  readonly limiterReservations: string;
+  /** Per-job bookkeeping that must outlive a worker (hash: calls, rateLimitWaits). */
+  jobState(jobId: string): string;
+  /** Batch header (hash: createdAt, images, jobs, source). */
+  batch(batchId: string): string;
+  /** Image key -> outcome status. */
+  batchOutcomes(batchId: string): string;
+  /** Outcome status -> count. */
+  batchCounts(batchId: string): string;
+  /** Image key -> last error message, for failed and rejected images. */
+  batchErrors(batchId: string): string;
+  /** Job ids the batch holds, to count what an enqueue really added. */
+  batchJobs(batchId: string): string;
+  /** Sorted set of batch ids by creation time. */
+  readonly batches: string;
+}
+
+export function createKeySpace(prefix: string): KeySpace {
+  const bullPrefix = prefix.startsWith('{') ? prefix : `{${prefix}}`;
+  return {
+    bullPrefix,
+    limiterDeployment: (name) => `${bullPrefix}:limiter:deployment:${name}`,
+    limiterReservations: `${bullPrefix}:limiter:reservations`,
+    jobState: (jobId) => `${bullPrefix}:job-state:${jobId}`,
+    batch: (batchId) => `${bullPrefix}:batch:${batchId}`,
+    batchOutcomes: (batchId) => `${bullPrefix}:batch:${batchId}:outcomes`,
+    batchCounts: (batchId) => `${bullPrefix}:batch:${batchId}:counts`,
+    batchErrors: (batchId) => `${bullPrefix}:batch:${batchId}:errors`,
+    batchJobs: (batchId) => `${bullPrefix}:batch:${batchId}:jobs`,
+    batches: `${bullPrefix}:batches`,
+  };
+}

@@ -1,0 +1,137 @@
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { createBatchRegistry, type BatchRegistry } from '../batch/batch-registry.js';
+import { IMAGE_JOB_NAME, imageJobId, type ImageJobData } from '../job/image-job.js';
+import { safeIdSchema } from '../job/image-request.js';
+import { createJobPreparer, type RejectedRequest, type RequestInput } from '../job/prepare-jobs.js';
+import { ValidationError } from '../errors/imgbatch-error.js';
+import { createSilentLogger, type Logger } from '../log/logger.js';
+import { createImageQueue, type ImageQueue } from './image-queue.js';
+import { createKeySpace } from './key-space.js';
+import { createRedisConnection } from './redis-connection.js';
+
+export interface ProducerOptions {
+  /** Redis URL or an ioredis connection the caller owns; default `redis://127.0.0.1:6379`. */
+  readonly connection?: string | Redis;
+  /** Key prefix shared with the workers; default `imgbatch`. */
+  readonly prefix?: string;
+  /** Images per call for models that take n > 1; default 1. */
+  readonly imagesPerCall?: number;
+  readonly logger?: Logger;
+}
+
+export interface EnqueueOptions {
+  /** Default: a new id like `b-lq3k9x-4f2a`. Same id + same requests = nothing new added. */
+  readonly batchId?: string;
+}
+
+export interface EnqueueResult {
+  readonly batchId: string;
+  /** Requests that passed validation. */
+  readonly accepted: number;
+  readonly rejected: readonly RejectedRequest[];
+  /** Image jobs (API calls) and images this call added; 0 when all were already there. */
+  readonly jobsAdded: number;
+  readonly imagesAdded: number;
+  /** Jobs the batch already held from an earlier enqueue. */
+  readonly jobsAlreadyQueued: number;
+}
+
+export interface Producer {
+  /** Validates and enqueues requests; bad ones come back in `rejected`, good ones are added. */
+  enqueue(requests: readonly unknown[], options?: EnqueueOptions): Promise<EnqueueResult>;
+  /**
+   * Enqueues inputs that carry their own locations (CSV rows), streaming: jobs are added in
+   * chunks as inputs arrive, so a file of any size never sits in memory whole.
+   */
+  enqueueInputs(inputs: Iterable<RequestInput> | AsyncIterable<RequestInput>, options?: EnqueueOptions): Promise<EnqueueResult>;
+  readonly queue: ImageQueue;
+  readonly batches: BatchRegistry;
+  close(): Promise<void>;
+}
+
+const ADD_CHUNK = 500;
+
+export function newBatchId(now = Date.now()): string {
+  return `b-${now.toString(36)}-${randomBytes(2).toString('hex')}`;
+}
+
+/** The enqueue side: other services, the CLI and the HTTP API all add jobs through this. */
+export function createProducer(options: ProducerOptions = {}): Producer {
+  const ownsConnection = typeof options.connection !== 'object';
+  const redis =
+    typeof options.connection === 'object' ? options.connection : createRedisConnection(options.connection ?? 'redis://127.0.0.1:6379', 'producer');
+  const keys = createKeySpace(options.prefix ?? 'imgbatch');
+  const logger = options.logger ?? createSilentLogger();
+  const queue = createImageQueue(redis, keys, logger);
+  const batches = createBatchRegistry(redis, keys);
+
+  async function addJobs(batchId: string, chunk: readonly ImageJobData[]): Promise<{ jobsAdded: number; imagesAdded: number }> {
+    // Add first, then count: a crash between the two re-counts on the next enqueue rather
+    // than leaving a counted job that was never added.
+    await queue.addBulk(chunk.map((data) => ({ name: IMAGE_JOB_NAME, data, opts: { jobId: imageJobId(data) } })));
+    const added = new Set(await batches.addJobs(batchId, chunk.map((job) => ({ jobId: imageJobId(job), images: job.variants.length }))));
+    let jobsAdded = 0;
+    let imagesAdded = 0;
+    for (const job of chunk) {
+      if (added.has(imageJobId(job))) {
+        jobsAdded++;
+        imagesAdded += job.variants.length;
+      }
+    }
+    return { jobsAdded, imagesAdded };
+  }
+
+  async function enqueueInputs(
+    inputs: Iterable<RequestInput> | AsyncIterable<RequestInput>,
+    enqueueOptions: EnqueueOptions = {},
+  ): Promise<EnqueueResult> {
+    const batchId = enqueueOptions.batchId ?? newBatchId();
+    const batchIdCheck = safeIdSchema.safeParse(batchId);
+    if (!batchIdCheck.success) {
+      throw new ValidationError([{ field: 'batchId', reason: batchIdCheck.error.issues.map((i) => i.message).join('; ') }]);
+    }
+    const preparer = createJobPreparer({ batchId, ...(options.imagesPerCall !== undefined && { imagesPerCall: options.imagesPerCall }) });
+    const rejected: RejectedRequest[] = [];
+    let accepted = 0;
+    let jobsSeen = 0;
+    let jobsAdded = 0;
+    let imagesAdded = 0;
+    let buffer: ImageJobData[] = [];
+    const flush = async (): Promise<void> => {
+      const added = await addJobs(batchId, buffer);
+      jobsAdded += added.jobsAdded;
+      imagesAdded += added.imagesAdded;
+      buffer = [];
+    };
+    for await (const input of inputs) {
+      const prepared = preparer.prepare(input);
+      if (prepared.kind === 'rejected') {
+        rejected.push(prepared.rejection);
+        continue;
+      }
+      accepted++;
+      jobsSeen += prepared.jobs.length;
+      buffer.push(...prepared.jobs);
+      if (buffer.length >= ADD_CHUNK) await flush();
+    }
+    if (buffer.length > 0) await flush();
+    return { batchId, accepted, rejected, jobsAdded, imagesAdded, jobsAlreadyQueued: jobsSeen - jobsAdded };
+  }
+
+  return {
+    queue,
+    batches,
+    enqueueInputs,
+    enqueue(requests, enqueueOptions) {
+      return enqueueInputs(
+        requests.map((request, index) => ({ request, location: `requests[${index}]`, defaultId: `req-${index}` })),
+        enqueueOptions,
+      );
+    },
+    async close() {
+      await queue.close();
+      if (ownsConnection) await redis.quit();
+    },
+  };
+}

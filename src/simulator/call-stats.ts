@@ -1,0 +1,68 @@
+/** What happened to one call, as the simulator decided it. */
+export const CALL_OUTCOMES = [
+  'ok',
+  'partial',
+  'rate_limited',
+  'filtered_prompt',
+  'filtered_output',
+  'invalid',
+  'unauthorized',
+  'forbidden',
+  'not_found',
+  'unsupported',
+  'error_500',
+  'error_503',
+  'hang',
+  'reset',
+] as const;
+export type CallOutcome = (typeof CALL_OUTCOMES)[number];
+
+/**
+ * Outcomes of calls the service accepted and counted against the deployment's quota: the image
+ * work ran (filtered calls are real, billed calls). Everything else was refused before that.
+ */
+export const RATE_COUNTED_OUTCOMES: readonly CallOutcome[] = ['ok', 'partial', 'filtered_prompt', 'filtered_output'];
+
+export interface CallRecord {
+  /** The `{deployment}` path segment as called, known or not. */
+  readonly deployment: string;
+  /** Arrival time, epoch ms; for counted calls, the time the rate window saw. */
+  readonly arrivedAtMs: number;
+  readonly outcome: CallOutcome;
+  /** HTTP status sent; null when no response was sent (hang, reset). */
+  readonly status: number | null;
+  /** The `x-ms-client-request-id` request header (the worker sends the image key), or null. */
+  readonly clientRequestId: string | null;
+  /** Images asked for, when the body had a usable `n` (absent `n` means 1); else null. */
+  readonly n: number | null;
+  /** The prompt sent, when it was a string; else null. */
+  readonly prompt: string | null;
+  /** Simulated service time before the answer, ms; null for a hang. */
+  readonly latencyMs: number | null;
+  /** Whether a scripted step (rather than the simulated service) decided the answer. */
+  readonly isScripted: boolean;
+  /** The `apim-request-id` / `x-request-id` sent back, to match a call to a response. */
+  readonly requestId: string;
+}
+
+export interface CallStats {
+  record(call: CallRecord): void;
+  /** Every call so far, oldest first (a copy). */
+  list(): CallRecord[];
+  clear(): void;
+}
+
+export function createCallStats(): CallStats {
+  let calls: CallRecord[] = [];
+  return {
+    record(call) {
+      calls.push(Object.freeze({ ...call }));
+    },
+    list() {
+      return [...calls];
+    },
+    clear() {
+      calls = [];
+    },
+  };
+}

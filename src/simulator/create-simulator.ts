@@ -1,0 +1,241 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { coerceError } from '../errors/imgbatch-error.js';
+import { createCallStats, type CallRecord } from './call-stats.js';
+import { createFaultScript, scriptRequestSchema, type FaultStepInput, type ScriptMatch } from './fault-script.js';
+import { createGenerationHandler, FILES_PATH, type SimulatorAction } from './generation-handler.js';
+import { createImageFileStore } from './image-file-store.js';
+import { jsonReply, textReply, type Reply } from './reply.js';
+import { RESOURCE_NOT_FOUND_BODY } from './responses.js';
+import { parseSimulatorOptions, type SimulatorOptions, type SimulatorOptionsInput } from './simulator-options.js';
+import { summarizeCalls, type CallSummary } from './summarize-calls.js';
+
+export interface Simulator {
+  /** Base URL, e.g. `http://127.0.0.1:PORT`: the `endpoint` for `AzureOpenAI`. */
+  readonly url: string;
+  readonly port: number;
+  /** The options in force, defaults filled in. */
+  readonly options: SimulatorOptions;
+  /** Every generations call so far, oldest first. */
+  stats(): CallRecord[];
+  /** Counts by deployment and outcome, and the densest rate window per deployment. */
+  summary(): CallSummary;
+  /** Clears stats, rate windows and scripts, and restarts the PRNG from its seed. */
+  reset(): void;
+  /** Queues responses for the next calls that match; after the steps run out calls behave normally. */
+  script(match: ScriptMatch, steps: readonly FaultStepInput[]): void;
+  /** Stops listening and closes every connection, hung ones included. */
+  close(): Promise<void>;
+}
+
+const GENERATIONS_PATH = /^\/openai\/deployments\/([^/]+)\/images\/generations$/;
+// Generous for a 32 000-character prompt, small enough that a runaway client cannot fill memory.
+const MAX_BODY_BYTES = 1_048_576;
+
+class BodyTooLargeError extends Error {
+  constructor() {
+    super(`request body over ${MAX_BODY_BYTES} bytes`);
+    this.name = 'BodyTooLargeError';
+  }
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    total += chunk.length;
+    if (total > MAX_BODY_BYTES) throw new BodyTooLargeError();
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function parseJson(text: string): { isJson: true; value: unknown } | { isJson: false } {
+  try {
+    return { isJson: true, value: JSON.parse(text) as unknown };
+  } catch {
+    return { isJson: false };
+  }
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+function send(res: ServerResponse, reply: Reply): void {
+  const body = typeof reply.body === 'string' ? Buffer.from(reply.body, 'utf8') : reply.body;
+  res.writeHead(reply.status, { ...reply.headers, 'content-length': String(body.length) });
+  res.end(body);
+}
+
+function urlHost(host: string, port: number): string {
+  // A wildcard bind is reachable on loopback; IPv6 literals need brackets in URLs.
+  if (host === '0.0.0.0') return `127.0.0.1:${port}`;
+  if (host === '::') return `[::1]:${port}`;
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/**
+ * Starts a local HTTP server that behaves like the Azure OpenAI images API (see
+ * ../shared/reference/azure-openai-images.md), with admin endpoints under `/_sim/`:
+ * `GET /_sim/stats`, `POST /_sim/reset`, `POST /_sim/script`, `GET /_sim/health` and
+ * `GET /_sim/files/<name>` (images behind `url` responses).
+ */
+export async function createSimulator(input: SimulatorOptionsInput = {}): Promise<Simulator> {
+  const options = parseSimulatorOptions(input);
+  const stats = createCallStats();
+  const script = createFaultScript();
+  const files = createImageFileStore(options.maxStoredFiles);
+  const handler = createGenerationHandler({ options, stats, script, files });
+  // Timers of replies waiting out their simulated service time; cleared if the client leaves.
+  const pendingReplies = new Set<NodeJS.Timeout>();
+  let baseUrl = '';
+
+  const reset = (): void => {
+    stats.clear();
+    script.clear();
+    handler.reset();
+  };
+
+  const perform = (req: IncomingMessage, res: ServerResponse, action: SimulatorAction): void => {
+    switch (action.kind) {
+      case 'reply': {
+        if (action.delayMs <= 0) {
+          send(res, action.reply);
+          return;
+        }
+        const timer = setTimeout(() => {
+          pendingReplies.delete(timer);
+          send(res, action.reply);
+        }, action.delayMs);
+        pendingReplies.add(timer);
+        res.once('close', () => {
+          clearTimeout(timer);
+          pendingReplies.delete(timer);
+        });
+        return;
+      }
+      case 'hang':
+        // Nothing to do: the socket stays open until the client gives up (the server sees
+        // `close`) or close() destroys every connection. No timer is involved.
+        return;
+      case 'reset':
+        req.socket.resetAndDestroy();
+        return;
+    }
+  };
+
+  const handleAdmin = async (req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean> => {
+    if (req.method === 'GET' && path === '/_sim/stats') {
+      const calls = stats.list();
+      send(res, jsonReply(200, { calls, summary: summarizeCalls(calls, options.rateWindowMs) }));
+      return true;
+    }
+    if (req.method === 'GET' && path === '/_sim/health') {
+      send(res, jsonReply(200, { status: 'ok' }));
+      return true;
+    }
+    if (req.method === 'POST' && path === '/_sim/reset') {
+      await readBody(req);
+      reset();
+      send(res, { status: 204, headers: {}, body: '' });
+      return true;
+    }
+    if (req.method === 'POST' && path === '/_sim/script') {
+      const body = parseJson(await readBody(req));
+      const parsed = scriptRequestSchema.safeParse(body.isJson ? body.value : undefined);
+      if (!parsed.success) {
+        const problems = parsed.error.issues.map((issue) => `${issue.path.map(String).join('.') || 'body'}: ${issue.message}`);
+        send(res, jsonReply(400, { error: { code: 'invalidScript', message: `Invalid fault script: ${problems.join('; ')}` } }));
+        return true;
+      }
+      script.add(parsed.data.match, parsed.data.steps);
+      send(res, jsonReply(200, { pendingSteps: script.pendingSteps() }));
+      return true;
+    }
+    if (req.method === 'GET' && path.startsWith(FILES_PATH)) {
+      const file = files.get(decodeURIComponent(path.slice(FILES_PATH.length)));
+      send(
+        res,
+        file === undefined
+          ? jsonReply(404, RESOURCE_NOT_FOUND_BODY)
+          : { status: 200, headers: { 'content-type': file.contentType }, body: file.bytes },
+      );
+      return true;
+    }
+    return false;
+  };
+
+  const handleRequest = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'http://simulator.invalid');
+    const path = url.pathname;
+    if (path.startsWith('/_sim/') && (await handleAdmin(req, res, path))) return;
+    const route = GENERATIONS_PATH.exec(path);
+    const encodedDeployment = route?.[1];
+    if (req.method !== 'POST' || encodedDeployment === undefined) {
+      await readBody(req);
+      send(res, jsonReply(404, RESOURCE_NOT_FOUND_BODY));
+      return;
+    }
+    const text = await readBody(req);
+    const body = parseJson(text);
+    const action = handler.handle({
+      deploymentName: decodeURIComponent(encodedDeployment),
+      apiVersion: url.searchParams.get('api-version') ?? undefined,
+      apiKey: header(req, 'api-key'),
+      authorization: header(req, 'authorization'),
+      clientRequestId: header(req, 'x-ms-client-request-id'),
+      body: body.isJson ? body.value : undefined,
+      isBodyJson: body.isJson,
+      baseUrl: header(req, 'host') === undefined ? baseUrl : `http://${header(req, 'host') ?? ''}`,
+    });
+    perform(req, res, action);
+  };
+
+  const server = createServer((req, res) => {
+    handleRequest(req, res).catch((thrown: unknown) => {
+      const error = coerceError(thrown);
+      if (res.headersSent) {
+        res.destroy(error);
+        return;
+      }
+      const status = error instanceof BodyTooLargeError ? 413 : error instanceof URIError ? 400 : 500;
+      send(res, textReply(status, error.message, { connection: 'close' }));
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  baseUrl = `http://${urlHost(options.host, port)}`;
+
+  return {
+    url: baseUrl,
+    port,
+    options,
+    stats: () => stats.list(),
+    summary: () => summarizeCalls(stats.list(), options.rateWindowMs),
+    reset,
+    script: (match, steps) => {
+      script.add(match, steps);
+    },
+    close: async () => {
+      for (const timer of pendingReplies) clearTimeout(timer);
+      pendingReplies.clear();
+      await new Promise<void>((resolve, reject) => {
+        server.close((error) => {
+          if (error === undefined) resolve();
+          else reject(error);
+        });
+        // Hung calls and keep-alive sockets would hold close() open for ever.
+        server.closeAllConnections();
+      });
+    },
+  };
+}

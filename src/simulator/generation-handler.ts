@@ -1,0 +1,222 @@
+import { randomUUID } from 'node:crypto';
+import { findModel, type ModelCapabilities } from '../models/model-table.js';
+import type { CallOutcome, CallStats } from './call-stats.js';
+import { contentFilterStage } from './content-filter-stage.js';
+import { drawFault } from './draw-fault.js';
+import type { FaultScript, FaultStep } from './fault-script.js';
+import type { ImageFileStore } from './image-file-store.js';
+import { isAuthorized } from './is-authorized.js';
+import { createRateWindow, type RateWindow } from './rate-window.js';
+import { rateLimitedReply } from './rate-limited-reply.js';
+import { jsonReply, textReply, type Reply } from './reply.js';
+import {
+  DEPLOYMENT_NOT_FOUND_BODY,
+  FORBIDDEN_BODY,
+  invalidPayloadBody,
+  operationNotSupportedBody,
+  outputFilteredBody,
+  promptFilteredBody,
+  RESOURCE_NOT_FOUND_BODY,
+  SERVICE_UNAVAILABLE_TEXT,
+  serverErrorBody,
+  UNAUTHORIZED_BODY,
+} from './responses.js';
+import { revisedPrompt } from './revised-prompt.js';
+import { createSeededRandom } from './seeded-random.js';
+import type { SimulatedDeployment, SimulatorOptions } from './simulator-options.js';
+import { successBody } from './success-body.js';
+import { validateGenerationBody } from './validate-generation-body.js';
+
+/** One `POST .../images/generations` call, as read off the wire. */
+export interface GenerationCall {
+  /** The `{deployment}` path segment, decoded. */
+  readonly deploymentName: string;
+  /** The `api-version` query parameter. */
+  readonly apiVersion: string | undefined;
+  readonly apiKey: string | undefined;
+  readonly authorization: string | undefined;
+  /** The `x-ms-client-request-id` header. */
+  readonly clientRequestId: string | undefined;
+  /** The parsed JSON body; ignored when `isBodyJson` is false. */
+  readonly body: unknown;
+  readonly isBodyJson: boolean;
+  /** The base URL the client reached the simulator at, for `url` responses. */
+  readonly baseUrl: string;
+}
+
+/** What the server does with a call: answer (after a simulated service time), hang or reset. */
+export type SimulatorAction =
+  | { readonly kind: 'reply'; readonly reply: Reply; readonly delayMs: number }
+  | { readonly kind: 'hang' }
+  | { readonly kind: 'reset' };
+
+export interface GenerationHandlerDependencies {
+  readonly options: SimulatorOptions;
+  readonly stats: CallStats;
+  readonly script: FaultScript;
+  readonly files: ImageFileStore;
+  /** Clock, epoch ms (default `Date.now`). */
+  readonly now?: () => number;
+}
+
+export interface GenerationHandler {
+  /** Decides a call's answer and records it; the rate window counts the call here. */
+  handle(call: GenerationCall): SimulatorAction;
+  /** Empties every rate window and restarts the PRNG from its seed. */
+  reset(): void;
+}
+
+/** Where the files behind `url` responses are served. */
+export const FILES_PATH = '/_sim/files/';
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * The simulated service's decision for a generations call, in the order the real service
+ * appears to apply its checks: route and auth, deployment, model, then the request itself,
+ * injected faults, the quota, the content filter, and finally the images.
+ */
+export function createGenerationHandler(deps: GenerationHandlerDependencies): GenerationHandler {
+  const { options, stats, script, files } = deps;
+  const now = deps.now ?? Date.now;
+  let random = createSeededRandom(options.faults.seed);
+  const windows = new Map<string, RateWindow>(
+    options.deployments.map((d) => [d.name, createRateWindow({ ratePerMinute: d.ratePerMinute, windowMs: options.rateWindowMs })]),
+  );
+  const deployments = new Map<string, SimulatedDeployment>(options.deployments.map((d) => [d.name, d]));
+
+  function handle(call: GenerationCall): SimulatorAction {
+    const arrivedAtMs = now();
+    const requestId = randomUUID();
+    const fields = call.isBodyJson && isRecord(call.body) ? call.body : {};
+    const prompt = typeof fields['prompt'] === 'string' ? fields['prompt'] : null;
+    const rawN = fields['n'] ?? 1;
+    const n = typeof rawN === 'number' && Number.isInteger(rawN) ? rawN : null;
+    const apiVersion = call.apiVersion ?? '';
+    let isScripted = false;
+    let headers: Record<string, string> = {
+      'apim-request-id': requestId,
+      'x-request-id': requestId,
+      'x-ms-region': 'Simulated',
+      'x-envoy-upstream-service-time': '0',
+    };
+
+    const settle = (outcome: CallOutcome, action: SimulatorAction): SimulatorAction => {
+      stats.record({
+        deployment: call.deploymentName,
+        arrivedAtMs,
+        outcome,
+        status: action.kind === 'reply' ? action.reply.status : null,
+        clientRequestId: call.clientRequestId ?? null,
+        n,
+        prompt,
+        latencyMs: action.kind === 'reply' ? action.delayMs : action.kind === 'reset' ? 0 : null,
+        isScripted,
+        requestId,
+      });
+      return action;
+    };
+    const reply = (outcome: CallOutcome, answer: Reply, delayMs = 0): SimulatorAction =>
+      settle(outcome, { kind: 'reply', reply: answer, delayMs });
+
+    const fault = (step: FaultStep): SimulatorAction => {
+      switch (step.kind) {
+        case '500':
+          return reply('error_500', jsonReply(500, serverErrorBody(requestId), headers));
+        case '503':
+          return reply('error_503', textReply(503, SERVICE_UNAVAILABLE_TEXT, headers));
+        case 'hang':
+          return settle('hang', { kind: 'hang' });
+        case 'reset':
+          return settle('reset', { kind: 'reset' });
+        case '401':
+          return reply('unauthorized', jsonReply(401, UNAUTHORIZED_BODY, headers));
+        case '403':
+          return reply('forbidden', jsonReply(403, FORBIDDEN_BODY, headers));
+        case '429':
+          return reply(
+            'rate_limited',
+            rateLimitedReply({ apiVersion, retryAfterMs: step.retryAfterMs, mode: step.headers, nowMs: arrivedAtMs, headers }),
+          );
+      }
+    };
+
+    // Azure answers a call without api-version as an unknown route.
+    if (call.apiVersion === undefined || call.apiVersion === '') {
+      return reply('not_found', jsonReply(404, RESOURCE_NOT_FOUND_BODY, headers));
+    }
+    if (!isAuthorized(call, options)) return reply('unauthorized', jsonReply(401, UNAUTHORIZED_BODY, headers));
+    const deployment = deployments.get(call.deploymentName);
+    const window = windows.get(call.deploymentName);
+    if (deployment === undefined || window === undefined) {
+      return reply('not_found', jsonReply(404, DEPLOYMENT_NOT_FOUND_BODY, headers));
+    }
+    const model: ModelCapabilities | undefined = findModel(deployment.model);
+    if (model === undefined) {
+      return reply('unsupported', jsonReply(400, operationNotSupportedBody(deployment.model), headers));
+    }
+    // Only the gpt-image family names the deployment in its responses (recording).
+    if (!model.acceptsResponseFormat) headers = { ...headers, 'x-ms-deployment-name': deployment.name };
+
+    const scripted = script.take({ prompt: prompt ?? undefined, clientRequestId: call.clientRequestId });
+    if (scripted !== undefined) {
+      isScripted = true;
+      return fault(scripted);
+    }
+
+    if (!call.isBodyJson) {
+      return reply(
+        'invalid',
+        jsonReply(400, { error: { code: 'invalidPayload', message: 'Invalid payload: the request body is not valid JSON.' } }, headers),
+      );
+    }
+    const check = validateGenerationBody(call.body, model);
+    if (!check.isValid) return reply('invalid', jsonReply(400, invalidPayloadBody(check.property), headers));
+    const { request } = check;
+
+    const randomFault = drawFault(random, options.faults);
+    if (randomFault !== undefined) return fault({ kind: randomFault });
+
+    const slot = window.tryAcquire(arrivedAtMs);
+    if (!slot.isAccepted) {
+      return reply(
+        'rate_limited',
+        rateLimitedReply({ apiVersion, retryAfterMs: slot.retryAfterMs, mode: deployment.rateLimitHeaders, nowMs: arrivedAtMs, headers }),
+      );
+    }
+
+    const stage = contentFilterStage(request.prompt, options.contentFilter);
+    if (stage === 'prompt') {
+      const revised = model.returnsRevisedPrompt ? revisedPrompt(request.prompt) : undefined;
+      return reply('filtered_prompt', jsonReply(400, promptFilteredBody(revised), headers));
+    }
+
+    const delayMs = Math.round(random.nonNegativeNormal(deployment.latency.meanMs, deployment.latency.sdMs));
+    headers = { ...headers, 'x-envoy-upstream-service-time': String(delayMs) };
+    const createdSeconds = Math.floor((arrivedAtMs + delayMs) / 1000);
+    if (stage === 'output') return reply('filtered_output', jsonReply(400, outputFilteredBody(createdSeconds), headers), delayMs);
+
+    // dall-e-3 reports its remaining quota; the gpt-image recordings carry no x-ratelimit-* header.
+    if (model.returnsRevisedPrompt) headers = { ...headers, 'x-ratelimit-remaining-requests': String(slot.remaining) };
+    const body = successBody({
+      model,
+      request,
+      createdSeconds,
+      isLastItemFiltered: stage === 'item',
+      imageWidthPx: options.imageWidthPx,
+      imageHeightPx: options.imageHeightPx,
+      publish: (image, extension) => `${call.baseUrl}${FILES_PATH}${files.put(image, extension)}`,
+    });
+    return reply(stage === 'item' ? 'partial' : 'ok', jsonReply(200, body, headers), delayMs);
+  }
+
+  return {
+    handle,
+    reset() {
+      for (const window of windows.values()) window.clear();
+      random = createSeededRandom(options.faults.seed);
+    },
+  };
+}

@@ -1,0 +1,147 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, open, opendir, readFile, rename, rm } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { StorageError } from '../errors/imgbatch-error.js';
+import { decodeRecord } from './decode-record.js';
+import { encodeRecord } from './encode-record.js';
+import type { ImageRecord } from './image-record.js';
+import { parseBatchId, parseImageExtension, parseResultKey } from './parse-result-key.js';
+import type { ResultStore, StoredImage } from './result-store.js';
+import { toStorageError } from './to-storage-error.js';
+
+export interface FsResultStoreOptions {
+  /** The folder that holds one sub-folder per batch; relative paths resolve against the working directory. Required. */
+  readonly root: string;
+}
+
+/** Unfinished writes are dot-files ending in `.tmp`, so listings and people skip them. */
+const TEMP_SUFFIX = '.tmp';
+
+function errorCode(thrown: unknown): unknown {
+  return thrown instanceof Error ? (thrown as NodeJS.ErrnoException).code : undefined;
+}
+
+/**
+ * Writes `data` to `path` so that readers see either the old file or the whole new one: the
+ * bytes go to a temp file in the same folder (a rename is atomic only within one file
+ * system), are flushed to disk, then renamed over the target.
+ */
+async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
+  const tempPath = join(dirname(path), `.${basename(path)}.${process.pid}-${randomUUID().slice(0, 8)}${TEMP_SUFFIX}`);
+  try {
+    const handle = await open(tempPath, 'wx');
+    try {
+      await handle.writeFile(data);
+      // Without this a crash soon after the rename can leave a renamed but empty file.
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(tempPath, path);
+  } catch (thrown) {
+    await rm(tempPath, { force: true }).catch(() => undefined);
+    throw thrown;
+  }
+}
+
+/**
+ * A store in a local folder: `<root>/<batch>/<request>-<variant>.<ext>` for the image and
+ * `<root>/<batch>/<request>-<variant>.json` for its record (pretty JSON). The record's
+ * `location` is the image's absolute path.
+ */
+export function createFsResultStore(options: FsResultStoreOptions): ResultStore {
+  const root = resolve(options.root);
+
+  /** The absolute path of a file in a batch folder, checked once more to lie inside root. */
+  function pathFor(batchId: string, fileName: string): string {
+    const path = join(root, batchId, fileName);
+    const fromRoot = relative(root, path);
+    if (fromRoot === '' || fromRoot === '..' || fromRoot.startsWith(`..${sep}`) || isAbsolute(fromRoot)) {
+      throw new StorageError(`refused path ${JSON.stringify(path)}: outside the store root ${root}`, { isTransient: false });
+    }
+    return path;
+  }
+
+  async function writeRecord(key: string, record: ImageRecord): Promise<ImageRecord> {
+    const { batchId, name } = parseResultKey(key);
+    const text = encodeRecord(key, record);
+    const path = pathFor(batchId, `${name}.json`);
+    try {
+      await mkdir(join(root, batchId), { recursive: true });
+      await writeFileAtomic(path, text);
+    } catch (thrown) {
+      throw toStorageError(thrown, `write record ${path}`);
+    }
+    return record;
+  }
+
+  async function readRecordFile(path: string): Promise<ImageRecord | null> {
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (thrown) {
+      if (errorCode(thrown) === 'ENOENT') return null;
+      throw toStorageError(thrown, `read record ${path}`);
+    }
+    // A corrupt record reads as missing (see decodeRecord): the image is made again rather
+    // than the batch stalling on a file that can never be parsed.
+    return decodeRecord(text);
+  }
+
+  return {
+    kind: 'fs',
+    description: root,
+
+    async getRecord(key) {
+      const { batchId, name } = parseResultKey(key);
+      return await readRecordFile(pathFor(batchId, `${name}.json`));
+    },
+
+    async putImage(key, image: StoredImage, record) {
+      const { batchId, name } = parseResultKey(key);
+      const extension = parseImageExtension(image.extension);
+      const imagePath = pathFor(batchId, `${name}.${extension}`);
+      const written: ImageRecord = { ...record, location: imagePath, contentType: image.contentType, sizeBytes: image.bytes.byteLength };
+      // Fail on a bad record before writing anything.
+      encodeRecord(key, written);
+      try {
+        await mkdir(join(root, batchId), { recursive: true });
+        await writeFileAtomic(imagePath, image.bytes);
+      } catch (thrown) {
+        throw toStorageError(thrown, `write image ${imagePath}`);
+      }
+      // The record goes last: its presence means the image is complete.
+      return await writeRecord(key, written);
+    },
+
+    async putRecord(key, record) {
+      return await writeRecord(key, record);
+    },
+
+    async *listRecords(batchId) {
+      const folder = pathFor(parseBatchId(batchId), '.');
+      let directory;
+      try {
+        directory = await opendir(folder);
+      } catch (thrown) {
+        if (errorCode(thrown) === 'ENOENT') return;
+        throw toStorageError(thrown, `list records in ${folder}`);
+      }
+      try {
+        // `for await` over a Dir closes it when the loop ends, breaks or throws.
+        for await (const entry of directory) {
+          if (!entry.isFile() || entry.name.startsWith('.') || !entry.name.endsWith('.json')) continue;
+          const record = await readRecordFile(join(folder, entry.name));
+          if (record !== null) yield record;
+        }
+      } catch (thrown) {
+        throw toStorageError(thrown, `list records in ${folder}`);
+      }
+    },
+
+    close() {
+      // Nothing is held open between calls.
+      return Promise.resolve();
+    },
+  };
+}

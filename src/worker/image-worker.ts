@@ -1,0 +1,123 @@
+import { DelayedError, UnrecoverableError, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { AzureOpenAI } from 'openai';
+import { createBatchRegistry } from '../batch/batch-registry.js';
+import type { LimiterSettings, WorkerSettings } from '../config/config.js';
+import type { DeploymentConfig } from '../config/deployment-config.js';
+import { createImageClient } from '../azure/create-image-client.js';
+import { generateImages } from '../azure/generate-images.js';
+import { StorageError } from '../errors/imgbatch-error.js';
+import { IMAGE_QUEUE_NAME, type ImageJobData } from '../job/image-job.js';
+import { createSlotLimiter } from '../limiter/slot-limiter.js';
+import type { Logger } from '../log/logger.js';
+import { createKeySpace } from '../queue/key-space.js';
+import type { ResultStore } from '../storage/result-store.js';
+import { downloadImage } from './download-image.js';
+import { createJobState } from './job-state.js';
+import { processImageJob, type CallImages, type JobSummary, type ProcessorDeps } from './process-image-job.js';
+
+export interface ImageWorkerOptions {
+  /** A connection made with role `worker` (maxRetriesPerRequest: null); the caller owns it. */
+  readonly connection: Redis;
+  /** Key prefix shared with producers; default `imgbatch`. */
+  readonly prefix?: string;
+  readonly deployments: readonly DeploymentConfig[];
+  readonly store: ResultStore;
+  readonly settings: WorkerSettings;
+  readonly limiter: LimiterSettings;
+  readonly logger: Logger;
+  /** Replaces the real Azure call (benchmarks of other clients); default: AzureOpenAI per deployment. */
+  readonly callImages?: CallImages;
+}
+
+export interface ImageWorker {
+  readonly worker: Worker<ImageJobData, JobSummary>;
+  /** Stops taking jobs, lets the ones in flight finish, closes the worker. */
+  close(): Promise<void>;
+}
+
+/** The real call: one AzureOpenAI client per deployment, made on first use. */
+export function createAzureCallImages(timeoutMs: number): CallImages {
+  const clients = new Map<string, AzureOpenAI>();
+  return async (deployment, job, options) => {
+    let client = clients.get(deployment.name);
+    if (client === undefined) {
+      client = createImageClient({
+        endpoint: deployment.endpoint,
+        deployment: deployment.deployment,
+        apiVersion: deployment.apiVersion,
+        timeoutMs,
+        auth: deployment.auth,
+      });
+      clients.set(deployment.name, client);
+    }
+    return generateImages(client, job, options);
+  };
+}
+
+/** The worker process's composition root: BullMQ on one side, processImageJob on the other. */
+export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
+  const keys = createKeySpace(options.prefix ?? 'imgbatch');
+  const { connection, logger } = options;
+  const deps: ProcessorDeps = {
+    deployments: options.deployments,
+    callImages: options.callImages ?? createAzureCallImages(options.settings.timeoutMs),
+    downloadImage: (url) => downloadImage(url, { timeoutMs: options.settings.timeoutMs }),
+    limiter: createSlotLimiter(connection, keys, options.limiter),
+    batches: createBatchRegistry(connection, keys),
+    jobState: createJobState(connection, keys),
+    store: options.store,
+    settings: options.settings,
+    wakeEarlyMs: Math.min(250, options.limiter.maxSleepMs / 2),
+    logger,
+  };
+
+  const worker = new Worker<ImageJobData, JobSummary>(
+    IMAGE_QUEUE_NAME,
+    async (job, token) => {
+      const jobId = job.id ?? job.name;
+      let result;
+      try {
+        result = await processImageJob(deps, { id: jobId, data: job.data });
+      } catch (error) {
+        if (error instanceof StorageError) {
+          // The images were generated (and paid for) but could not be kept after every retry.
+          logger.error({ jobId, err: error }, 'generated images could not be stored');
+        }
+        throw error;
+      }
+      switch (result.kind) {
+        case 'completed':
+          return result.summary;
+        case 'delayed':
+          logger.debug({ jobId, untilMs: result.untilMs, reason: result.reason }, 'job delayed');
+          await job.moveToDelayed(result.untilMs, token);
+          throw new DelayedError(result.reason);
+        case 'failed':
+          throw new UnrecoverableError(result.message);
+      }
+    },
+    {
+      connection,
+      prefix: keys.bullPrefix,
+      concurrency: options.settings.concurrency,
+      lockDuration: options.settings.lockDurationMs,
+      stalledInterval: options.settings.stalledIntervalMs,
+      // A worker killed mid-call leaves its job stalled; another worker takes it up again.
+      maxStalledCount: 3,
+    },
+  );
+  worker.on('error', (error) => {
+    logger.error({ err: error }, 'worker error');
+  });
+  worker.on('failed', (job, error) => {
+    logger.warn({ jobId: job?.id, error: error.message }, 'image job failed');
+  });
+
+  return {
+    worker,
+    async close() {
+      await worker.close();
+    },
+  };
+}

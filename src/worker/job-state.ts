@@ -1,0 +1,62 @@
+import type { Redis } from 'ioredis';
+import type { KeySpace } from '../queue/key-space.js';
+
+/** Counters of one job that must survive a worker crash; kept in Redis beside the job. */
+export interface JobCounters {
+  /** Calls sent to the API for this job, including ones that came back 429. */
+  readonly calls: number;
+  /** Calls that do not count as attempts: 429s and calls to a deployment then paused. */
+  readonly freeCalls: number;
+  /** 429 answers this job waited out. */
+  readonly rateLimitWaits: number;
+  readonly lastError: string | undefined;
+}
+
+export interface JobState {
+  /** Counts a call before it is sent, so a crash mid-call still shows it may have been billed. */
+  countCall(jobId: string): Promise<JobCounters>;
+  /** Marks the last call as not spending an attempt (429, or deployment paused). */
+  countFreeCall(jobId: string, kind: 'rate_limited' | 'paused'): Promise<JobCounters>;
+  setLastError(jobId: string, message: string): Promise<void>;
+  read(jobId: string): Promise<JobCounters>;
+  clear(jobId: string): Promise<void>;
+}
+
+/** Job state expires on its own when a job is removed without finishing. */
+const STATE_TTL_SECONDS = 30 * 24 * 3600;
+
+function toCounters(hash: Record<string, string>): JobCounters {
+  return {
+    calls: Number(hash.calls ?? 0),
+    freeCalls: Number(hash.freeCalls ?? 0),
+    rateLimitWaits: Number(hash.rateLimitWaits ?? 0),
+    lastError: hash.lastError,
+  };
+}
+
+export function createJobState(redis: Redis, keys: KeySpace): JobState {
+  async function bump(jobId: string, fields: Record<string, number>): Promise<JobCounters> {
+    const key = keys.jobState(jobId);
+    const pipeline = redis.pipeline();
+    for (const [field, by] of Object.entries(fields)) pipeline.hincrby(key, field, by);
+    pipeline.expire(key, STATE_TTL_SECONDS);
+    pipeline.hgetall(key);
+    const results = (await pipeline.exec()) ?? [];
+    const last = results[results.length - 1];
+    if (last === undefined || last[0] !== null) throw last?.[0] ?? new Error('job state read failed');
+    return toCounters(last[1] as Record<string, string>);
+  }
+  return {
+    countCall: (jobId) => bump(jobId, { calls: 1 }),
+    countFreeCall: (jobId, kind) => bump(jobId, kind === 'rate_limited' ? { freeCalls: 1, rateLimitWaits: 1 } : { freeCalls: 1 }),
+    async setLastError(jobId, message) {
+      await redis.hset(keys.jobState(jobId), 'lastError', message.slice(0, 2_000));
+    },
+    async read(jobId) {
+      return toCounters(await redis.hgetall(keys.jobState(jobId)));
+    },
+    async clear(jobId) {
+      await redis.del(keys.jobState(jobId));
+    },
+  };
+}

@@ -1,0 +1,277 @@
+import { z } from 'zod';
+import type { ImageOutcome } from '../batch/image-outcome.js';
+import type { BatchRegistry } from '../batch/batch-registry.js';
+import type { WorkerSettings } from '../config/config.js';
+import type { DeploymentConfig } from '../config/deployment-config.js';
+import { readImagesResponse } from '../azure/read-images-response.js';
+import { classifyError } from '../errors/classify-error.js';
+import type { Decision, FilterDetails } from '../errors/decision.js';
+import { imageJobSchema, imageKey, type ImageJobData } from '../job/image-job.js';
+import type { SlotLimiter } from '../limiter/slot-limiter.js';
+import type { Logger } from '../log/logger.js';
+import type { ImageRecord } from '../storage/image-record.js';
+import type { ResultStore } from '../storage/result-store.js';
+import { backoffMs } from './backoff.js';
+import { detectImageType } from './image-type.js';
+import type { JobCounters, JobState } from './job-state.js';
+
+/** What one call to the images API returned (HTTP 200). Errors are thrown instead. */
+export interface ImagesCallResult {
+  readonly body: unknown;
+  readonly latencyMs: number;
+  readonly serviceRequestId?: string | undefined;
+}
+
+/** Sends one images call for the job's variants to a deployment. */
+export type CallImages = (deployment: DeploymentConfig, job: ImageJobData, options: { clientRequestId: string }) => Promise<ImagesCallResult>;
+
+export interface ProcessorDeps {
+  readonly deployments: readonly DeploymentConfig[];
+  readonly callImages: CallImages;
+  readonly downloadImage: (url: string) => Promise<Uint8Array>;
+  readonly limiter: SlotLimiter;
+  readonly batches: BatchRegistry;
+  readonly jobState: JobState;
+  readonly store: ResultStore;
+  readonly settings: WorkerSettings;
+  /** How much earlier than its slot a delayed job wakes, to be in a worker when the slot comes. */
+  readonly wakeEarlyMs: number;
+  readonly logger: Logger;
+  readonly now?: () => number;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+export interface JobSummary {
+  readonly batchId: string;
+  readonly requestId: string;
+  /** Image key -> how it ended. */
+  readonly outcomes: Readonly<Record<string, ImageOutcome>>;
+  readonly deployment?: string;
+  /** Calls this job sent, 429s included. */
+  readonly calls: number;
+}
+
+export type ProcessResult =
+  | { readonly kind: 'completed'; readonly summary: JobSummary }
+  /** Put the job back, delayed until `untilMs`; no attempt is spent by the delay itself. */
+  | { readonly kind: 'delayed'; readonly untilMs: number; readonly reason: string }
+  /** Terminal; outcomes are already recorded. */
+  | { readonly kind: 'failed'; readonly message: string };
+
+const looseJobIdentity = z.object({
+  batchId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/),
+  requestId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/),
+  variants: z.array(z.number().int().min(0)).min(1),
+});
+
+function describeJobIssues(error: z.ZodError): string {
+  return error.issues.map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(job)'}: ${issue.message}`).join('; ');
+}
+
+function recordBase(data: ImageJobData, variant: number, deployment: string, counters: JobCounters, latencyMs: number): ImageRecord {
+  return {
+    key: imageKey(data.batchId, data.requestId, variant),
+    batchId: data.batchId,
+    requestId: data.requestId,
+    variant,
+    status: 'stored',
+    prompt: data.prompt,
+    model: data.model,
+    size: data.size,
+    quality: data.quality,
+    ...(data.style !== undefined && { style: data.style }),
+    ...(data.outputFormat !== undefined && { outputFormat: data.outputFormat }),
+    deployment,
+    latencyMs,
+    attempts: counters.calls - counters.freeCalls,
+    ...(data.metadata !== undefined && { metadata: data.metadata }),
+    createdAt: new Date().toISOString(),
+  };
+}
+
+function filterRecord(base: ImageRecord, filter: FilterDetails): ImageRecord {
+  return {
+    ...base,
+    status: 'filtered',
+    filter: { stage: filter.stage, categories: [...filter.categories], code: filter.code, message: filter.message, ...(filter.revisedPrompt !== undefined && { revisedPrompt: filter.revisedPrompt }) },
+    ...(filter.revisedPrompt !== undefined && { revisedPrompt: filter.revisedPrompt }),
+  };
+}
+
+function decodeBase64(b64: string): Uint8Array {
+  return new Uint8Array(Buffer.from(b64, 'base64'));
+}
+
+/**
+ * One image job from start to end: skip what is already stored, take a slot from the shared
+ * limiter, call, classify, store. Returns what the queue should do with the job; the BullMQ
+ * composition root turns that into completion, a delay or a failure.
+ */
+export async function processImageJob(deps: ProcessorDeps, job: { readonly id: string; readonly data: unknown }): Promise<ProcessResult> {
+  const now = deps.now ?? Date.now;
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const { logger, settings } = deps;
+
+  const parsed = imageJobSchema.safeParse(job.data);
+  if (!parsed.success) {
+    const message = `invalid job payload: ${describeJobIssues(parsed.error)}`;
+    const identity = looseJobIdentity.safeParse(job.data);
+    if (identity.success) {
+      for (const variant of identity.data.variants) {
+        await deps.batches.recordOutcome(identity.data.batchId, imageKey(identity.data.batchId, identity.data.requestId, variant), 'rejected', message);
+      }
+    }
+    logger.warn({ jobId: job.id }, message);
+    return { kind: 'failed', message };
+  }
+  const data = parsed.data;
+  const outcomes: Record<string, ImageOutcome> = {};
+
+  // Never pay twice: what the store already holds is done, whatever Redis remembers.
+  const pending: number[] = [];
+  for (const variant of data.variants) {
+    const key = imageKey(data.batchId, data.requestId, variant);
+    const record = await deps.store.getRecord(key);
+    if (record === null) {
+      pending.push(variant);
+    } else {
+      outcomes[key] = record.status;
+      await deps.batches.recordOutcome(data.batchId, key, record.status);
+    }
+  }
+  const keysOf = (variants: readonly number[]): string[] => variants.map((v) => imageKey(data.batchId, data.requestId, v));
+
+  async function finish(variants: readonly number[], outcome: ImageOutcome, message: string): Promise<ProcessResult> {
+    for (const key of keysOf(variants)) {
+      outcomes[key] = outcome;
+      await deps.batches.recordOutcome(data.batchId, key, outcome, message);
+    }
+    return { kind: 'failed', message };
+  }
+
+  if (pending.length === 0) {
+    const counters = await deps.jobState.read(job.id);
+    await deps.jobState.clear(job.id);
+    return { kind: 'completed', summary: { batchId: data.batchId, requestId: data.requestId, outcomes, calls: counters.calls } };
+  }
+
+  const candidates = deps.deployments.filter((d) => d.model === data.model);
+  if (candidates.length === 0) {
+    const configured = deps.deployments.map((d) => `${d.name} (${d.model})`).join(', ') || 'none';
+    return finish(pending, 'rejected', `no deployment serves model ${data.model}; configured: ${configured}`);
+  }
+
+  const slot = await deps.limiter.acquire(
+    job.id,
+    candidates.map((d) => ({ name: d.name, ratePerMinute: d.ratePerMinute, cost: d.quotaUnit === 'image' ? pending.length : 1 })),
+  );
+  if (slot.kind === 'paused') {
+    const reasons = slot.reasons.map((r) => `${r.deployment}: ${r.reason}`).join('; ');
+    return { kind: 'delayed', untilMs: now() + settings.pauseRecheckMs, reason: `every deployment for ${data.model} is paused (${reasons})` };
+  }
+  if (slot.kind === 'reserved') {
+    return { kind: 'delayed', untilMs: now() + Math.max(0, slot.waitMs - deps.wakeEarlyMs), reason: `slot on ${slot.deployment} in ${slot.waitMs} ms` };
+  }
+  if (slot.waitMs > 0) await sleep(slot.waitMs);
+
+  const deployment = candidates.find((d) => d.name === slot.deployment);
+  if (deployment === undefined) throw new Error(`limiter granted unknown deployment ${slot.deployment}`);
+  const counters = await deps.jobState.countCall(job.id);
+  const callJob: ImageJobData = { ...data, variants: pending };
+
+  const follow = async (decision: Decision): Promise<ProcessResult> => {
+    switch (decision.kind) {
+      case 'filtered': {
+        for (const variant of pending) {
+          const base = recordBase(data, variant, deployment.name, counters, 0);
+          await deps.store.putRecord(base.key, filterRecord(base, decision.filter));
+          outcomes[base.key] = 'filtered';
+          await deps.batches.recordOutcome(data.batchId, base.key, 'filtered');
+        }
+        logger.info({ jobId: job.id, stage: decision.filter.stage, categories: decision.filter.categories }, 'content filter refused the image; not retried');
+        await deps.jobState.clear(job.id);
+        return { kind: 'completed', summary: { batchId: data.batchId, requestId: data.requestId, outcomes, deployment: deployment.name, calls: counters.calls } };
+      }
+      case 'rejected':
+        return finish(pending, 'rejected', `request rejected by the service (${decision.code}): ${decision.message}`);
+      case 'rate_limited': {
+        const after = await deps.jobState.countFreeCall(job.id, 'rate_limited');
+        if (after.rateLimitWaits > settings.maxRateLimitWaits) {
+          return finish(pending, 'failed', `rate limited ${after.rateLimitWaits} times, more than the ${settings.maxRateLimitWaits} allowed; last: ${decision.message}`);
+        }
+        const waitMs = decision.retryAfterMs ?? backoffMs(after.rateLimitWaits, 1_000, settings.backoffMaxMs);
+        await deps.limiter.cooldown(deployment.name, waitMs);
+        logger.debug({ jobId: job.id, deployment: deployment.name, waitMs }, '429: waiting as the service asked');
+        return { kind: 'delayed', untilMs: now() + waitMs, reason: `429 from ${deployment.name}, retry in ${waitMs} ms` };
+      }
+      case 'transient': {
+        const attempts = counters.calls - counters.freeCalls;
+        const message = `${decision.code}: ${decision.message}`;
+        await deps.jobState.setLastError(job.id, message);
+        if (attempts >= settings.attempts) {
+          return finish(pending, 'failed', `failed after ${attempts} attempts; last error: ${message}`);
+        }
+        const waitMs = backoffMs(attempts, settings.backoffBaseMs, settings.backoffMaxMs);
+        logger.debug({ jobId: job.id, attempts, waitMs, error: message }, 'transient error: retrying with backoff');
+        return { kind: 'delayed', untilMs: now() + waitMs, reason: `transient error (${message}), attempt ${attempts} of ${settings.attempts}` };
+      }
+      case 'pause_deployment': {
+        await deps.jobState.countFreeCall(job.id, 'paused');
+        const reason = `${decision.reason}${decision.status === undefined ? '' : ` (HTTP ${decision.status})`}: ${decision.message}`;
+        await deps.limiter.pause(deployment.name, reason);
+        logger.error(
+          { deployment: deployment.name, reason: decision.reason, status: decision.status },
+          `deployment ${deployment.name} paused: ${reason}. Its jobs stay queued. Fix the cause (key, endpoint, deployment name, role), then run: imgbatch deployments resume ${deployment.name}`,
+        );
+        return { kind: 'delayed', untilMs: now() + 1_000, reason: `deployment ${deployment.name} paused` };
+      }
+    }
+  };
+
+  let result: ImagesCallResult;
+  try {
+    result = await deps.callImages(deployment, callJob, { clientRequestId: imageKey(data.batchId, data.requestId, pending[0] ?? 0) });
+  } catch (error) {
+    const decision = classifyError(error);
+    await deps.batches.recordCall(data.batchId, decision.kind === 'rate_limited');
+    return follow(decision);
+  }
+  await deps.batches.recordCall(data.batchId, false);
+
+  const read = readImagesResponse(result.body);
+  if (read.kind === 'decision') return follow(read.decision);
+
+  for (const image of read.images) {
+    const variant = pending[image.index];
+    if (variant === undefined) continue;
+    const bytes = image.b64Json !== undefined ? decodeBase64(image.b64Json) : await deps.downloadImage(image.url ?? '');
+    const type = detectImageType(bytes, data.outputFormat);
+    const base = recordBase(data, variant, deployment.name, counters, result.latencyMs);
+    const record: ImageRecord = {
+      ...base,
+      ...(image.revisedPrompt !== undefined && { revisedPrompt: image.revisedPrompt }),
+      ...(result.serviceRequestId !== undefined && { serviceRequestId: result.serviceRequestId }),
+      ...(read.usage !== undefined && { usage: { ...read.usage } }),
+    };
+    await deps.store.putImage(base.key, { bytes, contentType: type.contentType, extension: type.extension }, record);
+    outcomes[base.key] = 'stored';
+    await deps.batches.recordOutcome(data.batchId, base.key, 'stored');
+  }
+  for (const item of read.filtered) {
+    const variant = pending[item.index];
+    if (variant === undefined) continue;
+    const base = recordBase(data, variant, deployment.name, counters, result.latencyMs);
+    await deps.store.putRecord(base.key, filterRecord(base, item.filter));
+    outcomes[base.key] = 'filtered';
+    await deps.batches.recordOutcome(data.batchId, base.key, 'filtered');
+  }
+
+  const missing = pending.filter((v) => outcomes[imageKey(data.batchId, data.requestId, v)] === undefined);
+  if (missing.length > 0) {
+    const why = read.unusable.map((u) => u.reason).join('; ') || `${read.images.length + read.filtered.length} of ${pending.length} images came back`;
+    return follow({ kind: 'transient', code: 'incomplete_response', message: why, mayHaveBilled: true });
+  }
+  await deps.jobState.clear(job.id);
+  return { kind: 'completed', summary: { batchId: data.batchId, requestId: data.requestId, outcomes, deployment: deployment.name, calls: counters.calls } };
+}
+

@@ -1,0 +1,103 @@
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSlotLimiter, type SlotLimiter } from '../../../src/limiter/slot-limiter.js';
+import { createKeySpace } from '../../../src/queue/key-space.js';
+import { connectTestRedis, deleteKeysWithPrefix, uniquePrefix } from '../../helpers/redis.js';
+
+const settings = { headroom: 0, maxSleepMs: 60_000, lateToleranceMs: 100 };
+
+describe('slot limiter (Redis token bucket, capacity 1)', () => {
+  let redis: Redis;
+  const prefix = uniquePrefix('limiter');
+  let limiter: SlotLimiter;
+
+  beforeAll(() => {
+    redis = connectTestRedis();
+    limiter = createSlotLimiter(redis, createKeySpace(prefix), settings);
+  });
+  afterAll(async () => {
+    await deleteKeysWithPrefix(redis, prefix);
+    await redis.quit();
+  });
+
+  it('spaces calls one interval apart instead of granting a burst', async () => {
+    const waits: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const slot = await limiter.acquire(`even-${i}`, [{ name: 'even', ratePerMinute: 600 }]);
+      expect(slot.kind).toBe('go');
+      if (slot.kind === 'go') waits.push(slot.waitMs);
+    }
+    // 600 rpm = one call per 100 ms; back-to-back acquires land 100 ms apart (± Redis time passing).
+    for (let i = 1; i < waits.length; i++) {
+      const gap = (waits[i] ?? 0) - (waits[i - 1] ?? 0);
+      expect(gap).toBeGreaterThanOrEqual(90);
+      expect(gap).toBeLessThanOrEqual(101);
+    }
+  });
+
+  it('holds a far slot as a reservation, which the same job claims later', async () => {
+    const short = createSlotLimiter(redis, createKeySpace(prefix), { ...settings, maxSleepMs: 50 });
+    const first = await short.acquire('resv-a', [{ name: 'resv', ratePerMinute: 600 }]);
+    expect(first.kind).toBe('go');
+    const second = await short.acquire('resv-b', [{ name: 'resv', ratePerMinute: 600 }]);
+    expect(second).toMatchObject({ kind: 'reserved', deployment: 'resv' });
+    await new Promise((r) => setTimeout(r, 80));
+    const claim = await short.acquire('resv-b', [{ name: 'resv', ratePerMinute: 600 }]);
+    expect(claim).toMatchObject({ kind: 'go', deployment: 'resv' });
+    // The claim booked nothing new: resv-c gets the slot right after resv-b's (t0 + 200 ms,
+    // now ~80 ms later), not one after a second booking (t0 + 300 ms).
+    const third = await short.acquire('resv-c', [{ name: 'resv', ratePerMinute: 600 }]);
+    expect(third.kind).toBe('reserved');
+    if (third.kind === 'reserved') {
+      expect(third.waitMs).toBeGreaterThan(90);
+      expect(third.waitMs).toBeLessThanOrEqual(125);
+    }
+  });
+
+  it('drops a reservation claimed too late and books a new slot', async () => {
+    const short = createSlotLimiter(redis, createKeySpace(prefix), { ...settings, maxSleepMs: 10, lateToleranceMs: 0 });
+    await short.acquire('late-a', [{ name: 'late', ratePerMinute: 1200 }]);
+    const held = await short.acquire('late-b', [{ name: 'late', ratePerMinute: 1200 }]);
+    expect(held.kind).toBe('reserved');
+    await new Promise((r) => setTimeout(r, 200));
+    const again = await short.acquire('late-b', [{ name: 'late', ratePerMinute: 1200 }]);
+    // The old slot is gone; the bucket has refilled, so a new slot is available at once.
+    expect(again).toMatchObject({ kind: 'go', waitMs: 0 });
+  });
+
+  it('routes to the candidate whose next slot comes first', async () => {
+    const picks: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const slot = await limiter.acquire(`route-${i}`, [
+        { name: 'route-a', ratePerMinute: 60 },
+        { name: 'route-b', ratePerMinute: 60 },
+      ]);
+      if (slot.kind !== 'paused') picks.push(slot.deployment);
+    }
+    expect(picks.filter((p) => p === 'route-a')).toHaveLength(2);
+    expect(picks.filter((p) => p === 'route-b')).toHaveLength(2);
+  });
+
+  it('gives no slot before a cooldown ends', async () => {
+    await limiter.cooldown('cool', 5_000);
+    const slot = await limiter.acquire('cool-1', [{ name: 'cool', ratePerMinute: 600 }]);
+    expect(slot.kind).toBe('go');
+    if (slot.kind === 'go') expect(slot.waitMs).toBeGreaterThan(4_900);
+    expect((await limiter.state('cool')).rateLimitedCount).toBe(1);
+  });
+
+  it('reports a paused deployment with its reason, and resumes', async () => {
+    await limiter.pause('stop', 'auth: 401 Access denied');
+    expect(await limiter.acquire('stop-1', [{ name: 'stop', ratePerMinute: 60 }])).toEqual({
+      kind: 'paused',
+      reasons: [{ deployment: 'stop', reason: 'auth: 401 Access denied' }],
+    });
+    const other = await limiter.acquire('stop-2', [
+      { name: 'stop', ratePerMinute: 60 },
+      { name: 'healthy', ratePerMinute: 60 },
+    ]);
+    expect(other).toMatchObject({ kind: 'go', deployment: 'healthy' });
+    await limiter.resume('stop');
+    expect(await limiter.acquire('stop-3', [{ name: 'stop', ratePerMinute: 60 }])).toMatchObject({ kind: 'go', deployment: 'stop' });
+  });
+});

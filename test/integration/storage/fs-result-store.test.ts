@@ -1,0 +1,116 @@
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { isAbsolute, join, relative } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { StorageError } from '../../../src/errors/imgbatch-error.js';
+import { createFsResultStore } from '../../../src/storage/fs-result-store.js';
+import type { ImageRecord } from '../../../src/storage/image-record.js';
+import { describeResultStoreContract, pngImage, pngLikeBytes, storedRecord, uniqueBatchId } from './result-store-contract.js';
+
+let root: string;
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'imgbatch-fs-store-'));
+});
+
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+async function collect(records: AsyncIterable<ImageRecord>): Promise<ImageRecord[]> {
+  const all: ImageRecord[] = [];
+  for await (const record of records) all.push(record);
+  return all;
+}
+
+describeResultStoreContract('fs', () =>
+  Promise.resolve({
+    store: createFsResultStore({ root }),
+    readImage: async (record: ImageRecord) => {
+      if (record.location === undefined) throw new Error(`record ${record.key} has no location`);
+      return new Uint8Array(await readFile(record.location));
+    },
+  }),
+);
+
+describe('fs result store', () => {
+  it('lays out <root>/<batch>/<name>.<ext> and <name>.json, pretty JSON, location = absolute image path', async () => {
+    const store = createFsResultStore({ root });
+    const batchId = uniqueBatchId();
+    const written = await store.putImage(`${batchId}/cat-2`, pngImage(), storedRecord(`${batchId}/cat-2`));
+
+    expect(written.location).toBe(join(root, batchId, 'cat-2.png'));
+    expect(isAbsolute(written.location ?? '')).toBe(true);
+    expect((await readdir(join(root, batchId))).sort()).toEqual(['cat-2.json', 'cat-2.png']);
+    const text = await readFile(join(root, batchId, 'cat-2.json'), 'utf8');
+    expect(text).toContain('\n  "key": ');
+    expect(JSON.parse(text)).toEqual(written);
+  });
+
+  it('resolves a relative root against the working directory, so locations stay absolute', () => {
+    const store = createFsResultStore({ root: relative(process.cwd(), root) });
+    expect(store.description).toBe(root);
+    expect(store.kind).toBe('fs');
+  });
+
+  it('leaves no temp files behind after writes', async () => {
+    const store = createFsResultStore({ root });
+    const batchId = uniqueBatchId();
+    for (let variant = 0; variant < 5; variant++) {
+      await store.putImage(`${batchId}/r-${variant}`, pngImage(pngLikeBytes(1_000)), storedRecord(`${batchId}/r-${variant}`));
+    }
+    const names = await readdir(join(root, batchId));
+    expect(names.filter((name) => name.endsWith('.tmp'))).toEqual([]);
+    expect(names).toHaveLength(10);
+  });
+
+  it('an image write that fails leaves no record and no temp file, and fails as a non-transient StorageError', async () => {
+    const store = createFsResultStore({ root });
+    const batchId = uniqueBatchId();
+    // A directory where the image should go makes the final rename fail (EISDIR), for real.
+    await mkdir(join(root, batchId, 'blocked-0.png'), { recursive: true });
+
+    const error = await store.putImage(`${batchId}/blocked-0`, pngImage(), storedRecord(`${batchId}/blocked-0`)).catch((thrown: unknown) => thrown);
+    expect(error).toBeInstanceOf(StorageError);
+    expect((error as StorageError).isTransient).toBe(false);
+    expect(await store.getRecord(`${batchId}/blocked-0`)).toBeNull();
+    expect(await readdir(join(root, batchId))).toEqual(['blocked-0.png']);
+  });
+
+  it('treats a corrupt record file as missing, in getRecord and listRecords, so the image is made again', async () => {
+    const store = createFsResultStore({ root });
+    const batchId = uniqueBatchId();
+    await store.putImage(`${batchId}/good-0`, pngImage(), storedRecord(`${batchId}/good-0`));
+    await writeFile(join(root, batchId, 'torn-0.json'), '{"key": "');
+    await writeFile(join(root, batchId, 'wrong-0.json'), JSON.stringify({ key: `${batchId}/wrong-0`, status: 'maybe' }));
+
+    expect(await store.getRecord(`${batchId}/torn-0`)).toBeNull();
+    expect(await store.getRecord(`${batchId}/wrong-0`)).toBeNull();
+    expect((await collect(store.listRecords(batchId))).map((record) => record.key)).toEqual([`${batchId}/good-0`]);
+  });
+
+  it('listRecords skips unfinished temp files and non-record files', async () => {
+    const store = createFsResultStore({ root });
+    const batchId = uniqueBatchId();
+    const record = storedRecord(`${batchId}/done-0`);
+    await store.putImage(`${batchId}/done-0`, pngImage(), record);
+    const folder = join(root, batchId);
+    await writeFile(join(folder, '.half-0.json.123-abcdef01.tmp'), JSON.stringify(storedRecord(`${batchId}/half-0`)));
+    await writeFile(join(folder, '.hidden-0.json'), JSON.stringify(storedRecord(`${batchId}/hidden-0`)));
+    await writeFile(join(folder, 'notes.txt'), 'not a record');
+    await mkdir(join(folder, 'sub.json'));
+
+    expect((await collect(store.listRecords(batchId))).map((r) => r.key)).toEqual([`${batchId}/done-0`]);
+  });
+
+  it('a refused key creates nothing outside or inside the root', async () => {
+    const inner = join(root, uniqueBatchId());
+    await mkdir(inner);
+    const store = createFsResultStore({ root: inner });
+    await store.putImage('../escaped-0', pngImage(), storedRecord('../escaped-0')).catch(() => undefined);
+    await store.putRecord('x/../../escaped-1', storedRecord('x/../../escaped-1')).catch(() => undefined);
+
+    expect(await readdir(inner)).toEqual([]);
+    expect((await readdir(root)).filter((name) => name.startsWith('escaped'))).toEqual([]);
+  });
+});

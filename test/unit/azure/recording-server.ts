@@ -1,0 +1,72 @@
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** One request as the server saw it. */
+export interface RecordedRequest {
+  readonly method: string;
+  /** Path and query, e.g. `/openai/deployments/d/images/generations?api-version=...`. */
+  readonly url: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: string;
+}
+
+/** How to answer: a response, silence (to trip the client timeout), or a dropped connection. */
+export type Reply =
+  | { readonly kind: 'respond'; readonly status: number; readonly headers?: Readonly<Record<string, string>>; readonly body?: string }
+  | { readonly kind: 'hang' }
+  | { readonly kind: 'drop' };
+
+export interface RecordingServer {
+  /** `http://127.0.0.1:<port>`, the resource root to give the client. */
+  readonly endpoint: string;
+  readonly requests: readonly RecordedRequest[];
+  close(): Promise<void>;
+}
+
+/** A tiny HTTP server on 127.0.0.1 that records every request and answers as told. */
+export async function startRecordingServer(reply: (request: RecordedRequest) => Reply): Promise<RecordingServer> {
+  const requests: RecordedRequest[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const recorded: RecordedRequest = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      };
+      requests.push(recorded);
+      const answer = reply(recorded);
+      switch (answer.kind) {
+        case 'respond':
+          res.writeHead(answer.status, answer.headers);
+          res.end(answer.body ?? '');
+          break;
+        case 'hang':
+          break;
+        case 'drop':
+          req.socket.destroy();
+          break;
+      }
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    requests,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve, reject) => {
+        server.close((error) => {
+          if (error) reject(error);
+          else resolve();
+        });
+      });
+    },
+  };
+}

@@ -1,0 +1,127 @@
+import { describe, expect, it } from 'vitest';
+import { createCallStats } from '../../../src/simulator/call-stats.js';
+import { createFaultScript } from '../../../src/simulator/fault-script.js';
+import {
+  createGenerationHandler,
+  type GenerationCall,
+  type SimulatorAction,
+} from '../../../src/simulator/generation-handler.js';
+import { createImageFileStore } from '../../../src/simulator/image-file-store.js';
+import { parseSimulatorOptions, type SimulatorOptionsInput } from '../../../src/simulator/simulator-options.js';
+
+function setup(input: SimulatorOptionsInput): {
+  call: (overrides?: Partial<GenerationCall>) => SimulatorAction;
+  clock: { nowMs: number };
+  stats: ReturnType<typeof createCallStats>;
+  reset: () => void;
+} {
+  const options = parseSimulatorOptions(input);
+  const stats = createCallStats();
+  const clock = { nowMs: 1_000_000 };
+  const handler = createGenerationHandler({
+    options,
+    stats,
+    script: createFaultScript(),
+    files: createImageFileStore(10),
+    now: () => clock.nowMs,
+  });
+  const call = (overrides: Partial<GenerationCall> = {}): SimulatorAction =>
+    handler.handle({
+      deploymentName: 'd',
+      apiVersion: '2024-10-21',
+      apiKey: 'sim-key',
+      authorization: undefined,
+      clientRequestId: undefined,
+      body: { prompt: 'a tabby cat' },
+      isBodyJson: true,
+      baseUrl: 'http://sim',
+      ...overrides,
+    });
+  return {
+    call,
+    clock,
+    stats,
+    reset: () => {
+      handler.reset();
+    },
+  };
+}
+
+function status(action: SimulatorAction): number | undefined {
+  return action.kind === 'reply' ? action.reply.status : undefined;
+}
+
+function body(action: SimulatorAction): unknown {
+  return action.kind === 'reply' ? JSON.parse(String(action.reply.body)) : undefined;
+}
+
+describe('createGenerationHandler', () => {
+  it('accepts rpm/6 calls per 10 s, refuses the next with the true wait, and accepts again once the window frees', () => {
+    const { call, clock } = setup({ deployments: [{ name: 'd', model: 'dall-e-3', ratePerMinute: 12 }] });
+    expect(status(call())).toBe(200);
+    clock.nowMs += 3_000;
+    expect(status(call())).toBe(200);
+    clock.nowMs += 1_000;
+    const refused = call();
+    expect(status(refused)).toBe(429);
+    expect(refused.kind === 'reply' && refused.reply.headers).toMatchObject({ 'retry-after-ms': '6000', 'retry-after': '6' });
+    clock.nowMs += 5_999;
+    expect(status(call())).toBe(429);
+    clock.nowMs += 1;
+    expect(status(call())).toBe(200);
+  });
+
+  it('counts filtered calls in the window (they are real calls) but not invalid ones', () => {
+    const { call } = setup({ deployments: [{ name: 'd', model: 'dall-e-3', ratePerMinute: 12 }] });
+    expect(status(call({ body: { prompt: 'p', quality: 'ultra' } }))).toBe(400);
+    expect(status(call({ body: { prompt: 'gore' } }))).toBe(400);
+    expect(status(call({ body: { prompt: '[output-filter]' } }))).toBe(400);
+    expect(status(call())).toBe(429);
+  });
+
+  it('reports the remaining quota on dall-e-3 successes', () => {
+    const { call } = setup({ deployments: [{ name: 'd', model: 'dall-e-3', ratePerMinute: 18 }] });
+    const first = call();
+    expect(first.kind === 'reply' && first.reply.headers['x-ratelimit-remaining-requests']).toBe('2');
+  });
+
+  it('checks auth before the deployment, and the deployment before the body', () => {
+    const { call } = setup({ deployments: [{ name: 'd', model: 'dall-e-3' }] });
+    expect(status(call({ apiKey: 'wrong', deploymentName: 'missing', body: {} }))).toBe(401);
+    expect(status(call({ deploymentName: 'missing', body: {} }))).toBe(404);
+    expect(body(call({ deploymentName: 'missing' }))).toMatchObject({ error: { code: 'DeploymentNotFound' } });
+  });
+
+  it('answers a call without api-version as an unknown route', () => {
+    const { call } = setup({ deployments: [{ name: 'd', model: 'dall-e-3' }] });
+    expect(body(call({ apiVersion: undefined }))).toEqual({ error: { code: '404', message: 'Resource not found' } });
+  });
+
+  it('draws latency from the deployment distribution, reproducibly after reset', () => {
+    const { call, reset } = setup({ deployments: [{ name: 'd', model: 'gpt-image-1', latency: { meanMs: 300, sdMs: 100 } }] });
+    const delays = (): number[] => [call(), call(), call()].map((a) => (a.kind === 'reply' ? a.delayMs : -1));
+    const first = delays();
+    reset();
+    expect(delays()).toEqual(first);
+    for (const delay of first) expect(delay).toBeGreaterThanOrEqual(0);
+  });
+
+  it('records every call with its outcome, status, client request id, n and prompt', () => {
+    const { call, stats } = setup({ deployments: [{ name: 'd', model: 'gpt-image-1', ratePerMinute: 6 }] });
+    call({ clientRequestId: 'img-1', body: { prompt: 'p', n: 2 } });
+    call({ clientRequestId: 'img-2', body: { prompt: 'q' } });
+    expect(stats.list().map(({ outcome, status: s, clientRequestId, n, prompt }) => ({ outcome, s, clientRequestId, n, prompt }))).toEqual([
+      { outcome: 'ok', s: 200, clientRequestId: 'img-1', n: 2, prompt: 'p' },
+      { outcome: 'rate_limited', s: 429, clientRequestId: 'img-2', n: 1, prompt: 'q' },
+    ]);
+  });
+
+  it('makes a random fault before the rate window, so a faulted call takes no slot', () => {
+    const { call, stats } = setup({
+      deployments: [{ name: 'd', model: 'dall-e-3', ratePerMinute: 6 }],
+      faults: { error503Rate: 1 },
+    });
+    for (let i = 0; i < 3; i++) expect(status(call())).toBe(503);
+    expect(stats.list().every((c) => c.outcome === 'error_503')).toBe(true);
+  });
+});
