@@ -22,6 +22,17 @@ end
 return previous
 `;
 
+/** Forgets one image's outcome (it is to be made again). KEYS as above; ARGV: image key. */
+const CLEAR_OUTCOME_SCRIPT = `
+local previous = redis.call('HGET', KEYS[1], ARGV[1])
+if previous then
+  redis.call('HDEL', KEYS[1], ARGV[1])
+  redis.call('HINCRBY', KEYS[2], previous, -1)
+end
+redis.call('HDEL', KEYS[3], ARGV[1])
+return previous
+`;
+
 export interface BatchSummary {
   readonly batchId: string;
   readonly createdAt: number | undefined;
@@ -44,6 +55,10 @@ export interface BatchRegistry {
   addJobs(batchId: string, jobs: ReadonlyArray<{ readonly jobId: string; readonly images: number }>): Promise<string[]>;
   recordOutcome(batchId: string, imageKey: string, outcome: ImageOutcome, error?: string): Promise<void>;
   outcomeOf(batchId: string, imageKey: string): Promise<ImageOutcome | undefined>;
+  /** Forgets an image's outcome, so the batch counts it as pending again. */
+  clearOutcome(batchId: string, imageKey: string): Promise<void>;
+  /** The job ids the batch holds, in pages. */
+  jobIds(batchId: string): AsyncIterable<string[]>;
   /** Counts one API call of the batch (for summaries; billing facts live in the records). */
   recordCall(batchId: string, wasRateLimited: boolean): Promise<void>;
   summary(batchId: string): Promise<BatchSummary>;
@@ -53,10 +68,12 @@ export interface BatchRegistry {
 
 interface RegistryCommands {
   imgbatchRecordOutcome(k1: string, k2: string, k3: string, key: string, outcome: string, error: string): Promise<string | null>;
+  imgbatchClearOutcome(k1: string, k2: string, k3: string, key: string): Promise<string | null>;
 }
 
 export function createBatchRegistry(redis: Redis, keys: KeySpace): BatchRegistry {
   redis.defineCommand('imgbatchRecordOutcome', { lua: RECORD_OUTCOME_SCRIPT, numberOfKeys: 3 });
+  redis.defineCommand('imgbatchClearOutcome', { lua: CLEAR_OUTCOME_SCRIPT, numberOfKeys: 3 });
   const commands = redis as unknown as RegistryCommands;
 
   return {
@@ -92,6 +109,19 @@ export function createBatchRegistry(redis: Redis, keys: KeySpace): BatchRegistry
         outcome,
         error ?? '',
       );
+    },
+
+    async clearOutcome(batchId, imageKey) {
+      await commands.imgbatchClearOutcome(keys.batchOutcomes(batchId), keys.batchCounts(batchId), keys.batchErrors(batchId), imageKey);
+    },
+
+    async *jobIds(batchId) {
+      let cursor = '0';
+      do {
+        const [next, ids] = await redis.sscan(keys.batchJobs(batchId), cursor, 'COUNT', 1000);
+        cursor = next;
+        if (ids.length > 0) yield ids;
+      } while (cursor !== '0');
     },
 
     async outcomeOf(batchId, imageKey) {

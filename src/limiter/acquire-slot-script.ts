@@ -101,3 +101,16 @@ end
 redis.call('HINCRBY', KEYS[1], 'rateLimited', 1)
 return current
 `;
+
+/**
+ * Whether a deployment may be called right now: a job that slept towards its slot checks
+ * again, because another worker may have paused it (401/403/404) or set a cooldown (429)
+ * meanwhile. KEYS[1] state hash. Returns {pausedReason or '', cooldownRemainingMs}.
+ */
+export const CHECK_CALLABLE_SCRIPT = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local paused = redis.call('HGET', KEYS[1], 'paused') or ''
+local cooldown = tonumber(redis.call('HGET', KEYS[1], 'cooldownUntil') or '0')
+return {paused, math.max(0, math.ceil(cooldown - now))}
+`;

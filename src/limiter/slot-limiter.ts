@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { LimiterSettings } from '../config/config.js';
 import type { KeySpace } from '../queue/key-space.js';
-import { ACQUIRE_SLOT_SCRIPT, COOLDOWN_SCRIPT } from './acquire-slot-script.js';
+import { ACQUIRE_SLOT_SCRIPT, CHECK_CALLABLE_SCRIPT, COOLDOWN_SCRIPT } from './acquire-slot-script.js';
 
 export interface SlotCandidate {
   /** Deployment name (limiter key). */
@@ -21,6 +21,11 @@ export type SlotDecision =
   /** Every candidate is paused. */
   | { readonly kind: 'paused'; readonly reasons: ReadonlyArray<{ readonly deployment: string; readonly reason: string }> };
 
+export type CallableState =
+  | { readonly kind: 'callable' }
+  | { readonly kind: 'paused'; readonly reason: string }
+  | { readonly kind: 'cooling_down'; readonly remainingMs: number };
+
 export interface DeploymentLimiterState {
   readonly deployment: string;
   readonly pausedReason: string | undefined;
@@ -32,6 +37,8 @@ export interface DeploymentLimiterState {
 export interface SlotLimiter {
   /** Takes (or claims a held) call slot for a job among the candidate deployments. */
   acquire(jobId: string, candidates: readonly SlotCandidate[]): Promise<SlotDecision>;
+  /** Whether the deployment may be called now (not paused, not cooling down), by Redis time. */
+  checkCallable(deployment: string): Promise<CallableState>;
   /** After a 429: no call to this deployment for `waitMs`. Returns the cooldown end (Redis time). */
   cooldown(deployment: string, waitMs: number): Promise<number>;
   /** Stops every worker calling this deployment until `resume`. */
@@ -43,6 +50,7 @@ export interface SlotLimiter {
 interface LimiterCommands {
   imgbatchAcquireSlot(numKeys: number, ...args: (string | number)[]): Promise<(string | number)[]>;
   imgbatchCooldown(key: string, waitMs: number): Promise<number>;
+  imgbatchCheckCallable(key: string): Promise<[string, number]>;
 }
 
 /**
@@ -53,6 +61,7 @@ interface LimiterCommands {
 export function createSlotLimiter(redis: Redis, keys: KeySpace, settings: LimiterSettings): SlotLimiter {
   redis.defineCommand('imgbatchAcquireSlot', { lua: ACQUIRE_SLOT_SCRIPT });
   redis.defineCommand('imgbatchCooldown', { lua: COOLDOWN_SCRIPT, numberOfKeys: 1 });
+  redis.defineCommand('imgbatchCheckCallable', { lua: CHECK_CALLABLE_SCRIPT, numberOfKeys: 1 });
   const commands = redis as unknown as LimiterCommands;
 
   return {
@@ -75,6 +84,12 @@ export function createSlotLimiter(redis: Redis, keys: KeySpace, settings: Limite
       const deployment = String(rest[0]);
       const waitMs = Number(rest[1]);
       return kind === 'go' ? { kind: 'go', deployment, waitMs } : { kind: 'reserved', deployment, waitMs };
+    },
+
+    async checkCallable(deployment) {
+      const [pausedReason, remainingMs] = await commands.imgbatchCheckCallable(keys.limiterDeployment(deployment));
+      if (pausedReason !== '') return { kind: 'paused', reason: pausedReason };
+      return remainingMs > 0 ? { kind: 'cooling_down', remainingMs } : { kind: 'callable' };
     },
 
     async cooldown(deployment, waitMs) {

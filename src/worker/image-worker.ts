@@ -13,7 +13,7 @@ import type { Logger } from '../log/logger.js';
 import { createKeySpace } from '../queue/key-space.js';
 import type { ResultStore } from '../storage/result-store.js';
 import { downloadImage } from './download-image.js';
-import { createJobState } from './job-state.js';
+import { createJobState } from '../queue/job-state.js';
 import { processImageJob, type CallImages, type JobSummary, type ProcessorDeps } from './process-image-job.js';
 
 export interface ImageWorkerOptions {

@@ -5,6 +5,7 @@ import type { WorkerSettings } from '../config/config.js';
 import type { DeploymentConfig } from '../config/deployment-config.js';
 import { readImagesResponse } from '../azure/read-images-response.js';
 import { classifyError } from '../errors/classify-error.js';
+import { ImagesCallError } from '../errors/images-call-error.js';
 import type { Decision, FilterDetails } from '../errors/decision.js';
 import { imageJobSchema, imageKey, type ImageJobData } from '../job/image-job.js';
 import type { SlotLimiter } from '../limiter/slot-limiter.js';
@@ -13,7 +14,7 @@ import type { ImageRecord } from '../storage/image-record.js';
 import type { ResultStore } from '../storage/result-store.js';
 import { backoffMs } from './backoff.js';
 import { detectImageType } from './image-type.js';
-import type { JobCounters, JobState } from './job-state.js';
+import type { JobCounters, JobState } from '../queue/job-state.js';
 
 /** What one call to the images API returned (HTTP 200). Errors are thrown instead. */
 export interface ImagesCallResult {
@@ -172,19 +173,30 @@ export async function processImageJob(deps: ProcessorDeps, job: { readonly id: s
   if (slot.kind === 'reserved') {
     return { kind: 'delayed', untilMs: now() + Math.max(0, slot.waitMs - deps.wakeEarlyMs), reason: `slot on ${slot.deployment} in ${slot.waitMs} ms` };
   }
-  if (slot.waitMs > 0) await sleep(slot.waitMs);
+  if (slot.waitMs > 0) {
+    await sleep(slot.waitMs);
+    // While this job slept towards its slot, another may have been told 401 or 429.
+    const state = await deps.limiter.checkCallable(slot.deployment);
+    if (state.kind === 'paused') {
+      return { kind: 'delayed', untilMs: now() + settings.pauseRecheckMs, reason: `deployment ${slot.deployment} paused (${state.reason})` };
+    }
+    if (state.kind === 'cooling_down') {
+      return { kind: 'delayed', untilMs: now() + state.remainingMs, reason: `deployment ${slot.deployment} cooling down after a 429` };
+    }
+  }
 
   const deployment = candidates.find((d) => d.name === slot.deployment);
   if (deployment === undefined) throw new Error(`limiter granted unknown deployment ${slot.deployment}`);
   const counters = await deps.jobState.countCall(job.id);
   const callJob: ImageJobData = { ...data, variants: pending };
 
-  const follow = async (decision: Decision): Promise<ProcessResult> => {
+  const follow = async (decision: Decision, call: { latencyMs: number; serviceRequestId?: string | undefined }): Promise<ProcessResult> => {
     switch (decision.kind) {
       case 'filtered': {
         for (const variant of pending) {
-          const base = recordBase(data, variant, deployment.name, counters, 0);
-          await deps.store.putRecord(base.key, filterRecord(base, decision.filter));
+          const base = recordBase(data, variant, deployment.name, counters, call.latencyMs);
+          const record = call.serviceRequestId === undefined ? base : { ...base, serviceRequestId: call.serviceRequestId };
+          await deps.store.putRecord(base.key, filterRecord(record, decision.filter));
           outcomes[base.key] = 'filtered';
           await deps.batches.recordOutcome(data.batchId, base.key, 'filtered');
         }
@@ -234,12 +246,14 @@ export async function processImageJob(deps: ProcessorDeps, job: { readonly id: s
   } catch (error) {
     const decision = classifyError(error);
     await deps.batches.recordCall(data.batchId, decision.kind === 'rate_limited');
-    return follow(decision);
+    return error instanceof ImagesCallError
+      ? follow(decision, { latencyMs: error.latencyMs, serviceRequestId: error.serviceRequestId })
+      : follow(decision, { latencyMs: 0 });
   }
   await deps.batches.recordCall(data.batchId, false);
 
   const read = readImagesResponse(result.body);
-  if (read.kind === 'decision') return follow(read.decision);
+  if (read.kind === 'decision') return follow(read.decision, result);
 
   for (const image of read.images) {
     const variant = pending[image.index];
@@ -269,7 +283,7 @@ export async function processImageJob(deps: ProcessorDeps, job: { readonly id: s
   const missing = pending.filter((v) => outcomes[imageKey(data.batchId, data.requestId, v)] === undefined);
   if (missing.length > 0) {
     const why = read.unusable.map((u) => u.reason).join('; ') || `${read.images.length + read.filtered.length} of ${pending.length} images came back`;
-    return follow({ kind: 'transient', code: 'incomplete_response', message: why, mayHaveBilled: true });
+    return follow({ kind: 'transient', code: 'incomplete_response', message: why, mayHaveBilled: true }, result);
   }
   await deps.jobState.clear(job.id);
   return { kind: 'completed', summary: { batchId: data.batchId, requestId: data.requestId, outcomes, deployment: deployment.name, calls: counters.calls } };

@@ -1,8 +1,11 @@
 import { defineCommand } from 'citty';
 import type { BatchSummary } from '../../batch/batch-registry.js';
+import { resumeBatch } from '../../batch/resume-batch.js';
 import { loadConfig } from '../../config/load-config.js';
 import { readCsvRequests } from '../../ingest/read-csv-requests.js';
 import { createLogger } from '../../log/logger.js';
+import { createJobState } from '../../queue/job-state.js';
+import { createKeySpace } from '../../queue/key-space.js';
 import { createProducer } from '../../queue/producer.js';
 import { createRedisConnection } from '../../queue/redis-connection.js';
 import { createImageWorker } from '../../worker/image-worker.js';
@@ -59,6 +62,17 @@ export const runCommand = defineCommand({
           (enqueued.rejected.length > 0 ? `, ${enqueued.rejected.length} rows refused` : '') +
           '\n',
       );
+
+      if (enqueued.jobsAlreadyQueued > 0) {
+        // A batch seen before: the store decides what is done, so images deleted since are made again.
+        const resumed = await resumeBatch(
+          { queue: producer.queue, batches: producer.batches, jobState: createJobState(workerConnection, createKeySpace(config.redisPrefix)), store: runtime.store },
+          batchId,
+        );
+        if (resumed.requeued + resumed.retried > 0) {
+          process.stderr.write(`resumed batch ${batchId}: ${resumed.requeued} jobs whose images are missing from the store added again, ${resumed.retried} failed jobs retried\n`);
+        }
+      }
 
       const progress = createProgressReporter(process.stderr);
       let summary = await producer.batches.summary(batchId);

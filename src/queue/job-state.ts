@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { KeySpace } from '../queue/key-space.js';
+import type { KeySpace } from './key-space.js';
 
 /** Counters of one job that must survive a worker crash; kept in Redis beside the job. */
 export interface JobCounters {

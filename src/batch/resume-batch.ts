@@ -1,0 +1,66 @@
+import { IMAGE_JOB_NAME, imageJobSchema, imageKeysOf } from '../job/image-job.js';
+import type { ImageQueue } from '../queue/image-queue.js';
+import type { JobState } from '../queue/job-state.js';
+import type { ResultStore } from '../storage/result-store.js';
+import type { BatchRegistry } from './batch-registry.js';
+
+export interface ResumeResult {
+  /** Finished jobs whose images were missing from the store, added again. */
+  readonly requeued: number;
+  /** Failed jobs given a fresh set of attempts. */
+  readonly retried: number;
+  /** Jobs Redis no longer holds (removed after their retention); their images cannot be remade from here. */
+  readonly forgotten: number;
+}
+
+export interface ResumeDeps {
+  readonly queue: ImageQueue;
+  readonly batches: BatchRegistry;
+  readonly jobState: JobState;
+  readonly store: ResultStore;
+}
+
+/**
+ * Brings a batch back to "every image stored or filtered" where it can: the store, not
+ * Redis, says what is done. A finished job whose image is missing (the output folder was
+ * cleared) is added again; a failed job is retried with fresh attempts; an image the service
+ * rejected as invalid stays rejected, since asking again cannot help. Images already in the
+ * store are never generated again: the worker checks the store before every call.
+ */
+export async function resumeBatch(deps: ResumeDeps, batchId: string): Promise<ResumeResult> {
+  let requeued = 0;
+  let retried = 0;
+  let forgotten = 0;
+  for await (const ids of deps.batches.jobIds(batchId)) {
+    for (const jobId of ids) {
+      const job = await deps.queue.getJob(jobId);
+      if (job === undefined) {
+        forgotten++;
+        continue;
+      }
+      const state = await job.getState();
+      if (state !== 'completed' && state !== 'failed') continue;
+      const parsed = imageJobSchema.safeParse(job.data);
+      if (!parsed.success) continue;
+      const missing: string[] = [];
+      let isRejected = false;
+      for (const key of imageKeysOf(parsed.data)) {
+        if ((await deps.store.getRecord(key)) !== null) continue;
+        if ((await deps.batches.outcomeOf(batchId, key)) === 'rejected') isRejected = true;
+        missing.push(key);
+      }
+      if (missing.length === 0 || isRejected) continue;
+      for (const key of missing) await deps.batches.clearOutcome(batchId, key);
+      await deps.jobState.clear(jobId);
+      if (state === 'failed') {
+        await job.retry('failed');
+        retried++;
+      } else {
+        await job.remove();
+        await deps.queue.add(IMAGE_JOB_NAME, parsed.data, { jobId });
+        requeued++;
+      }
+    }
+  }
+  return { requeued, retried, forgotten };
+}

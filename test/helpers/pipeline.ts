@@ -1,0 +1,130 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import type { Redis } from 'ioredis';
+import { inject } from 'vitest';
+import type { BatchSummary } from '../../src/batch/batch-registry.js';
+import { simulatorDeployments } from '../../src/cli/open-runtime.js';
+import type { LimiterSettings, WorkerSettings } from '../../src/config/config.js';
+import type { DeploymentConfig } from '../../src/config/deployment-config.js';
+import { createSlotLimiter, type SlotLimiter } from '../../src/limiter/slot-limiter.js';
+import { createLogger } from '../../src/log/logger.js';
+import { createKeySpace } from '../../src/queue/key-space.js';
+import { createProducer, type Producer } from '../../src/queue/producer.js';
+import { createRedisConnection } from '../../src/queue/redis-connection.js';
+import { createSimulator, type Simulator } from '../../src/simulator/create-simulator.js';
+import type { SimulatorOptionsInput } from '../../src/simulator/simulator-options.js';
+import { createFsResultStore } from '../../src/storage/fs-result-store.js';
+import type { ResultStore } from '../../src/storage/result-store.js';
+import { createImageWorker, type ImageWorker } from '../../src/worker/image-worker.js';
+import { deleteKeysWithPrefix, uniquePrefix } from './redis.js';
+
+/** Fast settings for tests: short backoffs and timeouts; the shapes of production. */
+export const TEST_WORKER_SETTINGS: WorkerSettings = {
+  concurrency: 16,
+  attempts: 3,
+  backoffBaseMs: 50,
+  backoffMaxMs: 400,
+  maxRateLimitWaits: 10,
+  pauseRecheckMs: 500,
+  imagesPerCall: 1,
+  timeoutMs: 5_000,
+  lockDurationMs: 5_000,
+  stalledIntervalMs: 5_000,
+};
+
+export const TEST_LIMITER_SETTINGS: LimiterSettings = { headroom: 0.02, maxSleepMs: 2_000, lateToleranceMs: 100 };
+
+export interface PipelineOptions {
+  readonly simulator: SimulatorOptionsInput;
+  readonly worker?: Partial<WorkerSettings>;
+  readonly limiter?: Partial<LimiterSettings>;
+  /** Change what the worker believes about deployments (e.g. a wrong key). */
+  readonly deployments?: (fromSimulator: DeploymentConfig[]) => DeploymentConfig[];
+}
+
+export interface Pipeline {
+  readonly simulator: Simulator;
+  readonly producer: Producer;
+  readonly store: ResultStore;
+  readonly outputDir: string;
+  readonly prefix: string;
+  readonly redisUrl: string;
+  readonly deployments: readonly DeploymentConfig[];
+  readonly workerSettings: WorkerSettings;
+  readonly limiterSettings: LimiterSettings;
+  readonly limiter: SlotLimiter;
+  /** Every log line the in-process workers wrote, parsed. */
+  readonly logs: Array<Record<string, unknown>>;
+  startWorker(): ImageWorker;
+  /** Resolves when every image of the batch has an outcome; throws after timeoutMs. */
+  waitForBatch(batchId: string, timeoutMs?: number): Promise<BatchSummary>;
+  close(): Promise<void>;
+}
+
+/** A whole imgbatch pipeline in this process, on the run's private Redis and a temp folder. */
+export async function createPipeline(options: PipelineOptions): Promise<Pipeline> {
+  const redisUrl = inject('redisUrl');
+  const prefix = uniquePrefix('pipe');
+  const simulator = await createSimulator(options.simulator);
+  const outputDir = await mkdtemp(join(tmpdir(), 'imgbatch-out-'));
+  const store = createFsResultStore({ root: outputDir });
+  const fromSimulator = simulatorDeployments(simulator);
+  const deployments = options.deployments === undefined ? fromSimulator : options.deployments(fromSimulator);
+  const workerSettings = { ...TEST_WORKER_SETTINGS, ...options.worker };
+  const limiterSettings = { ...TEST_LIMITER_SETTINGS, ...options.limiter };
+  const producer = createProducer({ connection: redisUrl, prefix });
+  const admin: Redis = createRedisConnection(redisUrl, 'worker');
+  const limiter = createSlotLimiter(admin, createKeySpace(prefix), limiterSettings);
+  const logs: Array<Record<string, unknown>> = [];
+  const logStream = new PassThrough();
+  logStream.on('data', (chunk: Buffer) => {
+    for (const line of chunk.toString('utf8').split('\n')) {
+      if (line.trim() !== '') logs.push(JSON.parse(line) as Record<string, unknown>);
+    }
+  });
+  const logger = createLogger({ level: 'debug', destination: logStream });
+  const workers: Array<{ worker: ImageWorker; connection: Redis }> = [];
+
+  return {
+    simulator,
+    producer,
+    store,
+    outputDir,
+    prefix,
+    redisUrl,
+    deployments,
+    workerSettings,
+    limiterSettings,
+    limiter,
+    logs,
+    startWorker() {
+      const connection = createRedisConnection(redisUrl, 'worker');
+      const worker = createImageWorker({ connection, prefix, deployments, store, settings: workerSettings, limiter: limiterSettings, logger });
+      workers.push({ worker, connection });
+      return worker;
+    },
+    async waitForBatch(batchId, timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const summary = await producer.batches.summary(batchId);
+        if (summary.images > 0 && summary.pending === 0) return summary;
+        if (Date.now() > deadline) throw new Error(`batch ${batchId} not finished after ${timeoutMs} ms: ${JSON.stringify(summary)}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+    async close() {
+      for (const { worker, connection } of workers) {
+        await worker.close();
+        await connection.quit();
+      }
+      await producer.close();
+      await deleteKeysWithPrefix(admin, prefix);
+      await admin.quit();
+      await simulator.close();
+      await store.close();
+      await rm(outputDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,261 @@
+import { readFile } from 'node:fs/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import { rm } from 'node:fs/promises';
+import { resumeBatch } from '../../../src/batch/resume-batch.js';
+import { createJobState } from '../../../src/queue/job-state.js';
+import { createKeySpace } from '../../../src/queue/key-space.js';
+import { createRedisConnection } from '../../../src/queue/redis-connection.js';
+import { imageRecordSchema } from '../../../src/storage/image-record.js';
+import { createPipeline, type Pipeline, type PipelineOptions } from '../../helpers/pipeline.js';
+
+const GPT = { name: 'gpt', model: 'gpt-image-1-mini', ratePerMinute: 600, latency: { meanMs: 20, sdMs: 5 } };
+const DALLE = { name: 'dalle', model: 'dall-e-3', ratePerMinute: 600, latency: { meanMs: 20, sdMs: 5 } };
+
+describe('core pipeline against the simulator (in-process worker, real Redis, real HTTP)', () => {
+  let pipeline: Pipeline | undefined;
+  async function open(options: PipelineOptions): Promise<Pipeline> {
+    pipeline = await createPipeline(options);
+    return pipeline;
+  }
+  afterEach(async () => {
+    await pipeline?.close();
+    pipeline = undefined;
+  });
+
+  const callsFor = (p: Pipeline, keyPrefix: string) => p.simulator.stats().filter((c) => c.clientRequestId?.startsWith(keyPrefix) === true);
+
+  it('fans a dall-e-3 request for 4 images out into 4 calls of n=1 and stores 4 images with metadata', async () => {
+    const p = await open({ simulator: { deployments: [DALLE] } });
+    p.startWorker();
+    const enqueued = await p.producer.enqueue([{ id: 'lake', prompt: 'A mountain lake at dawn', n: 4, model: 'dall-e-3', style: 'natural' }], { batchId: 'fanout' });
+    expect(enqueued).toMatchObject({ accepted: 1, jobsAdded: 4, imagesAdded: 4 });
+    const summary = await p.waitForBatch('fanout');
+    expect(summary.counts).toEqual({ stored: 4, filtered: 0, failed: 0, rejected: 0 });
+
+    const calls = callsFor(p, 'fanout/');
+    expect(calls).toHaveLength(4);
+    expect(calls.every((c) => c.n === 1 && c.outcome === 'ok')).toBe(true);
+    for (let variant = 0; variant < 4; variant++) {
+      const record = await p.store.getRecord(`fanout/lake-${variant}`);
+      expect(record).toMatchObject({ status: 'stored', model: 'dall-e-3', deployment: 'dalle', size: '1024x1024', quality: 'standard', style: 'natural', attempts: 1 });
+      expect(record?.revisedPrompt).toContain('A mountain lake at dawn');
+      expect(record?.serviceRequestId).toMatch(/[0-9a-f-]{36}/);
+      const bytes = await readFile(record?.location ?? '');
+      expect(bytes.subarray(0, 4).toString('hex')).toBe('89504e47');
+      expect(bytes.length).toBe(record?.sizeBytes);
+    }
+  });
+
+  it('downloads a dall-e-3 url answer at once and stores the bytes', async () => {
+    const p = await open({ simulator: { deployments: [DALLE] } });
+    p.startWorker();
+    await p.producer.enqueue([{ id: 'url', prompt: 'A red kite over a beach', model: 'dall-e-3', responseFormat: 'url' }], { batchId: 'urlmode' });
+    await p.waitForBatch('urlmode');
+    const record = await p.store.getRecord('urlmode/url-0');
+    expect(record?.status).toBe('stored');
+    expect((await readFile(record?.location ?? '')).subarray(1, 4).toString()).toBe('PNG');
+  });
+
+  it.each([
+    { stage: 'prompt', prompt: 'a gore scene', categories: ['violence'] },
+    { stage: 'output', prompt: 'a quiet garden [output-filter]', categories: [] },
+    { stage: 'output', prompt: 'a quiet garden [item-filter]', categories: [] },
+  ])('a prompt filtered at the $stage stage ($prompt) is called once, recorded as filtered and never retried', async ({ stage, prompt, categories }) => {
+    const p = await open({ simulator: { deployments: [GPT] } });
+    p.startWorker();
+    await p.producer.enqueue([{ id: 'f', prompt, model: 'gpt-image-1-mini' }], { batchId: 'filtered' });
+    const summary = await p.waitForBatch('filtered');
+    expect(summary.counts).toMatchObject({ filtered: 1, stored: 0, failed: 0 });
+    // Give a (wrong) retry time to happen before counting calls.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(callsFor(p, 'filtered/')).toHaveLength(1);
+    const record = await p.store.getRecord('filtered/f-0');
+    expect(record).toMatchObject({ status: 'filtered', filter: { stage } });
+    expect(record?.filter?.categories).toEqual(categories);
+    expect(record?.location).toBeUndefined();
+  });
+
+  it.each([
+    { headers: 'ms-and-seconds', retryAfterMs: 1200, atLeastMs: 1200 },
+    { headers: 'seconds', retryAfterMs: 1200, atLeastMs: 2000 },
+    { headers: 'http-date', retryAfterMs: 2000, atLeastMs: 1000 },
+    { headers: 'reset-requests', retryAfterMs: 1200, atLeastMs: 2000 },
+    { headers: 'none', retryAfterMs: 1200, atLeastMs: 2000 },
+  ] as const)('a 429 announcing its wait as $headers is waited out, then the image is stored without spending an attempt', async ({ headers, retryAfterMs, atLeastMs }) => {
+    const p = await open({ simulator: { deployments: [GPT] } });
+    p.simulator.script({ promptIncludes: 'throttled' }, [{ kind: '429', retryAfterMs, headers }]);
+    p.startWorker();
+    await p.producer.enqueue([{ id: 'r', prompt: 'a throttled kite', model: 'gpt-image-1-mini' }], { batchId: 'throttle' });
+    const summary = await p.waitForBatch('throttle');
+    expect(summary.counts.stored).toBe(1);
+    expect(summary.rateLimitedCalls).toBe(1);
+    const calls = callsFor(p, 'throttle/');
+    expect(calls.map((c) => c.outcome)).toEqual(['rate_limited', 'ok']);
+    const [first, second] = calls;
+    expect((second?.arrivedAtMs ?? 0) - (first?.arrivedAtMs ?? 0)).toBeGreaterThanOrEqual(atLeastMs - 50);
+    expect((await p.store.getRecord('throttle/r-0'))?.attempts).toBe(1);
+  });
+
+  it('sends no call to a deployment cooling down after a 429: other jobs wait for the same cooldown', async () => {
+    const p = await open({ simulator: { deployments: [GPT] } });
+    p.simulator.script({ promptIncludes: 'first' }, [{ kind: '429', retryAfterMs: 1500, headers: 'ms-and-seconds' }]);
+    p.startWorker();
+    await p.producer.enqueue([{ id: 'a', prompt: 'first kite', model: 'gpt-image-1-mini' }], { batchId: 'cool' });
+    await new Promise((r) => setTimeout(r, 200));
+    await p.producer.enqueue([{ id: 'b', prompt: 'second kite', model: 'gpt-image-1-mini' }], { batchId: 'cool' });
+    await p.waitForBatch('cool');
+    const calls = callsFor(p, 'cool/');
+    const throttledAt = calls.find((c) => c.outcome === 'rate_limited')?.arrivedAtMs ?? 0;
+    const nextCalls = calls.filter((c) => c.arrivedAtMs > throttledAt);
+    expect(nextCalls.length).toBe(2);
+    for (const call of nextCalls) expect(call.arrivedAtMs - throttledAt).toBeGreaterThanOrEqual(1450);
+  });
+
+  it('retries a timeout and a 500, then stores the image', async () => {
+    const p = await open({ simulator: { deployments: [GPT] }, worker: { timeoutMs: 400, attempts: 3 } });
+    p.simulator.script({ promptIncludes: 'flaky' }, [{ kind: 'hang' }, { kind: '500' }]);
+    p.startWorker();
+    await p.producer.enqueue([{ id: 'x', prompt: 'a flaky kite', model: 'gpt-image-1-mini' }], { batchId: 'flaky' });
+    const summary = await p.waitForBatch('flaky', 20_000);
+    expect(summary.counts.stored).toBe(1);
+    expect(callsFor(p, 'flaky/').map((c) => c.outcome)).toEqual(['hang', 'error_500', 'ok']);
+    expect((await p.store.getRecord('flaky/x-0'))?.attempts).toBe(3);
+  });
+
+  it('fails a job whose calls always end in 500 after the bounded attempts, keeping the last error', async () => {
+    const p = await open({ simulator: { deployments: [GPT], faults: { error500Rate: 1 } }, worker: { attempts: 3 } });
+    p.startWorker();
+    await p.producer.enqueue([{ id: 'dead', prompt: 'a doomed kite', model: 'gpt-image-1-mini' }], { batchId: 'doomed' });
+    const summary = await p.waitForBatch('doomed', 20_000);
+    expect(summary.counts).toMatchObject({ failed: 1, stored: 0 });
+    expect(callsFor(p, 'doomed/')).toHaveLength(3);
+    const errors = await p.producer.batches.errors('doomed');
+    expect(errors['doomed/dead-0']).toMatch(/failed after 3 attempts; last error: .*500.*server had an error/i);
+    const job = await p.producer.queue.getJob('doomed/dead/v0');
+    expect(await job?.getState()).toBe('failed');
+    expect(job?.failedReason).toMatch(/failed after 3 attempts/);
+  });
+
+  it('pauses a deployment that answers 401, keeps its jobs queued, and logs why and how to resume', async () => {
+    const p = await open({
+      simulator: { deployments: [GPT] },
+      deployments: (ds) => ds.map((d) => ({ ...d, auth: { kind: 'api-key', apiKey: 'wrong-key' } })),
+    });
+    p.startWorker();
+    await p.producer.enqueue(
+      [
+        { id: 'k1', prompt: 'a kite', model: 'gpt-image-1-mini' },
+        { id: 'k2', prompt: 'a kite', model: 'gpt-image-1-mini' },
+        { id: 'k3', prompt: 'a kite', model: 'gpt-image-1-mini' },
+      ],
+      { batchId: 'locked' },
+    );
+    const deadline = Date.now() + 10_000;
+    while ((await p.limiter.state('gpt')).pausedReason === undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect((await p.limiter.state('gpt')).pausedReason).toMatch(/^auth \(HTTP 401\): Access denied/);
+    await new Promise((r) => setTimeout(r, 1_500));
+
+    // One call found the bad key; the others never went out and nothing failed.
+    expect(callsFor(p, 'locked/').map((c) => c.outcome)).toEqual(['unauthorized']);
+    const summary = await p.producer.batches.summary('locked');
+    expect(summary).toMatchObject({ pending: 3, counts: { failed: 0, rejected: 0, stored: 0 } });
+    const counts = await p.producer.queue.getJobCounts('delayed', 'waiting', 'active', 'failed');
+    expect(counts.failed).toBe(0);
+    expect((counts.delayed ?? 0) + (counts.waiting ?? 0) + (counts.active ?? 0)).toBe(3);
+    const pauseLine = p.logs.find((line) => typeof line.msg === 'string' && line.msg.startsWith('deployment gpt paused'));
+    expect(pauseLine?.msg).toMatch(/Access denied.*imgbatch deployments resume gpt/);
+  });
+
+  it('makes no API call when the same batch is enqueued and run again', async () => {
+    const p = await open({ simulator: { deployments: [GPT, DALLE] } });
+    p.startWorker();
+    const requests = [
+      { id: 'a', prompt: 'a kite', n: 2, model: 'gpt-image-1-mini' },
+      { id: 'b', prompt: 'a boat', model: 'dall-e-3' },
+      { id: 'c', prompt: 'a gore kite', model: 'gpt-image-1-mini' },
+    ];
+    await p.producer.enqueue(requests, { batchId: 'again' });
+    await p.waitForBatch('again');
+    const callsAfterFirstRun = p.simulator.stats().length;
+    expect(callsAfterFirstRun).toBe(4);
+
+    const second = await p.producer.enqueue(requests, { batchId: 'again' });
+    expect(second).toMatchObject({ jobsAdded: 0, imagesAdded: 0, jobsAlreadyQueued: 4 });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(p.simulator.stats()).toHaveLength(callsAfterFirstRun);
+  });
+
+  it('skips the call for an image the store already holds, even when its job is new to Redis', async () => {
+    const p = await open({ simulator: { deployments: [GPT] } });
+    p.startWorker();
+    await p.producer.enqueue([{ id: 'once', prompt: 'a kite', model: 'gpt-image-1-mini' }], { batchId: 'storefirst' });
+    await p.waitForBatch('storefirst');
+    await p.producer.queue.obliterate({ force: true });
+    const again = await p.producer.enqueue([{ id: 'once', prompt: 'a kite', model: 'gpt-image-1-mini' }], { batchId: 'storefirst' });
+    expect(again.jobsAdded).toBe(0);
+    // Even a job added behind the registry's back (another producer) finds the stored image.
+    await p.producer.queue.add('generate', (await p.producer.queue.getJob('storefirst/once/v0'))?.data ?? ({} as never), { jobId: 'storefirst/once/v0' });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(callsFor(p, 'storefirst/')).toHaveLength(1);
+  });
+
+  it('rejects, with the field named, a job whose payload does not match the schema, and keeps working', async () => {
+    const p = await open({ simulator: { deployments: [GPT] } });
+    p.startWorker();
+    await p.producer.queue.add('generate', { v: 1, batchId: 'raw', requestId: 'bad', variants: [0], prompt: '', model: 'gpt-image-1-mini' } as never, { jobId: 'raw/bad/v0' });
+    await p.producer.enqueue([{ id: 'good', prompt: 'a kite', model: 'gpt-image-1-mini' }], { batchId: 'raw' });
+    const deadline = Date.now() + 10_000;
+    let errors: Record<string, string> = {};
+    while (Object.keys(errors).length === 0 && Date.now() < deadline) {
+      errors = await p.producer.batches.errors('raw');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(errors['raw/bad-0']).toMatch(/invalid job payload: .*prompt/);
+    await p.waitForBatch('raw');
+    expect((await p.store.getRecord('raw/good-0'))?.status).toBe('stored');
+  });
+
+  it('writes records that the store schema reads back', async () => {
+    const p = await open({ simulator: { deployments: [GPT] } });
+    p.startWorker();
+    await p.producer.enqueue([{ id: 'meta', prompt: 'a kite', model: 'gpt-image-1-mini', quality: 'low', metadata: { sku: 'K-1' } }], { batchId: 'meta' });
+    await p.waitForBatch('meta');
+    const text = await readFile(`${p.outputDir}/meta/meta-0.json`, 'utf8');
+    const record = imageRecordSchema.parse(JSON.parse(text));
+    expect(record).toMatchObject({ quality: 'low', metadata: { sku: 'K-1' }, usage: { output_tokens: expect.any(Number) as number } });
+  });
+
+  it('resumes a batch: images deleted from the store are made again, failed ones retried, stored ones never called again', async () => {
+    const p = await open({ simulator: { deployments: [GPT] }, worker: { attempts: 2 } });
+    p.simulator.script({ promptIncludes: 'unlucky' }, [{ kind: '500' }, { kind: '500' }]);
+    p.startWorker();
+    await p.producer.enqueue(
+      [
+        { id: 'keep', prompt: 'a kite', model: 'gpt-image-1-mini' },
+        { id: 'lost', prompt: 'a boat', model: 'gpt-image-1-mini' },
+        { id: 'unlucky', prompt: 'an unlucky boat', model: 'gpt-image-1-mini' },
+      ],
+      { batchId: 'resume' },
+    );
+    const first = await p.waitForBatch('resume');
+    expect(first.counts).toMatchObject({ stored: 2, failed: 1 });
+    await rm(`${p.outputDir}/resume/lost-0.json`);
+    await rm(`${p.outputDir}/resume/lost-0.png`);
+    const callsBefore = callsFor(p, 'resume/').length;
+
+    const redis = createRedisConnection(p.redisUrl, 'worker');
+    try {
+      const resumed = await resumeBatch(
+        { queue: p.producer.queue, batches: p.producer.batches, jobState: createJobState(redis, createKeySpace(p.prefix)), store: p.store },
+        'resume',
+      );
+      expect(resumed).toEqual({ requeued: 1, retried: 1, forgotten: 0 });
+    } finally {
+      await redis.quit();
+    }
+    const second = await p.waitForBatch('resume');
+    expect(second.counts).toMatchObject({ stored: 3, failed: 0 });
+    const newCalls = callsFor(p, 'resume/').slice(callsBefore);
+    expect(newCalls.map((c) => c.clientRequestId).sort()).toEqual(['resume/lost-0', 'resume/unlucky-0']);
+  });
+});

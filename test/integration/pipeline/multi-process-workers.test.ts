@@ -1,0 +1,205 @@
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Redis } from 'ioredis';
+import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import type { BatchSummary } from '../../../src/batch/batch-registry.js';
+import { createProducer, type Producer } from '../../../src/queue/producer.js';
+import { createSimulator, type Simulator } from '../../../src/simulator/create-simulator.js';
+import type { SimulatorOptionsInput } from '../../../src/simulator/simulator-options.js';
+import { connectTestRedis, deleteKeysWithPrefix, uniquePrefix } from '../../helpers/redis.js';
+import { createCallRelay, startWorkerProcess, writeWorkerConfig, type CallRelay, type WorkerProcess } from '../../helpers/worker-process.js';
+
+const MODEL = 'gpt-image-1-mini';
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Polls `check` until it returns a value (not undefined); throws `describe()` after timeoutMs. */
+async function waitFor<T>(check: () => Promise<T | undefined>, timeoutMs: number, describe: () => string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`gave up after ${timeoutMs} ms: ${describe()}`);
+    await sleep(100);
+  }
+}
+
+describe('imgbatch worker processes sharing one Redis', () => {
+  const redisUrl = inject('redisUrl');
+  let prefix: string;
+  let dir: string;
+  let outputDir: string;
+  let admin: Redis;
+  let producer: Producer;
+  let simulator: Simulator | undefined;
+  let workers: WorkerProcess[];
+  let relays: CallRelay[];
+
+  beforeEach(async () => {
+    prefix = uniquePrefix('procs');
+    dir = await mkdtemp(join(tmpdir(), 'imgbatch-procs-'));
+    outputDir = join(dir, 'output');
+    admin = connectTestRedis();
+    producer = createProducer({ connection: redisUrl, prefix });
+    simulator = undefined;
+    workers = [];
+    relays = [];
+  });
+
+  afterEach(async () => {
+    // Workers first: nothing may touch Redis or the folder while they are cleaned away.
+    await Promise.all(workers.map((worker) => worker.stop(5_000)));
+    await Promise.all(relays.map((relay) => relay.close()));
+    await simulator?.close();
+    await producer.close();
+    await deleteKeysWithPrefix(admin, prefix);
+    await admin.quit();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function startSimulator(options: SimulatorOptionsInput): Promise<Simulator> {
+    simulator = await createSimulator(options);
+    return simulator;
+  }
+
+  function startWorker(configPath: string): WorkerProcess {
+    const worker = startWorkerProcess({ redisUrl, prefix, outputDir, configPath });
+    workers.push(worker);
+    return worker;
+  }
+
+  function workerLogs(): string {
+    return workers.map((worker) => `--- worker ${worker.pid} ---\n${worker.stderr().slice(-8_000)}`).join('\n');
+  }
+
+  async function waitForBatch(batchId: string, timeoutMs: number): Promise<BatchSummary> {
+    let last: BatchSummary | undefined;
+    return waitFor(
+      async () => {
+        last = await producer.batches.summary(batchId);
+        return last.images > 0 && last.pending === 0 ? last : undefined;
+      },
+      timeoutMs,
+      () => `batch ${batchId} unfinished: ${JSON.stringify(last)}\n${workerLogs()}`,
+    );
+  }
+
+  it('two worker processes at R requests per minute on one deployment never get a 429 and never exceed R/6 calls in any 10 s window, each image called once', async ({ onTestFailed }) => {
+    onTestFailed(() => {
+      process.stderr.write(`${workerLogs()}\n`);
+    });
+    const ratePerMinute = 600;
+    const windowCapacity = ratePerMinute / 6;
+    const requests = 22;
+    const imagesPerRequest = 10;
+    const images = requests * imagesPerRequest;
+    const sim = await startSimulator({
+      deployments: [{ name: 'shared', model: MODEL, ratePerMinute, latency: { meanMs: 100, sdMs: 20 } }],
+    });
+    // Each process calls through its own relay, so the relays tell which process sent what.
+    const relayA = await createCallRelay(sim.url);
+    const relayB = await createCallRelay(sim.url);
+    relays.push(relayA, relayB);
+    const worker = { concurrency: 16, timeoutMs: 10_000 };
+    const configA = await writeWorkerConfig(dir, 'worker-a.json', { deployments: [{ name: 'shared', endpoint: relayA.url, model: MODEL, ratePerMinute }], worker });
+    const configB = await writeWorkerConfig(dir, 'worker-b.json', { deployments: [{ name: 'shared', endpoint: relayB.url, model: MODEL, ratePerMinute }], worker });
+    const workerA = startWorker(configA);
+    const workerB = startWorker(configB);
+    await Promise.all([workerA.waitForLog('worker started'), workerB.waitForLog('worker started')]);
+
+    const startedAtMs = Date.now();
+    const enqueued = await producer.enqueue(
+      Array.from({ length: requests }, (_, i) => ({ id: `r${i}`, prompt: `a lighthouse at dusk, study ${i}`, n: imagesPerRequest, model: MODEL })),
+      { batchId: 'two-procs' },
+    );
+    expect(enqueued.imagesAdded).toBe(images);
+    const summary = await waitForBatch('two-procs', 45_000);
+    const elapsedMs = Date.now() - startedAtMs;
+
+    expect(summary.counts).toEqual({ stored: images, filtered: 0, failed: 0, rejected: 0 });
+    const calls = sim.stats();
+    const perDeployment = sim.summary().byDeployment.shared;
+    expect(perDeployment?.byOutcome.rate_limited ?? 0).toBe(0);
+    expect(perDeployment?.maxAcceptedPerWindow).toBeLessThanOrEqual(windowCapacity);
+    // The run pressed on the quota: some window came close to full, so the bound above was tested.
+    expect(perDeployment?.maxAcceptedPerWindow).toBeGreaterThanOrEqual(windowCapacity * 0.9);
+
+    // Each image exactly one call, and that call succeeded: nothing was generated (paid) twice.
+    expect(calls.every((call) => call.outcome === 'ok')).toBe(true);
+    const callsPerImage = new Map<string, number>();
+    for (const call of calls) callsPerImage.set(call.clientRequestId ?? '(none)', (callsPerImage.get(call.clientRequestId ?? '(none)') ?? 0) + 1);
+    expect(callsPerImage.size).toBe(images);
+    expect([...callsPerImage.values()].every((count) => count === 1)).toBe(true);
+
+    // Both processes sent calls, and every call is accounted for by one of them.
+    expect(relayA.okCalls() + relayB.okCalls()).toBe(images);
+    expect(relayA.okCalls()).toBeGreaterThanOrEqual(images * 0.1);
+    expect(relayB.okCalls()).toBeGreaterThanOrEqual(images * 0.1);
+
+    // The shared limiter spaces calls, not serializes them: close to images / (R/60) seconds.
+    const idealMs = (images / (ratePerMinute / 60)) * 1_000;
+    expect(elapsedMs).toBeLessThanOrEqual(idealMs * 1.3 + 3_000);
+    process.stdout.write(
+      `two processes: ${images} images in ${elapsedMs} ms (ideal ${idealMs} ms); calls by process: ${relayA.okCalls()} / ${relayB.okCalls()}; ` +
+        `densest window ${perDeployment?.maxAcceptedPerWindow ?? '?'} of ${windowCapacity}\n`,
+    );
+  });
+
+  it('a worker killed with SIGKILL in mid-call leaves its job to another worker process, which finishes it: one image stored, two calls paid', async ({ onTestFailed }) => {
+    onTestFailed(() => {
+      process.stderr.write(`${workerLogs()}\n`);
+    });
+    const sim = await startSimulator({
+      deployments: [{ name: 'slow', model: MODEL, ratePerMinute: 60, latency: { meanMs: 4_000, sdMs: 0 } }],
+    });
+    // A short lock and stall check, so the crashed worker's job is free again within seconds.
+    const configPath = await writeWorkerConfig(dir, 'worker.json', {
+      deployments: [{ name: 'slow', endpoint: sim.url, model: MODEL, ratePerMinute: 60 }],
+      worker: { concurrency: 4, timeoutMs: 15_000, lockDurationMs: 2_000, stalledIntervalMs: 1_000 },
+    });
+    const workerA = startWorker(configPath);
+    await workerA.waitForLog('worker started');
+
+    const startedAtMs = Date.now();
+    await producer.enqueue([{ id: 'only', prompt: 'a lighthouse in a storm', n: 1, model: MODEL }], { batchId: 'crash' });
+    const jobId = 'crash/only/v0';
+    const imageKey = 'crash/only-0';
+    await waitFor(
+      async () => {
+        const job = await producer.queue.getJob(jobId);
+        return (await job?.getState()) === 'active' ? true : undefined;
+      },
+      15_000,
+      () => `job ${jobId} never became active\n${workerLogs()}`,
+    );
+    // The call has reached the service (and will be billed) but its answer is 4 s away.
+    await waitFor(
+      () => Promise.resolve(sim.stats().some((call) => call.clientRequestId === imageKey) ? true : undefined),
+      10_000,
+      () => `no call for ${imageKey} reached the simulator\n${workerLogs()}`,
+    );
+    await sleep(500);
+    expect(await workerA.kill()).toEqual({ code: null, signal: 'SIGKILL' });
+    expect((await producer.batches.summary('crash')).pending).toBe(1);
+
+    const workerB = startWorker(configPath);
+    const summary = await waitForBatch('crash', 25_000);
+    const elapsedMs = Date.now() - startedAtMs;
+
+    expect(summary.counts).toEqual({ stored: 1, filtered: 0, failed: 0, rejected: 0 });
+    expect(workerB.isRunning()).toBe(true);
+    const files = (await readdir(join(outputDir, 'crash'))).sort();
+    expect(files).toEqual(['only-0.json', 'only-0.png']);
+    const record = JSON.parse(await readFile(join(outputDir, 'crash', 'only-0.json'), 'utf8')) as Record<string, unknown>;
+    expect(record).toMatchObject({ key: imageKey, status: 'stored', deployment: 'slow' });
+    // A's call was accepted (and paid) but its answer died with A; B's call made the image.
+    // This is the one window in which an image is generated twice, and it is counted.
+    const callsForImage = sim.stats().filter((call) => call.clientRequestId === imageKey);
+    expect(callsForImage.map((call) => call.outcome)).toEqual(['ok', 'ok']);
+    expect(record.attempts).toBe(2);
+    process.stdout.write(`crash handover: finished in ${elapsedMs} ms\n`);
+  });
+});
