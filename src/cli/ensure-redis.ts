@@ -12,13 +12,14 @@ export interface EnsuredRedis {
  * REDIS_URL when set; otherwise a Redis already on 127.0.0.1:6379; otherwise a redis-server
  * from PATH on a free port, stopped when the run ends.
  */
-export async function ensureRedis(configuredUrl: string | undefined): Promise<EnsuredRedis> {
+export async function ensureRedis(configuredUrl: string | undefined, options: { localPort?: number } = {}): Promise<EnsuredRedis> {
   const nothing = (): Promise<void> => Promise.resolve();
+  const localPort = options.localPort ?? 6379;
   if (configuredUrl !== undefined) return { url: configuredUrl, source: 'configured', stop: nothing };
-  if (await isPortOpen(6379)) return { url: 'redis://127.0.0.1:6379', source: 'local', stop: nothing };
+  if (await isPortOpen(localPort)) return { url: `redis://127.0.0.1:${localPort}`, source: 'local', stop: nothing };
   if (!hasRedisServerBinary()) {
     throw new ConfigError(
-      'no Redis found: REDIS_URL is not set, nothing answers on 127.0.0.1:6379, and redis-server is not on PATH. ' +
+      `no Redis found: REDIS_URL is not set, nothing answers on 127.0.0.1:${localPort}, and redis-server is not on PATH. ` +
         'Install it (Debian/Ubuntu: sudo apt-get install redis-server; macOS: brew install redis), ' +
         'run one (docker compose up -d redis), or set REDIS_URL=redis://host:6379.',
     );

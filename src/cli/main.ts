@@ -6,15 +6,16 @@ import { runCommand } from './commands/run-command.js';
 import { simulateCommand } from './commands/simulate-command.js';
 import { statusCommand } from './commands/status-command.js';
 import { workerCommand } from './commands/worker-command.js';
+import { withTypedErrors } from './with-typed-errors.js';
 
 const main = defineCommand({
   meta: { name: 'imgbatch', version: '0.1.0', description: 'Prompts in, images stored: Azure OpenAI image generation at the quota, each image paid once.' },
   subCommands: {
-    run: runCommand,
-    enqueue: enqueueCommand,
-    worker: workerCommand,
-    status: statusCommand,
-    simulate: simulateCommand,
+    run: withTypedErrors(runCommand),
+    enqueue: withTypedErrors(enqueueCommand),
+    worker: withTypedErrors(workerCommand),
+    status: withTypedErrors(statusCommand),
+    simulate: withTypedErrors(simulateCommand),
     deployments: deploymentsCommand,
   },
 });

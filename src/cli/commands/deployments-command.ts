@@ -3,6 +3,7 @@ import { loadConfig } from '../../config/load-config.js';
 import { createSlotLimiter } from '../../limiter/slot-limiter.js';
 import { createKeySpace } from '../../queue/key-space.js';
 import { createRedisConnection } from '../../queue/redis-connection.js';
+import { withTypedErrors } from '../with-typed-errors.js';
 
 const resumeCommand = defineCommand({
   meta: { name: 'resume', description: 'Let workers call a paused deployment again (after fixing its key, endpoint or name).' },
@@ -25,5 +26,5 @@ const resumeCommand = defineCommand({
 
 export const deploymentsCommand = defineCommand({
   meta: { name: 'deployments', description: 'Manage deployments shared by all workers.' },
-  subCommands: { resume: resumeCommand },
+  subCommands: { resume: withTypedErrors(resumeCommand) },
 });

@@ -1,0 +1,87 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { connectTestRedis, deleteKeysWithPrefix, uniquePrefix } from '../../helpers/redis.js';
+
+interface CliResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function runCli(args: string[], env: Record<string, string>): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+      cwd: process.cwd(),
+      // No Azure settings: the CLI must fall back to its embedded simulator.
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+const CSV = [
+  'id,prompt,n,model,size,quality,style,sku',
+  'mug,"A red mug, studio photo",2,gpt-image-1-mini,1024x1024,low,,M-1',
+  'zero,A blue mug,0,gpt-image-1-mini,,,,M-2',
+  'lake,A lake at dawn,1,dall-e-3,1024x1024,standard,natural,L-1',
+  'wide,A wide lake,1,dall-e-3,1536x1024,,,L-2',
+  'blocked,A gore scene,1,gpt-image-1-mini,,,,X-1',
+].join('\n');
+
+describe('imgbatch run (the CLI, in its own process, on the embedded simulator)', () => {
+  let redis: Redis;
+  let dir: string;
+  const prefix = uniquePrefix('cli');
+  const env = (): Record<string, string> => ({ REDIS_URL: inject('redisUrl'), IMGBATCH_REDIS_PREFIX: prefix, IMGBATCH_OUTPUT_DIR: join(dir, 'output') });
+
+  beforeAll(async () => {
+    redis = connectTestRedis();
+    dir = await mkdtemp(join(tmpdir(), 'imgbatch-cli-'));
+    await writeFile(join(dir, 'products.csv'), CSV);
+    await writeFile(join(dir, 'good.csv'), ['id,prompt,model', 'a,A kite,gpt-image-1-mini', 'b,A boat,gpt-image-1.5'].join('\n'));
+  });
+  afterAll(async () => {
+    await deleteKeysWithPrefix(redis, prefix);
+    await redis.quit();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('names every bad row with its field and reason, still makes the good rows, and exits 1', async () => {
+    const result = await runCli(['run', join(dir, 'products.csv'), '--json'], env());
+    expect(result.stderr).toContain('invalid: row 3: n: 0 is below the minimum of 1');
+    expect(result.stderr).toMatch(/invalid: row 5: size: "1536x1024" is not allowed for dall-e-3 \(allowed: 1024x1024, 1792x1024, 1024x1792\)/);
+    const summary = JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown>;
+    expect(summary).toMatchObject({ batchId: 'products', images: 4, stored: 3, filtered: 1, failed: 0, invalidRows: 2, apiCalls: 4, ok: false });
+    expect(result.code).toBe(1);
+    const files = (await readdir(join(dir, 'output', 'products'))).sort();
+    expect(files).toEqual(['blocked-0.json', 'lake-0.json', 'lake-0.png', 'mug-0.json', 'mug-0.png', 'mug-1.json', 'mug-1.png']);
+  });
+
+  it('exits 0 when every image is stored or filtered, and a second run makes no API call', async () => {
+    const first = await runCli(['run', join(dir, 'good.csv'), '--json'], env());
+    expect(first.code).toBe(0);
+    expect(JSON.parse(first.stdout.trim().split('\n').at(-1) ?? '{}')).toMatchObject({ stored: 2, apiCalls: 2, ok: true });
+    expect(first.stdout).toContain('result       every image stored or filtered');
+    const second = await runCli(['run', join(dir, 'good.csv'), '--json'], env());
+    expect(second.code).toBe(0);
+    expect(JSON.parse(second.stdout.trim().split('\n').at(-1) ?? '{}')).toMatchObject({ stored: 2, apiCalls: 0, ok: true });
+  });
+
+  it('refuses a configuration error with a message, not a stack trace', async () => {
+    const result = await runCli(['run', join(dir, 'good.csv')], { ...env(), AZURE_OPENAI_ENDPOINT: 'https://example.invalid/' });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain('AZURE_OPENAI_DEPLOYMENT_NAME: must be set when AZURE_OPENAI_ENDPOINT is');
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+});
