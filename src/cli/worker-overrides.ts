@@ -10,7 +10,7 @@ function positiveInteger(flag: string, value: string | undefined): number | unde
 
 /** Worker settings given as command-line flags; they beat the environment and the config file. */
 export function workerOverrides(args: { concurrency?: string | undefined; 'images-per-call'?: string | undefined }): Partial<WorkerSettings> {
-  const concurrency = positiveInteger('concurrency', args.concurrency);
+  const concurrency = args.concurrency === 'auto' ? 'auto' : positiveInteger('concurrency', args.concurrency);
   const imagesPerCall = positiveInteger('images-per-call', args['images-per-call']);
   return {
     ...(concurrency !== undefined && { concurrency }),

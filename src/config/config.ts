@@ -11,8 +11,11 @@ export type StoreConfig =
     };
 
 export interface WorkerSettings {
-  /** Jobs in flight per worker process; default 32 (≥ rate × latency for usual quotas). */
-  readonly concurrency: number;
+  /**
+   * Jobs in flight per worker process; default `auto`: enough to keep every configured
+   * deployment at its quota through 60 s calls (see `workerConcurrency`).
+   */
+  readonly concurrency: number | 'auto';
   /** Calls per image job before it fails (timeouts, 5xx); 429 waits do not count; default 5. */
   readonly attempts: number;
   /** First backoff after a transient error, ms; doubles per attempt with jitter; default 2000. */

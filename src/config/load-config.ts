@@ -8,7 +8,7 @@ import type { Config, LimiterSettings, StoreConfig, WorkerSettings } from './con
 import { DEFAULT_API_VERSION, deploymentFileEntrySchema, type DeploymentConfig } from './deployment-config.js';
 
 const DEFAULT_WORKER: WorkerSettings = {
-  concurrency: 32,
+  concurrency: 'auto',
   attempts: 5,
   backoffBaseMs: 2_000,
   backoffMaxMs: 60_000,
@@ -25,7 +25,7 @@ const DEFAULT_LIMITER: LimiterSettings = { headroom: 0.02, maxSleepMs: 2_000, la
 const positiveInt = z.coerce.number().int().positive();
 
 const workerSchema = z.strictObject({
-  concurrency: positiveInt.max(1000).optional(),
+  concurrency: z.union([z.literal('auto'), positiveInt.max(1000)]).optional(),
   attempts: positiveInt.max(100).optional(),
   backoffBaseMs: positiveInt.optional(),
   backoffMaxMs: positiveInt.optional(),
@@ -78,7 +78,7 @@ const envSchema = z.object({
   AZURE_STORAGE_ACCOUNT_URL: z.url().optional(),
   IMGBATCH_BLOB_CONTAINER: z.string().min(3).optional(),
   IMGBATCH_BLOB_PREFIX: z.string().optional(),
-  IMGBATCH_CONCURRENCY: positiveInt.optional(),
+  IMGBATCH_CONCURRENCY: z.union([z.literal('auto'), positiveInt.max(1000)]).optional(),
   IMGBATCH_TIMEOUT_MS: positiveInt.optional(),
   IMGBATCH_IMAGES_PER_CALL: positiveInt.max(10).optional(),
   IMGBATCH_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
@@ -227,7 +227,8 @@ export interface LoadConfigOptions {
  * validates everything, and returns a frozen Config. The only place that reads process.env.
  */
 export function loadConfig(options: LoadConfigOptions = {}): Config {
-  const rawEnv = options.env ?? process.env;
+  // An empty variable counts as unset: `${VAR:-}` in compose files and CI systems set them so.
+  const rawEnv: Env = Object.fromEntries(Object.entries(options.env ?? process.env).filter(([, value]) => value !== undefined && value !== ''));
   const cwd = options.cwd ?? process.cwd();
   const parsedEnv = envSchema.safeParse(rawEnv);
   if (!parsedEnv.success) throw new ConfigError(describeIssues('environment', parsedEnv.error));
@@ -261,7 +262,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   return Object.freeze({
     redisUrl: env.REDIS_URL ?? file.redis?.url,
     redisPrefix: env.IMGBATCH_REDIS_PREFIX ?? file.redis?.prefix ?? 'imgbatch',
-    deployments: Object.freeze(deployments),
+    deployments: Object.freeze(deployments.map((d) => Object.freeze({ ...d, auth: Object.freeze({ ...d.auth }) }))),
     usesSimulator: deployments.length === 0,
     store: Object.freeze(store),
     worker: Object.freeze(worker),

@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import { pipeline } from 'node:stream';
 import { parse } from 'csv-parse';
 import type { RequestInput } from '../job/prepare-jobs.js';
 
@@ -21,7 +22,8 @@ const NUMERIC_FIELDS = new Set(['n', 'outputCompression']);
 
 /** A cell that is a plain integer becomes a number; anything else stays text for validation to name. */
 function cellValue(field: string, cell: string): unknown {
-  if (NUMERIC_FIELDS.has(field) && /^\s*-?\d+\s*$/.test(cell)) return Number.parseInt(cell, 10);
+  // Any decimal number becomes a number, so validation can say "2.5 is not a whole number".
+  if (NUMERIC_FIELDS.has(field) && /^\s*-?\d+(\.\d+)?\s*$/.test(cell)) return Number(cell);
   return cell;
 }
 
@@ -36,12 +38,16 @@ export interface CsvRequestOptions {
  * or without BOM; quoted fields may hold commas and newlines; header names are case-insensitive.
  */
 export async function* readCsvRequests(path: string, options: CsvRequestOptions = {}): AsyncGenerator<RequestInput> {
-  const parser = createReadStream(path).pipe(
-    parse({ bom: true, columns: (header: string[]) => header.map((h) => h.trim().toLowerCase()), skip_empty_lines: true, relax_column_count: true, trim: false }),
-  );
+  // Blank lines are parsed, not skipped, so that row numbers match what a spreadsheet shows.
+  const parser = parse({ bom: true, columns: (header: string[]) => header.map((h) => h.trim().toLowerCase()), skip_empty_lines: false, relax_column_count: true, trim: false });
+  // pipeline() hands a read error (missing file, no permission) to the parser, so iterating fails
+  // with it instead of the error escaping as an uncaught exception.
+  pipeline(createReadStream(path), parser, () => undefined);
   let row = 1;
   for await (const record of parser as AsyncIterable<Record<string, string | undefined>>) {
     row++;
+    // Empty lines, and rows of only spaces or commas (spreadsheet exports), are not requests.
+    if (Object.values(record).every((cell) => cell === undefined || cell.trim() === '')) continue;
     const request: Record<string, unknown> = {};
     const metadata: Record<string, string> = {};
     for (const [column, raw] of Object.entries(record)) {

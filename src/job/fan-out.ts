@@ -27,7 +27,9 @@ export function fanOut(request: ImageRequest, options: FanOutOptions): ImageJobD
   const model = findModel(request.model);
   if (issues.length > 0 || model === undefined) throw new ValidationError(issues);
 
-  const perCall = Math.max(1, Math.min(options.imagesPerCall ?? 1, model.maxImagesPerCall));
+  const asked = options.imagesPerCall ?? 1;
+  // A library caller's odd value (2.5, NaN) must not produce variants that are not whole images.
+  const perCall = Number.isFinite(asked) ? Math.max(1, Math.min(Math.floor(asked), model.maxImagesPerCall)) : 1;
   const requestId = request.id ?? options.defaultRequestId;
   const jobs: ImageJobData[] = [];
   for (let first = 0; first < request.n; first += perCall) {

@@ -22,7 +22,10 @@ export const MAX_IMAGES_PER_REQUEST = 10;
 export const imageRequestSchema = z.strictObject({
   /** Stable id of this request within its batch; defaults to its position (e.g. `row-12`). */
   id: safeIdSchema.optional(),
-  prompt: z.string().trim().min(1, 'must not be empty'),
+  prompt: z
+    .string({ error: (issue) => (issue.input === undefined ? 'is required and must not be empty' : `${JSON.stringify(issue.input)} is not text`) })
+    .trim()
+    .min(1, 'must not be empty'),
   /** Images wanted for this prompt (default 1). */
   n: z
     .number({ error: (issue) => (issue.input === undefined ? 'is required' : `${JSON.stringify(issue.input)} is not a number`) })
@@ -31,7 +34,9 @@ export const imageRequestSchema = z.strictObject({
     .max(MAX_IMAGES_PER_REQUEST, { error: (issue) => `${String(issue.input)} is over the maximum of ${MAX_IMAGES_PER_REQUEST}` })
     .default(1),
   /** An image model id from the model table, e.g. `gpt-image-1-mini`. */
-  model: z.string().min(1, 'must not be empty'),
+  model: z
+    .string({ error: (issue) => (issue.input === undefined ? 'is required (an image model id such as gpt-image-1-mini)' : `${JSON.stringify(issue.input)} is not text`) })
+    .min(1, 'must not be empty'),
   size: z.string().optional(),
   quality: z.string().optional(),
   style: z.string().optional(),

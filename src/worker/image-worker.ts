@@ -14,6 +14,7 @@ import { createKeySpace } from '../queue/key-space.js';
 import type { ResultStore } from '../storage/result-store.js';
 import { downloadImage } from './download-image.js';
 import { createJobState } from '../queue/job-state.js';
+import { workerConcurrency } from './worker-concurrency.js';
 import { processImageJob, type CallImages, type JobSummary, type ProcessorDeps } from './process-image-job.js';
 
 export interface ImageWorkerOptions {
@@ -100,7 +101,7 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
     {
       connection,
       prefix: keys.bullPrefix,
-      concurrency: options.settings.concurrency,
+      concurrency: workerConcurrency(options.settings.concurrency, options.deployments),
       lockDuration: options.settings.lockDurationMs,
       stalledInterval: options.settings.stalledIntervalMs,
       // A worker killed mid-call leaves its job stalled; another worker takes it up again.

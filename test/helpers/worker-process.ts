@@ -23,12 +23,18 @@ export interface WorkerDeploymentEntry {
 
 /**
  * Writes an `IMGBATCH_CONFIG` JSON file: the deployments (their key read from SIM_KEY, which
- * `startWorkerProcess` sets) and worker settings. Returns its path.
+ * `startWorkerProcess` sets), worker and limiter settings. Returns its path.
  */
 export async function writeWorkerConfig(
   dir: string,
   fileName: string,
-  options: { readonly deployments: readonly WorkerDeploymentEntry[]; readonly worker?: Readonly<Record<string, number>> },
+  options: {
+    readonly deployments: readonly WorkerDeploymentEntry[];
+    /** The file's `worker` section (concurrency, lockDurationMs, ...). */
+    readonly worker?: Readonly<Record<string, number>>;
+    /** The file's `limiter` section (headroom, maxSleepMs, lateToleranceMs). */
+    readonly limiter?: Readonly<Record<string, number>>;
+  },
 ): Promise<string> {
   const path = join(dir, fileName);
   const config = {
@@ -41,6 +47,7 @@ export async function writeWorkerConfig(
       auth: { apiKeyEnv: SIM_KEY_ENV },
     })),
     ...(options.worker !== undefined && { worker: options.worker }),
+    ...(options.limiter !== undefined && { limiter: options.limiter }),
   };
   await writeFile(path, JSON.stringify(config, null, 2));
   return path;

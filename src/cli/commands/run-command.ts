@@ -27,7 +27,7 @@ export const runCommand = defineCommand({
     batch: { type: 'string', description: 'Batch id (default: the file name)' },
     model: { type: 'string', description: 'Model for rows with an empty model cell' },
     output: { type: 'string', description: 'Result folder (default ./output, or IMGBATCH_OUTPUT_DIR)' },
-    concurrency: { type: 'string', description: 'Calls in flight at once (default 32)' },
+    concurrency: { type: 'string', description: 'Calls in flight at once, or auto (default auto: summed quota × 60 s calls, at least 32)' },
     'images-per-call': { type: 'string', description: 'Images per call for models that take n > 1 (default 1)' },
     json: { type: 'boolean', description: 'End with the summary as one JSON object on the last line', default: false },
     verbose: { type: 'boolean', description: 'Log every job event (JSON lines on stderr)', default: false },

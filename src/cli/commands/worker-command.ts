@@ -5,6 +5,7 @@ import { createLogger } from '../../log/logger.js';
 import { createRedisConnection } from '../../queue/redis-connection.js';
 import { createResultStore } from '../../storage/create-result-store.js';
 import { createImageWorker } from '../../worker/image-worker.js';
+import { workerConcurrency } from '../../worker/worker-concurrency.js';
 import { workerOverrides } from '../worker-overrides.js';
 
 /** How long in-flight calls get to finish after SIGTERM/SIGINT before the worker lets go. */
@@ -13,7 +14,7 @@ const SHUTDOWN_GRACE_MS = 150_000;
 export const workerCommand = defineCommand({
   meta: { name: 'worker', description: 'Work image jobs from Redis until SIGINT/SIGTERM. Run as many as you like, on any machine: they share one limiter.' },
   args: {
-    concurrency: { type: 'string', description: 'Calls in flight at once (default 32)' },
+    concurrency: { type: 'string', description: 'Calls in flight at once, or auto (default auto: summed quota × 60 s calls, at least 32)' },
     'images-per-call': { type: 'string', description: 'Images per call for models that take n > 1 (default 1)' },
   },
   async run({ args }) {
@@ -37,7 +38,7 @@ export const workerCommand = defineCommand({
       logger,
     });
     logger.info(
-      { deployments: config.deployments.map((d) => ({ name: d.name, model: d.model, ratePerMinute: d.ratePerMinute })), concurrency: config.worker.concurrency, store: store.description },
+      { deployments: config.deployments.map((d) => ({ name: d.name, model: d.model, ratePerMinute: d.ratePerMinute })), concurrency: workerConcurrency(config.worker.concurrency, config.deployments), store: store.description },
       'worker started',
     );
 

@@ -287,7 +287,9 @@ describe('loadConfig with deployments from an IMGBATCH_CONFIG file', () => {
 
   it('an API key written into the file instead of an env var name is refused', () => {
     const file = writeJsonConfig('inline-key.json', { deployments: [fileDeployment({ auth: { apiKey: 'inline-secret' } })] });
-    expect(configError({ IMGBATCH_CONFIG: file }).message).toContain('inline-key.json');
+    const message = configError({ IMGBATCH_CONFIG: file }).message;
+    expect(message).toContain('inline-key.json');
+    expect(message).not.toContain('inline-secret');
   });
 
   it('loads jobs/deployments.example.yaml when its apiKeyEnv variable is set (one api-key, one Entra ID deployment)', () => {
@@ -405,13 +407,18 @@ describe('loadConfig store selection', () => {
 describe('loadConfig settings precedence', () => {
   it('worker overrides beat IMGBATCH_CONCURRENCY, which beats the file, which beats the default', () => {
     const file = writeConfig('worker.yaml', 'worker:\n  concurrency: 4\n  timeoutMs: 5000\n');
-    expect(load({}).worker.concurrency).toBe(32);
+    expect(load({}).worker.concurrency).toBe('auto');
     expect(load({ IMGBATCH_CONFIG: file }).worker).toMatchObject({ concurrency: 4, timeoutMs: 5000 });
     expect(load({ IMGBATCH_CONFIG: file, IMGBATCH_CONCURRENCY: '8' }).worker).toMatchObject({ concurrency: 8, timeoutMs: 5000 });
     expect(load({ IMGBATCH_CONFIG: file, IMGBATCH_CONCURRENCY: '8' }, { worker: { concurrency: 16 } }).worker).toMatchObject({
       concurrency: 16,
       timeoutMs: 5000,
     });
+  });
+
+  it('IMGBATCH_CONCURRENCY=auto beats a number in the file', () => {
+    const file = writeConfig('worker-auto.yaml', 'worker:\n  concurrency: 4\n');
+    expect(load({ IMGBATCH_CONFIG: file, IMGBATCH_CONCURRENCY: 'auto' }).worker.concurrency).toBe('auto');
   });
 
   it('IMGBATCH_TIMEOUT_MS and IMGBATCH_IMAGES_PER_CALL beat the file', () => {
@@ -439,6 +446,7 @@ describe('loadConfig settings precedence', () => {
   it.each([
     ['IMGBATCH_CONCURRENCY', '0'],
     ['IMGBATCH_CONCURRENCY', 'lots'],
+    ['IMGBATCH_CONCURRENCY', '1001'],
     ['IMGBATCH_IMAGES_PER_CALL', '11'],
     ['IMGBATCH_REDIS_PREFIX', 'a:b'],
     ['IMGBATCH_LOG_LEVEL', 'verbose'],

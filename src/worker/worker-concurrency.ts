@@ -1,0 +1,18 @@
+import type { DeploymentConfig } from '../config/deployment-config.js';
+
+/** The slowest calls Azure documents: "up to 60 seconds for complex prompts". */
+const SLOW_CALL_SECONDS = 60;
+const MIN_AUTO_CONCURRENCY = 32;
+const MAX_AUTO_CONCURRENCY = 1000;
+
+/**
+ * Calls a worker process keeps in flight. `auto` applies Little's law: to start calls at the
+ * summed quota while each takes up to 60 s, rate × latency calls must be open at once. Slots
+ * are cheap: a job waiting for its limiter slot sits in the delayed set, not in a worker.
+ */
+export function workerConcurrency(setting: number | 'auto', deployments: readonly DeploymentConfig[]): number {
+  if (setting !== 'auto') return setting;
+  const callsPerSecond = deployments.reduce((sum, d) => sum + d.ratePerMinute / 60, 0);
+  const needed = Math.ceil(callsPerSecond * SLOW_CALL_SECONDS * 1.2);
+  return Math.min(MAX_AUTO_CONCURRENCY, Math.max(MIN_AUTO_CONCURRENCY, needed));
+}

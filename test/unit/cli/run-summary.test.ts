@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import type { BatchSummary } from '../../../src/batch/batch-registry.js';
+import { buildRunSummary, formatRunSummary, type RunSummary } from '../../../src/cli/run-summary.js';
+
+function batch(fields: Partial<Omit<BatchSummary, 'counts'>> & { counts?: Partial<BatchSummary['counts']> } = {}): BatchSummary {
+  const { counts, ...rest } = fields;
+  return {
+    batchId: 'spring-sale',
+    createdAt: 1_746_100_800_000,
+    images: 10,
+    jobs: 10,
+    calls: 0,
+    rateLimitedCalls: 0,
+    pending: 0,
+    ...rest,
+    counts: { stored: 10, filtered: 0, failed: 0, rejected: 0, ...counts },
+  };
+}
+
+function summarize(after: BatchSummary, options: { before?: BatchSummary; invalidRows?: number; wallMs?: number } = {}): RunSummary {
+  return buildRunSummary({
+    before: options.before,
+    after,
+    invalidRows: options.invalidRows ?? 0,
+    wallMs: options.wallMs ?? 1_000,
+    output: '/srv/output',
+    redis: 'redis://127.0.0.1:6379',
+    endpoint: 'simulator',
+  });
+}
+
+describe('buildRunSummary', () => {
+  it.each([
+    ['every image stored', batch(), 0, true],
+    ['stored and filtered images', batch({ counts: { stored: 7, filtered: 3 } }), 0, true],
+    ['a failed image', batch({ counts: { stored: 9, failed: 1 } }), 0, false],
+    ['a rejected image', batch({ counts: { stored: 9, rejected: 1 } }), 0, false],
+    ['an image still pending', batch({ counts: { stored: 9 }, pending: 1 }), 0, false],
+    ['an invalid row', batch(), 1, false],
+  ])('ok with %s: %s', (_, after, invalidRows, ok) => {
+    expect(summarize(after, { invalidRows }).ok).toBe(ok);
+  });
+
+  it('counts images still pending as failed', () => {
+    expect(summarize(batch({ counts: { stored: 6, failed: 1 }, pending: 3 })).failed).toBe(4);
+  });
+
+  it('apiCalls and rateLimited are what this run added on top of the batch before it', () => {
+    const summary = summarize(batch({ calls: 25, rateLimitedCalls: 7 }), { before: batch({ calls: 10, rateLimitedCalls: 2 }) });
+    expect(summary).toMatchObject({ apiCalls: 15, rateLimited: 5 });
+  });
+
+  it('a batch seen for the first time counts all of its calls', () => {
+    expect(summarize(batch({ calls: 12, rateLimitedCalls: 3 }))).toMatchObject({ apiCalls: 12, rateLimited: 3 });
+  });
+
+  it('copies the counts and where things are', () => {
+    expect(summarize(batch({ images: 12, counts: { stored: 8, filtered: 2, failed: 1, rejected: 1 } }), { invalidRows: 2, wallMs: 12_345 })).toEqual({
+      batchId: 'spring-sale',
+      images: 12,
+      stored: 8,
+      filtered: 2,
+      failed: 1,
+      rejected: 1,
+      invalidRows: 2,
+      apiCalls: 0,
+      rateLimited: 0,
+      wallSeconds: 12.3,
+      output: '/srv/output',
+      redis: 'redis://127.0.0.1:6379',
+      endpoint: 'simulator',
+      ok: false,
+    });
+  });
+});
+
+describe('formatRunSummary', () => {
+  it('says every image was stored or filtered only when ok', () => {
+    expect(formatRunSummary(summarize(batch()))).toContain('every image stored or filtered');
+    expect(formatRunSummary(summarize(batch(), { invalidRows: 1 }))).toContain('NOT every image was stored or filtered');
+  });
+
+  it('shows the counts, calls and wall time', () => {
+    const text = formatRunSummary(summarize(batch({ calls: 11, rateLimitedCalls: 1, counts: { stored: 9, filtered: 1 } }), { wallMs: 4_000 }));
+    expect(text).toContain('10: 9 stored, 1 filtered, 0 failed, 0 rejected');
+    expect(text).toContain('11 (1 answered 429)');
+    expect(text).toContain('4.0 s');
+  });
+});

@@ -1,0 +1,189 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readCsvRequests, type CsvRequestOptions } from '../../../src/ingest/read-csv-requests.js';
+import { createJobPreparer, type RequestInput } from '../../../src/job/prepare-jobs.js';
+
+function fixture(name: string): string {
+  return fileURLToPath(new URL(`../../fixtures/csv/${name}`, import.meta.url));
+}
+
+async function readAll(path: string, options?: CsvRequestOptions): Promise<RequestInput[]> {
+  const inputs: RequestInput[] = [];
+  for await (const input of readCsvRequests(path, options)) inputs.push(input);
+  return inputs;
+}
+
+let dir = '';
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'imgbatch-csv-'));
+});
+
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function writeCsv(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+describe('readCsvRequests on requests.csv (UTF-8 BOM, CRLF, mixed-case headers, quoted and unicode prompts)', () => {
+  it('yields one request per row, numbered as a spreadsheet shows it, with row-<n> default ids', async () => {
+    const inputs = await readAll(fixture('requests.csv'));
+    expect(inputs.map((each) => [each.location, each.defaultId])).toEqual([
+      ['row 2', 'row-2'],
+      ['row 3', 'row-3'],
+      ['row 4', 'row-4'],
+      ['row 5', 'row-5'],
+    ]);
+  });
+
+  it('maps columns to request fields, carries extra columns as metadata and omits empty cells', async () => {
+    const [mug, poster, cafe, bell] = (await readAll(fixture('requests.csv'))).map((each) => each.request);
+    expect(mug).toEqual({
+      id: 'mug-red',
+      prompt: 'Studio photo of a red mug, on white, high key',
+      n: 1,
+      model: 'gpt-image-1-mini',
+      size: '1024x1024',
+      quality: 'medium',
+      metadata: { sku: 'SKU-001', campaign: 'spring' },
+    });
+    expect(poster).toEqual({
+      id: 'poster',
+      prompt: 'A poster that reads\r\n"SPRING SALE", in two lines',
+      n: 3,
+      model: 'gpt-image-1',
+      size: '1536x1024',
+      outputFormat: 'jpeg',
+      metadata: { sku: 'SKU-002' },
+    });
+    expect(cafe).toEqual({ prompt: 'Ein Café in Zürich bei Nacht — 夜の東京 🌃', model: 'dall-e-3', quality: 'hd', style: 'natural' });
+    expect(bell).toEqual({ id: 'icon-bell', prompt: 'Flat vector icon of a bell', n: 'two', model: 'gpt-image-1-mini', quality: 'low' });
+  });
+
+  it('reads the BOM-prefixed first header as "id", not "\\uFEFFid"', async () => {
+    const [first] = await readAll(fixture('requests.csv'));
+    expect(first?.request).toHaveProperty('id', 'mug-red');
+  });
+
+  it('a cell of digits in n becomes a number; "two" stays text for validation to name', async () => {
+    const ns = (await readAll(fixture('requests.csv'))).map((each) => (each.request as Record<string, unknown>).n);
+    expect(ns).toEqual([1, 3, undefined, 'two']);
+  });
+
+  it('rows with an empty model take the default model; rows with one keep it', async () => {
+    const path = writeCsv('default-model.csv', 'prompt,model\nA mug,\nA lamp,dall-e-3\n');
+    const models = (await readAll(path, { defaultModel: 'gpt-image-1-mini' })).map((each) => (each.request as Record<string, unknown>).model);
+    expect(models).toEqual(['gpt-image-1-mini', 'dall-e-3']);
+  });
+});
+
+describe('readCsvRequests on other shapes', () => {
+  it('skips blank lines between rows', async () => {
+    const inputs = await readAll(fixture('blank-lines.csv'));
+    expect(inputs.map((each) => each.request)).toEqual([
+      { id: 'first', prompt: 'A red mug', model: 'gpt-image-1-mini' },
+      { id: 'second', prompt: 'A blue mug', model: 'gpt-image-1-mini' },
+    ]);
+  });
+
+  it('trims cells and headers except the prompt, and turns padded digits into numbers', async () => {
+    const path = writeCsv('padded.csv', ' Prompt , N ,  MODEL \n  A mug  , 2 , gpt-image-1 \n');
+    expect((await readAll(path))[0]?.request).toEqual({ prompt: '  A mug  ', n: 2, model: 'gpt-image-1' });
+  });
+
+  it.each([
+    ['3', 3],
+    ['-1', -1],
+    ['0', 0],
+    ['two', 'two'],
+    ['2.5', 2.5],
+  ])('output_compression and n read %j as %j', async (cell, value) => {
+    const path = writeCsv(`numeric-${cell}.csv`, `prompt,n,output_compression\nA mug,${cell},${cell}\n`);
+    expect((await readAll(path))[0]?.request).toEqual({ prompt: 'A mug', n: value, outputCompression: value });
+  });
+
+  it('a header-only file yields nothing', async () => {
+    expect(await readAll(writeCsv('header-only.csv', 'id,prompt,model\r\n'))).toEqual([]);
+  });
+
+  it('a quote that is never closed rejects instead of swallowing the rest of the file', async () => {
+    const path = writeCsv('unclosed.csv', 'id,prompt,model\na,"unclosed,gpt-image-1\nb,A mug,gpt-image-1\n');
+    await expect(readAll(path)).rejects.toThrow(/Quote Not Closed/);
+  });
+});
+
+describe('readCsvRequests with createJobPreparer on bad-rows.csv', () => {
+  const EXPECTED_REJECTIONS: ReadonlyArray<readonly [string, string]> = [
+    ['row 3', 'prompt'],
+    ['row 4', 'n'],
+    ['row 6', 'n'],
+    ['row 7', 'n'],
+    ['row 8', 'n'],
+    ['row 9', 'n'],
+    ['row 10', 'model'],
+    ['row 11', 'size'],
+    ['row 12', 'prompt'],
+    ['row 13', 'id'],
+    ['row 14', 'style'],
+    ['row 16', 'id'],
+  ];
+
+  const EXPECTED_REASONS: ReadonlyArray<readonly [string, string]> = [
+    ['row 4', '0 is below the minimum of 1'],
+    ['row 6', '11 is over the maximum of 10'],
+    ['row 7', '-1 is below the minimum of 1'],
+    ['row 8', '"two" is not a number'],
+    ['row 10', '"dall-e-2" is not a known image model'],
+    ['row 11', '"1792x1024" is not allowed for gpt-image-1'],
+    ['row 12', "4001 characters is over dall-e-3's limit of 4000"],
+    ['row 13', '"good-first" is already used by row 2'],
+    ['row 14', '"vivid" is not allowed for gpt-image-1'],
+    ['row 16', 'may hold only letters, digits'],
+  ];
+
+  async function prepareFixture(): Promise<{ accepted: Array<[string, string]>; rejected: Array<[string, string[], string[]]> }> {
+    const preparer = createJobPreparer({ batchId: 'bad-rows', now: 0 });
+    const accepted: Array<[string, string]> = [];
+    const rejected: Array<[string, string[], string[]]> = [];
+    for await (const input of readCsvRequests(fixture('bad-rows.csv'))) {
+      const result = preparer.prepare(input);
+      if (result.kind === 'accepted') accepted.push([input.location, result.jobs[0]?.requestId ?? '']);
+      else {
+        rejected.push([
+          result.rejection.location,
+          result.rejection.issues.map((issue) => issue.field),
+          result.rejection.issues.map((issue) => issue.reason),
+        ]);
+      }
+    }
+    return { accepted, rejected };
+  }
+
+  it('reports each bad row exactly once, with its spreadsheet row number and field', async () => {
+    const { rejected } = await prepareFixture();
+    expect(rejected.map(([location, fields]) => [location, fields])).toEqual(EXPECTED_REJECTIONS.map(([location, field]) => [location, [field]]));
+  });
+
+  it.each(EXPECTED_REASONS)('%s says %j', async (location, reason) => {
+    const { rejected } = await prepareFixture();
+    const rejection = rejected.find(([where]) => where === location);
+    expect(rejection?.[2][0]).toContain(reason);
+  });
+
+  it('accepts the good rows around them, counting a quoted multi-line prompt as one row', async () => {
+    const { accepted } = await prepareFixture();
+    expect(accepted).toEqual([
+      ['row 2', 'good-first'],
+      ['row 5', 'good-multiline'],
+      ['row 15', 'row-15'],
+      ['row 17', 'good-last'],
+    ]);
+  });
+});

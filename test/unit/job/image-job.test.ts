@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { imageJobId, imageJobSchema, imageKey, imageKeysOf, type ImageJobData } from '../../../src/job/image-job.js';
+
+const JOB: ImageJobData = {
+  v: 1,
+  batchId: 'spring-sale',
+  requestId: 'row-2',
+  variants: [0],
+  prompt: 'A red mug',
+  model: 'gpt-image-1',
+  size: '1024x1024',
+  quality: 'high',
+  enqueuedAt: 1_746_100_800_000,
+};
+
+describe('imageJobId', () => {
+  it.each([
+    [{ batchId: 'spring-sale', requestId: 'row-2', variants: [0] }, 'spring-sale/row-2/v0'],
+    [{ batchId: 'spring-sale', requestId: 'row-2', variants: [3] }, 'spring-sale/row-2/v3'],
+    [{ batchId: 'spring-sale', requestId: 'row-2', variants: [2, 3] }, 'spring-sale/row-2/v2-3'],
+    [{ batchId: 'b', requestId: 'SKU_001.v2', variants: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] }, 'b/SKU_001.v2/v0-9'],
+  ])('%j -> %s (the format is stable: existing batches rely on it to skip work already queued)', (job, id) => {
+    expect(imageJobId(job)).toBe(id);
+  });
+
+  it('depends only on batch, request and variants', () => {
+    const other: ImageJobData = { ...JOB, prompt: 'another prompt', model: 'dall-e-3', enqueuedAt: 0 };
+    expect(imageJobId(other)).toBe(imageJobId(JOB));
+  });
+
+  it.each([
+    ['batch', { ...JOB, batchId: 'other' }],
+    ['request', { ...JOB, requestId: 'row-3' }],
+    ['variant', { ...JOB, variants: [1] }],
+    ['variant span', { ...JOB, variants: [0, 1] }],
+  ])('differs when the %s differs', (_, other) => {
+    expect(imageJobId(other)).not.toBe(imageJobId(JOB));
+  });
+
+  it.each([
+    ['1', '2', [0]],
+    ['2025', '12', [3]],
+    ['0', '0', [0, 1]],
+  ])('batch %j, request %j: no ":" and not all digits (BullMQ job id rules)', (batchId, requestId, variants) => {
+    const id = imageJobId({ batchId, requestId, variants });
+    expect(id).not.toContain(':');
+    expect(id).not.toMatch(/^\d+$/);
+  });
+});
+
+describe('imageKey', () => {
+  it('is <batch>/<request>-<variant>', () => {
+    expect(imageKey('spring-sale', 'row-2', 3)).toBe('spring-sale/row-2-3');
+  });
+
+  it('imageKeysOf lists one key per variant of a job', () => {
+    expect(imageKeysOf({ batchId: 'b', requestId: 'mug', variants: [2, 3] })).toEqual(['b/mug-2', 'b/mug-3']);
+  });
+
+  it('never gives two images of one batch the same key', () => {
+    const keys = ['a', 'a-1', 'a-1-0', 'a-10'].flatMap((requestId) => [0, 1, 10].map((variant) => imageKey('b', requestId, variant)));
+    expect(new Set(keys).size).toBe(keys.length);
+  });
+});
+
+describe('imageJobSchema', () => {
+  it('accepts a minimal job', () => {
+    expect(imageJobSchema.parse(JOB)).toEqual(JOB);
+  });
+
+  it.each([
+    ['another version', { v: 2 }],
+    ['no variants', { variants: [] }],
+    ['a negative variant', { variants: [-1] }],
+    ['a fractional variant', { variants: [0.5] }],
+    ['a batch id with a slash', { batchId: 'a/b' }],
+    ['a request id with ":"', { requestId: 'x:1' }],
+    ['an empty prompt', { prompt: '' }],
+    ['output_format webp', { outputFormat: 'webp' }],
+    ['compression over 100', { outputCompression: 101 }],
+    ['a secret field (job data is stored in clear)', { apiKey: 'sk-123' }],
+  ])('refuses %s', (_, change) => {
+    expect(imageJobSchema.safeParse({ ...JOB, ...change }).success).toBe(false);
+  });
+});
