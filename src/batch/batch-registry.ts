@@ -59,8 +59,10 @@ export interface BatchRegistry {
   clearOutcome(batchId: string, imageKey: string): Promise<void>;
   /** The job ids the batch holds, in pages. */
   jobIds(batchId: string): AsyncIterable<string[]>;
-  /** Counts one API call of the batch (for summaries; billing facts live in the records). */
-  recordCall(batchId: string, wasRateLimited: boolean): Promise<void>;
+  /** Counts one API call of the batch, before it is sent (for summaries; billing facts live in the records). */
+  recordCall(batchId: string): Promise<void>;
+  /** Counts one call of the batch that came back 429. */
+  recordRateLimited(batchId: string): Promise<void>;
   summary(batchId: string): Promise<BatchSummary>;
   /** Image key -> last error, for failed and rejected images. */
   errors(batchId: string): Promise<Record<string, string>>;
@@ -129,10 +131,12 @@ export function createBatchRegistry(redis: Redis, keys: KeySpace): BatchRegistry
       return IMAGE_OUTCOMES.find((o) => o === value);
     },
 
-    async recordCall(batchId, wasRateLimited) {
-      const pipeline = redis.pipeline().hincrby(keys.batch(batchId), 'calls', 1);
-      if (wasRateLimited) pipeline.hincrby(keys.batch(batchId), 'rateLimitedCalls', 1);
-      await pipeline.exec();
+    async recordCall(batchId) {
+      await redis.hincrby(keys.batch(batchId), 'calls', 1);
+    },
+
+    async recordRateLimited(batchId) {
+      await redis.hincrby(keys.batch(batchId), 'rateLimitedCalls', 1);
     },
 
     async summary(batchId) {

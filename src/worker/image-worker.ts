@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { DelayedError, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { AzureOpenAI } from 'openai';
@@ -70,6 +71,7 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
     store: options.store,
     settings: options.settings,
     wakeEarlyMs: Math.min(250, options.limiter.maxSleepMs / 2),
+    lateToleranceMs: options.limiter.lateToleranceMs,
     logger,
   };
 
@@ -101,6 +103,8 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
     {
       connection,
       prefix: keys.bullPrefix,
+      // Shown as the job's processedBy, so an operator sees which process made which image.
+      name: `${hostname()}:${process.pid}`,
       concurrency: workerConcurrency(options.settings.concurrency, options.deployments),
       lockDuration: options.settings.lockDurationMs,
       stalledInterval: options.settings.stalledIntervalMs,
@@ -110,6 +114,11 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
   );
   worker.on('error', (error) => {
     logger.error({ err: error }, 'worker error');
+  });
+  worker.on('stalled', (jobId) => {
+    // The worker holding this job died or hung; another takes it up. A call it had in flight
+    // may have been billed, so this image may be paid twice: the one window where that can happen.
+    logger.warn({ jobId }, 'job of a stalled worker taken over; its call in flight, if any, may have been billed');
   });
   worker.on('failed', (job, error) => {
     logger.warn({ jobId: job?.id, error: error.message }, 'image job failed');

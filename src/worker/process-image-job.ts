@@ -37,6 +37,8 @@ export interface ProcessorDeps {
   readonly settings: WorkerSettings;
   /** How much earlier than its slot a delayed job wakes, to be in a worker when the slot comes. */
   readonly wakeEarlyMs: number;
+  /** How late after its slot a call may still start; later, the slot is given up. */
+  readonly lateToleranceMs: number;
   readonly logger: Logger;
   readonly now?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
@@ -162,32 +164,44 @@ export async function processImageJob(deps: ProcessorDeps, job: { readonly id: s
     return finish(pending, 'rejected', `no deployment serves model ${data.model}; configured: ${configured}`);
   }
 
-  const slot = await deps.limiter.acquire(
-    job.id,
-    candidates.map((d) => ({ name: d.name, ratePerMinute: d.ratePerMinute, cost: d.quotaUnit === 'image' ? pending.length : 1 })),
-  );
-  if (slot.kind === 'paused') {
-    const reasons = slot.reasons.map((r) => `${r.deployment}: ${r.reason}`).join('; ');
-    return { kind: 'delayed', untilMs: now() + settings.pauseRecheckMs, reason: `every deployment for ${data.model} is paused (${reasons})` };
-  }
-  if (slot.kind === 'reserved') {
-    return { kind: 'delayed', untilMs: now() + Math.max(0, slot.waitMs - deps.wakeEarlyMs), reason: `slot on ${slot.deployment} in ${slot.waitMs} ms` };
-  }
-  if (slot.waitMs > 0) {
-    await sleep(slot.waitMs);
-    // While this job slept towards its slot, another may have been told 401 or 429.
-    const state = await deps.limiter.checkCallable(slot.deployment);
-    if (state.kind === 'paused') {
-      return { kind: 'delayed', untilMs: now() + settings.pauseRecheckMs, reason: `deployment ${slot.deployment} paused (${state.reason})` };
+  const slotCandidates = candidates.map((d) => ({ name: d.name, ratePerMinute: d.ratePerMinute, cost: d.quotaUnit === 'image' ? pending.length : 1 }));
+  let slot: { readonly deployment: string } | undefined;
+  for (let tries = 0; slot === undefined; tries++) {
+    const offer = await deps.limiter.acquire(job.id, slotCandidates);
+    if (offer.kind === 'paused') {
+      const reasons = offer.reasons.map((r) => `${r.deployment}: ${r.reason}`).join('; ');
+      return { kind: 'delayed', untilMs: now() + settings.pauseRecheckMs, reason: `every deployment for ${data.model} is paused (${reasons})` };
     }
-    if (state.kind === 'cooling_down') {
-      return { kind: 'delayed', untilMs: now() + state.remainingMs, reason: `deployment ${slot.deployment} cooling down after a 429` };
+    if (offer.kind === 'reserved') {
+      return { kind: 'delayed', untilMs: now() + Math.max(0, offer.waitMs - deps.wakeEarlyMs), reason: `slot on ${offer.deployment} in ${offer.waitMs} ms` };
+    }
+    const slotAt = now() + offer.waitMs;
+    if (offer.waitMs > 0) {
+      await sleep(offer.waitMs);
+      // While this job slept towards its slot, another may have been told 401 or 429.
+      const state = await deps.limiter.checkCallable(offer.deployment);
+      if (state.kind === 'paused') {
+        return { kind: 'delayed', untilMs: now() + settings.pauseRecheckMs, reason: `deployment ${offer.deployment} paused (${state.reason})` };
+      }
+      if (state.kind === 'cooling_down') {
+        return { kind: 'delayed', untilMs: now() + state.remainingMs, reason: `deployment ${offer.deployment} cooling down after a 429` };
+      }
+    }
+    // A call that starts well after its slot, next to later ones on time, would crowd one of
+    // Azure's short windows; a busy process gives the slot up and takes the next free one.
+    const lateMs = now() - slotAt;
+    if (lateMs <= deps.lateToleranceMs) {
+      slot = offer;
+    } else {
+      logger.debug({ jobId: job.id, deployment: offer.deployment, lateMs }, 'slot missed: taking the next one');
+      if (tries >= 3) return { kind: 'delayed', untilMs: now(), reason: `missed ${tries + 1} slots in a row (process too busy)` };
     }
   }
 
   const deployment = candidates.find((d) => d.name === slot.deployment);
   if (deployment === undefined) throw new Error(`limiter granted unknown deployment ${slot.deployment}`);
-  const counters = await deps.jobState.countCall(job.id);
+  // Counted before the call: if this process dies mid-call, the call may still be billed.
+  const [counters] = await Promise.all([deps.jobState.countCall(job.id), deps.batches.recordCall(data.batchId)]);
   const callJob: ImageJobData = { ...data, variants: pending };
 
   const follow = async (decision: Decision, call: { latencyMs: number; serviceRequestId?: string | undefined }): Promise<ProcessResult> => {
@@ -245,12 +259,13 @@ export async function processImageJob(deps: ProcessorDeps, job: { readonly id: s
     result = await deps.callImages(deployment, callJob, { clientRequestId: imageKey(data.batchId, data.requestId, pending[0] ?? 0) });
   } catch (error) {
     const decision = classifyError(error);
-    await deps.batches.recordCall(data.batchId, decision.kind === 'rate_limited');
+    logger.debug({ jobId: job.id, deployment: deployment.name, outcome: decision.kind, latencyMs: error instanceof ImagesCallError ? error.latencyMs : undefined }, 'images call');
+    if (decision.kind === 'rate_limited') await deps.batches.recordRateLimited(data.batchId);
     return error instanceof ImagesCallError
       ? follow(decision, { latencyMs: error.latencyMs, serviceRequestId: error.serviceRequestId })
       : follow(decision, { latencyMs: 0 });
   }
-  await deps.batches.recordCall(data.batchId, false);
+  logger.debug({ jobId: job.id, deployment: deployment.name, outcome: 'ok', latencyMs: result.latencyMs }, 'images call');
 
   const read = readImagesResponse(result.body);
   if (read.kind === 'decision') return follow(read.decision, result);

@@ -104,11 +104,8 @@ describe('imgbatch worker processes sharing one Redis', () => {
     const relayB = await createCallRelay(sim.url);
     relays.push(relayA, relayB);
     const worker = { concurrency: 16, timeoutMs: 10_000 };
-    // The default headroom (2%) absorbs 200 ms of lateness per 10 s window (2% of 10 s). On a
-    // two-core machine shared with other test files, worker processes starved of CPU were seen
-    // starting calls up to ~350 ms late, one window over, one 429. 5% (500 ms) keeps this test
-    // about the shared bucket, not about the scheduler of the machine it runs on.
-    const limiter = { headroom: 0.05 };
+    // The default limiter settings: 2% headroom, and a call more than 100 ms late gives its slot up.
+    const limiter = {};
     const configA = await writeWorkerConfig(dir, 'worker-a.json', { deployments: [{ name: 'shared', endpoint: relayA.url, model: MODEL, ratePerMinute }], worker, limiter });
     const configB = await writeWorkerConfig(dir, 'worker-b.json', { deployments: [{ name: 'shared', endpoint: relayB.url, model: MODEL, ratePerMinute }], worker, limiter });
     const workerA = startWorker(configA);
@@ -133,11 +130,14 @@ describe('imgbatch worker processes sharing one Redis', () => {
     expect(perDeployment?.maxAcceptedPerWindow).toBeGreaterThanOrEqual(windowCapacity * 0.9);
 
     // Each image exactly one call, and that call succeeded: nothing was generated (paid) twice.
-    expect(calls.every((call) => call.outcome === 'ok')).toBe(true);
+    expect(calls.filter((call) => call.outcome !== 'ok')).toEqual([]);
     const callsPerImage = new Map<string, number>();
-    for (const call of calls) callsPerImage.set(call.clientRequestId ?? '(none)', (callsPerImage.get(call.clientRequestId ?? '(none)') ?? 0) + 1);
+    for (const call of calls) {
+      const key = call.clientRequestId ?? '(no client request id)';
+      callsPerImage.set(key, (callsPerImage.get(key) ?? 0) + 1);
+    }
     expect(callsPerImage.size).toBe(images);
-    expect([...callsPerImage.values()].every((count) => count === 1)).toBe(true);
+    expect([...callsPerImage].filter(([, count]) => count !== 1)).toEqual([]);
 
     // Both processes sent calls, and every call is accounted for by one of them.
     expect(relayA.okCalls() + relayB.okCalls()).toBe(images);
@@ -147,10 +147,6 @@ describe('imgbatch worker processes sharing one Redis', () => {
     // The shared limiter spaces calls, not serializes them: close to images / (R/60) seconds.
     const idealMs = (images / (ratePerMinute / 60)) * 1_000;
     expect(elapsedMs).toBeLessThanOrEqual(idealMs * 1.3 + 3_000);
-    process.stdout.write(
-      `two processes: ${images} images in ${elapsedMs} ms (ideal ${idealMs} ms); calls by process: ${relayA.okCalls()} / ${relayB.okCalls()}; ` +
-        `densest window ${perDeployment?.maxAcceptedPerWindow ?? '?'} of ${windowCapacity}\n`,
-    );
   });
 
   it('a worker killed with SIGKILL in mid-call leaves its job to another worker process, which finishes it: one image stored, two calls paid', async ({ onTestFailed }) => {
@@ -168,7 +164,6 @@ describe('imgbatch worker processes sharing one Redis', () => {
     const workerA = startWorker(configPath);
     await workerA.waitForLog('worker started');
 
-    const startedAtMs = Date.now();
     await producer.enqueue([{ id: 'only', prompt: 'a lighthouse in a storm', n: 1, model: MODEL }], { batchId: 'crash' });
     const jobId = 'crash/only/v0';
     const imageKey = 'crash/only-0';
@@ -192,10 +187,13 @@ describe('imgbatch worker processes sharing one Redis', () => {
 
     const workerB = startWorker(configPath);
     const summary = await waitForBatch('crash', 25_000);
-    const elapsedMs = Date.now() - startedAtMs;
 
     expect(summary.counts).toEqual({ stored: 1, filtered: 0, failed: 0, rejected: 0 });
+    // Both calls are counted as sent, the one lost with worker A included: it may have been billed.
+    expect(summary.calls).toBe(2);
     expect(workerB.isRunning()).toBe(true);
+    // The takeover is said out loud: it is the one way an image gets paid twice.
+    expect(workerB.logs.some((line) => String(line.msg).startsWith('job of a stalled worker taken over'))).toBe(true);
     const files = (await readdir(join(outputDir, 'crash'))).sort();
     expect(files).toEqual(['only-0.json', 'only-0.png']);
     const record = JSON.parse(await readFile(join(outputDir, 'crash', 'only-0.json'), 'utf8')) as Record<string, unknown>;
@@ -204,7 +202,7 @@ describe('imgbatch worker processes sharing one Redis', () => {
     // This is the one window in which an image is generated twice, and it is counted.
     const callsForImage = sim.stats().filter((call) => call.clientRequestId === imageKey);
     expect(callsForImage.map((call) => call.outcome)).toEqual(['ok', 'ok']);
+    // The record owns up to both calls, so the double payment shows in the results too.
     expect(record.attempts).toBe(2);
-    process.stdout.write(`crash handover: finished in ${elapsedMs} ms\n`);
   });
 });
