@@ -5,18 +5,23 @@ export interface ProgressReporter {
   done(): void;
 }
 
-function line(summary: BatchSummary, elapsedMs: number): string {
+function line(summary: BatchSummary, baseline: BatchSummary | undefined, elapsedMs: number): string {
   const { stored, filtered, failed, rejected } = summary.counts;
+  const calls = summary.calls - (baseline?.calls ?? 0);
+  const rateLimited = summary.rateLimitedCalls - (baseline?.rateLimitedCalls ?? 0);
   const finished = stored + filtered + failed + rejected;
   const percent = summary.images === 0 ? 100 : Math.floor((finished / summary.images) * 100);
-  return `${summary.batchId}: ${finished}/${summary.images} (${percent}%) stored ${stored}, filtered ${filtered}, failed ${failed + rejected}, calls ${summary.calls}, 429s ${summary.rateLimitedCalls}, ${(elapsedMs / 1000).toFixed(1)} s`;
+  return `${summary.batchId}: ${finished}/${summary.images} (${percent}%) stored ${stored}, filtered ${filtered}, failed ${failed + rejected}, calls ${calls}, 429s ${rateLimited}, ${(elapsedMs / 1000).toFixed(1)} s`;
 }
 
 /**
  * On a terminal, one status line rewritten in place; elsewhere (CI, log files) a plain line
  * every `intervalMs` so logs stay readable.
  */
-export function createProgressReporter(stream: NodeJS.WriteStream, options: { intervalMs?: number; now?: () => number } = {}): ProgressReporter {
+export function createProgressReporter(
+  stream: NodeJS.WriteStream,
+  options: { intervalMs?: number; now?: () => number; /** Counts before this run, so calls shown are this run's. */ baseline?: BatchSummary } = {},
+): ProgressReporter {
   const now = options.now ?? Date.now;
   const startedAt = now();
   const isTerminal = stream.isTTY;
@@ -25,7 +30,7 @@ export function createProgressReporter(stream: NodeJS.WriteStream, options: { in
   let wroteInPlace = false;
   return {
     update(summary) {
-      const text = line(summary, now() - startedAt);
+      const text = line(summary, options.baseline, now() - startedAt);
       if (isTerminal) {
         stream.write(`\r\x1b[2K${text}`);
         wroteInPlace = true;

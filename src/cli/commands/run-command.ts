@@ -74,7 +74,7 @@ export const runCommand = defineCommand({
         }
       }
 
-      const progress = createProgressReporter(process.stderr);
+      const progress = createProgressReporter(process.stderr, { baseline: before });
       let summary = await producer.batches.summary(batchId);
       for (;;) {
         progress.update(summary);
