@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { AzureOpenAI } from 'openai';
-import { APIError } from 'openai/core/error';
+import { APIError } from 'openai';
 import type { ImageGenerateParamsNonStreaming } from 'openai/resources/images';
 import { ImagesCallError } from '../errors/images-call-error.js';
 import type { ImageJobData } from '../job/image-job.js';

@@ -4,7 +4,7 @@ import {
   APIError,
   APIUserAbortError,
   OpenAIError,
-} from 'openai/core/error';
+} from 'openai';
 import { retryAfterMsFrom } from '../azure/retry-after.js';
 import { contentFilterDetails, isJsonObject, stringField } from './content-filter-details.js';
 import type { Decision, PauseReason } from './decision.js';

@@ -1,6 +1,7 @@
 import { AuthenticationError, AzureOpenAI, BadRequestError, NotFoundError } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSimulator, type Simulator } from '../../src/simulator/create-simulator.js';
+import { rejection } from '../helpers/rejection.js';
 
 const API_VERSION = '2025-04-01-preview';
 
@@ -8,15 +9,6 @@ let sim: Simulator;
 
 function client(deployment: string, apiKey = 'sim-key'): AzureOpenAI {
   return new AzureOpenAI({ endpoint: sim.url, apiKey, apiVersion: API_VERSION, deployment, maxRetries: 0 });
-}
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the call to fail');
 }
 
 /** A raw call, for bodies the typed SDK will not send and for reading bodies verbatim. */

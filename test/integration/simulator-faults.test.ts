@@ -10,6 +10,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSimulator, type Simulator } from '../../src/simulator/create-simulator.js';
 import type { CallOutcome } from '../../src/simulator/call-stats.js';
+import { rejection } from '../helpers/rejection.js';
 
 const API_VERSION = '2025-04-01-preview';
 
@@ -32,15 +33,6 @@ async function generate(prompt: string, options: { timeoutMs?: number; clientReq
     { model: 'd', prompt },
     options.clientRequestId === undefined ? {} : { headers: { 'x-ms-client-request-id': options.clientRequestId } },
   );
-}
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the call to fail');
 }
 
 beforeAll(async () => {

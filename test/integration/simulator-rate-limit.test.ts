@@ -1,6 +1,7 @@
 import { AzureOpenAI, RateLimitError } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSimulator, type Simulator } from '../../src/simulator/create-simulator.js';
+import { rejection } from '../helpers/rejection.js';
 
 const API_VERSION = '2024-10-21';
 const MESSAGE =
@@ -14,15 +15,6 @@ function client(deployment: string): AzureOpenAI {
 
 async function generate(deployment: string, prompt = 'a tabby cat'): Promise<unknown> {
   return client(deployment).images.generate({ model: deployment, prompt });
-}
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the call to fail');
 }
 
 async function thirdCallError(deployment: string): Promise<RateLimitError> {

@@ -1,4 +1,4 @@
-import { APIConnectionTimeoutError, APIError } from 'openai/core/error';
+import { APIConnectionTimeoutError, APIError } from 'openai';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type AzureTarget, createImageClient } from '../../../src/azure/create-image-client.js';
 import { generateImages } from '../../../src/azure/generate-images.js';

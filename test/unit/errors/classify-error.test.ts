@@ -4,7 +4,7 @@ import {
   APIError,
   APIUserAbortError,
   OpenAIError,
-} from 'openai/core/error';
+} from 'openai';
 import { describe, expect, it } from 'vitest';
 import { readImagesResponse } from '../../../src/azure/read-images-response.js';
 import { classifyError } from '../../../src/errors/classify-error.js';
