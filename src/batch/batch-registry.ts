@@ -61,6 +61,8 @@ export interface BatchRegistry {
   jobIds(batchId: string): AsyncIterable<string[]>;
   /** Counts one API call of the batch, before it is sent (for summaries; billing facts live in the records). */
   recordCall(batchId: string): Promise<void>;
+  /** Takes back a call counted but never sent. */
+  uncountCall(batchId: string): Promise<void>;
   /** Counts one call of the batch that came back 429. */
   recordRateLimited(batchId: string): Promise<void>;
   summary(batchId: string): Promise<BatchSummary>;
@@ -133,6 +135,10 @@ export function createBatchRegistry(redis: Redis, keys: KeySpace): BatchRegistry
 
     async recordCall(batchId) {
       await redis.hincrby(keys.batch(batchId), 'calls', 1);
+    },
+
+    async uncountCall(batchId) {
+      await redis.hincrby(keys.batch(batchId), 'calls', -1);
     },
 
     async recordRateLimited(batchId) {

@@ -52,12 +52,15 @@ export async function resumeBatch(deps: ResumeDeps, batchId: string): Promise<Re
       if (missing.length === 0 || isRejected) continue;
       for (const key of missing) await deps.batches.clearOutcome(batchId, key);
       await deps.jobState.clear(jobId);
+      // The wait bound counts from the resume, not from the first enqueue.
+      const data = { ...parsed.data, enqueuedAt: Date.now() };
       if (state === 'failed') {
+        await job.updateData(data);
         await job.retry('failed');
         retried++;
       } else {
         await job.remove();
-        await deps.queue.add(IMAGE_JOB_NAME, parsed.data, { jobId });
+        await deps.queue.add(IMAGE_JOB_NAME, data, { jobId });
         requeued++;
       }
     }

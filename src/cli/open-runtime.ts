@@ -31,6 +31,8 @@ export function simulatorDeployments(simulator: Simulator): DeploymentConfig[] {
     apiVersion: DEFAULT_API_VERSION,
     auth: { kind: 'api-key', apiKey: simulator.options.apiKeys[0] ?? SIMULATOR_API_KEY },
     quotaUnit: 'request',
+    priority: 1,
+    pools: [],
   }));
 }
 

@@ -30,6 +30,11 @@ export interface WorkerSettings {
   readonly imagesPerCall: number;
   /** API call timeout, ms; default 120000 (image calls take up to 60 s). */
   readonly timeoutMs: number;
+  /**
+   * A job not done this long after it was enqueued fails with the reason (no slot came: every
+   * deployment paused, or quota far below the batch); default 7 days.
+   */
+  readonly maxWaitMs: number;
   /** How long a job's lock lasts unless renewed, ms; default 30000. */
   readonly lockDurationMs: number;
   /** How often jobs of crashed workers are looked for and handed to others, ms; default 30000. */
@@ -47,6 +52,12 @@ export interface LimiterSettings {
   readonly maxSleepMs: number;
   /** How late a delayed job may claim its reserved slot, ms; default 100. */
   readonly lateToleranceMs: number;
+  /** Effective rate is multiplied by this on a 429 within a minute of the last; default 0.7. */
+  readonly decreaseFactor: number;
+  /** The effective rate never drops below this share of the configured one; default 0.1. */
+  readonly minRateFactor: number;
+  /** Share of the configured rate given back per successful call; default 0.02. */
+  readonly recoverStep: number;
 }
 
 /** Everything imgbatch reads from its environment and config file, validated and frozen. */

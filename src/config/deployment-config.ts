@@ -24,6 +24,13 @@ export const deploymentFileEntrySchema = z.strictObject({
   auth: z.union([z.literal('entra'), z.strictObject({ apiKeyEnv: z.string().min(1) })]),
   /** Whether the quota counts requests or images (calls with n > 1); default `request`. */
   quotaUnit: z.enum(['request', 'image']).optional(),
+  /**
+   * Priority tier, 1 is best (default 1). Calls go to the best tier that has a slot now; a
+   * lower tier takes only what the better ones cannot start at once (spill-over).
+   */
+  priority: z.number().int().min(1).max(100).optional(),
+  /** Named pools this deployment belongs to; a request naming a pool is served only by its members. */
+  pools: z.array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'may hold only letters, digits, ".", "_" and "-"')).optional(),
 });
 
 export type DeploymentFileEntry = z.output<typeof deploymentFileEntrySchema>;
@@ -40,4 +47,7 @@ export interface DeploymentConfig {
   readonly apiVersion: string;
   readonly auth: DeploymentAuth;
   readonly quotaUnit: 'request' | 'image';
+  /** 1 is the best tier. */
+  readonly priority: number;
+  readonly pools: readonly string[];
 }

@@ -7,7 +7,7 @@ import { findModel, MODEL_IDS } from '../models/model-table.js';
 import type { Config, LimiterSettings, StoreConfig, WorkerSettings } from './config.js';
 import { DEFAULT_API_VERSION, deploymentFileEntrySchema, type DeploymentConfig } from './deployment-config.js';
 
-const DEFAULT_WORKER: WorkerSettings = {
+export const DEFAULT_WORKER_SETTINGS: WorkerSettings = {
   concurrency: 'auto',
   attempts: 5,
   backoffBaseMs: 2_000,
@@ -16,11 +16,19 @@ const DEFAULT_WORKER: WorkerSettings = {
   pauseRecheckMs: 30_000,
   imagesPerCall: 1,
   timeoutMs: 120_000,
+  maxWaitMs: 7 * 24 * 3600 * 1000,
   lockDurationMs: 30_000,
   stalledIntervalMs: 30_000,
 };
 
-const DEFAULT_LIMITER: LimiterSettings = { headroom: 0.02, maxSleepMs: 2_000, lateToleranceMs: 100 };
+export const DEFAULT_LIMITER_SETTINGS: LimiterSettings = {
+  headroom: 0.02,
+  maxSleepMs: 2_000,
+  lateToleranceMs: 100,
+  decreaseFactor: 0.7,
+  minRateFactor: 0.1,
+  recoverStep: 0.02,
+};
 
 const positiveInt = z.coerce.number().int().positive();
 
@@ -33,6 +41,7 @@ const workerSchema = z.strictObject({
   pauseRecheckMs: positiveInt.optional(),
   imagesPerCall: positiveInt.max(10).optional(),
   timeoutMs: positiveInt.optional(),
+  maxWaitMs: positiveInt.optional(),
   lockDurationMs: positiveInt.optional(),
   stalledIntervalMs: positiveInt.optional(),
 });
@@ -41,6 +50,9 @@ const limiterSchema = z.strictObject({
   headroom: z.coerce.number().min(0).max(0.5).optional(),
   maxSleepMs: positiveInt.optional(),
   lateToleranceMs: z.coerce.number().int().min(0).optional(),
+  decreaseFactor: z.coerce.number().gt(0).max(1).optional(),
+  minRateFactor: z.coerce.number().gt(0).max(1).optional(),
+  recoverStep: z.coerce.number().min(0).max(1).optional(),
 });
 
 const fileSchema = z.strictObject({
@@ -152,6 +164,8 @@ function deploymentsFromFile(file: z.output<typeof fileSchema>, env: Env, path: 
       apiVersion: entry.apiVersion ?? DEFAULT_API_VERSION,
       auth,
       quotaUnit: entry.quotaUnit ?? 'request',
+      priority: entry.priority ?? 1,
+      pools: entry.pools ?? [],
     };
   });
 }
@@ -179,6 +193,8 @@ function deploymentFromEnv(env: z.output<typeof envSchema>): DeploymentConfig | 
     // No key means keyless Entra ID (DefaultAzureCredential), as Azure's own samples do.
     auth: env.AZURE_OPENAI_API_KEY === undefined ? { kind: 'entra' } : { kind: 'api-key', apiKey: env.AZURE_OPENAI_API_KEY },
     quotaUnit: 'request',
+    priority: 1,
+    pools: [],
   };
 }
 
@@ -245,7 +261,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const deployments = envDeployment === undefined ? fileDeployments : [envDeployment];
 
   const worker: WorkerSettings = {
-    ...DEFAULT_WORKER,
+    ...DEFAULT_WORKER_SETTINGS,
     ...definedOnly(file.worker),
     ...(env.IMGBATCH_CONCURRENCY !== undefined && { concurrency: env.IMGBATCH_CONCURRENCY }),
     ...(env.IMGBATCH_TIMEOUT_MS !== undefined && { timeoutMs: env.IMGBATCH_TIMEOUT_MS }),
@@ -262,11 +278,11 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   return Object.freeze({
     redisUrl: env.REDIS_URL ?? file.redis?.url,
     redisPrefix: env.IMGBATCH_REDIS_PREFIX ?? file.redis?.prefix ?? 'imgbatch',
-    deployments: Object.freeze(deployments.map((d) => Object.freeze({ ...d, auth: Object.freeze({ ...d.auth }) }))),
+    deployments: Object.freeze(deployments.map((d) => Object.freeze({ ...d, auth: Object.freeze({ ...d.auth }), pools: Object.freeze([...d.pools]) }))),
     usesSimulator: deployments.length === 0,
     store: Object.freeze(store),
     worker: Object.freeze(worker),
-    limiter: Object.freeze({ ...DEFAULT_LIMITER, ...definedOnly(file.limiter) }),
+    limiter: Object.freeze({ ...DEFAULT_LIMITER_SETTINGS, ...definedOnly(file.limiter) }),
     logLevel: env.IMGBATCH_LOG_LEVEL ?? 'info',
   });
 }

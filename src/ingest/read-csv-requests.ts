@@ -17,6 +17,7 @@ const COLUMN_FIELDS: Readonly<Record<string, string>> = {
   background: 'background',
   response_format: 'responseFormat',
   user: 'user',
+  pool: 'pool',
 };
 const NUMERIC_FIELDS = new Set(['n', 'outputCompression']);
 

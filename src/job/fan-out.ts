@@ -49,6 +49,7 @@ export function fanOut(request: ImageRequest, options: FanOutOptions): ImageJobD
       ...(request.outputCompression !== undefined && { outputCompression: request.outputCompression }),
       ...(request.background !== undefined && { background: request.background }),
       ...(request.user !== undefined && { user: request.user }),
+      ...(request.pool !== undefined && { pool: request.pool }),
       // Inline bytes by default: nothing to fetch later from a URL that expires in ~24 h.
       ...(model.acceptsResponseFormat && { responseFormat: request.responseFormat ?? 'b64_json' }),
       ...(request.metadata !== undefined && { metadata: request.metadata }),

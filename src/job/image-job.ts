@@ -28,6 +28,8 @@ export const imageJobSchema = z.strictObject({
   outputCompression: z.number().int().min(0).max(100).optional(),
   background: z.string().optional(),
   user: z.string().optional(),
+  /** Only deployments in this pool may serve the job. */
+  pool: z.string().optional(),
   /** dall-e-3 only; the gpt-image family refuses the parameter and always answers b64_json. */
   responseFormat: z.enum(['url', 'b64_json']).optional(),
   metadata: z.record(z.string(), z.string()).optional(),

@@ -53,6 +53,8 @@ export const imageRequestSchema = z.strictObject({
    * `b64_json`; with `url` the worker downloads the image at once (the URL expires in ~24 h).
    */
   responseFormat: z.enum(['url', 'b64_json']).optional(),
+  /** Serve this request only from deployments in this pool (config `pools`); default any of the model's. */
+  pool: safeIdSchema.optional(),
   /** End-user id passed to the service for abuse monitoring. */
   user: z.string().max(256).optional(),
   /** Free-form values carried to the results (CSV extra columns). */

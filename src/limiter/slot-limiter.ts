@@ -1,7 +1,8 @@
 import type { Redis } from 'ioredis';
 import type { LimiterSettings } from '../config/config.js';
 import type { KeySpace } from '../queue/key-space.js';
-import { ACQUIRE_SLOT_SCRIPT, CHECK_CALLABLE_SCRIPT, COOLDOWN_SCRIPT } from './acquire-slot-script.js';
+import { randomBytes } from 'node:crypto';
+import { ACQUIRE_SLOT_SCRIPT, CHECK_CALLABLE_SCRIPT, COOLDOWN_SCRIPT, RECENT_CALLS_SCRIPT, RECORD_CALL_SCRIPT } from './acquire-slot-script.js';
 
 export interface SlotCandidate {
   /** Deployment name (limiter key). */
@@ -11,6 +12,8 @@ export interface SlotCandidate {
   readonly cost?: number;
   /** Calls that may start back to back; default 1, i.e. evenly spaced. */
   readonly burst?: number;
+  /** Priority tier, 1 is best; default 1. */
+  readonly priority?: number;
 }
 
 export type SlotDecision =
@@ -30,26 +33,46 @@ export interface DeploymentLimiterState {
   readonly deployment: string;
   readonly pausedReason: string | undefined;
   readonly cooldownUntil: number | undefined;
+  /** 429s since the state was created. */
   readonly rateLimitedCount: number;
   readonly lastGrantAt: number | undefined;
+  /** Share of the configured rate in force (1 unless repeated 429s cut it). */
+  readonly rateFactor: number;
+  /** Calls that came back in the last minute, and how many of them were 429s. */
+  readonly callsLastMinute: number;
+  readonly rateLimitedLastMinute: number;
 }
+
+/** How a call came back, for the call log: `ok`, a 429, or anything else. */
+export type CallResult = 'ok' | 'error';
 
 export interface SlotLimiter {
   /** Takes (or claims a held) call slot for a job among the candidate deployments. */
   acquire(jobId: string, candidates: readonly SlotCandidate[]): Promise<SlotDecision>;
   /** Whether the deployment may be called now (not paused, not cooling down), by Redis time. */
   checkCallable(deployment: string): Promise<CallableState>;
-  /** After a 429: no call to this deployment for `waitMs`. Returns the cooldown end (Redis time). */
-  cooldown(deployment: string, waitMs: number): Promise<number>;
+  /**
+   * After a 429: no call to this deployment for `waitMs`; a repeated 429 also cuts its rate.
+   * Returns the cooldown end (Redis time) and the rate factor now in force.
+   */
+  cooldown(deployment: string, waitMs: number): Promise<{ cooldownUntil: number; rateFactor: number }>;
+  /** Logs a call that came back (not 429); a success wins back part of any rate cut. */
+  recordCall(deployment: string, result: CallResult): Promise<void>;
   /** Stops every worker calling this deployment until `resume`. */
   pause(deployment: string, reason: string): Promise<void>;
   resume(deployment: string): Promise<void>;
   state(deployment: string): Promise<DeploymentLimiterState>;
 }
 
+function uniqueId(): string {
+  return randomBytes(6).toString('hex');
+}
+
 interface LimiterCommands {
   imgbatchAcquireSlot(numKeys: number, ...args: (string | number)[]): Promise<(string | number)[]>;
-  imgbatchCooldown(key: string, waitMs: number): Promise<number>;
+  imgbatchCooldown(stateKey: string, callsKey: string, waitMs: number, decrease: number, minFactor: number, id: string): Promise<[number, string]>;
+  imgbatchRecordCall(stateKey: string, callsKey: string, result: string, step: number, id: string): Promise<number>;
+  imgbatchRecentCalls(callsKey: string): Promise<string[]>;
   imgbatchCheckCallable(key: string): Promise<[string, number]>;
 }
 
@@ -60,7 +83,9 @@ interface LimiterCommands {
  */
 export function createSlotLimiter(redis: Redis, keys: KeySpace, settings: LimiterSettings): SlotLimiter {
   redis.defineCommand('imgbatchAcquireSlot', { lua: ACQUIRE_SLOT_SCRIPT });
-  redis.defineCommand('imgbatchCooldown', { lua: COOLDOWN_SCRIPT, numberOfKeys: 1 });
+  redis.defineCommand('imgbatchCooldown', { lua: COOLDOWN_SCRIPT, numberOfKeys: 2 });
+  redis.defineCommand('imgbatchRecordCall', { lua: RECORD_CALL_SCRIPT, numberOfKeys: 2 });
+  redis.defineCommand('imgbatchRecentCalls', { lua: RECENT_CALLS_SCRIPT, numberOfKeys: 1 });
   redis.defineCommand('imgbatchCheckCallable', { lua: CHECK_CALLABLE_SCRIPT, numberOfKeys: 1 });
   const commands = redis as unknown as LimiterCommands;
 
@@ -72,7 +97,7 @@ export function createSlotLimiter(redis: Redis, keys: KeySpace, settings: Limite
       for (const candidate of candidates) {
         const intervalMs = (60_000 / candidate.ratePerMinute) * (1 + settings.headroom) * (candidate.cost ?? 1);
         const burstMs = (Math.max(1, candidate.burst ?? 1) - 1) * intervalMs;
-        args.push(candidate.name, intervalMs.toFixed(3), burstMs.toFixed(3));
+        args.push(candidate.name, intervalMs.toFixed(3), burstMs.toFixed(3), candidate.priority ?? 1);
       }
       const reply = await commands.imgbatchAcquireSlot(keyList.length, ...keyList, ...args);
       const [kind, ...rest] = reply;
@@ -93,7 +118,19 @@ export function createSlotLimiter(redis: Redis, keys: KeySpace, settings: Limite
     },
 
     async cooldown(deployment, waitMs) {
-      return await commands.imgbatchCooldown(keys.limiterDeployment(deployment), Math.max(0, Math.ceil(waitMs)));
+      const [cooldownUntil, rateFactor] = await commands.imgbatchCooldown(
+        keys.limiterDeployment(deployment),
+        keys.limiterCalls(deployment),
+        Math.max(0, Math.ceil(waitMs)),
+        settings.decreaseFactor,
+        settings.minRateFactor,
+        uniqueId(),
+      );
+      return { cooldownUntil, rateFactor: Number(rateFactor) };
+    },
+
+    async recordCall(deployment, result) {
+      await commands.imgbatchRecordCall(keys.limiterDeployment(deployment), keys.limiterCalls(deployment), result, settings.recoverStep, uniqueId());
     },
 
     async pause(deployment, reason) {
@@ -105,7 +142,7 @@ export function createSlotLimiter(redis: Redis, keys: KeySpace, settings: Limite
     },
 
     async state(deployment) {
-      const hash = await redis.hgetall(keys.limiterDeployment(deployment));
+      const [hash, recent] = await Promise.all([redis.hgetall(keys.limiterDeployment(deployment)), commands.imgbatchRecentCalls(keys.limiterCalls(deployment))]);
       const numberOrUndefined = (v: string | undefined): number | undefined => (v === undefined ? undefined : Number(v));
       return {
         deployment,
@@ -113,6 +150,9 @@ export function createSlotLimiter(redis: Redis, keys: KeySpace, settings: Limite
         cooldownUntil: numberOrUndefined(hash.cooldownUntil),
         rateLimitedCount: Number(hash.rateLimited ?? 0),
         lastGrantAt: numberOrUndefined(hash.lastGrantAt),
+        rateFactor: Number(hash.rateFactor ?? 1),
+        callsLastMinute: recent.length,
+        rateLimitedLastMinute: recent.filter((member) => member.split(':')[1] === '429').length,
       };
     },
   };

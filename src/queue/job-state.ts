@@ -15,6 +15,8 @@ export interface JobCounters {
 export interface JobState {
   /** Counts a call before it is sent, so a crash mid-call still shows it may have been billed. */
   countCall(jobId: string): Promise<JobCounters>;
+  /** Takes back a call counted but never sent (its slot was missed). */
+  uncountCall(jobId: string): Promise<void>;
   /** Marks the last call as not spending an attempt (429, or deployment paused). */
   countFreeCall(jobId: string, kind: 'rate_limited' | 'paused'): Promise<JobCounters>;
   setLastError(jobId: string, message: string): Promise<void>;
@@ -48,6 +50,9 @@ export function createJobState(redis: Redis, keys: KeySpace): JobState {
   }
   return {
     countCall: (jobId) => bump(jobId, { calls: 1 }),
+    async uncountCall(jobId) {
+      await bump(jobId, { calls: -1 });
+    },
     countFreeCall: (jobId, kind) => bump(jobId, kind === 'rate_limited' ? { freeCalls: 1, rateLimitWaits: 1 } : { freeCalls: 1 }),
     async setLastError(jobId, message) {
       await redis.hset(keys.jobState(jobId), 'lastError', message.slice(0, 2_000));

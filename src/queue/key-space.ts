@@ -8,6 +8,8 @@ export interface KeySpace {
   readonly bullPrefix: string;
   /** Limiter state of one deployment (hash: tat, cooldownUntil, paused, rateFactor). */
   limiterDeployment(name: string): string;
+  /** Calls of one deployment in the last minute (sorted set by time), for status. */
+  limiterCalls(name: string): string;
   /** Slots reserved by delayed jobs (hash: job id -> `deployment|slotMs`). */
   readonly limiterReservations: string;
   /** Per-job bookkeeping that must outlive a worker (hash: calls, rateLimitWaits). */
@@ -31,6 +33,7 @@ export function createKeySpace(prefix: string): KeySpace {
   return {
     bullPrefix,
     limiterDeployment: (name) => `${bullPrefix}:limiter:deployment:${name}`,
+    limiterCalls: (name) => `${bullPrefix}:limiter:calls:${name}`,
     limiterReservations: `${bullPrefix}:limiter:reservations`,
     jobState: (jobId) => `${bullPrefix}:job-state:${jobId}`,
     batch: (batchId) => `${bullPrefix}:batch:${batchId}`,

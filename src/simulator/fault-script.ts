@@ -35,6 +35,8 @@ export const scriptMatchSchema = z.union([
   z.strictObject({ promptIncludes: z.string().min(1) }),
   /** Calls whose `x-ms-client-request-id` header equals this value (the worker sends the image key). */
   z.strictObject({ clientRequestId: z.string().min(1) }),
+  /** Every call to this deployment (e.g. "deployment a starts answering 401"). */
+  z.strictObject({ deployment: z.string().min(1) }),
 ]);
 
 /** The body of `POST /_sim/script`. */
@@ -51,6 +53,7 @@ export type ScriptMatch = z.output<typeof scriptMatchSchema>;
 export interface ScriptableCall {
   readonly prompt: string | undefined;
   readonly clientRequestId: string | undefined;
+  readonly deployment?: string;
 }
 
 export interface FaultScript {
@@ -65,6 +68,7 @@ export interface FaultScript {
 
 function matches(match: ScriptMatch, call: ScriptableCall): boolean {
   if ('promptIncludes' in match) return call.prompt?.includes(match.promptIncludes) === true;
+  if ('deployment' in match) return call.deployment === match.deployment;
   return call.clientRequestId === match.clientRequestId;
 }
 

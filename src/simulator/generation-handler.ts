@@ -160,7 +160,7 @@ export function createGenerationHandler(deps: GenerationHandlerDependencies): Ge
     // Only the gpt-image family names the deployment in its responses (recording).
     if (!model.acceptsResponseFormat) headers = { ...headers, 'x-ms-deployment-name': deployment.name };
 
-    const scripted = script.take({ prompt: prompt ?? undefined, clientRequestId: call.clientRequestId });
+    const scripted = script.take({ prompt: prompt ?? undefined, clientRequestId: call.clientRequestId, deployment: deployment.name });
     if (scripted !== undefined) {
       isScripted = true;
       return fault(scripted);

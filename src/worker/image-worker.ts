@@ -15,7 +15,8 @@ import { createKeySpace } from '../queue/key-space.js';
 import type { ResultStore } from '../storage/result-store.js';
 import { downloadImage } from './download-image.js';
 import { createJobState } from '../queue/job-state.js';
-import { workerConcurrency } from './worker-concurrency.js';
+import { concurrencyForLatency, workerConcurrency } from './worker-concurrency.js';
+import { createLatencyTracker } from './latency-tracker.js';
 import { processImageJob, type CallImages, type JobSummary, type ProcessorDeps } from './process-image-job.js';
 
 export interface ImageWorkerOptions {
@@ -61,9 +62,18 @@ export function createAzureCallImages(timeoutMs: number): CallImages {
 export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
   const keys = createKeySpace(options.prefix ?? 'imgbatch');
   const { connection, logger } = options;
+  const latency = createLatencyTracker();
+  const callImages = options.callImages ?? createAzureCallImages(options.settings.timeoutMs);
   const deps: ProcessorDeps = {
     deployments: options.deployments,
-    callImages: options.callImages ?? createAzureCallImages(options.settings.timeoutMs),
+    callImages: async (deployment, job, callOptions) => {
+      const startedAt = performance.now();
+      try {
+        return await callImages(deployment, job, callOptions);
+      } finally {
+        latency.record(performance.now() - startedAt);
+      }
+    },
     downloadImage: (url) => downloadImage(url, { timeoutMs: options.settings.timeoutMs }),
     limiter: createSlotLimiter(connection, keys, options.limiter),
     batches: createBatchRegistry(connection, keys),
@@ -115,6 +125,21 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
   worker.on('error', (error) => {
     logger.error({ err: error }, 'worker error');
   });
+
+  // Little's law at run time: if calls turn out slower than the starting size assumed, open
+  // more slots so the quota is still reached. Only with `auto`; an explicit number is kept.
+  const resize =
+    options.settings.concurrency === 'auto'
+      ? setInterval(() => {
+          if (latency.averageMs === undefined) return;
+          const next = concurrencyForLatency(worker.concurrency, options.deployments, latency.averageMs);
+          if (next > worker.concurrency) {
+            logger.info({ from: worker.concurrency, to: next, averageLatencyMs: Math.round(latency.averageMs) }, 'raising concurrency to keep up with call latency');
+            worker.concurrency = next;
+          }
+        }, 5_000)
+      : undefined;
+  resize?.unref();
   worker.on('stalled', (jobId) => {
     // The worker holding this job died or hung; another takes it up. A call it had in flight
     // may have been billed, so this image may be paid twice: the one window where that can happen.
@@ -127,6 +152,7 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
   return {
     worker,
     async close() {
+      clearInterval(resize);
       await worker.close();
     },
   };

@@ -158,14 +158,27 @@ export async function processImageJob(deps: ProcessorDeps, job: { readonly id: s
     return { kind: 'completed', summary: { batchId: data.batchId, requestId: data.requestId, outcomes, calls: counters.calls } };
   }
 
-  const candidates = deps.deployments.filter((d) => d.model === data.model);
+  const candidates = deps.deployments.filter((d) => d.model === data.model && (data.pool === undefined || d.pools.includes(data.pool)));
   if (candidates.length === 0) {
-    const configured = deps.deployments.map((d) => `${d.name} (${d.model})`).join(', ') || 'none';
-    return finish(pending, 'rejected', `no deployment serves model ${data.model}; configured: ${configured}`);
+    const configured = deps.deployments.map((d) => `${d.name} (${d.model}${d.pools.length > 0 ? `, pools ${d.pools.join('/')}` : ''})`).join(', ') || 'none';
+    const wanted = data.pool === undefined ? `model ${data.model}` : `model ${data.model} in pool ${data.pool}`;
+    return finish(pending, 'rejected', `no deployment serves ${wanted}; configured: ${configured}`);
+  }
+  const waitedMs = now() - data.enqueuedAt;
+  if (waitedMs > settings.maxWaitMs) {
+    const counters = await deps.jobState.read(job.id);
+    const last = counters.lastError === undefined ? '' : `; last error: ${counters.lastError}`;
+    return finish(pending, 'failed', `waited ${Math.round(waitedMs / 60_000)} min without finishing, over the ${Math.round(settings.maxWaitMs / 60_000)} min allowed${last}`);
   }
 
-  const slotCandidates = candidates.map((d) => ({ name: d.name, ratePerMinute: d.ratePerMinute, cost: d.quotaUnit === 'image' ? pending.length : 1 }));
+  const slotCandidates = candidates.map((d) => ({
+    name: d.name,
+    ratePerMinute: d.ratePerMinute,
+    cost: d.quotaUnit === 'image' ? pending.length : 1,
+    priority: d.priority,
+  }));
   let slot: { readonly deployment: string } | undefined;
+  let counters: JobCounters | undefined;
   for (let tries = 0; slot === undefined; tries++) {
     const offer = await deps.limiter.acquire(job.id, slotCandidates);
     if (offer.kind === 'paused') {
@@ -187,12 +200,17 @@ export async function processImageJob(deps: ProcessorDeps, job: { readonly id: s
         return { kind: 'delayed', untilMs: now() + state.remainingMs, reason: `deployment ${offer.deployment} cooling down after a 429` };
       }
     }
+    // Counted before the call: if this process dies mid-call, the call may still be billed.
+    const [counted] = await Promise.all([deps.jobState.countCall(job.id), deps.batches.recordCall(data.batchId)]);
     // A call that starts well after its slot, next to later ones on time, would crowd one of
-    // Azure's short windows; a busy process gives the slot up and takes the next free one.
+    // Azure's short windows. Measured after the last Redis round trip: a Redis outage or a busy
+    // event loop makes a call late; it gives the slot up and takes the next free one.
     const lateMs = now() - slotAt;
     if (lateMs <= deps.lateToleranceMs) {
       slot = offer;
+      counters = counted;
     } else {
+      await Promise.all([deps.jobState.uncountCall(job.id), deps.batches.uncountCall(data.batchId)]);
       logger.debug({ jobId: job.id, deployment: offer.deployment, lateMs }, 'slot missed: taking the next one');
       if (tries >= 3) return { kind: 'delayed', untilMs: now(), reason: `missed ${tries + 1} slots in a row (process too busy)` };
     }
@@ -200,8 +218,7 @@ export async function processImageJob(deps: ProcessorDeps, job: { readonly id: s
 
   const deployment = candidates.find((d) => d.name === slot.deployment);
   if (deployment === undefined) throw new Error(`limiter granted unknown deployment ${slot.deployment}`);
-  // Counted before the call: if this process dies mid-call, the call may still be billed.
-  const [counters] = await Promise.all([deps.jobState.countCall(job.id), deps.batches.recordCall(data.batchId)]);
+  if (counters === undefined) throw new Error('a slot was taken without counting its call');
   const callJob: ImageJobData = { ...data, variants: pending };
 
   const follow = async (decision: Decision, call: { latencyMs: number; serviceRequestId?: string | undefined }): Promise<ProcessResult> => {
@@ -261,11 +278,13 @@ export async function processImageJob(deps: ProcessorDeps, job: { readonly id: s
     const decision = classifyError(error);
     logger.debug({ jobId: job.id, deployment: deployment.name, outcome: decision.kind, latencyMs: error instanceof ImagesCallError ? error.latencyMs : undefined }, 'images call');
     if (decision.kind === 'rate_limited') await deps.batches.recordRateLimited(data.batchId);
+    else await deps.limiter.recordCall(deployment.name, decision.kind === 'filtered' ? 'ok' : 'error');
     return error instanceof ImagesCallError
       ? follow(decision, { latencyMs: error.latencyMs, serviceRequestId: error.serviceRequestId })
       : follow(decision, { latencyMs: 0 });
   }
   logger.debug({ jobId: job.id, deployment: deployment.name, outcome: 'ok', latencyMs: result.latencyMs }, 'images call');
+  await deps.limiter.recordCall(deployment.name, 'ok');
 
   const read = readImagesResponse(result.body);
   if (read.kind === 'decision') return follow(read.decision, result);

@@ -16,3 +16,14 @@ export function workerConcurrency(setting: number | 'auto', deployments: readonl
   const needed = Math.ceil(callsPerSecond * SLOW_CALL_SECONDS * 1.2);
   return Math.min(MAX_AUTO_CONCURRENCY, Math.max(MIN_AUTO_CONCURRENCY, needed));
 }
+
+/**
+ * With `auto`, the concurrency the observed latency needs: rate × latency × 1.5 (Little's law
+ * with room for jobs sleeping towards their slot). Never below the starting value, so an
+ * early run of fast calls cannot starve a later run of slow ones.
+ */
+export function concurrencyForLatency(current: number, deployments: readonly DeploymentConfig[], averageLatencyMs: number): number {
+  const callsPerSecond = deployments.reduce((sum, d) => sum + d.ratePerMinute / 60, 0);
+  const needed = Math.ceil(callsPerSecond * (averageLatencyMs / 1000) * 1.5);
+  return Math.min(MAX_AUTO_CONCURRENCY, Math.max(current, needed));
+}

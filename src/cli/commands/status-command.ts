@@ -4,42 +4,45 @@ import { createSlotLimiter } from '../../limiter/slot-limiter.js';
 import { createKeySpace } from '../../queue/key-space.js';
 import { createProducer } from '../../queue/producer.js';
 import { createRedisConnection } from '../../queue/redis-connection.js';
+import { deploymentStatus, formatDeploymentTable } from '../format-deployment-status.js';
 
 export const statusCommand = defineCommand({
-  meta: { name: 'status', description: "A batch's counts by outcome, and each configured deployment's limiter state (paused, cooling down)." },
+  meta: {
+    name: 'status',
+    description:
+      'Each configured deployment: configured and effective rate, calls and 429s in the last minute, cooldown or pause with its reason; with a batch id, also its counts by outcome.',
+  },
   args: {
-    batch: { type: 'positional', description: 'Batch id', required: true },
+    batch: { type: 'positional', description: 'Batch id (optional)', required: false },
     json: { type: 'boolean', description: 'Print JSON', default: false },
   },
   async run({ args }) {
     const config = loadConfig();
-    const url = config.redisUrl ?? 'redis://127.0.0.1:6379';
-    const redis = createRedisConnection(url, 'producer');
+    const redis = createRedisConnection(config.redisUrl ?? 'redis://127.0.0.1:6379', 'producer');
     const producer = createProducer({ connection: redis, prefix: config.redisPrefix });
     try {
       const limiter = createSlotLimiter(redis, createKeySpace(config.redisPrefix), config.limiter);
-      const summary = await producer.batches.summary(args.batch);
-      const errors = await producer.batches.errors(args.batch);
-      const deployments = await Promise.all(config.deployments.map((d) => limiter.state(d.name)));
+      const now = Date.now();
+      const deployments = await Promise.all(config.deployments.map(async (d) => deploymentStatus(d, await limiter.state(d.name), now)));
+      const batch = args.batch === undefined ? undefined : await producer.batches.summary(args.batch);
+      const errors = args.batch === undefined ? {} : await producer.batches.errors(args.batch);
       if (args.json) {
-        process.stdout.write(`${JSON.stringify({ ...summary, errors, deployments })}\n`);
+        process.stdout.write(`${JSON.stringify({ deployments, ...(batch !== undefined && { batch: { ...batch, errors } }) })}\n`);
         return;
       }
-      const { stored, filtered, failed, rejected } = summary.counts;
-      process.stdout.write(
-        `batch ${summary.batchId}: ${summary.images} images: ${stored} stored, ${filtered} filtered, ${failed} failed, ${rejected} rejected, ${summary.pending} pending; ${summary.calls} API calls (${summary.rateLimitedCalls} answered 429)\n`,
-      );
-      for (const [key, message] of Object.entries(errors)) process.stdout.write(`  ${key}: ${message}\n`);
-      for (const d of deployments) {
-        const now = Date.now();
-        const state =
-          d.pausedReason !== undefined
-            ? `PAUSED: ${d.pausedReason} (resume: imgbatch deployments resume ${d.deployment})`
-            : d.cooldownUntil !== undefined && d.cooldownUntil > now
-              ? `cooling down for ${Math.ceil((d.cooldownUntil - now) / 1000)} s after a 429`
-              : 'ok';
-        process.stdout.write(`deployment ${d.deployment}: ${state}; 429s so far ${d.rateLimitedCount}\n`);
+      if (batch !== undefined) {
+        const { stored, filtered, failed, rejected } = batch.counts;
+        process.stdout.write(
+          `batch ${batch.batchId}: ${batch.images} images: ${stored} stored, ${filtered} filtered, ${failed} failed, ${rejected} rejected, ${batch.pending} pending; ${batch.calls} API calls (${batch.rateLimitedCalls} answered 429)\n`,
+        );
+        for (const [key, message] of Object.entries(errors)) process.stdout.write(`  ${key}: ${message}\n`);
+        process.stdout.write('\n');
       }
+      process.stdout.write(
+        deployments.length === 0
+          ? 'no deployments configured (AZURE_OPENAI_ENDPOINT or IMGBATCH_CONFIG)\n'
+          : `${formatDeploymentTable(deployments)}\n`,
+      );
     } finally {
       await producer.close();
       await redis.quit();

@@ -1,10 +1,11 @@
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_LIMITER_SETTINGS } from '../../../src/config/load-config.js';
 import { createSlotLimiter, type SlotLimiter } from '../../../src/limiter/slot-limiter.js';
 import { createKeySpace } from '../../../src/queue/key-space.js';
 import { connectTestRedis, deleteKeysWithPrefix, uniquePrefix } from '../../helpers/redis.js';
 
-const settings = { headroom: 0, maxSleepMs: 60_000, lateToleranceMs: 100 };
+const settings = { ...DEFAULT_LIMITER_SETTINGS, headroom: 0, maxSleepMs: 60_000, lateToleranceMs: 100 };
 
 describe('slot limiter (Redis token bucket, capacity 1)', () => {
   let redis: Redis;

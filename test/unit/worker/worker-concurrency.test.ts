@@ -12,6 +12,8 @@ function deployment(ratePerMinute: number): DeploymentConfig {
     apiVersion: '2025-04-01-preview',
     auth: { kind: 'entra' },
     quotaUnit: 'request',
+    priority: 1,
+    pools: [],
   };
 }
 
