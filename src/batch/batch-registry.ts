@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { ValidationError } from '../errors/imgbatch-error.js';
 import type { KeySpace } from '../queue/key-space.js';
 import { emptyOutcomeCounts, IMAGE_OUTCOMES, type ImageOutcome, type OutcomeCounts } from './image-outcome.js';
 
@@ -22,6 +23,49 @@ end
 return previous
 `;
 
+/**
+ * Adds jobs to a batch and counts their images in one step, so a crash between the two can
+ * never leave a job known but its images uncounted. Refuses a different images-per-call than
+ * the batch was made with: job ids encode the variants each call covers, so mixing settings
+ * would put one image in two jobs (counted twice, perhaps paid twice).
+ * KEYS: batch hash, batch job set, batch index. ARGV: now, batch id, images per call, then
+ * (job id, images) pairs. Returns {'mismatch', existing} or {'ok', added job ids...}.
+ */
+const ADD_JOBS_SCRIPT = `
+local existing = redis.call('HGET', KEYS[1], 'imagesPerCall')
+if existing and existing ~= ARGV[3] then return {'mismatch', existing} end
+redis.call('HSETNX', KEYS[1], 'createdAt', ARGV[1])
+redis.call('HSETNX', KEYS[1], 'imagesPerCall', ARGV[3])
+redis.call('ZADD', KEYS[3], 'NX', ARGV[1], ARGV[2])
+local reply = {'ok'}
+local images = 0
+for i = 4, #ARGV, 2 do
+  if redis.call('SADD', KEYS[2], ARGV[i]) == 1 then
+    table.insert(reply, ARGV[i])
+    images = images + tonumber(ARGV[i + 1])
+  end
+end
+if #reply > 1 then
+  redis.call('HINCRBY', KEYS[1], 'images', images)
+  redis.call('HINCRBY', KEYS[1], 'jobs', #reply - 1)
+end
+return reply
+`;
+
+/**
+ * Makes sure a job is counted in its batch, however it was added (a BullMQ client in another
+ * language adds jobs without our producer). KEYS: batch hash, batch job set, batch index.
+ * ARGV: now, batch id, job id, images. Returns 1 when the job was new to the batch.
+ */
+const ENSURE_JOB_SCRIPT = `
+if redis.call('SADD', KEYS[2], ARGV[3]) == 0 then return 0 end
+redis.call('HSETNX', KEYS[1], 'createdAt', ARGV[1])
+redis.call('ZADD', KEYS[3], 'NX', ARGV[1], ARGV[2])
+redis.call('HINCRBY', KEYS[1], 'images', tonumber(ARGV[4]))
+redis.call('HINCRBY', KEYS[1], 'jobs', 1)
+return 1
+`;
+
 /** Forgets one image's outcome (it is to be made again). KEYS as above; ARGV: image key. */
 const CLEAR_OUTCOME_SCRIPT = `
 local previous = redis.call('HGET', KEYS[1], ARGV[1])
@@ -32,6 +76,15 @@ end
 redis.call('HDEL', KEYS[3], ARGV[1])
 return previous
 `;
+
+function imagesPerCallMismatch(batchId: string, existing: string | undefined, asked: number): ValidationError {
+  return new ValidationError([
+    {
+      field: 'imagesPerCall',
+      reason: `batch ${batchId} was enqueued with ${existing ?? '?'} images per call, not ${asked}; use the same setting or another batch id`,
+    },
+  ]);
+}
 
 export interface BatchSummary {
   readonly batchId: string;
@@ -52,13 +105,19 @@ export interface BatchRegistry {
    * Notes that these jobs belong to the batch; returns the ids that were not known before, so
    * a second enqueue of the same rows counts nothing new.
    */
-  addJobs(batchId: string, jobs: ReadonlyArray<{ readonly jobId: string; readonly images: number }>): Promise<string[]>;
+  addJobs(batchId: string, jobs: ReadonlyArray<{ readonly jobId: string; readonly images: number }>, imagesPerCall: number): Promise<string[]>;
+  /** Counts a job in its batch if it is not counted yet (jobs added by other BullMQ clients). */
+  ensureJob(batchId: string, jobId: string, images: number): Promise<void>;
+  /** Fixes the batch's images per call on its first enqueue; throws ValidationError on a different one later. */
+  claimImagesPerCall(batchId: string, imagesPerCall: number): Promise<void>;
   recordOutcome(batchId: string, imageKey: string, outcome: ImageOutcome, error?: string): Promise<void>;
   outcomeOf(batchId: string, imageKey: string): Promise<ImageOutcome | undefined>;
   /** Forgets an image's outcome, so the batch counts it as pending again. */
   clearOutcome(batchId: string, imageKey: string): Promise<void>;
   /** The job ids the batch holds, in pages. */
   jobIds(batchId: string): AsyncIterable<string[]>;
+  /** Image key and outcome of every image that has one, in pages. */
+  outcomes(batchId: string): AsyncIterable<Array<[string, ImageOutcome]>>;
   /** Counts one API call of the batch, before it is sent (for summaries; billing facts live in the records). */
   recordCall(batchId: string): Promise<void>;
   /** Takes back a call counted but never sent. */
@@ -71,37 +130,44 @@ export interface BatchRegistry {
 }
 
 interface RegistryCommands {
+  imgbatchEnsureJob(k1: string, k2: string, k3: string, now: number, batchId: string, jobId: string, images: number): Promise<number>;
+  imgbatchAddJobs(k1: string, k2: string, k3: string, ...args: (string | number)[]): Promise<string[]>;
   imgbatchRecordOutcome(k1: string, k2: string, k3: string, key: string, outcome: string, error: string): Promise<string | null>;
   imgbatchClearOutcome(k1: string, k2: string, k3: string, key: string): Promise<string | null>;
 }
 
 export function createBatchRegistry(redis: Redis, keys: KeySpace): BatchRegistry {
+  redis.defineCommand('imgbatchAddJobs', { lua: ADD_JOBS_SCRIPT, numberOfKeys: 3 });
+  redis.defineCommand('imgbatchEnsureJob', { lua: ENSURE_JOB_SCRIPT, numberOfKeys: 3 });
   redis.defineCommand('imgbatchRecordOutcome', { lua: RECORD_OUTCOME_SCRIPT, numberOfKeys: 3 });
   redis.defineCommand('imgbatchClearOutcome', { lua: CLEAR_OUTCOME_SCRIPT, numberOfKeys: 3 });
   const commands = redis as unknown as RegistryCommands;
 
   return {
-    async addJobs(batchId, jobs) {
+    async addJobs(batchId, jobs, imagesPerCall) {
       if (jobs.length === 0) return [];
-      const now = Date.now();
-      const pipeline = redis.pipeline();
-      pipeline.hsetnx(keys.batch(batchId), 'createdAt', now);
-      pipeline.zadd(keys.batches, 'NX', now, batchId);
-      for (const job of jobs) pipeline.sadd(keys.batchJobs(batchId), job.jobId);
-      const results = (await pipeline.exec()) ?? [];
-      const added: string[] = [];
-      let images = 0;
-      jobs.forEach((job, index) => {
-        const result = results[index + 2];
-        if (result !== undefined && result[0] === null && result[1] === 1) {
-          added.push(job.jobId);
-          images += job.images;
-        }
-      });
-      if (added.length > 0) {
-        await redis.pipeline().hincrby(keys.batch(batchId), 'images', images).hincrby(keys.batch(batchId), 'jobs', added.length).exec();
-      }
-      return added;
+      const reply = await commands.imgbatchAddJobs(
+        keys.batch(batchId),
+        keys.batchJobs(batchId),
+        keys.batches,
+        Date.now(),
+        batchId,
+        imagesPerCall,
+        ...jobs.flatMap((job) => [job.jobId, job.images]),
+      );
+      const [status, ...rest] = reply;
+      if (status === 'mismatch') throw imagesPerCallMismatch(batchId, rest[0], imagesPerCall);
+      return rest;
+    },
+
+    async ensureJob(batchId, jobId, images) {
+      await commands.imgbatchEnsureJob(keys.batch(batchId), keys.batchJobs(batchId), keys.batches, Date.now(), batchId, jobId, images);
+    },
+
+    async claimImagesPerCall(batchId, imagesPerCall) {
+      const [, existing] = (await redis.pipeline().hsetnx(keys.batch(batchId), 'imagesPerCall', imagesPerCall).hget(keys.batch(batchId), 'imagesPerCall').exec()) ?? [];
+      const value = existing?.[1];
+      if (typeof value === 'string' && value !== String(imagesPerCall)) throw imagesPerCallMismatch(batchId, value, imagesPerCall);
     },
 
     async recordOutcome(batchId, imageKey, outcome, error) {
@@ -125,6 +191,21 @@ export function createBatchRegistry(redis: Redis, keys: KeySpace): BatchRegistry
         const [next, ids] = await redis.sscan(keys.batchJobs(batchId), cursor, 'COUNT', 1000);
         cursor = next;
         if (ids.length > 0) yield ids;
+      } while (cursor !== '0');
+    },
+
+    async *outcomes(batchId) {
+      let cursor = '0';
+      do {
+        const [next, flat] = await redis.hscan(keys.batchOutcomes(batchId), cursor, 'COUNT', 1000);
+        cursor = next;
+        const page: Array<[string, ImageOutcome]> = [];
+        for (let i = 0; i + 1 < flat.length; i += 2) {
+          const outcome = IMAGE_OUTCOMES.find((o) => o === flat[i + 1]);
+          const key = flat[i];
+          if (outcome !== undefined && key !== undefined) page.push([key, outcome]);
+        }
+        if (page.length > 0) yield page;
       } while (cursor !== '0');
     },
 

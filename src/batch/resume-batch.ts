@@ -5,6 +5,8 @@ import type { ResultStore } from '../storage/result-store.js';
 import type { BatchRegistry } from './batch-registry.js';
 
 export interface ResumeResult {
+  /** Images counted as stored or filtered whose record is missing from the store, counted as pending again. */
+  readonly forgottenOutcomes: number;
   /** Finished jobs whose images were missing from the store, added again. */
   readonly requeued: number;
   /** Failed jobs given a fresh set of attempts. */
@@ -28,6 +30,18 @@ export interface ResumeDeps {
  * store are never generated again: the worker checks the store before every call.
  */
 export async function resumeBatch(deps: ResumeDeps, batchId: string): Promise<ResumeResult> {
+  // By image key first: whatever state its job is in (or if BullMQ has removed the job and an
+  // enqueue added it again), an image the store does not hold is not done.
+  let forgottenOutcomes = 0;
+  for await (const page of deps.batches.outcomes(batchId)) {
+    for (const [key, outcome] of page) {
+      if (outcome !== 'stored' && outcome !== 'filtered') continue;
+      if ((await deps.store.getRecord(key)) !== null) continue;
+      await deps.batches.clearOutcome(batchId, key);
+      forgottenOutcomes++;
+    }
+  }
+
   let requeued = 0;
   let retried = 0;
   let forgotten = 0;
@@ -65,5 +79,5 @@ export async function resumeBatch(deps: ResumeDeps, batchId: string): Promise<Re
       }
     }
   }
-  return { requeued, retried, forgotten };
+  return { forgottenOutcomes, requeued, retried, forgotten };
 }

@@ -49,7 +49,8 @@ const workerSchema = z.strictObject({
 const limiterSchema = z.strictObject({
   headroom: z.coerce.number().min(0).max(0.5).optional(),
   maxSleepMs: positiveInt.optional(),
-  lateToleranceMs: z.coerce.number().int().min(0).optional(),
+  // Below ~10 ms ordinary timer jitter would make a job miss every slot it is given.
+  lateToleranceMs: z.coerce.number().int().min(10).max(1000).optional(),
   decreaseFactor: z.coerce.number().gt(0).max(1).optional(),
   minRateFactor: z.coerce.number().gt(0).max(1).optional(),
   recoverStep: z.coerce.number().min(0).max(1).optional(),
@@ -139,12 +140,19 @@ function checkModel(model: string, where: string): void {
 
 function deploymentsFromFile(file: z.output<typeof fileSchema>, env: Env, path: string): DeploymentConfig[] {
   const seen = new Set<string>();
+  const targets = new Map<string, number>();
   return (file.deployments ?? []).map((entry, index) => {
     const where = `${path}: deployments[${index}]`;
     checkModel(entry.model, where);
     const name = entry.name ?? entry.deployment;
     if (seen.has(name)) throw new ConfigError(`${where}: name "${name}" is used twice; give each deployment its own name`);
     seen.add(name);
+    // The limiter keeps one bucket per entry: two entries for one Azure deployment would each
+    // spend its whole quota.
+    const target = `${new URL(entry.endpoint).host.toLowerCase()}/${entry.deployment}`;
+    const first = targets.get(target);
+    if (first !== undefined) throw new ConfigError(`${where}: the same Azure deployment as deployments[${first}] (${target}); list each deployment once`);
+    targets.set(target, index);
     let auth: DeploymentConfig['auth'];
     if (entry.auth === 'entra') {
       auth = { kind: 'entra' };

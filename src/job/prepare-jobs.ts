@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { ValidationError, type FieldIssue } from '../errors/imgbatch-error.js';
 import { fanOut } from './fan-out.js';
 import type { ImageJobData } from './image-job.js';
-import { imageRequestSchema } from './image-request.js';
+import { imageRequestSchema, type ImageRequest } from './image-request.js';
 
 /** One request as it arrived, with where it came from for error messages. */
 export interface RequestInput {
@@ -41,7 +41,13 @@ function zodIssues(location: string, error: z.ZodError): FieldIssue[] {
  * id used twice in one batch is an error, not a silent overwrite. Stateful (remembers ids),
  * so a stream of any length is checked without holding it.
  */
-export function createJobPreparer(options: { batchId: string; imagesPerCall?: number; now?: number }): JobPreparer {
+export function createJobPreparer(options: {
+  batchId: string;
+  imagesPerCall?: number;
+  now?: number;
+  /** Says why no deployment would serve this request, or undefined when one would (self-contained runs). */
+  checkServed?: (request: ImageRequest) => string | undefined;
+}): JobPreparer {
   const seenIds = new Map<string, string>();
   const enqueuedAt = options.now ?? Date.now();
   return {
@@ -49,6 +55,8 @@ export function createJobPreparer(options: { batchId: string; imagesPerCall?: nu
       const reject = (issues: FieldIssue[]): PreparedRequest => ({ kind: 'rejected', rejection: { location: input.location, issues } });
       const parsed = imageRequestSchema.safeParse(input.request);
       if (!parsed.success) return reject(zodIssues(input.location, parsed.error));
+      const unserved = options.checkServed?.(parsed.data);
+      if (unserved !== undefined) return reject([{ location: input.location, field: parsed.data.pool === undefined ? 'model' : 'pool', reason: unserved }]);
       const id = parsed.data.id ?? input.defaultId;
       const firstSeen = seenIds.get(id);
       if (firstSeen !== undefined) return reject([{ location: input.location, field: 'id', reason: `"${id}" is already used by ${firstSeen}` }]);

@@ -105,7 +105,8 @@ return {'reserved', name, wait}
 
 /**
  * After a 429: no slot before now + waitMs (the later of this and any cooldown already set).
- * A second 429 within a minute of the last one also cuts the deployment's effective rate
+ * A 429 that comes after the last cooldown ended, within a minute of the last 429, also cuts
+ * the deployment's effective rate
  * (multiplicative decrease): Azure can lower a limit for a while on shared capacity.
  * KEYS[1] state hash, KEYS[2] call log (sorted set). ARGV[1] waitMs, ARGV[2] decrease factor,
  * ARGV[3] lowest rate factor, ARGV[4] a unique member id. Returns {cooldownUntil, rateFactor}.
@@ -114,14 +115,14 @@ export const COOLDOWN_SCRIPT = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local untilMs = now + tonumber(ARGV[1])
-local current = tonumber(redis.call('HGET', KEYS[1], 'cooldownUntil') or '0')
-if untilMs > current then
-  redis.call('HSET', KEYS[1], 'cooldownUntil', untilMs)
-  current = untilMs
-end
+local previous = tonumber(redis.call('HGET', KEYS[1], 'cooldownUntil') or '0')
+local current = math.max(previous, untilMs)
+redis.call('HSET', KEYS[1], 'cooldownUntil', current)
 local factor = tonumber(redis.call('HGET', KEYS[1], 'rateFactor') or '1')
 local last429 = tonumber(redis.call('HGET', KEYS[1], 'last429At') or '0')
-if now - last429 < 60000 then
+-- One cut per throttling episode: 429s for calls already in flight during a cooldown say
+-- nothing new, a 429 after the cooldown ended (within a minute of the last) does.
+if now - last429 < 60000 and now >= previous then
   factor = math.max(tonumber(ARGV[3]), factor * tonumber(ARGV[2]))
   redis.call('HSET', KEYS[1], 'rateFactor', string.format('%.4f', factor))
 end

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { createBatchRegistry, type BatchRegistry } from '../batch/batch-registry.js';
 import { IMAGE_JOB_NAME, imageJobId, type ImageJobData } from '../job/image-job.js';
-import { safeIdSchema } from '../job/image-request.js';
+import { safeIdSchema, type ImageRequest } from '../job/image-request.js';
 import { createJobPreparer, type RejectedRequest, type RequestInput } from '../job/prepare-jobs.js';
 import { ValidationError } from '../errors/imgbatch-error.js';
 import { createSilentLogger, type Logger } from '../log/logger.js';
@@ -23,6 +23,11 @@ export interface ProducerOptions {
 export interface EnqueueOptions {
   /** Default: a new id like `b-lq3k9x-4f2a`. Same id + same requests = nothing new added. */
   readonly batchId?: string;
+  /**
+   * Refuses requests no deployment would serve, with the reason; for callers that know the
+   * deployments (a self-contained run). Default: no check, workers elsewhere may serve them.
+   */
+  readonly checkServed?: (request: ImageRequest) => string | undefined;
 }
 
 export interface EnqueueResult {
@@ -70,7 +75,7 @@ export function createProducer(options: ProducerOptions = {}): Producer {
     // Add first, then count: a crash between the two re-counts on the next enqueue rather
     // than leaving a counted job that was never added.
     await queue.addBulk(chunk.map((data) => ({ name: IMAGE_JOB_NAME, data, opts: { jobId: imageJobId(data) } })));
-    const added = new Set(await batches.addJobs(batchId, chunk.map((job) => ({ jobId: imageJobId(job), images: job.variants.length }))));
+    const added = new Set(await batches.addJobs(batchId, chunk.map((job) => ({ jobId: imageJobId(job), images: job.variants.length })), options.imagesPerCall ?? 1));
     let jobsAdded = 0;
     let imagesAdded = 0;
     for (const job of chunk) {
@@ -91,7 +96,12 @@ export function createProducer(options: ProducerOptions = {}): Producer {
     if (!batchIdCheck.success) {
       throw new ValidationError([{ field: 'batchId', reason: batchIdCheck.error.issues.map((i) => i.message).join('; ') }]);
     }
-    const preparer = createJobPreparer({ batchId, ...(options.imagesPerCall !== undefined && { imagesPerCall: options.imagesPerCall }) });
+    await batches.claimImagesPerCall(batchId, options.imagesPerCall ?? 1);
+    const preparer = createJobPreparer({
+      batchId,
+      ...(options.imagesPerCall !== undefined && { imagesPerCall: options.imagesPerCall }),
+      ...(enqueueOptions.checkServed !== undefined && { checkServed: enqueueOptions.checkServed }),
+    });
     const rejected: RejectedRequest[] = [];
     let accepted = 0;
     let jobsSeen = 0;

@@ -7,7 +7,6 @@ import type { LimiterSettings, WorkerSettings } from '../config/config.js';
 import type { DeploymentConfig } from '../config/deployment-config.js';
 import { createImageClient } from '../azure/create-image-client.js';
 import { generateImages } from '../azure/generate-images.js';
-import { StorageError } from '../errors/imgbatch-error.js';
 import { IMAGE_QUEUE_NAME, type ImageJobData } from '../job/image-job.js';
 import { createSlotLimiter } from '../limiter/slot-limiter.js';
 import type { Logger } from '../log/logger.js';
@@ -39,21 +38,21 @@ export interface ImageWorker {
   close(): Promise<void>;
 }
 
-/** The real call: one AzureOpenAI client per deployment, made on first use. */
-export function createAzureCallImages(timeoutMs: number): CallImages {
-  const clients = new Map<string, AzureOpenAI>();
+/**
+ * The real call: one AzureOpenAI client per deployment, all made now, so that a deployment
+ * the client refuses (a malformed endpoint or name) stops the worker at start rather than
+ * failing every job at its first call.
+ */
+export function createAzureCallImages(deployments: readonly DeploymentConfig[], timeoutMs: number): CallImages {
+  const clients = new Map<string, AzureOpenAI>(
+    deployments.map((deployment) => [
+      deployment.name,
+      createImageClient({ endpoint: deployment.endpoint, deployment: deployment.deployment, apiVersion: deployment.apiVersion, timeoutMs, auth: deployment.auth }),
+    ]),
+  );
   return async (deployment, job, options) => {
-    let client = clients.get(deployment.name);
-    if (client === undefined) {
-      client = createImageClient({
-        endpoint: deployment.endpoint,
-        deployment: deployment.deployment,
-        apiVersion: deployment.apiVersion,
-        timeoutMs,
-        auth: deployment.auth,
-      });
-      clients.set(deployment.name, client);
-    }
+    const client = clients.get(deployment.name);
+    if (client === undefined) throw new Error(`no client for deployment ${deployment.name}`);
     return generateImages(client, job, options);
   };
 }
@@ -63,7 +62,7 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
   const keys = createKeySpace(options.prefix ?? 'imgbatch');
   const { connection, logger } = options;
   const latency = createLatencyTracker();
-  const callImages = options.callImages ?? createAzureCallImages(options.settings.timeoutMs);
+  const callImages = options.callImages ?? createAzureCallImages(options.deployments, options.settings.timeoutMs);
   const deps: ProcessorDeps = {
     deployments: options.deployments,
     callImages: async (deployment, job, callOptions) => {
@@ -80,7 +79,10 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
     jobState: createJobState(connection, keys),
     store: options.store,
     settings: options.settings,
-    wakeEarlyMs: Math.min(250, options.limiter.maxSleepMs / 2),
+    // A delayed job wakes well before its slot: its store lookups and BullMQ's promotion of
+    // delayed jobs take time, and a job that arrives late loses its slot. Early costs nothing:
+    // it sleeps the rest in the worker.
+    wakeEarlyMs: options.limiter.maxSleepMs / 2,
     lateToleranceMs: options.limiter.lateToleranceMs,
     logger,
   };
@@ -89,16 +91,7 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
     IMAGE_QUEUE_NAME,
     async (job, token) => {
       const jobId = job.id ?? job.name;
-      let result;
-      try {
-        result = await processImageJob(deps, { id: jobId, data: job.data });
-      } catch (error) {
-        if (error instanceof StorageError) {
-          // The images were generated (and paid for) but could not be kept after every retry.
-          logger.error({ jobId, err: error }, 'generated images could not be stored');
-        }
-        throw error;
-      }
+      const result = await processImageJob(deps, { id: jobId, data: job.data });
       switch (result.kind) {
         case 'completed':
           return result.summary;

@@ -108,7 +108,8 @@ function decodeBase64(b64: string): Uint8Array {
 /**
  * One image job from start to end: skip what is already stored, take a slot from the shared
  * limiter, call, classify, store. Returns what the queue should do with the job; the BullMQ
- * composition root turns that into completion, a delay or a failure.
+ * composition root turns that into completion, a delay or a failure. Every image the job
+ * gives up on gets an outcome with its reason, so no batch waits forever for it.
  */
 export async function processImageJob(deps: ProcessorDeps, job: { readonly id: string; readonly data: unknown }): Promise<ProcessResult> {
   const now = deps.now ?? Date.now;
@@ -120,6 +121,7 @@ export async function processImageJob(deps: ProcessorDeps, job: { readonly id: s
     const message = `invalid job payload: ${describeJobIssues(parsed.error)}`;
     const identity = looseJobIdentity.safeParse(job.data);
     if (identity.success) {
+      await deps.batches.ensureJob(identity.data.batchId, job.id, identity.data.variants.length);
       for (const variant of identity.data.variants) {
         await deps.batches.recordOutcome(identity.data.batchId, imageKey(identity.data.batchId, identity.data.requestId, variant), 'rejected', message);
       }
@@ -128,47 +130,53 @@ export async function processImageJob(deps: ProcessorDeps, job: { readonly id: s
     return { kind: 'failed', message };
   }
   const data = parsed.data;
+  // Jobs from other BullMQ clients skip our producer; count their images here, once.
+  await deps.batches.ensureJob(data.batchId, job.id, data.variants.length);
   const outcomes: Record<string, ImageOutcome> = {};
+  const keyOf = (variant: number): string => imageKey(data.batchId, data.requestId, variant);
 
-  // Never pay twice: what the store already holds is done, whatever Redis remembers.
-  const pending: number[] = [];
-  for (const variant of data.variants) {
-    const key = imageKey(data.batchId, data.requestId, variant);
-    const record = await deps.store.getRecord(key);
-    if (record === null) {
-      pending.push(variant);
-    } else {
-      outcomes[key] = record.status;
-      await deps.batches.recordOutcome(data.batchId, key, record.status);
-    }
+  async function record(variant: number, outcome: ImageOutcome, message?: string): Promise<void> {
+    outcomes[keyOf(variant)] = outcome;
+    await deps.batches.recordOutcome(data.batchId, keyOf(variant), outcome, message);
   }
-  const keysOf = (variants: readonly number[]): string[] => variants.map((v) => imageKey(data.batchId, data.requestId, v));
-
   async function finish(variants: readonly number[], outcome: ImageOutcome, message: string): Promise<ProcessResult> {
-    for (const key of keysOf(variants)) {
-      outcomes[key] = outcome;
-      await deps.batches.recordOutcome(data.batchId, key, outcome, message);
-    }
+    for (const variant of variants) await record(variant, outcome, message);
     return { kind: 'failed', message };
   }
 
+  // Never pay twice: what the store already holds is done, whatever Redis remembers.
+  let records: (ImageRecord | null)[];
+  try {
+    records = await Promise.all(data.variants.map((variant) => deps.store.getRecord(keyOf(variant))));
+  } catch (error) {
+    // The store cannot be read (an outage): nothing was called yet, so try again later.
+    const message = error instanceof Error ? error.message : String(error);
+    return { kind: 'delayed', untilMs: now() + backoffMs(1, settings.backoffBaseMs, settings.backoffMaxMs), reason: `store unreadable: ${message}` };
+  }
+  const pending: number[] = [];
+  for (const [index, variant] of data.variants.entries()) {
+    const existing = records[index];
+    if (existing === null || existing === undefined) pending.push(variant);
+    else await record(variant, existing.status);
+  }
   if (pending.length === 0) {
     const counters = await deps.jobState.read(job.id);
     await deps.jobState.clear(job.id);
     return { kind: 'completed', summary: { batchId: data.batchId, requestId: data.requestId, outcomes, calls: counters.calls } };
   }
 
-  const candidates = deps.deployments.filter((d) => d.model === data.model && (data.pool === undefined || d.pools.includes(data.pool)));
-  if (candidates.length === 0) {
-    const configured = deps.deployments.map((d) => `${d.name} (${d.model}${d.pools.length > 0 ? `, pools ${d.pools.join('/')}` : ''})`).join(', ') || 'none';
-    const wanted = data.pool === undefined ? `model ${data.model}` : `model ${data.model} in pool ${data.pool}`;
-    return finish(pending, 'rejected', `no deployment serves ${wanted}; configured: ${configured}`);
-  }
   const waitedMs = now() - data.enqueuedAt;
   if (waitedMs > settings.maxWaitMs) {
     const counters = await deps.jobState.read(job.id);
     const last = counters.lastError === undefined ? '' : `; last error: ${counters.lastError}`;
     return finish(pending, 'failed', `waited ${Math.round(waitedMs / 60_000)} min without finishing, over the ${Math.round(settings.maxWaitMs / 60_000)} min allowed${last}`);
+  }
+  const candidates = deps.deployments.filter((d) => d.model === data.model && (data.pool === undefined || d.pools.includes(data.pool)));
+  if (candidates.length === 0) {
+    // Another worker (another machine, a newer config) may serve it: not this one's to reject.
+    const wanted = data.pool === undefined ? `model ${data.model}` : `model ${data.model} in pool ${data.pool}`;
+    logger.warn({ jobId: job.id, model: data.model, pool: data.pool }, `no deployment configured in this worker serves ${wanted}; leaving the job for a worker that has one`);
+    return { kind: 'delayed', untilMs: now() + settings.pauseRecheckMs, reason: `no deployment here serves ${wanted}` };
   }
 
   const slotCandidates = candidates.map((d) => ({
@@ -177,9 +185,9 @@ export async function processImageJob(deps: ProcessorDeps, job: { readonly id: s
     cost: d.quotaUnit === 'image' ? pending.length : 1,
     priority: d.priority,
   }));
-  let slot: { readonly deployment: string } | undefined;
+  let deployment: DeploymentConfig | undefined;
   let counters: JobCounters | undefined;
-  for (let tries = 0; slot === undefined; tries++) {
+  for (let tries = 0; deployment === undefined; tries++) {
     const offer = await deps.limiter.acquire(job.id, slotCandidates);
     if (offer.kind === 'paused') {
       const reasons = offer.reasons.map((r) => `${r.deployment}: ${r.reason}`).join('; ');
@@ -207,7 +215,8 @@ export async function processImageJob(deps: ProcessorDeps, job: { readonly id: s
     // event loop makes a call late; it gives the slot up and takes the next free one.
     const lateMs = now() - slotAt;
     if (lateMs <= deps.lateToleranceMs) {
-      slot = offer;
+      deployment = candidates.find((d) => d.name === offer.deployment);
+      if (deployment === undefined) throw new Error(`limiter granted unknown deployment ${offer.deployment}`);
       counters = counted;
     } else {
       await Promise.all([deps.jobState.uncountCall(job.id), deps.batches.uncountCall(data.batchId)]);
@@ -215,44 +224,45 @@ export async function processImageJob(deps: ProcessorDeps, job: { readonly id: s
       if (tries >= 3) return { kind: 'delayed', untilMs: now(), reason: `missed ${tries + 1} slots in a row (process too busy)` };
     }
   }
-
-  const deployment = candidates.find((d) => d.name === slot.deployment);
-  if (deployment === undefined) throw new Error(`limiter granted unknown deployment ${slot.deployment}`);
   if (counters === undefined) throw new Error('a slot was taken without counting its call');
-  const callJob: ImageJobData = { ...data, variants: pending };
+  const target = deployment;
+  const attempt = counters;
 
-  const follow = async (decision: Decision, call: { latencyMs: number; serviceRequestId?: string | undefined }): Promise<ProcessResult> => {
+  const summary = (): ProcessResult => ({
+    kind: 'completed',
+    summary: { batchId: data.batchId, requestId: data.requestId, outcomes, deployment: target.name, calls: attempt.calls },
+  });
+  const follow = async (decision: Decision, call: { latencyMs: number; serviceRequestId?: string | undefined }, variants: readonly number[]): Promise<ProcessResult> => {
     switch (decision.kind) {
       case 'filtered': {
-        for (const variant of pending) {
-          const base = recordBase(data, variant, deployment.name, counters, call.latencyMs);
-          const record = call.serviceRequestId === undefined ? base : { ...base, serviceRequestId: call.serviceRequestId };
-          await deps.store.putRecord(base.key, filterRecord(record, decision.filter));
-          outcomes[base.key] = 'filtered';
-          await deps.batches.recordOutcome(data.batchId, base.key, 'filtered');
+        for (const variant of variants) {
+          const base = recordBase(data, variant, target.name, attempt, call.latencyMs);
+          const withId = call.serviceRequestId === undefined ? base : { ...base, serviceRequestId: call.serviceRequestId };
+          await deps.store.putRecord(base.key, filterRecord(withId, decision.filter));
+          await record(variant, 'filtered');
         }
         logger.info({ jobId: job.id, stage: decision.filter.stage, categories: decision.filter.categories }, 'content filter refused the image; not retried');
         await deps.jobState.clear(job.id);
-        return { kind: 'completed', summary: { batchId: data.batchId, requestId: data.requestId, outcomes, deployment: deployment.name, calls: counters.calls } };
+        return summary();
       }
       case 'rejected':
-        return finish(pending, 'rejected', `request rejected by the service (${decision.code}): ${decision.message}`);
+        return finish(variants, 'rejected', `request rejected by the service (${decision.code}): ${decision.message}`);
       case 'rate_limited': {
         const after = await deps.jobState.countFreeCall(job.id, 'rate_limited');
         if (after.rateLimitWaits > settings.maxRateLimitWaits) {
-          return finish(pending, 'failed', `rate limited ${after.rateLimitWaits} times, more than the ${settings.maxRateLimitWaits} allowed; last: ${decision.message}`);
+          return finish(variants, 'failed', `rate limited ${after.rateLimitWaits} times, more than the ${settings.maxRateLimitWaits} allowed; last: ${decision.message}`);
         }
         const waitMs = decision.retryAfterMs ?? backoffMs(after.rateLimitWaits, 1_000, settings.backoffMaxMs);
-        await deps.limiter.cooldown(deployment.name, waitMs);
-        logger.debug({ jobId: job.id, deployment: deployment.name, waitMs }, '429: waiting as the service asked');
-        return { kind: 'delayed', untilMs: now() + waitMs, reason: `429 from ${deployment.name}, retry in ${waitMs} ms` };
+        await deps.limiter.cooldown(target.name, waitMs);
+        logger.debug({ jobId: job.id, deployment: target.name, waitMs }, '429: waiting as the service asked');
+        return { kind: 'delayed', untilMs: now() + waitMs, reason: `429 from ${target.name}, retry in ${waitMs} ms` };
       }
       case 'transient': {
-        const attempts = counters.calls - counters.freeCalls;
+        const attempts = attempt.calls - attempt.freeCalls;
         const message = `${decision.code}: ${decision.message}`;
         await deps.jobState.setLastError(job.id, message);
         if (attempts >= settings.attempts) {
-          return finish(pending, 'failed', `failed after ${attempts} attempts; last error: ${message}`);
+          return finish(variants, 'failed', `failed after ${attempts} attempts; last error: ${message}`);
         }
         const waitMs = backoffMs(attempts, settings.backoffBaseMs, settings.backoffMaxMs);
         logger.debug({ jobId: job.id, attempts, waitMs, error: message }, 'transient error: retrying with backoff');
@@ -261,65 +271,70 @@ export async function processImageJob(deps: ProcessorDeps, job: { readonly id: s
       case 'pause_deployment': {
         await deps.jobState.countFreeCall(job.id, 'paused');
         const reason = `${decision.reason}${decision.status === undefined ? '' : ` (HTTP ${decision.status})`}: ${decision.message}`;
-        await deps.limiter.pause(deployment.name, reason);
+        await deps.limiter.pause(target.name, reason);
         logger.error(
-          { deployment: deployment.name, reason: decision.reason, status: decision.status },
-          `deployment ${deployment.name} paused: ${reason}. Its jobs stay queued. Fix the cause (key, endpoint, deployment name, role), then run: imgbatch deployments resume ${deployment.name}`,
+          { deployment: target.name, reason: decision.reason, status: decision.status },
+          `deployment ${target.name} paused: ${reason}. Its jobs stay queued. Fix the cause (key, endpoint, deployment name, role), then run: imgbatch deployments resume ${target.name}`,
         );
-        return { kind: 'delayed', untilMs: now() + 1_000, reason: `deployment ${deployment.name} paused` };
+        return { kind: 'delayed', untilMs: now() + 1_000, reason: `deployment ${target.name} paused` };
       }
     }
   };
 
   let result: ImagesCallResult;
   try {
-    result = await deps.callImages(deployment, callJob, { clientRequestId: imageKey(data.batchId, data.requestId, pending[0] ?? 0) });
+    result = await deps.callImages(target, { ...data, variants: pending }, { clientRequestId: keyOf(pending[0] ?? 0) });
   } catch (error) {
     const decision = classifyError(error);
-    logger.debug({ jobId: job.id, deployment: deployment.name, outcome: decision.kind, latencyMs: error instanceof ImagesCallError ? error.latencyMs : undefined }, 'images call');
+    logger.debug({ jobId: job.id, deployment: target.name, outcome: decision.kind, latencyMs: error instanceof ImagesCallError ? error.latencyMs : undefined }, 'images call');
     if (decision.kind === 'rate_limited') await deps.batches.recordRateLimited(data.batchId);
-    else await deps.limiter.recordCall(deployment.name, decision.kind === 'filtered' ? 'ok' : 'error');
-    return error instanceof ImagesCallError
-      ? follow(decision, { latencyMs: error.latencyMs, serviceRequestId: error.serviceRequestId })
-      : follow(decision, { latencyMs: 0 });
+    else await deps.limiter.recordCall(target.name, decision.kind === 'filtered' ? 'ok' : 'error');
+    const call = error instanceof ImagesCallError ? { latencyMs: error.latencyMs, serviceRequestId: error.serviceRequestId } : { latencyMs: 0 };
+    return follow(decision, call, pending);
   }
-  logger.debug({ jobId: job.id, deployment: deployment.name, outcome: 'ok', latencyMs: result.latencyMs }, 'images call');
-  await deps.limiter.recordCall(deployment.name, 'ok');
+  logger.debug({ jobId: job.id, deployment: target.name, outcome: 'ok', latencyMs: result.latencyMs }, 'images call');
+  await deps.limiter.recordCall(target.name, 'ok');
 
   const read = readImagesResponse(result.body);
-  if (read.kind === 'decision') return follow(read.decision, result);
+  if (read.kind === 'decision') return follow(read.decision, result, pending);
 
-  for (const image of read.images) {
-    const variant = pending[image.index];
-    if (variant === undefined) continue;
-    const bytes = image.b64Json !== undefined ? decodeBase64(image.b64Json) : await deps.downloadImage(image.url ?? '');
-    const type = detectImageType(bytes, data.outputFormat);
-    const base = recordBase(data, variant, deployment.name, counters, result.latencyMs);
-    const record: ImageRecord = {
-      ...base,
-      ...(image.revisedPrompt !== undefined && { revisedPrompt: image.revisedPrompt }),
-      ...(result.serviceRequestId !== undefined && { serviceRequestId: result.serviceRequestId }),
-      ...(read.usage !== undefined && { usage: { ...read.usage } }),
-    };
-    await deps.store.putImage(base.key, { bytes, contentType: type.contentType, extension: type.extension }, record);
-    outcomes[base.key] = 'stored';
-    await deps.batches.recordOutcome(data.batchId, base.key, 'stored');
-  }
-  for (const item of read.filtered) {
-    const variant = pending[item.index];
-    if (variant === undefined) continue;
-    const base = recordBase(data, variant, deployment.name, counters, result.latencyMs);
-    await deps.store.putRecord(base.key, filterRecord(base, item.filter));
-    outcomes[base.key] = 'filtered';
-    await deps.batches.recordOutcome(data.batchId, base.key, 'filtered');
+  // The images are paid for from here on: a failure to fetch or keep one is recorded with its
+  // reason (the store already retried), never left without an outcome.
+  try {
+    for (const image of read.images) {
+      const variant = pending[image.index];
+      if (variant === undefined) continue;
+      const bytes = image.b64Json !== undefined ? decodeBase64(image.b64Json) : await deps.downloadImage(image.url ?? '');
+      const type = detectImageType(bytes, data.outputFormat);
+      const base = recordBase(data, variant, target.name, attempt, result.latencyMs);
+      const stored: ImageRecord = {
+        ...base,
+        ...(image.revisedPrompt !== undefined && { revisedPrompt: image.revisedPrompt }),
+        ...(result.serviceRequestId !== undefined && { serviceRequestId: result.serviceRequestId }),
+        ...(read.usage !== undefined && { usage: { ...read.usage } }),
+      };
+      await deps.store.putImage(base.key, { bytes, contentType: type.contentType, extension: type.extension }, stored);
+      await record(variant, 'stored');
+    }
+    for (const item of read.filtered) {
+      const variant = pending[item.index];
+      if (variant === undefined) continue;
+      const base = recordBase(data, variant, target.name, attempt, result.latencyMs);
+      await deps.store.putRecord(base.key, filterRecord(base, item.filter));
+      await record(variant, 'filtered');
+    }
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const unkept = pending.filter((v) => outcomes[keyOf(v)] === undefined);
+    logger.error({ jobId: job.id, images: unkept.map(keyOf), error: message }, 'generated (and paid for) images could not be kept');
+    return finish(unkept, 'failed', `generated but not kept: ${message}`);
   }
 
-  const missing = pending.filter((v) => outcomes[imageKey(data.batchId, data.requestId, v)] === undefined);
+  const missing = pending.filter((v) => outcomes[keyOf(v)] === undefined);
   if (missing.length > 0) {
     const why = read.unusable.map((u) => u.reason).join('; ') || `${read.images.length + read.filtered.length} of ${pending.length} images came back`;
-    return follow({ kind: 'transient', code: 'incomplete_response', message: why, mayHaveBilled: true }, result);
+    return follow({ kind: 'transient', code: 'incomplete_response', message: why, mayHaveBilled: true }, result, missing);
   }
   await deps.jobState.clear(job.id);
-  return { kind: 'completed', summary: { batchId: data.batchId, requestId: data.requestId, outcomes, deployment: deployment.name, calls: counters.calls } };
+  return summary();
 }
-

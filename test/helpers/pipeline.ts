@@ -19,6 +19,7 @@ import type { SimulatorOptionsInput } from '../../src/simulator/simulator-option
 import { createFsResultStore } from '../../src/storage/fs-result-store.js';
 import type { ResultStore } from '../../src/storage/result-store.js';
 import { createImageWorker, type ImageWorker } from '../../src/worker/image-worker.js';
+import type { CallImages } from '../../src/worker/process-image-job.js';
 import { deleteKeysWithPrefix, uniquePrefix } from './redis.js';
 
 /** Fast settings for tests: short backoffs and timeouts; the shapes of production. */
@@ -46,6 +47,8 @@ export interface PipelineOptions {
   readonly deployments?: (fromSimulator: DeploymentConfig[]) => DeploymentConfig[];
   /** Default: the test run's private redis-server. */
   readonly redisUrl?: string;
+  /** Stands in for the Azure call where the simulator cannot produce an answer (malformed bodies). */
+  readonly callImages?: CallImages;
 }
 
 export interface Pipeline {
@@ -105,7 +108,16 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
     logs,
     startWorker() {
       const connection = createRedisConnection(redisUrl, 'worker');
-      const worker = createImageWorker({ connection, prefix, deployments, store, settings: workerSettings, limiter: limiterSettings, logger });
+      const worker = createImageWorker({
+        connection,
+        prefix,
+        deployments,
+        store,
+        settings: workerSettings,
+        limiter: limiterSettings,
+        logger,
+        ...(options.callImages !== undefined && { callImages: options.callImages }),
+      });
       workers.push({ worker, connection });
       return worker;
     },

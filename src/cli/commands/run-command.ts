@@ -2,7 +2,10 @@ import { defineCommand } from 'citty';
 import type { BatchSummary } from '../../batch/batch-registry.js';
 import { resumeBatch } from '../../batch/resume-batch.js';
 import { loadConfig } from '../../config/load-config.js';
+import type { DeploymentConfig } from '../../config/deployment-config.js';
 import { readCsvRequests } from '../../ingest/read-csv-requests.js';
+import type { ImageRequest } from '../../job/image-request.js';
+import { createSlotLimiter } from '../../limiter/slot-limiter.js';
 import { createLogger } from '../../log/logger.js';
 import { createJobState } from '../../queue/job-state.js';
 import { createKeySpace } from '../../queue/key-space.js';
@@ -12,9 +15,21 @@ import { createImageWorker } from '../../worker/image-worker.js';
 import { batchIdFromPath } from '../batch-name.js';
 import { openRuntime } from '../open-runtime.js';
 import { createProgressReporter } from '../progress-reporter.js';
+import { redactUrl } from '../redact-url.js';
 import { formatRejections } from '../report-rejections.js';
 import { buildRunSummary, formatRunSummary } from '../run-summary.js';
 import { workerOverrides } from '../worker-overrides.js';
+
+/** Says why no deployment of this run would serve a request, so the row is refused up front. */
+function servedBy(deployments: readonly DeploymentConfig[]): (request: ImageRequest) => string | undefined {
+  return (request) => {
+    const serving = deployments.filter((d) => d.model === request.model && (request.pool === undefined || d.pools.includes(request.pool)));
+    if (serving.length > 0) return undefined;
+    const configured = deployments.map((d) => `${d.name} (${d.model})`).join(', ') || 'none';
+    const wanted = request.pool === undefined ? `"${request.model}"` : `"${request.model}" in pool "${request.pool}"`;
+    return `no configured deployment serves ${wanted} (configured: ${configured})`;
+  };
+}
 
 export const runCommand = defineCommand({
   meta: {
@@ -39,22 +54,52 @@ export const runCommand = defineCommand({
     });
     const logger = createLogger({ level: args.verbose ? 'debug' : 'warn' });
     const runtime = await openRuntime(config, logger);
-    const producer = createProducer({ connection: runtime.redis.url, prefix: config.redisPrefix, imagesPerCall: config.worker.imagesPerCall, logger });
+    // A demo on the simulator keeps to keys of its own: on a Redis shared with real workers it
+    // must neither take their jobs nor hand them its own, nor share their limiter buckets.
+    const prefix = runtime.simulator === undefined ? config.redisPrefix : `${config.redisPrefix}-simulator`;
+    const producer = createProducer({ connection: runtime.redis.url, prefix, imagesPerCall: config.worker.imagesPerCall, logger });
     const workerConnection = createRedisConnection(runtime.redis.url, 'worker');
+    const keys = createKeySpace(prefix);
+    const limiter = createSlotLimiter(workerConnection, keys, config.limiter);
     const worker = createImageWorker({
       connection: workerConnection,
-      prefix: config.redisPrefix,
+      prefix,
       deployments: runtime.deployments,
       store: runtime.store,
       settings: config.worker,
       limiter: config.limiter,
       logger,
     });
+    const closeAll = async (): Promise<void> => {
+      await worker.close();
+      await workerConnection.quit();
+      await producer.close();
+      await runtime.close();
+    };
+    // An object, not a let: the signal handler sets it behind the type checker's back.
+    const stop = { requested: false };
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (stop.requested) return;
+      stop.requested = true;
+      process.stderr.write(`\n${signal}: stopping; calls in flight finish, the rest stays queued for the next run\n`);
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+
     let exitCode = 1;
     try {
+      for (const d of runtime.deployments) {
+        const state = await limiter.state(d.name);
+        if (state.pausedReason !== undefined) {
+          process.stderr.write(`warning: deployment ${d.name} is paused: ${state.pausedReason}\n  resume it with: imgbatch deployments resume ${d.name}\n`);
+        }
+      }
       const batchId = args.batch ?? batchIdFromPath(args.csv);
-      const before: BatchSummary | undefined = await producer.batches.summary(batchId);
-      const enqueued = await producer.enqueueInputs(readCsvRequests(args.csv, args.model === undefined ? {} : { defaultModel: args.model }), { batchId });
+      const before: BatchSummary = await producer.batches.summary(batchId);
+      const enqueued = await producer.enqueueInputs(readCsvRequests(args.csv, args.model === undefined ? {} : { defaultModel: args.model }), {
+        batchId,
+        checkServed: servedBy(runtime.deployments),
+      });
       for (const message of formatRejections(enqueued.rejected)) process.stderr.write(`invalid: ${message}\n`);
       process.stderr.write(
         `enqueued batch ${batchId}: ${enqueued.accepted} rows, ${enqueued.imagesAdded} new images in ${enqueued.jobsAdded} jobs` +
@@ -65,27 +110,37 @@ export const runCommand = defineCommand({
 
       if (enqueued.jobsAlreadyQueued > 0) {
         // A batch seen before: the store decides what is done, so images deleted since are made again.
-        const resumed = await resumeBatch(
-          { queue: producer.queue, batches: producer.batches, jobState: createJobState(workerConnection, createKeySpace(config.redisPrefix)), store: runtime.store },
-          batchId,
-        );
-        if (resumed.requeued + resumed.retried > 0) {
-          process.stderr.write(`resumed batch ${batchId}: ${resumed.requeued} jobs whose images are missing from the store added again, ${resumed.retried} failed jobs retried\n`);
+        const resumed = await resumeBatch({ queue: producer.queue, batches: producer.batches, jobState: createJobState(workerConnection, keys), store: runtime.store }, batchId);
+        if (resumed.forgottenOutcomes + resumed.requeued + resumed.retried > 0) {
+          process.stderr.write(
+            `resumed batch ${batchId}: ${resumed.forgottenOutcomes} images missing from the store to make again (${resumed.requeued} finished jobs added again), ${resumed.retried} failed jobs retried\n`,
+          );
         }
       }
 
       const progress = createProgressReporter(process.stderr, { baseline: before });
       let summary = await producer.batches.summary(batchId);
-      for (;;) {
+      let stopReason: string | undefined;
+      while (summary.pending > 0 && !stop.requested) {
         progress.update(summary);
-        if (summary.pending === 0) break;
-        const open = await producer.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children');
-        // Jobs can end without an outcome only through a crash BullMQ gave up on; do not wait forever.
-        if (Object.values(open).every((count) => count === 0)) break;
         await new Promise((resolve) => setTimeout(resolve, 250));
+        const open = await producer.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children');
+        const states = await Promise.all(runtime.deployments.map((d) => limiter.state(d.name)));
         summary = await producer.batches.summary(batchId);
+        if (summary.pending === 0) break;
+        if (states.length > 0 && states.every((s) => s.pausedReason !== undefined)) {
+          stopReason = `every deployment is paused, so nothing can be made:\n${states.map((s) => `  ${s.deployment}: ${s.pausedReason ?? ''}\n  resume with: imgbatch deployments resume ${s.deployment}`).join('\n')}`;
+          break;
+        }
+        // Jobs can end without an outcome only through a crash BullMQ gave up on; do not wait forever.
+        if (Object.values(open).every((count) => count === 0)) {
+          stopReason = 'no job of this batch is left in the queue, yet some images have no outcome';
+          break;
+        }
       }
+      progress.update(summary);
       progress.done();
+      if (stopReason !== undefined) process.stderr.write(`stopped waiting: ${stopReason}\n`);
 
       const result = buildRunSummary({
         before,
@@ -93,8 +148,11 @@ export const runCommand = defineCommand({
         invalidRows: enqueued.rejected.length,
         wallMs: performance.now() - startedAt,
         output: runtime.store.description,
-        redis: `${runtime.redis.url} (${runtime.redis.source})`,
-        endpoint: runtime.simulator === undefined ? [...new Set(runtime.deployments.map((d) => d.endpoint))].join(', ') : `${runtime.simulator.url} (embedded simulator)`,
+        redis: `${redactUrl(runtime.redis.url)} (${runtime.redis.source})`,
+        endpoint:
+          runtime.simulator === undefined
+            ? [...new Set(runtime.deployments.map((d) => d.endpoint))].join(', ')
+            : `${runtime.simulator.url} (embedded simulator)`,
       });
       if (!result.ok) {
         const errors = await producer.batches.errors(batchId);
@@ -102,12 +160,11 @@ export const runCommand = defineCommand({
       }
       process.stdout.write(`${formatRunSummary(result)}\n`);
       if (args.json) process.stdout.write(`${JSON.stringify(result)}\n`);
-      exitCode = result.ok ? 0 : 1;
+      exitCode = stop.requested ? 130 : result.ok ? 0 : 1;
     } finally {
-      await worker.close();
-      await workerConnection.quit();
-      await producer.close();
-      await runtime.close();
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGTERM', onSignal);
+      await closeAll();
     }
     process.exitCode = exitCode;
   },

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createSimulator } from '../../../src/simulator/create-simulator.js';
 import { connectTestRedis, deleteKeysWithPrefix, uniquePrefix } from '../../helpers/redis.js';
 
 interface CliResult {
@@ -83,5 +84,27 @@ describe('imgbatch run (the CLI, in its own process, on the embedded simulator)'
     expect(result.code).not.toBe(0);
     expect(result.stderr).toContain('AZURE_OPENAI_DEPLOYMENT_NAME: must be set when AZURE_OPENAI_ENDPOINT is');
     expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('pointed at an endpoint that refuses its key, stops with the reason and how to resume instead of waiting forever', async () => {
+    const simulator = await createSimulator({ deployments: [{ name: 'gpt-image-1-mini', model: 'gpt-image-1-mini', ratePerMinute: 600 }] });
+    try {
+      const result = await runCli(['run', join(dir, 'good.csv')], {
+        ...env(),
+        IMGBATCH_REDIS_PREFIX: `${prefix}-azure`,
+        IMGBATCH_OUTPUT_DIR: join(dir, 'output-azure'),
+        AZURE_OPENAI_ENDPOINT: simulator.url,
+        AZURE_OPENAI_API_KEY: 'not-the-key',
+        AZURE_OPENAI_DEPLOYMENT_NAME: 'gpt-image-1-mini',
+      });
+      expect(result.code).toBe(1);
+      // b's model (gpt-image-1.5) has no deployment here: refused up front, not left waiting.
+      expect(result.stderr).toMatch(/invalid: row 3: model: no configured deployment serves "gpt-image-1.5"/);
+      expect(result.stderr).toMatch(/stopped waiting: every deployment is paused[\s\S]*auth \(HTTP 401\)[\s\S]*imgbatch deployments resume gpt-image-1-mini/);
+      expect(simulator.stats().map((c) => c.outcome)).toEqual(['unauthorized']);
+    } finally {
+      await deleteKeysWithPrefix(redis, `${prefix}-azure`);
+      await simulator.close();
+    }
   });
 });

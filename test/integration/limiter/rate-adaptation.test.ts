@@ -53,6 +53,15 @@ describe('limiter: rate cuts after repeated 429s, tiers, call log', () => {
     expect(state.callsLastMinute).toBe(28);
   });
 
+  it('cuts once per throttling episode: 429s of calls in flight during a cooldown do not cut again', async () => {
+    await limiter.cooldown('episode', 0);
+    await limiter.cooldown('episode', 5_000);
+    expect((await limiter.state('episode')).rateFactor).toBeCloseTo(0.7);
+    for (let i = 0; i < 5; i++) await limiter.cooldown('episode', 1_000);
+    expect((await limiter.state('episode')).rateFactor).toBeCloseTo(0.7);
+    expect((await limiter.state('episode')).rateLimitedLastMinute).toBe(7);
+  });
+
   it('never cuts below the floor', async () => {
     for (let i = 0; i < 20; i++) await limiter.cooldown('floor', 0);
     expect((await limiter.state('floor')).rateFactor).toBeCloseTo(settings.minRateFactor);

@@ -249,7 +249,7 @@ describe('core pipeline against the simulator (in-process worker, real Redis, re
         { queue: p.producer.queue, batches: p.producer.batches, jobState: createJobState(redis, createKeySpace(p.prefix)), store: p.store },
         'resume',
       );
-      expect(resumed).toEqual({ requeued: 1, retried: 1, forgotten: 0 });
+      expect(resumed).toEqual({ forgottenOutcomes: 1, requeued: 1, retried: 1, forgotten: 0 });
     } finally {
       await redis.quit();
     }

@@ -111,6 +111,8 @@ describe('loadConfig with one deployment from AZURE_OPENAI_* variables', () => {
           apiVersion: '2025-04-01-preview',
           auth: { kind: 'api-key', apiKey: 'key-1' },
           quotaUnit: 'request',
+          priority: 1,
+          pools: [],
         },
       ]);
     },
@@ -179,6 +181,8 @@ describe('loadConfig with deployments from an IMGBATCH_CONFIG file', () => {
         apiVersion: '2025-04-01-preview',
         auth: { kind: 'api-key', apiKey: 'key-eastus2' },
         quotaUnit: 'request',
+        priority: 1,
+        pools: [],
       },
       {
         name: 'sweden',
@@ -189,6 +193,8 @@ describe('loadConfig with deployments from an IMGBATCH_CONFIG file', () => {
         apiVersion: '2025-04-01-preview',
         auth: { kind: 'entra' },
         quotaUnit: 'image',
+        priority: 1,
+        pools: [],
       },
     ]);
   });
@@ -222,7 +228,7 @@ describe('loadConfig with deployments from an IMGBATCH_CONFIG file', () => {
     ['empty', { KEY_SWEDEN: '' }],
   ])('an apiKeyEnv variable that is %s is an error naming deployments[i] and the variable', (_, extraEnv) => {
     const file = writeJsonConfig('missing-key.json', {
-      deployments: [fileDeployment(), fileDeployment({ name: 'sweden', auth: { apiKeyEnv: 'KEY_SWEDEN' } })],
+      deployments: [fileDeployment(), fileDeployment({ name: 'sweden', endpoint: 'https://sweden.openai.azure.com/', auth: { apiKeyEnv: 'KEY_SWEDEN' } })],
     });
     const error = configError({ IMGBATCH_CONFIG: file, KEY_EASTUS2: 'key-eastus2', ...extraEnv });
     expect(error.message).toContain('deployments[1]');
@@ -320,7 +326,7 @@ describe('loadConfig keeps secrets out of error messages', () => {
       'another deployment’s key is missing',
       (): Env => ({
         IMGBATCH_CONFIG: writeJsonConfig('secret-missing.json', {
-          deployments: [fileDeployment(), fileDeployment({ name: 'sweden', auth: { apiKeyEnv: 'KEY_SWEDEN' } })],
+          deployments: [fileDeployment(), fileDeployment({ name: 'sweden', endpoint: 'https://sweden.openai.azure.com/', auth: { apiKeyEnv: 'KEY_SWEDEN' } })],
         }),
         KEY_EASTUS2: secrets.KEY_EASTUS2,
       }),
@@ -386,6 +392,31 @@ describe('loadConfig store selection', () => {
       prefix: 'p',
       connectionString: 'UseDevelopmentStorage=true',
     });
+  });
+
+  it('refuses two entries for one Azure deployment: each would spend its whole quota', () => {
+    const file = writeJsonConfig('twice.json', {
+      deployments: [fileDeployment(), fileDeployment({ name: 'again', endpoint: 'https://EASTUS2.openai.azure.com' })],
+    });
+    expect(configError({ IMGBATCH_CONFIG: file, KEY_EASTUS2: 'k' }).message).toMatch(
+      /deployments\[1\]: the same Azure deployment as deployments\[0\] \(eastus2\.openai\.azure\.com\/gpt-image-1-mini\)/,
+    );
+  });
+
+  it('reads priority tiers and pools, with defaults tier 1 and no pools', () => {
+    const file = writeJsonConfig('tiers.json', {
+      deployments: [
+        fileDeployment({ priority: 1, pools: ['eu', 'fast'] }),
+        fileDeployment({ name: 'spill', endpoint: 'https://spill.openai.azure.com/', priority: 2 }),
+        fileDeployment({ name: 'plain', endpoint: 'https://plain.openai.azure.com/' }),
+      ],
+    });
+    const config = load({ IMGBATCH_CONFIG: file, KEY_EASTUS2: 'k' });
+    expect(config.deployments.map((d) => [d.name, d.priority, d.pools])).toEqual([
+      ['eastus2', 1, ['eu', 'fast']],
+      ['spill', 2, []],
+      ['plain', 1, []],
+    ]);
   });
 
   it('a blob store in the file whose connectionStringEnv is unset is an error naming the variable', () => {
