@@ -138,7 +138,8 @@ export function createSlotLimiter(redis: Redis, keys: KeySpace, settings: Limite
     },
 
     async resume(deployment) {
-      await redis.hdel(keys.limiterDeployment(deployment), 'paused', 'pausedAt', 'cooldownUntil');
+      // A 429 cooldown stays: it is the service's own word on when to call again.
+      await redis.hdel(keys.limiterDeployment(deployment), 'paused', 'pausedAt');
     },
 
     async state(deployment) {

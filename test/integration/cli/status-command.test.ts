@@ -1,0 +1,85 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { DEFAULT_LIMITER_SETTINGS } from '../../../src/config/load-config.js';
+import { createSlotLimiter } from '../../../src/limiter/slot-limiter.js';
+import { createKeySpace } from '../../../src/queue/key-space.js';
+import { connectTestRedis, deleteKeysWithPrefix, uniquePrefix } from '../../helpers/redis.js';
+
+function runCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+      cwd: process.cwd(),
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe('imgbatch status and deployments resume', () => {
+  let redis: Redis;
+  let dir: string;
+  const prefix = uniquePrefix('status');
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    redis = connectTestRedis();
+    dir = await mkdtemp(join(tmpdir(), 'imgbatch-status-'));
+    const config = join(dir, 'deployments.json');
+    await writeFile(
+      config,
+      JSON.stringify({
+        deployments: [
+          { name: 'east', endpoint: 'https://east.example.invalid/', deployment: 'mini', model: 'gpt-image-1-mini', ratePerMinute: 600, auth: { apiKeyEnv: 'KEY' } },
+          { name: 'west', endpoint: 'https://west.example.invalid/', deployment: 'mini', model: 'gpt-image-1-mini', ratePerMinute: 300, priority: 2, auth: 'entra' },
+        ],
+      }),
+    );
+    env = { REDIS_URL: inject('redisUrl'), IMGBATCH_REDIS_PREFIX: prefix, IMGBATCH_CONFIG: config, KEY: 'secret-key-value' };
+    const limiter = createSlotLimiter(redis, createKeySpace(prefix), DEFAULT_LIMITER_SETTINGS);
+    await limiter.recordCall('east', 'ok');
+    await limiter.recordCall('east', 'ok');
+    await limiter.cooldown('west', 0);
+    await limiter.cooldown('west', 30_000);
+    await limiter.pause('east', 'auth (HTTP 401): Access denied due to invalid subscription key');
+  });
+  afterAll(async () => {
+    await deleteKeysWithPrefix(redis, prefix);
+    await redis.quit();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('shows per deployment the configured and effective rate, calls and 429s in the last minute, and cooldown or pause with its reason', async () => {
+    const result = await runCli(['status', '--json'], env);
+    expect(result.code).toBe(0);
+    const status = JSON.parse(result.stdout) as { deployments: Array<Record<string, unknown>> };
+    expect(status.deployments).toEqual([
+      expect.objectContaining({ name: 'east', priority: 1, configuredRatePerMinute: 600, effectiveRatePerMinute: 600, callsLastMinute: 2, rateLimitedLastMinute: 0 }),
+      expect.objectContaining({ name: 'west', priority: 2, configuredRatePerMinute: 300, effectiveRatePerMinute: 210, callsLastMinute: 2, rateLimitedLastMinute: 2 }),
+    ]);
+    expect(status.deployments[0]?.state).toMatch(/^PAUSED: auth \(HTTP 401\).*imgbatch deployments resume east/);
+    expect(status.deployments[1]?.state).toMatch(/^cooling down (29|30) s after a 429$/);
+
+    const table = await runCli(['status'], env);
+    expect(table.stdout).toMatch(/^deployment\s+model\s+tier\s+rpm\s+effective\s+calls\/min\s+429s\/min\s+429s\s+state$/m);
+    expect(table.stdout).toMatch(/^west\s+gpt-image-1-mini\s+2\s+300\s+210\s+2\s+2\s+2\s+cooling down/m);
+    expect(`${table.stdout}${table.stderr}`).not.toContain('secret-key-value');
+  });
+
+  it('resumes a paused deployment for every worker', async () => {
+    const result = await runCli(['deployments', 'resume', 'east'], env);
+    expect(result.stdout).toContain('deployment east resumed (was paused: auth (HTTP 401)');
+    const after = JSON.parse((await runCli(['status', '--json'], env)).stdout) as { deployments: Array<Record<string, unknown>> };
+    expect(after.deployments[0]?.state).toBe('ok');
+  });
+});
