@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { pipeline } from 'node:stream';
+import { pipeline, type Readable } from 'node:stream';
 import { parse } from 'csv-parse';
 import type { RequestInput } from '../job/prepare-jobs.js';
 
@@ -34,16 +34,16 @@ export interface CsvRequestOptions {
 }
 
 /**
- * Streams a CSV file of prompts into request inputs, one per row, without holding the file
+ * Streams a CSV file (a path) or a CSV stream (an HTTP body) of prompts into request inputs, one per row, without holding the file
  * in memory. Rows are numbered as a spreadsheet shows them (the header is row 1). UTF-8 with
  * or without BOM; quoted fields may hold commas and newlines; header names are case-insensitive.
  */
-export async function* readCsvRequests(path: string, options: CsvRequestOptions = {}): AsyncGenerator<RequestInput> {
+export async function* readCsvRequests(source: string | Readable, options: CsvRequestOptions = {}): AsyncGenerator<RequestInput> {
   // Blank lines are parsed, not skipped, so that row numbers match what a spreadsheet shows.
   const parser = parse({ bom: true, columns: (header: string[]) => header.map((h) => h.trim().toLowerCase()), skip_empty_lines: false, relax_column_count: true, trim: false });
   // pipeline() hands a read error (missing file, no permission) to the parser, so iterating fails
   // with it instead of the error escaping as an uncaught exception.
-  pipeline(createReadStream(path), parser, () => undefined);
+  pipeline(typeof source === 'string' ? createReadStream(source) : source, parser, () => undefined);
   let row = 1;
   for await (const record of parser as AsyncIterable<Record<string, string | undefined>>) {
     row++;
