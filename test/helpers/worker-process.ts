@@ -60,6 +60,8 @@ export interface WorkerProcessOptions {
   readonly configPath: string;
   /** Default `info`. */
   readonly logLevel?: 'info' | 'debug';
+  /** More variables, or overrides (e.g. the key the simulator accepts, a blob store). */
+  readonly extraEnv?: Readonly<Record<string, string>>;
 }
 
 export interface WorkerExit {
@@ -98,6 +100,7 @@ export function startWorkerProcess(options: WorkerProcessOptions): WorkerProcess
     IMGBATCH_CONFIG: options.configPath,
     IMGBATCH_LOG_LEVEL: options.logLevel ?? 'info',
     [SIM_KEY_ENV]: SIM_KEY,
+    ...options.extraEnv,
   };
   for (const name of ['PATH', 'HOME', 'TMPDIR']) {
     const value = process.env[name];
