@@ -6,9 +6,10 @@ export const config = defineConfig({
     globalSetup: ['test/helpers/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    // Integration tests each start their own queues on one shared redis-server;
-    // two cores is the machine, so keep file parallelism modest.
-    maxWorkers: 2,
+    // Many integration tests measure time against a rate limit (calls per window, waits after
+    // a 429) while spawning worker processes; on a two-core machine, files running side by side
+    // starve each other's timers. One file at a time keeps those measurements honest.
+    fileParallelism: false,
     pool: 'forks',
   },
 });

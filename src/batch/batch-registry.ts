@@ -77,6 +77,27 @@ redis.call('HDEL', KEYS[3], ARGV[1])
 return previous
 `;
 
+/**
+ * Moves one image from one outcome to another only if it is still where the caller saw it, so
+ * a cancel never overwrites an outcome a worker wrote a moment before, and bringing a cancelled
+ * image back never wipes one a worker just stored.
+ * KEYS as above; ARGV: image key, expected outcome ('' for none), new outcome ('' to clear).
+ * Returns 1 when it moved the image.
+ */
+const MOVE_OUTCOME_SCRIPT = `
+local previous = redis.call('HGET', KEYS[1], ARGV[1]) or ''
+if previous ~= ARGV[2] then return 0 end
+if previous ~= '' then redis.call('HINCRBY', KEYS[2], previous, -1) end
+if ARGV[3] == '' then
+  redis.call('HDEL', KEYS[1], ARGV[1])
+else
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+  redis.call('HINCRBY', KEYS[2], ARGV[3], 1)
+end
+redis.call('HDEL', KEYS[3], ARGV[1])
+return 1
+`;
+
 function imagesPerCallMismatch(batchId: string, existing: string | undefined, asked: number): ValidationError {
   return new ValidationError([
     {
@@ -114,6 +135,10 @@ export interface BatchRegistry {
   outcomeOf(batchId: string, imageKey: string): Promise<ImageOutcome | undefined>;
   /** Forgets an image's outcome, so the batch counts it as pending again. */
   clearOutcome(batchId: string, imageKey: string): Promise<void>;
+  /** Records `cancelled` for an image that has no outcome yet; false when it already had one. */
+  markCancelled(batchId: string, imageKey: string): Promise<boolean>;
+  /** Counts a cancelled image as pending again (its job was added again); false when it was not cancelled. */
+  restoreCancelled(batchId: string, imageKey: string): Promise<boolean>;
   /** The job ids the batch holds, in pages. */
   jobIds(batchId: string): AsyncIterable<string[]>;
   /** Image key and outcome of every image that has one, in pages. */
@@ -134,6 +159,7 @@ interface RegistryCommands {
   imgbatchAddJobs(k1: string, k2: string, k3: string, ...args: (string | number)[]): Promise<string[]>;
   imgbatchRecordOutcome(k1: string, k2: string, k3: string, key: string, outcome: string, error: string): Promise<string | null>;
   imgbatchClearOutcome(k1: string, k2: string, k3: string, key: string): Promise<string | null>;
+  imgbatchMoveOutcome(k1: string, k2: string, k3: string, key: string, expected: string, next: string): Promise<number>;
 }
 
 export function createBatchRegistry(redis: Redis, keys: KeySpace): BatchRegistry {
@@ -141,6 +167,7 @@ export function createBatchRegistry(redis: Redis, keys: KeySpace): BatchRegistry
   redis.defineCommand('imgbatchEnsureJob', { lua: ENSURE_JOB_SCRIPT, numberOfKeys: 3 });
   redis.defineCommand('imgbatchRecordOutcome', { lua: RECORD_OUTCOME_SCRIPT, numberOfKeys: 3 });
   redis.defineCommand('imgbatchClearOutcome', { lua: CLEAR_OUTCOME_SCRIPT, numberOfKeys: 3 });
+  redis.defineCommand('imgbatchMoveOutcome', { lua: MOVE_OUTCOME_SCRIPT, numberOfKeys: 3 });
   const commands = redis as unknown as RegistryCommands;
 
   return {
@@ -183,6 +210,16 @@ export function createBatchRegistry(redis: Redis, keys: KeySpace): BatchRegistry
 
     async clearOutcome(batchId, imageKey) {
       await commands.imgbatchClearOutcome(keys.batchOutcomes(batchId), keys.batchCounts(batchId), keys.batchErrors(batchId), imageKey);
+    },
+
+    async markCancelled(batchId, imageKey) {
+      const moved = await commands.imgbatchMoveOutcome(keys.batchOutcomes(batchId), keys.batchCounts(batchId), keys.batchErrors(batchId), imageKey, '', 'cancelled');
+      return moved === 1;
+    },
+
+    async restoreCancelled(batchId, imageKey) {
+      const moved = await commands.imgbatchMoveOutcome(keys.batchOutcomes(batchId), keys.batchCounts(batchId), keys.batchErrors(batchId), imageKey, 'cancelled', '');
+      return moved === 1;
     },
 
     async *jobIds(batchId) {

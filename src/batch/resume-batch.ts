@@ -3,6 +3,7 @@ import type { ImageQueue } from '../queue/image-queue.js';
 import type { JobState } from '../queue/job-state.js';
 import type { ResultStore } from '../storage/result-store.js';
 import type { BatchRegistry } from './batch-registry.js';
+import { restoreCancelled } from './restore-cancelled.js';
 
 export interface ResumeResult {
   /** Images counted as stored or filtered whose record is missing from the store, counted as pending again. */
@@ -13,6 +14,8 @@ export interface ResumeResult {
   readonly retried: number;
   /** Jobs Redis no longer holds (removed after their retention); their images cannot be remade from here. */
   readonly forgotten: number;
+  /** Cancelled images whose jobs are queued again, counted as pending again. */
+  readonly uncancelled: number;
 }
 
 export interface ResumeDeps {
@@ -79,5 +82,6 @@ export async function resumeBatch(deps: ResumeDeps, batchId: string): Promise<Re
       }
     }
   }
-  return { forgottenOutcomes, requeued, retried, forgotten };
+  const uncancelled = await restoreCancelled(deps, batchId);
+  return { forgottenOutcomes, requeued, retried, forgotten, uncancelled };
 }

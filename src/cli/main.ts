@@ -1,8 +1,12 @@
 import { defineCommand, runMain } from 'citty';
 import { ImgbatchError } from '../errors/imgbatch-error.js';
+import { cancelCommand } from './commands/cancel-command.js';
 import { deploymentsCommand } from './commands/deployments-command.js';
 import { enqueueCommand } from './commands/enqueue-command.js';
+import { resultsCommand } from './commands/results-command.js';
+import { resumeCommand } from './commands/resume-command.js';
 import { runCommand } from './commands/run-command.js';
+import { serveCommand } from './commands/serve-command.js';
 import { simulateCommand } from './commands/simulate-command.js';
 import { statusCommand } from './commands/status-command.js';
 import { workerCommand } from './commands/worker-command.js';
@@ -17,6 +21,10 @@ const main = defineCommand({
     status: withTypedErrors(statusCommand),
     simulate: withTypedErrors(simulateCommand),
     deployments: deploymentsCommand,
+    cancel: withTypedErrors(cancelCommand),
+    serve: withTypedErrors(serveCommand),
+    results: withTypedErrors(resultsCommand),
+    resume: withTypedErrors(resumeCommand),
   },
 });
 

@@ -6,12 +6,12 @@ export interface ProgressReporter {
 }
 
 function line(summary: BatchSummary, baseline: BatchSummary | undefined, elapsedMs: number): string {
-  const { stored, filtered, failed, rejected } = summary.counts;
+  const { stored, filtered, failed, rejected, cancelled } = summary.counts;
   const calls = summary.calls - (baseline?.calls ?? 0);
   const rateLimited = summary.rateLimitedCalls - (baseline?.rateLimitedCalls ?? 0);
-  const finished = stored + filtered + failed + rejected;
+  const finished = stored + filtered + failed + rejected + cancelled;
   const percent = summary.images === 0 ? 100 : Math.floor((finished / summary.images) * 100);
-  return `${summary.batchId}: ${finished}/${summary.images} (${percent}%) stored ${stored}, filtered ${filtered}, failed ${failed + rejected}, calls ${calls}, 429s ${rateLimited}, ${(elapsedMs / 1000).toFixed(1)} s`;
+  return `${summary.batchId}: ${finished}/${summary.images} (${percent}%) stored ${stored}, filtered ${filtered}, failed ${failed + rejected}${cancelled > 0 ? `, cancelled ${cancelled}` : ''}, calls ${calls}, 429s ${rateLimited}, ${(elapsedMs / 1000).toFixed(1)} s`;
 }
 
 /**

@@ -8,6 +8,8 @@ export interface RunSummary {
   readonly filtered: number;
   readonly failed: number;
   readonly rejected: number;
+  /** Images whose jobs were cancelled before they started (`imgbatch cancel`). */
+  readonly cancelled: number;
   /** Rows or requests refused before they reached the queue. */
   readonly invalidRows: number;
   /** API calls this run made (earlier runs of the same batch not counted). */
@@ -32,6 +34,7 @@ export function buildRunSummary(input: {
   const { after } = input;
   const failed = after.counts.failed;
   const rejected = after.counts.rejected;
+  const cancelled = after.counts.cancelled;
   const unfinished = after.pending;
   return {
     batchId: after.batchId,
@@ -40,6 +43,7 @@ export function buildRunSummary(input: {
     filtered: after.counts.filtered,
     failed: failed + unfinished,
     rejected,
+    cancelled,
     invalidRows: input.invalidRows,
     apiCalls: after.calls - (input.before?.calls ?? 0),
     rateLimited: after.rateLimitedCalls - (input.before?.rateLimitedCalls ?? 0),
@@ -47,14 +51,14 @@ export function buildRunSummary(input: {
     output: input.output,
     redis: input.redis,
     endpoint: input.endpoint,
-    ok: failed + rejected + unfinished + input.invalidRows === 0,
+    ok: failed + rejected + cancelled + unfinished + input.invalidRows === 0,
   };
 }
 
 export function formatRunSummary(summary: RunSummary): string {
   return [
     `batch        ${summary.batchId}`,
-    `images       ${summary.images}: ${summary.stored} stored, ${summary.filtered} filtered, ${summary.failed} failed, ${summary.rejected} rejected`,
+    `images       ${summary.images}: ${summary.stored} stored, ${summary.filtered} filtered, ${summary.failed} failed, ${summary.rejected} rejected${summary.cancelled > 0 ? `, ${summary.cancelled} cancelled` : ''}`,
     `invalid rows ${summary.invalidRows}`,
     `API calls    ${summary.apiCalls} (${summary.rateLimited} answered 429)`,
     `wall time    ${summary.wallSeconds.toFixed(1)} s`,

@@ -73,4 +73,6 @@ export interface Config {
   readonly worker: WorkerSettings;
   readonly limiter: LimiterSettings;
   readonly logLevel: string;
+  /** IMGBATCH_API_TOKEN: the bearer token the HTTP API requires; undefined when not set. */
+  readonly apiToken: string | undefined;
 }

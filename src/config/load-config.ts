@@ -95,6 +95,8 @@ const envSchema = z.object({
   IMGBATCH_TIMEOUT_MS: positiveInt.optional(),
   IMGBATCH_IMAGES_PER_CALL: positiveInt.max(10).optional(),
   IMGBATCH_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
+  // Long enough that guessing it over HTTP is hopeless.
+  IMGBATCH_API_TOKEN: z.string().min(16, 'must be at least 16 characters (e.g. `openssl rand -hex 32`)').optional(),
 });
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -292,5 +294,6 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     worker: Object.freeze(worker),
     limiter: Object.freeze({ ...DEFAULT_LIMITER_SETTINGS, ...definedOnly(file.limiter) }),
     logLevel: env.IMGBATCH_LOG_LEVEL ?? 'info',
+    apiToken: env.IMGBATCH_API_TOKEN,
   });
 }

@@ -12,6 +12,7 @@ export type ImgbatchErrorCode =
   | 'STORAGE'
   | 'CONFIG'
   | 'REDIS_UNAVAILABLE'
+  | 'TIMEOUT'
   | 'INTERNAL';
 
 export class ImgbatchError extends Error {
@@ -71,6 +72,20 @@ export class RedisUnavailableError extends ImgbatchError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('REDIS_UNAVAILABLE', message, options);
     this.name = 'RedisUnavailableError';
+  }
+}
+
+/** A wait for a batch ran out of time; the batch goes on, `pending` says what is left. */
+export class BatchWaitTimeoutError extends ImgbatchError {
+  readonly batchId: string;
+  /** Images without an outcome when the wait gave up. */
+  readonly pending: number;
+
+  constructor(batchId: string, timeoutMs: number, pending: number) {
+    super('TIMEOUT', `batch ${batchId} still has ${pending} image(s) pending after ${timeoutMs} ms`);
+    this.name = 'BatchWaitTimeoutError';
+    this.batchId = batchId;
+    this.pending = pending;
   }
 }
 

@@ -14,27 +14,27 @@ export const IMAGE_JOB_VERSION = 1;
  * secrets: BullMQ keeps job data in clear in Redis.
  */
 export const imageJobSchema = z.strictObject({
-  v: z.literal(IMAGE_JOB_VERSION),
-  batchId: safeIdSchema,
-  requestId: safeIdSchema,
+  v: z.literal(IMAGE_JOB_VERSION).describe('Payload version; this contract is version 1.'),
+  batchId: safeIdSchema.describe('The batch the image belongs to; results go under <batchId>/ in the store.'),
+  requestId: safeIdSchema.describe('The request within the batch; the image is stored as <batchId>/<requestId>-<variant>.'),
   /** Image indexes within the request, 0-based; one per image the call returns. */
-  variants: z.array(z.number().int().min(0)).min(1),
-  prompt: z.string().min(1),
-  model: z.string().min(1),
-  size: z.string(),
-  quality: z.string(),
+  variants: z.array(z.number().int().min(0)).min(1).describe('Image indexes within the request, 0-based; usually one, [0] for the first image.'),
+  prompt: z.string().min(1).describe('The prompt sent to the images API.'),
+  model: z.string().min(1).describe('An image model id, e.g. gpt-image-1-mini; a worker with a deployment of that model serves the job.'),
+  size: z.string().describe('Image size the model accepts, e.g. 1024x1024.'),
+  quality: z.string().describe('Quality the model accepts, e.g. low, medium, high (gpt-image) or standard, hd (dall-e-3).'),
   style: z.string().optional(),
   outputFormat: z.enum(['png', 'jpeg']).optional(),
   outputCompression: z.number().int().min(0).max(100).optional(),
   background: z.string().optional(),
   user: z.string().optional(),
   /** Only deployments in this pool may serve the job. */
-  pool: z.string().optional(),
+  pool: z.string().optional().describe('Only deployments in this pool may serve the job.'),
   /** dall-e-3 only; the gpt-image family refuses the parameter and always answers b64_json. */
   responseFormat: z.enum(['url', 'b64_json']).optional(),
-  metadata: z.record(z.string(), z.string()).optional(),
+  metadata: z.record(z.string(), z.string()).optional().describe('Free-form values copied into the image record.'),
   /** When the producer enqueued it, epoch ms. */
-  enqueuedAt: z.number().int(),
+  enqueuedAt: z.number().int().describe('When the job was added, epoch milliseconds; the wait bound counts from here.'),
 });
 
 export type ImageJobData = z.output<typeof imageJobSchema>;
@@ -57,4 +57,22 @@ export function imageJobId(job: Pick<ImageJobData, 'batchId' | 'requestId' | 'va
   const last = job.variants[job.variants.length - 1] ?? first;
   const span = first === last ? `v${first}` : `v${first}-${last}`;
   return `${job.batchId}/${job.requestId}/${span}`;
+}
+
+const IMAGE_JOB_ID = /^([^/]+)\/([^/]+)\/v(\d+)(?:-(\d+))?$/;
+
+/**
+ * The inverse of imageJobId: which images a job id stands for. Undefined for an id of another
+ * shape (a job some other BullMQ client added under its own id).
+ */
+export function parseImageJobId(jobId: string): Pick<ImageJobData, 'batchId' | 'requestId' | 'variants'> | undefined {
+  const match = IMAGE_JOB_ID.exec(jobId);
+  if (match === null) return undefined;
+  const [, batchId = '', requestId = '', firstText = '0', lastText] = match;
+  const first = Number(firstText);
+  const last = lastText === undefined ? first : Number(lastText);
+  if (last < first || last - first > 100) return undefined;
+  const variants: number[] = [];
+  for (let v = first; v <= last; v++) variants.push(v);
+  return { batchId, requestId, variants };
 }

@@ -3,6 +3,7 @@ import { ValidationError, type FieldIssue } from '../errors/imgbatch-error.js';
 import { fanOut } from './fan-out.js';
 import type { ImageJobData } from './image-job.js';
 import { imageRequestSchema, type ImageRequest } from './image-request.js';
+import { createRequestIdIndex } from './request-id-index.js';
 
 /** One request as it arrived, with where it came from for error messages. */
 export interface RequestInput {
@@ -11,11 +12,25 @@ export interface RequestInput {
   readonly location: string;
   /** Request id to use when the request has none, e.g. `row-12`. */
   readonly defaultId: string;
+  /**
+   * Problems found before validation (a prompt template cell the row leaves empty); when
+   * present, the input is rejected with them and not validated further.
+   */
+  readonly issues?: readonly FieldIssue[];
+  /** The input as the user wrote it (a CSV row's header and cells), carried to a rejects file. */
+  readonly original?: OriginalRow;
+}
+
+/** A CSV row as written: `columns` is the file's header (shared by all rows), `values` the row's cells. */
+export interface OriginalRow {
+  readonly columns: readonly string[];
+  readonly values: readonly string[];
 }
 
 export interface RejectedRequest {
   readonly location: string;
   readonly issues: readonly FieldIssue[];
+  readonly original?: OriginalRow;
 }
 
 export type PreparedRequest =
@@ -48,17 +63,21 @@ export function createJobPreparer(options: {
   /** Says why no deployment would serve this request, or undefined when one would (self-contained runs). */
   checkServed?: (request: ImageRequest) => string | undefined;
 }): JobPreparer {
-  const seenIds = new Map<string, string>();
+  const seenIds = createRequestIdIndex();
   const enqueuedAt = options.now ?? Date.now();
   return {
     prepare(input) {
-      const reject = (issues: FieldIssue[]): PreparedRequest => ({ kind: 'rejected', rejection: { location: input.location, issues } });
+      const reject = (issues: readonly FieldIssue[]): PreparedRequest => ({
+        kind: 'rejected',
+        rejection: { location: input.location, issues, ...(input.original !== undefined && { original: input.original }) },
+      });
+      if (input.issues !== undefined && input.issues.length > 0) return reject(input.issues);
       const parsed = imageRequestSchema.safeParse(input.request);
       if (!parsed.success) return reject(zodIssues(input.location, parsed.error));
       const unserved = options.checkServed?.(parsed.data);
       if (unserved !== undefined) return reject([{ location: input.location, field: parsed.data.pool === undefined ? 'model' : 'pool', reason: unserved }]);
       const id = parsed.data.id ?? input.defaultId;
-      const firstSeen = seenIds.get(id);
+      const firstSeen = seenIds.locationOf(id);
       if (firstSeen !== undefined) return reject([{ location: input.location, field: 'id', reason: `"${id}" is already used by ${firstSeen}` }]);
       try {
         const jobs = fanOut(parsed.data, {
@@ -67,7 +86,7 @@ export function createJobPreparer(options: {
           enqueuedAt,
           ...(options.imagesPerCall !== undefined && { imagesPerCall: options.imagesPerCall }),
         });
-        seenIds.set(id, input.location);
+        seenIds.add(id, input.location);
         return { kind: 'accepted', jobs };
       } catch (error) {
         if (!(error instanceof ValidationError)) throw error;

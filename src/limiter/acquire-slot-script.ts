@@ -13,7 +13,8 @@
  * ARGV[1] job id, ARGV[2] maxSleepMs, ARGV[3] lateToleranceMs
  * ARGV[4 + 4(i-1) ..] per candidate: name, intervalMs (for this call's cost), burstMs, tier
  *
- * Returns {'go', name, waitMs}: call after waitMs (short; the worker sleeps);
+ * Returns {'go', name, waitMs}: call after waitMs (short; the worker sleeps; negative when a
+ *           held slot is claimed after its time);
  *         {'reserved', name, waitMs}: a slot far away is held for this job, delay the job;
  *         {'paused', name1, reason1, ...}: every candidate is paused.
  */
@@ -44,7 +45,9 @@ if held then
       -- cooldown set after it was made, and claimed on time (a late start next to an
       -- on-time one would crowd one of Azure's short windows).
       if redis.call('HEXISTS', key, 'paused') == 0 and slot >= num(key, 'cooldownUntil', 0) and now <= slot + tolerance then
-        return {'go', heldName, math.max(0, math.ceil(slot - now))}
+        -- Signed: a claim after its slot says by how much, so the worker's lateness check
+        -- counts from the slot, not from the claim.
+        return {'go', heldName, math.ceil(slot - now)}
       end
       break
     end

@@ -17,7 +17,10 @@ export interface SlotCandidate {
 }
 
 export type SlotDecision =
-  /** Start the call on `deployment` after `waitMs` (at most maxSleepMs). */
+  /**
+   * Start the call on `deployment` after `waitMs` (at most maxSleepMs). Negative when a held
+   * slot is claimed late: the slot was `-waitMs` ago.
+   */
   | { readonly kind: 'go'; readonly deployment: string; readonly waitMs: number }
   /** A slot `waitMs` away is held for this job: put the job back as delayed until then. */
   | { readonly kind: 'reserved'; readonly deployment: string; readonly waitMs: number }

@@ -3,7 +3,6 @@ import type { BatchSummary } from '../../batch/batch-registry.js';
 import { resumeBatch } from '../../batch/resume-batch.js';
 import { loadConfig } from '../../config/load-config.js';
 import type { DeploymentConfig } from '../../config/deployment-config.js';
-import { readCsvRequests } from '../../ingest/read-csv-requests.js';
 import type { ImageRequest } from '../../job/image-request.js';
 import { createSlotLimiter } from '../../limiter/slot-limiter.js';
 import { createLogger } from '../../log/logger.js';
@@ -11,17 +10,18 @@ import { createJobState } from '../../queue/job-state.js';
 import { createKeySpace } from '../../queue/key-space.js';
 import { createProducer } from '../../queue/producer.js';
 import { createRedisConnection } from '../../queue/redis-connection.js';
+import { DEMO_SIMULATOR_OPTIONS } from '../../simulator/demo-simulator-options.js';
 import { createImageWorker } from '../../worker/image-worker.js';
-import { batchIdFromPath } from '../batch-name.js';
+import { batchPrefix } from '../batch-prefix.js';
+import { checkCsvFile, csvIngestArgs, describeCheck, enqueueCsvFile, planCsvIngest, reportRejections, saveRejects } from '../csv-ingest.js';
 import { openRuntime } from '../open-runtime.js';
 import { createProgressReporter } from '../progress-reporter.js';
 import { redactUrl } from '../redact-url.js';
-import { formatRejections } from '../report-rejections.js';
 import { buildRunSummary, formatRunSummary } from '../run-summary.js';
 import { workerOverrides } from '../worker-overrides.js';
 
 /** Says why no deployment of this run would serve a request, so the row is refused up front. */
-function servedBy(deployments: readonly DeploymentConfig[]): (request: ImageRequest) => string | undefined {
+function servedBy(deployments: ReadonlyArray<Pick<DeploymentConfig, 'name' | 'model' | 'pools'>>): (request: ImageRequest) => string | undefined {
   return (request) => {
     const serving = deployments.filter((d) => d.model === request.model && (request.pool === undefined || d.pools.includes(request.pool)));
     if (serving.length > 0) return undefined;
@@ -40,7 +40,7 @@ export const runCommand = defineCommand({
   args: {
     csv: { type: 'positional', description: 'CSV file with columns id, prompt, n, model, size, quality, style', required: true },
     batch: { type: 'string', description: 'Batch id (default: the file name)' },
-    model: { type: 'string', description: 'Model for rows with an empty model cell' },
+    ...csvIngestArgs,
     output: { type: 'string', description: 'Result folder (default ./output, or IMGBATCH_OUTPUT_DIR)' },
     concurrency: { type: 'string', description: 'Calls in flight at once, or auto (default auto: summed quota × 60 s calls, at least 32)' },
     'images-per-call': { type: 'string', description: 'Images per call for models that take n > 1 (default 1)' },
@@ -52,11 +52,24 @@ export const runCommand = defineCommand({
     const config = loadConfig({
       overrides: { worker: workerOverrides(args), ...(args.output !== undefined && { outputDir: args.output }) },
     });
+    const plan = planCsvIngest(args, config.store);
+    if (plan.isDryRun || plan.isStrict) {
+      // Checked before anything starts: a dry run or a refused file starts no Redis and no simulator.
+      const deployments = config.usesSimulator ? (DEMO_SIMULATOR_OPTIONS.deployments ?? []).map((d) => ({ name: d.name, model: d.model, pools: [] })) : config.deployments;
+      const check = await checkCsvFile(plan, { imagesPerCall: config.worker.imagesPerCall, checkServed: servedBy(deployments) });
+      if (plan.isDryRun || check.rejected.length > 0) {
+        const rejectsFile = await saveRejects(plan, check.rejected);
+        reportRejections(check.rejected, rejectsFile);
+        const verdict = plan.isDryRun ? 'dry run, nothing enqueued' : '--strict: nothing enqueued because rows were refused';
+        process.stdout.write(`${describeCheck(plan.batchId, check)} (${verdict})\n`);
+        if (args.json) process.stdout.write(`${JSON.stringify({ batchId: plan.batchId, inputs: check.inputs, accepted: check.accepted, invalidRows: check.rejected.length, jobs: check.jobs, images: check.images, enqueued: false })}\n`);
+        process.exitCode = check.rejected.length > 0 ? 1 : 0;
+        return;
+      }
+    }
     const logger = createLogger({ level: args.verbose ? 'debug' : 'warn' });
     const runtime = await openRuntime(config, logger);
-    // A demo on the simulator keeps to keys of its own: on a Redis shared with real workers it
-    // must neither take their jobs nor hand them its own, nor share their limiter buckets.
-    const prefix = runtime.simulator === undefined ? config.redisPrefix : `${config.redisPrefix}-simulator`;
+    const prefix = batchPrefix(config);
     const producer = createProducer({ connection: runtime.redis.url, prefix, imagesPerCall: config.worker.imagesPerCall, logger });
     const workerConnection = createRedisConnection(runtime.redis.url, 'worker');
     const keys = createKeySpace(prefix);
@@ -94,13 +107,10 @@ export const runCommand = defineCommand({
           process.stderr.write(`warning: deployment ${d.name} is paused: ${state.pausedReason}\n  resume it with: imgbatch deployments resume ${d.name}\n`);
         }
       }
-      const batchId = args.batch ?? batchIdFromPath(args.csv);
+      const batchId = plan.batchId;
       const before: BatchSummary = await producer.batches.summary(batchId);
-      const enqueued = await producer.enqueueInputs(readCsvRequests(args.csv, args.model === undefined ? {} : { defaultModel: args.model }), {
-        batchId,
-        checkServed: servedBy(runtime.deployments),
-      });
-      for (const message of formatRejections(enqueued.rejected)) process.stderr.write(`invalid: ${message}\n`);
+      const enqueued = await enqueueCsvFile(plan, producer, servedBy(runtime.deployments));
+      reportRejections(enqueued.rejected, await saveRejects(plan, enqueued.rejected));
       process.stderr.write(
         `enqueued batch ${batchId}: ${enqueued.accepted} rows, ${enqueued.imagesAdded} new images in ${enqueued.jobsAdded} jobs` +
           (enqueued.jobsAlreadyQueued > 0 ? `, ${enqueued.jobsAlreadyQueued} jobs already known` : '') +
@@ -111,9 +121,9 @@ export const runCommand = defineCommand({
       if (enqueued.jobsAlreadyQueued > 0) {
         // A batch seen before: the store decides what is done, so images deleted since are made again.
         const resumed = await resumeBatch({ queue: producer.queue, batches: producer.batches, jobState: createJobState(workerConnection, keys), store: runtime.store }, batchId);
-        if (resumed.forgottenOutcomes + resumed.requeued + resumed.retried > 0) {
+        if (resumed.forgottenOutcomes + resumed.requeued + resumed.retried + resumed.uncancelled > 0) {
           process.stderr.write(
-            `resumed batch ${batchId}: ${resumed.forgottenOutcomes} images missing from the store to make again (${resumed.requeued} finished jobs added again), ${resumed.retried} failed jobs retried\n`,
+            `resumed batch ${batchId}: ${resumed.forgottenOutcomes} images missing from the store to make again (${resumed.requeued} finished jobs added again), ${resumed.retried} failed jobs retried, ${resumed.uncancelled} cancelled images queued again\n`,
           );
         }
       }

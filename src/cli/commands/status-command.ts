@@ -31,9 +31,9 @@ export const statusCommand = defineCommand({
         return;
       }
       if (batch !== undefined) {
-        const { stored, filtered, failed, rejected } = batch.counts;
+        const { stored, filtered, failed, rejected, cancelled } = batch.counts;
         process.stdout.write(
-          `batch ${batch.batchId}: ${batch.images} images: ${stored} stored, ${filtered} filtered, ${failed} failed, ${rejected} rejected, ${batch.pending} pending; ${batch.calls} API calls (${batch.rateLimitedCalls} answered 429)\n`,
+          `batch ${batch.batchId}: ${batch.images} images: ${stored} stored, ${filtered} filtered, ${failed} failed, ${rejected} rejected, ${cancelled} cancelled, ${batch.pending} pending; ${batch.calls} API calls (${batch.rateLimitedCalls} answered 429)\n`,
         );
         for (const [key, message] of Object.entries(errors)) process.stdout.write(`  ${key}: ${message}\n`);
         process.stdout.write('\n');

@@ -13,7 +13,7 @@ function batch(fields: Partial<Omit<BatchSummary, 'counts'>> & { counts?: Partia
     rateLimitedCalls: 0,
     pending: 0,
     ...rest,
-    counts: { stored: 10, filtered: 0, failed: 0, rejected: 0, ...counts },
+    counts: { stored: 10, filtered: 0, failed: 0, rejected: 0, cancelled: 0, ...counts },
   };
 }
 
@@ -35,6 +35,7 @@ describe('buildRunSummary', () => {
     ['stored and filtered images', batch({ counts: { stored: 7, filtered: 3 } }), 0, true],
     ['a failed image', batch({ counts: { stored: 9, failed: 1 } }), 0, false],
     ['a rejected image', batch({ counts: { stored: 9, rejected: 1 } }), 0, false],
+    ['a cancelled image', batch({ counts: { stored: 9, cancelled: 1 } }), 0, false],
     ['an image still pending', batch({ counts: { stored: 9 }, pending: 1 }), 0, false],
     ['an invalid row', batch(), 1, false],
   ])('ok with %s: %s', (_, after, invalidRows, ok) => {
@@ -62,6 +63,7 @@ describe('buildRunSummary', () => {
       filtered: 2,
       failed: 1,
       rejected: 1,
+      cancelled: 0,
       invalidRows: 2,
       apiCalls: 0,
       rateLimited: 0,
@@ -85,5 +87,10 @@ describe('formatRunSummary', () => {
     expect(text).toContain('10: 9 stored, 1 filtered, 0 failed, 0 rejected');
     expect(text).toContain('11 (1 answered 429)');
     expect(text).toContain('4.0 s');
+  });
+
+  it('shows cancelled images only when there are some', () => {
+    expect(formatRunSummary(summarize(batch({ counts: { stored: 7, cancelled: 3 } })))).toContain('10: 7 stored, 0 filtered, 0 failed, 0 rejected, 3 cancelled');
+    expect(formatRunSummary(summarize(batch()))).not.toContain('cancelled');
   });
 });

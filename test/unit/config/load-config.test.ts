@@ -498,3 +498,14 @@ describe('loadConfig result', () => {
     expect(config.redisPrefix).toBe('imgbatch');
   });
 });
+
+describe('loadConfig: the HTTP API token', () => {
+  it('reads IMGBATCH_API_TOKEN, and leaves it undefined when unset', () => {
+    expect(load({ IMGBATCH_API_TOKEN: 'a-long-enough-token-value' }).apiToken).toBe('a-long-enough-token-value');
+    expect(load({}).apiToken).toBeUndefined();
+  });
+
+  it('a token shorter than 16 characters is an error naming IMGBATCH_API_TOKEN', () => {
+    expect(configError({ IMGBATCH_API_TOKEN: 'short' }).message).toMatch(/IMGBATCH_API_TOKEN: must be at least 16 characters/);
+  });
+});

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compilePromptTemplate } from '../../../src/ingest/prompt-template.js';
 import { readCsvRequests, type CsvRequestOptions } from '../../../src/ingest/read-csv-requests.js';
 import { createJobPreparer, type RequestInput } from '../../../src/job/prepare-jobs.js';
 
@@ -185,5 +186,80 @@ describe('readCsvRequests with createJobPreparer on bad-rows.csv', () => {
       ['row 15', 'row-15'],
       ['row 17', 'good-last'],
     ]);
+  });
+});
+
+describe('readCsvRequests: header aliases (aliases.csv: BOM, CRLF, SKU/Text/Count/"Deployment Model")', () => {
+  it('fills fields from aliases, case-insensitively, with spaces read as "_", and keeps other columns as metadata', async () => {
+    const [mug] = await readAll(fixture('aliases.csv'));
+    expect(mug?.request).toEqual({
+      id: 'mug-red',
+      prompt: 'A red mug, studio photo',
+      n: 2,
+      model: 'gpt-image-1-mini',
+      metadata: { product: 'mug', colour: 'red', campaign: 'spring' },
+    });
+  });
+
+  it('numbers rows as a spreadsheet shows them, skipping the blank one', async () => {
+    expect((await readAll(fixture('aliases.csv'))).map((each) => each.location)).toEqual(['row 2', 'row 3', 'row 5']);
+  });
+
+  it("carries each row's header and cells as written, for a rejects file", async () => {
+    const [, lamp] = await readAll(fixture('aliases.csv'));
+    expect(lamp?.original).toEqual({
+      columns: ['SKU', 'Text', 'Count', 'Deployment Model', 'Product', 'Colour', 'Campaign'],
+      values: ['lamp-blue', 'A lamp\r\non a desk', '1', 'gpt-image-1', 'lamp', '', 'summer'],
+    });
+  });
+
+  it("a field's own column beats its aliases, and the best alias beats the others, which stay metadata", async () => {
+    const path = writeCsv('both.csv', 'description,id,Text,SKU,model\nA tall vase,v1,A vase,S-1,gpt-image-1-mini\n');
+    expect((await readAll(path))[0]?.request).toEqual({ id: 'v1', prompt: 'A vase', model: 'gpt-image-1-mini', metadata: { description: 'A tall vase', sku: 'S-1' } });
+  });
+
+  it.each([
+    ['id', ['id', 'sku', 'key', 'request_id']],
+    ['prompt', ['prompt', 'text', 'description']],
+    ['n', ['n', 'count', 'images', 'num_images']],
+    ['model', ['model', 'deployment_model', 'model_id']],
+  ])('%s is filled by any of %j', async (field, aliases) => {
+    for (const alias of aliases) {
+      const value = field === 'n' ? '2' : field === 'model' ? 'gpt-image-1' : 'x1';
+      const path = writeCsv(`alias-${alias}.csv`, `${alias.toUpperCase()}\n${value}\n`);
+      expect((await readAll(path))[0]?.request).toEqual({ [field]: field === 'n' ? 2 : value });
+    }
+  });
+});
+
+describe('readCsvRequests with a prompt template', () => {
+  const template = compilePromptTemplate('Studio photo of a {Product} in {colour}');
+
+  it("builds each row's prompt from its columns, which stay metadata", async () => {
+    const [mug] = await readAll(fixture('aliases.csv'), { promptTemplate: template });
+    expect(mug?.request).toMatchObject({ prompt: 'Studio photo of a mug in red', metadata: { product: 'mug', colour: 'red', campaign: 'spring' } });
+    expect(mug?.issues).toBeUndefined();
+  });
+
+  it('gives a row that leaves a template column empty an issue naming the column, and goes on with the file', async () => {
+    const inputs = await readAll(fixture('aliases.csv'), { promptTemplate: template });
+    expect(inputs.map((each) => [each.location, each.issues?.map((issue) => issue.field)])).toEqual([
+      ['row 2', undefined],
+      ['row 3', ['colour']],
+      ['row 5', undefined],
+    ]);
+    expect(inputs[1]?.issues?.[0]?.reason).toBe('is empty, and the prompt template "Studio photo of a {Product} in {colour}" uses it');
+  });
+
+  it('a row shorter than the header lacks the column just as an empty cell does', async () => {
+    const path = writeCsv('short.csv', 'product,colour,model\nmug,red,gpt-image-1\nlamp\n');
+    const inputs = await readAll(path, { promptTemplate: compilePromptTemplate('{product} in {colour}') });
+    expect(inputs.map((each) => each.issues?.map((issue) => issue.field))).toEqual([undefined, ['colour']]);
+  });
+
+  it('fails the whole file, before any row, when a template column is not in the header', async () => {
+    await expect(readAll(fixture('aliases.csv'), { promptTemplate: compilePromptTemplate('{product} in {color}') })).rejects.toThrow(
+      'prompt template: {color} is not a column of this file (columns: sku, text, count, deployment model, product, colour, campaign)',
+    );
   });
 });

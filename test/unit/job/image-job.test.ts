@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { imageJobId, imageJobSchema, imageKey, imageKeysOf, type ImageJobData } from '../../../src/job/image-job.js';
+import { imageJobId, imageJobSchema, imageKey, imageKeysOf, parseImageJobId, type ImageJobData } from '../../../src/job/image-job.js';
 
 const JOB: ImageJobData = {
   v: 1,
@@ -81,5 +81,20 @@ describe('imageJobSchema', () => {
     ['a secret field (job data is stored in clear)', { apiKey: 'sk-123' }],
   ])('refuses %s', (_, change) => {
     expect(imageJobSchema.safeParse({ ...JOB, ...change }).success).toBe(false);
+  });
+});
+
+describe('parseImageJobId', () => {
+  it.each([
+    ['spring-sale/row-2/v0', { batchId: 'spring-sale', requestId: 'row-2', variants: [0] }],
+    ['spring-sale/row-2/v2-3', { batchId: 'spring-sale', requestId: 'row-2', variants: [2, 3] }],
+    ['b/SKU_001.v2/v0-9', { batchId: 'b', requestId: 'SKU_001.v2', variants: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] }],
+  ])('reads %s back into the images it stands for', (jobId, job) => {
+    expect(parseImageJobId(jobId)).toEqual(job);
+    expect(imageJobId(job)).toBe(jobId);
+  });
+
+  it.each(['123', 'b/row-2', 'b/row-2/x0', 'b/row-2/v3-1', 'a/b/c/v0'])('says undefined for an id of another shape: %s', (jobId) => {
+    expect(parseImageJobId(jobId)).toBeUndefined();
   });
 });

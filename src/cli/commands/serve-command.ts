@@ -1,0 +1,61 @@
+import { defineCommand } from 'citty';
+import { createImgbatchClient } from '../../client/imgbatch-client.js';
+import { loadConfig } from '../../config/load-config.js';
+import { ConfigError } from '../../errors/imgbatch-error.js';
+import { createHttpServer } from '../../http/create-http-server.js';
+import { createLogger } from '../../log/logger.js';
+import { createResultStore } from '../../storage/create-result-store.js';
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
+
+function wholeNumber(name: string, text: string, min: number, max: number): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min || value > max) throw new ConfigError(`--${name}: "${text}" is not a whole number from ${min} to ${max}`);
+  return value;
+}
+
+export const serveCommand = defineCommand({
+  meta: {
+    name: 'serve',
+    description:
+      'Run the HTTP API (POST/GET/DELETE /v1/batches, /healthz, /openapi.json) until SIGINT/SIGTERM. Every route but /healthz needs `Authorization: Bearer $IMGBATCH_API_TOKEN`. Workers run separately (`imgbatch worker`).',
+  },
+  args: {
+    port: { type: 'string', description: 'Port to listen on; 0 picks a free one (default 8080)', default: '8080' },
+    host: { type: 'string', description: 'Address to bind (default 127.0.0.1: this machine only)', default: '127.0.0.1' },
+    'max-body-mb': { type: 'string', description: 'Largest request body in MiB (JSON or CSV); larger ones get 413 (default 10)', default: '10' },
+    auth: { type: 'boolean', description: 'Require IMGBATCH_API_TOKEN; --no-auth turns auth off, on a loopback address only (local use)', default: true },
+  },
+  async run({ args }) {
+    const config = loadConfig();
+    const port = wholeNumber('port', args.port, 0, 65_535);
+    const bodyLimitBytes = wholeNumber('max-body-mb', args['max-body-mb'], 1, 1_024) * 1024 * 1024;
+    if (args.auth && config.apiToken === undefined) {
+      throw new ConfigError('IMGBATCH_API_TOKEN is not set: set it (e.g. `export IMGBATCH_API_TOKEN=$(openssl rand -hex 32)`), or pass --no-auth for local use');
+    }
+    if (!args.auth && config.apiToken !== undefined) throw new ConfigError('--no-auth and IMGBATCH_API_TOKEN both given: unset one');
+    if (!args.auth && !LOOPBACK_HOSTS.has(args.host)) throw new ConfigError(`--no-auth is for local use: bind to 127.0.0.1, not ${args.host}, or set IMGBATCH_API_TOKEN`);
+
+    const logger = createLogger({ level: config.logLevel });
+    const store = createResultStore(config.store, logger);
+    const client = createImgbatchClient({ connection: config.redisUrl ?? 'redis://127.0.0.1:6379', prefix: config.redisPrefix, store, imagesPerCall: config.worker.imagesPerCall, logger });
+    const server = createHttpServer({ client, apiToken: args.auth ? (config.apiToken ?? null) : null, bodyLimitBytes, logger });
+    try {
+      const url = await server.listen({ port, host: args.host });
+      process.stderr.write(`imgbatch API listening on ${url}${args.auth ? '' : ' WITHOUT AUTH (--no-auth)'}\n`);
+      await new Promise<void>((resolve) => {
+        process.once('SIGTERM', () => {
+          resolve();
+        });
+        process.once('SIGINT', () => {
+          resolve();
+        });
+      });
+      process.stderr.write('imgbatch API stopping\n');
+    } finally {
+      await server.close();
+      await client.close();
+      await store.close();
+    }
+  },
+});

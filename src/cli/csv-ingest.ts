@@ -1,0 +1,100 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ArgsDef } from 'citty';
+import type { StoreConfig } from '../config/config.js';
+import { compilePromptTemplate } from '../ingest/prompt-template.js';
+import { readCsvRequests, type CsvRequestOptions } from '../ingest/read-csv-requests.js';
+import { checkInputs, type InputCheck } from '../job/check-inputs.js';
+import type { ImageRequest } from '../job/image-request.js';
+import type { RejectedRequest } from '../job/prepare-jobs.js';
+import type { EnqueueResult, Producer } from '../queue/producer.js';
+import { batchIdFromPath } from './batch-name.js';
+import { formatRejections } from './report-rejections.js';
+import { writeRejectsFile } from './write-rejects-file.js';
+
+/** The CSV options `enqueue` and `run` share. */
+export const csvIngestArgs = {
+  model: { type: 'string', description: 'Model for rows with an empty model cell' },
+  prompt: {
+    type: 'string',
+    description: 'Prompt template filled from each row\'s columns, e.g. "Studio photo of {product} in {color}" ({{ and }} for literal braces); a row with an empty one is refused',
+  },
+  rejects: { type: 'string', description: 'CSV file for refused rows: row, field, reason, then the row (default <output folder>/<batch>.rejects.csv, written when a row is refused)' },
+  strict: { type: 'boolean', description: 'Refuse the whole file, enqueueing nothing, if any row is bad', default: false },
+  'dry-run': { type: 'boolean', description: 'Validate the file and count rows, calls and images; enqueue nothing', default: false },
+} as const satisfies ArgsDef;
+
+export interface CsvIngestPlan {
+  readonly csv: string;
+  readonly batchId: string;
+  readonly read: CsvRequestOptions;
+  /** Where refused rows go, and whether the user named the file (then it is always written). */
+  readonly rejects: { readonly path: string; readonly isExplicit: boolean };
+  readonly isStrict: boolean;
+  readonly isDryRun: boolean;
+}
+
+/**
+ * Reads the shared flags into a plan. The prompt template is compiled here, so a malformed
+ * one fails before anything is read or started.
+ */
+export function planCsvIngest(
+  args: { csv: string; batch?: string | undefined; model?: string | undefined; prompt?: string | undefined; rejects?: string | undefined; strict?: boolean; 'dry-run'?: boolean },
+  store: StoreConfig,
+): CsvIngestPlan {
+  const batchId = args.batch ?? batchIdFromPath(args.csv);
+  // Beside the batch's image folder when results go to a folder; in the working directory otherwise.
+  const outputDir = store.kind === 'fs' ? store.root : '.';
+  return {
+    csv: args.csv,
+    batchId,
+    read: {
+      ...(args.model !== undefined && { defaultModel: args.model }),
+      ...(args.prompt !== undefined && { promptTemplate: compilePromptTemplate(args.prompt) }),
+    },
+    rejects: args.rejects === undefined ? { path: join(outputDir, `${batchId}.rejects.csv`), isExplicit: false } : { path: args.rejects, isExplicit: true },
+    isStrict: args.strict === true,
+    isDryRun: args['dry-run'] === true,
+  };
+}
+
+/**
+ * Writes the rejects file when rows were refused (or when the user named it: then a header
+ * alone says "nothing refused"); removes a default-named one left by an earlier run of the same
+ * batch, so the file beside the output always describes the last run. Returns its path when written.
+ */
+export async function saveRejects(plan: CsvIngestPlan, rejected: readonly RejectedRequest[]): Promise<string | undefined> {
+  if (rejected.length === 0 && !plan.rejects.isExplicit) {
+    await rm(plan.rejects.path, { force: true });
+    return undefined;
+  }
+  await writeRejectsFile(plan.rejects.path, rejected);
+  return plan.rejects.path;
+}
+
+/** Validates the whole file without enqueueing (dry run, and the first pass of --strict). */
+export async function checkCsvFile(
+  plan: CsvIngestPlan,
+  options: { readonly imagesPerCall: number; readonly checkServed?: (request: ImageRequest) => string | undefined },
+): Promise<InputCheck> {
+  return checkInputs(readCsvRequests(plan.csv, plan.read), { batchId: plan.batchId, ...options });
+}
+
+export function enqueueCsvFile(
+  plan: CsvIngestPlan,
+  producer: Producer,
+  checkServed?: (request: ImageRequest) => string | undefined,
+): Promise<EnqueueResult> {
+  return producer.enqueueInputs(readCsvRequests(plan.csv, plan.read), { batchId: plan.batchId, ...(checkServed !== undefined && { checkServed }) });
+}
+
+/** Prints every refused row on stderr, then where the rejects file is. */
+export function reportRejections(rejected: readonly RejectedRequest[], rejectsFile: string | undefined): void {
+  for (const message of formatRejections(rejected)) process.stderr.write(`invalid: ${message}\n`);
+  if (rejectsFile !== undefined && rejected.length > 0) process.stderr.write(`refused rows written to ${rejectsFile}\n`);
+}
+
+/** The one-line account of a check: `batch b: 10 rows: 9 valid, 1 refused; 12 images in 12 calls`. */
+export function describeCheck(batchId: string, check: InputCheck): string {
+  return `batch ${batchId}: ${check.inputs} rows: ${check.accepted} valid, ${check.rejected.length} refused; ${check.images} images in ${check.jobs} calls`;
+}

@@ -1,0 +1,179 @@
+import type { Readable } from 'node:stream';
+import type { Redis } from 'ioredis';
+import { cancelBatch, type CancelResult } from '../batch/cancel-batch.js';
+import type { BatchSummary } from '../batch/batch-registry.js';
+import { restoreCancelled } from '../batch/restore-cancelled.js';
+import { BatchWaitTimeoutError, ConfigError } from '../errors/imgbatch-error.js';
+import { readCsvRequests } from '../ingest/read-csv-requests.js';
+import type { Logger } from '../log/logger.js';
+import { createKeySpace } from '../queue/key-space.js';
+import { createProducer, type EnqueueResult } from '../queue/producer.js';
+import { createRedisConnection } from '../queue/redis-connection.js';
+import type { ImageRecord } from '../storage/image-record.js';
+import type { ResultStore } from '../storage/result-store.js';
+
+export interface ImgbatchClientOptions {
+  /** Redis URL or an ioredis connection the caller owns (and closes); default `redis://127.0.0.1:6379`. */
+  readonly connection?: string | Redis;
+  /** Key prefix shared with the workers; default `imgbatch`. */
+  readonly prefix?: string;
+  /** Where the workers store results; needed only for `results` and `resultsPage`. Not closed by the client. */
+  readonly store?: ResultStore;
+  /** Images per call for models that take n > 1; must match what the batch was first enqueued with; default 1. */
+  readonly imagesPerCall?: number;
+  readonly logger?: Logger;
+}
+
+export interface ClientEnqueueOptions {
+  /** Default: a new id like `b-lq3k9x-4f2a`. The same id and requests again add nothing new. */
+  readonly batchId?: string;
+}
+
+export interface CsvEnqueueOptions extends ClientEnqueueOptions {
+  /** Model for rows whose `model` cell is empty; default none (such rows are refused). */
+  readonly defaultModel?: string;
+}
+
+export interface WaitOptions {
+  /** Give up (BatchWaitTimeoutError) after this long, ms; default: wait as long as it takes. */
+  readonly timeoutMs?: number;
+  /** How often the batch's counts are read, ms; default 1000. */
+  readonly pollMs?: number;
+  /** Called with the counts after every read, the last one included. */
+  readonly onProgress?: (summary: BatchSummary) => void;
+}
+
+export interface ResultsPageOptions {
+  /** `nextCursor` of the previous page; default: the first page. */
+  readonly cursor?: string;
+  /** Records per page; default 100. */
+  readonly limit?: number;
+}
+
+export interface ResultsPage {
+  /** Records of stored and filtered images, ordered by key. */
+  readonly items: readonly ImageRecord[];
+  /** Pass as `cursor` for the next page; absent on the last page. */
+  readonly nextCursor?: string;
+}
+
+export interface ImgbatchClient {
+  /** Validates requests and adds their image jobs; bad requests come back in `rejected` with field and reason. */
+  enqueue(requests: readonly unknown[], options?: ClientEnqueueOptions): Promise<EnqueueResult>;
+  /** Streams a CSV (a file path or a stream) through the same ingest as the CLI; rows are named `row N` in `rejected`. */
+  enqueueCsv(source: string | Readable, options?: CsvEnqueueOptions): Promise<EnqueueResult>;
+  /** Counts by outcome, images pending, API calls so far. An unknown batch has 0 images. */
+  status(batchId: string): Promise<BatchSummary>;
+  /** Resolves with the final counts once no image of the batch is pending. */
+  waitForBatch(batchId: string, options?: WaitOptions): Promise<BatchSummary>;
+  /** Every record (stored or filtered image) of the batch, from the store, in no particular order. */
+  results(batchId: string): AsyncIterable<ImageRecord>;
+  /** One page of records, ordered by image key, for paginated listings. */
+  resultsPage(batchId: string, options?: ResultsPageOptions): Promise<ResultsPage>;
+  /** Removes the batch's jobs no worker has started; their images end `cancelled`. */
+  cancel(batchId: string): Promise<CancelResult>;
+  /** Throws when Redis does not answer. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const DEFAULT_PAGE = 100;
+const MAX_PAGE = 1_000;
+
+function encodeCursor(key: string): string {
+  return Buffer.from(key, 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string): string {
+  return Buffer.from(cursor, 'base64url').toString('utf8');
+}
+
+/**
+ * The library entry point for other services: enqueue, follow and cancel batches, and read
+ * their results, without running a worker. Workers run elsewhere (or in the same process,
+ * `createImageWorker`) on the same Redis and prefix.
+ */
+export function createImgbatchClient(options: ImgbatchClientOptions = {}): ImgbatchClient {
+  const ownsConnection = typeof options.connection !== 'object';
+  const redis = typeof options.connection === 'object' ? options.connection : createRedisConnection(options.connection ?? 'redis://127.0.0.1:6379', 'producer');
+  const prefix = options.prefix ?? 'imgbatch';
+  const keys = createKeySpace(prefix);
+  const producer = createProducer({
+    connection: redis,
+    prefix,
+    ...(options.imagesPerCall !== undefined && { imagesPerCall: options.imagesPerCall }),
+    ...(options.logger !== undefined && { logger: options.logger }),
+  });
+
+  function requireStore(): ResultStore {
+    if (options.store === undefined) throw new ConfigError('this imgbatch client was created without a store; pass `store` to read results');
+    return options.store;
+  }
+
+  // The same requests enqueued after a cancel put the removed jobs back; count their images as pending again.
+  async function afterEnqueue(result: EnqueueResult): Promise<EnqueueResult> {
+    if (result.jobsAlreadyQueued > 0) await restoreCancelled(producer, result.batchId);
+    return result;
+  }
+
+  return {
+    async enqueue(requests, enqueueOptions = {}) {
+      return afterEnqueue(await producer.enqueue(requests, enqueueOptions));
+    },
+
+    async enqueueCsv(source, csvOptions = {}) {
+      const { defaultModel, ...enqueueOptions } = csvOptions;
+      return afterEnqueue(await producer.enqueueInputs(readCsvRequests(source, defaultModel === undefined ? {} : { defaultModel }), enqueueOptions));
+    },
+
+    status: (batchId) => producer.batches.summary(batchId),
+
+    async waitForBatch(batchId, waitOptions = {}) {
+      const pollMs = waitOptions.pollMs ?? 1_000;
+      const deadline = waitOptions.timeoutMs === undefined ? Infinity : Date.now() + waitOptions.timeoutMs;
+      for (;;) {
+        const summary = await producer.batches.summary(batchId);
+        waitOptions.onProgress?.(summary);
+        if (summary.pending === 0) return summary;
+        const remainingMs = deadline - Date.now();
+        if (remainingMs <= 0) throw new BatchWaitTimeoutError(batchId, waitOptions.timeoutMs ?? 0, summary.pending);
+        await new Promise((resolve) => setTimeout(resolve, Math.min(pollMs, remainingMs)));
+      }
+    },
+
+    results(batchId) {
+      return requireStore().listRecords(batchId);
+    },
+
+    async resultsPage(batchId, pageOptions = {}) {
+      const store = requireStore();
+      const limit = Math.min(MAX_PAGE, Math.max(1, Math.floor(pageOptions.limit ?? DEFAULT_PAGE)));
+      const after = pageOptions.cursor === undefined ? undefined : decodeCursor(pageOptions.cursor);
+      // Redis knows which images are done; sorting their keys gives pages that stay put while
+      // the batch grows, and only the page's records are read from the store.
+      const done: string[] = [];
+      for await (const page of producer.batches.outcomes(batchId)) {
+        for (const [key, outcome] of page) if ((outcome === 'stored' || outcome === 'filtered') && (after === undefined || key > after)) done.push(key);
+      }
+      done.sort();
+      const pageKeys = done.slice(0, limit);
+      const records = await Promise.all(pageKeys.map((key) => store.getRecord(key)));
+      const last = pageKeys[pageKeys.length - 1];
+      return {
+        items: records.filter((record): record is ImageRecord => record !== null),
+        ...(done.length > limit && last !== undefined && { nextCursor: encodeCursor(last) }),
+      };
+    },
+
+    cancel: (batchId) => cancelBatch({ queue: producer.queue, batches: producer.batches, redis, keys }, batchId),
+
+    async ping() {
+      await redis.ping();
+    },
+
+    async close() {
+      await producer.close();
+      if (ownsConnection) await redis.quit();
+    },
+  };
+}

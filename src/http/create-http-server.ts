@@ -1,0 +1,101 @@
+import type { AddressInfo } from 'node:net';
+import { fastify, type FastifyError, type FastifyInstance } from 'fastify';
+import type { ImgbatchClient } from '../client/imgbatch-client.js';
+import { ValidationError } from '../errors/imgbatch-error.js';
+import { createSilentLogger, type Logger } from '../log/logger.js';
+import { registerBatchRoutes } from './batch-routes.js';
+import { BodyTooLargeError } from './body-too-large-error.js';
+import { isBearerAuthorized } from './is-bearer-authorized.js';
+import { buildOpenApiDocument } from './openapi-document.js';
+
+export interface HttpServerOptions {
+  /** Enqueues, reads and cancels batches; made with a `store` so results can be served. The caller closes it. */
+  readonly client: ImgbatchClient;
+  /** Bearer token every route but /healthz requires; `null` turns auth off (local use only, say so explicitly). Required. */
+  readonly apiToken: string | null;
+  /** Largest request body, bytes (JSON and CSV); larger ones get 413; default 10 MiB. */
+  readonly bodyLimitBytes?: number;
+  /** Where unexpected errors are logged; default silent. */
+  readonly logger?: Logger;
+}
+
+export interface HttpServer {
+  readonly app: FastifyInstance;
+  /** Starts listening; resolves with the base URL, e.g. `http://127.0.0.1:8080`. Port 0 picks a free port. */
+  listen(options: { readonly port: number; readonly host?: string }): Promise<string>;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_BODY_LIMIT_BYTES = 10 * 1024 * 1024;
+const PUBLIC_ROUTES = new Set(['/healthz']);
+
+/** The HTTP API's composition root: auth, body limits, error shapes; the routes hold no business rules. */
+export function createHttpServer(options: HttpServerOptions): HttpServer {
+  const bodyLimitBytes = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
+  if (!Number.isInteger(bodyLimitBytes) || bodyLimitBytes < 1) {
+    throw new ValidationError([{ field: 'bodyLimitBytes', reason: `${String(bodyLimitBytes)} is not a whole number of bytes ≥ 1` }]);
+  }
+  const logger = options.logger ?? createSilentLogger();
+  const app = fastify({ logger: false, bodyLimit: bodyLimitBytes });
+  const openApi = buildOpenApiDocument();
+
+  // onRequest runs before the body is read, so an unauthenticated upload is refused unread.
+  app.addHook('onRequest', async (request, reply) => {
+    if (options.apiToken === null || PUBLIC_ROUTES.has(request.routeOptions.url ?? '')) return;
+    if (isBearerAuthorized(request.headers.authorization, options.apiToken)) return;
+    await reply.status(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', message: 'send Authorization: Bearer <IMGBATCH_API_TOKEN>' });
+  });
+
+  // Bodies are JSON or CSV; without this, fastify's built-in text/plain parser would take plain text too.
+  app.removeContentTypeParser('text/plain');
+  // A CSV body stays a stream: rows are validated and enqueued as they arrive.
+  app.addContentTypeParser('text/csv', (request, payload, done) => {
+    const declaredBytes = Number(request.headers['content-length'] ?? NaN);
+    if (declaredBytes > bodyLimitBytes) done(new BodyTooLargeError(bodyLimitBytes), undefined);
+    else done(null, payload);
+  });
+
+  app.setErrorHandler(async (error: FastifyError, request, reply) => {
+    if (error instanceof BodyTooLargeError || error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return reply.status(413).send({ error: 'body_too_large', message: `request body is over the limit of ${bodyLimitBytes} bytes` });
+    }
+    if (error instanceof ValidationError) {
+      return reply.status(400).send({ error: 'validation', message: error.message, issues: error.issues });
+    }
+    // csv-parse names malformed CSV with CSV_* codes (an unclosed quote, a bad BOM).
+    if (typeof error.code === 'string' && error.code.startsWith('CSV_')) {
+      return reply.status(400).send({ error: 'invalid_csv', message: error.message });
+    }
+    if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
+      // Fastify's own 4xx (bad JSON, unsupported media type) carry FST_ERR_* codes; others may have none.
+      const code = typeof error.code === 'string' ? error.code.toLowerCase() : 'bad_request';
+      return reply.status(error.statusCode).send({ error: code, message: error.message });
+    }
+    logger.error({ err: error, method: request.method, url: request.url }, 'HTTP request failed');
+    return reply.status(500).send({ error: 'internal', message: 'internal error; see the server log' });
+  });
+
+  app.get('/healthz', async (_request, reply) => {
+    try {
+      await options.client.ping();
+      return { status: 'ok' };
+    } catch (error) {
+      return reply.status(503).send({ error: 'redis_unavailable', message: error instanceof Error ? error.message : String(error) });
+    }
+  });
+  app.get('/openapi.json', () => openApi);
+  registerBatchRoutes(app, { client: options.client, bodyLimitBytes });
+
+  return {
+    app,
+    async listen({ port, host = '127.0.0.1' }) {
+      await app.listen({ port, host });
+      const address = app.server.address() as AddressInfo;
+      const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+      return `http://${shownHost}:${address.port}`;
+    },
+    async close() {
+      await app.close();
+    },
+  };
+}

@@ -1,0 +1,46 @@
+import type { ImageRequest } from './image-request.js';
+import { createJobPreparer, type RejectedRequest, type RequestInput } from './prepare-jobs.js';
+
+export interface InputCheck {
+  /** Inputs read (rows that are not blank). */
+  readonly inputs: number;
+  /** Inputs that would be enqueued. */
+  readonly accepted: number;
+  readonly rejected: readonly RejectedRequest[];
+  /** Image jobs (API calls) and images the accepted inputs make. */
+  readonly jobs: number;
+  readonly images: number;
+}
+
+/**
+ * Validates and fans out inputs exactly as an enqueue would, without touching Redis: the
+ * dry run, and the first pass of a strict enqueue (nothing is added unless every input is good).
+ * Holds only the rejections, so a file of any size is checked in bounded memory.
+ */
+export async function checkInputs(
+  inputs: Iterable<RequestInput> | AsyncIterable<RequestInput>,
+  options: {
+    readonly batchId: string;
+    readonly imagesPerCall?: number;
+    readonly checkServed?: (request: ImageRequest) => string | undefined;
+  },
+): Promise<InputCheck> {
+  const preparer = createJobPreparer(options);
+  const rejected: RejectedRequest[] = [];
+  let count = 0;
+  let accepted = 0;
+  let jobs = 0;
+  let images = 0;
+  for await (const input of inputs) {
+    count++;
+    const prepared = preparer.prepare(input);
+    if (prepared.kind === 'rejected') {
+      rejected.push(prepared.rejection);
+      continue;
+    }
+    accepted++;
+    jobs += prepared.jobs.length;
+    for (const job of prepared.jobs) images += job.variants.length;
+  }
+  return { inputs: count, accepted, rejected, jobs, images };
+}

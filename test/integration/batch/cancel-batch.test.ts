@@ -1,0 +1,118 @@
+import { spawn } from 'node:child_process';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { afterEach, describe, expect, it } from 'vitest';
+import { cancelBatch } from '../../../src/batch/cancel-batch.js';
+import { restoreCancelled } from '../../../src/batch/restore-cancelled.js';
+import { createKeySpace } from '../../../src/queue/key-space.js';
+import { createPipeline, type Pipeline } from '../../helpers/pipeline.js';
+
+const SLOW = { name: 'gpt', model: 'gpt-image-1-mini', ratePerMinute: 600, latency: { meanMs: 1_500, sdMs: 0 } };
+const FAST = { name: 'gpt', model: 'gpt-image-1-mini', ratePerMinute: 600, latency: { meanMs: 20, sdMs: 5 } };
+
+function requests(count: number): Array<{ id: string; prompt: string; model: string }> {
+  return Array.from({ length: count }, (_, i) => ({ id: `r${i}`, prompt: `kite number ${i}`, model: 'gpt-image-1-mini' }));
+}
+
+function runCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+      cwd: process.cwd(),
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe('cancelling a batch', () => {
+  let pipeline: Pipeline | undefined;
+  let redis: Redis | undefined;
+  afterEach(async () => {
+    await redis?.quit();
+    await pipeline?.close();
+    pipeline = redis = undefined;
+  });
+  async function open(deployment: typeof SLOW, concurrency = 16): Promise<{ p: Pipeline; cancel: (batchId: string) => ReturnType<typeof cancelBatch> }> {
+    const p = (pipeline = await createPipeline({ simulator: { deployments: [deployment] }, worker: { concurrency } }));
+    const connection = (redis = new Redis(p.redisUrl, { maxRetriesPerRequest: null }));
+    const deps = { queue: p.producer.queue, batches: p.producer.batches, redis: connection, keys: createKeySpace(p.prefix) };
+    return { p, cancel: (batchId) => cancelBatch(deps, batchId) };
+  }
+
+  it('removes every job no worker has started, records its images as cancelled, and the batch is finished', async () => {
+    const { p, cancel } = await open(FAST);
+    await p.producer.enqueue(requests(4).map((r, i) => (i === 0 ? { ...r, n: 3 } : r)), { batchId: 'idle' });
+    const result = await cancel('idle');
+    expect(result).toEqual({ batchId: 'idle', jobsCancelled: 6, imagesCancelled: 6, jobsInFlight: 0 });
+    const summary = await p.producer.batches.summary('idle');
+    expect(summary).toMatchObject({ images: 6, pending: 0, counts: { stored: 0, cancelled: 6 } });
+    expect(await p.producer.queue.getJobCounts('waiting', 'delayed', 'prioritized', 'active')).toMatchObject({ waiting: 0, delayed: 0, prioritized: 0, active: 0 });
+    // Cancelling twice changes nothing.
+    expect(await cancel('idle')).toEqual({ batchId: 'idle', jobsCancelled: 0, imagesCancelled: 0, jobsInFlight: 0 });
+  });
+
+  it('leaves jobs in flight alone: they finish and are stored, the rest is never called', async () => {
+    const { p, cancel } = await open(SLOW, 2);
+    p.startWorker();
+    await p.producer.enqueue(requests(8), { batchId: 'busy' });
+    const deadline = Date.now() + 10_000;
+    while ((await p.producer.queue.getActiveCount()) < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const result = await cancel('busy');
+    expect(result).toMatchObject({ jobsCancelled: 6, imagesCancelled: 6, jobsInFlight: 2 });
+    const summary = await p.waitForBatch('busy', 15_000);
+    expect(summary.counts).toEqual({ stored: 2, filtered: 0, failed: 0, rejected: 0, cancelled: 6 });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(p.simulator.stats().filter((c) => c.clientRequestId?.startsWith('busy/') === true)).toHaveLength(2);
+  });
+
+  it('finds jobs another BullMQ client added that no worker has seen yet (by the contract job id)', async () => {
+    const { p, cancel } = await open(FAST);
+    const queue = new Queue('images', { connection: new Redis(p.redisUrl, { maxRetriesPerRequest: null }), prefix: `{${p.prefix}}` });
+    queue.on('error', () => undefined);
+    try {
+      const data = { v: 1, batchId: 'foreign', requestId: 'a', variants: [0], prompt: 'a kite', model: 'gpt-image-1-mini', size: '1024x1024', quality: 'low', enqueuedAt: Date.now() };
+      await queue.add('generate', data, { jobId: 'foreign/a/v0' });
+      await queue.add('generate', { ...data, requestId: 'b' }, { jobId: 'foreign/b/v0', delay: 60_000 });
+      expect(await cancel('foreign')).toEqual({ batchId: 'foreign', jobsCancelled: 2, imagesCancelled: 2, jobsInFlight: 0 });
+      expect(await p.producer.batches.summary('foreign')).toMatchObject({ images: 2, pending: 0, counts: { cancelled: 2 } });
+    } finally {
+      await queue.close();
+      await (await queue.client).quit();
+    }
+  });
+
+  it('enqueueing a cancelled batch again brings its images back and makes them', async () => {
+    const { p, cancel } = await open(FAST);
+    await p.producer.enqueue(requests(3), { batchId: 'again' });
+    await cancel('again');
+    const enqueued = await p.producer.enqueue(requests(3), { batchId: 'again' });
+    expect(enqueued).toMatchObject({ jobsAdded: 0, jobsAlreadyQueued: 3 });
+    expect(await restoreCancelled({ queue: p.producer.queue, batches: p.producer.batches }, 'again')).toBe(3);
+    expect((await p.producer.batches.summary('again')).pending).toBe(3);
+    p.startWorker();
+    const summary = await p.waitForBatch('again');
+    expect(summary.counts).toMatchObject({ stored: 3, cancelled: 0 });
+  });
+
+  it('imgbatch cancel <batch> removes queued jobs and says how many', async () => {
+    const { p } = await open(FAST);
+    await p.producer.enqueue(requests(2), { batchId: 'cli' });
+    const env = { REDIS_URL: p.redisUrl, IMGBATCH_REDIS_PREFIX: p.prefix };
+    const { code, stdout, stderr } = await runCli(['cancel', 'cli'], env);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(stdout).toContain('batch cli: 2 jobs cancelled (2 images), 0 in flight left to finish; now 0 stored, 2 cancelled, 0 pending');
+    const json = await runCli(['cancel', 'cli', '--json'], env);
+    expect(JSON.parse(json.stdout)).toMatchObject({ jobsCancelled: 0, summary: { counts: { cancelled: 2 } } });
+    const bad = await runCli(['cancel', 'no/such'], env);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/^imgbatch: batchId: /);
+  });
+});
