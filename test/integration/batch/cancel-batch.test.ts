@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -6,6 +5,7 @@ import { cancelBatch } from '../../../src/batch/cancel-batch.js';
 import { restoreCancelled } from '../../../src/batch/restore-cancelled.js';
 import { createKeySpace } from '../../../src/queue/key-space.js';
 import { createPipeline, type Pipeline } from '../../helpers/pipeline.js';
+import { runCli } from '../../helpers/run-cli.js';
 
 const SLOW = { name: 'gpt', model: 'gpt-image-1-mini', ratePerMinute: 600, latency: { meanMs: 1_500, sdMs: 0 } };
 const FAST = { name: 'gpt', model: 'gpt-image-1-mini', ratePerMinute: 600, latency: { meanMs: 20, sdMs: 5 } };
@@ -14,22 +14,6 @@ function requests(count: number): Array<{ id: string; prompt: string; model: str
   return Array.from({ length: count }, (_, i) => ({ id: `r${i}`, prompt: `kite number ${i}`, model: 'gpt-image-1-mini' }));
 }
 
-function runCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-      cwd: process.cwd(),
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 describe('cancelling a batch', () => {
   let pipeline: Pipeline | undefined;
