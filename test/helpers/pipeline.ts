@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { Redis } from 'ioredis';
-import { inject } from 'vitest';
+import { afterEach, inject } from 'vitest';
 import type { BatchSummary } from '../../src/batch/batch-registry.js';
 import { simulatorDeployments } from '../../src/cli/open-runtime.js';
 import type { LimiterSettings, WorkerSettings } from '../../src/config/config.js';
@@ -143,5 +143,21 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
       await store.close();
       await rm(outputDir, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * For a describe block: returns `open(options)`, which makes a pipeline that is closed after
+ * each test.
+ */
+export function usePipeline(): (options: PipelineOptions) => Promise<Pipeline> {
+  let pipeline: Pipeline | undefined;
+  afterEach(async () => {
+    await pipeline?.close();
+    pipeline = undefined;
+  });
+  return async (options) => {
+    pipeline = await createPipeline(options);
+    return pipeline;
   };
 }

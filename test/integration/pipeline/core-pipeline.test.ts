@@ -1,26 +1,18 @@
 import { readFile } from 'node:fs/promises';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { rm } from 'node:fs/promises';
 import { resumeBatch } from '../../../src/batch/resume-batch.js';
 import { createJobState } from '../../../src/queue/job-state.js';
 import { createKeySpace } from '../../../src/queue/key-space.js';
 import { createRedisConnection } from '../../../src/queue/redis-connection.js';
 import { imageRecordSchema } from '../../../src/storage/image-record.js';
-import { createPipeline, type Pipeline, type PipelineOptions } from '../../helpers/pipeline.js';
+import { usePipeline, type Pipeline } from '../../helpers/pipeline.js';
 
 const GPT = { name: 'gpt', model: 'gpt-image-1-mini', ratePerMinute: 600, latency: { meanMs: 20, sdMs: 5 } };
 const DALLE = { name: 'dalle', model: 'dall-e-3', ratePerMinute: 600, latency: { meanMs: 20, sdMs: 5 } };
 
 describe('core pipeline against the simulator (in-process worker, real Redis, real HTTP)', () => {
-  let pipeline: Pipeline | undefined;
-  async function open(options: PipelineOptions): Promise<Pipeline> {
-    pipeline = await createPipeline(options);
-    return pipeline;
-  }
-  afterEach(async () => {
-    await pipeline?.close();
-    pipeline = undefined;
-  });
+  const open = usePipeline();
 
   const callsFor = (p: Pipeline, keyPrefix: string) => p.simulator.stats().filter((c) => c.clientRequestId?.startsWith(keyPrefix) === true);
 

@@ -1,5 +1,5 @@
 import { rm } from 'node:fs/promises';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { resumeBatch } from '../../../src/batch/resume-batch.js';
 import { ConfigError, ValidationError } from '../../../src/errors/imgbatch-error.js';
 import { createJobState } from '../../../src/queue/job-state.js';
@@ -7,21 +7,13 @@ import { createKeySpace } from '../../../src/queue/key-space.js';
 import { createProducer } from '../../../src/queue/producer.js';
 import { createRedisConnection } from '../../../src/queue/redis-connection.js';
 import { createAzureCallImages } from '../../../src/worker/image-worker.js';
-import { createPipeline, type Pipeline, type PipelineOptions } from '../../helpers/pipeline.js';
+import { usePipeline } from '../../helpers/pipeline.js';
 
 const GPT = { name: 'gpt', model: 'gpt-image-1-mini', ratePerMinute: 600, latency: { meanMs: 20, sdMs: 5 } };
 const PNG_1PX = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGNgYGAAAAAEAAH2FzhVAAAAAElFTkSuQmCC';
 
 describe('edge cases found in review', () => {
-  let pipeline: Pipeline | undefined;
-  async function open(options: PipelineOptions): Promise<Pipeline> {
-    pipeline = await createPipeline(options);
-    return pipeline;
-  }
-  afterEach(async () => {
-    await pipeline?.close();
-    pipeline = undefined;
-  });
+  const open = usePipeline();
 
   it('keeps an image stored when a later part of the same call fails for good', async () => {
     let calls = 0;
