@@ -51,3 +51,8 @@ export interface DeploymentConfig {
   readonly priority: number;
   readonly pools: readonly string[];
 }
+
+/** Whether a deployment may serve a request for `model` (and, when one is named, `pool`). */
+export function servesRequest(deployment: Pick<DeploymentConfig, 'model' | 'pools'>, wanted: { readonly model: string; readonly pool?: string | undefined }): boolean {
+  return deployment.model === wanted.model && (wanted.pool === undefined || deployment.pools.includes(wanted.pool));
+}

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { ImageOutcome } from '../batch/image-outcome.js';
 import type { BatchRegistry } from '../batch/batch-registry.js';
 import type { WorkerSettings } from '../config/config.js';
-import type { DeploymentConfig } from '../config/deployment-config.js';
+import { servesRequest, type DeploymentConfig } from '../config/deployment-config.js';
 import { readImagesResponse } from '../azure/read-images-response.js';
 import { classifyError } from '../errors/classify-error.js';
 import { ImagesCallError } from '../errors/images-call-error.js';
@@ -171,7 +171,7 @@ export async function processImageJob(deps: ProcessorDeps, job: { readonly id: s
     const last = counters.lastError === undefined ? '' : `; last error: ${counters.lastError}`;
     return finish(pending, 'failed', `waited ${Math.round(waitedMs / 60_000)} min without finishing, over the ${Math.round(settings.maxWaitMs / 60_000)} min allowed${last}`);
   }
-  const candidates = deps.deployments.filter((d) => d.model === data.model && (data.pool === undefined || d.pools.includes(data.pool)));
+  const candidates = deps.deployments.filter((d) => servesRequest(d, data));
   if (candidates.length === 0) {
     // Another worker (another machine, a newer config) may serve it: not this one's to reject.
     const wanted = data.pool === undefined ? `model ${data.model}` : `model ${data.model} in pool ${data.pool}`;

@@ -2,7 +2,7 @@ import { defineCommand } from 'citty';
 import type { BatchSummary } from '../../batch/batch-registry.js';
 import { resumeBatch } from '../../batch/resume-batch.js';
 import { loadConfig } from '../../config/load-config.js';
-import type { DeploymentConfig } from '../../config/deployment-config.js';
+import { servesRequest, type DeploymentConfig } from '../../config/deployment-config.js';
 import type { ImageRequest } from '../../job/image-request.js';
 import { createSlotLimiter } from '../../limiter/slot-limiter.js';
 import { createLogger } from '../../log/logger.js';
@@ -23,8 +23,7 @@ import { workerOverrides } from '../worker-overrides.js';
 /** Says why no deployment of this run would serve a request, so the row is refused up front. */
 function servedBy(deployments: ReadonlyArray<Pick<DeploymentConfig, 'name' | 'model' | 'pools'>>): (request: ImageRequest) => string | undefined {
   return (request) => {
-    const serving = deployments.filter((d) => d.model === request.model && (request.pool === undefined || d.pools.includes(request.pool)));
-    if (serving.length > 0) return undefined;
+    if (deployments.some((d) => servesRequest(d, request))) return undefined;
     const configured = deployments.map((d) => `${d.name} (${d.model})`).join(', ') || 'none';
     const wanted = request.pool === undefined ? `"${request.model}"` : `"${request.model}" in pool "${request.pool}"`;
     return `no configured deployment serves ${wanted} (configured: ${configured})`;
@@ -102,9 +101,9 @@ export const runCommand = defineCommand({
     let exitCode = 1;
     try {
       for (const d of runtime.deployments) {
-        const state = await limiter.state(d.name);
-        if (state.pausedReason !== undefined) {
-          process.stderr.write(`warning: deployment ${d.name} is paused: ${state.pausedReason}\n  resume it with: imgbatch deployments resume ${d.name}\n`);
+        const state = await limiter.checkCallable(d.name);
+        if (state.kind === 'paused') {
+          process.stderr.write(`warning: deployment ${d.name} is paused: ${state.reason}\n  resume it with: imgbatch deployments resume ${d.name}\n`);
         }
       }
       const batchId = plan.batchId;
@@ -135,11 +134,12 @@ export const runCommand = defineCommand({
         progress.update(summary);
         await new Promise((resolve) => setTimeout(resolve, 250));
         const open = await producer.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children');
-        const states = await Promise.all(runtime.deployments.map((d) => limiter.state(d.name)));
+        const states = await Promise.all(runtime.deployments.map(async (d) => ({ deployment: d.name, state: await limiter.checkCallable(d.name) })));
         summary = await producer.batches.summary(batchId);
         if (summary.pending === 0) break;
-        if (states.length > 0 && states.every((s) => s.pausedReason !== undefined)) {
-          stopReason = `every deployment is paused, so nothing can be made:\n${states.map((s) => `  ${s.deployment}: ${s.pausedReason ?? ''}\n  resume with: imgbatch deployments resume ${s.deployment}`).join('\n')}`;
+        const paused = states.flatMap(({ deployment, state }) => (state.kind === 'paused' ? [{ deployment, reason: state.reason }] : []));
+        if (states.length > 0 && paused.length === states.length) {
+          stopReason = `every deployment is paused, so nothing can be made:\n${paused.map((p) => `  ${p.deployment}: ${p.reason}\n  resume with: imgbatch deployments resume ${p.deployment}`).join('\n')}`;
           break;
         }
         // Jobs can end without an outcome only through a crash BullMQ gave up on; do not wait forever.

@@ -10,16 +10,14 @@ import { createSimulator, type Simulator } from '../../../src/simulator/create-s
 import { connectTestRedis, deleteKeysWithPrefix, uniquePrefix } from '../../helpers/redis.js';
 import { startWorkerProcess, writeWorkerConfig } from '../../helpers/worker-process.js';
 import { runCli, spawnCli } from '../../helpers/run-cli.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 
 
 
-async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+/** Until `check` is true; a boolean wait on the shared poller. */
+async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  await waitFor(async () => ((await check()) ? true : undefined), timeoutMs, () => `waiting for ${what}`, 50);
 }
 
 const SHOP_CSV = [
@@ -145,7 +143,7 @@ describe('imgbatch resume and imgbatch results on a batch stopped half way', () 
 
     // 1. A run stopped half way (SIGTERM: calls in flight finish, the rest stays queued).
     const run = spawnCli(['run', join(dir, 'catalog.csv'), '--concurrency', '1'], env());
-    await waitFor(async () => {
+    await waitUntil(async () => {
       const summary = await batches.summary('catalog');
       return summary.counts.failed === 2 && summary.counts.stored >= 3;
     }, 40_000, 'the two failures and a few stored images');
@@ -166,7 +164,7 @@ describe('imgbatch resume and imgbatch results on a batch stopped half way', () 
     // 3. A worker finishes the batch.
     const worker = startWorkerProcess({ redisUrl: inject('redisUrl'), prefix, outputDir: join(dir, 'output'), configPath });
     try {
-      await waitFor(async () => (await batches.summary('catalog')).pending === 0, 40_000, 'the batch to finish');
+      await waitUntil(async () => (await batches.summary('catalog')).pending === 0, 40_000, 'the batch to finish');
     } finally {
       await worker.stop();
     }

@@ -9,22 +9,12 @@ import { createSimulator, type Simulator } from '../../../src/simulator/create-s
 import type { SimulatorOptionsInput } from '../../../src/simulator/simulator-options.js';
 import { connectTestRedis, deleteKeysWithPrefix, uniquePrefix } from '../../helpers/redis.js';
 import { createCallRelay, startWorkerProcess, writeWorkerConfig, type CallRelay, type WorkerProcess } from '../../helpers/worker-process.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 const MODEL = 'gpt-image-1-mini';
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Polls `check` until it returns a value (not undefined); throws `describe()` after timeoutMs. */
-async function waitFor<T>(check: () => Promise<T | undefined>, timeoutMs: number, describe: () => string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`gave up after ${timeoutMs} ms: ${describe()}`);
-    await sleep(100);
-  }
 }
 
 describe('imgbatch worker processes sharing one Redis', () => {

@@ -8,6 +8,7 @@ import { createProducer, type Producer } from '../../../src/queue/producer.js';
 import { createSimulator, type Simulator } from '../../../src/simulator/create-simulator.js';
 import { connectTestRedis, deleteKeysWithPrefix, uniquePrefix } from '../../helpers/redis.js';
 import { startWorkerProcess, writeWorkerConfig, type WorkerProcess } from '../../helpers/worker-process.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 const MODEL = 'gpt-image-1-mini';
 
@@ -56,13 +57,16 @@ describe('a worker process: graceful shutdown, and secrets kept out of every out
   });
 
   async function waitForBatch(batchId: string, timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const summary = await producer.batches.summary(batchId);
-      if (summary.images > 0 && summary.pending === 0) return;
-      if (Date.now() > deadline) throw new Error(`batch ${batchId} unfinished: ${JSON.stringify(summary)}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    let last: unknown;
+    await waitFor(
+      async () => {
+        const summary = await producer.batches.summary(batchId);
+        last = summary;
+        return summary.images > 0 && summary.pending === 0 ? summary : undefined;
+      },
+      timeoutMs,
+      () => `batch ${batchId} unfinished: ${JSON.stringify(last)}`,
+    );
   }
 
   it('on SIGTERM stops taking jobs, lets the call in flight finish and store its image, and exits 0', async () => {
