@@ -1,4 +1,5 @@
-import { rm } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ArgsDef } from 'citty';
 import type { StoreConfig } from '../config/config.js';
@@ -9,6 +10,7 @@ import type { ImageRequest } from '../job/image-request.js';
 import type { RejectedRequest } from '../job/prepare-jobs.js';
 import type { EnqueueResult, Producer } from '../queue/producer.js';
 import { batchIdFromPath } from './batch-name.js';
+import { createEnqueueProgressReporter } from './enqueue-progress-reporter.js';
 import { formatRejections } from './report-rejections.js';
 import { writeRejectsFile } from './write-rejects-file.js';
 
@@ -80,12 +82,29 @@ export async function checkCsvFile(
   return checkInputs(readCsvRequests(plan.csv, plan.read), { batchId: plan.batchId, ...options });
 }
 
-export function enqueueCsvFile(
+/**
+ * Streams the file into the queue. With `progress`, shows how much of the file is read and what
+ * reached Redis (a bar on a terminal, plain lines elsewhere).
+ */
+export async function enqueueCsvFile(
   plan: CsvIngestPlan,
   producer: Producer,
-  checkServed?: (request: ImageRequest) => string | undefined,
+  options: { readonly checkServed?: ((request: ImageRequest) => string | undefined) | undefined; readonly progress?: NodeJS.WriteStream } = {},
 ): Promise<EnqueueResult> {
-  return producer.enqueueInputs(readCsvRequests(plan.csv, plan.read), { batchId: plan.batchId, ...(checkServed !== undefined && { checkServed }) });
+  const enqueueOptions = { batchId: plan.batchId, ...(options.checkServed !== undefined && { checkServed: options.checkServed }) };
+  // A file that cannot be stat'ed goes the plain way, so reading it fails with the usual error.
+  const sizeBytes = options.progress === undefined ? undefined : await stat(plan.csv).then((s) => s.size, () => undefined);
+  if (options.progress === undefined || sizeBytes === undefined) return producer.enqueueInputs(readCsvRequests(plan.csv, plan.read), enqueueOptions);
+  const source = createReadStream(plan.csv);
+  // If enqueueing fails before the rows are read, nobody pipes this stream; its errors must not go unheard.
+  source.on('error', () => undefined);
+  const reporter = createEnqueueProgressReporter(options.progress, { batchId: plan.batchId, file: { sizeBytes, bytesRead: () => source.bytesRead } });
+  try {
+    return await producer.enqueueInputs(readCsvRequests(source, plan.read), { ...enqueueOptions, onProgress: (p) => { reporter.update(p); } });
+  } finally {
+    reporter.done();
+    source.destroy();
+  }
 }
 
 /** Prints every refused row on stderr, then where the rejects file is. */

@@ -28,6 +28,18 @@ export interface EnqueueOptions {
    * deployments (a self-contained run). Default: no check, workers elsewhere may serve them.
    */
   readonly checkServed?: (request: ImageRequest) => string | undefined;
+  /** Called as chunks reach Redis (and once at the end) with running totals; default none. */
+  readonly onProgress?: (progress: EnqueueProgress) => void;
+}
+
+/** Running totals of an enqueue, for progress displays. */
+export interface EnqueueProgress {
+  /** Inputs (CSV rows, requests) read so far, good or bad. */
+  readonly inputs: number;
+  readonly accepted: number;
+  readonly rejected: number;
+  readonly jobsAdded: number;
+  readonly imagesAdded: number;
 }
 
 export interface EnqueueResult {
@@ -125,6 +137,8 @@ export function createProducer(options: ProducerOptions = {}): Producer {
     // The first failed chunk; later chunks still settle before enqueueInputs returns or throws,
     // so nothing is left writing to Redis behind the caller's back.
     let failure: { readonly error: unknown } | undefined;
+    const reportProgress = (): void =>
+      enqueueOptions.onProgress?.({ inputs: accepted + rejected.length, accepted, rejected: rejected.length, jobsAdded, imagesAdded });
     const flush = (): void => {
       const chunk = buffer;
       buffer = [];
@@ -132,6 +146,7 @@ export function createProducer(options: ProducerOptions = {}): Producer {
         .then((added) => {
           jobsAdded += added.jobsAdded;
           imagesAdded += added.imagesAdded;
+          reportProgress();
         })
         .catch((error: unknown) => {
           failure ??= { error };
@@ -160,6 +175,7 @@ export function createProducer(options: ProducerOptions = {}): Producer {
       await Promise.all(inFlight);
     }
     if (failure !== undefined) throw failure.error;
+    reportProgress();
     return { batchId, accepted, rejected, jobsAdded, imagesAdded, jobsAlreadyQueued: jobsSeen - jobsAdded };
   }
 

@@ -35,7 +35,7 @@ export const enqueueCommand = defineCommand({
 
     const producer = createProducer({ connection: config.redisUrl ?? 'redis://127.0.0.1:6379', prefix: config.redisPrefix, imagesPerCall });
     try {
-      const result = await enqueueCsvFile(plan, producer);
+      const result = await enqueueCsvFile(plan, producer, { progress: process.stderr });
       const rejectsFile = await saveRejects(plan, result.rejected);
       reportRejections(result.rejected, rejectsFile);
       if (args.json) {

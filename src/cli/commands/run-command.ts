@@ -108,7 +108,7 @@ export const runCommand = defineCommand({
       }
       const batchId = plan.batchId;
       const before: BatchSummary = await producer.batches.summary(batchId);
-      const enqueued = await enqueueCsvFile(plan, producer, servedBy(runtime.deployments));
+      const enqueued = await enqueueCsvFile(plan, producer, { checkServed: servedBy(runtime.deployments), progress: process.stderr });
       reportRejections(enqueued.rejected, await saveRejects(plan, enqueued.rejected));
       process.stderr.write(
         `enqueued batch ${batchId}: ${enqueued.accepted} rows, ${enqueued.imagesAdded} new images in ${enqueued.jobsAdded} jobs` +
@@ -127,7 +127,9 @@ export const runCommand = defineCommand({
         }
       }
 
-      const progress = createProgressReporter(process.stderr, { baseline: before });
+      // Every deployment of this run may take the batch's calls, so their summed rate is the pace to expect.
+      const quotaPerMinute = runtime.deployments.reduce((sum, d) => sum + d.ratePerMinute, 0);
+      const progress = createProgressReporter(process.stderr, { baseline: before, quotaPerMinute, imagesPerCall: config.worker.imagesPerCall });
       let summary = await producer.batches.summary(batchId);
       let stopReason: string | undefined;
       while (summary.pending > 0 && !stop.requested) {

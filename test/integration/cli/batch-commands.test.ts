@@ -89,6 +89,9 @@ describe('imgbatch enqueue: templates, aliases, rejects file, --dry-run, --stric
     expect(result.code).toBe(1);
     expect(JSON.parse(result.stdout)).toMatchObject({ batchId: 'shop-live', accepted: 2, jobsAdded: 3, rejectsFile: rejectsPath });
     expect(result.stderr).toContain(`refused rows written to ${rejectsPath}`);
+    // Not a terminal: progress comes as plain lines, the last one for the whole file.
+    expect(result.stderr).toMatch(/^enqueue shop-live 100% of the file: 4 rows \(2 valid, 2 refused\), 3 new images in 3 jobs, \d+ rows\/s$/m);
+    expect(result.stderr).not.toContain('\x1b[');
     const rows = parse<Record<string, string>>(await readFile(rejectsPath, 'utf8'), { columns: true });
     expect(rows.map((row) => [row.row, row.field, row.SKU, row.Notes])).toEqual([
       ['3', 'colour', 'lamp', 'no colour'],

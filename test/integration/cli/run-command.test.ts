@@ -52,6 +52,8 @@ describe('imgbatch run (the CLI, in its own process, on the embedded simulator)'
     expect(first.code).toBe(0);
     expect(JSON.parse(first.stdout.trim().split('\n').at(-1) ?? '{}')).toMatchObject({ stored: 2, apiCalls: 2, ok: true });
     expect(first.stdout).toContain('result       every image stored or filtered');
+    // Not a terminal: plain progress lines, ending with the finished batch against the quota.
+    expect(first.stderr).toMatch(/^good: 2\/2 \(100%\) stored 2, filtered 0, failed 0, calls 2, 429s 0, (\d+|…) of \d+ calls\/min/m);
     const second = await runCli(['run', join(dir, 'good.csv'), '--json'], env());
     expect(second.code).toBe(0);
     expect(JSON.parse(second.stdout.trim().split('\n').at(-1) ?? '{}')).toMatchObject({ stored: 2, apiCalls: 0, ok: true });

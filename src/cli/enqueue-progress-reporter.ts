@@ -1,0 +1,74 @@
+import type { EnqueueProgress } from '../queue/producer.js';
+import { formatDuration, progressBar } from './progress-bar.js';
+
+export interface EnqueueProgressReporter {
+  update(progress: EnqueueProgress): void;
+  done(): void;
+}
+
+export interface EnqueueProgressOptions {
+  readonly batchId: string;
+  /** The file's size and how much of it has been read, bytes: the bar and the ETA; without them, counts only. */
+  readonly file?: { readonly sizeBytes: number; readonly bytesRead: () => number };
+  /** Plain lines (no terminal) at most this often, ms; default 5,000. */
+  readonly intervalMs?: number;
+  /** Terminal redraws at most this often, ms; default 100 (the producer reports every chunk, dozens a second). */
+  readonly redrawMs?: number;
+  readonly now?: () => number;
+}
+
+const BAR_WIDTH = 24;
+
+/**
+ * Progress of reading a CSV into the queue. Rows are counted as they reach Redis; the share of
+ * the file read is the honest denominator, since its row count is unknown until the end.
+ */
+export function createEnqueueProgressReporter(stream: NodeJS.WriteStream, options: EnqueueProgressOptions): EnqueueProgressReporter {
+  const now = options.now ?? Date.now;
+  const startedAt = now();
+  const isTerminal = stream.isTTY;
+  const intervalMs = isTerminal ? (options.redrawMs ?? 100) : (options.intervalMs ?? 5_000);
+  let lastWrittenAt = Number.NEGATIVE_INFINITY;
+  let latest: EnqueueProgress | undefined;
+  let isLatestWritten = true;
+  let hasDrawn = false;
+
+  function text(progress: EnqueueProgress, atMs: number): string {
+    const elapsedMs = atMs - startedAt;
+    const rowsPerSecond = elapsedMs > 0 ? Math.round((progress.inputs / elapsedMs) * 1000) : 0;
+    const counts = `${progress.inputs} rows (${progress.accepted} valid, ${progress.rejected} refused), ${progress.imagesAdded} new images in ${progress.jobsAdded} jobs, ${rowsPerSecond} rows/s`;
+    const file = options.file;
+    if (file === undefined || file.sizeBytes <= 0) return `enqueue ${options.batchId}: ${counts}, ${formatDuration(elapsedMs)}`;
+    const fraction = Math.min(1, file.bytesRead() / file.sizeBytes);
+    const etaMs = fraction > 0 ? (elapsedMs / fraction) * (1 - fraction) : Number.NaN;
+    const eta = fraction >= 1 ? '' : `, ETA ${formatDuration(etaMs)}`;
+    const bar = isTerminal ? `${progressBar(fraction, BAR_WIDTH)} ` : '';
+    return `enqueue ${options.batchId} ${bar}${Math.floor(fraction * 100)}% of the file: ${counts}${eta}`;
+  }
+
+  function write(atMs: number): void {
+    if (latest === undefined) return;
+    if (isTerminal) {
+      stream.write(`\r\x1b[2K${text(latest, atMs)}`);
+      hasDrawn = true;
+    } else {
+      stream.write(`${text(latest, atMs)}\n`);
+    }
+    lastWrittenAt = atMs;
+    isLatestWritten = true;
+  }
+
+  return {
+    update(progress) {
+      latest = progress;
+      isLatestWritten = false;
+      const atMs = now();
+      if (atMs - lastWrittenAt >= intervalMs) write(atMs);
+    },
+    done() {
+      if (!isLatestWritten) write(now());
+      if (hasDrawn) stream.write('\n');
+      hasDrawn = false;
+    },
+  };
+}
