@@ -1,5 +1,7 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../queue/redis-connection.js';
+import { fromMicroUsd, toMicroUsd } from '../cost/micro-usd.js';
 import { ValidationError } from '../errors/imgbatch-error.js';
+import { safeIdSchema } from '../job/image-request.js';
 import type { KeySpace } from '../queue/key-space.js';
 import { emptyOutcomeCounts, IMAGE_OUTCOMES, type ImageOutcome, type OutcomeCounts } from './image-outcome.js';
 
@@ -98,6 +100,81 @@ redis.call('HDEL', KEYS[3], ARGV[1])
 return 1
 `;
 
+/**
+ * Reserves a call's expected cost against the batch's budget, or only checks that it would
+ * fit. One script, so workers racing for the last of a budget are served one at a time:
+ * together they overshoot only by what calls cost beyond what was expected of them. A job's
+ * reservation replaces its earlier one (a job taken over after a crash reserves again).
+ * Money in whole micro-USD. KEYS: batch hash, reservations hash. ARGV: job id, micro-USD,
+ * 'reserve' or 'check'. Returns {fits 1/0, spent, reserved by others, max or -1}.
+ */
+const RESERVE_COST_SCRIPT = `
+local max = redis.call('HGET', KEYS[1], 'maxCostMicros')
+local spent = tonumber(redis.call('HGET', KEYS[1], 'spentMicros') or '0')
+local reserved = tonumber(redis.call('HGET', KEYS[1], 'reservedMicros') or '0')
+local own = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
+local others = reserved - own
+local amount = tonumber(ARGV[2])
+local reserve = ARGV[3] == 'reserve'
+if max and spent + others + amount > tonumber(max) then
+  if reserve and own ~= 0 then
+    redis.call('HDEL', KEYS[2], ARGV[1])
+    redis.call('HINCRBY', KEYS[1], 'reservedMicros', -own)
+  end
+  return {0, spent, others, tonumber(max)}
+end
+if reserve then
+  redis.call('HSET', KEYS[2], ARGV[1], amount)
+  redis.call('HINCRBY', KEYS[1], 'reservedMicros', amount - own)
+end
+return {1, spent, others, max and tonumber(max) or -1}
+`;
+
+/**
+ * Records what a job's call cost, image by image, and drops the job's reservation. Keyed by
+ * image: settling an image again (a job run again after a crash between storing and settling)
+ * replaces its cost instead of adding it twice. KEYS: batch hash, reservations hash, costs hash, spend over all batches.
+ * ARGV: job id, then (image key, micro-USD) pairs (none: only drop the reservation).
+ */
+const SETTLE_COST_SCRIPT = `
+local own = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
+if own ~= 0 then
+  redis.call('HDEL', KEYS[2], ARGV[1])
+  redis.call('HINCRBY', KEYS[1], 'reservedMicros', -own)
+end
+local delta = 0
+for i = 2, #ARGV, 2 do
+  local previous = tonumber(redis.call('HGET', KEYS[3], ARGV[i]) or '0')
+  redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 1])
+  delta = delta + tonumber(ARGV[i + 1]) - previous
+end
+if delta ~= 0 then
+  redis.call('HINCRBY', KEYS[1], 'spentMicros', delta)
+  redis.call('HINCRBY', KEYS[4], 'spentMicros', delta)
+end
+return delta
+`;
+
+/** Where a call stands against its batch's budget. */
+export interface BudgetVerdict {
+  /** True when the batch has no budget, or spent + in flight + this call stays within it. */
+  readonly isWithinBudget: boolean;
+  readonly spentUsd: number;
+  /** Expected cost of the batch's other calls in flight. */
+  readonly inFlightUsd: number;
+  readonly maxCostUsd: number | undefined;
+}
+
+function budgetVerdict(reply: readonly number[]): BudgetVerdict {
+  const [fits = 1, spent = 0, others = 0, max = -1] = reply.map(Number);
+  return { isWithinBudget: fits === 1, spentUsd: fromMicroUsd(spent), inFlightUsd: fromMicroUsd(others), maxCostUsd: max < 0 ? undefined : fromMicroUsd(max) };
+}
+
+function checkedMicroUsd(field: string, usd: number): number {
+  if (!Number.isFinite(usd) || usd < 0) throw new ValidationError([{ field, reason: `${String(usd)} is not an amount in USD (a number, 0 or more)` }]);
+  return toMicroUsd(usd);
+}
+
 function imagesPerCallMismatch(batchId: string, existing: string | undefined, asked: number): ValidationError {
   return new ValidationError([
     {
@@ -119,6 +196,15 @@ export interface BatchSummary {
   readonly rateLimitedCalls: number;
   /** Images with no outcome yet (queued, waiting for a slot, or in flight). */
   readonly pending: number;
+  /**
+   * What the batch has cost so far, USD: each image made (or refused by the output filter) at
+   * its last known cost, from the service's `usage` or else the price table.
+   */
+  readonly costUsd: number;
+  /** Expected cost of the batch's calls in flight, USD (reserved against its budget). */
+  readonly inFlightCostUsd: number;
+  /** The batch's budget (`--max-cost`), USD; undefined when it has none. */
+  readonly maxCostUsd: number | undefined;
 }
 
 export interface BatchRegistry {
@@ -150,8 +236,27 @@ export interface BatchRegistry {
   /** Counts one call of the batch that came back 429. */
   recordRateLimited(batchId: string): Promise<void>;
   summary(batchId: string): Promise<BatchSummary>;
+  /** What every batch under this prefix has cost so far, USD. */
+  totalCostUsd(): Promise<number>;
   /** Image key -> last error, for failed and rejected images. */
   errors(batchId: string): Promise<Record<string, string>>;
+  /**
+   * Sets the batch's budget in USD (`--max-cost`); undefined removes it. Workers read it before
+   * every call. Throws ValidationError for a negative or non-finite amount.
+   */
+  setMaxCost(batchId: string, maxCostUsd: number | undefined): Promise<void>;
+  /** Whether a call expected to cost `usd` fits the budget now; reserves nothing. */
+  checkBudget(batchId: string, jobId: string, usd: number): Promise<BudgetVerdict>;
+  /** Reserves `usd` for the job's call if it fits the budget (atomically); replaces the job's earlier reservation. */
+  reserveCost(batchId: string, jobId: string, usd: number): Promise<BudgetVerdict>;
+  /** Records what the job's call cost, per image, and drops its reservation; an image settled again replaces its earlier cost. */
+  settleCost(batchId: string, jobId: string, costs: ReadonlyArray<{ readonly imageKey: string; readonly usd: number }>): Promise<void>;
+  /** Drops the job's reservation without recording a cost (no call made, or none billed that we know of). */
+  releaseCost(batchId: string, jobId: string): Promise<void>;
+  /** Job ids holding a budget reservation. */
+  costReservations(batchId: string): Promise<string[]>;
+  /** Recorded cost, USD, of those of these images that have one. */
+  imageCosts(batchId: string, imageKeys: readonly string[]): Promise<Map<string, number>>;
 }
 
 interface RegistryCommands {
@@ -160,14 +265,18 @@ interface RegistryCommands {
   imgbatchRecordOutcome(k1: string, k2: string, k3: string, key: string, outcome: string, error: string): Promise<string | null>;
   imgbatchClearOutcome(k1: string, k2: string, k3: string, key: string): Promise<string | null>;
   imgbatchMoveOutcome(k1: string, k2: string, k3: string, key: string, expected: string, next: string): Promise<number>;
+  imgbatchReserveCost(k1: string, k2: string, jobId: string, micros: number, mode: 'reserve' | 'check'): Promise<number[]>;
+  imgbatchSettleCost(k1: string, k2: string, k3: string, k4: string, jobId: string, ...pairs: (string | number)[]): Promise<number>;
 }
 
-export function createBatchRegistry(redis: Redis, keys: KeySpace): BatchRegistry {
+export function createBatchRegistry(redis: RedisClient, keys: KeySpace): BatchRegistry {
   redis.defineCommand('imgbatchAddJobs', { lua: ADD_JOBS_SCRIPT, numberOfKeys: 3 });
   redis.defineCommand('imgbatchEnsureJob', { lua: ENSURE_JOB_SCRIPT, numberOfKeys: 3 });
   redis.defineCommand('imgbatchRecordOutcome', { lua: RECORD_OUTCOME_SCRIPT, numberOfKeys: 3 });
   redis.defineCommand('imgbatchClearOutcome', { lua: CLEAR_OUTCOME_SCRIPT, numberOfKeys: 3 });
   redis.defineCommand('imgbatchMoveOutcome', { lua: MOVE_OUTCOME_SCRIPT, numberOfKeys: 3 });
+  redis.defineCommand('imgbatchReserveCost', { lua: RESERVE_COST_SCRIPT, numberOfKeys: 2 });
+  redis.defineCommand('imgbatchSettleCost', { lua: SETTLE_COST_SCRIPT, numberOfKeys: 4 });
   const commands = redis as unknown as RegistryCommands;
 
   return {
@@ -263,6 +372,10 @@ export function createBatchRegistry(redis: Redis, keys: KeySpace): BatchRegistry
       await redis.hincrby(keys.batch(batchId), 'rateLimitedCalls', 1);
     },
 
+    async totalCostUsd() {
+      return fromMicroUsd(Number((await redis.hget(keys.costTotal, 'spentMicros')) ?? 0));
+    },
+
     async summary(batchId) {
       const [header, rawCounts] = await Promise.all([redis.hgetall(keys.batch(batchId)), redis.hgetall(keys.batchCounts(batchId))]);
       const counts = emptyOutcomeCounts();
@@ -278,11 +391,57 @@ export function createBatchRegistry(redis: Redis, keys: KeySpace): BatchRegistry
         calls: Number(header.calls ?? 0),
         rateLimitedCalls: Number(header.rateLimitedCalls ?? 0),
         pending: Math.max(0, images - done),
+        costUsd: fromMicroUsd(Number(header.spentMicros ?? 0)),
+        inFlightCostUsd: fromMicroUsd(Math.max(0, Number(header.reservedMicros ?? 0))),
+        maxCostUsd: header.maxCostMicros === undefined ? undefined : fromMicroUsd(Number(header.maxCostMicros)),
       };
     },
 
     async errors(batchId) {
       return redis.hgetall(keys.batchErrors(batchId));
+    },
+
+    async setMaxCost(batchId, maxCostUsd) {
+      // Before the batch's first job, perhaps: a malformed id must not leave a stray key behind.
+      const idCheck = safeIdSchema.safeParse(batchId);
+      if (!idCheck.success) throw new ValidationError([{ field: 'batchId', reason: idCheck.error.issues.map((i) => i.message).join('; ') }]);
+      if (maxCostUsd === undefined) await redis.hdel(keys.batch(batchId), 'maxCostMicros');
+      else await redis.hset(keys.batch(batchId), 'maxCostMicros', checkedMicroUsd('maxCostUsd', maxCostUsd));
+    },
+
+    async checkBudget(batchId, jobId, usd) {
+      return budgetVerdict(await commands.imgbatchReserveCost(keys.batch(batchId), keys.batchCostReservations(batchId), jobId, checkedMicroUsd('usd', usd), 'check'));
+    },
+
+    async reserveCost(batchId, jobId, usd) {
+      return budgetVerdict(await commands.imgbatchReserveCost(keys.batch(batchId), keys.batchCostReservations(batchId), jobId, checkedMicroUsd('usd', usd), 'reserve'));
+    },
+
+    async settleCost(batchId, jobId, costs) {
+      const pairs = costs.flatMap(({ imageKey, usd }) => [imageKey, checkedMicroUsd('usd', usd)]);
+      await commands.imgbatchSettleCost(keys.batch(batchId), keys.batchCostReservations(batchId), keys.batchCosts(batchId), keys.costTotal, jobId, ...pairs);
+    },
+
+    async releaseCost(batchId, jobId) {
+      await commands.imgbatchSettleCost(keys.batch(batchId), keys.batchCostReservations(batchId), keys.batchCosts(batchId), keys.costTotal, jobId);
+    },
+
+    async costReservations(batchId) {
+      return redis.hkeys(keys.batchCostReservations(batchId));
+    },
+
+    async imageCosts(batchId, imageKeys) {
+      const costs = new Map<string, number>();
+      // In pages: the keys of a whole batch would make one huge command.
+      for (let i = 0; i < imageKeys.length; i += 1000) {
+        const page = imageKeys.slice(i, i + 1000);
+        const values = await redis.hmget(keys.batchCosts(batchId), ...page);
+        page.forEach((key, index) => {
+          const value = values[index];
+          if (value !== null && value !== undefined) costs.set(key, fromMicroUsd(Number(value)));
+        });
+      }
+      return costs;
     },
   };
 }

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../queue/redis-connection.js';
 import { z } from 'zod';
 import { imageKeysOf } from '../job/image-job.js';
 import { safeIdSchema } from '../job/image-request.js';
@@ -15,7 +15,7 @@ export interface CancelDeps {
   readonly queue: ImageQueue;
   readonly batches: BatchRegistry;
   /** The connection the queue's keys live on; for per-job bookkeeping left behind. */
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly keys: KeySpace;
 }
 

@@ -24,15 +24,23 @@ export interface ManifestRow {
   readonly deployment: string | undefined;
   readonly latencyMs: number | undefined;
   readonly attempts: number | undefined;
-  /** Why the image is not stored: the filter's verdict, or the last error. */
+  /** Why the image is not stored: the filter's verdict, the last error, or `budget: …` for a skipped image. */
   readonly error: string | undefined;
+  /**
+   * What the image cost, USD: the record's cost, or for an image without a record (paid for but
+   * not kept) the cost the batch registry settled; undefined when nothing is known (not made yet,
+   * or a record written before imgbatch kept costs). Optional so rows built elsewhere (a
+   * gallery's subset) still fit.
+   */
+  readonly costUsd?: number | undefined;
   /** The row's extra CSV columns. */
   readonly metadata: Readonly<Record<string, string>>;
 }
 
 export interface ManifestDeps {
   readonly store: Pick<ResultStore, 'listRecords'>;
-  readonly batches: Pick<BatchRegistry, 'jobIds' | 'outcomes' | 'errors'>;
+  /** `imageCosts` gives images without a record their settled cost; default none (their cost stays empty). */
+  readonly batches: Pick<BatchRegistry, 'jobIds' | 'outcomes' | 'errors'> & Partial<Pick<BatchRegistry, 'imageCosts'>>;
   /**
    * A job's data while Redis still holds the job, to give images without a record their prompt
    * and extra columns; default none (those rows then carry only id, variant, status and error).
@@ -57,6 +65,7 @@ function rowFromRecord(record: ImageRecord): ManifestRow {
     latencyMs: record.latencyMs,
     attempts: record.attempts,
     error: record.filter === undefined ? undefined : filterVerdict(record.filter),
+    costUsd: record.costUsd,
     metadata: record.metadata ?? {},
   };
 }
@@ -116,6 +125,7 @@ export async function* listManifestRows(deps: ManifestDeps, batchId: string): As
   if (rest.size === 0) return;
 
   const errors = await deps.batches.errors(batchId);
+  const costs = (await deps.batches.imageCosts?.(batchId, [...rest.keys()])) ?? new Map<string, number>();
   const jobs = new Map<string, ImageJobData | undefined>();
   for (const key of [...rest.keys()].sort()) {
     const image = rest.get(key);
@@ -139,6 +149,7 @@ export async function* listManifestRows(deps: ManifestDeps, batchId: string): As
       latencyMs: undefined,
       attempts: undefined,
       error: errors[key] ?? (isDoneButGone ? `counted as ${image.outcome ?? ''} but not in the store; imgbatch resume ${batchId} makes it again` : undefined),
+      costUsd: costs.get(key),
       metadata: data?.metadata ?? {},
     };
   }

@@ -16,6 +16,15 @@ export interface ResumeResult {
   readonly forgotten: number;
   /** Cancelled images whose jobs are queued again, counted as pending again. */
   readonly uncancelled: number;
+  /** Images skipped for the batch's budget whose jobs are queued again (counted in `requeued`/`retried` too, as jobs). */
+  readonly unskipped: number;
+  /** Budget reservations of calls no worker has in flight (a worker died mid-call), given back. */
+  readonly releasedReservations: number;
+}
+
+export interface ResumeOptions {
+  /** A new budget for the batch, USD, set before anything is queued again; default: keep the budget it has. */
+  readonly maxCostUsd?: number;
 }
 
 export interface ResumeDeps {
@@ -28,11 +37,25 @@ export interface ResumeDeps {
 /**
  * Brings a batch back to "every image stored or filtered" where it can: the store, not
  * Redis, says what is done. A finished job whose image is missing (the output folder was
- * cleared) is added again; a failed job is retried with fresh attempts; an image the service
- * rejected as invalid stays rejected, since asking again cannot help. Images already in the
- * store are never generated again: the worker checks the store before every call.
+ * cleared, or it was skipped for the budget) is added again; a failed job is retried with
+ * fresh attempts; an image the service rejected as invalid stays rejected, since asking again
+ * cannot help. Images already in the store are never generated again: the worker checks the
+ * store before every call. Skipped images come back under the batch's budget, raised first
+ * when `maxCostUsd` is given; under the old one they end skipped again, without a call.
  */
-export async function resumeBatch(deps: ResumeDeps, batchId: string): Promise<ResumeResult> {
+export async function resumeBatch(deps: ResumeDeps, batchId: string, options: ResumeOptions = {}): Promise<ResumeResult> {
+  if (options.maxCostUsd !== undefined) await deps.batches.setMaxCost(batchId, options.maxCostUsd);
+  // A reservation outlives its call only when the worker making it died: BullMQ hands the job
+  // to another worker (which reserves again), or gives up on it. Either way a reservation of a
+  // job not active now holds budget for nothing.
+  let releasedReservations = 0;
+  for (const jobId of await deps.batches.costReservations(batchId)) {
+    const job = await deps.queue.getJob(jobId);
+    if (job !== undefined && (await job.getState()) === 'active') continue;
+    await deps.batches.releaseCost(batchId, jobId);
+    releasedReservations++;
+  }
+
   // By image key first: whatever state its job is in (or if BullMQ has removed the job and an
   // enqueue added it again), an image the store does not hold is not done.
   let forgottenOutcomes = 0;
@@ -48,6 +71,7 @@ export async function resumeBatch(deps: ResumeDeps, batchId: string): Promise<Re
   let requeued = 0;
   let retried = 0;
   let forgotten = 0;
+  let unskipped = 0;
   for await (const ids of deps.batches.jobIds(batchId)) {
     for (const jobId of ids) {
       const job = await deps.queue.getJob(jobId);
@@ -61,12 +85,16 @@ export async function resumeBatch(deps: ResumeDeps, batchId: string): Promise<Re
       if (!parsed.success) continue;
       const missing: string[] = [];
       let isRejected = false;
+      let skipped = 0;
       for (const key of imageKeysOf(parsed.data)) {
         if ((await deps.store.getRecord(key)) !== null) continue;
-        if ((await deps.batches.outcomeOf(batchId, key)) === 'rejected') isRejected = true;
+        const outcome = await deps.batches.outcomeOf(batchId, key);
+        if (outcome === 'rejected') isRejected = true;
+        if (outcome === 'skipped') skipped++;
         missing.push(key);
       }
       if (missing.length === 0 || isRejected) continue;
+      unskipped += skipped;
       for (const key of missing) await deps.batches.clearOutcome(batchId, key);
       await deps.jobState.clear(jobId);
       // The wait bound counts from the resume, not from the first enqueue.
@@ -83,5 +111,5 @@ export async function resumeBatch(deps: ResumeDeps, batchId: string): Promise<Re
     }
   }
   const uncancelled = await restoreCancelled(deps, batchId);
-  return { forgottenOutcomes, requeued, retried, forgotten, uncancelled };
+  return { forgottenOutcomes, requeued, retried, forgotten, uncancelled, unskipped, releasedReservations };
 }

@@ -6,6 +6,7 @@ import type { StoreConfig } from '../config/config.js';
 import { compilePromptTemplate } from '../ingest/prompt-template.js';
 import { readCsvRequests, type CsvRequestOptions } from '../ingest/read-csv-requests.js';
 import { checkInputs, type InputCheck } from '../job/check-inputs.js';
+import type { ImageJobData } from '../job/image-job.js';
 import type { ImageRequest } from '../job/image-request.js';
 import type { RejectedRequest } from '../job/prepare-jobs.js';
 import type { EnqueueResult, Producer } from '../queue/producer.js';
@@ -77,7 +78,7 @@ export async function saveRejects(plan: CsvIngestPlan, rejected: readonly Reject
 /** Validates the whole file without enqueueing (dry run, and the first pass of --strict). */
 export async function checkCsvFile(
   plan: CsvIngestPlan,
-  options: { readonly imagesPerCall: number; readonly checkServed?: (request: ImageRequest) => string | undefined },
+  options: { readonly imagesPerCall: number; readonly checkServed?: (request: ImageRequest) => string | undefined; readonly onJob?: (job: ImageJobData) => void },
 ): Promise<InputCheck> {
   return checkInputs(readCsvRequests(plan.csv, plan.read), { batchId: plan.batchId, ...options });
 }

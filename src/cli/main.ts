@@ -3,9 +3,12 @@ import { ImgbatchError } from '../errors/imgbatch-error.js';
 import { cancelCommand } from './commands/cancel-command.js';
 import { deploymentsCommand } from './commands/deployments-command.js';
 import { enqueueCommand } from './commands/enqueue-command.js';
+import { estimateCommand } from './commands/estimate-command.js';
+import { galleryCommand } from './commands/gallery-command.js';
 import { resultsCommand } from './commands/results-command.js';
 import { resumeCommand } from './commands/resume-command.js';
 import { runCommand } from './commands/run-command.js';
+import { schedulesCommand } from './commands/schedules-command.js';
 import { serveCommand } from './commands/serve-command.js';
 import { simulateCommand } from './commands/simulate-command.js';
 import { statusCommand } from './commands/status-command.js';
@@ -17,6 +20,7 @@ const main = defineCommand({
   subCommands: {
     run: withTypedErrors(runCommand),
     enqueue: withTypedErrors(enqueueCommand),
+    estimate: withTypedErrors(estimateCommand),
     worker: withTypedErrors(workerCommand),
     status: withTypedErrors(statusCommand),
     simulate: withTypedErrors(simulateCommand),
@@ -24,7 +28,9 @@ const main = defineCommand({
     cancel: withTypedErrors(cancelCommand),
     serve: withTypedErrors(serveCommand),
     results: withTypedErrors(resultsCommand),
+    gallery: withTypedErrors(galleryCommand),
     resume: withTypedErrors(resumeCommand),
+    schedules: schedulesCommand,
   },
 });
 

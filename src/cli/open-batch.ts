@@ -2,13 +2,14 @@ import type { Config } from '../config/config.js';
 import { ValidationError } from '../errors/imgbatch-error.js';
 import { createSilentLogger } from '../log/logger.js';
 import { createProducer, type Producer } from '../queue/producer.js';
-import { createRedisConnection } from '../queue/redis-connection.js';
+import { createRedisClient } from '../queue/redis-connection.js';
+import { redisTargetOf } from './redis-target-of.js';
 import { batchPrefixesToSearch } from './batch-prefix.js';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../queue/redis-connection.js';
 
 export interface OpenBatch {
   readonly producer: Producer;
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly prefix: string;
   close(): Promise<void>;
 }
@@ -18,7 +19,7 @@ export interface OpenBatch {
  * ValidationError naming the prefixes searched when no prefix knows the batch.
  */
 export async function openBatch(config: Config, batchId: string): Promise<OpenBatch> {
-  const redis = createRedisConnection(config.redisUrl ?? 'redis://127.0.0.1:6379', 'producer');
+  const redis = createRedisClient(redisTargetOf(config), 'producer');
   const prefixes = batchPrefixesToSearch(config);
   try {
     for (const prefix of prefixes) {

@@ -1,20 +1,25 @@
 import type { Readable } from 'node:stream';
-import type { Redis } from 'ioredis';
 import { cancelBatch, type CancelResult } from '../batch/cancel-batch.js';
 import type { BatchSummary } from '../batch/batch-registry.js';
+import { listManifestRows, type ManifestRow } from '../batch/list-manifest-rows.js';
 import { restoreCancelled } from '../batch/restore-cancelled.js';
 import { BatchWaitTimeoutError, ConfigError } from '../errors/imgbatch-error.js';
 import { readCsvRequests } from '../ingest/read-csv-requests.js';
+import { imageJobSchema } from '../job/image-job.js';
 import type { Logger } from '../log/logger.js';
+import type { ImageQueue } from '../queue/image-queue.js';
 import { createKeySpace } from '../queue/key-space.js';
-import { createProducer, type EnqueueResult } from '../queue/producer.js';
-import { createRedisConnection } from '../queue/redis-connection.js';
+import { createProducer, newBatchId, type EnqueueResult } from '../queue/producer.js';
+import { createRedisClient, DEFAULT_REDIS_URL, isRedisClient, type RedisClient, type RedisTarget } from '../queue/redis-connection.js';
 import type { ImageRecord } from '../storage/image-record.js';
-import type { ResultStore } from '../storage/result-store.js';
+import type { ResultStore, StoredImage } from '../storage/result-store.js';
 
 export interface ImgbatchClientOptions {
-  /** Redis URL or an ioredis connection the caller owns (and closes); default `redis://127.0.0.1:6379`. */
-  readonly connection?: string | Redis;
+  /**
+   * Redis URL (`redis+cluster://…` for a Redis Cluster), a target with TLS settings, or an
+   * ioredis connection (Redis or Cluster) the caller owns (and closes); default `redis://127.0.0.1:6379`.
+   */
+  readonly connection?: string | RedisTarget | RedisClient;
   /** Key prefix shared with the workers; default `imgbatch`. */
   readonly prefix?: string;
   /** Where the workers store results; needed only for `results` and `resultsPage`. Not closed by the client. */
@@ -27,6 +32,11 @@ export interface ImgbatchClientOptions {
 export interface ClientEnqueueOptions {
   /** Default: a new id like `b-lq3k9x-4f2a`. The same id and requests again add nothing new. */
   readonly batchId?: string;
+  /**
+   * The batch's budget in USD, set before any job is added: once spent + in flight would pass
+   * it, no new call starts and the rest end `skipped`. Default: the budget the batch has, or none.
+   */
+  readonly maxCostUsd?: number;
 }
 
 export interface CsvEnqueueOptions extends ClientEnqueueOptions {
@@ -70,6 +80,15 @@ export interface ImgbatchClient {
   results(batchId: string): AsyncIterable<ImageRecord>;
   /** One page of records, ordered by image key, for paginated listings. */
   resultsPage(batchId: string, options?: ResultsPageOptions): Promise<ResultsPage>;
+  /**
+   * One row per image of the batch, done or not: status, prompt, the filter's verdict or the
+   * last error, extra columns (see `listManifestRows`). Needs `store`.
+   */
+  manifest(batchId: string): AsyncIterable<ManifestRow>;
+  /** A stored image's bytes by key (`<batch>/<request>-<variant>`); null when that image is not stored. Needs `store`. */
+  image(key: string): Promise<StoredImage | null>;
+  /** The BullMQ queue the jobs go to, for dashboards; the client closes it. */
+  readonly queue: ImageQueue;
   /** Removes the batch's jobs no worker has started; their images end `cancelled`. */
   cancel(batchId: string): Promise<CancelResult>;
   /** Throws when Redis does not answer. */
@@ -94,8 +113,8 @@ function decodeCursor(cursor: string): string {
  * `createImageWorker`) on the same Redis and prefix.
  */
 export function createImgbatchClient(options: ImgbatchClientOptions = {}): ImgbatchClient {
-  const ownsConnection = typeof options.connection !== 'object';
-  const redis = typeof options.connection === 'object' ? options.connection : createRedisConnection(options.connection ?? 'redis://127.0.0.1:6379', 'producer');
+  const ownsConnection = !isRedisClient(options.connection);
+  const redis = isRedisClient(options.connection) ? options.connection : createRedisClient(options.connection ?? DEFAULT_REDIS_URL, 'producer');
   const prefix = options.prefix ?? 'imgbatch';
   const keys = createKeySpace(prefix);
   const producer = createProducer({
@@ -110,6 +129,16 @@ export function createImgbatchClient(options: ImgbatchClientOptions = {}): Imgba
     return options.store;
   }
 
+  // The budget goes in before the jobs, so no worker starts a call of the batch without it; the
+  // batch id is fixed here for that.
+  async function withBudget(enqueueOptions: ClientEnqueueOptions): Promise<{ batchId?: string }> {
+    const { maxCostUsd, batchId } = enqueueOptions;
+    if (maxCostUsd === undefined) return batchId === undefined ? {} : { batchId };
+    const id = batchId ?? newBatchId();
+    await producer.batches.setMaxCost(id, maxCostUsd);
+    return { batchId: id };
+  }
+
   // The same requests enqueued after a cancel put the removed jobs back; count their images as pending again.
   async function afterEnqueue(result: EnqueueResult): Promise<EnqueueResult> {
     if (result.jobsAlreadyQueued > 0) await restoreCancelled(producer, result.batchId);
@@ -118,12 +147,12 @@ export function createImgbatchClient(options: ImgbatchClientOptions = {}): Imgba
 
   return {
     async enqueue(requests, enqueueOptions = {}) {
-      return afterEnqueue(await producer.enqueue(requests, enqueueOptions));
+      return afterEnqueue(await producer.enqueue(requests, await withBudget(enqueueOptions)));
     },
 
     async enqueueCsv(source, csvOptions = {}) {
       const { defaultModel, ...enqueueOptions } = csvOptions;
-      return afterEnqueue(await producer.enqueueInputs(readCsvRequests(source, defaultModel === undefined ? {} : { defaultModel }), enqueueOptions));
+      return afterEnqueue(await producer.enqueueInputs(readCsvRequests(source, defaultModel === undefined ? {} : { defaultModel }), await withBudget(enqueueOptions)));
     },
 
     status: (batchId) => producer.batches.summary(batchId),
@@ -164,6 +193,28 @@ export function createImgbatchClient(options: ImgbatchClientOptions = {}): Imgba
         ...(done.length > limit && last !== undefined && { nextCursor: encodeCursor(last) }),
       };
     },
+
+    manifest(batchId) {
+      return listManifestRows(
+        {
+          store: requireStore(),
+          batches: producer.batches,
+          jobData: async (jobId) => {
+            const parsed = imageJobSchema.safeParse((await producer.queue.getJob(jobId))?.data);
+            return parsed.success ? parsed.data : undefined;
+          },
+        },
+        batchId,
+      );
+    },
+
+    async image(key) {
+      const store = requireStore();
+      const record = await store.getRecord(key);
+      return record?.status === 'stored' ? await store.readImage(record) : null;
+    },
+
+    queue: producer.queue,
 
     cancel: (batchId) => cancelBatch({ queue: producer.queue, batches: producer.batches, redis, keys }, batchId),
 

@@ -1,3 +1,4 @@
+import type { PriceTable } from '../cost/price-table.js';
 import type { DeploymentConfig } from './deployment-config.js';
 
 export type StoreConfig =
@@ -62,8 +63,16 @@ export interface LimiterSettings {
 
 /** Everything imgbatch reads from its environment and config file, validated and frozen. */
 export interface Config {
-  /** REDIS_URL; undefined means "find or start one" (CLI) or 127.0.0.1:6379 (library). */
+  /**
+   * REDIS_URL (checked: `redis://`, `rediss://`, or `redis[s]+cluster://host:port,host:port`
+   * for a Redis Cluster); undefined means "find or start one" (CLI) or 127.0.0.1:6379 (library).
+   */
   readonly redisUrl: string | undefined;
+  /**
+   * REDIS_TLS_CA_FILE read: PEM certificate(s) of the CA behind a `rediss://` server's
+   * certificate; undefined means the system's CAs.
+   */
+  readonly redisTlsCa: string | undefined;
   /** Key prefix; wrapped in a hash tag so every key lands in one Redis Cluster slot. */
   readonly redisPrefix: string;
   readonly deployments: readonly DeploymentConfig[];
@@ -75,4 +84,6 @@ export interface Config {
   readonly logLevel: string;
   /** IMGBATCH_API_TOKEN: the bearer token the HTTP API requires; undefined when not set. */
   readonly apiToken: string | undefined;
+  /** Prices for estimates, budgets and recorded costs; default DEFAULT_PRICE_TABLE, with the config file's `prices:` merged over it. */
+  readonly prices: PriceTable;
 }

@@ -2,7 +2,10 @@ import { readFileSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { DEFAULT_PRICE_TABLE } from '../cost/default-price-table.js';
+import { applyPriceOverrides, priceOverridesSchema } from '../cost/price-overrides.js';
 import { ConfigError } from '../errors/imgbatch-error.js';
+import { parseRedisUrl, redactRedisUrl } from './parse-redis-url.js';
 import { findModel, MODEL_IDS } from '../models/model-table.js';
 import type { Config, LimiterSettings, StoreConfig, WorkerSettings } from './config.js';
 import { DEFAULT_API_VERSION, deploymentFileEntrySchema, type DeploymentConfig } from './deployment-config.js';
@@ -74,6 +77,8 @@ const fileSchema = z.strictObject({
     .optional(),
   worker: workerSchema.optional(),
   limiter: limiterSchema.optional(),
+  /** Price overrides merged over the default table (see priceOverridesSchema). */
+  prices: priceOverridesSchema.optional(),
 });
 
 const envSchema = z.object({
@@ -85,6 +90,7 @@ const envSchema = z.object({
   IMGBATCH_MODEL: z.string().min(1).optional(),
   IMGBATCH_RATE_PER_MINUTE: z.coerce.number().positive().optional(),
   REDIS_URL: z.string().min(1).optional(),
+  REDIS_TLS_CA_FILE: z.string().min(1).optional(),
   IMGBATCH_REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/, 'may hold only letters, digits, "_" and "-"').optional(),
   IMGBATCH_OUTPUT_DIR: z.string().min(1).optional(),
   AZURE_STORAGE_CONNECTION_STRING: z.string().min(1).optional(),
@@ -239,6 +245,27 @@ function blobStore(container: string, prefix: string | undefined, connectionStri
   };
 }
 
+/**
+ * Checks the Redis URL (its form; never echoing the password) and reads the TLS CA file, which
+ * only means something for a `rediss://` URL.
+ */
+function redisSettings(url: string | undefined, caFile: string | undefined, cwd: string): { redisUrl: string | undefined; redisTlsCa: string | undefined } {
+  const parsed = url === undefined ? undefined : parseRedisUrl(url);
+  if (caFile === undefined) return { redisUrl: url, redisTlsCa: undefined };
+  if (parsed?.isTls !== true) {
+    throw new ConfigError(`REDIS_TLS_CA_FILE: set, but REDIS_URL is not a rediss:// (TLS) URL (got ${url === undefined ? 'none' : redactRedisUrl(url)})`);
+  }
+  const path = resolve(cwd, caFile);
+  let pem: string;
+  try {
+    pem = readFileSync(path, 'utf8');
+  } catch (cause) {
+    throw new ConfigError(`REDIS_TLS_CA_FILE: cannot read ${path}: ${(cause as Error).message}`, { cause });
+  }
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new ConfigError(`REDIS_TLS_CA_FILE: ${path} holds no PEM certificate ("-----BEGIN CERTIFICATE-----")`);
+  return { redisUrl: url, redisTlsCa: pem };
+}
+
 export interface LoadConfigOptions {
   /** Default: `process.env`. */
   readonly env?: Env;
@@ -285,8 +312,10 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     cwd,
   );
 
+  const redis = redisSettings(env.REDIS_URL ?? file.redis?.url, env.REDIS_TLS_CA_FILE, cwd);
+
   return Object.freeze({
-    redisUrl: env.REDIS_URL ?? file.redis?.url,
+    ...redis,
     redisPrefix: env.IMGBATCH_REDIS_PREFIX ?? file.redis?.prefix ?? 'imgbatch',
     deployments: Object.freeze(deployments.map((d) => Object.freeze({ ...d, auth: Object.freeze({ ...d.auth }), pools: Object.freeze([...d.pools]) }))),
     usesSimulator: deployments.length === 0,
@@ -295,5 +324,6 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     limiter: Object.freeze({ ...DEFAULT_LIMITER_SETTINGS, ...definedOnly(file.limiter) }),
     logLevel: env.IMGBATCH_LOG_LEVEL ?? 'info',
     apiToken: env.IMGBATCH_API_TOKEN,
+    prices: file.prices === undefined || filePath === undefined ? DEFAULT_PRICE_TABLE : applyPriceOverrides(DEFAULT_PRICE_TABLE, file.prices, filePath),
   });
 }

@@ -30,11 +30,17 @@ function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown, prefix?: string):
   return parsed.data;
 }
 
+const maxCostUsdSchema = z.number({ error: 'must be an amount in USD, 0 or more' }).min(0, 'must be an amount in USD, 0 or more');
 const jsonBodySchema = z.strictObject({
   batchId: z.string().optional(),
+  maxCostUsd: maxCostUsdSchema.optional(),
   requests: z.array(z.unknown(), { error: 'is required: an array of requests' }).min(1, 'must hold at least one request'),
 });
-const csvQuerySchema = z.strictObject({ batchId: z.string().optional(), model: z.string().min(1).optional() });
+const csvQuerySchema = z.strictObject({
+  batchId: z.string().optional(),
+  model: z.string().min(1).optional(),
+  maxCostUsd: z.coerce.number({ error: 'must be an amount in USD, 0 or more' }).pipe(maxCostUsdSchema).optional(),
+});
 const batchParamsSchema = z.strictObject({ batchId: safeIdSchema });
 const resultsQuerySchema = z.strictObject({
   cursor: z.string().min(1).optional(),
@@ -69,10 +75,14 @@ export function registerBatchRoutes(app: FastifyInstance, options: BatchRoutesOp
       result = await client.enqueueCsv(body, {
         ...(query.batchId !== undefined && { batchId: query.batchId }),
         ...(query.model !== undefined && { defaultModel: query.model }),
+        ...(query.maxCostUsd !== undefined && { maxCostUsd: query.maxCostUsd }),
       });
     } else {
       const body = parseOrThrow(jsonBodySchema, request.body);
-      result = await client.enqueue(body.requests, body.batchId === undefined ? {} : { batchId: body.batchId });
+      result = await client.enqueue(body.requests, {
+        ...(body.batchId !== undefined && { batchId: body.batchId }),
+        ...(body.maxCostUsd !== undefined && { maxCostUsd: body.maxCostUsd }),
+      });
     }
     if (result.accepted === 0) {
       const issues = result.rejected.flatMap((r) => r.issues.map((issue) => ({ location: issue.location ?? r.location, ...whereFields(issue.location ?? r.location), field: issue.field, reason: issue.reason })));

@@ -5,18 +5,27 @@ import { ValidationError } from '../errors/imgbatch-error.js';
 import { createSilentLogger, type Logger } from '../log/logger.js';
 import { registerBatchRoutes } from './batch-routes.js';
 import { BodyTooLargeError } from './body-too-large-error.js';
-import { isBearerAuthorized } from './is-bearer-authorized.js';
+import { registerBatchImageRoutes } from './batch-image-routes.js';
+import { createBrowserSession } from './browser-session.js';
+import { createAuthHook } from './create-auth-hook.js';
+import { registerDashboardRoutes } from './dashboard-routes.js';
+import { LOGIN_PATH } from './render-login-page.js';
+import { trackUnusedConnections } from './track-unused-connections.js';
+import type { PrometheusMetrics } from '../metrics/prometheus-metrics.js';
+import { registerMetricsRoute } from './metrics-route.js';
 import { buildOpenApiDocument } from './openapi-document.js';
 
 export interface HttpServerOptions {
   /** Enqueues, reads and cancels batches; made with a `store` so results can be served. The caller closes it. */
   readonly client: ImgbatchClient;
-  /** Bearer token every route but /healthz requires; `null` turns auth off (local use only, say so explicitly). Required. */
+  /** Bearer token every route but /healthz requires (browsers sign in with it at /admin/login); `null` turns auth off (local use only, say so explicitly). Required. */
   readonly apiToken: string | null;
   /** Largest request body, bytes (JSON and CSV); larger ones get 413; default 10 MiB. */
   readonly bodyLimitBytes?: number;
   /** Where unexpected errors are logged; default silent. */
   readonly logger?: Logger;
+  /** Served at `GET /metrics` (Prometheus text, behind the same auth); the caller closes it. Default: no /metrics route. */
+  readonly metrics?: PrometheusMetrics;
 }
 
 export interface HttpServer {
@@ -27,7 +36,7 @@ export interface HttpServer {
 }
 
 export const DEFAULT_BODY_LIMIT_BYTES = 10 * 1024 * 1024;
-const PUBLIC_ROUTES = new Set(['/healthz']);
+const PUBLIC_ROUTES = new Set(['/healthz', LOGIN_PATH]);
 
 /** The HTTP API's composition root: auth, body limits, error shapes; the routes hold no business rules. */
 export function createHttpServer(options: HttpServerOptions): HttpServer {
@@ -39,12 +48,11 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   const app = fastify({ logger: false, bodyLimit: bodyLimitBytes });
   const openApi = buildOpenApiDocument();
 
+  const session = options.apiToken === null ? undefined : createBrowserSession({ token: options.apiToken });
   // onRequest runs before the body is read, so an unauthenticated upload is refused unread.
-  app.addHook('onRequest', async (request, reply) => {
-    if (options.apiToken === null || PUBLIC_ROUTES.has(request.routeOptions.url ?? '')) return;
-    if (isBearerAuthorized(request.headers.authorization, options.apiToken)) return;
-    await reply.status(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', message: 'send Authorization: Bearer <IMGBATCH_API_TOKEN>' });
-  });
+  if (options.apiToken !== null && session !== undefined) {
+    app.addHook('onRequest', createAuthHook({ apiToken: options.apiToken, session, isPublic: (url) => PUBLIC_ROUTES.has(url ?? '') }));
+  }
 
   // Bodies are JSON or CSV; without this, fastify's built-in text/plain parser would take plain text too.
   app.removeContentTypeParser('text/plain');
@@ -85,6 +93,10 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   });
   app.get('/openapi.json', () => openApi);
   registerBatchRoutes(app, { client: options.client, bodyLimitBytes });
+  registerBatchImageRoutes(app, { client: options.client });
+  registerDashboardRoutes(app, { client: options.client, session });
+  const unusedConnections = trackUnusedConnections(app.server);
+  if (options.metrics !== undefined) registerMetricsRoute(app, options.metrics);
 
   return {
     app,
@@ -95,7 +107,9 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       return `http://${shownHost}:${address.port}`;
     },
     async close() {
-      await app.close();
+      const closing = app.close();
+      unusedConnections.destroy();
+      await closing;
     },
   };
 }

@@ -39,6 +39,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           parameters: [
             { name: 'batchId', in: 'query', required: false, description: 'Batch id for a CSV body (a JSON body carries its own); default a new id', schema: { type: 'string' } },
             { name: 'model', in: 'query', required: false, description: 'Model for CSV rows whose model cell is empty', schema: { type: 'string' } },
+            { name: 'maxCostUsd', in: 'query', required: false, description: 'Budget for a CSV body\'s batch, USD (a JSON body carries its own)', schema: { type: 'number', minimum: 0 } },
           ],
           requestBody: {
             required: true,
@@ -59,7 +60,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       '/v1/batches/{batchId}': {
         parameters: [batchIdParameter],
         get: {
-          summary: 'Counts by outcome, images pending, API calls',
+          summary: 'Counts by outcome, images pending, API calls, cost so far against the budget',
           responses: { '200': { description: 'The batch', content: json(ref('BatchSummary')) }, '401': errorResponse('Missing or wrong bearer token'), '404': errorResponse('No such batch') },
         },
         delete: {
@@ -78,6 +79,22 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           responses: { '200': { description: 'One page', content: json(ref('ResultsPage')) }, '401': errorResponse('Missing or wrong bearer token'), '404': errorResponse('No such batch') },
         },
       },
+      '/v1/batches/{batchId}/images/{name}': {
+        parameters: [
+          batchIdParameter,
+          { name: 'name', in: 'path', required: true, description: '`<request id>-<variant>`, e.g. `mug-0`', schema: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*-\\d{1,3}$' } },
+        ],
+        get: {
+          summary: 'The bytes of a stored image, read through the store (folder or private Blob container); the dashboard batch page shows images from here',
+          security: [{ bearer: [] }, { session: [] }],
+          responses: {
+            '200': { description: 'The image', content: Object.fromEntries(['image/png', 'image/jpeg', 'image/webp'].map((type) => [type, { schema: { type: 'string', format: 'binary' } }])) },
+            '400': { description: 'Not a valid batch id or image name', content: json(ref('ValidationErrorBody')) },
+            '401': errorResponse('Missing or wrong bearer token, and no session'),
+            '404': errorResponse('No stored image of that name (filtered, failed, pending, or no such batch)'),
+          },
+        },
+      },
       '/healthz': {
         get: {
           summary: 'Liveness and Redis reachability (no auth)',
@@ -86,16 +103,42 @@ export function buildOpenApiDocument(): Record<string, unknown> {
         },
       },
       '/openapi.json': { get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1', content: json({ type: 'object' }) } } } },
+      '/metrics': {
+        get: {
+          summary: 'Prometheus metrics of the whole cluster: calls by deployment and outcome, 429s, filtered images, retries, call durations, queue depth, limiter rate and utilization',
+          responses: {
+            '200': { description: 'Prometheus text format 0.0.4', content: { 'text/plain': { schema: { type: 'string' } } } },
+            '401': errorResponse('Missing or wrong bearer token'),
+            '503': errorResponse('Redis does not answer'),
+          },
+        },
+      },
     },
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'The value of IMGBATCH_API_TOKEN' } },
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', description: 'The value of IMGBATCH_API_TOKEN' },
+        session: {
+          type: 'apiKey',
+          in: 'cookie',
+          name: 'imgbatch_session',
+          description: 'A browser session, set by signing in with the token at /admin/login (form POST); good for GET and HEAD only, never for changes',
+        },
+      },
       schemas: {
         ImageRequest: componentSchema(imageRequestSchema, 'input'),
         ImageRecord: componentSchema(imageRecordSchema, 'output'),
         ImageJob: imageJob,
         EnqueueBody: {
           type: 'object',
-          properties: { batchId: { type: 'string', description: 'Default: a new id. The same id and requests again add nothing new.' }, requests: { type: 'array', items: ref('ImageRequest'), minItems: 1 } },
+          properties: {
+            batchId: { type: 'string', description: 'Default: a new id. The same id and requests again add nothing new.' },
+            maxCostUsd: {
+              type: 'number',
+              minimum: 0,
+              description: 'Budget for the batch, USD, set before its jobs are added: once spent + in flight would pass it, no new call starts and the rest end `skipped`. Default: the budget the batch has, or none.',
+            },
+            requests: { type: 'array', items: ref('ImageRequest'), minItems: 1 },
+          },
           required: ['requests'],
           additionalProperties: false,
         },
@@ -139,8 +182,11 @@ export function buildOpenApiDocument(): Record<string, unknown> {
             pending: { type: 'integer', description: 'Images without an outcome yet' },
             calls: { type: 'integer', description: 'API calls sent for the batch' },
             rateLimitedCalls: { type: 'integer', description: 'Calls answered 429' },
+            costUsd: { type: 'number', minimum: 0, description: 'What the batch has cost so far, USD: each image made at its cost from the service\'s `usage`, else the price table' },
+            inFlightCostUsd: { type: 'number', minimum: 0, description: 'Expected cost of the calls in flight, USD (reserved against the budget)' },
+            maxCostUsd: { type: 'number', minimum: 0, description: 'The batch\'s budget, USD; absent when it has none' },
           },
-          required: ['batchId', 'images', 'jobs', 'counts', 'pending', 'calls', 'rateLimitedCalls'],
+          required: ['batchId', 'images', 'jobs', 'counts', 'pending', 'calls', 'rateLimitedCalls', 'costUsd', 'inFlightCostUsd'],
         },
         CancelResult: {
           type: 'object',

@@ -99,7 +99,10 @@ function bindTemplate(template: PromptTemplate, columns: readonly Column[]): Map
 export async function* readCsvRequests(source: string | Readable, options: CsvRequestOptions = {}): AsyncGenerator<RequestInput> {
   // Blank lines are parsed, not skipped, so that row numbers match what a spreadsheet shows.
   // Rows come as arrays, matched to the header here: cheaper per row than csv-parse's objects.
-  const parser = parse({ bom: true, skip_empty_lines: false, relax_column_count: true, trim: false });
+  // Line endings are named rather than guessed from the first line: a file whose lines end in
+  // both CRLF and LF (files joined, or edited in two editors) would otherwise fail at the first
+  // quoted cell followed by the other ending, as a baffling "Invalid Closing Quote".
+  const parser = parse({ bom: true, skip_empty_lines: false, relax_column_count: true, trim: false, record_delimiter: ['\r\n', '\n', '\r'] });
   // pipeline() hands a read error (missing file, no permission) to the parser, so iterating fails
   // with it instead of the error escaping as an uncaught exception.
   pipeline(typeof source === 'string' ? createReadStream(source) : source, parser, () => undefined);

@@ -1,3 +1,4 @@
+import type { ImageJobData } from './image-job.js';
 import type { ImageRequest } from './image-request.js';
 import { createJobPreparer, type RejectedRequest, type RequestInput } from './prepare-jobs.js';
 
@@ -23,6 +24,8 @@ export async function checkInputs(
     readonly batchId: string;
     readonly imagesPerCall?: number;
     readonly checkServed?: (request: ImageRequest) => string | undefined;
+    /** Sees every job an enqueue would add (estimates add up their cost); default none. */
+    readonly onJob?: (job: ImageJobData) => void;
   },
 ): Promise<InputCheck> {
   const preparer = createJobPreparer(options);
@@ -40,7 +43,10 @@ export async function checkInputs(
     }
     accepted++;
     jobs += prepared.jobs.length;
-    for (const job of prepared.jobs) images += job.variants.length;
+    for (const job of prepared.jobs) {
+      images += job.variants.length;
+      options.onJob?.(job);
+    }
   }
   return { inputs: count, accepted, rejected, jobs, images };
 }

@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { safeIdSchema } from './image-request.js';
+import { findModel } from '../models/model-table.js';
+import { validateRequestForModel } from '../models/validate-request-for-model.js';
+import { cleanTextSchema, MAX_IMAGES_PER_REQUEST, safeIdSchema } from './image-request.js';
 
 /** The BullMQ queue every image job goes through; deployments are chosen per call, not per queue. */
 export const IMAGE_QUEUE_NAME = 'images';
@@ -13,13 +15,17 @@ export const IMAGE_JOB_VERSION = 1;
  * call produces. Versioned, because producers in other languages add these directly. Holds no
  * secrets: BullMQ keeps job data in clear in Redis.
  */
-export const imageJobSchema = z.strictObject({
+const jobShapeSchema = z.strictObject({
   v: z.literal(IMAGE_JOB_VERSION).describe('Payload version; this contract is version 1.'),
   batchId: safeIdSchema.describe('The batch the image belongs to; results go under <batchId>/ in the store.'),
   requestId: safeIdSchema.describe('The request within the batch; the image is stored as <batchId>/<requestId>-<variant>.'),
   /** Image indexes within the request, 0-based; one per image the call returns. */
-  variants: z.array(z.number().int().min(0)).min(1).describe('Image indexes within the request, 0-based; usually one, [0] for the first image.'),
-  prompt: z.string().min(1).describe('The prompt sent to the images API.'),
+  variants: z
+    .array(z.number().int().min(0).max(MAX_IMAGES_PER_REQUEST - 1))
+    .min(1)
+    .max(MAX_IMAGES_PER_REQUEST)
+    .describe('Image indexes within the request, 0-based; usually one, [0] for the first image.'),
+  prompt: cleanTextSchema({ allowsLineBreaks: true }).min(1).describe('The prompt sent to the images API.'),
   model: z.string().min(1).describe('An image model id, e.g. gpt-image-1-mini; a worker with a deployment of that model serves the job.'),
   size: z.string().describe('Image size the model accepts, e.g. 1024x1024.'),
   quality: z.string().describe('Quality the model accepts, e.g. low, medium, high (gpt-image) or standard, hd (dall-e-3).'),
@@ -27,14 +33,35 @@ export const imageJobSchema = z.strictObject({
   outputFormat: z.enum(['png', 'jpeg']).optional(),
   outputCompression: z.number().int().min(0).max(100).optional(),
   background: z.string().optional(),
-  user: z.string().optional(),
+  user: cleanTextSchema({ allowsLineBreaks: false }).max(256).optional(),
   /** Only deployments in this pool may serve the job. */
   pool: z.string().optional().describe('Only deployments in this pool may serve the job.'),
   /** dall-e-3 only; the gpt-image family refuses the parameter and always answers b64_json. */
   responseFormat: z.enum(['url', 'b64_json']).optional(),
-  metadata: z.record(z.string(), z.string()).optional().describe('Free-form values copied into the image record.'),
+  metadata: z.record(z.string(), cleanTextSchema({ allowsLineBreaks: true })).optional().describe('Free-form values copied into the image record.'),
   /** When the producer enqueued it, epoch ms. */
   enqueuedAt: z.number().int().describe('When the job was added, epoch milliseconds; the wait bound counts from here.'),
+});
+
+/** Job field names for the request fields validateRequestForModel names as CSV columns. */
+const JOB_FIELD_OF: Readonly<Record<string, string>> = { output_format: 'outputFormat', output_compression: 'outputCompression', response_format: 'responseFormat' };
+
+/**
+ * The job as the worker accepts it: the shape, and then what the model takes (the same rules the
+ * producer applies before enqueueing), so a job added by another BullMQ client with an unknown
+ * model, a size the model lacks, a prompt over its limit or more images than one call makes is
+ * rejected naming the field, before any call.
+ */
+export const imageJobSchema = jobShapeSchema.check((ctx) => {
+  const job = ctx.value;
+  const model = findModel(job.model);
+  const issues = validateRequestForModel({ ...job, n: job.variants.length });
+  for (const issue of issues) ctx.issues.push({ code: 'custom', message: issue.reason, input: job, path: [JOB_FIELD_OF[issue.field] ?? issue.field] });
+  if (model === undefined) return;
+  if (job.variants.length > model.maxImagesPerCall) {
+    ctx.issues.push({ code: 'custom', message: `${job.variants.length} images in one call is over ${model.id}'s limit of ${model.maxImagesPerCall}`, input: job, path: ['variants'] });
+  }
+  if (new Set(job.variants).size !== job.variants.length) ctx.issues.push({ code: 'custom', message: 'lists an image index twice', input: job, path: ['variants'] });
 });
 
 export type ImageJobData = z.output<typeof imageJobSchema>;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { textProblem } from './text-problem.js';
 
 /**
  * An id a user gives a request (a CSV `id` column, an API field). It becomes part of job ids,
@@ -15,6 +16,25 @@ export const safeIdSchema = z
   .refine((id) => !id.endsWith('.'), 'must not end with "."')
   .refine((id) => !RESERVED_NAMES.test(id), 'is a reserved file name');
 
+/**
+ * Free text that reaches the service, the store and exported files: refused when it holds bytes
+ * that were not UTF-8, a lone surrogate or a control character (line breaks only where allowed),
+ * naming the problem, so one corrupt CSV row is reported instead of sent.
+ */
+export function cleanTextSchema(options: { readonly allowsLineBreaks: boolean }): z.ZodString {
+  return z.string().check((ctx) => {
+    const problem = textProblem(ctx.value, options);
+    if (problem !== undefined) ctx.issues.push({ code: 'custom', message: problem, input: ctx.value });
+  });
+}
+
+const metadataSchema = z.record(z.string(), cleanTextSchema({ allowsLineBreaks: true })).check((ctx) => {
+  for (const key of Object.keys(ctx.value)) {
+    const problem = textProblem(key, { allowsLineBreaks: false });
+    if (problem !== undefined) ctx.issues.push({ code: 'custom', message: `column name ${JSON.stringify(key)} ${problem}`, input: key, path: [key] });
+  }
+});
+
 /** Hard ceiling on images for one request; each model also has its own per-call limit. */
 export const MAX_IMAGES_PER_REQUEST = 10;
 
@@ -25,7 +45,8 @@ export const imageRequestSchema = z.strictObject({
   prompt: z
     .string({ error: (issue) => (issue.input === undefined ? 'is required and must not be empty' : `${JSON.stringify(issue.input)} is not text`) })
     .trim()
-    .min(1, 'must not be empty'),
+    .min(1, 'must not be empty')
+    .pipe(cleanTextSchema({ allowsLineBreaks: true })),
   /** Images wanted for this prompt (default 1). */
   n: z
     .number({ error: (issue) => (issue.input === undefined ? 'is required' : `${JSON.stringify(issue.input)} is not a number`) })
@@ -56,9 +77,9 @@ export const imageRequestSchema = z.strictObject({
   /** Serve this request only from deployments in this pool (config `pools`); default any of the model's. */
   pool: safeIdSchema.optional(),
   /** End-user id passed to the service for abuse monitoring. */
-  user: z.string().max(256).optional(),
+  user: cleanTextSchema({ allowsLineBreaks: false }).max(256).optional(),
   /** Free-form values carried to the results (CSV extra columns). */
-  metadata: z.record(z.string(), z.string()).optional(),
+  metadata: metadataSchema.optional(),
 });
 
 export type ImageRequestInput = z.input<typeof imageRequestSchema>;

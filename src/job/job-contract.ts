@@ -25,6 +25,8 @@ export function buildJobContract(): Record<string, unknown> {
       'Ids (batchId, requestId) also must not contain "..", end with ".", or be a name Windows reserves (con, nul, com1, ...).',
       'The worker owns retries: add the job with attempts 1 (the default) and, like imgbatch, removeOnComplete/removeOnFail { age: 1209600 }.',
       'A job that does not match this schema ends with the outcome "rejected" and a reason naming the field.',
+      'So does one the model cannot serve (a model imgbatch does not know; a size, quality, style or background the model lacks; a prompt over its limit; more variants than one call makes),',
+      'and text that is not valid Unicode or holds control characters (the prompt and metadata may hold tabs and line breaks).',
     ].join(' '),
     ...rest,
   };

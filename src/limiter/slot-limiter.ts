@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../queue/redis-connection.js';
 import type { LimiterSettings } from '../config/config.js';
 import type { KeySpace } from '../queue/key-space.js';
 import { randomBytes } from 'node:crypto';
@@ -84,7 +84,7 @@ interface LimiterCommands {
  * Azure enforces per-minute quotas over 1–10 s windows, so a minute's worth sent as a burst
  * is throttled even when the minute's total is within quota.
  */
-export function createSlotLimiter(redis: Redis, keys: KeySpace, settings: LimiterSettings): SlotLimiter {
+export function createSlotLimiter(redis: RedisClient, keys: KeySpace, settings: LimiterSettings): SlotLimiter {
   redis.defineCommand('imgbatchAcquireSlot', { lua: ACQUIRE_SLOT_SCRIPT });
   redis.defineCommand('imgbatchCooldown', { lua: COOLDOWN_SCRIPT, numberOfKeys: 2 });
   redis.defineCommand('imgbatchRecordCall', { lua: RECORD_CALL_SCRIPT, numberOfKeys: 2 });

@@ -20,6 +20,10 @@ export const REDACTED_PATHS: readonly string[] = [
   '*.headers.authorization',
   'token',
   '*.token',
+  // ioredis errors for AUTH carry the command, password included (a BullMQ connection's own
+  // duplicate reports them through the worker's 'error' event, unscrubbed).
+  'err.command.args',
+  '*.command.args',
 ];
 
 export interface LoggerOptions {

@@ -1,5 +1,5 @@
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.js';
 import type { ImageJobData } from '../job/image-job.js';
 import { IMAGE_QUEUE_NAME } from '../job/image-job.js';
 import type { Logger } from '../log/logger.js';
@@ -10,7 +10,7 @@ export type ImageQueue = Queue<ImageJobData>;
 /** How long finished jobs stay in Redis; while they do, adding the same job id adds nothing. */
 export const KEEP_FINISHED_JOBS_SECONDS = 14 * 24 * 3600;
 
-export function createImageQueue(connection: Redis, keys: KeySpace, logger: Logger): ImageQueue {
+export function createImageQueue(connection: RedisClient, keys: KeySpace, logger: Logger): ImageQueue {
   const queue = new Queue<ImageJobData>(IMAGE_QUEUE_NAME, {
     connection,
     prefix: keys.bullPrefix,

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.js';
 import type { KeySpace } from './key-space.js';
 
 /** Counters of one job that must survive a worker crash; kept in Redis beside the job. */
@@ -36,7 +36,7 @@ function toCounters(hash: Record<string, string>): JobCounters {
   };
 }
 
-export function createJobState(redis: Redis, keys: KeySpace): JobState {
+export function createJobState(redis: RedisClient, keys: KeySpace): JobState {
   async function bump(jobId: string, fields: Record<string, number>): Promise<JobCounters> {
     const key = keys.jobState(jobId);
     const pipeline = redis.pipeline();

@@ -14,7 +14,7 @@ export interface KeySpace {
   readonly limiterReservations: string;
   /** Per-job bookkeeping that must outlive a worker (hash: calls, rateLimitWaits). */
   jobState(jobId: string): string;
-  /** Batch header (hash: createdAt, images, jobs, source). */
+  /** Batch header (hash: createdAt, images, jobs, calls, maxCostMicros, spentMicros, reservedMicros). */
   batch(batchId: string): string;
   /** Image key -> outcome status. */
   batchOutcomes(batchId: string): string;
@@ -24,8 +24,20 @@ export interface KeySpace {
   batchErrors(batchId: string): string;
   /** Job ids the batch holds, to count what an enqueue really added. */
   batchJobs(batchId: string): string;
+  /** Image key -> its cost, micro-USD (what the batch has spent, image by image). */
+  batchCosts(batchId: string): string;
+  /** Job id -> expected cost of its call in flight, micro-USD (budget reservations). */
+  batchCostReservations(batchId: string): string;
   /** Sorted set of batch ids by creation time. */
   readonly batches: string;
+  /** Spend over every batch (hash: spentMicros), kept with each batch's, for metrics. */
+  readonly costTotal: string;
+  /** Cluster-wide call counters and latency buckets written by every worker (hash: JSON field -> count). */
+  readonly metricsCalls: string;
+  /** Deployments the workers serve (hash: name -> JSON { model, ratePerMinute }), for metrics. */
+  readonly metricsDeployments: string;
+  /** Batches a schedule has fully enqueued (hash: batch id -> epoch ms), so a repeat firing adds nothing. */
+  readonly scheduleFired: string;
 }
 
 export function createKeySpace(prefix: string): KeySpace {
@@ -41,6 +53,12 @@ export function createKeySpace(prefix: string): KeySpace {
     batchCounts: (batchId) => `${bullPrefix}:batch:${batchId}:counts`,
     batchErrors: (batchId) => `${bullPrefix}:batch:${batchId}:errors`,
     batchJobs: (batchId) => `${bullPrefix}:batch:${batchId}:jobs`,
+    batchCosts: (batchId) => `${bullPrefix}:batch:${batchId}:costs`,
+    batchCostReservations: (batchId) => `${bullPrefix}:batch:${batchId}:cost-reservations`,
     batches: `${bullPrefix}:batches`,
+    costTotal: `${bullPrefix}:cost`,
+    metricsCalls: `${bullPrefix}:metrics:calls`,
+    metricsDeployments: `${bullPrefix}:metrics:deployments`,
+    scheduleFired: `${bullPrefix}:schedules:fired`,
   };
 }

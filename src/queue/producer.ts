@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import { createBatchRegistry, type BatchRegistry } from '../batch/batch-registry.js';
 import { IMAGE_JOB_NAME, imageJobId, type ImageJobData } from '../job/image-job.js';
 import { safeIdSchema, type ImageRequest } from '../job/image-request.js';
@@ -8,11 +7,14 @@ import { ValidationError } from '../errors/imgbatch-error.js';
 import { createSilentLogger, type Logger } from '../log/logger.js';
 import { createImageQueue, type ImageQueue } from './image-queue.js';
 import { createKeySpace } from './key-space.js';
-import { createRedisConnection } from './redis-connection.js';
+import { createRedisClient, DEFAULT_REDIS_URL, isRedisClient, type RedisClient, type RedisTarget } from './redis-connection.js';
 
 export interface ProducerOptions {
-  /** Redis URL or an ioredis connection the caller owns; default `redis://127.0.0.1:6379`. */
-  readonly connection?: string | Redis;
+  /**
+   * Redis URL (`redis+cluster://…` for a Redis Cluster), a target with TLS settings, or an
+   * ioredis connection (Redis or Cluster) the caller owns; default `redis://127.0.0.1:6379`.
+   */
+  readonly connection?: string | RedisTarget | RedisClient;
   /** Key prefix shared with the workers; default `imgbatch`. */
   readonly prefix?: string;
   /** Images per call for models that take n > 1; default 1. */
@@ -85,9 +87,8 @@ export function newBatchId(now = Date.now()): string {
 
 /** The enqueue side: other services, the CLI and the HTTP API all add jobs through this. */
 export function createProducer(options: ProducerOptions = {}): Producer {
-  const ownsConnection = typeof options.connection !== 'object';
-  const redis =
-    typeof options.connection === 'object' ? options.connection : createRedisConnection(options.connection ?? 'redis://127.0.0.1:6379', 'producer');
+  const ownsConnection = !isRedisClient(options.connection);
+  const redis = isRedisClient(options.connection) ? options.connection : createRedisClient(options.connection ?? DEFAULT_REDIS_URL, 'producer');
   const keys = createKeySpace(options.prefix ?? 'imgbatch');
   const logger = options.logger ?? createSilentLogger();
   const queue = createImageQueue(redis, keys, logger);

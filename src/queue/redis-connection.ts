@@ -1,18 +1,119 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { ConfigError } from '../errors/imgbatch-error.js';
+import { parseRedisUrl } from '../config/parse-redis-url.js';
 
 export type ConnectionRole = 'worker' | 'producer';
 
+/** A connection to one Redis server or to a Redis Cluster; BullMQ and every imgbatch module take either. */
+export type RedisClient = Redis | Cluster;
+
+/** Where the library and CLI connect when nothing is configured. */
+export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+
+/** Where Redis is, and what a URL cannot carry. */
+export interface RedisTarget {
+  /**
+   * `redis://[user:password@]host:port[/db]`, `rediss://…` for TLS, or
+   * `redis+cluster://[user:password@]host:port,host:port` (`rediss+cluster://` for TLS) for a
+   * Redis Cluster, whose nodes are seeds: the client learns the rest from them.
+   */
+  readonly url: string;
+  /** PEM certificate(s) of the CA that signed the server's, for TLS (`REDIS_TLS_CA_FILE`); default the system's CAs. */
+  readonly tlsCa?: string;
+}
+
+/** Whether `value` is a live connection rather than a URL or target to connect to. */
+export function isRedisClient(value: unknown): value is RedisClient {
+  return value instanceof Redis || value instanceof Cluster;
+}
+
+/** The last reason a connection of this process could not reach or use Redis, for messages. */
+let lastConnectionProblem: string | undefined;
+
 /**
- * Workers wait out a Redis outage (`maxRetriesPerRequest: null`, as BullMQ requires for
- * blocking connections); producers fail fast so a caller hears at once that Redis is down.
+ * ioredis puts the AUTH command, password included, on the error it raises for wrong
+ * credentials (`command: { name: 'auth', args: [user, password] }`), and the same error object
+ * rejects every queued command: anything that prints or logs it would show the password.
+ * Scrubbed here, on the 'error' event, which ioredis emits before any rejection is handled.
  */
-export function createRedisConnection(url: string, role: ConnectionRole, extra: RedisOptions = {}): Redis {
-  const options: RedisOptions =
-    role === 'worker'
-      ? { maxRetriesPerRequest: null, enableReadyCheck: true, ...extra }
-      : { maxRetriesPerRequest: 1, connectTimeout: 5_000, ...extra };
-  const redis = new Redis(url, options);
-  // An unhandled 'error' event would crash the process; the caller sees failures through commands.
-  redis.on('error', () => undefined);
-  return redis;
+function scrubCredentials(error: unknown): void {
+  if (typeof error !== 'object' || error === null) return;
+  const command = (error as { command?: { name?: unknown; args?: unknown } }).command;
+  if (command === undefined || typeof command.name !== 'string') return;
+  if (/^(auth|hello|migrate)$/i.test(command.name) && Array.isArray(command.args)) command.args = command.args.map(() => '[redacted]');
+}
+
+function watchErrors(error: unknown): void {
+  scrubCredentials(error);
+  if (error instanceof Error) lastConnectionProblem = error.message;
+}
+
+/**
+ * What a CLI should say about an error that means Redis could not be reached or refused the
+ * credentials, instead of ioredis's "Reached the max retries per request limit"; undefined
+ * for any other error.
+ */
+export function describeRedisFailure(error: unknown): string | undefined {
+  if (!(error instanceof Error)) return undefined;
+  if (/^(WRONGPASS|NOAUTH|NOPERM)\b/.test(error.message)) return `Redis refused the credentials in REDIS_URL: ${error.message}`;
+  const isUnreachable = error.name === 'MaxRetriesPerRequestError' || error.name === 'ClusterAllFailedError' || error.message === 'Connection is closed.';
+  if (!isUnreachable) return undefined;
+  const cause = lastConnectionProblem ?? 'no answer';
+  const hint = /certificate/i.test(cause) ? ' (set REDIS_TLS_CA_FILE to the PEM file of the CA that signed the server certificate)' : '';
+  return `Redis could not be reached or used: ${cause}${hint}`;
+}
+
+function roleOptions(role: ConnectionRole): RedisOptions {
+  // Workers wait out a Redis outage (BullMQ requires it for blocking connections); producers
+  // fail fast so a caller hears at once that Redis is down.
+  return role === 'worker' ? { maxRetriesPerRequest: null, enableReadyCheck: true } : { maxRetriesPerRequest: 1, connectTimeout: 5_000 };
+}
+
+/**
+ * Connects to a Redis server or a Redis Cluster as `target` says: what the CLI, the producer
+ * and the client use, so a `redis+cluster://` URL works everywhere. Workers wait out a Redis
+ * outage (`maxRetriesPerRequest: null`); producers fail fast. The URL is checked first
+ * (ConfigError naming the problem, never the password).
+ */
+export function createRedisClient(target: string | RedisTarget, role: ConnectionRole): RedisClient {
+  const { url, tlsCa } = typeof target === 'string' ? { url: target, tlsCa: undefined } : target;
+  const parsed = parseRedisUrl(url);
+  const tls = parsed.isTls ? { tls: tlsCa === undefined ? {} : { ca: tlsCa } } : {};
+  let client: RedisClient;
+  if (parsed.isCluster) {
+    const options: ClusterOptions = {
+      redisOptions: {
+        ...roleOptions(role),
+        ...(parsed.username !== undefined && { username: parsed.username }),
+        ...(parsed.password !== undefined && { password: parsed.password }),
+        ...tls,
+      },
+      // A producer hears of an unreachable cluster after a few tries instead of queueing for ever.
+      ...(role === 'producer' && { clusterRetryStrategy: (times: number) => (times > 3 ? null : Math.min(times * 200, 1_000)) }),
+    };
+    client = new Cluster(
+      parsed.nodes.map((node) => ({ host: node.host, port: node.port })),
+      options,
+    );
+  } else {
+    // ioredis reads the URL itself (user, password, db, rediss); only the CA is added.
+    client = new Redis(url, { ...roleOptions(role), ...tls });
+  }
+  // An unhandled 'error' event would crash the process; the caller sees failures through
+  // commands, with credentials scrubbed (a cluster reports its nodes' errors as 'node error').
+  client.on('error', watchErrors);
+  if (client instanceof Cluster) client.on('node error', watchErrors);
+  return client;
+}
+
+/**
+ * A connection to one Redis server (TLS and ACL users included), for callers that need the
+ * `Redis` class itself; throws ConfigError for a cluster URL (use createRedisClient).
+ */
+export function createRedisConnection(target: string | RedisTarget, role: ConnectionRole): Redis {
+  const url = typeof target === 'string' ? target : target.url;
+  if (parseRedisUrl(url).isCluster) throw new ConfigError('REDIS_URL: a redis+cluster:// URL needs a cluster connection (createRedisClient), not a single-server one');
+  const client = createRedisClient(target, role);
+  if (!(client instanceof Redis)) throw new Error('a single-server URL gave a cluster connection');
+  return client;
 }

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { z } from 'zod';
 import type { AddressInfo } from 'node:net';
 import { coerceError } from '../errors/imgbatch-error.js';
 import { createCallStats, type CallRecord } from './call-stats.js';
@@ -22,11 +23,16 @@ export interface Simulator {
   summary(): CallSummary;
   /** Clears stats, rate windows and scripts, and restarts the PRNG from its seed. */
   reset(): void;
+  /** Answers every call to `deployment` with 429 for the next `durationMs`, each told to wait out the rest (a burst of throttling). */
+  throttle(deployment: string, durationMs: number): void;
   /** Queues responses for the next calls that match; after the steps run out calls behave normally. */
   script(match: ScriptMatch, steps: readonly FaultStepInput[]): void;
   /** Stops listening and closes every connection, hung ones included. */
   close(): Promise<void>;
 }
+
+/** The body of `POST /_sim/throttle`. */
+const throttleRequestSchema = z.strictObject({ deployment: z.string().min(1), durationMs: z.number().int().min(1).max(3_600_000) });
 
 const GENERATIONS_PATH = /^\/openai\/deployments\/([^/]+)\/images\/generations$/;
 // Generous for a 32 000-character prompt, small enough that a runaway client cannot fill memory.
@@ -79,7 +85,7 @@ function urlHost(host: string, port: number): string {
 /**
  * Starts a local HTTP server that behaves like the Azure OpenAI images API (see
  * ../shared/reference/azure-openai-images.md), with admin endpoints under `/_sim/`:
- * `GET /_sim/stats`, `POST /_sim/reset`, `POST /_sim/script`, `GET /_sim/health` and
+ * `GET /_sim/stats`, `POST /_sim/reset`, `POST /_sim/script`, `POST /_sim/throttle`, `GET /_sim/health` and
  * `GET /_sim/files/<name>` (images behind `url` responses).
  */
 export async function createSimulator(input: SimulatorOptionsInput = {}): Promise<Simulator> {
@@ -154,6 +160,18 @@ export async function createSimulator(input: SimulatorOptionsInput = {}): Promis
       send(res, jsonReply(200, { pendingSteps: script.pendingSteps() }));
       return true;
     }
+    if (req.method === 'POST' && path === '/_sim/throttle') {
+      const body = parseJson(await readBody(req));
+      const parsed = throttleRequestSchema.safeParse(body.isJson ? body.value : undefined);
+      if (!parsed.success) {
+        const problems = parsed.error.issues.map((issue) => `${issue.path.map(String).join('.') || 'body'}: ${issue.message}`);
+        send(res, jsonReply(400, { error: { code: 'invalidThrottle', message: `Invalid throttle: ${problems.join('; ')}` } }));
+        return true;
+      }
+      handler.throttle(parsed.data.deployment, Date.now() + parsed.data.durationMs);
+      send(res, { status: 204, headers: {}, body: '' });
+      return true;
+    }
     if (req.method === 'GET' && path.startsWith(FILES_PATH)) {
       const file = files.get(decodeURIComponent(path.slice(FILES_PATH.length)));
       send(
@@ -222,6 +240,9 @@ export async function createSimulator(input: SimulatorOptionsInput = {}): Promis
     stats: () => stats.list(),
     summary: () => summarizeCalls(stats.list(), options.rateWindowMs),
     reset,
+    throttle: (deployment, durationMs) => {
+      handler.throttle(deployment, Date.now() + durationMs);
+    },
     script: (match, steps) => {
       script.add(match, steps);
     },

@@ -62,7 +62,13 @@ export interface GenerationHandlerDependencies {
 export interface GenerationHandler {
   /** Decides a call's answer and records it; the rate window counts the call here. */
   handle(call: GenerationCall): SimulatorAction;
-  /** Empties every rate window and restarts the PRNG from its seed. */
+  /**
+   * Answers every call to `deployment` with 429 until `untilMs` (epoch ms), each telling the
+   * client to wait out the rest of the window: a burst of throttling, as when the service
+   * lowers a quota for a while or another client spent it.
+   */
+  throttle(deployment: string, untilMs: number): void;
+  /** Empties every rate window, ends every throttle and restarts the PRNG from its seed. */
   reset(): void;
 }
 
@@ -86,6 +92,7 @@ export function createGenerationHandler(deps: GenerationHandlerDependencies): Ge
     options.deployments.map((d) => [d.name, createRateWindow({ ratePerMinute: d.ratePerMinute, windowMs: options.rateWindowMs })]),
   );
   const deployments = new Map<string, SimulatedDeployment>(options.deployments.map((d) => [d.name, d]));
+  const throttledUntil = new Map<string, number>();
 
   function handle(call: GenerationCall): SimulatorAction {
     const arrivedAtMs = now();
@@ -179,6 +186,14 @@ export function createGenerationHandler(deps: GenerationHandlerDependencies): Ge
     const randomFault = drawFault(random, options.faults);
     if (randomFault !== undefined) return fault({ kind: randomFault });
 
+    const throttleEndMs = throttledUntil.get(deployment.name) ?? 0;
+    if (arrivedAtMs < throttleEndMs) {
+      return reply(
+        'rate_limited',
+        rateLimitedReply({ apiVersion, retryAfterMs: throttleEndMs - arrivedAtMs, mode: deployment.rateLimitHeaders, nowMs: arrivedAtMs, headers }),
+      );
+    }
+
     const slot = window.tryAcquire(arrivedAtMs);
     if (!slot.isAccepted) {
       return reply(
@@ -214,7 +229,11 @@ export function createGenerationHandler(deps: GenerationHandlerDependencies): Ge
 
   return {
     handle,
+    throttle(deployment, untilMs) {
+      throttledUntil.set(deployment, Math.max(untilMs, throttledUntil.get(deployment) ?? 0));
+    },
     reset() {
+      throttledUntil.clear();
       for (const window of windows.values()) window.clear();
       random = createSeededRandom(options.faults.seed);
     },

@@ -10,9 +10,11 @@ import {
 import { ConfigError, StorageError, coerceError } from '../errors/imgbatch-error.js';
 import { decodeRecord } from './decode-record.js';
 import { encodeRecord } from './encode-record.js';
+import { imageContentType } from './image-content-type.js';
 import type { ImageRecord } from './image-record.js';
 import { parseBatchId, parseImageExtension, parseResultKey } from './parse-result-key.js';
 import type { ResultStore } from './result-store.js';
+import { storedImageExtension } from './stored-image-extension.js';
 import { toStorageError } from './to-storage-error.js';
 
 export interface BlobResultStoreOptions {
@@ -299,6 +301,24 @@ export function createBlobResultStore(options: BlobResultStoreOptions): BlobResu
           const records = await Promise.all(names.slice(start, start + LIST_CONCURRENCY).map(readRecordBlob));
           for (const record of records) if (record !== null) yield record;
         }
+      }
+    },
+
+    async readImage(record) {
+      const { batchId, name } = parseResultKey(record.key);
+      if (record.location === undefined) return null;
+      const extension = storedImageExtension(record.location, name);
+      const blobName = `${prefix}${batchId}/${name}.${extension}`;
+      try {
+        const bytes = await call(`download blob ${blobName} from ${options.container}`, async (abortSignal) => {
+          const response = await container.getBlobClient(blobName).download(0, undefined, { abortSignal });
+          return await readAll(response.readableStreamBody);
+        });
+        return { bytes, contentType: imageContentType(extension), extension };
+      } catch (error) {
+        // BlobNotFound or ContainerNotFound: the image was deleted after its record was written.
+        if (error instanceof StorageError && statusOf(error.cause) === 404) return null;
+        throw error;
       }
     },
 

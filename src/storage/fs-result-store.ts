@@ -4,9 +4,11 @@ import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'nod
 import { StorageError } from '../errors/imgbatch-error.js';
 import { decodeRecord } from './decode-record.js';
 import { encodeRecord } from './encode-record.js';
+import { imageContentType } from './image-content-type.js';
 import type { ImageRecord } from './image-record.js';
 import { parseBatchId, parseImageExtension, parseResultKey } from './parse-result-key.js';
 import type { ResultStore, StoredImage } from './result-store.js';
+import { storedImageExtension } from './stored-image-extension.js';
 import { toStorageError } from './to-storage-error.js';
 
 export interface FsResultStoreOptions {
@@ -137,6 +139,21 @@ export function createFsResultStore(options: FsResultStoreOptions): ResultStore 
       } catch (thrown) {
         throw toStorageError(thrown, `list records in ${folder}`);
       }
+    },
+
+    async readImage(record) {
+      const { batchId, name } = parseResultKey(record.key);
+      if (record.location === undefined) return null;
+      const extension = storedImageExtension(record.location, name);
+      const path = pathFor(batchId, `${name}.${extension}`);
+      let bytes: Buffer;
+      try {
+        bytes = await readFile(path);
+      } catch (thrown) {
+        if (errorCode(thrown) === 'ENOENT') return null;
+        throw toStorageError(thrown, `read image ${path}`);
+      }
+      return { bytes, contentType: imageContentType(extension), extension };
     },
 
     close() {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { COST_SOURCES } from '../cost/actual-call-cost.js';
 
 /**
  * The metadata stored beside every image (and alone, for a filtered one). Its presence in a
@@ -26,6 +27,14 @@ export const imageRecordSchema = z.object({
   /** Calls made for this image's job, including the successful one (429 waits not counted). */
   attempts: z.number().int(),
   usage: z.record(z.string(), z.unknown()).optional(),
+  /**
+   * What this image cost, USD: its share of the call's `usage` at the price table's token
+   * prices, or the table's expected price when the answer had no usage; 0 for a prompt the
+   * filter refused. Absent in records written before imgbatch kept costs.
+   */
+  costUsd: z.number().min(0).optional(),
+  /** Where costUsd comes from: `usage`, `table`, or `unbilled` (prompt filter: nothing generated). */
+  costSource: z.enum(COST_SOURCES).optional(),
   filter: z
     .object({
       stage: z.enum(['prompt', 'output']),

@@ -29,5 +29,13 @@ export interface ResultStore {
   putRecord(key: string, record: ImageRecord): Promise<ImageRecord>;
   /** Every record of a batch, in no particular order. */
   listRecords(batchId: string): AsyncIterable<ImageRecord>;
+  /**
+   * The image bytes of a stored record, or null when the record has no image or the image is
+   * gone. Only the extension is taken from `location`; the path or blob name is built from the
+   * key, so a record edited by hand cannot steer a read outside the store, and a folder store
+   * moved to another root still reads. Throws a non-transient StorageError for a location
+   * that does not end in the key's own file name.
+   */
+  readImage(record: Pick<ImageRecord, 'key' | 'location'>): Promise<StoredImage | null>;
   close(): Promise<void>;
 }

@@ -108,6 +108,10 @@ export function createRetryingResultStore(inner: ResultStore, options: RetryingR
       return withRetries(`store record ${key}`, () => inner.putRecord(key, record));
     },
 
+    readImage(record) {
+      return withRetries(`read image ${record.key}`, () => inner.readImage(record));
+    },
+
     // A listing is a stream, which p-retry cannot replay without buffering a whole batch: a
     // failed listing starts over instead and skips the keys it already yielded.
     async *listRecords(batchId) {

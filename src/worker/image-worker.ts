@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { DelayedError, UnrecoverableError, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../queue/redis-connection.js';
 import type { AzureOpenAI } from 'openai';
 import { createBatchRegistry } from '../batch/batch-registry.js';
 import type { LimiterSettings, WorkerSettings } from '../config/config.js';
@@ -11,16 +11,21 @@ import { IMAGE_QUEUE_NAME, type ImageJobData } from '../job/image-job.js';
 import { createSlotLimiter } from '../limiter/slot-limiter.js';
 import type { Logger } from '../log/logger.js';
 import { createKeySpace } from '../queue/key-space.js';
+import { createCallMetrics } from '../metrics/call-metrics.js';
+import { meterCallImages } from './metered-call-images.js';
 import type { ResultStore } from '../storage/result-store.js';
+import { DEFAULT_PRICE_TABLE } from '../cost/default-price-table.js';
+import type { PriceTable } from '../cost/price-table.js';
 import { downloadImage } from './download-image.js';
 import { createJobState } from '../queue/job-state.js';
 import { concurrencyForLatency, workerConcurrency } from './worker-concurrency.js';
 import { createLatencyTracker } from './latency-tracker.js';
+import { giveUpStalledJob, MAX_STALLS } from './give-up-stalled-job.js';
 import { processImageJob, type CallImages, type JobSummary, type ProcessorDeps } from './process-image-job.js';
 
 export interface ImageWorkerOptions {
   /** A connection made with role `worker` (maxRetriesPerRequest: null); the caller owns it. */
-  readonly connection: Redis;
+  readonly connection: RedisClient;
   /** Key prefix shared with producers; default `imgbatch`. */
   readonly prefix?: string;
   readonly deployments: readonly DeploymentConfig[];
@@ -30,6 +35,8 @@ export interface ImageWorkerOptions {
   readonly logger: Logger;
   /** Replaces the real Azure call (benchmarks of other clients); default: AzureOpenAI per deployment. */
   readonly callImages?: CallImages;
+  /** Prices for budgets (`--max-cost`) and the cost in each record; default DEFAULT_PRICE_TABLE (pass `config.prices`). */
+  readonly prices?: PriceTable;
 }
 
 export interface ImageWorker {
@@ -79,6 +86,7 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
     jobState: createJobState(connection, keys),
     store: options.store,
     settings: options.settings,
+    prices: options.prices ?? DEFAULT_PRICE_TABLE,
     // A delayed job wakes well before its slot: its store lookups and BullMQ's promotion of
     // delayed jobs take time, and a job that arrives late loses its slot. Early costs nothing:
     // it sleeps the rest in the worker.
@@ -86,12 +94,20 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
     lateToleranceMs: options.limiter.lateToleranceMs,
     logger,
   };
+  const callMetrics = createCallMetrics(connection, keys);
+  // The API serving /metrics runs elsewhere; it learns each deployment's quota from here.
+  callMetrics.registerDeployments(options.deployments).catch((error: unknown) => {
+    logger.warn({ err: error }, 'deployments not registered for metrics');
+  });
 
   const worker = new Worker<ImageJobData, JobSummary>(
     IMAGE_QUEUE_NAME,
     async (job, token) => {
       const jobId = job.id ?? job.name;
-      const result = await processImageJob(deps, { id: jobId, data: job.data });
+      if (job.stalledCounter > MAX_STALLS) throw new UnrecoverableError(await giveUpStalledJob(deps.batches, { id: jobId, data: job.data, stalls: job.stalledCounter }));
+      // Metered per job: a call's job id tells whether it repeats an earlier call (a retry).
+      const callImagesOfJob = meterCallImages(deps.callImages, jobId, { metrics: callMetrics, jobState: deps.jobState, logger });
+      const result = await processImageJob({ ...deps, callImages: callImagesOfJob }, { id: jobId, data: job.data });
       switch (result.kind) {
         case 'completed':
           return result.summary;
@@ -112,7 +128,9 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
       lockDuration: options.settings.lockDurationMs,
       stalledInterval: options.settings.stalledIntervalMs,
       // A worker killed mid-call leaves its job stalled; another worker takes it up again.
-      maxStalledCount: 3,
+      // BullMQ's own limit would fail the job where no outcome gets recorded (see
+      // giveUpStalledJob), so it sits far above ours.
+      maxStalledCount: 1_000,
     },
   );
   worker.on('error', (error) => {

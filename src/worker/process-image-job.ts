@@ -1,6 +1,10 @@
 import { z } from 'zod';
 import type { ImageOutcome } from '../batch/image-outcome.js';
-import type { BatchRegistry } from '../batch/batch-registry.js';
+import type { BatchRegistry, BudgetVerdict } from '../batch/batch-registry.js';
+import { actualCallCost, type ActualCost } from '../cost/actual-call-cost.js';
+import { expectedCallCost, type PricedCall } from '../cost/expected-call-cost.js';
+import { formatUsd } from '../cost/format-usd.js';
+import type { PriceTable } from '../cost/price-table.js';
 import type { WorkerSettings } from '../config/config.js';
 import { servesRequest, type DeploymentConfig } from '../config/deployment-config.js';
 import { readImagesResponse } from '../azure/read-images-response.js';
@@ -35,6 +39,8 @@ export interface ProcessorDeps {
   readonly jobState: JobState;
   readonly store: ResultStore;
   readonly settings: WorkerSettings;
+  /** Prices for budget reservations and the cost in each record. */
+  readonly prices: PriceTable;
   /** How much earlier than its slot a delayed job wakes, to be in a worker when the slot comes. */
   readonly wakeEarlyMs: number;
   /** How late after its slot a call may still start; later, the slot is given up. */
@@ -101,6 +107,10 @@ function filterRecord(base: ImageRecord, filter: FilterDetails): ImageRecord {
   };
 }
 
+function withCost(record: ImageRecord, cost: ActualCost): ImageRecord {
+  return { ...record, costUsd: cost.perImageUsd, costSource: cost.source };
+}
+
 function decodeBase64(b64: string): Uint8Array {
   return new Uint8Array(Buffer.from(b64, 'base64'));
 }
@@ -154,11 +164,19 @@ export async function processImageJob(deps: ProcessorDeps, job: { readonly id: s
     return { kind: 'delayed', untilMs: now() + backoffMs(1, settings.backoffBaseMs, settings.backoffMaxMs), reason: `store unreadable: ${message}` };
   }
   const pending: number[] = [];
+  const alreadyPaid: Array<{ imageKey: string; usd: number }> = [];
   for (const [index, variant] of data.variants.entries()) {
     const existing = records[index];
-    if (existing === null || existing === undefined) pending.push(variant);
-    else await record(variant, existing.status);
+    if (existing === null || existing === undefined) {
+      pending.push(variant);
+      continue;
+    }
+    await record(variant, existing.status);
+    if (existing.costUsd !== undefined) alreadyPaid.push({ imageKey: existing.key, usd: existing.costUsd });
   }
+  // A worker that died between storing an image and settling its cost left it uncounted; the
+  // record says what it cost (settling is per image, so counting it again changes nothing).
+  if (alreadyPaid.length > 0) await deps.batches.settleCost(data.batchId, job.id, alreadyPaid);
   if (pending.length === 0) {
     const counters = await deps.jobState.read(job.id);
     await deps.jobState.clear(job.id);
@@ -178,6 +196,23 @@ export async function processImageJob(deps: ProcessorDeps, job: { readonly id: s
     logger.warn({ jobId: job.id, model: data.model, pool: data.pool }, `no deployment configured in this worker serves ${wanted}; leaving the job for a worker that has one`);
     return { kind: 'delayed', untilMs: now() + settings.pauseRecheckMs, reason: `no deployment here serves ${wanted}` };
   }
+
+  const pricedCall = (images: number): PricedCall => ({ model: data.model, size: data.size, quality: data.quality, images, promptChars: data.prompt.length });
+  const expected = expectedCallCost(deps.prices, pricedCall(pending.length));
+  const skipForBudget = async (verdict: BudgetVerdict): Promise<ProcessResult> => {
+    const message =
+      `budget: ${formatUsd(verdict.spentUsd)} spent + ${formatUsd(verdict.inFlightUsd)} in flight + ${formatUsd(expected.usd)} expected for this call ` +
+      `would exceed the batch's budget of ${formatUsd(verdict.maxCostUsd ?? 0)}; no call made (imgbatch resume ${data.batchId} --max-cost <usd> makes it)`;
+    for (const variant of pending) await record(variant, 'skipped', message);
+    const counters = await deps.jobState.read(job.id);
+    await deps.jobState.clear(job.id);
+    logger.debug({ jobId: job.id, spentUsd: verdict.spentUsd, maxCostUsd: verdict.maxCostUsd }, 'over budget: skipped without a call');
+    return { kind: 'completed', summary: { batchId: data.batchId, requestId: data.requestId, outcomes, calls: counters.calls } };
+  };
+  // Checked before taking a slot, so a batch past its budget spends none of the quota other
+  // batches could use; the reservation right before the call is what holds.
+  const budget = await deps.batches.checkBudget(data.batchId, job.id, expected.usd);
+  if (!budget.isWithinBudget) return skipForBudget(budget);
 
   const slotCandidates = candidates.map((d) => ({
     name: d.name,
@@ -208,6 +243,11 @@ export async function processImageJob(deps: ProcessorDeps, job: { readonly id: s
         return { kind: 'delayed', untilMs: now() + state.remainingMs, reason: `deployment ${offer.deployment} cooling down after a 429` };
       }
     }
+    // Reserved after the wait for the slot, right before the call: a job waiting for its slot
+    // holds no share of the budget, and workers racing for the last of it are served one at a
+    // time. Refused here, the slot goes unused: the batch is at its end anyway.
+    const reservation = await deps.batches.reserveCost(data.batchId, job.id, expected.usd);
+    if (!reservation.isWithinBudget) return skipForBudget(reservation);
     // Counted before the call: if this process dies mid-call, the call may still be billed.
     const [counted] = await Promise.all([deps.jobState.countCall(job.id), deps.batches.recordCall(data.batchId)]);
     // A call that starts well after its slot, next to later ones on time, would crowd one of
@@ -219,7 +259,7 @@ export async function processImageJob(deps: ProcessorDeps, job: { readonly id: s
       if (deployment === undefined) throw new Error(`limiter granted unknown deployment ${offer.deployment}`);
       counters = counted;
     } else {
-      await Promise.all([deps.jobState.uncountCall(job.id), deps.batches.uncountCall(data.batchId)]);
+      await Promise.all([deps.jobState.uncountCall(job.id), deps.batches.uncountCall(data.batchId), deps.batches.releaseCost(data.batchId, job.id)]);
       logger.debug({ jobId: job.id, deployment: offer.deployment, lateMs }, 'slot missed: taking the next one');
       if (tries >= 3) return { kind: 'delayed', untilMs: now(), reason: `missed ${tries + 1} slots in a row (process too busy)` };
     }
@@ -233,10 +273,15 @@ export async function processImageJob(deps: ProcessorDeps, job: { readonly id: s
     summary: { batchId: data.batchId, requestId: data.requestId, outcomes, deployment: target.name, calls: attempt.calls },
   });
   const follow = async (decision: Decision, call: { latencyMs: number; serviceRequestId?: string | undefined }, variants: readonly number[]): Promise<ProcessResult> => {
+    // Only a filtered call has billed anything we know of; the others give their reservation
+    // back. A timeout may have been billed without our knowing: its cost is unknown, not counted.
+    if (decision.kind !== 'filtered') await deps.batches.releaseCost(data.batchId, job.id);
     switch (decision.kind) {
       case 'filtered': {
+        const cost = actualCallCost(deps.prices, pricedCall(variants.length), { kind: 'filtered', stage: decision.filter.stage });
+        await deps.batches.settleCost(data.batchId, job.id, variants.map((variant) => ({ imageKey: keyOf(variant), usd: cost.perImageUsd })));
         for (const variant of variants) {
-          const base = recordBase(data, variant, target.name, attempt, call.latencyMs);
+          const base = withCost(recordBase(data, variant, target.name, attempt, call.latencyMs), cost);
           const withId = call.serviceRequestId === undefined ? base : { ...base, serviceRequestId: call.serviceRequestId };
           await deps.store.putRecord(base.key, filterRecord(withId, decision.filter));
           await record(variant, 'filtered');
@@ -298,6 +343,15 @@ export async function processImageJob(deps: ProcessorDeps, job: { readonly id: s
   const read = readImagesResponse(result.body);
   if (read.kind === 'decision') return follow(read.decision, result, pending);
 
+  // Settled before storing: the call is paid for whether or not its images can be kept. Each
+  // image returned (stored or refused by the output filter) carries its share of the call.
+  const cost = actualCallCost(deps.prices, pricedCall(pending.length), { kind: 'answered', usage: read.usage });
+  const returned = [...read.images, ...read.filtered].flatMap((item) => {
+    const variant = pending[item.index];
+    return variant === undefined ? [] : [{ imageKey: keyOf(variant), usd: cost.perImageUsd }];
+  });
+  await deps.batches.settleCost(data.batchId, job.id, returned);
+
   // The images are paid for from here on: a failure to fetch or keep one is recorded with its
   // reason (the store already retried), never left without an outcome.
   try {
@@ -306,7 +360,7 @@ export async function processImageJob(deps: ProcessorDeps, job: { readonly id: s
       if (variant === undefined) continue;
       const bytes = image.b64Json !== undefined ? decodeBase64(image.b64Json) : await deps.downloadImage(image.url ?? '');
       const type = detectImageType(bytes, data.outputFormat);
-      const base = recordBase(data, variant, target.name, attempt, result.latencyMs);
+      const base = withCost(recordBase(data, variant, target.name, attempt, result.latencyMs), cost);
       const stored: ImageRecord = {
         ...base,
         ...(image.revisedPrompt !== undefined && { revisedPrompt: image.revisedPrompt }),
@@ -319,7 +373,7 @@ export async function processImageJob(deps: ProcessorDeps, job: { readonly id: s
     for (const item of read.filtered) {
       const variant = pending[item.index];
       if (variant === undefined) continue;
-      const base = recordBase(data, variant, target.name, attempt, result.latencyMs);
+      const base = withCost(recordBase(data, variant, target.name, attempt, result.latencyMs), cost);
       await deps.store.putRecord(base.key, filterRecord(base, item.filter));
       await record(variant, 'filtered');
     }

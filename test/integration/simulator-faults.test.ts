@@ -189,6 +189,24 @@ describe('simulator admin endpoints', () => {
     expect(sim.stats()).toEqual([]);
   });
 
+  it('throttles a deployment over HTTP: 429s with the rest of the window until reset ends it; a bad body is a 400 naming the field', async () => {
+    const throttled = await fetch(`${sim.url}/_sim/throttle`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ deployment: 'd', durationMs: 60_000 }),
+    });
+    expect(throttled.status).toBe(204);
+    const error = (await rejection(generate('during the burst'))) as RateLimitError;
+    expect(error).toBeInstanceOf(RateLimitError);
+    expect(Number(error.headers.get('retry-after-ms'))).toBeGreaterThan(50_000);
+    sim.reset();
+    await expect(generate('after the burst')).resolves.toBeDefined();
+
+    const refused = await fetch(`${sim.url}/_sim/throttle`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ deployment: 'd' }) });
+    expect(refused.status).toBe(400);
+    expect(JSON.stringify(await refused.json())).toContain('durationMs');
+  });
+
   it('refuses an invalid script with a 400 naming the problem', async () => {
     const response = await fetch(`${sim.url}/_sim/script`, {
       method: 'POST',

@@ -3,7 +3,8 @@ import { cancelBatch } from '../../batch/cancel-batch.js';
 import { loadConfig } from '../../config/load-config.js';
 import { createKeySpace } from '../../queue/key-space.js';
 import { createProducer } from '../../queue/producer.js';
-import { createRedisConnection } from '../../queue/redis-connection.js';
+import { createRedisClient } from '../../queue/redis-connection.js';
+import { redisTargetOf } from '../redis-target-of.js';
 
 export const cancelCommand = defineCommand({
   meta: {
@@ -16,7 +17,7 @@ export const cancelCommand = defineCommand({
   },
   async run({ args }) {
     const config = loadConfig();
-    const redis = createRedisConnection(config.redisUrl ?? 'redis://127.0.0.1:6379', 'producer');
+    const redis = createRedisClient(redisTargetOf(config), 'producer');
     const producer = createProducer({ connection: redis, prefix: config.redisPrefix });
     try {
       const result = await cancelBatch({ queue: producer.queue, batches: producer.batches, redis, keys: createKeySpace(config.redisPrefix) }, args.batch);

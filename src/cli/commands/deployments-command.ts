@@ -2,7 +2,8 @@ import { defineCommand } from 'citty';
 import { loadConfig } from '../../config/load-config.js';
 import { createSlotLimiter } from '../../limiter/slot-limiter.js';
 import { createKeySpace } from '../../queue/key-space.js';
-import { createRedisConnection } from '../../queue/redis-connection.js';
+import { createRedisClient } from '../../queue/redis-connection.js';
+import { redisTargetOf } from '../redis-target-of.js';
 import { withTypedErrors } from '../with-typed-errors.js';
 
 const resumeCommand = defineCommand({
@@ -10,7 +11,7 @@ const resumeCommand = defineCommand({
   args: { name: { type: 'positional', description: 'Deployment name', required: true } },
   async run({ args }) {
     const config = loadConfig();
-    const redis = createRedisConnection(config.redisUrl ?? 'redis://127.0.0.1:6379', 'producer');
+    const redis = createRedisClient(redisTargetOf(config), 'producer');
     try {
       const limiter = createSlotLimiter(redis, createKeySpace(config.redisPrefix), config.limiter);
       const before = await limiter.state(args.name);

@@ -1,8 +1,14 @@
 import { defineCommand } from 'citty';
 import { loadConfig } from '../../config/load-config.js';
+import { formatUsd } from '../../cost/format-usd.js';
 import { createProducer } from '../../queue/producer.js';
-import { checkCsvFile, csvIngestArgs, describeCheck, enqueueCsvFile, planCsvIngest, reportRejections, saveRejects } from '../csv-ingest.js';
+import { csvIngestArgs, describeCheck, enqueueCsvFile, planCsvIngest, reportRejections, saveRejects } from '../csv-ingest.js';
+import { estimateCsvFile } from '../estimate-csv-file.js';
+import { budgetVerdictLine } from '../budget-verdict-line.js';
+import { formatEstimate } from '../format-estimate.js';
+import { maxCostArgs, parseMaxCost } from '../max-cost-arg.js';
 import { formatRejections } from '../report-rejections.js';
+import { redisTargetOf } from '../redis-target-of.js';
 
 export const enqueueCommand = defineCommand({
   meta: { name: 'enqueue', description: 'Validate a CSV of prompts and add its image jobs to Redis for workers to take. Adding the same file again adds nothing.' },
@@ -10,39 +16,49 @@ export const enqueueCommand = defineCommand({
     csv: { type: 'positional', description: 'CSV file with columns id, prompt, n, model, size, quality, style', required: true },
     batch: { type: 'string', description: 'Batch id (default: the file name)' },
     ...csvIngestArgs,
+    ...maxCostArgs,
     json: { type: 'boolean', description: 'Print the result as JSON', default: false },
   },
   async run({ args }) {
     const config = loadConfig();
     const plan = planCsvIngest(args, config.store);
+    const maxCostUsd = parseMaxCost(args['max-cost']);
     const imagesPerCall = config.worker.imagesPerCall;
 
     if (plan.isDryRun || plan.isStrict) {
-      const check = await checkCsvFile(plan, { imagesPerCall });
+      // One pass validates and estimates: the estimate costs nothing extra.
+      const { check, estimate, isSimulator } = await estimateCsvFile(plan, config);
       if (plan.isDryRun || check.rejected.length > 0) {
         const rejectsFile = await saveRejects(plan, check.rejected);
         reportRejections(check.rejected, rejectsFile);
         const verdict = plan.isDryRun ? 'dry run, nothing enqueued' : '--strict: nothing enqueued because rows were refused';
         if (args.json) {
-          process.stdout.write(`${JSON.stringify({ batchId: plan.batchId, ...check, rejected: formatRejections(check.rejected), enqueued: false, rejectsFile: rejectsFile ?? null })}\n`);
+          process.stdout.write(
+            `${JSON.stringify({ batchId: plan.batchId, ...check, rejected: formatRejections(check.rejected), enqueued: false, rejectsFile: rejectsFile ?? null, estimate, ...(maxCostUsd !== undefined && { maxCostUsd }) })}\n`,
+          );
         } else {
-          process.stdout.write(`${describeCheck(plan.batchId, check)} (${verdict})\n`);
+          process.stdout.write(`${describeCheck(plan.batchId, check)} (${verdict})\n${formatEstimate(estimate, { isSimulator })}\n`);
+          if (maxCostUsd !== undefined) process.stdout.write(`${budgetVerdictLine(estimate.expectedCostUsd, maxCostUsd)}\n`);
         }
         process.exitCode = check.rejected.length > 0 ? 1 : 0;
         return;
       }
     }
 
-    const producer = createProducer({ connection: config.redisUrl ?? 'redis://127.0.0.1:6379', prefix: config.redisPrefix, imagesPerCall });
+    const producer = createProducer({ connection: redisTargetOf(config), prefix: config.redisPrefix, imagesPerCall });
     try {
+      // Before the jobs are added: a worker must never start a call of the batch without its budget.
+      if (maxCostUsd !== undefined) await producer.batches.setMaxCost(plan.batchId, maxCostUsd);
       const result = await enqueueCsvFile(plan, producer, { progress: process.stderr });
       const rejectsFile = await saveRejects(plan, result.rejected);
       reportRejections(result.rejected, rejectsFile);
+      const { maxCostUsd: budget } = await producer.batches.summary(result.batchId);
       if (args.json) {
-        process.stdout.write(`${JSON.stringify({ ...result, rejected: formatRejections(result.rejected), enqueued: true, rejectsFile: rejectsFile ?? null })}\n`);
+        process.stdout.write(`${JSON.stringify({ ...result, rejected: formatRejections(result.rejected), enqueued: true, rejectsFile: rejectsFile ?? null, maxCostUsd: budget ?? null })}\n`);
       } else {
         process.stdout.write(
-          `batch ${result.batchId}: ${result.accepted} rows accepted, ${result.rejected.length} refused; ${result.imagesAdded} new images in ${result.jobsAdded} jobs, ${result.jobsAlreadyQueued} jobs already known\n`,
+          `batch ${result.batchId}: ${result.accepted} rows accepted, ${result.rejected.length} refused; ${result.imagesAdded} new images in ${result.jobsAdded} jobs, ${result.jobsAlreadyQueued} jobs already known` +
+            `${budget === undefined ? '' : `; budget ${formatUsd(budget)}`}\n`,
         );
       }
       process.exitCode = result.rejected.length > 0 ? 1 : 0;

@@ -20,7 +20,7 @@ export const resultsCommand = defineCommand({
   meta: {
     name: 'results',
     description:
-      'A manifest of a batch, one row per image: id, variant, status, location, prompt, revised prompt, deployment, latency, attempts, error, then the row\'s extra columns. Images without a record (failed, rejected, pending) come from the batch in Redis.',
+      'A manifest of a batch, one row per image: id, variant, status, location, prompt, revised prompt, deployment, latency, attempts, error, cost (USD), then the row\'s extra columns. Images without a record (failed, rejected, pending) come from the batch in Redis.',
   },
   args: {
     batch: { type: 'positional', description: 'Batch id', required: true },

@@ -9,11 +9,16 @@ import { createLogger } from '../../log/logger.js';
 import { createJobState } from '../../queue/job-state.js';
 import { createKeySpace } from '../../queue/key-space.js';
 import { createProducer } from '../../queue/producer.js';
-import { createRedisConnection } from '../../queue/redis-connection.js';
+import { createRedisClient } from '../../queue/redis-connection.js';
+import { redisTargetOf } from '../redis-target-of.js';
 import { DEMO_SIMULATOR_OPTIONS } from '../../simulator/demo-simulator-options.js';
 import { createImageWorker } from '../../worker/image-worker.js';
 import { batchPrefix } from '../batch-prefix.js';
-import { checkCsvFile, csvIngestArgs, describeCheck, enqueueCsvFile, planCsvIngest, reportRejections, saveRejects } from '../csv-ingest.js';
+import { budgetVerdictLine } from '../budget-verdict-line.js';
+import { csvIngestArgs, describeCheck, enqueueCsvFile, planCsvIngest, reportRejections, saveRejects } from '../csv-ingest.js';
+import { estimateCsvFile } from '../estimate-csv-file.js';
+import { formatEstimate } from '../format-estimate.js';
+import { maxCostArgs, parseMaxCost } from '../max-cost-arg.js';
 import { openRuntime } from '../open-runtime.js';
 import { createProgressReporter } from '../progress-reporter.js';
 import { redactUrl } from '../redact-url.js';
@@ -40,6 +45,7 @@ export const runCommand = defineCommand({
     csv: { type: 'positional', description: 'CSV file with columns id, prompt, n, model, size, quality, style', required: true },
     batch: { type: 'string', description: 'Batch id (default: the file name)' },
     ...csvIngestArgs,
+    ...maxCostArgs,
     output: { type: 'string', description: 'Result folder (default ./output, or IMGBATCH_OUTPUT_DIR)' },
     concurrency: { type: 'string', description: 'Calls in flight at once, or auto (default auto: summed quota × 60 s calls, at least 32)' },
     'images-per-call': { type: 'string', description: 'Images per call for models that take n > 1 (default 1)' },
@@ -52,16 +58,22 @@ export const runCommand = defineCommand({
       overrides: { worker: workerOverrides(args), ...(args.output !== undefined && { outputDir: args.output }) },
     });
     const plan = planCsvIngest(args, config.store);
+    const maxCostUsd = parseMaxCost(args['max-cost']);
     if (plan.isDryRun || plan.isStrict) {
       // Checked before anything starts: a dry run or a refused file starts no Redis and no simulator.
       const deployments = config.usesSimulator ? (DEMO_SIMULATOR_OPTIONS.deployments ?? []).map((d) => ({ name: d.name, model: d.model, pools: [] })) : config.deployments;
-      const check = await checkCsvFile(plan, { imagesPerCall: config.worker.imagesPerCall, checkServed: servedBy(deployments) });
+      const { check, estimate, isSimulator } = await estimateCsvFile(plan, config, { checkServed: servedBy(deployments) });
       if (plan.isDryRun || check.rejected.length > 0) {
         const rejectsFile = await saveRejects(plan, check.rejected);
         reportRejections(check.rejected, rejectsFile);
         const verdict = plan.isDryRun ? 'dry run, nothing enqueued' : '--strict: nothing enqueued because rows were refused';
-        process.stdout.write(`${describeCheck(plan.batchId, check)} (${verdict})\n`);
-        if (args.json) process.stdout.write(`${JSON.stringify({ batchId: plan.batchId, inputs: check.inputs, accepted: check.accepted, invalidRows: check.rejected.length, jobs: check.jobs, images: check.images, enqueued: false })}\n`);
+        process.stdout.write(`${describeCheck(plan.batchId, check)} (${verdict})\n${formatEstimate(estimate, { isSimulator })}\n`);
+        if (maxCostUsd !== undefined) process.stdout.write(`${budgetVerdictLine(estimate.expectedCostUsd, maxCostUsd)}\n`);
+        if (args.json) {
+          process.stdout.write(
+            `${JSON.stringify({ batchId: plan.batchId, inputs: check.inputs, accepted: check.accepted, invalidRows: check.rejected.length, jobs: check.jobs, images: check.images, enqueued: false, estimate })}\n`,
+          );
+        }
         process.exitCode = check.rejected.length > 0 ? 1 : 0;
         return;
       }
@@ -69,8 +81,8 @@ export const runCommand = defineCommand({
     const logger = createLogger({ level: args.verbose ? 'debug' : 'warn' });
     const runtime = await openRuntime(config, logger);
     const prefix = batchPrefix(config);
-    const producer = createProducer({ connection: runtime.redis.url, prefix, imagesPerCall: config.worker.imagesPerCall, logger });
-    const workerConnection = createRedisConnection(runtime.redis.url, 'worker');
+    const producer = createProducer({ connection: redisTargetOf(config, runtime.redis.url), prefix, imagesPerCall: config.worker.imagesPerCall, logger });
+    const workerConnection = createRedisClient(redisTargetOf(config, runtime.redis.url), 'worker');
     const keys = createKeySpace(prefix);
     const limiter = createSlotLimiter(workerConnection, keys, config.limiter);
     const worker = createImageWorker({
@@ -80,6 +92,7 @@ export const runCommand = defineCommand({
       store: runtime.store,
       settings: config.worker,
       limiter: config.limiter,
+      prices: config.prices,
       logger,
     });
     const closeAll = async (): Promise<void> => {
@@ -108,6 +121,8 @@ export const runCommand = defineCommand({
       }
       const batchId = plan.batchId;
       const before: BatchSummary = await producer.batches.summary(batchId);
+      // Before the jobs are added: no call of the batch may start without its budget.
+      if (maxCostUsd !== undefined) await producer.batches.setMaxCost(batchId, maxCostUsd);
       const enqueued = await enqueueCsvFile(plan, producer, { checkServed: servedBy(runtime.deployments), progress: process.stderr });
       reportRejections(enqueued.rejected, await saveRejects(plan, enqueued.rejected));
       process.stderr.write(
@@ -122,7 +137,8 @@ export const runCommand = defineCommand({
         const resumed = await resumeBatch({ queue: producer.queue, batches: producer.batches, jobState: createJobState(workerConnection, keys), store: runtime.store }, batchId);
         if (resumed.forgottenOutcomes + resumed.requeued + resumed.retried + resumed.uncancelled > 0) {
           process.stderr.write(
-            `resumed batch ${batchId}: ${resumed.forgottenOutcomes} images missing from the store to make again (${resumed.requeued} finished jobs added again), ${resumed.retried} failed jobs retried, ${resumed.uncancelled} cancelled images queued again\n`,
+            `resumed batch ${batchId}: ${resumed.forgottenOutcomes} images missing from the store to make again (${resumed.requeued} finished jobs added again), ${resumed.retried} failed jobs retried, ${resumed.uncancelled} cancelled images queued again` +
+              `${resumed.unskipped > 0 ? `, ${resumed.unskipped} images skipped for the budget queued again` : ''}\n`,
           );
         }
       }
@@ -168,7 +184,11 @@ export const runCommand = defineCommand({
       });
       if (!result.ok) {
         const errors = await producer.batches.errors(batchId);
-        for (const [key, message] of Object.entries(errors)) process.stderr.write(`${key}: ${message}\n`);
+        // One line for the budget, however many images it stopped: each says the same.
+        const overBudget = Object.entries(errors).filter(([, message]) => message.startsWith('budget: '));
+        for (const [key, message] of Object.entries(errors)) if (!message.startsWith('budget: ')) process.stderr.write(`${key}: ${message}\n`);
+        const [firstOver] = overBudget;
+        if (firstOver !== undefined) process.stderr.write(`${overBudget.length} images skipped, e.g. ${firstOver[0]}: ${firstOver[1]}\n`);
       }
       process.stdout.write(`${formatRunSummary(result)}\n`);
       if (args.json) process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -4,6 +4,9 @@ import { loadConfig } from '../../config/load-config.js';
 import { ConfigError } from '../../errors/imgbatch-error.js';
 import { createHttpServer } from '../../http/create-http-server.js';
 import { createLogger } from '../../log/logger.js';
+import { createPrometheusMetrics } from '../../metrics/prometheus-metrics.js';
+import { createRedisClient } from '../../queue/redis-connection.js';
+import { redisTargetOf } from '../redis-target-of.js';
 import { createResultStore } from '../../storage/create-result-store.js';
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -18,7 +21,7 @@ export const serveCommand = defineCommand({
   meta: {
     name: 'serve',
     description:
-      'Run the HTTP API (POST/GET/DELETE /v1/batches, /healthz, /openapi.json) until SIGINT/SIGTERM. Every route but /healthz needs `Authorization: Bearer $IMGBATCH_API_TOKEN`. Workers run separately (`imgbatch worker`).',
+      'Run the HTTP API (POST/GET/DELETE /v1/batches, /healthz, /openapi.json, /metrics) and the dashboard (/admin/queues, /batches/<id>) until SIGINT/SIGTERM. Every route but /healthz needs `Authorization: Bearer $IMGBATCH_API_TOKEN`; browsers sign in with the token at /admin/login. Workers run separately (`imgbatch worker`).',
   },
   args: {
     port: { type: 'string', description: 'Port to listen on; 0 picks a free one (default 8080)', default: '8080' },
@@ -38,8 +41,10 @@ export const serveCommand = defineCommand({
 
     const logger = createLogger({ level: config.logLevel });
     const store = createResultStore(config.store, logger);
-    const client = createImgbatchClient({ connection: config.redisUrl ?? 'redis://127.0.0.1:6379', prefix: config.redisPrefix, store, imagesPerCall: config.worker.imagesPerCall, logger });
-    const server = createHttpServer({ client, apiToken: args.auth ? (config.apiToken ?? null) : null, bodyLimitBytes, logger });
+    const client = createImgbatchClient({ connection: redisTargetOf(config), prefix: config.redisPrefix, store, imagesPerCall: config.worker.imagesPerCall, logger });
+    const metricsConnection = createRedisClient(redisTargetOf(config), 'producer');
+    const metrics = createPrometheusMetrics({ connection: metricsConnection, prefix: config.redisPrefix, logger });
+    const server = createHttpServer({ client, apiToken: args.auth ? (config.apiToken ?? null) : null, bodyLimitBytes, logger, metrics });
     try {
       const url = await server.listen({ port, host: args.host });
       process.stderr.write(`imgbatch API listening on ${url}${args.auth ? '' : ' WITHOUT AUTH (--no-auth)'}\n`);
@@ -54,6 +59,8 @@ export const serveCommand = defineCommand({
       process.stderr.write('imgbatch API stopping\n');
     } finally {
       await server.close();
+      await metrics.close();
+      await metricsConnection.quit();
       await client.close();
       await store.close();
     }

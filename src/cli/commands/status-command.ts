@@ -1,16 +1,20 @@
 import { defineCommand } from 'citty';
+import { createBatchRegistry } from '../../batch/batch-registry.js';
 import { loadConfig } from '../../config/load-config.js';
+import { formatUsd } from '../../cost/format-usd.js';
 import { createSlotLimiter } from '../../limiter/slot-limiter.js';
 import { createKeySpace } from '../../queue/key-space.js';
 import { createProducer } from '../../queue/producer.js';
-import { createRedisConnection } from '../../queue/redis-connection.js';
+import { createRedisClient } from '../../queue/redis-connection.js';
+import { redisTargetOf } from '../redis-target-of.js';
+import { batchPrefixesToSearch } from '../batch-prefix.js';
 import { deploymentStatus, formatDeploymentTable } from '../format-deployment-status.js';
 
 export const statusCommand = defineCommand({
   meta: {
     name: 'status',
     description:
-      'Each configured deployment: configured and effective rate, calls and 429s in the last minute, cooldown or pause with its reason; with a batch id, also its counts by outcome.',
+      'Each configured deployment: configured and effective rate, calls and 429s in the last minute, cooldown or pause with its reason; with a batch id, also its counts by outcome and its cost so far against its budget.',
   },
   args: {
     batch: { type: 'positional', description: 'Batch id (optional)', required: false },
@@ -18,22 +22,36 @@ export const statusCommand = defineCommand({
   },
   async run({ args }) {
     const config = loadConfig();
-    const redis = createRedisConnection(config.redisUrl ?? 'redis://127.0.0.1:6379', 'producer');
+    const redis = createRedisClient(redisTargetOf(config), 'producer');
     const producer = createProducer({ connection: redis, prefix: config.redisPrefix });
     try {
       const limiter = createSlotLimiter(redis, createKeySpace(config.redisPrefix), config.limiter);
       const now = Date.now();
       const deployments = await Promise.all(config.deployments.map(async (d) => deploymentStatus(d, await limiter.state(d.name), now)));
-      const batch = args.batch === undefined ? undefined : await producer.batches.summary(args.batch);
-      const errors = args.batch === undefined ? {} : await producer.batches.errors(args.batch);
+      // A batch `run` made on the embedded simulator lives under a prefix of its own: look there too.
+      let registry = producer.batches;
+      if (args.batch !== undefined) {
+        for (const prefix of batchPrefixesToSearch(config)) {
+          const candidate = createBatchRegistry(redis, createKeySpace(prefix));
+          if ((await candidate.summary(args.batch)).createdAt !== undefined) {
+            registry = candidate;
+            break;
+          }
+        }
+      }
+      const batch = args.batch === undefined ? undefined : await registry.summary(args.batch);
+      const errors = args.batch === undefined ? {} : await registry.errors(args.batch);
       if (args.json) {
         process.stdout.write(`${JSON.stringify({ deployments, ...(batch !== undefined && { batch: { ...batch, errors } }) })}\n`);
         return;
       }
       if (batch !== undefined) {
-        const { stored, filtered, failed, rejected, cancelled } = batch.counts;
+        const { stored, filtered, failed, rejected, cancelled, skipped } = batch.counts;
+        const budget = batch.maxCostUsd === undefined ? 'no budget' : `budget ${formatUsd(batch.maxCostUsd)}`;
+        const inFlight = batch.inFlightCostUsd > 0 ? ` + ${formatUsd(batch.inFlightCostUsd)} in flight` : '';
         process.stdout.write(
-          `batch ${batch.batchId}: ${batch.images} images: ${stored} stored, ${filtered} filtered, ${failed} failed, ${rejected} rejected, ${cancelled} cancelled, ${batch.pending} pending; ${batch.calls} API calls (${batch.rateLimitedCalls} answered 429)\n`,
+          `batch ${batch.batchId}: ${batch.images} images: ${stored} stored, ${filtered} filtered, ${failed} failed, ${rejected} rejected, ${cancelled} cancelled, ${skipped} skipped, ${batch.pending} pending; ${batch.calls} API calls (${batch.rateLimitedCalls} answered 429)\n` +
+            `  cost so far ${formatUsd(batch.costUsd)}${inFlight} (${budget})\n`,
         );
         for (const [key, message] of Object.entries(errors)) process.stdout.write(`  ${key}: ${message}\n`);
         process.stdout.write('\n');

@@ -2,9 +2,11 @@ import { defineCommand } from 'citty';
 import { loadConfig } from '../../config/load-config.js';
 import { ConfigError } from '../../errors/imgbatch-error.js';
 import { createLogger } from '../../log/logger.js';
-import { createRedisConnection } from '../../queue/redis-connection.js';
+import { createRedisClient } from '../../queue/redis-connection.js';
+import { redisTargetOf } from '../redis-target-of.js';
 import { createResultStore } from '../../storage/create-result-store.js';
 import { createImageWorker } from '../../worker/image-worker.js';
+import { createScheduleWorker } from '../../worker/schedule-worker.js';
 import { workerConcurrency } from '../../worker/worker-concurrency.js';
 import { workerOverrides } from '../worker-overrides.js';
 
@@ -26,7 +28,7 @@ export const workerCommand = defineCommand({
       );
     }
     const logger = createLogger({ level: config.logLevel });
-    const connection = createRedisConnection(config.redisUrl ?? 'redis://127.0.0.1:6379', 'worker');
+    const connection = createRedisClient(redisTargetOf(config), 'worker');
     const store = createResultStore(config.store, logger);
     const worker = createImageWorker({
       connection,
@@ -35,8 +37,11 @@ export const workerCommand = defineCommand({
       store,
       settings: config.worker,
       limiter: config.limiter,
+      prices: config.prices,
       logger,
     });
+    // Runs of `imgbatch schedules sync` schedulers become batches here, beside the image jobs.
+    const schedules = createScheduleWorker({ connection, prefix: config.redisPrefix, imagesPerCall: config.worker.imagesPerCall, logger });
     logger.info(
       { deployments: config.deployments.map((d) => ({ name: d.name, model: d.model, ratePerMinute: d.ratePerMinute })), concurrency: workerConcurrency(config.worker.concurrency, config.deployments), store: store.description },
       'worker started',
@@ -53,8 +58,7 @@ export const workerCommand = defineCommand({
           resolve();
         }, SHUTDOWN_GRACE_MS);
         forced.unref();
-        worker
-          .close()
+        Promise.all([worker.close(), schedules.close()])
           .catch((error: unknown) => {
             logger.error({ err: error }, 'error while closing the worker');
           })

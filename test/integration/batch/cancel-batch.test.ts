@@ -51,7 +51,7 @@ describe('cancelling a batch', () => {
     const result = await cancel('busy');
     expect(result).toMatchObject({ jobsCancelled: 6, imagesCancelled: 6, jobsInFlight: 2 });
     const summary = await p.waitForBatch('busy', 15_000);
-    expect(summary.counts).toEqual({ stored: 2, filtered: 0, failed: 0, rejected: 0, cancelled: 6 });
+    expect(summary.counts).toEqual({ stored: 2, filtered: 0, failed: 0, rejected: 0, cancelled: 6, skipped: 0 });
     await new Promise((r) => setTimeout(r, 300));
     expect(p.simulator.stats().filter((c) => c.clientRequestId?.startsWith('busy/') === true)).toHaveLength(2);
   });

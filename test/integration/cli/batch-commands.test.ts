@@ -67,7 +67,16 @@ describe('imgbatch enqueue: templates, aliases, rejects file, --dry-run, --stric
   it('run --dry-run checks the file against the deployments it would use, and starts nothing', async () => {
     const result = await runCli(['run', join(dir, 'shop.csv'), ...template, '--dry-run', '--json', '--batch', 'shop-run'], env());
     expect(result.code).toBe(1);
-    expect(JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '{}')).toEqual({ batchId: 'shop-run', inputs: 4, accepted: 2, invalidRows: 2, jobs: 3, images: 3, enqueued: false });
+    expect(JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '{}')).toEqual({
+      batchId: 'shop-run',
+      inputs: 4,
+      accepted: 2,
+      invalidRows: 2,
+      jobs: 3,
+      images: 3,
+      enqueued: false,
+      estimate: expect.objectContaining({ images: 3, calls: 3 }) as unknown,
+    });
     expect(result.stdout).not.toContain('embedded simulator');
     expect(await readdir(join(dir, 'output'))).not.toContain('shop-run');
   });

@@ -22,7 +22,7 @@ describe('core pipeline against the simulator (in-process worker, real Redis, re
     const enqueued = await p.producer.enqueue([{ id: 'lake', prompt: 'A mountain lake at dawn', n: 4, model: 'dall-e-3', style: 'natural' }], { batchId: 'fanout' });
     expect(enqueued).toMatchObject({ accepted: 1, jobsAdded: 4, imagesAdded: 4 });
     const summary = await p.waitForBatch('fanout');
-    expect(summary.counts).toEqual({ stored: 4, filtered: 0, failed: 0, rejected: 0, cancelled: 0 });
+    expect(summary.counts).toEqual({ stored: 4, filtered: 0, failed: 0, rejected: 0, cancelled: 0, skipped: 0 });
 
     const calls = callsFor(p, 'fanout/');
     expect(calls).toHaveLength(4);
@@ -241,7 +241,7 @@ describe('core pipeline against the simulator (in-process worker, real Redis, re
         { queue: p.producer.queue, batches: p.producer.batches, jobState: createJobState(redis, createKeySpace(p.prefix)), store: p.store },
         'resume',
       );
-      expect(resumed).toEqual({ forgottenOutcomes: 1, requeued: 1, retried: 1, forgotten: 0, uncancelled: 0 });
+      expect(resumed).toEqual({ forgottenOutcomes: 1, requeued: 1, retried: 1, forgotten: 0, uncancelled: 0, unskipped: 0, releasedReservations: 0 });
     } finally {
       await redis.quit();
     }

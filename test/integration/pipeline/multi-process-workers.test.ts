@@ -111,7 +111,7 @@ describe('imgbatch worker processes sharing one Redis', () => {
     const summary = await waitForBatch('two-procs', 45_000);
     const elapsedMs = Date.now() - startedAtMs;
 
-    expect(summary.counts).toEqual({ stored: images, filtered: 0, failed: 0, rejected: 0, cancelled: 0 });
+    expect(summary.counts).toEqual({ stored: images, filtered: 0, failed: 0, rejected: 0, cancelled: 0, skipped: 0 });
     const calls = sim.stats();
     const perDeployment = sim.summary().byDeployment.shared;
     expect(perDeployment?.byOutcome.rate_limited ?? 0).toBe(0);
@@ -178,7 +178,7 @@ describe('imgbatch worker processes sharing one Redis', () => {
     const workerB = startWorker(configPath);
     const summary = await waitForBatch('crash', 25_000);
 
-    expect(summary.counts).toEqual({ stored: 1, filtered: 0, failed: 0, rejected: 0, cancelled: 0 });
+    expect(summary.counts).toEqual({ stored: 1, filtered: 0, failed: 0, rejected: 0, cancelled: 0, skipped: 0 });
     // Both calls are counted as sent, the one lost with worker A included: it may have been billed.
     expect(summary.calls).toBe(2);
     expect(workerB.isRunning()).toBe(true);

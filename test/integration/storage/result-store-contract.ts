@@ -240,7 +240,46 @@ export function describeResultStoreContract(name: string, makeSubject: () => Pro
       expect(Buffer.from(await subject.readImage(b)).equals(Buffer.from(secondBytes))).toBe(true);
     });
 
+    it('readImage gives back the bytes, content type and extension putImage wrote, png and jpeg', async () => {
+      const batchId = uniqueBatchId();
+      const pngBytes = pngLikeBytes(30_000);
+      const png = await store.putImage(`${batchId}/still-0`, pngImage(pngBytes), storedRecord(`${batchId}/still-0`));
+      const jpegBytes = Uint8Array.from([0xff, 0xd8, 0xff, 0xe0, 9, 8, 7, 0xff, 0xd9]);
+      const jpeg = await store.putImage(`${batchId}/photo-1`, { bytes: jpegBytes, contentType: 'image/jpeg', extension: 'jpeg' }, storedRecord(`${batchId}/photo-1`));
+
+      const readPng = await store.readImage(png);
+      expect(readPng).toMatchObject({ contentType: 'image/png', extension: 'png' });
+      expect(Buffer.from(readPng?.bytes ?? []).equals(Buffer.from(pngBytes))).toBe(true);
+      const readJpeg = await store.readImage({ key: jpeg.key, location: jpeg.location });
+      expect(readJpeg).toMatchObject({ contentType: 'image/jpeg', extension: 'jpeg' });
+      expect(Buffer.from(readJpeg?.bytes ?? []).equals(Buffer.from(jpegBytes))).toBe(true);
+    });
+
+    it('readImage is null for a filtered record (no image) and for an image that is not in the store', async () => {
+      const batchId = uniqueBatchId();
+      const filtered = await store.putRecord(`${batchId}/refused-0`, filteredRecord(`${batchId}/refused-0`));
+      expect(await store.readImage(filtered)).toBeNull();
+      const stored = await store.putImage(`${batchId}/here-0`, pngImage(), storedRecord(`${batchId}/here-0`));
+      const elsewhere = (stored.location ?? '').replace('here-0.png', 'gone-0.png');
+      expect(await store.readImage({ key: `${batchId}/gone-0`, location: elsewhere })).toBeNull();
+      expect(await store.readImage({ key: `${uniqueBatchId()}/gone-0`, location: 'gone-0.png' })).toBeNull();
+    });
+
+    it("readImage reads the key's own image whatever folder the location names, and refuses a location that names another file", async () => {
+      const batchId = uniqueBatchId();
+      const bytes = pngLikeBytes(5_000);
+      await store.putImage(`${batchId}/mine-0`, pngImage(bytes), storedRecord(`${batchId}/mine-0`));
+      await store.putImage(`${batchId}/theirs-0`, pngImage(), storedRecord(`${batchId}/theirs-0`));
+
+      const moved = await store.readImage({ key: `${batchId}/mine-0`, location: '/somewhere/else/mine-0.png' });
+      expect(Buffer.from(moved?.bytes ?? []).equals(Buffer.from(bytes))).toBe(true);
+      await expectRefused(() => store.readImage({ key: `${batchId}/mine-0`, location: `/x/${batchId}/theirs-0.png` }));
+      await expectRefused(() => store.readImage({ key: `${batchId}/mine-0`, location: `/x/${batchId}/mine-0.json` }));
+      await expectRefused(() => store.readImage({ key: `${batchId}/mine-0`, location: `/x/${batchId}/mine-0.png/../../etc/passwd` }));
+    });
+
     it.each(ESCAPING_KEYS.map((key) => [key]))('refuses key %j that could leave the root, as a non-transient StorageError', async (key) => {
+      await expectRefused(() => store.readImage({ key, location: '/x/y-0.png' }));
       await expectRefused(() => store.getRecord(key));
       await expectRefused(() => store.putImage(key, pngImage(), storedRecord(key)));
       await expectRefused(() => store.putRecord(key, { ...filteredRecord('x/y-0'), key }));

@@ -27,13 +27,21 @@ async function* each<T>(items: readonly T[]): AsyncGenerator<T> {
   for (const item of items) yield await Promise.resolve(item);
 }
 
-function deps(options: { records: ImageRecord[]; jobIds: string[]; outcomes: Array<[string, ImageOutcome]>; errors?: Record<string, string>; jobs?: Record<string, ImageJobData> }): ManifestDeps {
+function deps(options: {
+  records: ImageRecord[];
+  jobIds: string[];
+  outcomes: Array<[string, ImageOutcome]>;
+  errors?: Record<string, string>;
+  jobs?: Record<string, ImageJobData>;
+  costs?: Record<string, number>;
+}): ManifestDeps {
   return {
     store: { listRecords: () => each(options.records) },
     batches: {
       jobIds: () => each([options.jobIds]),
       outcomes: () => each([options.outcomes]),
       errors: () => Promise.resolve(options.errors ?? {}),
+      imageCosts: (_batchId, keys) => Promise.resolve(new Map(keys.flatMap((key) => (options.costs?.[key] === undefined ? [] : [[key, options.costs[key]] as const])))),
     },
     jobData: (jobId) => Promise.resolve(options.jobs?.[jobId]),
   };
@@ -77,6 +85,30 @@ describe('listManifestRows', () => {
     expect(all[2]?.error).toMatch(/counted as stored but not in the store; imgbatch resume b makes it again/);
     expect(all[3]).toMatchObject({ prompt: 'A lamp', error: 'HTTP 500 after 5 attempts', metadata: { sku: 'L-1' } });
     expect(all[4]).toMatchObject({ prompt: undefined, error: undefined, metadata: {} });
+  });
+
+  it('gives each row its cost: the record\'s, else the cost the registry settled (paid, not kept); skipped rows say why', async () => {
+    const all = await rows(
+      deps({
+        records: [record('mug', 0, { costUsd: 0.011, costSource: 'table' }), record('old', 0)],
+        jobIds: ['b/mug/v0', 'b/old/v0', 'b/lost/v0', 'b/late/v0'],
+        outcomes: [
+          ['b/mug-0', 'stored'],
+          ['b/old-0', 'stored'],
+          ['b/lost-0', 'failed'],
+          ['b/late-0', 'skipped'],
+        ],
+        errors: { 'b/lost-0': 'generated but not kept: disk full', 'b/late-0': 'budget: $1.0000 spent …' },
+        costs: { 'b/mug-0': 0.011, 'b/lost-0': 0.005 },
+      }),
+    );
+    expect(all.map((row) => [row.id, row.status, row.costUsd])).toEqual([
+      ['mug', 'stored', 0.011],
+      ['old', 'stored', undefined],
+      ['late', 'skipped', undefined],
+      ['lost', 'failed', 0.005],
+    ]);
+    expect(all[2]?.error).toMatch(/^budget: /);
   });
 
   it('expands a job of several images into one row per image', async () => {

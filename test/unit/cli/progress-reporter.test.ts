@@ -19,14 +19,17 @@ const SUMMARY: BatchSummary = {
   createdAt: 0,
   images: 10,
   jobs: 10,
-  counts: { stored: 5, filtered: 1, failed: 1, rejected: 1, cancelled: 2 },
+  counts: { stored: 5, filtered: 1, failed: 1, rejected: 1, cancelled: 2, skipped: 0 },
   calls: 8,
   rateLimitedCalls: 1,
   pending: 0,
+  costUsd: 0,
+  inFlightCostUsd: 0,
+  maxCostUsd: undefined,
 };
 
 function halfway(calls: number): BatchSummary {
-  return { ...SUMMARY, images: 1000, jobs: 1000, counts: { stored: calls, filtered: 0, failed: 0, rejected: 0, cancelled: 0 }, calls, rateLimitedCalls: 0, pending: 1000 - calls };
+  return { ...SUMMARY, images: 1000, jobs: 1000, counts: { stored: calls, filtered: 0, failed: 0, rejected: 0, cancelled: 0, skipped: 0 }, calls, rateLimitedCalls: 0, pending: 1000 - calls };
 }
 
 describe('createProgressReporter without a terminal', () => {

@@ -12,6 +12,12 @@ describe('redactUrl', () => {
     expect(redactUrl('redis://127.0.0.1:6379')).toBe('redis://127.0.0.1:6379');
   });
 
+  it('hides the credentials of a cluster URL, a password holding "@" or "/" unencoded, and a password query parameter', () => {
+    expect(redactUrl('rediss+cluster://app:p4ss@10.0.0.1:7000,10.0.0.2:7001')).toBe('rediss+cluster://***:***@10.0.0.1:7000,10.0.0.2:7001');
+    expect(redactUrl('redis://:pa/ss@w0rd@h:6379/2')).toBe('redis://:***@h:6379/2');
+    expect(redactUrl('redis://h:6379?password=s3cret&db=1')).toBe('redis://h:6379?password=***&db=1');
+  });
+
   it('never echoes something it cannot parse', () => {
     expect(redactUrl('not a url with secret')).toBe('[unparsable URL]');
   });

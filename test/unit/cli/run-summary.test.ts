@@ -12,8 +12,11 @@ function batch(fields: Partial<Omit<BatchSummary, 'counts'>> & { counts?: Partia
     calls: 0,
     rateLimitedCalls: 0,
     pending: 0,
+    costUsd: 0,
+    inFlightCostUsd: 0,
+    maxCostUsd: undefined,
     ...rest,
-    counts: { stored: 10, filtered: 0, failed: 0, rejected: 0, cancelled: 0, ...counts },
+    counts: { stored: 10, filtered: 0, failed: 0, rejected: 0, cancelled: 0, skipped: 0, ...counts },
   };
 }
 
@@ -36,6 +39,7 @@ describe('buildRunSummary', () => {
     ['a failed image', batch({ counts: { stored: 9, failed: 1 } }), 0, false],
     ['a rejected image', batch({ counts: { stored: 9, rejected: 1 } }), 0, false],
     ['a cancelled image', batch({ counts: { stored: 9, cancelled: 1 } }), 0, false],
+    ['an image skipped for the budget', batch({ counts: { stored: 9, skipped: 1 } }), 0, false],
     ['an image still pending', batch({ counts: { stored: 9 }, pending: 1 }), 0, false],
     ['an invalid row', batch(), 1, false],
   ])('ok with %s: %s', (_, after, invalidRows, ok) => {
@@ -64,9 +68,13 @@ describe('buildRunSummary', () => {
       failed: 1,
       rejected: 1,
       cancelled: 0,
+      skipped: 0,
       invalidRows: 2,
       apiCalls: 0,
       rateLimited: 0,
+      costUsd: 0,
+      batchCostUsd: 0,
+      maxCostUsd: null,
       wallSeconds: 12.3,
       output: '/srv/output',
       redis: 'redis://127.0.0.1:6379',
@@ -87,6 +95,17 @@ describe('formatRunSummary', () => {
     expect(text).toContain('10: 9 stored, 1 filtered, 0 failed, 0 rejected');
     expect(text).toContain('11 (1 answered 429)');
     expect(text).toContain('4.0 s');
+  });
+
+  it('cost is what this run added, beside the batch total and its budget', () => {
+    const summary = summarize(batch({ costUsd: 0.3, maxCostUsd: 0.5 }), { before: batch({ costUsd: 0.1 }) });
+    expect(summary).toMatchObject({ costUsd: 0.2, batchCostUsd: 0.3, maxCostUsd: 0.5 });
+    expect(formatRunSummary(summary)).toContain('cost         $0.2000 this run; $0.3000 for the batch so far of its $0.5000 budget');
+  });
+
+  it('shows skipped images only when there are some', () => {
+    expect(formatRunSummary(summarize(batch({ counts: { stored: 8, skipped: 2 } })))).toContain('10: 8 stored, 0 filtered, 0 failed, 0 rejected, 2 skipped (budget)');
+    expect(formatRunSummary(summarize(batch()))).not.toContain('skipped');
   });
 
   it('shows cancelled images only when there are some', () => {

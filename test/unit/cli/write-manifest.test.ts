@@ -15,9 +15,10 @@ const ROWS: ManifestRow[] = [
     latencyMs: 812.4,
     attempts: 1,
     error: undefined,
-    metadata: { sku: '=HYPERLINK("http://evil")', status: 'new' },
+    costUsd: 0.002176,
+    metadata: { sku: '=HYPERLINK("http://evil")', status: 'new', cost: 'high' },
   },
-  { id: 'lamp', variant: 0, status: 'failed', location: undefined, prompt: '-A lamp', revisedPrompt: undefined, deployment: undefined, latencyMs: undefined, attempts: undefined, error: '@boom', metadata: { campaign: 'spring' } },
+  { id: 'lamp', variant: 0, status: 'failed', location: undefined, prompt: '-A lamp', revisedPrompt: undefined, deployment: undefined, latencyMs: undefined, attempts: undefined, error: '@boom', costUsd: undefined, metadata: { campaign: 'spring' } },
 ];
 
 async function write(format: ManifestFormat): Promise<{ text: string; count: number }> {
@@ -39,9 +40,9 @@ describe('writeManifest', () => {
     const { text, count } = await write('csv');
     expect(count).toBe(2);
     expect(text.split('\n')).toEqual([
-      'id,variant,status,location,prompt,revised_prompt,deployment,latency_ms,attempts,error,campaign,sku,metadata.status',
-      `mug,0,stored,/out/b/mug-0.png,"A mug, red",A red mug,east,812,1,,,"'=HYPERLINK(""http://evil"")",new`,
-      "lamp,0,failed,,'-A lamp,,,,,'@boom,spring,,",
+      'id,variant,status,location,prompt,revised_prompt,deployment,latency_ms,attempts,error,cost,campaign,metadata.cost,sku,metadata.status',
+      `mug,0,stored,/out/b/mug-0.png,"A mug, red",A red mug,east,812,1,,0.002176,,high,"'=HYPERLINK(""http://evil"")",new`,
+      "lamp,0,failed,,'-A lamp,,,,,'@boom,,spring,,,",
       '',
     ]);
   });
@@ -59,7 +60,8 @@ describe('writeManifest', () => {
       deployment: 'east',
       latency_ms: 812,
       attempts: 1,
-      metadata: { sku: '=HYPERLINK("http://evil")', status: 'new' },
+      cost: 0.002176,
+      metadata: { sku: '=HYPERLINK("http://evil")', status: 'new', cost: 'high' },
     });
     expect(lines[1]).toMatchObject({ id: 'lamp', status: 'failed', prompt: '-A lamp', error: '@boom' });
   });

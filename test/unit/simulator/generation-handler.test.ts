@@ -14,6 +14,7 @@ function setup(input: SimulatorOptionsInput): {
   clock: { nowMs: number };
   stats: ReturnType<typeof createCallStats>;
   reset: () => void;
+  throttle: (deployment: string, untilMs: number) => void;
 } {
   const options = parseSimulatorOptions(input);
   const stats = createCallStats();
@@ -44,6 +45,9 @@ function setup(input: SimulatorOptionsInput): {
     reset: () => {
       handler.reset();
     },
+    throttle: (deployment, untilMs) => {
+      handler.throttle(deployment, untilMs);
+    },
   };
 }
 
@@ -69,6 +73,26 @@ describe('createGenerationHandler', () => {
     expect(status(call())).toBe(429);
     clock.nowMs += 1;
     expect(status(call())).toBe(200);
+  });
+
+  it('throttles one deployment for a window: every call 429 with the rest of the window as its wait, taking no slot; the others untouched', () => {
+    const { call, clock, throttle, stats } = setup({
+      deployments: [
+        { name: 'd', model: 'gpt-image-1-mini', ratePerMinute: 600 },
+        { name: 'e', model: 'gpt-image-1-mini', ratePerMinute: 600 },
+      ],
+    });
+    throttle('d', clock.nowMs + 2_500);
+    const first = call();
+    expect(status(first)).toBe(429);
+    expect(first.kind === 'reply' && first.reply.headers).toMatchObject({ 'retry-after-ms': '2500', 'retry-after': '3' });
+    expect(status(call({ deploymentName: 'e' }))).toBe(200);
+    clock.nowMs += 2_000;
+    const second = call();
+    expect(second.kind === 'reply' && second.reply.headers).toMatchObject({ 'retry-after-ms': '500' });
+    clock.nowMs += 500;
+    expect(status(call())).toBe(200);
+    expect(stats.list().map((c) => c.outcome)).toEqual(['rate_limited', 'ok', 'rate_limited', 'ok']);
   });
 
   it('counts filtered calls in the window (they are real calls) but not invalid ones', () => {

@@ -64,6 +64,12 @@ function flakyStore(failures: unknown[] = []) {
         return written;
       });
     },
+    readImage() {
+      return Promise.resolve().then(() => {
+        failMaybe();
+        return null;
+      });
+    },
     async *listRecords(batchId) {
       try {
         for (const [key, value] of records) {

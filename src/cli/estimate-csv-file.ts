@@ -1,0 +1,34 @@
+import type { Config } from '../config/config.js';
+import { createBatchEstimator, type BatchEstimate } from '../cost/batch-estimate.js';
+import type { InputCheck } from '../job/check-inputs.js';
+import type { ImageRequest } from '../job/image-request.js';
+import { checkCsvFile, type CsvIngestPlan } from './csv-ingest.js';
+import { estimateDeployments } from './estimate-deployments.js';
+
+export interface CsvEstimate {
+  readonly check: InputCheck;
+  readonly estimate: BatchEstimate;
+  /** True when the duration assumes the embedded simulator's quotas (no deployment configured). */
+  readonly isSimulator: boolean;
+}
+
+/**
+ * Validates a CSV exactly as enqueue would (one streaming pass, nothing enqueued) and adds up
+ * the expected cost and duration of the jobs it would add, at the config's prices and quotas.
+ */
+export async function estimateCsvFile(
+  plan: CsvIngestPlan,
+  config: Pick<Config, 'deployments' | 'usesSimulator' | 'prices' | 'worker'>,
+  options: { readonly checkServed?: (request: ImageRequest) => string | undefined } = {},
+): Promise<CsvEstimate> {
+  const { deployments, isSimulator } = estimateDeployments(config);
+  const estimator = createBatchEstimator({ prices: config.prices, deployments });
+  const check = await checkCsvFile(plan, {
+    imagesPerCall: config.worker.imagesPerCall,
+    ...(options.checkServed !== undefined && { checkServed: options.checkServed }),
+    onJob: (job) => {
+      estimator.add(job);
+    },
+  });
+  return { check, estimate: estimator.result(), isSimulator };
+}

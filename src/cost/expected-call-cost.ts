@@ -1,0 +1,59 @@
+import { roundUsd } from './micro-usd.js';
+import type { ModelPrices, PriceTable } from './price-table.js';
+
+/** Which figure an expected cost comes from. `unpriced`: the table has nothing for it; counted as 0. */
+export type CostBasis = 'per-image' | 'tokens' | 'unpriced';
+
+/** One API call: `images` images of one model, size and quality, from one prompt. */
+export interface PricedCall {
+  readonly model: string;
+  readonly size: string;
+  readonly quality: string;
+  readonly images: number;
+  /** Prompt length in characters, for the expected input tokens. */
+  readonly promptChars: number;
+}
+
+export interface CallCost {
+  /** The whole call, USD (= perImageUsd × images). */
+  readonly usd: number;
+  /** One image's share, USD, rounded to micro-dollars. */
+  readonly perImageUsd: number;
+}
+
+export interface ExpectedCost extends CallCost {
+  readonly basis: CostBasis;
+}
+
+// English averages about 4 characters a token; the service counts the prompt's real tokens.
+const CHARS_PER_TOKEN = 4;
+
+function cell(grid: ModelPrices['perImageUsd'], quality: string, size: string): number | undefined {
+  return grid?.[quality]?.[size];
+}
+
+/** A call's cost split evenly over its images, each share rounded to micro-dollars so shares add up to the whole. */
+export function splitCallCost(usd: number, images: number): CallCost {
+  const count = Math.max(1, images);
+  const perImageUsd = roundUsd(usd / count);
+  return { usd: roundUsd(perImageUsd * count), perImageUsd };
+}
+
+/**
+ * What a call is expected to cost before it is made: the list price per image where the table
+ * has one, else expected output tokens × the output token price plus the prompt's expected
+ * input tokens × the input price. Used for estimates and for budget reservations.
+ */
+export function expectedCallCost(table: PriceTable, call: PricedCall): ExpectedCost {
+  const prices = Object.hasOwn(table.models, call.model) ? table.models[call.model] : undefined;
+  const perImage = cell(prices?.perImageUsd, call.quality, call.size);
+  if (perImage !== undefined) return { ...splitCallCost(perImage * call.images, call.images), basis: 'per-image' };
+  const outputTokens = cell(prices?.outputTokensPerImage, call.quality, call.size);
+  const outputPrice = prices?.imageOutputUsdPerMillionTokens;
+  if (outputTokens !== undefined && outputPrice !== undefined) {
+    const inputTokens = Math.ceil(call.promptChars / CHARS_PER_TOKEN);
+    const usd = (call.images * outputTokens * outputPrice + inputTokens * (prices?.textInputUsdPerMillionTokens ?? 0)) / 1_000_000;
+    return { ...splitCallCost(usd, call.images), basis: 'tokens' };
+  }
+  return { usd: 0, perImageUsd: 0, basis: 'unpriced' };
+}

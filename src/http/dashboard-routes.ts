@@ -1,0 +1,132 @@
+import { Readable } from 'node:stream';
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { FastifyAdapter } from '@bull-board/fastify';
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { ImgbatchClient } from '../client/imgbatch-client.js';
+import { ValidationError } from '../errors/imgbatch-error.js';
+import { GALLERY_CONTENT_SECURITY_POLICY, renderGallery, type GalleryRow } from '../gallery/render-gallery.js';
+import { selectGalleryRows } from '../gallery/select-gallery-rows.js';
+import { safeIdSchema } from '../job/image-request.js';
+import type { BrowserSession } from './browser-session.js';
+import { LOGIN_CONTENT_SECURITY_POLICY, LOGIN_PATH, renderLoginPage } from './render-login-page.js';
+import { sameOriginPath } from './same-origin-path.js';
+
+/** Where bull-board is mounted. */
+const QUEUES_PATH = '/admin/queues';
+/** Tiles per batch page: with images loaded lazily, a page stays light even for big batches. */
+const BATCH_PAGE_SIZE = 200;
+
+export interface DashboardRoutesOptions {
+  /** Supplies the queue, batch counts, manifests (needs a store). */
+  readonly client: ImgbatchClient;
+  /** Issues sessions at sign-in; undefined when the server runs without auth. */
+  readonly session: BrowserSession | undefined;
+}
+
+const batchPageParamsSchema = z.strictObject({ batchId: safeIdSchema });
+const batchPageQuerySchema = z.strictObject({
+  page: z.coerce.number({ error: 'must be a whole number ≥ 1' }).int('must be a whole number ≥ 1').min(1, 'must be at least 1').default(1),
+});
+const loginBodySchema = z.object({ token: z.string().max(4096).default(''), next: z.string().max(4096).optional() });
+
+function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown): T {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new ValidationError(parsed.error.issues.map((issue) => ({ field: issue.path.map(String).join('.') || '(query)', reason: issue.message })));
+  return parsed.data;
+}
+
+function imagePath(batchId: string, row: GalleryRow): string {
+  return `/v1/batches/${encodeURIComponent(batchId)}/images/${encodeURIComponent(`${row.id}-${row.variant}`)}`;
+}
+
+/**
+ * The browser side of the API: bull-board at /admin/queues, a batch page at /batches/:id (the
+ * gallery, with images served by /v1/batches/:id/images/:name), and the sign-in form that
+ * turns the API token into a session cookie. Auth is the server's hook, as for every route.
+ */
+export function registerDashboardRoutes(app: FastifyInstance, options: DashboardRoutesOptions): void {
+  const { client, session } = options;
+
+  const board = new FastifyAdapter();
+  createBullBoard({
+    queues: [
+      new BullMQAdapter(client.queue, {
+        // imgbatch owns retries and outcomes (its batch registry counts each image once);
+        // retrying, removing or adding jobs behind its back would put the counts out of step.
+        readOnlyMode: true,
+        description: 'One job per image (per call for multi-image calls); retries and outcomes are imgbatch’s own: use imgbatch resume/cancel',
+        externalJobUrl: (job) => {
+          const batchId = (job.data as { batchId?: unknown } | undefined)?.batchId;
+          return typeof batchId === 'string' ? { displayText: 'batch page', href: `/batches/${encodeURIComponent(batchId)}` } : { href: QUEUES_PATH };
+        },
+      }),
+    ],
+    serverAdapter: board,
+    options: { uiConfig: { boardTitle: 'imgbatch' } },
+  });
+  board.setBasePath(QUEUES_PATH);
+  void app.register(board.registerPlugin(), { prefix: QUEUES_PATH });
+
+  app.get('/batches/:batchId', async (request, reply) => {
+    const { batchId } = parseOrThrow(batchPageParamsSchema, request.params);
+    const { page } = parseOrThrow(batchPageQuerySchema, request.query);
+    const summary = await client.status(batchId);
+    if (summary.createdAt === undefined) return reply.status(404).send({ error: 'not_found', message: `no batch ${batchId}` });
+    const offset = (page - 1) * BATCH_PAGE_SIZE;
+    const selection = await selectGalleryRows(client.manifest(batchId), { offset, limit: BATCH_PAGE_SIZE });
+    const pages = Math.max(1, Math.ceil(selection.total / BATCH_PAGE_SIZE));
+    if (page > pages) return reply.status(404).send({ error: 'not_found', message: `batch ${batchId} has ${pages} page(s) of ${BATCH_PAGE_SIZE} images` });
+    const html = renderGallery({
+      title: `Batch ${batchId}`,
+      subtitle: `Enqueued ${new Date(summary.createdAt).toISOString()} · ${summary.calls} API calls · ${summary.pending} pending`,
+      rows: selection.rows,
+      totals: selection.totals,
+      linksImages: true,
+      ...(pages > 1 && {
+        pager: {
+          label: `images ${offset + 1}–${offset + selection.rows.length} of ${selection.total}`,
+          ...(page > 1 && { previousHref: `?page=${page - 1}` }),
+          ...(page < pages && { nextHref: `?page=${page + 1}` }),
+        },
+      }),
+      imageSrc: (row) => (row.status === 'stored' ? imagePath(batchId, row) : undefined),
+    });
+    return reply
+      .header('content-type', 'text/html; charset=utf-8')
+      .header('content-security-policy', `${GALLERY_CONTENT_SECURITY_POLICY}; frame-ancestors 'none'`)
+      .header('x-content-type-options', 'nosniff')
+      .header('cache-control', 'no-store')
+      .send(Readable.from(html));
+  });
+
+  // The sign-in form posts application/x-www-form-urlencoded, which only this route parses.
+  void app.register((scope, _opts, done) => {
+    scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 16 * 1024 }, (_request, body, parsed) => {
+      parsed(null, Object.fromEntries(new URLSearchParams(String(body))));
+    });
+
+    scope.get(LOGIN_PATH, async (request, reply) => {
+      const next = sameOriginPath((request.query as { next?: unknown } | undefined)?.next, QUEUES_PATH);
+      return reply.header('content-type', 'text/html; charset=utf-8').header('content-security-policy', LOGIN_CONTENT_SECURITY_POLICY).send(renderLoginPage({ next }));
+    });
+
+    scope.post(LOGIN_PATH, async (request, reply) => {
+      const body = parseOrThrow(loginBodySchema, request.body ?? {});
+      const next = sameOriginPath(body.next, QUEUES_PATH);
+      if (session !== undefined && !session.isToken(body.token)) {
+        return reply
+          .status(401)
+          .header('content-type', 'text/html; charset=utf-8')
+          .header('content-security-policy', LOGIN_CONTENT_SECURITY_POLICY)
+          .header('cache-control', 'no-store')
+          .send(renderLoginPage({ next, isRetry: true }));
+      }
+      if (session !== undefined) reply.header('set-cookie', session.issueCookie({ isSecure: request.protocol === 'https' }));
+      // 303: the browser follows with a GET, and reloading the next page does not post the token again.
+      return reply.status(303).header('location', next).header('cache-control', 'no-store').send();
+    });
+    done();
+  });
+}

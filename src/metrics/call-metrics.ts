@@ -1,0 +1,171 @@
+import type { RedisClient } from '../queue/redis-connection.js';
+import type { FilterStage } from '../errors/decision.js';
+import type { KeySpace } from '../queue/key-space.js';
+import { CALL_OUTCOMES, type CallOutcome } from './call-outcome.js';
+
+/**
+ * Upper bounds of the call duration histogram, seconds. Fixed, because the buckets live in
+ * Redis as counters every worker adds to: changing them would mix two histograms. Image calls
+ * take 5–60 s on Azure (the SDK gives up at the configured timeout, 120 s by default); the low
+ * buckets are for the simulator and for calls refused at once (429, 401).
+ */
+export const CALL_DURATION_BUCKETS_SECONDS: readonly number[] = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 20, 30, 45, 60, 90, 120];
+
+/** One images call as the worker saw it. */
+export interface CallSample {
+  readonly deployment: string;
+  readonly outcome: CallOutcome;
+  readonly durationMs: number;
+  /** Images the content filter refused in this call; undefined when none. */
+  readonly filtered?: { readonly stage: FilterStage; readonly images: number } | undefined;
+  /** Whether the call repeats an earlier call of the same job (after a 429, an error, a crash). */
+  readonly isRetry: boolean;
+}
+
+/** A deployment some worker serves, as it registered itself. */
+export interface RegisteredDeployment {
+  readonly name: string;
+  readonly model: string;
+  readonly ratePerMinute: number;
+}
+
+export interface DurationSeries {
+  readonly deployment: string;
+  /** Cumulative counts, one per bound of CALL_DURATION_BUCKETS_SECONDS, in that order. */
+  readonly buckets: readonly number[];
+  readonly count: number;
+  readonly sumSeconds: number;
+}
+
+/** Every counter since the prefix was first used, summed over all workers. */
+export interface CallMetricsSnapshot {
+  readonly calls: ReadonlyArray<{ readonly deployment: string; readonly outcome: CallOutcome; readonly count: number }>;
+  readonly filteredImages: ReadonlyArray<{ readonly deployment: string; readonly stage: FilterStage; readonly count: number }>;
+  readonly retries: ReadonlyArray<{ readonly deployment: string; readonly count: number }>;
+  readonly durations: readonly DurationSeries[];
+  readonly deployments: readonly RegisteredDeployment[];
+}
+
+export interface CallMetrics {
+  /** Adds one call to the cluster-wide counters: one pipeline, one round trip. */
+  record(sample: CallSample): Promise<void>;
+  /** Notes the deployments a worker serves and their configured rate; the last worker to start wins. */
+  registerDeployments(deployments: readonly RegisteredDeployment[]): Promise<void>;
+  read(): Promise<CallMetricsSnapshot>;
+}
+
+// Hash fields are JSON arrays `[series, ...labels]`: deployment names from env or the simulator
+// may hold any character, and JSON keeps them apart without an escaping scheme of our own.
+type Field =
+  | readonly ['calls', string, CallOutcome]
+  | readonly ['filtered', string, FilterStage]
+  | readonly ['retries', string]
+  | readonly ['duration_bucket', string, number]
+  | readonly ['duration_count', string]
+  | readonly ['duration_ms_sum', string];
+
+const field = (value: Field): string => JSON.stringify(value);
+
+function parseField(text: string): unknown[] | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return Array.isArray(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isOutcome(value: unknown): value is CallOutcome {
+  return CALL_OUTCOMES.some((outcome) => outcome === value);
+}
+
+function isStage(value: unknown): value is FilterStage {
+  return value === 'prompt' || value === 'output';
+}
+
+function parseDeployment(name: string, json: string): RegisteredDeployment | undefined {
+  try {
+    const value = JSON.parse(json) as Partial<Record<'model' | 'ratePerMinute', unknown>>;
+    if (typeof value.model !== 'string' || typeof value.ratePerMinute !== 'number') return undefined;
+    return { name, model: value.model, ratePerMinute: value.ratePerMinute };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Call counters kept in Redis, because workers are separate processes (often on separate
+ * machines) from the API that serves `/metrics`: each worker adds to the same hash, and a scrape
+ * reads the sum. Keys sit under the queue's `{prefix}` hash tag, in the same cluster slot.
+ */
+export function createCallMetrics(redis: RedisClient, keys: KeySpace): CallMetrics {
+  return {
+    async record(sample) {
+      const { deployment } = sample;
+      const durationMs = Math.max(0, Math.round(sample.durationMs));
+      const pipeline = redis.pipeline();
+      pipeline.hincrby(keys.metricsCalls, field(['calls', deployment, sample.outcome]), 1);
+      if (sample.filtered !== undefined && sample.filtered.images > 0) {
+        pipeline.hincrby(keys.metricsCalls, field(['filtered', deployment, sample.filtered.stage]), sample.filtered.images);
+      }
+      if (sample.isRetry) pipeline.hincrby(keys.metricsCalls, field(['retries', deployment]), 1);
+      // Cumulative, as Prometheus wants them: a call counts in every bucket whose bound it is under.
+      for (const bound of CALL_DURATION_BUCKETS_SECONDS) {
+        if (durationMs <= bound * 1000) pipeline.hincrby(keys.metricsCalls, field(['duration_bucket', deployment, bound]), 1);
+      }
+      pipeline.hincrby(keys.metricsCalls, field(['duration_count', deployment]), 1);
+      pipeline.hincrby(keys.metricsCalls, field(['duration_ms_sum', deployment]), durationMs);
+      for (const [error] of (await pipeline.exec()) ?? []) {
+        if (error !== null) throw error;
+      }
+    },
+
+    async registerDeployments(deployments) {
+      if (deployments.length === 0) return;
+      await redis.hset(
+        keys.metricsDeployments,
+        Object.fromEntries(deployments.map((d) => [d.name, JSON.stringify({ model: d.model, ratePerMinute: d.ratePerMinute })])),
+      );
+    },
+
+    async read() {
+      const [hash, registered] = await Promise.all([redis.hgetall(keys.metricsCalls), redis.hgetall(keys.metricsDeployments)]);
+      const calls: Array<{ deployment: string; outcome: CallOutcome; count: number }> = [];
+      const filteredImages: Array<{ deployment: string; stage: FilterStage; count: number }> = [];
+      const retries: Array<{ deployment: string; count: number }> = [];
+      const durations = new Map<string, { buckets: number[]; count: number; sumSeconds: number }>();
+      const durationOf = (deployment: string): { buckets: number[]; count: number; sumSeconds: number } => {
+        let series = durations.get(deployment);
+        if (series === undefined) {
+          series = { buckets: CALL_DURATION_BUCKETS_SECONDS.map(() => 0), count: 0, sumSeconds: 0 };
+          durations.set(deployment, series);
+        }
+        return series;
+      };
+      for (const [text, value] of Object.entries(hash)) {
+        const parts = parseField(text);
+        const count = Number(value);
+        const [series, deployment, label] = parts ?? [];
+        if (typeof deployment !== 'string' || !Number.isFinite(count)) continue;
+        if (series === 'calls' && isOutcome(label)) calls.push({ deployment, outcome: label, count });
+        else if (series === 'filtered' && isStage(label)) filteredImages.push({ deployment, stage: label, count });
+        else if (series === 'retries') retries.push({ deployment, count });
+        else if (series === 'duration_bucket') {
+          const index = CALL_DURATION_BUCKETS_SECONDS.indexOf(Number(label));
+          if (index >= 0) durationOf(deployment).buckets[index] = count;
+        } else if (series === 'duration_count') durationOf(deployment).count = count;
+        else if (series === 'duration_ms_sum') durationOf(deployment).sumSeconds = count / 1000;
+      }
+      const deployments = Object.entries(registered)
+        .map(([name, json]) => parseDeployment(name, json))
+        .filter((d): d is RegisteredDeployment => d !== undefined);
+      return {
+        calls,
+        filteredImages,
+        retries,
+        durations: [...durations].map(([deployment, series]) => ({ deployment, ...series })),
+        deployments,
+      };
+    },
+  };
+}

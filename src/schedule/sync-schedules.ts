@@ -1,0 +1,62 @@
+import { ValidationError } from '../errors/imgbatch-error.js';
+import { SCHEDULE_JOB_NAME, type ScheduleQueue } from './schedule-queue.js';
+import type { ScheduleJobData } from './schedule-job.js';
+
+/** How long runs stay in Redis once done: enough to look at last week's runs, bounded for every-second patterns. */
+const KEEP_RUNS = { age: 7 * 24 * 3600, count: 1_000 };
+
+export interface SyncResult {
+  /** Schedulers created or updated, by name. */
+  readonly upserted: readonly string[];
+  /** Schedulers removed because no file defines them any more. */
+  readonly removed: readonly string[];
+}
+
+/** Every job scheduler on the queue, a page at a time. */
+export async function allJobSchedulers(queue: ScheduleQueue): Promise<Awaited<ReturnType<ScheduleQueue['getJobSchedulers']>>> {
+  const page = 100;
+  const all: Awaited<ReturnType<ScheduleQueue['getJobSchedulers']>> = [];
+  for (let start = 0; ; start += page) {
+    const schedulers = await queue.getJobSchedulers(start, start + page - 1, true);
+    all.push(...schedulers);
+    if (schedulers.length < page) return all;
+  }
+}
+
+/**
+ * Makes the queue's job schedulers match the schedule files: each file's scheduler is upserted
+ * (cron pattern and time zone, the schedule itself as the job template), and every scheduler no
+ * file names any more is removed. The queue is dedicated to schedules, so the folder synced is
+ * the whole truth about it. Upserts go first: a pattern BullMQ refuses stops the sync before
+ * anything is removed, with the file and field named.
+ */
+export async function syncSchedules(queue: ScheduleQueue, schedules: readonly ScheduleJobData[]): Promise<SyncResult> {
+  const upserted: string[] = [];
+  for (const schedule of schedules) {
+    try {
+      await queue.upsertJobScheduler(
+        schedule.name,
+        { pattern: schedule.cron, tz: schedule.tz },
+        {
+          name: SCHEDULE_JOB_NAME,
+          data: schedule,
+          // A run that fails (Redis blip, CSV unreadable) is tried again; the batch name is the
+          // run's, so a retry adds only what the failed try did not.
+          opts: { attempts: 3, backoff: { type: 'exponential', delay: 5_000 }, removeOnComplete: KEEP_RUNS, removeOnFail: KEEP_RUNS },
+        },
+      );
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new ValidationError([{ location: schedule.file, field: 'cron', reason: `BullMQ refused "${schedule.cron}" in ${schedule.tz}: ${reason}` }], { cause: error });
+    }
+    upserted.push(schedule.name);
+  }
+  const wanted = new Set(upserted);
+  const removed: string[] = [];
+  for (const scheduler of await allJobSchedulers(queue)) {
+    if (wanted.has(scheduler.key)) continue;
+    await queue.removeJobScheduler(scheduler.key);
+    removed.push(scheduler.key);
+  }
+  return { upserted, removed };
+}

@@ -1,0 +1,81 @@
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBatchRegistry, type BatchRegistry } from '../../../src/batch/batch-registry.js';
+import { ValidationError } from '../../../src/errors/imgbatch-error.js';
+import { createKeySpace } from '../../../src/queue/key-space.js';
+import { connectTestRedis, deleteKeysWithPrefix, uniquePrefix } from '../../helpers/redis.js';
+
+describe('the batch registry\'s budget and cost (Lua on a real Redis)', () => {
+  let redis: Redis;
+  let batches: BatchRegistry;
+  const prefix = uniquePrefix('cost');
+  beforeAll(() => {
+    redis = connectTestRedis();
+    batches = createBatchRegistry(redis, createKeySpace(prefix));
+  });
+  afterAll(async () => {
+    await deleteKeysWithPrefix(redis, prefix);
+    await redis.quit();
+  });
+
+  it('a batch without a budget takes any call, and counts what it cost', async () => {
+    expect(await batches.reserveCost('free', 'j1', 1_000)).toMatchObject({ isWithinBudget: true, maxCostUsd: undefined });
+    await batches.settleCost('free', 'j1', [{ imageKey: 'free/a-0', usd: 0.04 }]);
+    expect(await batches.summary('free')).toMatchObject({ costUsd: 0.04, inFlightCostUsd: 0, maxCostUsd: undefined });
+  });
+
+  it('reserves while spent + in flight + the call stays within the budget, and refuses the call that would pass it', async () => {
+    await batches.setMaxCost('capped', 0.1);
+    expect(await batches.reserveCost('capped', 'j1', 0.04)).toMatchObject({ isWithinBudget: true, spentUsd: 0, inFlightUsd: 0, maxCostUsd: 0.1 });
+    expect(await batches.reserveCost('capped', 'j2', 0.04)).toMatchObject({ isWithinBudget: true, inFlightUsd: 0.04 });
+    expect(await batches.reserveCost('capped', 'j3', 0.04)).toMatchObject({ isWithinBudget: false, spentUsd: 0, inFlightUsd: 0.08 });
+    expect(await batches.summary('capped')).toMatchObject({ costUsd: 0, inFlightCostUsd: 0.08 });
+    // A call that came back cheaper than expected leaves room: exactly the budget is allowed.
+    await batches.settleCost('capped', 'j1', [{ imageKey: 'capped/a-0', usd: 0.02 }]);
+    expect(await batches.checkBudget('capped', 'j3', 0.04)).toMatchObject({ isWithinBudget: true, spentUsd: 0.02, inFlightUsd: 0.04 });
+    await batches.releaseCost('capped', 'j2');
+    expect(await batches.summary('capped')).toMatchObject({ costUsd: 0.02, inFlightCostUsd: 0, maxCostUsd: 0.1 });
+  });
+
+  it('checking reserves nothing; a job reserving again replaces its own reservation', async () => {
+    await batches.setMaxCost('again', 0.05);
+    expect(await batches.checkBudget('again', 'j1', 0.04)).toMatchObject({ isWithinBudget: true });
+    expect((await batches.summary('again')).inFlightCostUsd).toBe(0);
+    await batches.reserveCost('again', 'j1', 0.04);
+    // Taken over after a crash, the job reserves again: still one reservation, not two.
+    expect(await batches.reserveCost('again', 'j1', 0.04)).toMatchObject({ isWithinBudget: true, inFlightUsd: 0 });
+    expect(await batches.costReservations('again')).toEqual(['j1']);
+    expect((await batches.summary('again')).inFlightCostUsd).toBe(0.04);
+    // Refused, a job gives its own earlier reservation back.
+    expect(await batches.reserveCost('again', 'j1', 0.06)).toMatchObject({ isWithinBudget: false });
+    expect((await batches.summary('again')).inFlightCostUsd).toBe(0);
+  });
+
+  it('counts each image once: settling an image again replaces its cost', async () => {
+    await batches.settleCost('once', 'j1', [
+      { imageKey: 'once/a-0', usd: 0.011 },
+      { imageKey: 'once/a-1', usd: 0.011 },
+    ]);
+    await batches.settleCost('once', 'j1', [{ imageKey: 'once/a-0', usd: 0.011 }]);
+    await batches.settleCost('once', 'j2', [{ imageKey: 'once/a-1', usd: 0.013 }]);
+    expect((await batches.summary('once')).costUsd).toBe(0.024);
+    expect(await batches.imageCosts('once', ['once/a-0', 'once/a-1', 'once/b-0'])).toEqual(
+      new Map([
+        ['once/a-0', 0.011],
+        ['once/a-1', 0.013],
+      ]),
+    );
+  });
+
+  it('a budget can be raised and removed; a bad amount or batch id is refused', async () => {
+    await batches.setMaxCost('raise', 0.01);
+    expect((await batches.reserveCost('raise', 'j1', 0.04)).isWithinBudget).toBe(false);
+    await batches.setMaxCost('raise', 1);
+    expect((await batches.reserveCost('raise', 'j1', 0.04)).isWithinBudget).toBe(true);
+    await batches.setMaxCost('raise', undefined);
+    expect((await batches.summary('raise')).maxCostUsd).toBeUndefined();
+    await expect(batches.setMaxCost('raise', -1)).rejects.toThrow(ValidationError);
+    await expect(batches.setMaxCost('raise', Number.NaN)).rejects.toThrow(/maxCostUsd/);
+    await expect(batches.setMaxCost('no:colons', 1)).rejects.toThrow(/batchId/);
+  });
+});

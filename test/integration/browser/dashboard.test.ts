@@ -1,0 +1,146 @@
+import { readFile } from 'node:fs/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createImgbatchClient, type ImgbatchClient } from '../../../src/client/imgbatch-client.js';
+import { createHttpServer, type HttpServer } from '../../../src/http/create-http-server.js';
+import { describeScreenshot, screenshotPath, useChromium } from '../../helpers/chromium.js';
+import { usePipeline, type Pipeline } from '../../helpers/pipeline.js';
+
+const GPT = { name: 'gpt', model: 'gpt-image-1-mini', ratePerMinute: 600, latency: { meanMs: 20, sdMs: 5 } };
+const TOKEN = 'dashboard-token-0123456789abcdef';
+
+describe('the dashboard in headless Chromium: bull-board and the batch page, behind the API token', () => {
+  const openPipeline = usePipeline();
+  const openChromium = useChromium();
+  let client: ImgbatchClient | undefined;
+  let server: HttpServer | undefined;
+  afterEach(async () => {
+    await server?.close();
+    await client?.close();
+    server = client = undefined;
+  });
+
+  async function finishedBatch(): Promise<{ p: Pipeline; base: string }> {
+    const p = await openPipeline({ simulator: { deployments: [GPT], imageWidthPx: 320, imageHeightPx: 320 }, worker: { attempts: 1 } });
+    p.simulator.script({ promptIncludes: 'flaky' }, [{ kind: '500' }]);
+    p.startWorker();
+    await p.producer.enqueue(
+      [
+        { id: 'mug', prompt: 'A red mug', n: 2, model: 'gpt-image-1-mini' },
+        { id: 'lamp', prompt: 'A brass lamp', model: 'gpt-image-1-mini', outputFormat: 'jpeg' },
+        { id: 'gore', prompt: 'A gore scene', model: 'gpt-image-1-mini' },
+        { id: 'kite', prompt: 'A flaky kite', model: 'gpt-image-1-mini' },
+      ],
+      { batchId: 'shop' },
+    );
+    await p.waitForBatch('shop');
+    client = createImgbatchClient({ connection: p.redisUrl, prefix: p.prefix, store: p.store });
+    server = createHttpServer({ client, apiToken: TOKEN });
+    return { p, base: await server.listen({ port: 0 }) };
+  }
+
+  it('signs in with the token, then shows the queue in bull-board and the batch with its thumbnails', async () => {
+    const { base } = await finishedBatch();
+    const browser = await openChromium();
+    const page = await browser.newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (error) => problems.push(error.message));
+
+    // Without a session, a browser gets the sign-in form, not the dashboard.
+    const refused = await page.goto(`${base}/admin/queues`);
+    expect(refused?.status()).toBe(401);
+    expect(await page.locator('form input[name="token"]').count()).toBe(1);
+    await page.locator('input[name="token"]').fill(`${TOKEN}-wrong`);
+    await page.locator('button[type="submit"]').click();
+    await page.waitForSelector('[role="alert"]');
+    expect(await page.locator('[role="alert"]').textContent()).toBe('That is not the API token.');
+
+    await page.locator('input[name="token"]').fill(TOKEN);
+    await Promise.all([page.waitForURL(`${base}/admin/queues`), page.locator('button[type="submit"]').click()]);
+    // bull-board's React app rendered the queue: its name and a state count from Redis.
+    const queueCard = page.locator('a[href$="/queue/images"]').first();
+    await queueCard.waitFor({ timeout: 15_000 });
+    expect(await page.title()).toBe('imgbatch');
+    expect(await queueCard.textContent()).toContain('images');
+    const boardShot = await screenshotPath('dashboard-queues');
+    await page.screenshot({ path: boardShot, fullPage: true });
+
+    // A job in bull-board links to its batch page.
+    await page.goto(`${base}/admin/queues/queue/images?status=completed`);
+    const jobLink = page.locator('a[href="/batches/shop"]').first();
+    await jobLink.waitFor({ timeout: 15_000 });
+    const jobsShot = await screenshotPath('dashboard-jobs');
+    await page.screenshot({ path: jobsShot, fullPage: true });
+
+    // The cookie is HttpOnly and SameSite=Strict, and holds no token.
+    const [cookie] = await browser.context.cookies(base);
+    expect(cookie).toMatchObject({ name: 'imgbatch_session', httpOnly: true, sameSite: 'Strict' });
+    expect(cookie?.value).not.toContain(TOKEN);
+
+    const batchPage = await page.goto(`${base}/batches/shop`);
+    expect(batchPage?.status()).toBe(200);
+    expect(await page.locator('.tile').count()).toBe(5);
+    expect(await page.locator('.tile[data-status="stored"]').count()).toBe(3);
+    expect(await page.locator('.tile[data-status="filtered"] .reason').textContent()).toMatch(/^content filter at the prompt stage/);
+    expect(await page.locator('.tile[data-status="failed"] .reason').textContent()).toMatch(/500/);
+    // Thumbnails come from the image route, with the session cookie, and decode.
+    const images = page.locator('.tile[data-status="stored"] img');
+    // The test runs without DOM types: the image elements are read through the two fields used.
+    type LoadedImage = { complete: boolean; naturalWidth: number; getAttribute(name: string): string | null };
+    await expect.poll(() => images.evaluateAll((all) => all.every((img) => (img as unknown as LoadedImage).complete)), { timeout: 10_000 }).toBe(true);
+    const loaded = await images.evaluateAll((all) => all.map((img) => ({ src: (img as unknown as LoadedImage).getAttribute('src'), width: (img as unknown as LoadedImage).naturalWidth })));
+    expect(loaded).toEqual([
+      { src: '/v1/batches/shop/images/lamp-0', width: 320 },
+      { src: '/v1/batches/shop/images/mug-0', width: 320 },
+      { src: '/v1/batches/shop/images/mug-1', width: 320 },
+    ]);
+    await page.locator('button[data-filter="filtered"]').click();
+    expect(await page.locator('.tile:visible').count()).toBe(1);
+    await page.locator('button[data-filter="all"]').click();
+    const batchShot = await screenshotPath('dashboard-batch');
+    await page.screenshot({ path: batchShot, fullPage: true });
+    expect(problems).toEqual([]);
+
+    for (const path of [boardShot, batchShot]) {
+      const shot = await describeScreenshot(path);
+      expect(shot.widthPx).toBe(1280);
+      expect(shot.sizeBytes).toBeGreaterThan(10_000);
+      expect(shot.distinctColours).toBeGreaterThan(50);
+    }
+  });
+
+  it('refuses a browser without a session: every dashboard page, the image route and bull-board API answer 401', async () => {
+    const { base } = await finishedBatch();
+    const browser = await openChromium();
+    const page = await browser.newPage();
+    for (const path of ['/admin/queues', '/admin/queues/queue/images', '/batches/shop']) {
+      const response = await page.goto(`${base}${path}`);
+      expect(response?.status()).toBe(401);
+      expect(await page.locator('.tile').count()).toBe(0);
+      expect(await page.locator('input[name="token"]').count()).toBe(1);
+    }
+    // What is not a page (an <img>, bull-board's own API calls) gets the API's JSON 401; the
+    // request goes out with the browser profile's cookies, of which there are none.
+    for (const path of ['/v1/batches/shop/images/mug-0', '/admin/queues/api/queues']) {
+      const response = await page.request.get(`${base}${path}`);
+      expect(response.status()).toBe(401);
+      expect(await response.json()).toMatchObject({ error: 'unauthorized' });
+    }
+  });
+
+  it('serves the stored bytes at the image route with the bearer token, and 404 for images that are not stored', async () => {
+    const { p, base } = await finishedBatch();
+    const auth = { authorization: `Bearer ${TOKEN}` };
+    const response = await fetch(`${base}/v1/batches/shop/images/lamp-0`, { headers: auth });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('image/jpeg');
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+    const record = await p.store.getRecord('shop/lamp-0');
+    expect(Buffer.from(await response.arrayBuffer()).equals(await readFile(record?.location ?? ''))).toBe(true);
+
+    for (const name of ['gore-0', 'kite-0', 'nothing-0']) {
+      expect((await fetch(`${base}/v1/batches/shop/images/${name}`, { headers: auth })).status).toBe(404);
+    }
+    expect((await fetch(`${base}/v1/batches/shop/images/..%2Fetc-0`, { headers: auth })).status).toBe(400);
+    expect((await fetch(`${base}/batches/no-such-batch`, { headers: auth })).status).toBe(404);
+  });
+});

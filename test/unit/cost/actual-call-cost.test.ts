@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { actualCallCost } from '../../../src/cost/actual-call-cost.js';
+import { DEFAULT_PRICE_TABLE } from '../../../src/cost/default-price-table.js';
+import { applyPriceOverrides } from '../../../src/cost/price-overrides.js';
+
+// The Azure recording: gpt-image-1, n=2, 1024x1536 high.
+const RECORDED_USAGE = { input_tokens: 22, input_tokens_details: { image_tokens: 0, text_tokens: 22 }, output_tokens: 12480, total_tokens: 12502 };
+const RECORDED_CALL = { model: 'gpt-image-1', size: '1024x1536', quality: 'high', images: 2, promptChars: 88 };
+
+describe('actualCallCost', () => {
+  it('comes from usage when the answer has it: output tokens × output price + input tokens × input price, split over the images', () => {
+    // 12480 × $40/1M + 22 × $5/1M = $0.4992 + $0.00011
+    expect(actualCallCost(DEFAULT_PRICE_TABLE, RECORDED_CALL, { kind: 'answered', usage: RECORDED_USAGE })).toEqual({ usd: 0.49931, perImageUsd: 0.249655, source: 'usage' });
+  });
+
+  it('uses usage over the per-image list price (gpt-image-1-mini)', () => {
+    const usage = { input_tokens: 10, output_tokens: 272 };
+    // 272 × $8/1M + 10 × $2/1M = $0.002196, not the $0.005 list price.
+    expect(actualCallCost(DEFAULT_PRICE_TABLE, { model: 'gpt-image-1-mini', size: '1024x1024', quality: 'low', images: 1, promptChars: 40 }, { kind: 'answered', usage })).toEqual({
+      usd: 0.002196,
+      perImageUsd: 0.002196,
+      source: 'usage',
+    });
+  });
+
+  it('is the expected (table) price when the answer has no usage (dall-e-3)', () => {
+    expect(actualCallCost(DEFAULT_PRICE_TABLE, { model: 'dall-e-3', size: '1792x1024', quality: 'hd', images: 1, promptChars: 10 }, { kind: 'answered' })).toEqual({
+      usd: 0.12,
+      perImageUsd: 0.12,
+      source: 'table',
+    });
+  });
+
+  it('is the table price when usage is malformed or the model has no token prices', () => {
+    expect(actualCallCost(DEFAULT_PRICE_TABLE, RECORDED_CALL, { kind: 'answered', usage: { output_tokens: 'many' } }).source).toBe('table');
+    expect(actualCallCost(DEFAULT_PRICE_TABLE, { model: 'dall-e-3', size: '1024x1024', quality: 'standard', images: 1, promptChars: 1 }, { kind: 'answered', usage: RECORDED_USAGE })).toEqual({
+      usd: 0.04,
+      perImageUsd: 0.04,
+      source: 'table',
+    });
+  });
+
+  it('a prompt refused by the prompt filter costs nothing; an image refused by the output filter is billed as an image', () => {
+    const call = { model: 'dall-e-3', size: '1024x1024', quality: 'standard', images: 1, promptChars: 1 };
+    expect(actualCallCost(DEFAULT_PRICE_TABLE, call, { kind: 'filtered', stage: 'prompt' })).toEqual({ usd: 0, perImageUsd: 0, source: 'unbilled' });
+    expect(actualCallCost(DEFAULT_PRICE_TABLE, call, { kind: 'filtered', stage: 'output' })).toEqual({ usd: 0.04, perImageUsd: 0.04, source: 'table' });
+  });
+
+  it('follows overridden token prices', () => {
+    const table = applyPriceOverrides(DEFAULT_PRICE_TABLE, { models: { 'gpt-image-1': { imageOutputUsdPerMillionTokens: 20, textInputUsdPerMillionTokens: 0 } } }, 'test.yaml');
+    expect(actualCallCost(table, RECORDED_CALL, { kind: 'answered', usage: RECORDED_USAGE })).toEqual({ usd: 0.2496, perImageUsd: 0.1248, source: 'usage' });
+  });
+});

@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_PRICE_TABLE } from '../../../src/cost/default-price-table.js';
+import { expectedCallCost } from '../../../src/cost/expected-call-cost.js';
+import { MODEL_TABLE } from '../../../src/models/model-table.js';
+import { imageOutputTokens } from '../../../src/simulator/image-output-tokens.js';
+
+describe('DEFAULT_PRICE_TABLE', () => {
+  it('is dated and names its source', () => {
+    expect(DEFAULT_PRICE_TABLE.takenOn).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    expect(DEFAULT_PRICE_TABLE.source).toMatch(/reference/);
+    expect(DEFAULT_PRICE_TABLE.source).toMatch(/OpenAI list prices/);
+  });
+
+  it('prices every size and quality of every model in the model table', () => {
+    for (const model of Object.values(MODEL_TABLE)) {
+      for (const quality of model.qualities) {
+        for (const size of model.sizes) {
+          const cost = expectedCallCost(DEFAULT_PRICE_TABLE, { model: model.id, size, quality, images: 1, promptChars: 0 });
+          expect(cost.basis, `${model.id} ${quality} ${size}`).not.toBe('unpriced');
+          expect(cost.usd, `${model.id} ${quality} ${size}`).toBeGreaterThan(0);
+        }
+      }
+    }
+  });
+
+  it.each([
+    ['dall-e-3', 'standard', '1024x1024', 0.04],
+    ['dall-e-3', 'hd', '1024x1024', 0.08],
+    ['dall-e-3', 'standard', '1792x1024', 0.08],
+    ['dall-e-3', 'hd', '1024x1792', 0.12],
+    ['gpt-image-1-mini', 'low', '1024x1024', 0.005],
+    ['gpt-image-1-mini', 'low', '1536x1024', 0.006],
+    ['gpt-image-1-mini', 'medium', '1024x1024', 0.011],
+    ['gpt-image-1-mini', 'medium', '1024x1536', 0.015],
+    ['gpt-image-1-mini', 'high', '1024x1024', 0.036],
+    ['gpt-image-1-mini', 'high', '1536x1024', 0.052],
+  ])('%s %s %s costs $%s per image (reference list price)', (model, quality, size, usd) => {
+    expect(DEFAULT_PRICE_TABLE.models[model]?.perImageUsd?.[quality]?.[size]).toBe(usd);
+  });
+
+  it.each([
+    ['gpt-image-1', 5, 40],
+    ['gpt-image-1-mini', 2, 8],
+    ['gpt-image-1.5', 5, 32],
+  ])('%s bills $%s per 1M text input tokens and $%s per 1M image output tokens', (model, input, output) => {
+    expect(DEFAULT_PRICE_TABLE.models[model]).toMatchObject({ textInputUsdPerMillionTokens: input, imageOutputUsdPerMillionTokens: output });
+  });
+
+  it('expects the reference token counts, non-square sizes 1.5 × the square (1024x1536 high = 6240)', () => {
+    const tokens = DEFAULT_PRICE_TABLE.models['gpt-image-1']?.outputTokensPerImage;
+    expect(tokens).toEqual({
+      low: { '1024x1024': 272, '1024x1536': 408, '1536x1024': 408 },
+      medium: { '1024x1024': 1056, '1024x1536': 1584, '1536x1024': 1584 },
+      high: { '1024x1024': 4160, '1024x1536': 6240, '1536x1024': 6240 },
+    });
+  });
+
+  it('expects the output tokens the simulator reports in `usage`, so simulated runs bill what was expected', () => {
+    for (const model of ['gpt-image-1', 'gpt-image-1-mini', 'gpt-image-1.5']) {
+      const capabilities = MODEL_TABLE[model];
+      for (const quality of capabilities?.qualities ?? []) {
+        for (const size of capabilities?.sizes ?? []) {
+          expect(DEFAULT_PRICE_TABLE.models[model]?.outputTokensPerImage?.[quality]?.[size], `${model} ${quality} ${size}`).toBe(imageOutputTokens(size, quality));
+        }
+      }
+    }
+  });
+});

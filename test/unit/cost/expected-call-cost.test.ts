@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_PRICE_TABLE } from '../../../src/cost/default-price-table.js';
+import { expectedCallCost, splitCallCost } from '../../../src/cost/expected-call-cost.js';
+import type { PriceTable } from '../../../src/cost/price-table.js';
+
+const call = { size: '1024x1024', quality: 'high', images: 1, promptChars: 0 };
+
+describe('expectedCallCost', () => {
+  it('uses the per-image list price where the table has one, times the images of the call', () => {
+    expect(expectedCallCost(DEFAULT_PRICE_TABLE, { ...call, model: 'dall-e-3', quality: 'hd' })).toEqual({ usd: 0.08, perImageUsd: 0.08, basis: 'per-image' });
+    expect(expectedCallCost(DEFAULT_PRICE_TABLE, { ...call, model: 'gpt-image-1-mini', quality: 'low', images: 3 })).toEqual({ usd: 0.015, perImageUsd: 0.005, basis: 'per-image' });
+  });
+
+  it('else expected output tokens × the output price, plus ~1 input token per 4 prompt characters', () => {
+    // gpt-image-1 high 1024²: 4160 tokens × $40/1M = $0.1664; a 40-char prompt = 10 tokens × $5/1M = $0.00005.
+    expect(expectedCallCost(DEFAULT_PRICE_TABLE, { ...call, model: 'gpt-image-1', promptChars: 40 })).toEqual({ usd: 0.16645, perImageUsd: 0.16645, basis: 'tokens' });
+    // gpt-image-1.5 low 1536x1024, 2 images: 2 × 408 × $32/1M = $0.026112, prompt 1 token: $0.000005.
+    const two = expectedCallCost(DEFAULT_PRICE_TABLE, { ...call, model: 'gpt-image-1.5', quality: 'low', size: '1536x1024', images: 2, promptChars: 3 });
+    expect(two).toEqual({ usd: 0.026118, perImageUsd: 0.013059, basis: 'tokens' });
+  });
+
+  it('is 0 and says unpriced for a model the table does not know', () => {
+    expect(expectedCallCost(DEFAULT_PRICE_TABLE, { ...call, model: 'gpt-image-9' })).toEqual({ usd: 0, perImageUsd: 0, basis: 'unpriced' });
+    const noTokens: PriceTable = { takenOn: '2026-01-01', source: 'test', models: { 'gpt-image-1': { imageOutputUsdPerMillionTokens: 40 } } };
+    expect(expectedCallCost(noTokens, { ...call, model: 'gpt-image-1' }).basis).toBe('unpriced');
+  });
+});
+
+describe('splitCallCost', () => {
+  it('gives each image an equal share in whole micro-dollars, and the whole as the sum of the shares', () => {
+    expect(splitCallCost(0.1, 3)).toEqual({ usd: 0.099999, perImageUsd: 0.033333 });
+    expect(splitCallCost(0.04, 1)).toEqual({ usd: 0.04, perImageUsd: 0.04 });
+  });
+});

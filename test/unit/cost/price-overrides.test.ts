@@ -1,0 +1,78 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../src/config/load-config.js';
+import { DEFAULT_PRICE_TABLE } from '../../../src/cost/default-price-table.js';
+import { expectedCallCost } from '../../../src/cost/expected-call-cost.js';
+import { applyPriceOverrides } from '../../../src/cost/price-overrides.js';
+import { ConfigError } from '../../../src/errors/imgbatch-error.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'imgbatch-prices-'));
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function loadWith(yaml: string): ReturnType<typeof loadConfig> {
+  writeFileSync(join(dir, 'imgbatch.yaml'), yaml);
+  return loadConfig({ env: { IMGBATCH_CONFIG: 'imgbatch.yaml' }, cwd: dir });
+}
+
+function loadError(yaml: string): string {
+  try {
+    loadWith(yaml);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.message;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('applyPriceOverrides', () => {
+  it('merges cell by cell: an overridden cell changes, its neighbours keep the defaults', () => {
+    const table = applyPriceOverrides(DEFAULT_PRICE_TABLE, { models: { 'dall-e-3': { perImageUsd: { hd: { '1024x1024': 0.07 } } } } }, 'c.yaml');
+    expect(table.models['dall-e-3']?.perImageUsd).toEqual({
+      standard: { '1024x1024': 0.04, '1792x1024': 0.08, '1024x1792': 0.08 },
+      hd: { '1024x1024': 0.07, '1792x1024': 0.12, '1024x1792': 0.12 },
+    });
+    expect(table.models['gpt-image-1']).toEqual(DEFAULT_PRICE_TABLE.models['gpt-image-1']);
+    // The defaults themselves are untouched.
+    expect(DEFAULT_PRICE_TABLE.models['dall-e-3']?.perImageUsd?.['hd']?.['1024x1024']).toBe(0.08);
+  });
+
+  it('perImageUsd: null drops a model\'s per-image prices, so its tokens decide the expected cost', () => {
+    const table = applyPriceOverrides(DEFAULT_PRICE_TABLE, { models: { 'gpt-image-1-mini': { perImageUsd: null } } }, 'c.yaml');
+    // 272 tokens × $8/1M, no prompt.
+    expect(expectedCallCost(table, { model: 'gpt-image-1-mini', size: '1024x1024', quality: 'low', images: 1, promptChars: 0 })).toMatchObject({ usd: 0.002176, basis: 'tokens' });
+  });
+
+  it('dates the result with the override\'s date and source, and still says where the rest comes from', () => {
+    const table = applyPriceOverrides(DEFAULT_PRICE_TABLE, { takenOn: '2026-12-01', source: 'our Azure price sheet', models: { 'gpt-image-1': { imageOutputUsdPerMillionTokens: 32 } } }, 'c.yaml');
+    expect(table.takenOn).toBe('2026-12-01');
+    expect(table.source).toBe(`our Azure price sheet; other prices: defaults of ${DEFAULT_PRICE_TABLE.takenOn}`);
+  });
+});
+
+describe('the config file\'s prices: section', () => {
+  it('is merged over the defaults by loadConfig', () => {
+    const config = loadWith(['prices:', '  models:', '    gpt-image-1:', '      imageOutputUsdPerMillionTokens: 32', '      outputTokensPerImage:', '        low: { 1024x1024: 300 }'].join('\n'));
+    expect(config.prices.models['gpt-image-1']).toMatchObject({ imageOutputUsdPerMillionTokens: 32, textInputUsdPerMillionTokens: 5 });
+    expect(config.prices.models['gpt-image-1']?.outputTokensPerImage?.['low']).toEqual({ '1024x1024': 300, '1024x1536': 408, '1536x1024': 408 });
+    expect(config.prices.source).toContain('the config file (gpt-image-1)');
+  });
+
+  it('without one, the defaults apply', () => {
+    expect(loadConfig({ env: {}, cwd: dir }).prices).toBe(DEFAULT_PRICE_TABLE);
+  });
+
+  it.each([
+    ['an unknown model', ['prices:', '  models:', '    gpt-image-9: { imageOutputUsdPerMillionTokens: 1 }'], /prices\.models: "gpt-image-9" is not a known image model \(known: dall-e-3,/],
+    ['a quality the model does not take', ['prices:', '  models:', '    dall-e-3: { perImageUsd: { ultra: { 1024x1024: 1 } } }'], /prices\.models\.dall-e-3\.perImageUsd: quality "ultra" is not one dall-e-3 takes \(allowed: standard, hd\)/],
+    ['a size the model does not take', ['prices:', '  models:', '    gpt-image-1:', '      outputTokensPerImage: { low: { 512x512: 10 } }'], /prices\.models\.gpt-image-1\.outputTokensPerImage\.low: size "512x512" is not one gpt-image-1 takes/],
+    ['a negative price', ['prices:', '  models:', '    gpt-image-1: { imageOutputUsdPerMillionTokens: -1 }'], /prices\.models\.gpt-image-1\.imageOutputUsdPerMillionTokens: must be a price in USD, 0 or more/],
+    ['a misspelt field', ['prices:', '  models:', '    gpt-image-1: { outputUsdPerMillion: 1 }'], /prices\.models\.gpt-image-1: Unrecognized key: "outputUsdPerMillion"/],
+    ['a date that is not one', ['prices:', '  takenOn: last week', '  models: {}'], /prices\.takenOn: must be a date like 2026-12-01/],
+  ])('refuses %s, naming the path', (_, lines, message) => {
+    expect(loadError(lines.join('\n'))).toMatch(message);
+  });
+});
