@@ -131,10 +131,12 @@ return {1, spent, others, max and tonumber(max) or -1}
 `;
 
 /**
- * Records what a job's call cost, image by image, and drops the job's reservation. Keyed by
- * image: settling an image again (a job run again after a crash between storing and settling)
- * replaces its cost instead of adding it twice. KEYS: batch hash, reservations hash, costs hash, spend over all batches.
- * ARGV: job id, then (image key, micro-USD) pairs (none: only drop the reservation).
+ * Counts what one call cost and drops the job's reservation. Every call paid is added: an image
+ * made again (deleted from the store, or generated but not kept) was paid again, and the
+ * budget and the spend must say so. The call's marker makes the script safe to run twice for
+ * one call (a command sent again after a reconnect): the second run counts nothing.
+ * KEYS: batch hash, reservations hash, per-image costs hash, spend over all batches, the call's
+ * marker. ARGV: job id, the call's micro-USD, then (image key, micro-USD) pairs.
  */
 const SETTLE_COST_SCRIPT = `
 local own = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
@@ -142,18 +144,35 @@ if own ~= 0 then
   redis.call('HDEL', KEYS[2], ARGV[1])
   redis.call('HINCRBY', KEYS[1], 'reservedMicros', -own)
 end
-local delta = 0
-for i = 2, #ARGV, 2 do
-  local previous = tonumber(redis.call('HGET', KEYS[3], ARGV[i]) or '0')
-  redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 1])
-  delta = delta + tonumber(ARGV[i + 1]) - previous
+if not redis.call('SET', KEYS[5], '1', 'NX', 'EX', 86400) then return 0 end
+for i = 3, #ARGV, 2 do
+  redis.call('HINCRBY', KEYS[3], ARGV[i], ARGV[i + 1])
 end
-if delta ~= 0 then
-  redis.call('HINCRBY', KEYS[1], 'spentMicros', delta)
-  redis.call('HINCRBY', KEYS[4], 'spentMicros', delta)
+local total = tonumber(ARGV[2])
+if total ~= 0 then
+  redis.call('HINCRBY', KEYS[1], 'spentMicros', total)
+  redis.call('HINCRBY', KEYS[4], 'spentMicros', total)
 end
-return delta
+return total
 `;
+
+/** Drops a job's reservation. KEYS: batch hash, reservations hash. ARGV: job id. */
+const RELEASE_COST_SCRIPT = `
+local own = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
+if own ~= 0 then
+  redis.call('HDEL', KEYS[2], ARGV[1])
+  redis.call('HINCRBY', KEYS[1], 'reservedMicros', -own)
+end
+return own
+`;
+
+/** What one call cost: in all, and the share of each image it returned. */
+export interface CallSettlement {
+  /** Unique per call (not per job: a job may call again after its image went missing). */
+  readonly callId: string;
+  readonly usd: number;
+  readonly images: ReadonlyArray<{ readonly imageKey: string; readonly usd: number }>;
+}
 
 /** Where a call stands against its batch's budget. */
 export interface BudgetVerdict {
@@ -249,13 +268,17 @@ export interface BatchRegistry {
   checkBudget(batchId: string, jobId: string, usd: number): Promise<BudgetVerdict>;
   /** Reserves `usd` for the job's call if it fits the budget (atomically); replaces the job's earlier reservation. */
   reserveCost(batchId: string, jobId: string, usd: number): Promise<BudgetVerdict>;
-  /** Records what the job's call cost, per image, and drops its reservation; an image settled again replaces its earlier cost. */
-  settleCost(batchId: string, jobId: string, costs: ReadonlyArray<{ readonly imageKey: string; readonly usd: number }>): Promise<void>;
+  /**
+   * Adds what one call of the job cost to the batch's spend (and each image's share to the
+   * image), and drops the job's reservation. `callId` is unique per call: settling the same
+   * call again counts nothing.
+   */
+  settleCost(batchId: string, jobId: string, call: CallSettlement): Promise<void>;
   /** Drops the job's reservation without recording a cost (no call made, or none billed that we know of). */
   releaseCost(batchId: string, jobId: string): Promise<void>;
   /** Job ids holding a budget reservation. */
   costReservations(batchId: string): Promise<string[]>;
-  /** Recorded cost, USD, of those of these images that have one. */
+  /** What was paid, USD, for each of these images that cost anything (every call that made it). */
   imageCosts(batchId: string, imageKeys: readonly string[]): Promise<Map<string, number>>;
 }
 
@@ -266,7 +289,8 @@ interface RegistryCommands {
   imgbatchClearOutcome(k1: string, k2: string, k3: string, key: string): Promise<string | null>;
   imgbatchMoveOutcome(k1: string, k2: string, k3: string, key: string, expected: string, next: string): Promise<number>;
   imgbatchReserveCost(k1: string, k2: string, jobId: string, micros: number, mode: 'reserve' | 'check'): Promise<number[]>;
-  imgbatchSettleCost(k1: string, k2: string, k3: string, k4: string, jobId: string, ...pairs: (string | number)[]): Promise<number>;
+  imgbatchSettleCost(k1: string, k2: string, k3: string, k4: string, k5: string, jobId: string, callMicros: number, ...pairs: (string | number)[]): Promise<number>;
+  imgbatchReleaseCost(k1: string, k2: string, jobId: string): Promise<number>;
 }
 
 export function createBatchRegistry(redis: RedisClient, keys: KeySpace): BatchRegistry {
@@ -276,7 +300,8 @@ export function createBatchRegistry(redis: RedisClient, keys: KeySpace): BatchRe
   redis.defineCommand('imgbatchClearOutcome', { lua: CLEAR_OUTCOME_SCRIPT, numberOfKeys: 3 });
   redis.defineCommand('imgbatchMoveOutcome', { lua: MOVE_OUTCOME_SCRIPT, numberOfKeys: 3 });
   redis.defineCommand('imgbatchReserveCost', { lua: RESERVE_COST_SCRIPT, numberOfKeys: 2 });
-  redis.defineCommand('imgbatchSettleCost', { lua: SETTLE_COST_SCRIPT, numberOfKeys: 4 });
+  redis.defineCommand('imgbatchSettleCost', { lua: SETTLE_COST_SCRIPT, numberOfKeys: 5 });
+  redis.defineCommand('imgbatchReleaseCost', { lua: RELEASE_COST_SCRIPT, numberOfKeys: 2 });
   const commands = redis as unknown as RegistryCommands;
 
   return {
@@ -417,13 +442,22 @@ export function createBatchRegistry(redis: RedisClient, keys: KeySpace): BatchRe
       return budgetVerdict(await commands.imgbatchReserveCost(keys.batch(batchId), keys.batchCostReservations(batchId), jobId, checkedMicroUsd('usd', usd), 'reserve'));
     },
 
-    async settleCost(batchId, jobId, costs) {
-      const pairs = costs.flatMap(({ imageKey, usd }) => [imageKey, checkedMicroUsd('usd', usd)]);
-      await commands.imgbatchSettleCost(keys.batch(batchId), keys.batchCostReservations(batchId), keys.batchCosts(batchId), keys.costTotal, jobId, ...pairs);
+    async settleCost(batchId, jobId, call) {
+      const pairs = call.images.flatMap(({ imageKey, usd }) => [imageKey, checkedMicroUsd('usd', usd)]);
+      await commands.imgbatchSettleCost(
+        keys.batch(batchId),
+        keys.batchCostReservations(batchId),
+        keys.batchCosts(batchId),
+        keys.costTotal,
+        keys.settledCall(call.callId),
+        jobId,
+        checkedMicroUsd('usd', call.usd),
+        ...pairs,
+      );
     },
 
     async releaseCost(batchId, jobId) {
-      await commands.imgbatchSettleCost(keys.batch(batchId), keys.batchCostReservations(batchId), keys.batchCosts(batchId), keys.costTotal, jobId);
+      await commands.imgbatchReleaseCost(keys.batch(batchId), keys.batchCostReservations(batchId), jobId);
     },
 
     async costReservations(batchId) {

@@ -32,6 +32,8 @@ export interface KeySpace {
   readonly batches: string;
   /** Spend over every batch (hash: spentMicros), kept with each batch's, for metrics. */
   readonly costTotal: string;
+  /** Marks a call's cost as counted (expires), so a settle command sent again after a reconnect counts nothing twice. */
+  settledCall(callId: string): string;
   /** Cluster-wide call counters and latency buckets written by every worker (hash: JSON field -> count). */
   readonly metricsCalls: string;
   /** Deployments the workers serve (hash: name -> JSON { model, ratePerMinute }), for metrics. */
@@ -57,6 +59,7 @@ export function createKeySpace(prefix: string): KeySpace {
     batchCostReservations: (batchId) => `${bullPrefix}:batch:${batchId}:cost-reservations`,
     batches: `${bullPrefix}:batches`,
     costTotal: `${bullPrefix}:cost`,
+    settledCall: (callId) => `${bullPrefix}:settled-call:${callId}`,
     metricsCalls: `${bullPrefix}:metrics:calls`,
     metricsDeployments: `${bullPrefix}:metrics:deployments`,
     scheduleFired: `${bullPrefix}:schedules:fired`,

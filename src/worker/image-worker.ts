@@ -104,7 +104,7 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
     IMAGE_QUEUE_NAME,
     async (job, token) => {
       const jobId = job.id ?? job.name;
-      if (job.stalledCounter > MAX_STALLS) throw new UnrecoverableError(await giveUpStalledJob(deps.batches, { id: jobId, data: job.data, stalls: job.stalledCounter }));
+      if (job.stalledCounter > MAX_STALLS) throw new UnrecoverableError(await giveUpStalledJob(deps, { id: jobId, data: job.data, stalls: job.stalledCounter }));
       // Metered per job: a call's job id tells whether it repeats an earlier call (a retry).
       const callImagesOfJob = meterCallImages(deps.callImages, jobId, { metrics: callMetrics, jobState: deps.jobState, logger });
       const result = await processImageJob({ ...deps, callImages: callImagesOfJob }, { id: jobId, data: job.data });

@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import { randomUUID } from 'node:crypto';
+import type { z } from 'zod';
 import type { ImageOutcome } from '../batch/image-outcome.js';
 import type { BatchRegistry, BudgetVerdict } from '../batch/batch-registry.js';
 import { actualCallCost, type ActualCost } from '../cost/actual-call-cost.js';
@@ -12,6 +13,7 @@ import { classifyError } from '../errors/classify-error.js';
 import { ImagesCallError } from '../errors/images-call-error.js';
 import type { Decision, FilterDetails } from '../errors/decision.js';
 import { imageJobSchema, imageKey, type ImageJobData } from '../job/image-job.js';
+import { imageJobIdentitySchema } from '../job/image-job-identity.js';
 import type { SlotLimiter } from '../limiter/slot-limiter.js';
 import type { Logger } from '../log/logger.js';
 import type { ImageRecord } from '../storage/image-record.js';
@@ -67,11 +69,6 @@ export type ProcessResult =
   /** Terminal; outcomes are already recorded. */
   | { readonly kind: 'failed'; readonly message: string };
 
-const looseJobIdentity = z.object({
-  batchId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/),
-  requestId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/),
-  variants: z.array(z.number().int().min(0)).min(1),
-});
 
 function describeJobIssues(error: z.ZodError): string {
   return error.issues.map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(job)'}: ${issue.message}`).join('; ');
@@ -122,14 +119,11 @@ function decodeBase64(b64: string): Uint8Array {
  * gives up on gets an outcome with its reason, so no batch waits forever for it.
  */
 export async function processImageJob(deps: ProcessorDeps, job: { readonly id: string; readonly data: unknown }): Promise<ProcessResult> {
-  const now = deps.now ?? Date.now;
-  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-  const { logger, settings } = deps;
-
+  const { logger } = deps;
   const parsed = imageJobSchema.safeParse(job.data);
   if (!parsed.success) {
     const message = `invalid job payload: ${describeJobIssues(parsed.error)}`;
-    const identity = looseJobIdentity.safeParse(job.data);
+    const identity = imageJobIdentitySchema.safeParse(job.data);
     if (identity.success) {
       await deps.batches.ensureJob(identity.data.batchId, job.id, identity.data.variants.length);
       for (const variant of identity.data.variants) {
@@ -139,7 +133,21 @@ export async function processImageJob(deps: ProcessorDeps, job: { readonly id: s
     logger.warn({ jobId: job.id }, message);
     return { kind: 'failed', message };
   }
-  const data = parsed.data;
+  try {
+    return await processValidJob(deps, job.id, parsed.data);
+  } catch (error) {
+    // An unexpected error (Redis, the store) may leave the call's budget reservation behind,
+    // holding budget no call uses; the job's retry reserves again.
+    await deps.batches.releaseCost(parsed.data.batchId, job.id).catch(() => undefined);
+    throw error;
+  }
+}
+
+async function processValidJob(deps: ProcessorDeps, jobId: string, data: ImageJobData): Promise<ProcessResult> {
+  const now = deps.now ?? Date.now;
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const { logger, settings } = deps;
+  const job = { id: jobId };
   // Jobs from other BullMQ clients skip our producer; count their images here, once.
   await deps.batches.ensureJob(data.batchId, job.id, data.variants.length);
   const outcomes: Record<string, ImageOutcome> = {};
@@ -164,19 +172,12 @@ export async function processImageJob(deps: ProcessorDeps, job: { readonly id: s
     return { kind: 'delayed', untilMs: now() + backoffMs(1, settings.backoffBaseMs, settings.backoffMaxMs), reason: `store unreadable: ${message}` };
   }
   const pending: number[] = [];
-  const alreadyPaid: Array<{ imageKey: string; usd: number }> = [];
   for (const [index, variant] of data.variants.entries()) {
     const existing = records[index];
-    if (existing === null || existing === undefined) {
-      pending.push(variant);
-      continue;
-    }
-    await record(variant, existing.status);
-    if (existing.costUsd !== undefined) alreadyPaid.push({ imageKey: existing.key, usd: existing.costUsd });
+    // Its call was counted before the record was written: nothing to settle here.
+    if (existing === null || existing === undefined) pending.push(variant);
+    else await record(variant, existing.status);
   }
-  // A worker that died between storing an image and settling its cost left it uncounted; the
-  // record says what it cost (settling is per image, so counting it again changes nothing).
-  if (alreadyPaid.length > 0) await deps.batches.settleCost(data.batchId, job.id, alreadyPaid);
   if (pending.length === 0) {
     const counters = await deps.jobState.read(job.id);
     await deps.jobState.clear(job.id);
@@ -267,6 +268,8 @@ export async function processImageJob(deps: ProcessorDeps, job: { readonly id: s
   if (counters === undefined) throw new Error('a slot was taken without counting its call');
   const target = deployment;
   const attempt = counters;
+  // Names this call in the spend: a job calls again after a crash or a missing image, and each call paid counts.
+  const callId = randomUUID();
 
   const summary = (): ProcessResult => ({
     kind: 'completed',
@@ -279,7 +282,7 @@ export async function processImageJob(deps: ProcessorDeps, job: { readonly id: s
     switch (decision.kind) {
       case 'filtered': {
         const cost = actualCallCost(deps.prices, pricedCall(variants.length), { kind: 'filtered', stage: decision.filter.stage });
-        await deps.batches.settleCost(data.batchId, job.id, variants.map((variant) => ({ imageKey: keyOf(variant), usd: cost.perImageUsd })));
+        await deps.batches.settleCost(data.batchId, job.id, { callId, usd: cost.usd, images: variants.map((variant) => ({ imageKey: keyOf(variant), usd: cost.perImageUsd })) });
         for (const variant of variants) {
           const base = withCost(recordBase(data, variant, target.name, attempt, call.latencyMs), cost);
           const withId = call.serviceRequestId === undefined ? base : { ...base, serviceRequestId: call.serviceRequestId };
@@ -343,14 +346,15 @@ export async function processImageJob(deps: ProcessorDeps, job: { readonly id: s
   const read = readImagesResponse(result.body);
   if (read.kind === 'decision') return follow(read.decision, result, pending);
 
-  // Settled before storing: the call is paid for whether or not its images can be kept. Each
-  // image returned (stored or refused by the output filter) carries its share of the call.
+  // Settled before storing: the call is paid for whether or not its images can be kept. The
+  // whole call counts, also when fewer images came back than were asked for (the service bills
+  // the call); each image returned (stored or refused by the output filter) carries its share.
   const cost = actualCallCost(deps.prices, pricedCall(pending.length), { kind: 'answered', usage: read.usage });
   const returned = [...read.images, ...read.filtered].flatMap((item) => {
     const variant = pending[item.index];
     return variant === undefined ? [] : [{ imageKey: keyOf(variant), usd: cost.perImageUsd }];
   });
-  await deps.batches.settleCost(data.batchId, job.id, returned);
+  await deps.batches.settleCost(data.batchId, job.id, { callId, usd: cost.usd, images: returned });
 
   // The images are paid for from here on: a failure to fetch or keep one is recorded with its
   // reason (the store already retried), never left without an outcome.

@@ -20,7 +20,7 @@ describe('the batch registry\'s budget and cost (Lua on a real Redis)', () => {
 
   it('a batch without a budget takes any call, and counts what it cost', async () => {
     expect(await batches.reserveCost('free', 'j1', 1_000)).toMatchObject({ isWithinBudget: true, maxCostUsd: undefined });
-    await batches.settleCost('free', 'j1', [{ imageKey: 'free/a-0', usd: 0.04 }]);
+    await batches.settleCost('free', 'j1', { callId: 'free-1', usd: 0.04, images: [{ imageKey: 'free/a-0', usd: 0.04 }] });
     expect(await batches.summary('free')).toMatchObject({ costUsd: 0.04, inFlightCostUsd: 0, maxCostUsd: undefined });
   });
 
@@ -31,7 +31,7 @@ describe('the batch registry\'s budget and cost (Lua on a real Redis)', () => {
     expect(await batches.reserveCost('capped', 'j3', 0.04)).toMatchObject({ isWithinBudget: false, spentUsd: 0, inFlightUsd: 0.08 });
     expect(await batches.summary('capped')).toMatchObject({ costUsd: 0, inFlightCostUsd: 0.08 });
     // A call that came back cheaper than expected leaves room: exactly the budget is allowed.
-    await batches.settleCost('capped', 'j1', [{ imageKey: 'capped/a-0', usd: 0.02 }]);
+    await batches.settleCost('capped', 'j1', { callId: 'capped-1', usd: 0.02, images: [{ imageKey: 'capped/a-0', usd: 0.02 }] });
     expect(await batches.checkBudget('capped', 'j3', 0.04)).toMatchObject({ isWithinBudget: true, spentUsd: 0.02, inFlightUsd: 0.04 });
     await batches.releaseCost('capped', 'j2');
     expect(await batches.summary('capped')).toMatchObject({ costUsd: 0.02, inFlightCostUsd: 0, maxCostUsd: 0.1 });
@@ -51,18 +51,27 @@ describe('the batch registry\'s budget and cost (Lua on a real Redis)', () => {
     expect((await batches.summary('again')).inFlightCostUsd).toBe(0);
   });
 
-  it('counts each image once: settling an image again replaces its cost', async () => {
-    await batches.settleCost('once', 'j1', [
-      { imageKey: 'once/a-0', usd: 0.011 },
-      { imageKey: 'once/a-1', usd: 0.011 },
-    ]);
-    await batches.settleCost('once', 'j1', [{ imageKey: 'once/a-0', usd: 0.011 }]);
-    await batches.settleCost('once', 'j2', [{ imageKey: 'once/a-1', usd: 0.013 }]);
-    expect((await batches.summary('once')).costUsd).toBe(0.024);
-    expect(await batches.imageCosts('once', ['once/a-0', 'once/a-1', 'once/b-0'])).toEqual(
+  it('counts every call paid, once: a call settled again adds nothing, an image made again is paid again', async () => {
+    const total = async (): Promise<number> => Number((await redis.hget(`{${prefix}}:cost`, 'spentMicros')) ?? 0) / 1e6;
+    const before = await total();
+    await batches.reserveCost('paid', 'j1', 0.05);
+    // One call for two images; usage said 0.024 for the whole call.
+    const first = { callId: 'call-1', usd: 0.024, images: [{ imageKey: 'paid/a-0', usd: 0.012 }, { imageKey: 'paid/a-1', usd: 0.012 }] };
+    await batches.settleCost('paid', 'j1', first);
+    // The same settle sent again (after a reconnect): nothing more is counted.
+    await batches.settleCost('paid', 'j1', first);
+    expect(await batches.summary('paid')).toMatchObject({ costUsd: 0.024, inFlightCostUsd: 0 });
+    // a-0 went missing from the store and was made again by a second call: paid twice.
+    await batches.settleCost('paid', 'j1', { callId: 'call-2', usd: 0.013, images: [{ imageKey: 'paid/a-0', usd: 0.013 }] });
+    // A call that returned fewer images than it asked for still counts whole.
+    await batches.settleCost('paid', 'j2', { callId: 'call-3', usd: 0.022, images: [{ imageKey: 'paid/b-0', usd: 0.011 }] });
+    expect((await batches.summary('paid')).costUsd).toBe(0.059);
+    expect(await total()).toBeCloseTo(before + 0.059, 6);
+    expect(await batches.imageCosts('paid', ['paid/a-0', 'paid/a-1', 'paid/b-0', 'paid/c-0'])).toEqual(
       new Map([
-        ['once/a-0', 0.011],
-        ['once/a-1', 0.013],
+        ['paid/a-0', 0.025],
+        ['paid/a-1', 0.012],
+        ['paid/b-0', 0.011],
       ]),
     );
   });

@@ -1,3 +1,5 @@
+import { readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { parse } from 'csv-parse/sync';
 import type { Redis } from 'ioredis';
@@ -68,6 +70,33 @@ describe('a batch budget (--max-cost) and the cost of each image', () => {
     const calls = p.simulator.stats();
     expect(calls).toHaveLength(5);
     expect(new Set(calls.map((c) => c.clientRequestId)).size).toBe(5);
+  });
+
+  it('an image made again after it went missing from the store is paid again: the spend and the budget count both calls', async () => {
+    const p = await open({ simulator: { deployments: [GPT] } });
+    p.startWorker();
+    await p.producer.batches.setMaxCost('again', 0.035);
+    await p.producer.enqueue(kites(2), { batchId: 'again' });
+    expect(await p.waitForBatch('again')).toMatchObject({ counts: { stored: 2 }, costUsd: 2 * IMAGE_USD });
+
+    const forget = async (...ids: string[]): Promise<void> => {
+      const folder = join(p.outputDir, 'again');
+      for (const name of await readdir(folder)) if (ids.some((id) => name.startsWith(`${id}-0.`))) await rm(join(folder, name));
+    };
+    redis = createRedisConnection(p.redisUrl, 'producer');
+    const deps = { queue: p.producer.queue, batches: p.producer.batches, jobState: createJobState(redis, createKeySpace(p.prefix)), store: p.store };
+    await forget('kite-0');
+    expect(await resumeBatch(deps, 'again')).toMatchObject({ forgottenOutcomes: 1 });
+    const remade = await p.waitForBatch('again');
+    expect(remade).toMatchObject({ counts: { stored: 2 } });
+    expect(toMicroUsd(remade.costUsd)).toBe(toMicroUsd(3 * IMAGE_USD));
+    expect(p.simulator.stats()).toHaveLength(3);
+
+    // $0.0327 spent: one more call ($0.0436) would pass the $0.035 budget, so nothing is made.
+    await forget('kite-0', 'kite-1');
+    await resumeBatch(deps, 'again');
+    expect(await p.waitForBatch('again')).toMatchObject({ counts: { stored: 0, skipped: 2 } });
+    expect(p.simulator.stats()).toHaveLength(3);
   });
 
   it('a budget below one call\'s expected cost makes no call at all', async () => {

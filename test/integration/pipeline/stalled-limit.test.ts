@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createRedisConnection } from '../../../src/queue/redis-connection.js';
-import { MAX_STALLS } from '../../../src/worker/give-up-stalled-job.js';
+import { giveUpStalledJob, MAX_STALLS } from '../../../src/worker/give-up-stalled-job.js';
 import { usePipeline } from '../../helpers/pipeline.js';
 
 const GPT = { name: 'gpt', model: 'gpt-image-1-mini', ratePerMinute: 600, latency: { meanMs: 10, sdMs: 2 } };
@@ -31,5 +31,23 @@ describe('a job whose workers keep dying', () => {
     expect(p.simulator.stats().filter((call) => call.prompt === 'a cursed vase')).toHaveLength(0);
     const job = await p.producer.queue.getJob('stalls/cursed/v0');
     expect(await job?.getState()).toBe('failed');
+  });
+
+  it('keeps the outcome of an image the dying worker had already stored, fails the rest, and gives the job\'s budget reservation back', async () => {
+    const p = await open({ simulator: { deployments: [GPT] } });
+    p.startWorker();
+    await p.producer.enqueue([{ id: 'kept', prompt: 'a kept vase', model: GPT.model }], { batchId: 'late' });
+    await p.waitForBatch('late');
+    await p.producer.batches.setMaxCost('late', 1);
+    // As if the worker died after storing `kept`, holding a reservation for the job.
+    await p.producer.batches.reserveCost('late', 'late/kept/v0', 0.5);
+    const deps = { batches: p.producer.batches, store: p.store };
+
+    await giveUpStalledJob(deps, { id: 'late/kept/v0', data: { batchId: 'late', requestId: 'kept', variants: [0] }, stalls: MAX_STALLS + 1 });
+    await giveUpStalledJob(deps, { id: 'late/lost/v0', data: { batchId: 'late', requestId: 'lost', variants: [0] }, stalls: MAX_STALLS + 1 });
+
+    expect(await p.producer.batches.summary('late')).toMatchObject({ images: 2, pending: 0, counts: { stored: 1, failed: 1 }, inFlightCostUsd: 0 });
+    expect(await p.producer.batches.costReservations('late')).toEqual([]);
+    expect(Object.keys(await p.producer.batches.errors('late'))).toEqual(['late/lost-0']);
   });
 });
