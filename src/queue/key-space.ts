@@ -38,8 +38,8 @@ export interface KeySpace {
   readonly metricsCalls: string;
   /** Deployments the workers serve (hash: name -> JSON { model, ratePerMinute }), for metrics. */
   readonly metricsDeployments: string;
-  /** Batches a schedule has fully enqueued (hash: batch id -> epoch ms), so a repeat firing adds nothing. */
-  readonly scheduleFired: string;
+  /** Set once a schedule run has fully enqueued this batch (string: the run's due time, epoch ms; expires), so a repeat firing adds nothing. */
+  scheduleFired(batchId: string): string;
 }
 
 export function createKeySpace(prefix: string): KeySpace {
@@ -62,6 +62,6 @@ export function createKeySpace(prefix: string): KeySpace {
     settledCall: (callId) => `${bullPrefix}:settled-call:${callId}`,
     metricsCalls: `${bullPrefix}:metrics:calls`,
     metricsDeployments: `${bullPrefix}:metrics:deployments`,
-    scheduleFired: `${bullPrefix}:schedules:fired`,
+    scheduleFired: (batchId) => `${bullPrefix}:schedules:fired:${batchId}`,
   };
 }

@@ -41,7 +41,8 @@ export function isKnownTimeZone(timeZone: string): boolean {
  * Problems with a template, as reasons; empty when it is usable. It must name only known
  * placeholders, and hold `{date}` or `{datetime}`: the batch name is what makes a run's jobs
  * its own (job ids derive from it), so a name without the date would fold every run into the
- * first one, and a repeat firing of one run could not be told from the next run.
+ * first one, and a repeat firing of one run could not be told from the next run. Whether the
+ * date is fine enough for the cron pattern is checkConsecutiveRuns's question.
  */
 export function checkBatchNameTemplate(template: string): string[] {
   const problems: string[] = [];
@@ -80,4 +81,37 @@ export function renderBatchName(template: string, fireAtMs: number, timeZone: st
     throw new ValidationError([{ field: 'batch', reason: `"${template}" gives "${batchId}", which ${checked.error.issues.map((i) => i.message).join('; ')}` }]);
   }
   return batchId;
+}
+
+/** `2025-01-31 02:00:00`: a due time as the schedule's zone reads it, for messages. */
+function wallClock(atMs: number, timeZone: string): string {
+  const t = zonedParts(atMs, timeZone);
+  return `${t.year}-${t.month}-${t.day} ${t.hour}:${t.minute}:${t.second}`;
+}
+
+/**
+ * Problems with a template for the runs a cron pattern gives, as reasons; empty when each of
+ * `runsAtMs` (consecutive due times, ascending) gets a batch name of its own. A run whose name
+ * an earlier run already used adds nothing (fire-schedule.ts marks a batch fired once it is
+ * enqueued), so `banners-{date}` on an hourly pattern would make one batch a day. `{datetime}`
+ * is to the second, the finest a cron pattern fires at; when even it repeats, the zone's clock
+ * went back (the end of daylight saving time) and only a zone without DST, such as UTC, helps.
+ */
+export function checkConsecutiveRuns(template: string, runsAtMs: readonly number[], timeZone: string, scheduleName: string): string[] {
+  for (let i = 1; i < runsAtMs.length; i += 1) {
+    const earlierMs = runsAtMs[i - 1];
+    const laterMs = runsAtMs[i];
+    if (earlierMs === undefined || laterMs === undefined) continue;
+    const batchId = renderTemplate(template, laterMs, timeZone, scheduleName);
+    if (renderTemplate(template, earlierMs, timeZone, scheduleName) !== batchId) continue;
+    const isToTheSecond = template.includes('{datetime}') || (template.includes('{date}') && template.includes('{time}'));
+    const fix = isToTheSecond
+      ? `the clock of ${timeZone} repeats those times when daylight saving time ends: set "tz" to a zone without DST, such as "UTC"`
+      : `use {datetime} (date and time to the second), e.g. "${template.replaceAll('{date}', '{datetime}')}"`;
+    return [
+      `gives two consecutive runs (due ${wallClock(earlierMs, timeZone)} and ${wallClock(laterMs, timeZone)} in ${timeZone}) the same batch "${batchId}", ` +
+        `so the later would add nothing and the pattern would make fewer batches than runs; ${fix}`,
+    ];
+  }
+  return [];
 }

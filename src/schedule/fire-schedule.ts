@@ -6,6 +6,15 @@ import type { EnqueueResult, Producer } from '../queue/producer.js';
 import { renderBatchName } from './batch-name-template.js';
 import type { ScheduleJobData } from './schedule-job.js';
 
+/**
+ * How long a run's fired mark lasts, seconds. A run can fire again only while its BullMQ job
+ * exists (a retry, or a retry from the dashboard; BullMQ refuses a second job of the same id
+ * `repeat:<scheduler>:<due ms>`), and sync keeps finished runs 7 days at most (KEEP_RUNS in
+ * sync-schedules.ts): 30 days outlives them with a wide margin, while marks of an every-second
+ * schedule (86,400 a day) go away on their own instead of growing one hash for ever.
+ */
+const FIRED_MARK_TTL_S = 30 * 24 * 3600;
+
 export interface FireScheduleDeps {
   readonly producer: Producer;
   readonly redis: RedisClient;
@@ -14,8 +23,12 @@ export interface FireScheduleDeps {
 
 export type FireResult =
   | { readonly kind: 'enqueued'; readonly batchId: string; readonly result: EnqueueResult }
-  /** This run's batch was enqueued whole before (a repeat firing, or another run with the same name). */
-  | { readonly kind: 'already_fired'; readonly batchId: string };
+  /**
+   * This run's batch was enqueued whole before: by this run (a repeat firing) when
+   * `firedByDueAtMs` is this run's due time, else by an earlier run its template gave the same
+   * name (a scheduler synced before sync refused such templates).
+   */
+  | { readonly kind: 'already_fired'; readonly batchId: string; readonly firedByDueAtMs: number };
 
 /**
  * One run of a schedule: its requests become a normal batch, named from the template and the
@@ -26,7 +39,9 @@ export type FireResult =
  */
 export async function fireSchedule(deps: FireScheduleDeps, schedule: ScheduleJobData, fireAtMs: number): Promise<FireResult> {
   const batchId = renderBatchName(schedule.batch, fireAtMs, schedule.tz, schedule.name);
-  if ((await deps.redis.hexists(deps.keys.scheduleFired, batchId)) === 1) return { kind: 'already_fired', batchId };
+  const firedKey = deps.keys.scheduleFired(batchId);
+  const firedBy = await deps.redis.get(firedKey);
+  if (firedBy !== null) return { kind: 'already_fired', batchId, firedByDueAtMs: Number(firedBy) };
   // Set before any job exists, so no call of the run escapes the budget.
   if (schedule.maxCostUsd !== undefined) await deps.producer.batches.setMaxCost(batchId, schedule.maxCostUsd);
   const { source } = schedule;
@@ -40,6 +55,6 @@ export async function fireSchedule(deps: FireScheduleDeps, schedule: ScheduleJob
           { batchId },
         )
       : await deps.producer.enqueue(source.requests, { batchId });
-  await deps.redis.hset(deps.keys.scheduleFired, batchId, Date.now());
+  await deps.redis.set(firedKey, String(fireAtMs), 'EX', FIRED_MARK_TTL_S);
   return { kind: 'enqueued', batchId, result };
 }

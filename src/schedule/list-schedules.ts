@@ -1,6 +1,6 @@
+import { allJobSchedulers } from './all-job-schedulers.js';
 import { scheduleJobSchema } from './schedule-job.js';
 import type { ScheduleQueue } from './schedule-queue.js';
-import { allJobSchedulers } from './sync-schedules.js';
 
 export interface ScheduleListing {
   readonly name: string;

@@ -4,25 +4,35 @@ import { ValidationError, type FieldIssue } from '../errors/imgbatch-error.js';
 import { compilePromptTemplate } from '../ingest/prompt-template.js';
 import { safeIdSchema } from '../job/image-request.js';
 import { createJobPreparer } from '../job/prepare-jobs.js';
-import { checkBatchNameTemplate, isKnownTimeZone } from './batch-name-template.js';
+import { checkBatchNameTemplate, checkConsecutiveRuns, isKnownTimeZone } from './batch-name-template.js';
+import { nextRunTimes } from './next-run-times.js';
 import { SCHEDULE_JOB_VERSION, type ScheduleJobData } from './schedule-job.js';
 
 /** Schedule files are the files of a folder whose names end so, e.g. `nightly-banners.schedule.json`. */
 export const SCHEDULE_FILE_SUFFIX = '.schedule.json';
 
-const CRON_NICKNAME = /^@(yearly|annually|monthly|weekly|daily|hourly)$/;
+// cron-parser 4 (BullMQ's) knows these and not `@annually`.
+const CRON_NICKNAME = /^@(yearly|monthly|weekly|daily|hourly)$/;
 const CRON_FIELD = /^[0-9A-Za-z*?,/#-]+$/;
 
 /**
  * A cron pattern as BullMQ's parser takes it: 5 fields (minute first), or 6 with seconds
  * first (`* * * * * *` is every second), or a nickname such as `@daily`. Only the shape is
- * checked here; sync hands the pattern to BullMQ, which refuses values out of range.
+ * checked here, for a message that says what a pattern looks like; values out of range are
+ * refused by cron-parser when parseScheduleFile computes the next runs.
  */
 function isCronPattern(pattern: string): boolean {
   if (CRON_NICKNAME.test(pattern)) return true;
   const fields = pattern.trim().split(/\s+/);
   return (fields.length === 5 || fields.length === 6) && fields.every((f) => CRON_FIELD.test(f));
 }
+
+/**
+ * Due times a template is tried on. A cron pattern fires at the same times of day on every day
+ * it matches, so if a template repeats a name within a day, two of any three consecutive runs
+ * share one; five leave a margin, and cost nothing even for an every-second pattern.
+ */
+const RUNS_CHECKED = 5;
 
 /** The JSON a schedule file holds. */
 export const scheduleFileSchema = z
@@ -46,7 +56,10 @@ export const scheduleFileSchema = z
     model: z.string().min(1, 'must not be empty').optional(),
     /** CSV only: prompt template filled from each row's columns, e.g. "Banner for {product}". */
     prompt: z.string().min(1, 'must not be empty').optional(),
-    /** Batch-name template: `{date}` (YYYY-MM-DD in tz), `{datetime}`, `{time}`, `{name}`. */
+    /**
+     * Batch-name template: `{date}` (YYYY-MM-DD in tz), `{datetime}` (to the second), `{time}`,
+     * `{name}`; it must give consecutive runs of `cron` different names.
+     */
     batch: z.string({ error: 'is required: a batch-name template such as "banners-{date}"' }).superRefine((template, ctx) => {
       for (const problem of checkBatchNameTemplate(template)) ctx.addIssue({ code: 'custom', message: problem });
     }),
@@ -78,13 +91,19 @@ function requestIssues(file: string, requests: readonly unknown[]): FieldIssue[]
   });
 }
 
+export interface ParseScheduleFileOptions {
+  /** Runs after this time (epoch ms) are the ones the batch-name template is tried on; default now. */
+  readonly nowMs?: number;
+}
+
 /**
  * Reads one schedule file's text into what its scheduler runs. Throws ValidationError whose
  * issues name the file and the field (`jobs/x.schedule.json: requests[2].n: ...`), for bad
- * JSON, unknown or missing fields, an unknown time zone, a template without a date, and inline
- * requests an enqueue would refuse.
+ * JSON, unknown or missing fields, an unknown time zone, a cron pattern BullMQ would refuse, a
+ * template without a date or one that gives consecutive runs the same batch (`{date}` on an
+ * hourly pattern), and inline requests an enqueue would refuse.
  */
-export function parseScheduleFile(file: string, text: string): ScheduleJobData {
+export function parseScheduleFile(file: string, text: string, options: ParseScheduleFileOptions = {}): ScheduleJobData {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -102,6 +121,14 @@ export function parseScheduleFile(file: string, text: string): ScheduleJobData {
   if (!safeIdSchema.safeParse(name).success) {
     issues.push({ location: file, field: 'name', reason: `the file name gives "${name}", which is not a usable name: set "name" (letters, digits, ".", "_", "-")` });
   }
+  const cron = data.cron.trim();
+  let runsAtMs: number[] = [];
+  try {
+    runsAtMs = nextRunTimes(cron, data.tz, options.nowMs ?? Date.now(), RUNS_CHECKED);
+  } catch (error) {
+    issues.push({ location: file, field: 'cron', reason: `${JSON.stringify(cron)} is not a pattern BullMQ can run: ${error instanceof Error ? error.message : String(error)}` });
+  }
+  for (const problem of checkConsecutiveRuns(data.batch, runsAtMs, data.tz, name)) issues.push({ location: file, field: 'batch', reason: problem });
   if (data.requests !== undefined) issues.push(...requestIssues(file, data.requests));
   if (data.prompt !== undefined) {
     try {
@@ -125,7 +152,7 @@ export function parseScheduleFile(file: string, text: string): ScheduleJobData {
     v: SCHEDULE_JOB_VERSION,
     name,
     file,
-    cron: data.cron.trim(),
+    cron,
     tz: data.tz,
     batch: data.batch,
     source,

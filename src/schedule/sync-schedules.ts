@@ -1,4 +1,5 @@
 import { ValidationError } from '../errors/imgbatch-error.js';
+import { allJobSchedulers } from './all-job-schedulers.js';
 import { SCHEDULE_JOB_NAME, type ScheduleQueue } from './schedule-queue.js';
 import type { ScheduleJobData } from './schedule-job.js';
 
@@ -10,17 +11,6 @@ export interface SyncResult {
   readonly upserted: readonly string[];
   /** Schedulers removed because no file defines them any more. */
   readonly removed: readonly string[];
-}
-
-/** Every job scheduler on the queue, a page at a time. */
-export async function allJobSchedulers(queue: ScheduleQueue): Promise<Awaited<ReturnType<ScheduleQueue['getJobSchedulers']>>> {
-  const page = 100;
-  const all: Awaited<ReturnType<ScheduleQueue['getJobSchedulers']>> = [];
-  for (let start = 0; ; start += page) {
-    const schedulers = await queue.getJobSchedulers(start, start + page - 1, true);
-    all.push(...schedulers);
-    if (schedulers.length < page) return all;
-  }
 }
 
 /**

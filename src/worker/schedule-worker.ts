@@ -1,5 +1,5 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
-import type { RedisClient } from '../queue/redis-connection.js';
+import { createRedisClient, type RedisClient, type RedisTarget } from '../queue/redis-connection.js';
 import type { Logger } from '../log/logger.js';
 import { createKeySpace } from '../queue/key-space.js';
 import { createProducer } from '../queue/producer.js';
@@ -8,8 +8,13 @@ import { scheduleJobSchema } from '../schedule/schedule-job.js';
 import { SCHEDULES_QUEUE_NAME } from '../schedule/schedule-queue.js';
 
 export interface ScheduleWorkerOptions {
-  /** A connection made with role `worker` (maxRetriesPerRequest: null); the caller owns it. */
+  /** A connection made with role `worker` (maxRetriesPerRequest: null), for taking runs; the caller owns it. */
   readonly connection: RedisClient;
+  /**
+   * The same Redis as `connection`, as a URL or target: the runs' batches are enqueued through
+   * a producer connection of its own (role `producer`), closed by close().
+   */
+  readonly redis: string | RedisTarget;
   /** Key prefix shared with producers; default `imgbatch`. */
   readonly prefix?: string;
   /** Images per call for models that take n > 1, as every enqueue of this cluster uses; default 1. */
@@ -28,7 +33,7 @@ export interface ScheduleRunSummary {
 
 export interface ScheduleWorker {
   readonly worker: Worker<unknown, ScheduleRunSummary>;
-  /** Stops taking runs, lets the one in flight finish its enqueue, closes the worker. */
+  /** Stops taking runs, lets the one in flight finish its enqueue, closes the worker and its producer connection. */
   close(): Promise<void>;
 }
 
@@ -45,12 +50,21 @@ function dueAtMs(job: Job): number {
   return job.timestamp + (job.opts.delay ?? 0);
 }
 
+/** An epoch-ms time for a log line; a mark that is not one (written by hand) must not crash the run. */
+function isoTime(atMs: number): string {
+  return Number.isFinite(atMs) ? new Date(atMs).toISOString() : 'an unknown time';
+}
+
 /** The schedules side of `imgbatch worker`: each due run of a schedule becomes a batch. */
 export function createScheduleWorker(options: ScheduleWorkerOptions): ScheduleWorker {
   const { connection, logger } = options;
   const keys = createKeySpace(options.prefix ?? 'imgbatch');
+  // A run enqueues as any producer does, and fails fast like one: on the worker's connection
+  // (maxRetriesPerRequest: null) a Redis outage would hold the run, and the worker's single
+  // slot, for as long as the outage lasts; failed, it is retried with backoff (sync's attempts).
+  const producerConnection = createRedisClient(options.redis, 'producer');
   const producer = createProducer({
-    connection,
+    connection: producerConnection,
     prefix: options.prefix ?? 'imgbatch',
     ...(options.imagesPerCall !== undefined && { imagesPerCall: options.imagesPerCall }),
     logger,
@@ -65,9 +79,19 @@ export function createScheduleWorker(options: ScheduleWorkerOptions): ScheduleWo
         throw new UnrecoverableError(`not a schedule run (${issues}); run \`imgbatch schedules sync\` to rewrite the scheduler`);
       }
       const schedule = parsed.data;
-      const fired = await fireSchedule({ producer, redis: connection, keys }, schedule, dueAtMs(job));
+      const dueMs = dueAtMs(job);
+      const fired = await fireSchedule({ producer, redis: producerConnection, keys }, schedule, dueMs);
       if (fired.kind === 'already_fired') {
-        logger.debug({ schedule: schedule.name, batchId: fired.batchId }, 'schedule run already enqueued; nothing added');
+        const firedByDueAt = isoTime(fired.firedByDueAtMs);
+        const why =
+          fired.firedByDueAtMs === dueMs
+            ? 'this run had already enqueued it (a repeat firing)'
+            : `the run due ${firedByDueAt} had already enqueued it: the template "${schedule.batch}" gives both runs one name; ` +
+              'run `imgbatch schedules sync`, which refuses such a template and says what to use';
+        logger.warn(
+          { schedule: schedule.name, batchId: fired.batchId, dueAt: isoTime(dueMs), firedByDueAt },
+          `schedule ${schedule.name}: run due ${isoTime(dueMs)} added nothing to batch ${fired.batchId}: ${why}`,
+        );
         return { batchId: fired.batchId, isNew: false, jobsAdded: 0, imagesAdded: 0, rejected: 0 };
       }
       const { result } = fired;
@@ -94,6 +118,7 @@ export function createScheduleWorker(options: ScheduleWorkerOptions): ScheduleWo
     async close() {
       await worker.close();
       await producer.close();
+      await producerConnection.quit().catch(() => undefined);
     },
   };
 }

@@ -28,7 +28,8 @@ export const workerCommand = defineCommand({
       );
     }
     const logger = createLogger({ level: config.logLevel });
-    const connection = createRedisClient(redisTargetOf(config), 'worker');
+    const redisTarget = redisTargetOf(config);
+    const connection = createRedisClient(redisTarget, 'worker');
     const store = createResultStore(config.store, logger);
     const worker = createImageWorker({
       connection,
@@ -41,7 +42,7 @@ export const workerCommand = defineCommand({
       logger,
     });
     // Runs of `imgbatch schedules sync` schedulers become batches here, beside the image jobs.
-    const schedules = createScheduleWorker({ connection, prefix: config.redisPrefix, imagesPerCall: config.worker.imagesPerCall, logger });
+    const schedules = createScheduleWorker({ connection, redis: redisTarget, prefix: config.redisPrefix, imagesPerCall: config.worker.imagesPerCall, logger });
     logger.info(
       { deployments: config.deployments.map((d) => ({ name: d.name, model: d.model, ratePerMinute: d.ratePerMinute })), concurrency: workerConcurrency(config.worker.concurrency, config.deployments), store: store.description },
       'worker started',

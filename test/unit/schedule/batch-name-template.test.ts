@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../../src/errors/imgbatch-error.js';
-import { checkBatchNameTemplate, isKnownTimeZone, renderBatchName } from '../../../src/schedule/batch-name-template.js';
+import { checkBatchNameTemplate, checkConsecutiveRuns, isKnownTimeZone, renderBatchName } from '../../../src/schedule/batch-name-template.js';
 
 // 2025-01-31 23:30:05 UTC: already 1 February in Paris (UTC+1) and still 31 January in New York.
 const LATE_EVENING_UTC = Date.UTC(2025, 0, 31, 23, 30, 5);
@@ -49,6 +49,29 @@ describe('checkBatchNameTemplate', () => {
   it('refuses literal text that cannot be part of a batch id', () => {
     const [problem] = checkBatchNameTemplate('banners/{date}');
     expect(problem).toMatch(/^gives batch ids like "banners\/2025-01-31", which may hold only letters/);
+  });
+});
+
+describe('checkConsecutiveRuns', () => {
+  const hourly = [9, 10, 11].map((h) => Date.UTC(2025, 0, 31, h, 0, 0));
+
+  it('refuses {date} for runs due the same day: the later would add nothing; suggests {datetime}', () => {
+    expect(checkConsecutiveRuns('banners-{date}', hourly, 'Europe/Paris', 's')).toEqual([
+      'gives two consecutive runs (due 2025-01-31 10:00:00 and 2025-01-31 11:00:00 in Europe/Paris) the same batch "banners-2025-01-31", ' +
+        'so the later would add nothing and the pattern would make fewer batches than runs; use {datetime} (date and time to the second), e.g. "banners-{datetime}"',
+    ]);
+  });
+
+  it('accepts {date} for daily runs and {datetime} for runs a second apart', () => {
+    expect(checkConsecutiveRuns('banners-{date}', [1, 2, 3].map((d) => Date.UTC(2025, 0, d, 1, 0, 0)), 'Europe/Paris', 's')).toEqual([]);
+    expect(checkConsecutiveRuns('x-{datetime}', [1, 2, 3].map((s) => Date.UTC(2025, 0, 31, 9, 0, s)), 'Europe/Paris', 's')).toEqual([]);
+    expect(checkConsecutiveRuns('x-{date}-{time}', [1, 2, 3].map((s) => Date.UTC(2025, 0, 31, 9, 0, s)), 'UTC', 's')).toEqual([]);
+  });
+
+  it('says to use a zone without DST when even {datetime} repeats because the clock went back', () => {
+    // 00:00 and 01:00 UTC on 2025-10-26 are both 02:00:00 in Paris (before and after 03:00 CEST -> 02:00 CET).
+    const [problem] = checkConsecutiveRuns('x-{datetime}', [Date.UTC(2025, 9, 26, 0, 0, 0), Date.UTC(2025, 9, 26, 1, 0, 0)], 'Europe/Paris', 's');
+    expect(problem).toMatch(/the same batch "x-2025-10-26T02-00-00".*set "tz" to a zone without DST, such as "UTC"$/);
   });
 });
 

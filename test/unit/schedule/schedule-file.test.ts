@@ -6,9 +6,9 @@ import { parseScheduleFile } from '../../../src/schedule/schedule-file.js';
 
 const FILE = 'jobs/nightly-banners.schedule.json';
 
-function issuesOf(text: string, file = FILE): FieldIssue[] {
+function issuesOf(text: string, file = FILE, nowMs?: number): FieldIssue[] {
   try {
-    parseScheduleFile(file, text);
+    parseScheduleFile(file, text, nowMs === undefined ? {} : { nowMs });
   } catch (error) {
     if (error instanceof ValidationError) return [...error.issues];
     throw error;
@@ -47,6 +47,50 @@ describe('parseScheduleFile', () => {
       ]),
     );
     expect(new ValidationError(issues).message).toContain(`${FILE}: tz: "Europe/Pariss" is not a time zone`);
+  });
+
+  it('refuses a template that gives consecutive runs one batch, naming the file and field and suggesting {datetime}', () => {
+    // 10:30 in Paris: the next runs of an hourly pattern are 11:00, 12:00, ... the same day.
+    const nowMs = Date.UTC(2025, 0, 31, 9, 30, 0);
+    const hourly = JSON.stringify({ cron: '0 * * * *', tz: 'Europe/Paris', csv: 'b.csv', batch: 'sched-{date}' });
+    let refused: unknown;
+    try {
+      parseScheduleFile(FILE, hourly, { nowMs });
+    } catch (error) {
+      refused = error;
+    }
+    expect(refused).toBeInstanceOf(ValidationError);
+    expect((refused as ValidationError).issues).toEqual([
+      {
+        location: FILE,
+        field: 'batch',
+        reason:
+          'gives two consecutive runs (due 2025-01-31 11:00:00 and 2025-01-31 12:00:00 in Europe/Paris) the same batch "sched-2025-01-31", ' +
+          'so the later would add nothing and the pattern would make fewer batches than runs; use {datetime} (date and time to the second), e.g. "sched-{datetime}"',
+      },
+    ]);
+    expect((refused as ValidationError).message).toContain(`${FILE}: batch: gives two consecutive runs`);
+  });
+
+  it('checks the runs that follow, wherever in the day the sync happens', () => {
+    // Twice a day, every second, hourly, @hourly: {date} repeats within a day; from late evening too.
+    for (const cron of ['0 0,12 * * *', '0 23,0 * * *', '* * * * * *', '0 * * * *', '@hourly']) {
+      for (const nowMs of [Date.UTC(2025, 0, 31, 22, 59, 59), Date.UTC(2025, 0, 31, 11, 0, 0)]) {
+        const issues = issuesOf(JSON.stringify({ cron, tz: 'UTC', csv: 'b.csv', batch: 'b-{date}' }), FILE, nowMs);
+        expect(issues, `${cron} from ${new Date(nowMs).toISOString()}`).toEqual([expect.objectContaining({ field: 'batch', reason: expect.stringContaining('use {datetime}') as unknown })]);
+      }
+    }
+    for (const cron of ['* * * * * *', '0 * * * *', '0 0,12 * * *']) {
+      expect(parseScheduleFile(FILE, JSON.stringify({ cron, tz: 'Europe/Paris', csv: 'b.csv', batch: 'b-{datetime}' }), { nowMs: Date.UTC(2025, 0, 31, 22, 59, 59) }).batch).toBe('b-{datetime}');
+    }
+    expect(parseScheduleFile(FILE, JSON.stringify({ cron: '0 2 * * 1,3', tz: 'Europe/Paris', csv: 'b.csv', batch: 'b-{date}' })).batch).toBe('b-{date}');
+  });
+
+  it('refuses, naming the field, a pattern of the right shape that BullMQ could not run', () => {
+    expect(issuesOf(JSON.stringify({ cron: '0 25 * * *', csv: 'b.csv', batch: 'b-{date}' }))).toEqual([
+      { location: FILE, field: 'cron', reason: '"0 25 * * *" is not a pattern BullMQ can run: Constraint error, got value 25 expected range 0-23' },
+    ]);
+    expect(issuesOf(JSON.stringify({ cron: '@annually', csv: 'b.csv', batch: 'b-{date}' }))).toEqual([expect.objectContaining({ field: 'cron' })]);
   });
 
   it('wants exactly one of csv and requests', () => {
