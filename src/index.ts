@@ -32,7 +32,8 @@ export type { Config, LimiterSettings, StoreConfig, WorkerSettings } from './con
 export type { DeploymentConfig } from './config/deployment-config.js';
 export { createImageWorker } from './worker/image-worker.js';
 export type { ImageWorker, ImageWorkerOptions } from './worker/image-worker.js';
-export { createRedisClient, createRedisConnection, DEFAULT_REDIS_URL, describeRedisFailure } from './queue/redis-connection.js';
+export { createRedisClient, createRedisConnection, DEFAULT_REDIS_URL } from './queue/redis-connection.js';
+export { describeRedisFailure } from './queue/describe-redis-failure.js';
 export type { ConnectionRole, RedisClient, RedisTarget } from './queue/redis-connection.js';
 export { createResultStore } from './storage/create-result-store.js';
 export { createFsResultStore } from './storage/fs-result-store.js';

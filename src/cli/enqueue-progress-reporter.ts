@@ -1,5 +1,6 @@
 import type { EnqueueProgress } from '../queue/producer.js';
-import { formatDuration, progressBar } from './progress-bar.js';
+import { formatDuration } from './format-duration.js';
+import { progressBar } from './progress-bar.js';
 
 export interface EnqueueProgressReporter {
   update(progress: EnqueueProgress): void;

@@ -1,5 +1,6 @@
 import type { BatchSummary } from '../batch/batch-registry.js';
-import { formatDuration, progressBar } from './progress-bar.js';
+import { formatDuration } from './format-duration.js';
+import { progressBar } from './progress-bar.js';
 
 export interface ProgressReporter {
   update(summary: BatchSummary): void;

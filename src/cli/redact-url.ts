@@ -1,4 +1,5 @@
-import { REDIS_URL_SCHEMES, redactRedisUrl } from '../config/parse-redis-url.js';
+import { REDIS_URL_SCHEMES } from '../config/parse-redis-url.js';
+import { redactRedisUrl } from '../config/redact-redis-url.js';
 
 /**
  * A URL fit to print: any user name and password (a Redis access key, say) replaced. Redis

@@ -1,6 +1,6 @@
 import type { ArgsDef, CommandDef } from 'citty';
 import { ImgbatchError } from '../errors/imgbatch-error.js';
-import { describeRedisFailure } from '../queue/redis-connection.js';
+import { describeRedisFailure } from '../queue/describe-redis-failure.js';
 
 /**
  * Our own errors (bad config, bad input, Redis unreachable or refusing the password) are messages for the user, so

@@ -1,11 +1,8 @@
 import type { WorkerSettings } from '../config/config.js';
-import { ConfigError } from '../errors/imgbatch-error.js';
+import { wholeNumberArg } from './whole-number-arg.js';
 
 function positiveInteger(flag: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 1) throw new ConfigError(`--${flag}: "${value}" is not a whole number of at least 1`);
-  return parsed;
+  return value === undefined ? undefined : wholeNumberArg(flag, value, 1);
 }
 
 /** Worker settings given as command-line flags; they beat the environment and the config file. */

@@ -1,6 +1,7 @@
 import type { FilterStage } from '../errors/decision.js';
-import { expectedCallCost, splitCallCost, type CallCost, type PricedCall } from './expected-call-cost.js';
+import { expectedCallCost, type PricedCall } from './expected-call-cost.js';
 import type { PriceTable } from './price-table.js';
+import { splitCallCost, type CallCost } from './split-call-cost.js';
 
 /**
  * Where an image's recorded cost comes from: the `usage` the service reported, the price

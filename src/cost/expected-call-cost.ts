@@ -1,5 +1,5 @@
-import { roundUsd } from './micro-usd.js';
 import type { ModelPrices, PriceTable } from './price-table.js';
+import { splitCallCost, type CallCost } from './split-call-cost.js';
 
 /** Which figure an expected cost comes from. `unpriced`: the table has nothing for it; counted as 0. */
 export type CostBasis = 'per-image' | 'tokens' | 'unpriced';
@@ -14,13 +14,6 @@ export interface PricedCall {
   readonly promptChars: number;
 }
 
-export interface CallCost {
-  /** The whole call, USD (= perImageUsd × images). */
-  readonly usd: number;
-  /** One image's share, USD, rounded to micro-dollars. */
-  readonly perImageUsd: number;
-}
-
 export interface ExpectedCost extends CallCost {
   readonly basis: CostBasis;
 }
@@ -30,13 +23,6 @@ const CHARS_PER_TOKEN = 4;
 
 function cell(grid: ModelPrices['perImageUsd'], quality: string, size: string): number | undefined {
   return grid?.[quality]?.[size];
-}
-
-/** A call's cost split evenly over its images, each share rounded to micro-dollars so shares add up to the whole. */
-export function splitCallCost(usd: number, images: number): CallCost {
-  const count = Math.max(1, images);
-  const perImageUsd = roundUsd(usd / count);
-  return { usd: roundUsd(perImageUsd * count), perImageUsd };
 }
 
 /**

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ManifestRow } from '../batch/list-manifest-rows.js';
+import { formatUsd } from '../cost/format-usd.js';
 import { escapeHtml } from './escape-html.js';
 
 /** What a tile shows of a manifest row. */
@@ -160,7 +161,7 @@ function detailsList(row: GalleryRow): string {
   if (row.deployment !== undefined) entries.push(['deployment', row.deployment]);
   if (row.latencyMs !== undefined) entries.push(['latency', `${Math.round(row.latencyMs)} ms`]);
   if (row.attempts !== undefined) entries.push(['attempts', String(row.attempts)]);
-  if (row.costUsd !== undefined) entries.push(['cost', `$${row.costUsd.toFixed(4)}`]);
+  if (row.costUsd !== undefined) entries.push(['cost', formatUsd(row.costUsd)]);
   if (row.location !== undefined) entries.push(['location', row.location]);
   for (const [name, value] of Object.entries(row.metadata)) entries.push([name, value]);
   if (entries.length === 0) return '';

@@ -2,11 +2,11 @@ import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import type { ImgbatchClient } from '../client/imgbatch-client.js';
-import { ValidationError, type FieldIssue } from '../errors/imgbatch-error.js';
 import { safeIdSchema } from '../job/image-request.js';
 import type { RejectedRequest } from '../job/prepare-jobs.js';
 import type { EnqueueResult } from '../queue/producer.js';
 import { limitBodyStream } from './limit-body-stream.js';
+import { parseOrThrow } from './parse-or-throw.js';
 
 /** How an HTTP client finds the input an issue is about: a CSV row number or a JSON array index. */
 function whereFields(location: string | undefined): { row?: number; index?: number } {
@@ -18,16 +18,6 @@ function whereFields(location: string | undefined): { row?: number; index?: numb
 
 function describeRejected(rejected: readonly RejectedRequest[]): unknown[] {
   return rejected.map((r) => ({ location: r.location, ...whereFields(r.location), issues: r.issues.map(({ field, reason }) => ({ field, reason })) }));
-}
-
-function zodIssues(error: z.ZodError, prefix?: string): FieldIssue[] {
-  return error.issues.map((issue) => ({ field: [prefix, ...issue.path.map(String)].filter((p) => p !== undefined).join('.') || '(body)', reason: issue.message }));
-}
-
-function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown, prefix?: string): T {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new ValidationError(zodIssues(parsed.error, prefix));
-  return parsed.data;
 }
 
 const maxCostUsdSchema = z.number({ error: 'must be an amount in USD, 0 or more' }).min(0, 'must be an amount in USD, 0 or more');

@@ -5,11 +5,11 @@ import { FastifyAdapter } from '@bull-board/fastify';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { ImgbatchClient } from '../client/imgbatch-client.js';
-import { ValidationError } from '../errors/imgbatch-error.js';
 import { GALLERY_CONTENT_SECURITY_POLICY, renderGallery, type GalleryRow } from '../gallery/render-gallery.js';
 import { selectGalleryRows } from '../gallery/select-gallery-rows.js';
 import { safeIdSchema } from '../job/image-request.js';
 import type { BrowserSession } from './browser-session.js';
+import { parseOrThrow } from './parse-or-throw.js';
 import { LOGIN_CONTENT_SECURITY_POLICY, LOGIN_PATH, renderLoginPage } from './render-login-page.js';
 import { sameOriginPath } from './same-origin-path.js';
 
@@ -30,12 +30,6 @@ const batchPageQuerySchema = z.strictObject({
   page: z.coerce.number({ error: 'must be a whole number ≥ 1' }).int('must be a whole number ≥ 1').min(1, 'must be at least 1').default(1),
 });
 const loginBodySchema = z.object({ token: z.string().max(4096).default(''), next: z.string().max(4096).optional() });
-
-function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown): T {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new ValidationError(parsed.error.issues.map((issue) => ({ field: issue.path.map(String).join('.') || '(query)', reason: issue.message })));
-  return parsed.data;
-}
 
 function imagePath(batchId: string, row: GalleryRow): string {
   return `/v1/batches/${encodeURIComponent(batchId)}/images/${encodeURIComponent(`${row.id}-${row.variant}`)}`;
@@ -70,8 +64,8 @@ export function registerDashboardRoutes(app: FastifyInstance, options: Dashboard
   void app.register(board.registerPlugin(), { prefix: QUEUES_PATH });
 
   app.get('/batches/:batchId', async (request, reply) => {
-    const { batchId } = parseOrThrow(batchPageParamsSchema, request.params);
-    const { page } = parseOrThrow(batchPageQuerySchema, request.query);
+    const { batchId } = parseOrThrow(batchPageParamsSchema, request.params, '(query)');
+    const { page } = parseOrThrow(batchPageQuerySchema, request.query, '(query)');
     const summary = await client.status(batchId);
     if (summary.createdAt === undefined) return reply.status(404).send({ error: 'not_found', message: `no batch ${batchId}` });
     const offset = (page - 1) * BATCH_PAGE_SIZE;
@@ -113,7 +107,7 @@ export function registerDashboardRoutes(app: FastifyInstance, options: Dashboard
     });
 
     scope.post(LOGIN_PATH, async (request, reply) => {
-      const body = parseOrThrow(loginBodySchema, request.body ?? {});
+      const body = parseOrThrow(loginBodySchema, request.body ?? {}, '(query)');
       const next = sameOriginPath(body.next, QUEUES_PATH);
       if (session !== undefined && !session.isToken(body.token)) {
         return reply

@@ -1,6 +1,7 @@
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { ConfigError } from '../errors/imgbatch-error.js';
 import { parseRedisUrl } from '../config/parse-redis-url.js';
+import { watchRedisErrors } from './watch-redis-errors.js';
 
 export type ConnectionRole = 'worker' | 'producer';
 
@@ -25,42 +26,6 @@ export interface RedisTarget {
 /** Whether `value` is a live connection rather than a URL or target to connect to. */
 export function isRedisClient(value: unknown): value is RedisClient {
   return value instanceof Redis || value instanceof Cluster;
-}
-
-/** The last reason a connection of this process could not reach or use Redis, for messages. */
-let lastConnectionProblem: string | undefined;
-
-/**
- * ioredis puts the AUTH command, password included, on the error it raises for wrong
- * credentials (`command: { name: 'auth', args: [user, password] }`), and the same error object
- * rejects every queued command: anything that prints or logs it would show the password.
- * Scrubbed here, on the 'error' event, which ioredis emits before any rejection is handled.
- */
-function scrubCredentials(error: unknown): void {
-  if (typeof error !== 'object' || error === null) return;
-  const command = (error as { command?: { name?: unknown; args?: unknown } }).command;
-  if (command === undefined || typeof command.name !== 'string') return;
-  if (/^(auth|hello|migrate)$/i.test(command.name) && Array.isArray(command.args)) command.args = command.args.map(() => '[redacted]');
-}
-
-function watchErrors(error: unknown): void {
-  scrubCredentials(error);
-  if (error instanceof Error) lastConnectionProblem = error.message;
-}
-
-/**
- * What a CLI should say about an error that means Redis could not be reached or refused the
- * credentials, instead of ioredis's "Reached the max retries per request limit"; undefined
- * for any other error.
- */
-export function describeRedisFailure(error: unknown): string | undefined {
-  if (!(error instanceof Error)) return undefined;
-  if (/^(WRONGPASS|NOAUTH|NOPERM)\b/.test(error.message)) return `Redis refused the credentials in REDIS_URL: ${error.message}`;
-  const isUnreachable = error.name === 'MaxRetriesPerRequestError' || error.name === 'ClusterAllFailedError' || error.message === 'Connection is closed.';
-  if (!isUnreachable) return undefined;
-  const cause = lastConnectionProblem ?? 'no answer';
-  const hint = /certificate/i.test(cause) ? ' (set REDIS_TLS_CA_FILE to the PEM file of the CA that signed the server certificate)' : '';
-  return `Redis could not be reached or used: ${cause}${hint}`;
 }
 
 function roleOptions(role: ConnectionRole): RedisOptions {
@@ -99,10 +64,7 @@ export function createRedisClient(target: string | RedisTarget, role: Connection
     // ioredis reads the URL itself (user, password, db, rediss); only the CA is added.
     client = new Redis(url, { ...roleOptions(role), ...tls });
   }
-  // An unhandled 'error' event would crash the process; the caller sees failures through
-  // commands, with credentials scrubbed (a cluster reports its nodes' errors as 'node error').
-  client.on('error', watchErrors);
-  if (client instanceof Cluster) client.on('node error', watchErrors);
+  watchRedisErrors(client);
   return client;
 }
 

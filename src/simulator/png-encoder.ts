@@ -1,5 +1,5 @@
 import { deflateSync } from 'node:zlib';
-import { crc32 } from './crc32.js';
+import { pngChunk } from './png-chunk.js';
 
 /** Raw pixels, 4 bytes per pixel (red, green, blue, alpha), rows top to bottom. */
 export interface RgbaImage {
@@ -12,15 +12,6 @@ const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0
 const BIT_DEPTH_8 = 8;
 const COLOUR_TYPE_RGBA = 6;
 const FILTER_NONE = 0;
-
-function chunk(type: string, data: Uint8Array): Buffer {
-  const typeAndData = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(data.length);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(typeAndData));
-  return Buffer.concat([length, typeAndData, crc]);
-}
 
 /**
  * Encodes an RGBA image as a minimal PNG (IHDR, one IDAT, IEND; 8-bit RGBA, no filtering):
@@ -53,8 +44,8 @@ export function encodePng(image: RgbaImage): Buffer {
 
   return Buffer.concat([
     PNG_SIGNATURE,
-    chunk('IHDR', header),
-    chunk('IDAT', deflateSync(scanlines)),
-    chunk('IEND', new Uint8Array(0)),
+    pngChunk('IHDR', header),
+    pngChunk('IDAT', deflateSync(scanlines)),
+    pngChunk('IEND', new Uint8Array(0)),
   ]);
 }

@@ -14,12 +14,7 @@ import { imageKey } from '../../job/image-job.js';
 import { createLogger } from '../../log/logger.js';
 import { createResultStore } from '../../storage/create-result-store.js';
 import { openBatch } from '../open-batch.js';
-
-function wholeNumber(flag: string, text: string, min: number): number {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < min) throw new ValidationError([{ field: `--${flag}`, reason: `"${text}" is not a whole number ≥ ${min}` }]);
-  return value;
-}
+import { wholeNumberArg } from '../whole-number-arg.js';
 
 export const galleryCommand = defineCommand({
   meta: {
@@ -38,8 +33,8 @@ export const galleryCommand = defineCommand({
     page: { type: 'string', description: 'Which page of --max-images tiles to write, in id order (default 1)', default: '1' },
   },
   async run({ args }) {
-    const maxImages = wholeNumber('max-images', args['max-images'], 1);
-    const page = wholeNumber('page', args.page, 1);
+    const maxImages = wholeNumberArg('max-images', args['max-images'], 1);
+    const page = wholeNumberArg('page', args.page, 1);
     const out = args.out ?? `${args.batch}-gallery${page === 1 ? '' : `-p${page}`}.html`;
     const config = loadConfig();
     const logger = createLogger({ level: 'warn' });

@@ -6,16 +6,12 @@ import { createHttpServer } from '../../http/create-http-server.js';
 import { createLogger } from '../../log/logger.js';
 import { createPrometheusMetrics } from '../../metrics/prometheus-metrics.js';
 import { createRedisClient } from '../../queue/redis-connection.js';
-import { redisTargetOf } from '../redis-target-of.js';
 import { createResultStore } from '../../storage/create-result-store.js';
+import { closeInOrder } from '../close-in-order.js';
+import { redisTargetOf } from '../redis-target-of.js';
+import { wholeNumberArg } from '../whole-number-arg.js';
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
-
-function wholeNumber(name: string, text: string, min: number, max: number): number {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < min || value > max) throw new ConfigError(`--${name}: "${text}" is not a whole number from ${min} to ${max}`);
-  return value;
-}
 
 export const serveCommand = defineCommand({
   meta: {
@@ -31,8 +27,8 @@ export const serveCommand = defineCommand({
   },
   async run({ args }) {
     const config = loadConfig();
-    const port = wholeNumber('port', args.port, 0, 65_535);
-    const bodyLimitBytes = wholeNumber('max-body-mb', args['max-body-mb'], 1, 1_024) * 1024 * 1024;
+    const port = wholeNumberArg('port', args.port, 0, 65_535);
+    const bodyLimitBytes = wholeNumberArg('max-body-mb', args['max-body-mb'], 1, 1_024) * 1024 * 1024;
     if (args.auth && config.apiToken === undefined) {
       throw new ConfigError('IMGBATCH_API_TOKEN is not set: set it (e.g. `export IMGBATCH_API_TOKEN=$(openssl rand -hex 32)`), or pass --no-auth for local use');
     }
@@ -58,11 +54,8 @@ export const serveCommand = defineCommand({
       });
       process.stderr.write('imgbatch API stopping\n');
     } finally {
-      await server.close();
-      await metrics.close();
-      await metricsConnection.quit();
-      await client.close();
-      await store.close();
+      // The server first, so no request is using the client or the metrics when they close.
+      await closeInOrder([() => server.close(), () => metrics.close(), () => metricsConnection.quit(), () => client.close(), () => store.close()]);
     }
   },
 });

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { cancelBatch } from '../../../src/batch/cancel-batch.js';
 import { restoreCancelled } from '../../../src/batch/restore-cancelled.js';
 import { createKeySpace } from '../../../src/queue/key-space.js';
-import { createPipeline, type Pipeline } from '../../helpers/pipeline.js';
+import { usePipeline, type Pipeline } from '../../helpers/pipeline.js';
 import { runCli } from '../../helpers/run-cli.js';
 
 const SLOW = { name: 'gpt', model: 'gpt-image-1-mini', ratePerMinute: 600, latency: { meanMs: 1_500, sdMs: 0 } };
@@ -16,15 +16,14 @@ function requests(count: number): Array<{ id: string; prompt: string; model: str
 
 
 describe('cancelling a batch', () => {
-  let pipeline: Pipeline | undefined;
+  const openPipeline = usePipeline();
   let redis: Redis | undefined;
   afterEach(async () => {
     await redis?.quit();
-    await pipeline?.close();
-    pipeline = redis = undefined;
+    redis = undefined;
   });
   async function open(deployment: typeof SLOW, concurrency = 16): Promise<{ p: Pipeline; cancel: (batchId: string) => ReturnType<typeof cancelBatch> }> {
-    const p = (pipeline = await createPipeline({ simulator: { deployments: [deployment] }, worker: { concurrency } }));
+    const p = await openPipeline({ simulator: { deployments: [deployment] }, worker: { concurrency } });
     const connection = (redis = new Redis(p.redisUrl, { maxRetriesPerRequest: null }));
     const deps = { queue: p.producer.queue, batches: p.producer.batches, redis: connection, keys: createKeySpace(p.prefix) };
     return { p, cancel: (batchId) => cancelBatch(deps, batchId) };

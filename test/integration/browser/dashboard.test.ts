@@ -1,8 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createImgbatchClient, type ImgbatchClient } from '../../../src/client/imgbatch-client.js';
-import { createHttpServer, type HttpServer } from '../../../src/http/create-http-server.js';
+import { describe, expect, it } from 'vitest';
 import { describeScreenshot, screenshotPath, useChromium } from '../../helpers/chromium.js';
+import { useHttpServer } from '../../helpers/http-server.js';
 import { usePipeline, type Pipeline } from '../../helpers/pipeline.js';
 
 const GPT = { name: 'gpt', model: 'gpt-image-1-mini', ratePerMinute: 600, latency: { meanMs: 20, sdMs: 5 } };
@@ -11,13 +10,7 @@ const TOKEN = 'dashboard-token-0123456789abcdef';
 describe('the dashboard in headless Chromium: bull-board and the batch page, behind the API token', () => {
   const openPipeline = usePipeline();
   const openChromium = useChromium();
-  let client: ImgbatchClient | undefined;
-  let server: HttpServer | undefined;
-  afterEach(async () => {
-    await server?.close();
-    await client?.close();
-    server = client = undefined;
-  });
+  const serve = useHttpServer();
 
   async function finishedBatch(): Promise<{ p: Pipeline; base: string }> {
     const p = await openPipeline({ simulator: { deployments: [GPT], imageWidthPx: 320, imageHeightPx: 320 }, worker: { attempts: 1 } });
@@ -33,9 +26,8 @@ describe('the dashboard in headless Chromium: bull-board and the batch page, beh
       { batchId: 'shop' },
     );
     await p.waitForBatch('shop');
-    client = createImgbatchClient({ connection: p.redisUrl, prefix: p.prefix, store: p.store });
-    server = createHttpServer({ client, apiToken: TOKEN });
-    return { p, base: await server.listen({ port: 0 }) };
+    const { base } = await serve(p, { apiToken: TOKEN });
+    return { p, base };
   }
 
   it('signs in with the token, then shows the queue in bull-board and the batch with its thumbnails', async () => {

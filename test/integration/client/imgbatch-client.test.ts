@@ -3,22 +3,21 @@ import { createImgbatchClient, type ImgbatchClient } from '../../../src/client/i
 import type { BatchSummary } from '../../../src/batch/batch-registry.js';
 import { BatchWaitTimeoutError, ConfigError } from '../../../src/errors/imgbatch-error.js';
 import type { ImageRecord } from '../../../src/storage/image-record.js';
-import { createPipeline, type Pipeline } from '../../helpers/pipeline.js';
+import { usePipeline, type Pipeline } from '../../helpers/pipeline.js';
 import { rejection } from '../../helpers/rejection.js';
 
 const GPT = { name: 'gpt', model: 'gpt-image-1-mini', ratePerMinute: 600, latency: { meanMs: 20, sdMs: 5 } };
 const kites = (count: number) => Array.from({ length: count }, (_, i) => ({ id: `kite-${i}`, prompt: `kite ${i}`, model: 'gpt-image-1-mini', quality: 'low' }));
 
 describe('the library client (createImgbatchClient) against an in-process worker', () => {
-  let pipeline: Pipeline | undefined;
+  const openPipeline = usePipeline();
   let client: ImgbatchClient | undefined;
   afterEach(async () => {
     await client?.close();
-    await pipeline?.close();
-    pipeline = client = undefined;
+    client = undefined;
   });
   async function open(): Promise<{ p: Pipeline; c: ImgbatchClient }> {
-    const p = (pipeline = await createPipeline({ simulator: { deployments: [GPT] }, worker: { pauseRecheckMs: 200 } }));
+    const p = await openPipeline({ simulator: { deployments: [GPT] }, worker: { pauseRecheckMs: 200 } });
     const c = (client = createImgbatchClient({ connection: p.redisUrl, prefix: p.prefix, store: p.store }));
     return { p, c };
   }

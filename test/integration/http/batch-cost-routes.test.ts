@@ -1,6 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { createImgbatchClient, type ImgbatchClient } from '../../../src/client/imgbatch-client.js';
-import { createHttpServer, type HttpServer } from '../../../src/http/create-http-server.js';
+import { describe, expect, it } from 'vitest';
+import type { ImgbatchClient } from '../../../src/client/imgbatch-client.js';
+import { useHttpServer } from '../../helpers/http-server.js';
 import { usePipeline } from '../../helpers/pipeline.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
@@ -14,21 +14,14 @@ function kites(count: number): Array<{ id: string; prompt: string; model: string
 
 describe('budget and cost over the HTTP API and the library client', () => {
   const open = usePipeline();
-  let client: ImgbatchClient | undefined;
-  let server: HttpServer | undefined;
-  afterEach(async () => {
-    await server?.close();
-    await client?.close();
-    client = server = undefined;
-  });
+  const serveHttp = useHttpServer();
 
-  async function serve(): Promise<{ call: (path: string, init?: RequestInit) => Promise<{ status: number; body: Record<string, unknown> }> }> {
+  async function serve(): Promise<{ client: ImgbatchClient; call: (path: string, init?: RequestInit) => Promise<{ status: number; body: Record<string, unknown> }> }> {
     const p = await open({ simulator: { deployments: [GPT] } });
     p.startWorker();
-    client = createImgbatchClient({ connection: p.redisUrl, prefix: p.prefix, store: p.store });
-    server = createHttpServer({ client, apiToken: TOKEN });
-    const base = await server.listen({ port: 0 });
+    const { client, base } = await serveHttp(p, { apiToken: TOKEN });
     return {
+      client,
       async call(path, init = {}) {
         const headers = new Headers(init.headers);
         headers.set('authorization', `Bearer ${TOKEN}`);
@@ -67,10 +60,10 @@ describe('budget and cost over the HTTP API and the library client', () => {
   });
 
   it('the library client sets the budget before adding jobs, under a batch id of its own when none is given', async () => {
-    await serve();
-    const result = await client?.enqueue(kites(2), { maxCostUsd: 0.011 });
-    expect(result?.batchId).toMatch(/^b-/);
-    const summary = await client?.waitForBatch(result?.batchId ?? '', { timeoutMs: 15_000, pollMs: 50 });
+    const { client } = await serve();
+    const result = await client.enqueue(kites(2), { maxCostUsd: 0.011 });
+    expect(result.batchId).toMatch(/^b-/);
+    const summary = await client.waitForBatch(result.batchId, { timeoutMs: 15_000, pollMs: 50 });
     expect(summary).toMatchObject({ counts: { stored: 1, skipped: 1 }, costUsd: 0.0109, maxCostUsd: 0.011 });
   });
 });

@@ -1,8 +1,7 @@
 import { connect } from 'node:net';
 import { once } from 'node:events';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createImgbatchClient, type ImgbatchClient } from '../../../src/client/imgbatch-client.js';
-import { createHttpServer, type HttpServer } from '../../../src/http/create-http-server.js';
+import { describe, expect, it } from 'vitest';
+import { useHttpServer, type ServedPipeline } from '../../helpers/http-server.js';
 import { usePipeline } from '../../helpers/pipeline.js';
 
 const GPT = { name: 'gpt', model: 'gpt-image-1-mini', ratePerMinute: 600, latency: { meanMs: 20, sdMs: 5 } };
@@ -12,21 +11,13 @@ const HTML = { accept: 'text/html,application/xhtml+xml' };
 
 describe('dashboard auth over real HTTP: bearer for everything, a session cookie for reads only', () => {
   const openPipeline = usePipeline();
-  let client: ImgbatchClient | undefined;
-  let server: HttpServer | undefined;
-  afterEach(async () => {
-    await server?.close();
-    await client?.close();
-    server = client = undefined;
-  });
+  const serve = useHttpServer();
 
   /** A server over a batch of two images that no worker has run (both pending). */
-  async function open(apiToken: string | null = TOKEN): Promise<string> {
+  async function open(apiToken: string | null = TOKEN): Promise<ServedPipeline> {
     const p = await openPipeline({ simulator: { deployments: [GPT] } });
     await p.producer.enqueue([{ id: 'mug', prompt: 'A red mug', n: 2, model: 'gpt-image-1-mini' }], { batchId: 'shop' });
-    client = createImgbatchClient({ connection: p.redisUrl, prefix: p.prefix, store: p.store });
-    server = createHttpServer({ client, apiToken });
-    return server.listen({ port: 0 });
+    return serve(p, { apiToken });
   }
 
   function login(base: string, fields: Record<string, string>): Promise<Response> {
@@ -34,7 +25,7 @@ describe('dashboard auth over real HTTP: bearer for everything, a session cookie
   }
 
   it('signs in with the token: 303 to the page asked for, with a session cookie that reads but never writes', async () => {
-    const base = await open();
+    const { base } = await open();
     const signedIn = await login(base, { token: TOKEN, next: '/batches/shop?page=1' });
     expect(signedIn.status).toBe(303);
     expect(signedIn.headers.get('location')).toBe('/batches/shop?page=1');
@@ -61,7 +52,7 @@ describe('dashboard auth over real HTTP: bearer for everything, a session cookie
   });
 
   it('refuses a wrong token with the form again and no cookie; never redirects off the server', async () => {
-    const base = await open();
+    const { base } = await open();
     const wrong = await login(base, { token: `${TOKEN}x`, next: '/batches/shop' });
     expect(wrong.status).toBe(401);
     expect(wrong.headers.get('set-cookie')).toBeNull();
@@ -77,7 +68,7 @@ describe('dashboard auth over real HTTP: bearer for everything, a session cookie
   });
 
   it('without credentials: a browser navigating gets the sign-in page, everything else the JSON 401; /healthz and the sign-in page stay open', async () => {
-    const base = await open();
+    const { base } = await open();
     const page = await fetch(`${base}/batches/shop?page=1`, { headers: HTML });
     expect(page.status).toBe(401);
     expect(page.headers.get('content-security-policy')).toMatch(/^default-src 'none'; style-src 'sha256-[^']+'; form-action 'self';/);
@@ -101,7 +92,7 @@ describe('dashboard auth over real HTTP: bearer for everything, a session cookie
   });
 
   it('takes the bearer header on the dashboard routes too, and documents the image route', async () => {
-    const base = await open();
+    const { base } = await open();
     const board = await fetch(`${base}/admin/queues`, { headers: BEARER });
     expect(board.status).toBe(200);
     expect(await board.text()).toContain('<base href="/admin/queues/" />');
@@ -115,7 +106,7 @@ describe('dashboard auth over real HTTP: bearer for everything, a session cookie
   });
 
   it('with auth off, the dashboard is open and signing in just redirects', async () => {
-    const base = await open(null);
+    const { base } = await open(null);
     expect((await fetch(`${base}/admin/queues`, { headers: HTML })).status).toBe(200);
     expect((await fetch(`${base}/batches/shop`, { headers: HTML })).status).toBe(200);
     const signedIn = await login(base, { token: '', next: '/batches/shop' });
@@ -124,16 +115,15 @@ describe('dashboard auth over real HTTP: bearer for everything, a session cookie
   });
 
   it('close() does not wait for a connection that never sent a request (a browser opens spare ones)', async () => {
-    const base = await open();
+    const { base, client, server } = await open();
     // Let the client's Redis connection come up first: this test makes no request that would
     // wait for it, and closing a client whose connection is still opening leaves an unhandled
     // "Connection is closed" rejection behind (a race in the client's close, not in the server).
-    await client?.ping();
+    await client.ping();
     const spare = connect(Number(new URL(base).port), '127.0.0.1');
     await once(spare, 'connect');
     const closedByServer = once(spare, 'close');
-    await server?.close();
-    server = undefined;
+    await server.close();
     await closedByServer;
   });
 });

@@ -1,8 +1,9 @@
 import { request as httpRequest } from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createImgbatchClient, type ImgbatchClient } from '../../../src/client/imgbatch-client.js';
-import { createHttpServer, type HttpServer } from '../../../src/http/create-http-server.js';
-import { createPipeline, type Pipeline } from '../../helpers/pipeline.js';
+import { describe, expect, it } from 'vitest';
+import { createImgbatchClient } from '../../../src/client/imgbatch-client.js';
+import { createHttpServer } from '../../../src/http/create-http-server.js';
+import { useHttpServer } from '../../helpers/http-server.js';
+import { usePipeline, type Pipeline } from '../../helpers/pipeline.js';
 
 const GPT = { name: 'gpt', model: 'gpt-image-1-mini', ratePerMinute: 600, latency: { meanMs: 20, sdMs: 5 } };
 const TOKEN = 'test-token-0123456789abcdef';
@@ -31,22 +32,13 @@ function postChunked(url: string, chunks: readonly string[]): Promise<{ status: 
 }
 
 describe('HTTP API over real HTTP (fastify on port 0, real Redis, simulator, in-process worker)', () => {
-  let pipeline: Pipeline | undefined;
-  let client: ImgbatchClient | undefined;
-  let server: HttpServer | undefined;
-  afterEach(async () => {
-    await server?.close();
-    await client?.close();
-    await pipeline?.close();
-    pipeline = client = server = undefined;
-  });
+  const openPipeline = usePipeline();
+  const serve = useHttpServer();
 
   async function open(options: { worker?: boolean; bodyLimitBytes?: number } = {}): Promise<Opened> {
-    const p = (pipeline = await createPipeline({ simulator: { deployments: [GPT] } }));
+    const p = await openPipeline({ simulator: { deployments: [GPT] } });
     if (options.worker !== false) p.startWorker();
-    client = createImgbatchClient({ connection: p.redisUrl, prefix: p.prefix, store: p.store });
-    server = createHttpServer({ client, apiToken: TOKEN, ...(options.bodyLimitBytes !== undefined && { bodyLimitBytes: options.bodyLimitBytes }) });
-    const base = await server.listen({ port: 0 });
+    const { base } = await serve(p, { apiToken: TOKEN, ...(options.bodyLimitBytes !== undefined && { bodyLimitBytes: options.bodyLimitBytes }) });
     return {
       p,
       base,

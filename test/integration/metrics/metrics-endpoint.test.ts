@@ -1,11 +1,10 @@
 import type { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createImgbatchClient, type ImgbatchClient } from '../../../src/client/imgbatch-client.js';
-import { createHttpServer, type HttpServer } from '../../../src/http/create-http-server.js';
 import { createPrometheusMetrics, type PrometheusMetrics } from '../../../src/metrics/prometheus-metrics.js';
 import { CALL_DURATION_BUCKETS_SECONDS } from '../../../src/metrics/call-metrics.js';
 import { createRedisConnection } from '../../../src/queue/redis-connection.js';
 import type { CallOutcome as SimulatorOutcome } from '../../../src/simulator/call-stats.js';
+import { useHttpServer } from '../../helpers/http-server.js';
 import { parsePrometheusText, sampleValue } from '../../helpers/parse-prometheus-text.js';
 import { usePipeline } from '../../helpers/pipeline.js';
 import { spawnCli } from '../../helpers/run-cli.js';
@@ -24,28 +23,24 @@ const OUTCOME_OF: Partial<Record<SimulatorOutcome, string>> = {
 
 describe('GET /metrics (Prometheus text, cluster-wide counters kept in Redis)', () => {
   const open = usePipeline();
-  let client: ImgbatchClient | undefined;
-  let server: HttpServer | undefined;
   let metrics: PrometheusMetrics | undefined;
   let connection: Redis | undefined;
   afterEach(async () => {
-    await server?.close();
     await metrics?.close();
     await connection?.quit();
-    await client?.close();
-    client = server = metrics = connection = undefined;
+    metrics = connection = undefined;
   });
+  // After the metrics' hook, so it runs first: the server stops reading the metrics before they close.
+  const serve = useHttpServer();
 
   it('counts calls by outcome, 429s, filtered images, retries and durations as the simulator saw them, and needs the token', async () => {
     const p = await open({ simulator: { deployments: [GPT] } });
     p.simulator.script({ promptIncludes: 'throttled' }, [{ kind: '429', retryAfterMs: 100 }]);
     p.simulator.script({ promptIncludes: 'flaky' }, [{ kind: '500' }]);
     p.startWorker();
-    client = createImgbatchClient({ connection: p.redisUrl, prefix: p.prefix });
     connection = createRedisConnection(p.redisUrl, 'producer');
     metrics = createPrometheusMetrics({ connection, prefix: p.prefix });
-    server = createHttpServer({ client, apiToken: TOKEN, metrics });
-    const base = await server.listen({ port: 0 });
+    const { client, base } = await serve(p, { apiToken: TOKEN, metrics });
 
     const model = 'gpt-image-1-mini';
     await client.enqueue(
@@ -146,11 +141,9 @@ describe('GET /metrics (Prometheus text, cluster-wide counters kept in Redis)', 
 
   it('before any work, exports zero cost and an empty queue; answers 503 when Redis does not', async () => {
     const p = await open({ simulator: { deployments: [GPT] } });
-    client = createImgbatchClient({ connection: p.redisUrl, prefix: p.prefix });
     connection = createRedisConnection(p.redisUrl, 'producer');
     metrics = createPrometheusMetrics({ connection, prefix: p.prefix });
-    server = createHttpServer({ client, apiToken: TOKEN, metrics });
-    const base = await server.listen({ port: 0 });
+    const { base } = await serve(p, { apiToken: TOKEN, metrics });
     const auth = { authorization: `Bearer ${TOKEN}` };
 
     const samples = parsePrometheusText(await (await fetch(`${base}/metrics`, { headers: auth })).text());

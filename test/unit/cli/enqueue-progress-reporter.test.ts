@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { createEnqueueProgressReporter } from '../../../src/cli/enqueue-progress-reporter.js';
-import { formatDuration, progressBar } from '../../../src/cli/progress-bar.js';
 import type { EnqueueProgress } from '../../../src/queue/producer.js';
 
 function fakeStream(isTTY: boolean): { stream: NodeJS.WriteStream; written: string[] } {
@@ -61,21 +60,5 @@ describe('createEnqueueProgressReporter', () => {
     const { stream, written } = fakeStream(true);
     createEnqueueProgressReporter(stream, { batchId: 'icons' }).done();
     expect(written).toEqual([]);
-  });
-});
-
-describe('progressBar and formatDuration', () => {
-  it('clamps the bar to its width', () => {
-    expect(progressBar(-1, 4)).toBe('[░░░░]');
-    expect(progressBar(0.5, 4)).toBe('[██░░]');
-    expect(progressBar(2, 4)).toBe('[████]');
-    expect(progressBar(Number.NaN, 4)).toBe('[░░░░]');
-  });
-
-  it('formats seconds, minutes and hours', () => {
-    expect(formatDuration(42_000)).toBe('42 s');
-    expect(formatDuration(185_000)).toBe('3 m 05 s');
-    expect(formatDuration(7_620_000)).toBe('2 h 07 m');
-    expect(formatDuration(Number.POSITIVE_INFINITY)).toBe('?');
   });
 });

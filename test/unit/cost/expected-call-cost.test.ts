@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PRICE_TABLE } from '../../../src/cost/default-price-table.js';
-import { expectedCallCost, splitCallCost } from '../../../src/cost/expected-call-cost.js';
+import { expectedCallCost } from '../../../src/cost/expected-call-cost.js';
 import type { PriceTable } from '../../../src/cost/price-table.js';
 
 const call = { size: '1024x1024', quality: 'high', images: 1, promptChars: 0 };
@@ -23,12 +23,5 @@ describe('expectedCallCost', () => {
     expect(expectedCallCost(DEFAULT_PRICE_TABLE, { ...call, model: 'gpt-image-9' })).toEqual({ usd: 0, perImageUsd: 0, basis: 'unpriced' });
     const noTokens: PriceTable = { takenOn: '2026-01-01', source: 'test', models: { 'gpt-image-1': { imageOutputUsdPerMillionTokens: 40 } } };
     expect(expectedCallCost(noTokens, { ...call, model: 'gpt-image-1' }).basis).toBe('unpriced');
-  });
-});
-
-describe('splitCallCost', () => {
-  it('gives each image an equal share in whole micro-dollars, and the whole as the sum of the shares', () => {
-    expect(splitCallCost(0.1, 3)).toEqual({ usd: 0.099999, perImageUsd: 0.033333 });
-    expect(splitCallCost(0.04, 1)).toEqual({ usd: 0.04, perImageUsd: 0.04 });
   });
 });

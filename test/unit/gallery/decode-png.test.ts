@@ -1,8 +1,8 @@
 import { deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { decodePng } from '../../../src/gallery/decode-png.js';
-import { crc32 } from '../../../src/simulator/crc32.js';
 import { fakeImage } from '../../../src/simulator/fake-image.js';
+import { pngChunk } from '../../../src/simulator/png-chunk.js';
 import { encodePng } from '../../../src/simulator/png-encoder.js';
 
 interface RawPng {
@@ -17,15 +17,6 @@ interface RawPng {
   readonly palette?: Uint8Array;
   readonly paletteAlpha?: Uint8Array;
   readonly interlace?: number;
-}
-
-function chunk(type: string, data: Uint8Array): Buffer {
-  const typeAndData = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(data.length);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(typeAndData));
-  return Buffer.concat([length, typeAndData, crc]);
 }
 
 function paeth(left: number, up: number, upLeft: number): number {
@@ -59,11 +50,11 @@ function encodeRaw(png: RawPng): Buffer {
   header.writeUInt8(png.interlace ?? 0, 12);
   return Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', header),
-    ...(png.palette === undefined ? [] : [chunk('PLTE', png.palette)]),
-    ...(png.paletteAlpha === undefined ? [] : [chunk('tRNS', png.paletteAlpha)]),
-    chunk('IDAT', deflateSync(Uint8Array.from(filtered))),
-    chunk('IEND', new Uint8Array(0)),
+    pngChunk('IHDR', header),
+    ...(png.palette === undefined ? [] : [pngChunk('PLTE', png.palette)]),
+    ...(png.paletteAlpha === undefined ? [] : [pngChunk('tRNS', png.paletteAlpha)]),
+    pngChunk('IDAT', deflateSync(Uint8Array.from(filtered))),
+    pngChunk('IEND', new Uint8Array(0)),
   ]);
 }
 
