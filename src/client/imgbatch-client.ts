@@ -6,7 +6,8 @@ import { restoreCancelled } from '../batch/restore-cancelled.js';
 import { BatchWaitTimeoutError, ConfigError } from '../errors/imgbatch-error.js';
 import { readCsvRequests } from '../ingest/read-csv-requests.js';
 import { imageJobSchema } from '../job/image-job.js';
-import type { Logger } from '../log/logger.js';
+import { createSilentLogger, type Logger } from '../log/logger.js';
+import { createScheduleQueue, type ScheduleQueue } from '../schedule/schedule-queue.js';
 import type { ImageQueue } from '../queue/image-queue.js';
 import { createKeySpace } from '../queue/key-space.js';
 import { createProducer, newBatchId, type EnqueueResult } from '../queue/producer.js';
@@ -89,6 +90,8 @@ export interface ImgbatchClient {
   image(key: string): Promise<StoredImage | null>;
   /** The BullMQ queue the jobs go to, for dashboards; the client closes it. */
   readonly queue: ImageQueue;
+  /** The BullMQ queue of schedule runs (`imgbatch schedules sync`), for dashboards; the client closes it. */
+  readonly scheduleQueue: ScheduleQueue;
   /** Removes the batch's jobs no worker has started; their images end `cancelled`. */
   cancel(batchId: string): Promise<CancelResult>;
   /** Throws when Redis does not answer. */
@@ -123,6 +126,8 @@ export function createImgbatchClient(options: ImgbatchClientOptions = {}): Imgba
     ...(options.imagesPerCall !== undefined && { imagesPerCall: options.imagesPerCall }),
     ...(options.logger !== undefined && { logger: options.logger }),
   });
+
+  const scheduleQueue = createScheduleQueue(redis, keys, options.logger ?? createSilentLogger());
 
   function requireStore(): ResultStore {
     if (options.store === undefined) throw new ConfigError('this imgbatch client was created without a store; pass `store` to read results');
@@ -215,6 +220,7 @@ export function createImgbatchClient(options: ImgbatchClientOptions = {}): Imgba
     },
 
     queue: producer.queue,
+    scheduleQueue,
 
     cancel: (batchId) => cancelBatch({ queue: producer.queue, batches: producer.batches, redis, keys }, batchId),
 
@@ -223,6 +229,7 @@ export function createImgbatchClient(options: ImgbatchClientOptions = {}): Imgba
     },
 
     async close() {
+      await scheduleQueue.close();
       await producer.close();
       if (ownsConnection) await redis.quit();
     },

@@ -56,6 +56,10 @@ export function registerDashboardRoutes(app: FastifyInstance, options: Dashboard
           return typeof batchId === 'string' ? { displayText: 'batch page', href: `/batches/${encodeURIComponent(batchId)}` } : { href: QUEUES_PATH };
         },
       }),
+      new BullMQAdapter(client.scheduleQueue, {
+        readOnlyMode: true,
+        description: 'One job per run of a schedule (jobs/*.schedule.json, imgbatch schedules sync); each run becomes a batch',
+      }),
     ],
     serverAdapter: board,
     options: { uiConfig: { boardTitle: 'imgbatch' } },

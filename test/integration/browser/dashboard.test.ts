@@ -53,6 +53,8 @@ describe('the dashboard in headless Chromium: bull-board and the batch page, beh
     await queueCard.waitFor({ timeout: 15_000 });
     expect(await page.title()).toBe('imgbatch');
     expect(await queueCard.textContent()).toContain('images');
+    // The schedules' queue beside it: each run of a schedule is a job there.
+    await page.locator('a[href$="/queue/schedules"]').first().waitFor({ timeout: 15_000 });
     const boardShot = await screenshotPath('dashboard-queues');
     await page.screenshot({ path: boardShot, fullPage: true });
 

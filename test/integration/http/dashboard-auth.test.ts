@@ -97,7 +97,7 @@ describe('dashboard auth over real HTTP: bearer for everything, a session cookie
     expect(board.status).toBe(200);
     expect(await board.text()).toContain('<base href="/admin/queues/" />');
     const queues = (await fetch(`${base}/admin/queues/api/queues`, { headers: BEARER }).then((r) => r.json())) as { queues: Array<{ name: string; readOnlyMode: boolean }> };
-    expect(queues.queues.map((q) => [q.name, q.readOnlyMode])).toEqual([['images', true]]);
+    expect(queues.queues.map((q) => [q.name, q.readOnlyMode])).toEqual([['images', true], ['schedules', true]]);
     // Read-only: bull-board refuses to change jobs behind imgbatch's back.
     expect((await fetch(`${base}/admin/queues/api/queues/images/pause`, { method: 'PUT', headers: BEARER })).status).toBeGreaterThanOrEqual(400);
 
