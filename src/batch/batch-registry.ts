@@ -156,6 +156,25 @@ end
 return total
 `;
 
+/**
+ * Drops the reservations of jobs no worker holds: a worker reserves only while its job is
+ * active, so a reservation of a job not in BullMQ's active list was left by a worker that died.
+ * Checked and dropped in one script, so a job taken up meanwhile cannot lose a fresh
+ * reservation. KEYS: batch hash, reservations hash, the image queue's active list.
+ */
+const RELEASE_IDLE_RESERVATIONS_SCRIPT = `
+local released = 0
+local held = redis.call('HGETALL', KEYS[2])
+for i = 1, #held, 2 do
+  if not redis.call('LPOS', KEYS[3], held[i]) then
+    redis.call('HDEL', KEYS[2], held[i])
+    redis.call('HINCRBY', KEYS[1], 'reservedMicros', -tonumber(held[i + 1]))
+    released = released + 1
+  end
+end
+return released
+`;
+
 /** Drops a job's reservation. KEYS: batch hash, reservations hash. ARGV: job id. */
 const RELEASE_COST_SCRIPT = `
 local own = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
@@ -278,6 +297,8 @@ export interface BatchRegistry {
   releaseCost(batchId: string, jobId: string): Promise<void>;
   /** Job ids holding a budget reservation. */
   costReservations(batchId: string): Promise<string[]>;
+  /** Drops the reservations of the batch's jobs that no worker holds (left by a worker that died); returns how many. */
+  releaseIdleReservations(batchId: string): Promise<number>;
   /** What was paid, USD, for each of these images that cost anything (every call that made it). */
   imageCosts(batchId: string, imageKeys: readonly string[]): Promise<Map<string, number>>;
 }
@@ -291,6 +312,7 @@ interface RegistryCommands {
   imgbatchReserveCost(k1: string, k2: string, jobId: string, micros: number, mode: 'reserve' | 'check'): Promise<number[]>;
   imgbatchSettleCost(k1: string, k2: string, k3: string, k4: string, k5: string, jobId: string, callMicros: number, ...pairs: (string | number)[]): Promise<number>;
   imgbatchReleaseCost(k1: string, k2: string, jobId: string): Promise<number>;
+  imgbatchReleaseIdleReservations(k1: string, k2: string, k3: string): Promise<number>;
 }
 
 export function createBatchRegistry(redis: RedisClient, keys: KeySpace): BatchRegistry {
@@ -302,6 +324,7 @@ export function createBatchRegistry(redis: RedisClient, keys: KeySpace): BatchRe
   redis.defineCommand('imgbatchReserveCost', { lua: RESERVE_COST_SCRIPT, numberOfKeys: 2 });
   redis.defineCommand('imgbatchSettleCost', { lua: SETTLE_COST_SCRIPT, numberOfKeys: 5 });
   redis.defineCommand('imgbatchReleaseCost', { lua: RELEASE_COST_SCRIPT, numberOfKeys: 2 });
+  redis.defineCommand('imgbatchReleaseIdleReservations', { lua: RELEASE_IDLE_RESERVATIONS_SCRIPT, numberOfKeys: 3 });
   const commands = redis as unknown as RegistryCommands;
 
   return {
@@ -462,6 +485,10 @@ export function createBatchRegistry(redis: RedisClient, keys: KeySpace): BatchRe
 
     async costReservations(batchId) {
       return redis.hkeys(keys.batchCostReservations(batchId));
+    },
+
+    async releaseIdleReservations(batchId) {
+      return commands.imgbatchReleaseIdleReservations(keys.batch(batchId), keys.batchCostReservations(batchId), keys.imageQueueActive);
     },
 
     async imageCosts(batchId, imageKeys) {

@@ -48,13 +48,7 @@ export async function resumeBatch(deps: ResumeDeps, batchId: string, options: Re
   // A reservation outlives its call only when the worker making it died: BullMQ hands the job
   // to another worker (which reserves again), or gives up on it. Either way a reservation of a
   // job not active now holds budget for nothing.
-  let releasedReservations = 0;
-  for (const jobId of await deps.batches.costReservations(batchId)) {
-    const job = await deps.queue.getJob(jobId);
-    if (job !== undefined && (await job.getState()) === 'active') continue;
-    await deps.batches.releaseCost(batchId, jobId);
-    releasedReservations++;
-  }
+  const releasedReservations = await deps.batches.releaseIdleReservations(batchId);
 
   // By image key first: whatever state its job is in (or if BullMQ has removed the job and an
   // enqueue added it again), an image the store does not hold is not done.

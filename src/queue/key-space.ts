@@ -1,3 +1,5 @@
+import { IMAGE_QUEUE_NAME } from '../job/image-job.js';
+
 /**
  * Every Redis key imgbatch owns, in one place. The prefix is wrapped in a hash tag
  * (`{imgbatch}`) so BullMQ's keys and ours share one Redis Cluster slot, which lets one Lua
@@ -14,6 +16,8 @@ export interface KeySpace {
   readonly limiterReservations: string;
   /** Per-job bookkeeping that must outlive a worker (hash: calls, rateLimitWaits). */
   jobState(jobId: string): string;
+  /** BullMQ's list of the image queue's active jobs (BullMQ's key, read by our scripts). */
+  readonly imageQueueActive: string;
   /** Batch header (hash: createdAt, images, jobs, calls, maxCostMicros, spentMicros, reservedMicros). */
   batch(batchId: string): string;
   /** Image key -> outcome status. */
@@ -50,6 +54,7 @@ export function createKeySpace(prefix: string): KeySpace {
     limiterCalls: (name) => `${bullPrefix}:limiter:calls:${name}`,
     limiterReservations: `${bullPrefix}:limiter:reservations`,
     jobState: (jobId) => `${bullPrefix}:job-state:${jobId}`,
+    imageQueueActive: `${bullPrefix}:${IMAGE_QUEUE_NAME}:active`,
     batch: (batchId) => `${bullPrefix}:batch:${batchId}`,
     batchOutcomes: (batchId) => `${bullPrefix}:batch:${batchId}:outcomes`,
     batchCounts: (batchId) => `${bullPrefix}:batch:${batchId}:counts`,

@@ -1,7 +1,9 @@
+import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBatchRegistry, type BatchRegistry } from '../../../src/batch/batch-registry.js';
 import { ValidationError } from '../../../src/errors/imgbatch-error.js';
+import { IMAGE_QUEUE_NAME } from '../../../src/job/image-job.js';
 import { createKeySpace } from '../../../src/queue/key-space.js';
 import { connectTestRedis, deleteKeysWithPrefix, uniquePrefix } from '../../helpers/redis.js';
 
@@ -74,6 +76,38 @@ describe('the batch registry\'s budget and cost (Lua on a real Redis)', () => {
         ['paid/b-0', 0.011],
       ]),
     );
+  });
+
+  it('drops only the reservations of jobs no worker holds: an active job keeps its own', async () => {
+    const keys = createKeySpace(prefix);
+    const queue = new Queue(IMAGE_QUEUE_NAME, { connection: redis, prefix: keys.bullPrefix });
+    const workerConnection = connectTestRedis();
+    let finishJob = (): void => undefined;
+    let jobStarted = (): void => undefined;
+    const isActive = new Promise<void>((resolve) => (jobStarted = resolve));
+    const worker = new Worker(
+      IMAGE_QUEUE_NAME,
+      () => {
+        jobStarted();
+        return new Promise<void>((done) => (finishJob = done));
+      },
+      { connection: workerConnection, prefix: keys.bullPrefix },
+    );
+    try {
+      await queue.add('image', {}, { jobId: 'busy' });
+      await isActive;
+      await batches.reserveCost('idle', 'busy', 0.01);
+      // Left by a worker that died: its job is no longer active.
+      await batches.reserveCost('idle', 'gone', 0.02);
+      expect(await batches.releaseIdleReservations('idle')).toBe(1);
+      expect(await batches.costReservations('idle')).toEqual(['busy']);
+      expect((await batches.summary('idle')).inFlightCostUsd).toBe(0.01);
+    } finally {
+      finishJob();
+      await worker.close();
+      await queue.close();
+      await workerConnection.quit();
+    }
   });
 
   it('a budget can be raised and removed; a bad amount or batch id is refused', async () => {
