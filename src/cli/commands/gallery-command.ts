@@ -13,6 +13,7 @@ import { thumbnailDataUri } from '../../gallery/thumbnail-data-uri.js';
 import { imageKey } from '../../job/image-job.js';
 import { createLogger } from '../../log/logger.js';
 import { createResultStore } from '../../storage/create-result-store.js';
+import { closeInOrder } from '../close-in-order.js';
 import { openBatch } from '../open-batch.js';
 import { wholeNumberArg } from '../whole-number-arg.js';
 
@@ -76,9 +77,7 @@ export const galleryCommand = defineCommand({
       if (unreadable.length > 0) process.stderr.write(`${unreadable.length} image(s) could not be read and show no thumbnail; the first: ${unreadable[0] ?? ''}\n`);
       process.stderr.write(`${selection.rows.length} of ${selection.total} images of batch ${args.batch} written to ${out} (${(size / 1024 / 1024).toFixed(1)} MB)\n`);
     } finally {
-      await client.close();
-      await store.close();
-      await batch.close();
+      await closeInOrder([() => client.close(), () => store.close(), () => batch.close()]);
     }
   },
 });

@@ -14,6 +14,7 @@ import { redisTargetOf } from '../redis-target-of.js';
 import { DEMO_SIMULATOR_OPTIONS } from '../../simulator/demo-simulator-options.js';
 import { createImageWorker } from '../../worker/image-worker.js';
 import { batchPrefix } from '../batch-prefix.js';
+import { closeInOrder } from '../close-in-order.js';
 import { budgetVerdictLine } from '../budget-verdict-line.js';
 import { csvIngestArgs, describeCheck, enqueueCsvFile, planCsvIngest, reportRejections, saveRejects } from '../csv-ingest.js';
 import { estimateCsvFile } from '../estimate-csv-file.js';
@@ -95,12 +96,8 @@ export const runCommand = defineCommand({
       prices: config.prices,
       logger,
     });
-    const closeAll = async (): Promise<void> => {
-      await worker.close();
-      await workerConnection.quit();
-      await producer.close();
-      await runtime.close();
-    };
+    // The worker first: its calls in flight still use the connection, the store and the simulator.
+    const closeAll = (): Promise<void> => closeInOrder([() => worker.close(), () => workerConnection.quit(), () => producer.close(), () => runtime.close()]);
     // An object, not a let: the signal handler sets it behind the type checker's back.
     const stop = { requested: false };
     const onSignal = (signal: NodeJS.Signals): void => {
