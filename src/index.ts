@@ -1,7 +1,8 @@
 // The public library API of imgbatch: named re-exports only.
 export { createProducer, newBatchId } from './queue/producer.js';
 export type { EnqueueOptions, EnqueueResult, Producer, ProducerOptions } from './queue/producer.js';
-export type { BatchRegistry, BatchSummary, BudgetVerdict } from './batch/batch-registry.js';
+export type { BatchRegistry, BatchSummary } from './batch/batch-registry.js';
+export type { BatchBudget, BudgetVerdict, CallSettlement } from './batch/batch-budget.js';
 export { IMAGE_OUTCOMES } from './batch/image-outcome.js';
 export type { ImageOutcome, OutcomeCounts } from './batch/image-outcome.js';
 export { resumeBatch } from './batch/resume-batch.js';

@@ -1,7 +1,7 @@
 import type { RedisClient } from '../queue/redis-connection.js';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { DEFAULT_LIMITER_SETTINGS } from '../config/load-config.js';
-import { createBatchRegistry } from '../batch/batch-registry.js';
+import { createBatchBudget } from '../batch/batch-budget.js';
 import { createSlotLimiter, type DeploymentLimiterState } from '../limiter/slot-limiter.js';
 import { createSilentLogger, type Logger } from '../log/logger.js';
 import { createImageQueue } from '../queue/image-queue.js';
@@ -54,7 +54,7 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions): Prom
   // state() only reads; the settings matter to acquire and cooldown, which this never calls.
   const limiter = createSlotLimiter(connection, keys, DEFAULT_LIMITER_SETTINGS);
   const queue = createImageQueue(connection, keys, options.logger ?? createSilentLogger());
-  const batches = createBatchRegistry(connection, keys);
+  const batches = createBatchBudget(connection, keys);
   const registry = new Registry();
 
   async function readScrape(): Promise<Scrape> {

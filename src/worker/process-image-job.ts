@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import type { ImageOutcome } from '../batch/image-outcome.js';
-import type { BatchRegistry, BudgetVerdict } from '../batch/batch-registry.js';
+import type { BudgetVerdict } from '../batch/batch-budget.js';
+import type { BatchRegistry } from '../batch/batch-registry.js';
 import { actualCallCost, type ActualCost } from '../cost/actual-call-cost.js';
 import { expectedCallCost, type PricedCall } from '../cost/expected-call-cost.js';
 import { formatUsd } from '../cost/format-usd.js';
