@@ -34,6 +34,15 @@ end
 return {1, spent, others, max and tonumber(max) or -1}
 `;
 
+/** Lua shared by the scripts below: drops the reservation of job ARGV[1] (KEYS[1] batch hash, KEYS[2] reservations). */
+const DROP_RESERVATION = `
+local own = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
+if own ~= 0 then
+  redis.call('HDEL', KEYS[2], ARGV[1])
+  redis.call('HINCRBY', KEYS[1], 'reservedMicros', -own)
+end
+`;
+
 /**
  * Counts what one call cost and drops the job's reservation. Every call paid is added: an image
  * made again (deleted from the store, or generated but not kept) was paid again, and the
@@ -43,12 +52,7 @@ return {1, spent, others, max and tonumber(max) or -1}
  * marker. ARGV: job id, the call's micro-USD, then (image key, micro-USD) pairs.
  */
 const SETTLE_COST_SCRIPT = `
-local own = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
-if own ~= 0 then
-  redis.call('HDEL', KEYS[2], ARGV[1])
-  redis.call('HINCRBY', KEYS[1], 'reservedMicros', -own)
-end
-if not redis.call('SET', KEYS[5], '1', 'NX', 'EX', 86400) then return 0 end
+${DROP_RESERVATION}if not redis.call('SET', KEYS[5], '1', 'NX', 'EX', 86400) then return 0 end
 for i = 3, #ARGV, 2 do
   redis.call('HINCRBY', KEYS[3], ARGV[i], ARGV[i + 1])
 end
@@ -81,12 +85,7 @@ return released
 
 /** Drops a job's reservation. KEYS: batch hash, reservations hash. ARGV: job id. */
 const RELEASE_COST_SCRIPT = `
-local own = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
-if own ~= 0 then
-  redis.call('HDEL', KEYS[2], ARGV[1])
-  redis.call('HINCRBY', KEYS[1], 'reservedMicros', -own)
-end
-return own
+${DROP_RESERVATION}return own
 `;
 
 /** What one call cost: in all, and the share of each image it returned. */
