@@ -1,6 +1,6 @@
 import { fromMicroUsd, toMicroUsd } from '../cost/micro-usd.js';
 import { ValidationError } from '../errors/imgbatch-error.js';
-import { safeIdSchema } from '../job/image-request.js';
+import { checkBatchId } from '../job/image-request.js';
 import type { KeySpace } from '../queue/key-space.js';
 import type { RedisClient } from '../queue/redis-connection.js';
 
@@ -169,8 +169,7 @@ export function createBatchBudget(redis: RedisClient, keys: KeySpace): BatchBudg
 
     async setMaxCost(batchId, maxCostUsd) {
       // Before the batch's first job, perhaps: a malformed id must not leave a stray key behind.
-      const idCheck = safeIdSchema.safeParse(batchId);
-      if (!idCheck.success) throw new ValidationError([{ field: 'batchId', reason: idCheck.error.issues.map((i) => i.message).join('; ') }]);
+      checkBatchId(batchId);
       if (maxCostUsd === undefined) await redis.hdel(keys.batch(batchId), 'maxCostMicros');
       else await redis.hset(keys.batch(batchId), 'maxCostMicros', checkedMicroUsd('maxCostUsd', maxCostUsd));
     },

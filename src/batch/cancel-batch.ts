@@ -1,8 +1,7 @@
 import type { RedisClient } from '../queue/redis-connection.js';
-import { z } from 'zod';
 import { imageKeysOf } from '../job/image-job.js';
-import { safeIdSchema } from '../job/image-request.js';
-import { ValidationError } from '../errors/imgbatch-error.js';
+import { imageJobIdentitySchema } from '../job/image-job-identity.js';
+import { checkBatchId } from '../job/image-request.js';
 import type { ImageQueue } from '../queue/image-queue.js';
 import { createJobState } from '../queue/job-state.js';
 import type { KeySpace } from '../queue/key-space.js';
@@ -29,9 +28,6 @@ export interface CancelResult {
   readonly jobsInFlight: number;
 }
 
-/** Enough of a job's data to name its images, however well-formed the rest is. */
-const jobIdentity = z.object({ batchId: safeIdSchema, requestId: safeIdSchema, variants: z.array(z.number().int().min(0)).min(1) });
-
 const PAGE = 500;
 /** Jobs examined at once: a round trip each, in parallel, without flooding Redis. */
 const PARALLEL = 50;
@@ -55,8 +51,7 @@ async function idsWithPrefix(queue: ImageQueue, prefix: string): Promise<Set<str
  * Enqueueing the same requests again adds the removed jobs back and makes those images.
  */
 export async function cancelBatch(deps: CancelDeps, batchId: string): Promise<CancelResult> {
-  const batchIdCheck = safeIdSchema.safeParse(batchId);
-  if (!batchIdCheck.success) throw new ValidationError([{ field: 'batchId', reason: batchIdCheck.error.issues.map((i) => i.message).join('; ') }]);
+  checkBatchId(batchId);
   const jobState = createJobState(deps.redis, deps.keys);
   // Jobs added by other BullMQ clients join the batch's job set only when a worker first sees
   // them; until then the contract's id format (`<batchId>/...`) is how they are found.
@@ -81,7 +76,7 @@ export async function cancelBatch(deps: CancelDeps, batchId: string): Promise<Ca
     await jobState.clear(jobId);
     // A delayed job may hold a limiter slot reservation; the slot is lost, the entry need not stay.
     await deps.redis.hdel(deps.keys.limiterReservations, jobId);
-    const identity = jobIdentity.safeParse(job.data);
+    const identity = imageJobIdentitySchema.safeParse(job.data);
     if (!identity.success || identity.data.batchId !== batchId) return;
     const imageKeys = imageKeysOf(identity.data);
     // A job from another client no worker has seen is not counted in the batch yet.

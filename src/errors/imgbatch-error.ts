@@ -68,13 +68,6 @@ export class StorageError extends ImgbatchError {
   }
 }
 
-export class RedisUnavailableError extends ImgbatchError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('REDIS_UNAVAILABLE', message, options);
-    this.name = 'RedisUnavailableError';
-  }
-}
-
 /** A wait for a batch ran out of time; the batch goes on, `pending` says what is left. */
 export class BatchWaitTimeoutError extends ImgbatchError {
   readonly batchId: string;

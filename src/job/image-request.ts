@@ -1,3 +1,4 @@
+import { ValidationError } from '../errors/imgbatch-error.js';
 import { z } from 'zod';
 import { textProblem } from './text-problem.js';
 
@@ -15,6 +16,12 @@ export const safeIdSchema = z
   .refine((id) => !id.includes('..'), 'must not contain ".."')
   .refine((id) => !id.endsWith('.'), 'must not end with "."')
   .refine((id) => !RESERVED_NAMES.test(id), 'is a reserved file name');
+
+/** Throws ValidationError naming `batchId` when the id is not a safe id (before any key is written with it). */
+export function checkBatchId(batchId: string): void {
+  const check = safeIdSchema.safeParse(batchId);
+  if (!check.success) throw new ValidationError([{ field: 'batchId', reason: check.error.issues.map((i) => i.message).join('; ') }]);
+}
 
 /**
  * Free text that reaches the service, the store and exported files: refused when it holds bytes

@@ -22,6 +22,8 @@ export interface JobState {
   setLastError(jobId: string, message: string): Promise<void>;
   read(jobId: string): Promise<JobCounters>;
   clear(jobId: string): Promise<void>;
+  /** Reads and clears in one round trip (a job that is done). */
+  take(jobId: string): Promise<JobCounters>;
 }
 
 /** Job state expires on its own when a job is removed without finishing. */
@@ -62,6 +64,12 @@ export function createJobState(redis: RedisClient, keys: KeySpace): JobState {
     },
     async clear(jobId) {
       await redis.del(keys.jobState(jobId));
+    },
+    async take(jobId) {
+      const key = keys.jobState(jobId);
+      const [read] = (await redis.pipeline().hgetall(key).del(key).exec()) ?? [];
+      if (read === undefined || read[0] !== null) throw read?.[0] ?? new Error('job state read failed');
+      return toCounters(read[1] as Record<string, string>);
     },
   };
 }

@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { createBatchRegistry, type BatchRegistry } from '../batch/batch-registry.js';
 import { IMAGE_JOB_NAME, imageJobId, type ImageJobData } from '../job/image-job.js';
-import { safeIdSchema, type ImageRequest } from '../job/image-request.js';
+import { checkBatchId, type ImageRequest } from '../job/image-request.js';
 import { createJobPreparer, type RejectedRequest, type RequestInput } from '../job/prepare-jobs.js';
-import { ValidationError } from '../errors/imgbatch-error.js';
 import { createSilentLogger, type Logger } from '../log/logger.js';
 import { createImageQueue, type ImageQueue } from './image-queue.js';
 import { createKeySpace } from './key-space.js';
@@ -118,10 +117,7 @@ export function createProducer(options: ProducerOptions = {}): Producer {
     enqueueOptions: EnqueueOptions = {},
   ): Promise<EnqueueResult> {
     const batchId = enqueueOptions.batchId ?? newBatchId();
-    const batchIdCheck = safeIdSchema.safeParse(batchId);
-    if (!batchIdCheck.success) {
-      throw new ValidationError([{ field: 'batchId', reason: batchIdCheck.error.issues.map((i) => i.message).join('; ') }]);
-    }
+    checkBatchId(batchId);
     await batches.claimImagesPerCall(batchId, options.imagesPerCall ?? 1);
     const preparer = createJobPreparer({
       batchId,

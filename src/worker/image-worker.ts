@@ -70,16 +70,14 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
   const { connection, logger } = options;
   const latency = createLatencyTracker();
   const callImages = options.callImages ?? createAzureCallImages(options.deployments, options.settings.timeoutMs);
+  const callMetrics = createCallMetrics(connection, keys);
+  // The API serving /metrics runs elsewhere; it learns each deployment's quota from here.
+  callMetrics.registerDeployments(options.deployments).catch((error: unknown) => {
+    logger.warn({ err: error }, 'deployments not registered for metrics');
+  });
   const deps: ProcessorDeps = {
     deployments: options.deployments,
-    callImages: async (deployment, job, callOptions) => {
-      const startedAt = performance.now();
-      try {
-        return await callImages(deployment, job, callOptions);
-      } finally {
-        latency.record(performance.now() - startedAt);
-      }
-    },
+    callImages: meterCallImages(callImages, { metrics: callMetrics, latency, logger }),
     downloadImage: (url) => downloadImage(url, { timeoutMs: options.settings.timeoutMs }),
     limiter: createSlotLimiter(connection, keys, options.limiter),
     batches: createBatchRegistry(connection, keys),
@@ -94,20 +92,12 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
     lateToleranceMs: options.limiter.lateToleranceMs,
     logger,
   };
-  const callMetrics = createCallMetrics(connection, keys);
-  // The API serving /metrics runs elsewhere; it learns each deployment's quota from here.
-  callMetrics.registerDeployments(options.deployments).catch((error: unknown) => {
-    logger.warn({ err: error }, 'deployments not registered for metrics');
-  });
-
   const worker = new Worker<ImageJobData, JobSummary>(
     IMAGE_QUEUE_NAME,
     async (job, token) => {
       const jobId = job.id ?? job.name;
       if (job.stalledCounter > MAX_STALLS) throw new UnrecoverableError(await giveUpStalledJob(deps, { id: jobId, data: job.data, stalls: job.stalledCounter }));
-      // Metered per job: a call's job id tells whether it repeats an earlier call (a retry).
-      const callImagesOfJob = meterCallImages(deps.callImages, jobId, { metrics: callMetrics, jobState: deps.jobState, logger });
-      const result = await processImageJob({ ...deps, callImages: callImagesOfJob }, { id: jobId, data: job.data });
+      const result = await processImageJob(deps, { id: jobId, data: job.data });
       switch (result.kind) {
         case 'completed':
           return result.summary;

@@ -13,7 +13,7 @@ import { readImagesResponse } from '../azure/read-images-response.js';
 import { classifyError } from '../errors/classify-error.js';
 import { ImagesCallError } from '../errors/images-call-error.js';
 import type { Decision, FilterDetails } from '../errors/decision.js';
-import { imageJobSchema, imageKey, type ImageJobData } from '../job/image-job.js';
+import { imageJobSchema, imageKey, imageKeysOf, type ImageJobData } from '../job/image-job.js';
 import { imageJobIdentitySchema } from '../job/image-job-identity.js';
 import type { SlotLimiter } from '../limiter/slot-limiter.js';
 import type { Logger } from '../log/logger.js';
@@ -31,7 +31,12 @@ export interface ImagesCallResult {
 }
 
 /** Sends one images call for the job's variants to a deployment. */
-export type CallImages = (deployment: DeploymentConfig, job: ImageJobData, options: { clientRequestId: string }) => Promise<ImagesCallResult>;
+export type CallImages = (
+  deployment: DeploymentConfig,
+  job: ImageJobData,
+  /** `callNumber`: which call of the job this is, 1 for the first (after a crash, counting the dead worker's). */
+  options: { readonly clientRequestId: string; readonly callNumber: number },
+) => Promise<ImagesCallResult>;
 
 export interface ProcessorDeps {
   readonly deployments: readonly DeploymentConfig[];
@@ -126,10 +131,9 @@ export async function processImageJob(deps: ProcessorDeps, job: { readonly id: s
     const message = `invalid job payload: ${describeJobIssues(parsed.error)}`;
     const identity = imageJobIdentitySchema.safeParse(job.data);
     if (identity.success) {
-      await deps.batches.ensureJob(identity.data.batchId, job.id, identity.data.variants.length);
-      for (const variant of identity.data.variants) {
-        await deps.batches.recordOutcome(identity.data.batchId, imageKey(identity.data.batchId, identity.data.requestId, variant), 'rejected', message);
-      }
+      const keys = imageKeysOf(identity.data);
+      await deps.batches.ensureJob(identity.data.batchId, job.id, keys.length);
+      for (const key of keys) await deps.batches.recordOutcome(identity.data.batchId, key, 'rejected', message);
     }
     logger.warn({ jobId: job.id }, message);
     return { kind: 'failed', message };
@@ -180,8 +184,7 @@ async function processValidJob(deps: ProcessorDeps, jobId: string, data: ImageJo
     else await record(variant, existing.status);
   }
   if (pending.length === 0) {
-    const counters = await deps.jobState.read(job.id);
-    await deps.jobState.clear(job.id);
+    const counters = await deps.jobState.take(job.id);
     return { kind: 'completed', summary: { batchId: data.batchId, requestId: data.requestId, outcomes, calls: counters.calls } };
   }
 
@@ -206,8 +209,7 @@ async function processValidJob(deps: ProcessorDeps, jobId: string, data: ImageJo
       `budget: ${formatUsd(verdict.spentUsd)} spent + ${formatUsd(verdict.inFlightUsd)} in flight + ${formatUsd(expected.usd)} expected for this call ` +
       `would exceed the batch's budget of ${formatUsd(verdict.maxCostUsd ?? 0)}; no call made (imgbatch resume ${data.batchId} --max-cost <usd> makes it)`;
     for (const variant of pending) await record(variant, 'skipped', message);
-    const counters = await deps.jobState.read(job.id);
-    await deps.jobState.clear(job.id);
+    const counters = await deps.jobState.take(job.id);
     logger.debug({ jobId: job.id, spentUsd: verdict.spentUsd, maxCostUsd: verdict.maxCostUsd }, 'over budget: skipped without a call');
     return { kind: 'completed', summary: { batchId: data.batchId, requestId: data.requestId, outcomes, calls: counters.calls } };
   };
@@ -332,7 +334,7 @@ async function processValidJob(deps: ProcessorDeps, jobId: string, data: ImageJo
 
   let result: ImagesCallResult;
   try {
-    result = await deps.callImages(target, { ...data, variants: pending }, { clientRequestId: keyOf(pending[0] ?? 0) });
+    result = await deps.callImages(target, { ...data, variants: pending }, { clientRequestId: keyOf(pending[0] ?? 0), callNumber: attempt.calls });
   } catch (error) {
     const decision = classifyError(error);
     logger.debug({ jobId: job.id, deployment: target.name, outcome: decision.kind, latencyMs: error instanceof ImagesCallError ? error.latencyMs : undefined }, 'images call');
