@@ -90,9 +90,18 @@ export async function checkCsvFile(
 export async function enqueueCsvFile(
   plan: CsvIngestPlan,
   producer: Producer,
-  options: { readonly checkServed?: ((request: ImageRequest) => string | undefined) | undefined; readonly progress?: NodeJS.WriteStream } = {},
+  options: {
+    readonly checkServed?: ((request: ImageRequest) => string | undefined) | undefined;
+    readonly progress?: NodeJS.WriteStream;
+    /** The batch's budget, set before its first job (see EnqueueOptions). */
+    readonly maxCostUsd?: number | undefined;
+  } = {},
 ): Promise<EnqueueResult> {
-  const enqueueOptions = { batchId: plan.batchId, ...(options.checkServed !== undefined && { checkServed: options.checkServed }) };
+  const enqueueOptions = {
+    batchId: plan.batchId,
+    ...(options.checkServed !== undefined && { checkServed: options.checkServed }),
+    ...(options.maxCostUsd !== undefined && { maxCostUsd: options.maxCostUsd }),
+  };
   // A file that cannot be stat'ed goes the plain way, so reading it fails with the usual error.
   const sizeBytes = options.progress === undefined ? undefined : await stat(plan.csv).then((s) => s.size, () => undefined);
   if (options.progress === undefined || sizeBytes === undefined) return producer.enqueueInputs(readCsvRequests(plan.csv, plan.read), enqueueOptions);

@@ -1,8 +1,8 @@
 import type { Readable } from 'node:stream';
+import { restoreCancelled } from '../batch/restore-cancelled.js';
 import { cancelBatch, type CancelResult } from '../batch/cancel-batch.js';
 import type { BatchSummary } from '../batch/batch-registry.js';
 import { listManifestRows, type ManifestRow } from '../batch/list-manifest-rows.js';
-import { restoreCancelled } from '../batch/restore-cancelled.js';
 import { BatchWaitTimeoutError, ConfigError } from '../errors/imgbatch-error.js';
 import { readCsvRequests } from '../ingest/read-csv-requests.js';
 import { imageJobSchema } from '../job/image-job.js';
@@ -10,7 +10,7 @@ import { createSilentLogger, type Logger } from '../log/logger.js';
 import { createScheduleQueue, type ScheduleQueue } from '../schedule/schedule-queue.js';
 import type { ImageQueue } from '../queue/image-queue.js';
 import { createKeySpace } from '../queue/key-space.js';
-import { createProducer, newBatchId, type EnqueueResult } from '../queue/producer.js';
+import { createProducer, type EnqueueResult } from '../queue/producer.js';
 import { createRedisClient, DEFAULT_REDIS_URL, isRedisClient, type RedisClient, type RedisTarget } from '../queue/redis-connection.js';
 import type { ImageRecord } from '../storage/image-record.js';
 import type { ResultStore, StoredImage } from '../storage/result-store.js';
@@ -134,16 +134,6 @@ export function createImgbatchClient(options: ImgbatchClientOptions = {}): Imgba
     return options.store;
   }
 
-  // The budget goes in before the jobs, so no worker starts a call of the batch without it; the
-  // batch id is fixed here for that.
-  async function withBudget(enqueueOptions: ClientEnqueueOptions): Promise<{ batchId?: string }> {
-    const { maxCostUsd, batchId } = enqueueOptions;
-    if (maxCostUsd === undefined) return batchId === undefined ? {} : { batchId };
-    const id = batchId ?? newBatchId();
-    await producer.batches.setMaxCost(id, maxCostUsd);
-    return { batchId: id };
-  }
-
   // The same requests enqueued after a cancel put the removed jobs back; count their images as pending again.
   async function afterEnqueue(result: EnqueueResult): Promise<EnqueueResult> {
     if (result.jobsAlreadyQueued > 0) await restoreCancelled(producer, result.batchId);
@@ -152,12 +142,12 @@ export function createImgbatchClient(options: ImgbatchClientOptions = {}): Imgba
 
   return {
     async enqueue(requests, enqueueOptions = {}) {
-      return afterEnqueue(await producer.enqueue(requests, await withBudget(enqueueOptions)));
+      return afterEnqueue(await producer.enqueue(requests, enqueueOptions));
     },
 
     async enqueueCsv(source, csvOptions = {}) {
       const { defaultModel, ...enqueueOptions } = csvOptions;
-      return afterEnqueue(await producer.enqueueInputs(readCsvRequests(source, defaultModel === undefined ? {} : { defaultModel }), await withBudget(enqueueOptions)));
+      return afterEnqueue(await producer.enqueueInputs(readCsvRequests(source, defaultModel === undefined ? {} : { defaultModel }), enqueueOptions));
     },
 
     status: (batchId) => producer.batches.summary(batchId),

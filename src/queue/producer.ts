@@ -29,6 +29,11 @@ export interface EnqueueOptions {
    * deployments (a self-contained run). Default: no check, workers elsewhere may serve them.
    */
   readonly checkServed?: (request: ImageRequest) => string | undefined;
+  /**
+   * The batch's budget, USD (`--max-cost`), set before any of its jobs is added, so no worker
+   * starts a call of the batch without it; default: the batch's budget stays as it is.
+   */
+  readonly maxCostUsd?: number;
   /** Called as chunks reach Redis (and once at the end) with running totals; default none. */
   readonly onProgress?: (progress: EnqueueProgress) => void;
 }
@@ -118,6 +123,7 @@ export function createProducer(options: ProducerOptions = {}): Producer {
   ): Promise<EnqueueResult> {
     const batchId = enqueueOptions.batchId ?? newBatchId();
     checkBatchId(batchId);
+    if (enqueueOptions.maxCostUsd !== undefined) await batches.setMaxCost(batchId, enqueueOptions.maxCostUsd);
     await batches.claimImagesPerCall(batchId, options.imagesPerCall ?? 1);
     const preparer = createJobPreparer({
       batchId,

@@ -42,9 +42,8 @@ export async function fireSchedule(deps: FireScheduleDeps, schedule: ScheduleJob
   const firedKey = deps.keys.scheduleFired(batchId);
   const firedBy = await deps.redis.get(firedKey);
   if (firedBy !== null) return { kind: 'already_fired', batchId, firedByDueAtMs: Number(firedBy) };
-  // Set before any job exists, so no call of the run escapes the budget.
-  if (schedule.maxCostUsd !== undefined) await deps.producer.batches.setMaxCost(batchId, schedule.maxCostUsd);
   const { source } = schedule;
+  const enqueueOptions = { batchId, ...(schedule.maxCostUsd !== undefined && { maxCostUsd: schedule.maxCostUsd }) };
   const result =
     source.kind === 'csv'
       ? await deps.producer.enqueueInputs(
@@ -52,9 +51,9 @@ export async function fireSchedule(deps: FireScheduleDeps, schedule: ScheduleJob
             ...(source.defaultModel !== undefined && { defaultModel: source.defaultModel }),
             ...(source.promptTemplate !== undefined && { promptTemplate: compilePromptTemplate(source.promptTemplate) }),
           }),
-          { batchId },
+          enqueueOptions,
         )
-      : await deps.producer.enqueue(source.requests, { batchId });
+      : await deps.producer.enqueue(source.requests, enqueueOptions);
   await deps.redis.set(firedKey, String(fireAtMs), 'EX', FIRED_MARK_TTL_S);
   return { kind: 'enqueued', batchId, result };
 }

@@ -47,9 +47,7 @@ export const enqueueCommand = defineCommand({
 
     const producer = createProducer({ connection: redisTargetOf(config), prefix: config.redisPrefix, imagesPerCall });
     try {
-      // Before the jobs are added: a worker must never start a call of the batch without its budget.
-      if (maxCostUsd !== undefined) await producer.batches.setMaxCost(plan.batchId, maxCostUsd);
-      const result = await enqueueCsvFile(plan, producer, { progress: process.stderr });
+      const result = await enqueueCsvFile(plan, producer, { progress: process.stderr, maxCostUsd });
       const rejectsFile = await saveRejects(plan, result.rejected);
       reportRejections(result.rejected, rejectsFile);
       const { maxCostUsd: budget } = await producer.batches.summary(result.batchId);

@@ -118,9 +118,7 @@ export const runCommand = defineCommand({
       }
       const batchId = plan.batchId;
       const before: BatchSummary = await producer.batches.summary(batchId);
-      // Before the jobs are added: no call of the batch may start without its budget.
-      if (maxCostUsd !== undefined) await producer.batches.setMaxCost(batchId, maxCostUsd);
-      const enqueued = await enqueueCsvFile(plan, producer, { checkServed: servedBy(runtime.deployments), progress: process.stderr });
+      const enqueued = await enqueueCsvFile(plan, producer, { checkServed: servedBy(runtime.deployments), progress: process.stderr, maxCostUsd });
       reportRejections(enqueued.rejected, await saveRejects(plan, enqueued.rejected));
       process.stderr.write(
         `enqueued batch ${batchId}: ${enqueued.accepted} rows, ${enqueued.imagesAdded} new images in ${enqueued.jobsAdded} jobs` +
