@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { ImgbatchClient } from '../client/imgbatch-client.js';
-import { ValidationError } from '../errors/imgbatch-error.js';
+import { parseOrThrow } from './parse-or-throw.js';
 import { safeIdSchema } from '../job/image-request.js';
 
 /** The types the stores write; anything else is sent as a download, never rendered. */
@@ -24,9 +24,7 @@ export interface BatchImageRoutesOptions {
  */
 export function registerBatchImageRoutes(app: FastifyInstance, options: BatchImageRoutesOptions): void {
   app.get('/v1/batches/:batchId/images/:name', async (request, reply) => {
-    const parsed = imageParamsSchema.safeParse(request.params);
-    if (!parsed.success) throw new ValidationError(parsed.error.issues.map((issue) => ({ field: issue.path.map(String).join('.'), reason: issue.message })));
-    const { batchId, name } = parsed.data;
+    const { batchId, name } = parseOrThrow(imageParamsSchema, request.params, '(params)');
     const image = await options.client.image(`${batchId}/${name}`);
     if (image === null) return reply.status(404).send({ error: 'not_found', message: `no stored image ${name} in batch ${batchId}` });
     const isImage = IMAGE_TYPES.has(image.contentType);

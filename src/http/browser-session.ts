@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { isTokenEqual } from './is-token-equal.js';
 
 /** The cookie that carries a browser's session. */
-export const SESSION_COOKIE_NAME = 'imgbatch_session';
+const SESSION_COOKIE_NAME = 'imgbatch_session';
 
 export interface BrowserSessionOptions {
   /** The API token (IMGBATCH_API_TOKEN): sessions are signed with it, so a new token ends every session. Required. */

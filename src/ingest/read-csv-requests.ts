@@ -12,7 +12,7 @@ import type { PromptTemplate } from './prompt-template.js';
  * the file has no column of a better name, so a file with both `id` and `sku` keeps `sku` as
  * metadata. Columns that fill no field are carried as metadata under their header name.
  */
-export const CSV_COLUMN_ALIASES: Readonly<Record<string, readonly string[]>> = Object.freeze({
+const CSV_COLUMN_ALIASES: Readonly<Record<string, readonly string[]>> = Object.freeze({
   id: ['id', 'sku', 'key', 'request_id'],
   prompt: ['prompt', 'text', 'description'],
   n: ['n', 'count', 'images', 'num_images'],

@@ -6,7 +6,7 @@ export type { Logger };
  * Paths pino blanks out wherever they appear in a log object. Secrets reach the logger only
  * by accident (an error carrying request options, a config dump); this is the net under it.
  */
-export const REDACTED_PATHS: readonly string[] = [
+const REDACTED_PATHS: readonly string[] = [
   'apiKey',
   '*.apiKey',
   '*.*.apiKey',

@@ -2,7 +2,7 @@ import { ValidationError } from '../errors/imgbatch-error.js';
 import { safeIdSchema } from '../job/image-request.js';
 
 /** The placeholders a batch-name template may use, all in the schedule's time zone. */
-export const BATCH_NAME_PLACEHOLDERS = ['date', 'time', 'datetime', 'name'] as const;
+const BATCH_NAME_PLACEHOLDERS = ['date', 'time', 'datetime', 'name'] as const;
 type Placeholder = (typeof BATCH_NAME_PLACEHOLDERS)[number];
 
 const PLACEHOLDER = /\{([^{}]*)\}/g;

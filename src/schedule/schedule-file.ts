@@ -35,7 +35,7 @@ function isCronPattern(pattern: string): boolean {
 const RUNS_CHECKED = 5;
 
 /** The JSON a schedule file holds. */
-export const scheduleFileSchema = z
+const scheduleFileSchema = z
   .strictObject({
     /** Scheduler name; default: the file name without `.schedule.json`. */
     name: safeIdSchema.optional(),

@@ -4,7 +4,7 @@ import { ConfigError } from '../errors/imgbatch-error.js';
 /** How a scripted 429 carries its wait, covering every variant the real service has sent. */
 export const SCRIPTED_429_HEADER_MODES = ['ms-and-seconds', 'seconds', 'http-date', 'reset-requests', 'none'] as const;
 
-export const faultStepSchema = z.discriminatedUnion('kind', [
+const faultStepSchema = z.discriminatedUnion('kind', [
   /** 500 with the real `server_error` body. */
   z.strictObject({ kind: z.literal('500') }),
   /** 503 `text/plain` "Service Unavailable" (a gateway answer). */
@@ -30,7 +30,7 @@ export const faultStepSchema = z.discriminatedUnion('kind', [
   }),
 ]);
 
-export const scriptMatchSchema = z.union([
+const scriptMatchSchema = z.union([
   /** Calls whose prompt contains this text (case-sensitive). */
   z.strictObject({ promptIncludes: z.string().min(1) }),
   /** Calls whose `x-ms-client-request-id` header equals this value (the worker sends the image key). */

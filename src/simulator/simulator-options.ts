@@ -2,8 +2,7 @@ import { z } from 'zod';
 import { ConfigError } from '../errors/imgbatch-error.js';
 
 /** Which wait hints a simulated 429 carries; the real service has been seen sending each. */
-export const RATE_LIMIT_HEADER_MODES = ['ms-and-seconds', 'seconds', 'none'] as const;
-export type RateLimitHeaderMode = (typeof RATE_LIMIT_HEADER_MODES)[number];
+const RATE_LIMIT_HEADER_MODES = ['ms-and-seconds', 'seconds', 'none'] as const;
 
 const latencySchema = z.strictObject({
   /** Mean simulated service time in ms (default 50). */
@@ -12,7 +11,7 @@ const latencySchema = z.strictObject({
   sdMs: z.number().min(0).default(10),
 });
 
-export const simulatedDeploymentSchema = z.strictObject({
+const simulatedDeploymentSchema = z.strictObject({
   /** Deployment name, the `{deployment}` path segment (and the SDK's `model`). */
   name: z
     .string()
@@ -61,7 +60,7 @@ const faultRatesSchema = z
     message: 'the fault rates must add up to at most 1',
   });
 
-export const simulatorOptionsSchema = z
+const simulatorOptionsSchema = z
   .strictObject({
     /** Interface to listen on (default `127.0.0.1`). */
     host: z.string().min(1).default('127.0.0.1'),

@@ -1,12 +1,12 @@
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { defineCommand } from 'citty';
-import { listManifestRows } from '../../batch/list-manifest-rows.js';
+import { createImgbatchClient } from '../../client/imgbatch-client.js';
 import { loadConfig } from '../../config/load-config.js';
 import { ValidationError } from '../../errors/imgbatch-error.js';
-import { imageJobSchema } from '../../job/image-job.js';
 import { createLogger } from '../../log/logger.js';
 import { createResultStore } from '../../storage/create-result-store.js';
+import { closeInOrder } from '../close-in-order.js';
 import { openBatch } from '../open-batch.js';
 import { MANIFEST_FORMATS, writeManifest, type ManifestFormat } from '../write-manifest.js';
 
@@ -33,20 +33,9 @@ export const resultsCommand = defineCommand({
     const logger = createLogger({ level: 'warn' });
     const batch = await openBatch(config, args.batch);
     const store = createResultStore(config.store, logger);
+    const client = createImgbatchClient({ connection: batch.redis, prefix: batch.prefix, store, logger });
     try {
-      const rows = () =>
-        listManifestRows(
-          {
-            store,
-            batches: batch.producer.batches,
-            jobData: async (jobId) => {
-              const job = await batch.producer.queue.getJob(jobId);
-              const parsed = imageJobSchema.safeParse(job?.data);
-              return parsed.success ? parsed.data : undefined;
-            },
-          },
-          args.batch,
-        );
+      const rows = () => client.manifest(args.batch);
       if (args.out === undefined) {
         await writeManifest(rows, format, process.stdout);
         return;
@@ -57,8 +46,7 @@ export const resultsCommand = defineCommand({
       await once(out, 'close');
       process.stderr.write(`${count} images of batch ${args.batch} written to ${args.out}\n`);
     } finally {
-      await store.close();
-      await batch.close();
+      await closeInOrder([() => client.close(), () => store.close(), () => batch.close()]);
     }
   },
 });

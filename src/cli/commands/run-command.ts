@@ -146,8 +146,11 @@ export const runCommand = defineCommand({
       while (summary.pending > 0 && !stop.requested) {
         progress.update(summary);
         await new Promise((resolve) => setTimeout(resolve, 250));
-        const open = await producer.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children');
-        const states = await Promise.all(runtime.deployments.map(async (d) => ({ deployment: d.name, state: await limiter.checkCallable(d.name) })));
+        // Job counts before the summary: a job that ends between the two reads then shows as an outcome, not as a job gone missing.
+        const [open, states] = await Promise.all([
+          producer.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children'),
+          Promise.all(runtime.deployments.map(async (d) => ({ deployment: d.name, state: await limiter.checkCallable(d.name) }))),
+        ]);
         summary = await producer.batches.summary(batchId);
         if (summary.pending === 0) break;
         const paused = states.flatMap(({ deployment, state }) => (state.kind === 'paused' ? [{ deployment, reason: state.reason }] : []));

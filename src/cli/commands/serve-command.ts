@@ -37,9 +37,10 @@ export const serveCommand = defineCommand({
 
     const logger = createLogger({ level: config.logLevel });
     const store = createResultStore(config.store, logger);
-    const client = createImgbatchClient({ connection: redisTargetOf(config), prefix: config.redisPrefix, store, imagesPerCall: config.worker.imagesPerCall, logger });
-    const metricsConnection = createRedisClient(redisTargetOf(config), 'producer');
-    const metrics = createPrometheusMetrics({ connection: metricsConnection, prefix: config.redisPrefix, logger });
+    // One connection for the API and its metrics: both only read and enqueue.
+    const redis = createRedisClient(redisTargetOf(config), 'producer');
+    const client = createImgbatchClient({ connection: redis, prefix: config.redisPrefix, store, imagesPerCall: config.worker.imagesPerCall, logger });
+    const metrics = createPrometheusMetrics({ connection: redis, prefix: config.redisPrefix, logger });
     const server = createHttpServer({ client, apiToken: args.auth ? (config.apiToken ?? null) : null, bodyLimitBytes, logger, metrics });
     try {
       const url = await server.listen({ port, host: args.host });
@@ -55,7 +56,7 @@ export const serveCommand = defineCommand({
       process.stderr.write('imgbatch API stopping\n');
     } finally {
       // The server first, so no request is using the client or the metrics when they close.
-      await closeInOrder([() => server.close(), () => metrics.close(), () => metricsConnection.quit(), () => client.close(), () => store.close()]);
+      await closeInOrder([() => server.close(), () => metrics.close(), () => client.close(), () => redis.quit(), () => store.close()]);
     }
   },
 });

@@ -4,11 +4,10 @@ import { loadConfig } from '../../config/load-config.js';
 import { formatUsd } from '../../cost/format-usd.js';
 import { createSlotLimiter } from '../../limiter/slot-limiter.js';
 import { createKeySpace } from '../../queue/key-space.js';
-import { createProducer } from '../../queue/producer.js';
 import { createRedisClient } from '../../queue/redis-connection.js';
 import { redisTargetOf } from '../redis-target-of.js';
-import { batchPrefixesToSearch } from '../batch-prefix.js';
 import { deploymentStatus, formatDeploymentTable } from '../format-deployment-status.js';
+import { findBatch } from '../open-batch.js';
 
 export const statusCommand = defineCommand({
   meta: {
@@ -23,23 +22,14 @@ export const statusCommand = defineCommand({
   async run({ args }) {
     const config = loadConfig();
     const redis = createRedisClient(redisTargetOf(config), 'producer');
-    const producer = createProducer({ connection: redis, prefix: config.redisPrefix });
     try {
       const limiter = createSlotLimiter(redis, createKeySpace(config.redisPrefix), config.limiter);
       const now = Date.now();
       const deployments = await Promise.all(config.deployments.map(async (d) => deploymentStatus(d, await limiter.state(d.name), now)));
-      // A batch `run` made on the embedded simulator lives under a prefix of its own: look there too.
-      let registry = producer.batches;
-      if (args.batch !== undefined) {
-        for (const prefix of batchPrefixesToSearch(config)) {
-          const candidate = createBatchRegistry(redis, createKeySpace(prefix));
-          if ((await candidate.summary(args.batch)).createdAt !== undefined) {
-            registry = candidate;
-            break;
-          }
-        }
-      }
-      const batch = args.batch === undefined ? undefined : await registry.summary(args.batch);
+      // A batch `run` made on the embedded simulator lives under a prefix of its own: findBatch looks there too.
+      const found = args.batch === undefined ? undefined : await findBatch(redis, config, args.batch);
+      const registry = createBatchRegistry(redis, createKeySpace(found?.prefix ?? config.redisPrefix));
+      const batch = args.batch === undefined ? undefined : (found?.summary ?? (await registry.summary(args.batch)));
       const errors = args.batch === undefined ? {} : await registry.errors(args.batch);
       if (args.json) {
         process.stdout.write(`${JSON.stringify({ deployments, ...(batch !== undefined && { batch: { ...batch, errors } }) })}\n`);
@@ -62,7 +52,6 @@ export const statusCommand = defineCommand({
           : `${formatDeploymentTable(deployments)}\n`,
       );
     } finally {
-      await producer.close();
       await redis.quit();
     }
   },
