@@ -138,7 +138,7 @@ export async function runChaos(options: ChaosOptions, hooks: ChaosRunHooks = {})
   let kills = 0;
   let redisRestarts = 0;
   let bursts = 0;
-  let wallSeconds = 0;
+  let wallSeconds: number;
   let isFinished = false;
   let report: ChaosReport | undefined;
   try {
@@ -208,6 +208,11 @@ export async function runChaos(options: ChaosOptions, hooks: ChaosRunHooks = {})
     for await (const page of producer.batches.outcomes(BATCH)) for (const [key, outcome] of page) outcomes.set(key, outcome);
     const { files, tempFiles } = await listBatchFolder(join(outputDir, BATCH));
     const calls = simulator.stats();
+    // The bytes the simulator makes for each stored record's prompt, to tell a file from another image's.
+    const expected = new Map<string, Uint8Array>();
+    for (const record of records.values()) {
+      expected.set(record.key, (await fakeImage({ prompt: record.prompt, variant: 0, widthPx: IMAGE_PX, heightPx: IMAGE_PX, format: 'png' })).bytes);
+    }
     if (options.keep) await writeFile(join(dir, 'calls.json'), JSON.stringify({ calls, events }, null, 1));
     report = buildChaosReport({
       imageKeys: requests.map((r) => imageKey(BATCH, r.id, 0)),
@@ -218,7 +223,7 @@ export async function runChaos(options: ChaosOptions, hooks: ChaosRunHooks = {})
       killTimesMs: events.filter((e) => e.what.startsWith('kill')).map((e) => e.atMs),
       outcomes,
       errors: await producer.batches.errors(BATCH),
-      expectedBytes: (record) => fakeImage({ prompt: record.prompt, variant: 0, widthPx: IMAGE_PX, heightPx: IMAGE_PX, format: 'png' }).bytes,
+      expectedBytes: (record) => expected.get(record.key) ?? new Uint8Array(),
     });
   } finally {
     await fleet.stopAll(5_000);

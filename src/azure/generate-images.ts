@@ -41,12 +41,18 @@ export function imagesParamsFor(job: ImageJobData): ImageGenerateParamsNonStream
     n: job.variants.length,
     size: job.size,
     quality: job.quality as Param<'quality'>,
+    // openai 7 marks `style`, `response_format` and `user` deprecated for OpenAI's own models;
+    // Azure documents `user` for gpt-image-2, and the other two only reach jobs of models whose
+    // table entry takes them.
+    // eslint-disable-next-line @typescript-eslint/no-deprecated
     ...(job.style === undefined ? {} : { style: job.style as Param<'style'> }),
     ...(job.outputFormat === undefined ? {} : { output_format: job.outputFormat }),
     ...(job.outputCompression === undefined ? {} : { output_compression: job.outputCompression }),
     ...(job.background === undefined ? {} : { background: job.background as Param<'background'> }),
+    // eslint-disable-next-line @typescript-eslint/no-deprecated
     ...(job.user === undefined ? {} : { user: job.user }),
     // Only when the job asks: the gpt-image family rejects the parameter altogether.
+    // eslint-disable-next-line @typescript-eslint/no-deprecated
     ...(job.responseFormat === undefined ? {} : { response_format: job.responseFormat }),
   };
 }

@@ -2,7 +2,7 @@ import type { StoredImage } from '../storage/result-store.js';
 import { makeThumbnail, type ThumbnailOptions } from './make-thumbnail.js';
 
 export interface ThumbnailDataUriOptions extends ThumbnailOptions {
-  /** Largest image embedded as it is when no thumbnail can be made (a WebP), bytes. Default 524288 (512 KiB). */
+  /** Largest image embedded as it is when no thumbnail can be made, bytes. Default 524288 (512 KiB). */
   readonly maxOriginalBytes?: number;
 }
 
@@ -18,8 +18,8 @@ function dataUri(contentType: string, bytes: Uint8Array): string {
  * can be decoded here, else the image itself if it is small enough, else undefined (the page
  * shows a placeholder). Keeps a contact sheet of a few hundred images to a few megabytes.
  */
-export function thumbnailDataUri(image: StoredImage, options: ThumbnailDataUriOptions = {}): string | undefined {
-  const thumbnail = makeThumbnail(image, options);
+export async function thumbnailDataUri(image: StoredImage, options: ThumbnailDataUriOptions = {}): Promise<string | undefined> {
+  const thumbnail = await makeThumbnail(image, options);
   if (thumbnail !== undefined) return dataUri(thumbnail.contentType, thumbnail.bytes);
   const maxOriginalBytes = options.maxOriginalBytes ?? 512 * 1024;
   if (EMBEDDABLE_TYPES.has(image.contentType) && image.bytes.byteLength <= maxOriginalBytes) return dataUri(image.contentType, image.bytes);

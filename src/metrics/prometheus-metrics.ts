@@ -12,7 +12,7 @@ import { CALL_DURATION_BUCKETS_SECONDS, createCallMetrics, type CallMetricsSnaps
 import { SnapshotHistogram } from './snapshot-histogram.js';
 
 /** Job states counted for `imgbatch_queue_jobs`, as BullMQ names them. */
-const JOB_STATES = ['waiting', 'prioritized', 'delayed', 'active', 'waiting-children', 'paused', 'completed', 'failed'] as const;
+const JOB_STATES = ['waiting', 'prioritized', 'delayed', 'active', 'waiting-children', 'completed', 'failed'] as const;
 
 export interface PrometheusMetricsOptions {
   /** A producer connection (fail fast); the caller owns and closes it. */

@@ -198,7 +198,8 @@ export async function createSimulator(input: SimulatorOptionsInput = {}): Promis
     }
     const text = await readBody(req);
     const body = parseJson(text);
-    const action = handler.handle({
+    const decidedAtMs = performance.now();
+    const action = await handler.handle({
       deploymentName: decodeURIComponent(encodedDeployment),
       apiVersion: url.searchParams.get('api-version') ?? undefined,
       apiKey: header(req, 'api-key'),
@@ -208,7 +209,8 @@ export async function createSimulator(input: SimulatorOptionsInput = {}): Promis
       isBodyJson: body.isJson,
       baseUrl: header(req, 'host') === undefined ? baseUrl : `http://${header(req, 'host') ?? ''}`,
     });
-    perform(req, res, action);
+    // The service time runs from the decision; making the image's bytes is part of it.
+    perform(req, res, action.kind === 'reply' ? { ...action, delayMs: action.delayMs - (performance.now() - decidedAtMs) } : action);
   };
 
   const server = createServer((req, res) => {

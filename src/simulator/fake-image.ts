@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { encode as encodeJpeg } from 'jpeg-js';
-import { encodePng } from './png-encoder.js';
+import sharp from 'sharp';
 
 export interface FakeImageRequest {
   readonly prompt: string;
@@ -40,7 +39,7 @@ function isForeground(pattern: (typeof PATTERNS)[number], x: number, y: number, 
  * deterministic (the same call gives the same bytes) and different for different prompts, so
  * tests can tell which stored file came from which prompt.
  */
-export function fakeImage(request: FakeImageRequest): FakeImage {
+export async function fakeImage(request: FakeImageRequest): Promise<FakeImage> {
   const { widthPx, heightPx } = request;
   const hash = createHash('sha256').update(`${request.variant}\u0000${request.prompt}`).digest();
   const byte = (index: number): number => hash[index] ?? 0;
@@ -64,9 +63,10 @@ export function fakeImage(request: FakeImageRequest): FakeImage {
     }
   }
 
+  const pixels = sharp(rgba, { raw: { width: widthPx, height: heightPx, channels: 4 } });
   if (request.format === 'jpeg') {
     const quality = Math.min(100, Math.max(1, request.jpegQuality ?? 90));
-    return { bytes: encodeJpeg({ width: widthPx, height: heightPx, data: rgba }, quality).data, contentType: 'image/jpeg' };
+    return { bytes: await pixels.jpeg({ quality }).toBuffer(), contentType: 'image/jpeg' };
   }
-  return { bytes: encodePng({ widthPx, heightPx, rgba }), contentType: 'image/png' };
+  return { bytes: await pixels.png().toBuffer(), contentType: 'image/png' };
 }

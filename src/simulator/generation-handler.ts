@@ -60,8 +60,12 @@ export interface GenerationHandlerDependencies {
 }
 
 export interface GenerationHandler {
-  /** Decides a call's answer and records it; the rate window counts the call here. */
-  handle(call: GenerationCall): SimulatorAction;
+  /**
+   * Decides a call's answer and records it; the rate window counts the call here, before the
+   * first await, so the order of arrival is the order of decision. Only the image bytes are made
+   * after that.
+   */
+  handle(call: GenerationCall): Promise<SimulatorAction>;
   /**
    * Answers every call to `deployment` with 429 until `untilMs` (epoch ms), each telling the
    * client to wait out the rest of the window: a burst of throttling, as when the service
@@ -94,7 +98,7 @@ export function createGenerationHandler(deps: GenerationHandlerDependencies): Ge
   const deployments = new Map<string, SimulatedDeployment>(options.deployments.map((d) => [d.name, d]));
   const throttledUntil = new Map<string, number>();
 
-  function handle(call: GenerationCall): SimulatorAction {
+  async function handle(call: GenerationCall): Promise<SimulatorAction> {
     const arrivedAtMs = now();
     const requestId = randomUUID();
     const fields = call.isBodyJson && isRecord(call.body) ? call.body : {};
@@ -215,7 +219,7 @@ export function createGenerationHandler(deps: GenerationHandlerDependencies): Ge
 
     // dall-e-3 reports its remaining quota; the gpt-image recordings carry no x-ratelimit-* header.
     if (model.returnsRevisedPrompt) headers = { ...headers, 'x-ratelimit-remaining-requests': String(slot.remaining) };
-    const body = successBody({
+    const body = await successBody({
       model,
       request,
       createdSeconds,

@@ -57,7 +57,7 @@ const faultRatesSchema = z
     resetRate: rateSchema.default(0),
   })
   .refine((f) => f.error500Rate + f.error503Rate + f.hangRate + f.resetRate <= 1, {
-    message: 'the fault rates must add up to at most 1',
+    error: 'the fault rates must add up to at most 1',
   });
 
 const simulatorOptionsSchema = z

@@ -25,12 +25,12 @@ const CHARS_PER_TOKEN = 4;
  * filter annotations and `revised_prompt` (keys in the recorded order); gpt-image items carry
  * only `b64_json`, and the body reports token `usage`.
  */
-export function successBody(input: SuccessBodyInput): JsonBody {
+export async function successBody(input: SuccessBodyInput): Promise<JsonBody> {
   const { model, request } = input;
   const extension = request.outputFormat === 'jpeg' ? 'jpeg' : 'png';
-  const items = Array.from({ length: request.n }, (_, variant): JsonBody => {
+  const items = await Promise.all(Array.from({ length: request.n }, async (_, variant): Promise<JsonBody> => {
     if (input.isLastItemFiltered && variant === request.n - 1) return FILTERED_ITEM;
-    const image = fakeImage({
+    const image = await fakeImage({
       prompt: request.prompt,
       variant,
       widthPx: input.imageWidthPx,
@@ -55,7 +55,7 @@ export function successBody(input: SuccessBodyInput): JsonBody {
           prompt_filter_results: SAFE_PROMPT_FILTER_RESULTS,
           revised_prompt: revisedPrompt(request.prompt),
         };
-  });
+  }));
 
   // The model table has no billing column; the gpt-image family (the models without a
   // response_format choice) is the one that bills tokens and reports `usage`.

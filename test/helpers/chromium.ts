@@ -2,8 +2,8 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import sharp from 'sharp';
 import { afterEach } from 'vitest';
-import { decodePng } from '../../src/gallery/decode-png.js';
 
 /** Debian's chromium package; `.ci/run` installs it when missing. Playwright never downloads a browser here. */
 export const CHROMIUM_PATH = '/usr/bin/chromium';
@@ -89,11 +89,11 @@ export interface ScreenshotFacts {
 /** Decodes a screenshot file to check it shows something; throws if it is not a PNG. */
 export async function describeScreenshot(path: string): Promise<ScreenshotFacts> {
   const bytes = await readFile(path);
-  const image = decodePng(bytes);
-  if (image === undefined) throw new Error(`${path} is not a PNG this test can read`);
+  if ((await sharp(bytes).metadata()).format !== 'png') throw new Error(`${path} is not a PNG`);
+  const { data, info } = await sharp(bytes).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
   const colours = new Set<number>();
-  for (let offset = 0; offset < image.rgba.length; offset += 4 * 7) {
-    colours.add(((image.rgba[offset] ?? 0) << 16) | ((image.rgba[offset + 1] ?? 0) << 8) | (image.rgba[offset + 2] ?? 0));
+  for (let offset = 0; offset < data.length; offset += 4 * 7) {
+    colours.add(((data[offset] ?? 0) << 16) | ((data[offset + 1] ?? 0) << 8) | (data[offset + 2] ?? 0));
   }
-  return { sizeBytes: bytes.byteLength, widthPx: image.widthPx, heightPx: image.heightPx, distinctColours: colours.size };
+  return { sizeBytes: bytes.byteLength, widthPx: info.width, heightPx: info.height, distinctColours: colours.size };
 }

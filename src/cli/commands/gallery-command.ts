@@ -55,7 +55,7 @@ export const galleryCommand = defineCommand({
         try {
           // The row already carries the record's location: one read per image, not two.
           const image = await store.readImage({ key, location: row.location });
-          return image === null ? undefined : thumbnailDataUri(image);
+          return image === null ? undefined : await thumbnailDataUri(image);
         } catch (error) {
           // One image the store cannot give (after its retries) costs its thumbnail, not the page.
           unreadable.push(`${key}: ${error instanceof Error ? error.message : String(error)}`);

@@ -108,7 +108,7 @@ export const runCommand = defineCommand({
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
 
-    let exitCode = 1;
+    let exitCode: number;
     try {
       for (const d of runtime.deployments) {
         const state = await limiter.checkCallable(d.name);

@@ -57,7 +57,8 @@ describe('cancelling a batch', () => {
 
   it('finds jobs another BullMQ client added that no worker has seen yet (by the contract job id)', async () => {
     const { p, cancel } = await open(FAST);
-    const queue = new Queue('images', { connection: new Redis(p.redisUrl, { maxRetriesPerRequest: null }), prefix: `{${p.prefix}}` });
+    const connection = new Redis(p.redisUrl, { maxRetriesPerRequest: null });
+    const queue = new Queue('images', { connection, prefix: `{${p.prefix}}` });
     queue.on('error', () => undefined);
     try {
       const data = { v: 1, batchId: 'foreign', requestId: 'a', variants: [0], prompt: 'a kite', model: 'gpt-image-1-mini', size: '1024x1024', quality: 'low', enqueuedAt: Date.now() };
@@ -67,7 +68,7 @@ describe('cancelling a batch', () => {
       expect(await p.producer.batches.summary('foreign')).toMatchObject({ images: 2, pending: 0, counts: { cancelled: 2 } });
     } finally {
       await queue.close();
-      await (await queue.client).quit();
+      await connection.quit();
     }
   });
 

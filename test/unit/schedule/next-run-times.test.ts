@@ -29,6 +29,6 @@ describe('nextRunTimes', () => {
 
   it('throws, as BullMQ would at upsert, for values out of range and nicknames it does not know', () => {
     expect(() => nextRunTimes('70 * * * *', 'UTC', 0, 2)).toThrow(/Constraint error, got value 70 expected range 0-59/);
-    expect(() => nextRunTimes('@annually', 'UTC', 0, 2)).toThrow(Error);
+    expect(() => nextRunTimes('@fortnightly', 'UTC', 0, 2)).toThrow(Error);
   });
 });
