@@ -1,29 +1,20 @@
-import type { RedisClient } from '../queue/redis-connection.js';
-import type { LimiterSettings } from '../config/config.js';
-import type { KeySpace } from '../queue/key-space.js';
 import { randomBytes } from 'node:crypto';
-import { ACQUIRE_SLOT_SCRIPT, CHECK_CALLABLE_SCRIPT, COOLDOWN_SCRIPT, RECENT_CALLS_SCRIPT, RECORD_CALL_SCRIPT } from './acquire-slot-script.js';
-
-export interface SlotCandidate {
-  /** Deployment name (limiter key). */
-  readonly name: string;
-  readonly ratePerMinute: number;
-  /** Quota units this call spends (1 per request, or images per call). Default 1. */
-  readonly cost?: number;
-  /** Calls that may start back to back; default 1, i.e. evenly spaced. */
-  readonly burst?: number;
-  /** Priority tier, 1 is best; default 1. */
-  readonly priority?: number;
-}
+import type { LimiterSettings } from '../config/config.js';
+import { ImgbatchError } from '../errors/imgbatch-error.js';
+import { defineLuaCommands, luaCommand, preloadLuaCommands, type LuaCommand } from '../lua/lua-command.js';
+import type { KeySpace } from '../queue/key-space.js';
+import type { RedisClient } from '../queue/redis-connection.js';
+import { slotGroupOf, type SlotCandidate, type SlotGroup } from './slot-group.js';
 
 export type SlotDecision =
   /**
    * Start the call on `deployment` after `waitMs` (at most maxSleepMs). Negative when a held
-   * slot is claimed late: the slot was `-waitMs` ago.
+   * slot is claimed late: the slot was `-waitMs` ago. `slotAtMs`: the slot by Redis's clock
+   * (other machines' clocks may differ from it; `waitMs` does not depend on them).
    */
-  | { readonly kind: 'go'; readonly deployment: string; readonly waitMs: number }
+  | { readonly kind: 'go'; readonly deployment: string; readonly waitMs: number; readonly slotAtMs: number }
   /** A slot `waitMs` away is held for this job: put the job back as delayed until then. */
-  | { readonly kind: 'reserved'; readonly deployment: string; readonly waitMs: number }
+  | { readonly kind: 'reserved'; readonly deployment: string; readonly waitMs: number; readonly slotAtMs: number }
   /** Every candidate is paused. */
   | { readonly kind: 'paused'; readonly reasons: ReadonlyArray<{ readonly deployment: string; readonly reason: string }> };
 
@@ -49,16 +40,45 @@ export interface DeploymentLimiterState {
 /** How a call came back, for the call log: `ok`, a 429, or anything else. */
 export type CallResult = 'ok' | 'error';
 
+/** The job a 429 answered, so it gets the deployment's first slot after the wait. */
+export interface RateLimitedJob {
+  readonly jobId: string;
+  /** Images its call asks for (the quota units on a deployment whose quota counts images); default 1. */
+  readonly images?: number;
+}
+
+export interface Cooldown {
+  /** When the deployment may be called again, Redis time (ms since the epoch). */
+  readonly cooldownUntil: number;
+  /** Share of the configured rate now in force. */
+  readonly rateFactor: number;
+  /**
+   * With a job: ms from now to the slot now held for it, the deployment's first at or after
+   * the cooldown (the job claims it with `acquire`); undefined when none could be held (the
+   * deployment is paused, or no worker registered it).
+   */
+  readonly retryInMs: number | undefined;
+}
+
 export interface SlotLimiter {
-  /** Takes (or claims a held) call slot for a job among the candidate deployments. */
-  acquire(jobId: string, candidates: readonly SlotCandidate[]): Promise<SlotDecision>;
+  /**
+   * Takes (or claims a held) call slot for a job among the candidate deployments; `images`
+   * is what the call asks for (default 1), the quota it spends where the quota counts images.
+   */
+  acquire(jobId: string, candidates: readonly SlotCandidate[], images?: number): Promise<SlotDecision>;
+  /**
+   * Gets everything a first slot needs into Redis before it is taken: the limiter's scripts
+   * (so no call is timed across a script load) and the groups of these candidate lists.
+   */
+  prepare(candidateLists: ReadonlyArray<readonly SlotCandidate[]>): Promise<void>;
   /** Whether the deployment may be called now (not paused, not cooling down), by Redis time. */
   checkCallable(deployment: string): Promise<CallableState>;
   /**
    * After a 429: no call to this deployment for `waitMs`; a repeated 429 also cuts its rate.
-   * Returns the cooldown end (Redis time) and the rate factor now in force.
+   * With `job`, the job that got the 429 is given the deployment's first slot after the wait,
+   * ahead of jobs holding later ones.
    */
-  cooldown(deployment: string, waitMs: number): Promise<{ cooldownUntil: number; rateFactor: number }>;
+  cooldown(deployment: string, waitMs: number, job?: RateLimitedJob): Promise<Cooldown>;
   /** Logs a call that came back (not 429); a success wins back part of any rate cut. */
   recordCall(deployment: string, result: CallResult): Promise<void>;
   /** Stops every worker calling this deployment until `resume`. */
@@ -71,12 +91,47 @@ function uniqueId(): string {
   return randomBytes(6).toString('hex');
 }
 
+type Arg = string | number;
+
 interface LimiterCommands {
-  imgbatchAcquireSlot(numKeys: number, ...args: (string | number)[]): Promise<(string | number)[]>;
-  imgbatchCooldown(stateKey: string, callsKey: string, waitMs: number, decrease: number, minFactor: number, id: string): Promise<[number, string]>;
+  imgbatchAcquireSlot(reservations: string, group: string, prefix: string, groupId: string, jobId: string, maxSleepMs: number, lateToleranceMs: number, images: number): Promise<Arg[]>;
+  imgbatchRegisterSlotGroup(group: string, prefix: string, groupId: string, ...registration: string[]): Promise<number>;
+  imgbatchCooldownAfter429(
+    stateKey: string,
+    callsKey: string,
+    reservations: string,
+    prefix: string,
+    deployment: string,
+    waitMs: number,
+    decrease: number,
+    minFactor: number,
+    id: string,
+    jobId: string,
+    images: number,
+  ): Promise<[number, string, number]>;
   imgbatchRecordCall(stateKey: string, callsKey: string, result: string, step: number, id: string): Promise<number>;
   imgbatchRecentCalls(callsKey: string): Promise<string[]>;
   imgbatchCheckCallable(key: string): Promise<[string, number]>;
+  imgbatchPauseDeployment(key: string, prefix: string, deployment: string, reason: string): Promise<number>;
+  imgbatchResumeDeployment(key: string, prefix: string, deployment: string): Promise<number>;
+}
+
+let commandsRead: readonly LuaCommand[] | undefined;
+
+/** The limiter's scripts, read from src/limiter/lua/ (dist/limiter/lua/ once built) on first use. */
+function limiterCommands(): readonly LuaCommand[] {
+  const file = (name: string): URL => new URL(`./lua/${name}`, import.meta.url);
+  commandsRead ??= [
+    luaCommand('imgbatchAcquireSlot', file('acquire-slot.lua'), 2),
+    luaCommand('imgbatchRegisterSlotGroup', file('register-slot-group.lua'), 1),
+    luaCommand('imgbatchCooldownAfter429', file('cooldown-after-429.lua'), 3),
+    luaCommand('imgbatchRecordCall', file('record-call.lua'), 2),
+    luaCommand('imgbatchRecentCalls', file('recent-calls.lua'), 1),
+    luaCommand('imgbatchCheckCallable', file('check-callable.lua'), 1),
+    luaCommand('imgbatchPauseDeployment', file('pause-deployment.lua'), 1),
+    luaCommand('imgbatchResumeDeployment', file('resume-deployment.lua'), 1),
+  ];
+  return commandsRead;
 }
 
 /**
@@ -85,33 +140,43 @@ interface LimiterCommands {
  * is throttled even when the minute's total is within quota.
  */
 export function createSlotLimiter(redis: RedisClient, keys: KeySpace, settings: LimiterSettings): SlotLimiter {
-  redis.defineCommand('imgbatchAcquireSlot', { lua: ACQUIRE_SLOT_SCRIPT });
-  redis.defineCommand('imgbatchCooldown', { lua: COOLDOWN_SCRIPT, numberOfKeys: 2 });
-  redis.defineCommand('imgbatchRecordCall', { lua: RECORD_CALL_SCRIPT, numberOfKeys: 2 });
-  redis.defineCommand('imgbatchRecentCalls', { lua: RECENT_CALLS_SCRIPT, numberOfKeys: 1 });
-  redis.defineCommand('imgbatchCheckCallable', { lua: CHECK_CALLABLE_SCRIPT, numberOfKeys: 1 });
+  defineLuaCommands(redis, limiterCommands());
   const commands = redis as unknown as LimiterCommands;
+  // Groups this limiter registered, by id, with what it registered: a process registers each
+  // of its groups once; a group lost from Redis is registered again when a slot finds it gone.
+  const registered = new Map<string, string>();
+
+  async function register(group: SlotGroup): Promise<void> {
+    await commands.imgbatchRegisterSlotGroup(keys.limiterGroup(group.id), keys.limiterPrefix, group.id, ...group.registration);
+    registered.set(group.id, group.signature);
+  }
+
+  function takeSlot(group: SlotGroup, jobId: string, images: number): Promise<Arg[]> {
+    return commands.imgbatchAcquireSlot(keys.limiterReservations, keys.limiterGroup(group.id), keys.limiterPrefix, group.id, jobId, settings.maxSleepMs, settings.lateToleranceMs, images);
+  }
 
   return {
-    async acquire(jobId, candidates) {
-      if (candidates.length === 0) throw new Error('acquire needs at least one candidate deployment');
-      const keyList = [keys.limiterReservations, ...candidates.map((c) => keys.limiterDeployment(c.name))];
-      const args: (string | number)[] = [jobId, settings.maxSleepMs, settings.lateToleranceMs];
-      for (const candidate of candidates) {
-        const intervalMs = (60_000 / candidate.ratePerMinute) * (1 + settings.headroom) * (candidate.cost ?? 1);
-        const burstMs = (Math.max(1, candidate.burst ?? 1) - 1) * intervalMs;
-        args.push(candidate.name, intervalMs.toFixed(3), burstMs.toFixed(3), candidate.priority ?? 1);
+    async acquire(jobId, candidates, images = 1) {
+      const group = slotGroupOf(candidates, settings.headroom);
+      if (registered.get(group.id) !== group.signature) await register(group);
+      let reply = await takeSlot(group, jobId, images);
+      if (reply[0] === 'unregistered') {
+        await register(group);
+        reply = await takeSlot(group, jobId, images);
       }
-      const reply = await commands.imgbatchAcquireSlot(keyList.length, ...keyList, ...args);
       const [kind, ...rest] = reply;
+      if (kind === 'go' || kind === 'reserved') return { kind, deployment: String(rest[0]), waitMs: Number(rest[1]), slotAtMs: Number(rest[2]) };
       if (kind === 'paused') {
         const reasons: { deployment: string; reason: string }[] = [];
         for (let i = 0; i + 1 < rest.length; i += 2) reasons.push({ deployment: String(rest[i]), reason: String(rest[i + 1]) });
         return { kind: 'paused', reasons };
       }
-      const deployment = String(rest[0]);
-      const waitMs = Number(rest[1]);
-      return kind === 'go' ? { kind: 'go', deployment, waitMs } : { kind: 'reserved', deployment, waitMs };
+      throw new ImgbatchError('INTERNAL', `the limiter's slot group ${group.id} is missing in Redis right after it was registered (reply ${JSON.stringify(reply)})`);
+    },
+
+    async prepare(candidateLists) {
+      await preloadLuaCommands(redis, limiterCommands());
+      for (const candidates of candidateLists) await register(slotGroupOf(candidates, settings.headroom));
     },
 
     async checkCallable(deployment) {
@@ -120,16 +185,21 @@ export function createSlotLimiter(redis: RedisClient, keys: KeySpace, settings: 
       return remainingMs > 0 ? { kind: 'cooling_down', remainingMs } : { kind: 'callable' };
     },
 
-    async cooldown(deployment, waitMs) {
-      const [cooldownUntil, rateFactor] = await commands.imgbatchCooldown(
+    async cooldown(deployment, waitMs, job) {
+      const [cooldownUntil, rateFactor, retryInMs] = await commands.imgbatchCooldownAfter429(
         keys.limiterDeployment(deployment),
         keys.limiterCalls(deployment),
+        keys.limiterReservations,
+        keys.limiterPrefix,
+        deployment,
         Math.max(0, Math.ceil(waitMs)),
         settings.decreaseFactor,
         settings.minRateFactor,
         uniqueId(),
+        job?.jobId ?? '',
+        job?.images ?? 1,
       );
-      return { cooldownUntil, rateFactor: Number(rateFactor) };
+      return { cooldownUntil, rateFactor: Number(rateFactor), retryInMs: retryInMs < 0 ? undefined : retryInMs };
     },
 
     async recordCall(deployment, result) {
@@ -137,12 +207,11 @@ export function createSlotLimiter(redis: RedisClient, keys: KeySpace, settings: 
     },
 
     async pause(deployment, reason) {
-      await redis.hset(keys.limiterDeployment(deployment), 'paused', reason, 'pausedAt', Date.now());
+      await commands.imgbatchPauseDeployment(keys.limiterDeployment(deployment), keys.limiterPrefix, deployment, reason);
     },
 
     async resume(deployment) {
-      // A 429 cooldown stays: it is the service's own word on when to call again.
-      await redis.hdel(keys.limiterDeployment(deployment), 'paused', 'pausedAt');
+      await commands.imgbatchResumeDeployment(keys.limiterDeployment(deployment), keys.limiterPrefix, deployment);
     },
 
     async state(deployment) {

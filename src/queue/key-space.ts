@@ -8,8 +8,15 @@ import { IMAGE_QUEUE_NAME } from '../job/image-job.js';
 export interface KeySpace {
   /** The BullMQ `prefix` option, e.g. `{imgbatch}`. */
   readonly bullPrefix: string;
-  /** Limiter state of one deployment (hash: tat, cooldownUntil, paused, rateFactor). */
+  /**
+   * Prefix of every limiter key. The limiter's Lua scripts build the keys of its slot indexes
+   * under it (src/limiter/lua/includes/limiter-keys.lua); the ones below are those TypeScript reads.
+   */
+  readonly limiterPrefix: string;
+  /** Limiter state of one deployment (hash: tat, cooldownUntil, paused, rateFactor, intervalMs, burstMs, perImage). */
   limiterDeployment(name: string): string;
+  /** One group of deployments a worker chooses among (hash: tiers, m:<name> -> tier), beside its slot indexes. */
+  limiterGroup(groupId: string): string;
   /** Calls of one deployment in the last minute (sorted set by time), for status. */
   limiterCalls(name: string): string;
   /** Slots reserved by delayed jobs (hash: job id -> `deployment|slotMs`). */
@@ -50,7 +57,9 @@ export function createKeySpace(prefix: string): KeySpace {
   const bullPrefix = prefix.startsWith('{') ? prefix : `{${prefix}}`;
   return {
     bullPrefix,
+    limiterPrefix: `${bullPrefix}:limiter:`,
     limiterDeployment: (name) => `${bullPrefix}:limiter:deployment:${name}`,
+    limiterGroup: (groupId) => `${bullPrefix}:limiter:group:${groupId}`,
     limiterCalls: (name) => `${bullPrefix}:limiter:calls:${name}`,
     limiterReservations: `${bullPrefix}:limiter:reservations`,
     jobState: (jobId) => `${bullPrefix}:job-state:${jobId}`,

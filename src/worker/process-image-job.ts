@@ -218,16 +218,11 @@ async function processValidJob(deps: ProcessorDeps, jobId: string, data: ImageJo
   const budget = await deps.batches.checkBudget(data.batchId, job.id, expected.usd);
   if (!budget.isWithinBudget) return skipForBudget(budget);
 
-  const slotCandidates = candidates.map((d) => ({
-    name: d.name,
-    ratePerMinute: d.ratePerMinute,
-    cost: d.quotaUnit === 'image' ? pending.length : 1,
-    priority: d.priority,
-  }));
+  const slotCandidates = candidates.map((d) => ({ name: d.name, ratePerMinute: d.ratePerMinute, quotaUnit: d.quotaUnit, priority: d.priority }));
   let deployment: DeploymentConfig | undefined;
   let counters: JobCounters | undefined;
   for (let tries = 0; deployment === undefined; tries++) {
-    const offer = await deps.limiter.acquire(job.id, slotCandidates);
+    const offer = await deps.limiter.acquire(job.id, slotCandidates, pending.length);
     if (offer.kind === 'paused') {
       const reasons = offer.reasons.map((r) => `${r.deployment}: ${r.reason}`).join('; ');
       return { kind: 'delayed', untilMs: now() + settings.pauseRecheckMs, reason: `every deployment for ${data.model} is paused (${reasons})` };

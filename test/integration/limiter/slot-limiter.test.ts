@@ -47,13 +47,14 @@ describe('slot limiter (Redis token bucket, capacity 1)', () => {
     await new Promise((r) => setTimeout(r, 80));
     const claim = await short.acquire('resv-b', [{ name: 'resv', ratePerMinute: 600 }]);
     expect(claim).toMatchObject({ kind: 'go', deployment: 'resv' });
-    // The claim booked nothing new: resv-c gets the slot right after resv-b's (t0 + 200 ms,
-    // now ~80 ms later), not one after a second booking (t0 + 300 ms).
+    // The claim booked nothing new: resv-c gets the slot right after resv-b's (t0 + 200 ms),
+    // not one after a second booking (t0 + 300 ms). Slot times by Redis's clock, so a slow
+    // machine between the calls changes nothing.
     const third = await short.acquire('resv-c', [{ name: 'resv', ratePerMinute: 600 }]);
     expect(third.kind).toBe('reserved');
-    if (third.kind === 'reserved') {
-      expect(third.waitMs).toBeGreaterThan(90);
-      expect(third.waitMs).toBeLessThanOrEqual(125);
+    if (first.kind !== 'paused' && second.kind !== 'paused' && claim.kind !== 'paused' && third.kind !== 'paused') {
+      expect(claim.slotAtMs).toBe(second.slotAtMs);
+      expect(third.slotAtMs - first.slotAtMs).toBeCloseTo(200, 0);
     }
   });
 

@@ -1,0 +1,120 @@
+--[[
+  Takes a call slot for a job among one group of deployments (registered by
+  register-slot-group.lua): one atomic step inside Redis, so every worker process on every
+  machine shares one bucket per deployment, timed by Redis's own clock.
+
+  Routing: among deployments with a slot within maxSleepMs, the best priority tier wins, then
+  the earliest slot; only when none has a slot that soon is the earliest slot of any tier
+  reserved. So a lower tier takes what the better ones cannot start now (spill-over). The
+  slot indexes give each tier's earliest deployment directly: the work done here does not
+  grow with the number of deployments.
+
+  A job that holds a reservation claims it instead, if nothing changed under it: its
+  deployment still in the group, not paused, no cooldown set after the slot was booked, and
+  claimed on time (a late start next to an on-time one would crowd one of Azure's short
+  windows). A 429'd job's reservation ("p") that can no longer be used takes the front slot
+  again rather than the back of the line.
+
+  KEYS[1] reservations hash, KEYS[2] the group's hash
+  ARGV[1] limiter key prefix, ARGV[2] group id, ARGV[3] job id, ARGV[4] maxSleepMs,
+  ARGV[5] lateToleranceMs, ARGV[6] images in the call (the quota units of per-image deployments)
+
+  Returns {'go', name, waitMs, slotMs}: call after waitMs (at most maxSleepMs; negative when
+            a held slot is claimed after its time, by that much); slotMs is the slot by Redis's clock;
+          {'reserved', name, waitMs, slotMs}: a slot further away is held for the job: delay it;
+          {'paused', name1, reason1, ...}: every deployment of the group is paused;
+          {'unregistered'}: the group is not (or no longer) in Redis: register it and ask again.
+]]
+--- @include "../../lua/includes/redis-now-ms"
+--- @include "includes/limiter-keys"
+--- @include "includes/bucket"
+--- @include "includes/reservation"
+--- @include "includes/take-front-slot"
+
+local reservationsKey = KEYS[1]
+local groupHash = KEYS[2]
+local prefix = ARGV[1]
+local groupId = ARGV[2]
+local jobId = ARGV[3]
+local maxSleep = tonumber(ARGV[4])
+local tolerance = tonumber(ARGV[5])
+local images = tonumber(ARGV[6])
+local now = redisNowMs()
+
+local tiers = redis.call('HGET', groupHash, 'tiers')
+if not tiers then return {'unregistered'} end
+
+-- A slot just held for the job: waited for in the worker when near, else the job is delayed.
+local function offer(name, slot, units, isPriority)
+  local wait = math.ceil(slot - now)
+  local at = string.format('%.3f', slot)
+  if wait <= maxSleep then return {'go', name, wait, at} end
+  holdReservation(reservationsKey, prefix, jobId, name, slot, units, isPriority)
+  return {'reserved', name, wait, at}
+end
+
+local held = redis.call('HGET', reservationsKey, jobId)
+if held then
+  local name, slot, units, isPriority = parseReservation(held)
+  redis.call('HDEL', reservationsKey, jobId)
+  if name then
+    redis.call('ZREM', reservedKey(prefix, name), jobId)
+    local bucket
+    if redis.call('HEXISTS', groupHash, 'm:' .. name) == 1 then bucket = readBucket(prefix, name) end
+    if bucket and not bucket.pausedReason then
+      if slot >= bucket.cooldownUntil and now <= slot + tolerance then
+        -- Signed: a claim after its slot says by how much, so the worker's lateness check
+        -- counts from the slot, not from the claim.
+        return offer(name, slot, units, isPriority)
+      end
+      if isPriority then
+        local front = takeFrontSlot(reservationsKey, prefix, name, bucket, jobId, now, math.max(now, bucket.cooldownUntil), unitsOf(bucket, images))
+        redis.call('HDEL', reservationsKey, jobId)
+        return offer(name, front, unitsOf(bucket, images), true)
+      end
+    end
+  end
+end
+
+-- The best tier with a slot within maxSleep, else the earliest slot of any tier.
+local function pick()
+  local earliest, earliestSlot
+  for tier in string.gmatch(tiers, '[^,]+') do
+    local first = redis.call('ZRANGE', groupTierKey(prefix, groupId, tier), 0, 0, 'WITHSCORES')
+    if first[1] then
+      local slot = math.max(now, tonumber(first[2]))
+      if slot - now <= maxSleep then return first[1] end
+      if earliest == nil or slot < earliestSlot then
+        earliest, earliestSlot = first[1], slot
+      end
+    end
+  end
+  return earliest
+end
+
+local function pausedReply()
+  local names = redis.call('SMEMBERS', groupPausedKey(prefix, groupId))
+  if #names == 0 then return {'unregistered'} end
+  table.sort(names)
+  local reply = {'paused'}
+  for _, name in ipairs(names) do
+    table.insert(reply, name)
+    table.insert(reply, redis.call('HGET', deploymentKey(prefix, name), 'paused') or 'paused')
+  end
+  return reply
+end
+
+-- Bounded: a deployment paused behind the indexes' back (a hand-written HSET) is moved out
+-- of them and the choice made again.
+for _ = 1, 8 do
+  local name = pick()
+  if name == nil then return pausedReply() end
+  local bucket = readBucket(prefix, name)
+  if bucket == nil then return {'unregistered'} end
+  if not bucket.pausedReason then
+    local units = unitsOf(bucket, images)
+    return offer(name, bookSlot(prefix, name, bucket, now, now, units), units, false)
+  end
+  unindex(prefix, name)
+end
+return pausedReply()

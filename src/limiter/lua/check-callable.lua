@@ -1,0 +1,10 @@
+--[[
+  Whether a deployment may be called right now: a job that slept towards its slot checks
+  again, because another worker may have paused it (401/403/404) or set a cooldown (429)
+  meanwhile.
+  KEYS[1] deployment state hash. Returns {pausedReason or '', cooldownRemainingMs}.
+]]
+--- @include "../../lua/includes/redis-now-ms"
+
+local f = redis.call('HMGET', KEYS[1], 'paused', 'cooldownUntil')
+return {f[1] or '', math.max(0, math.ceil((tonumber(f[2]) or 0) - redisNowMs()))}

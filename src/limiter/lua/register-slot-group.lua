@@ -1,0 +1,35 @@
+--[[
+  Registers a group of deployments a worker chooses among (one model, or one pool of a model):
+  each member's bucket parameters on its state hash, and the member in its tier's slot index
+  at the time it can next start a call (or in the group's paused set). Idempotent; every
+  worker process registers its groups before its first slot, so a group whose keys were lost
+  is rebuilt from the deployments' state.
+
+  KEYS[1] the group's hash
+  ARGV[1] limiter key prefix, ARGV[2] group id, ARGV[3] the group's tiers, ascending, comma-separated
+  ARGV[4 + 5(i-1) ..] per member: name, tier, intervalMs (per quota unit, headroom included),
+  burstMs, perImage ("1" when the quota counts images)
+]]
+--- @include "includes/limiter-keys"
+--- @include "includes/slot-index"
+
+local prefix = ARGV[1]
+local groupId = ARGV[2]
+for i = 4, #ARGV, 5 do
+  local name, tier = ARGV[i], ARGV[i + 1]
+  local key = deploymentKey(prefix, name)
+  redis.call('HSET', key, 'intervalMs', ARGV[i + 2], 'burstMs', ARGV[i + 3], 'perImage', ARGV[i + 4])
+  redis.call('SADD', groupsOfKey(prefix, name), groupId .. ':' .. tier)
+  redis.call('HSET', KEYS[1], 'm:' .. name, tier)
+  local f = redis.call('HMGET', key, 'tat', 'cooldownUntil', 'burstMs', 'paused')
+  if f[4] then
+    redis.call('ZREM', groupTierKey(prefix, groupId, tier), name)
+    redis.call('SADD', groupPausedKey(prefix, groupId), name)
+  else
+    redis.call('ZADD', groupTierKey(prefix, groupId, tier), nextFreeAt(tonumber(f[1]) or 0, tonumber(f[2]) or 0, tonumber(f[3]) or 0), name)
+    redis.call('SREM', groupPausedKey(prefix, groupId), name)
+  end
+end
+-- Last: a group is in use once it has tiers, and by then every member is indexed.
+redis.call('HSET', KEYS[1], 'tiers', ARGV[3])
+return 1
