@@ -299,9 +299,11 @@ async function processValidJob(deps: ProcessorDeps, jobId: string, data: ImageJo
           return finish(variants, 'failed', `rate limited ${after.rateLimitWaits} times, more than the ${settings.maxRateLimitWaits} allowed; last: ${decision.message}`);
         }
         const waitMs = decision.retryAfterMs ?? backoffMs(after.rateLimitWaits, 1_000, settings.backoffMaxMs);
-        await deps.limiter.cooldown(target.name, waitMs);
-        logger.debug({ jobId: job.id, deployment: target.name, waitMs }, '429: waiting as the service asked');
-        return { kind: 'delayed', untilMs: now() + waitMs, reason: `429 from ${target.name}, retry in ${waitMs} ms` };
+        // The job comes back for the deployment's first slot after the wait, not the back of the line.
+        const { retryInMs } = await deps.limiter.cooldown(target.name, waitMs, { jobId: job.id, images: variants.length });
+        logger.debug({ jobId: job.id, deployment: target.name, waitMs, retryInMs }, '429: waiting as the service asked');
+        const untilMs = retryInMs === undefined ? now() + waitMs : now() + Math.max(0, retryInMs - deps.wakeEarlyMs);
+        return { kind: 'delayed', untilMs, reason: `429 from ${target.name}, retry in ${retryInMs ?? waitMs} ms` };
       }
       case 'transient': {
         const attempts = attempt.calls - attempt.freeCalls;

@@ -84,6 +84,44 @@ describe('slot limiter (Redis token bucket, capacity 1)', () => {
     expect(again).toMatchObject({ kind: 'go', waitMs: 0 });
   });
 
+  it("gives a 429'd job the first slot after the wait that a delayed job holds; that job books again at the back, and a second 429'd job takes the next one", async () => {
+    const short = createSlotLimiter(redis, createKeySpace(prefix), { ...settings, maxSleepMs: 50 });
+    const line = [{ name: 'front', ratePerMinute: 600 }];
+    const slots = new Map<string, number>();
+    for (let i = 0; i < 10; i++) {
+      const decision = await short.acquire(`front-${i}`, line);
+      if (decision.kind !== 'paused') slots.set(`front-${i}`, decision.slotAtMs);
+    }
+    const { cooldownUntil, retryInMs } = await short.cooldown('front', 250, { jobId: 'front-0' });
+    expect(retryInMs).toBeGreaterThanOrEqual(250);
+    // The first held slot at or after the cooldown's end changes hands.
+    const [taken, takenAt] = [...slots].find(([, at]) => at >= cooldownUntil) ?? ['', 0];
+    expect(await short.acquire('front-0', line)).toMatchObject({ kind: 'reserved', deployment: 'front', slotAtMs: takenAt });
+    // Its holder finds it gone: a new slot after the last one booked (front-9's, 900 ms on).
+    const rebooked = await short.acquire(taken, line);
+    expect(rebooked.kind !== 'paused' && rebooked.slotAtMs).toBeCloseTo((slots.get('front-9') ?? 0) + 100, 1);
+    // A second 429'd job takes the next held slot, not the one the first now holds.
+    await short.cooldown('front', 0, { jobId: 'front-late' });
+    const next = [...slots].filter(([job, at]) => at > takenAt && job !== taken).sort((a, b) => a[1] - b[1])[0];
+    expect(await short.acquire('front-late', line)).toMatchObject({ kind: 'reserved', slotAtMs: next?.[1] });
+  });
+
+  it("keeps a 429'd job at the front when it claims its slot too late: it takes the next held slot, not the back", async () => {
+    const short = createSlotLimiter(redis, createKeySpace(prefix), { ...settings, maxSleepMs: 50, lateToleranceMs: 20 });
+    const line = [{ name: 'again', ratePerMinute: 600 }];
+    const slots = new Map<string, number>();
+    for (let i = 0; i < 10; i++) {
+      const decision = await short.acquire(`again-${i}`, line);
+      if (decision.kind !== 'paused') slots.set(`again-${i}`, decision.slotAtMs);
+    }
+    await short.cooldown('again', 0, { jobId: 'again-0' });
+    await new Promise((r) => setTimeout(r, 250));
+    const claim = await short.acquire('again-0', line);
+    expect(claim.kind).not.toBe('paused');
+    const held = [...slots].filter(([job]) => job !== 'again-0' && job !== 'again-1').map(([, at]) => at);
+    if (claim.kind !== 'paused') expect(held).toContain(claim.slotAtMs);
+  });
+
   it('routes to the candidate whose next slot comes first', async () => {
     const picks: string[] = [];
     for (let i = 0; i < 4; i++) {
