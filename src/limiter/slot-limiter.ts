@@ -67,8 +67,10 @@ export interface SlotLimiter {
    */
   acquire(jobId: string, candidates: readonly SlotCandidate[], images?: number): Promise<SlotDecision>;
   /**
-   * Gets everything a first slot needs into Redis before it is taken: the limiter's scripts
-   * (so no call is timed across a script load) and the groups of these candidate lists.
+   * Gets everything a first slot needs into Redis before it is taken: the scripts (the
+   * limiter's, and any other defined on this connection with defineLuaCommands, such as those
+   * run between a slot and its call), so no call is timed across a script load, and the groups
+   * of these candidate lists.
    */
   prepare(candidateLists: ReadonlyArray<readonly SlotCandidate[]>): Promise<void>;
   /** Whether the deployment may be called now (not paused, not cooling down), by Redis time. */
@@ -175,7 +177,7 @@ export function createSlotLimiter(redis: RedisClient, keys: KeySpace, settings: 
     },
 
     async prepare(candidateLists) {
-      await preloadLuaCommands(redis, limiterCommands());
+      await preloadLuaCommands(redis);
       for (const candidates of candidateLists) await register(slotGroupOf(candidates, settings.headroom));
     },
 

@@ -9,6 +9,8 @@ import { createImageClient } from '../azure/create-image-client.js';
 import { generateImages } from '../azure/generate-images.js';
 import { IMAGE_QUEUE_NAME, type ImageJobData } from '../job/image-job.js';
 import { createSlotLimiter } from '../limiter/slot-limiter.js';
+import { slotCandidateListsOf } from '../limiter/slot-candidate-lists.js';
+import { warmUpImageCalls } from '../azure/warm-up-image-calls.js';
 import type { Logger } from '../log/logger.js';
 import { createKeySpace } from '../queue/key-space.js';
 import { createCallMetrics } from '../metrics/call-metrics.js';
@@ -41,6 +43,8 @@ export interface ImageWorkerOptions {
 
 export interface ImageWorker {
   readonly worker: Worker<ImageJobData, JobSummary>;
+  /** Settles when the worker stops taking jobs; it starts once the limiter and connections are ready. */
+  readonly running: Promise<void>;
   /** Stops taking jobs, lets the ones in flight finish, closes the worker. */
   close(): Promise<void>;
 }
@@ -121,6 +125,8 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
       // BullMQ's own limit would fail the job where no outcome gets recorded (see
       // giveUpStalledJob), so it sits far above ours.
       maxStalledCount: 1_000,
+      // Started below, once the process can send a call the moment its slot comes.
+      autorun: false,
     },
   );
   worker.on('error', (error) => {
@@ -150,9 +156,32 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
     logger.warn({ jobId: job?.id, error: error.message }, 'image job failed');
   });
 
+  // No slot is taken before the process can call on time: Redis holds the limiter's scripts
+  // and this worker's slot groups, and each endpoint has an open connection. A first call timed
+  // across a script load or a connection setup leaves late, next to another process's call on
+  // time, and is the second call of one of Azure's short windows: a 429.
+  let isClosing = false;
+  const ready = Promise.all([
+    deps.limiter.prepare(slotCandidateListsOf(options.deployments)),
+    options.callImages !== undefined
+      ? undefined
+      : warmUpImageCalls(options.deployments, options.settings.timeoutMs).then((failures) => {
+          for (const failure of failures) logger.warn({ origin: failure.origin, error: failure.error }, 'endpoint not reached before the first call');
+        }),
+  ]).catch((error: unknown) => {
+    logger.warn({ err: error }, 'limiter not prepared ahead; the first slots prepare it');
+  });
+  const running = ready
+    .then(() => (isClosing ? undefined : worker.run()))
+    .catch((error: unknown) => {
+      logger.error({ err: error }, 'worker stopped taking jobs');
+    });
+
   return {
     worker,
+    running,
     async close() {
+      isClosing = true;
       clearInterval(resize);
       await worker.close();
     },

@@ -16,6 +16,7 @@ import type { Decision, FilterDetails } from '../errors/decision.js';
 import { imageJobSchema, imageKey, imageKeysOf, type ImageJobData } from '../job/image-job.js';
 import { imageJobIdentitySchema } from '../job/image-job-identity.js';
 import type { SlotLimiter } from '../limiter/slot-limiter.js';
+import { slotCandidateOf } from '../limiter/slot-candidate-lists.js';
 import type { Logger } from '../log/logger.js';
 import type { ImageRecord } from '../storage/image-record.js';
 import type { ResultStore } from '../storage/result-store.js';
@@ -218,7 +219,7 @@ async function processValidJob(deps: ProcessorDeps, jobId: string, data: ImageJo
   const budget = await deps.batches.checkBudget(data.batchId, job.id, expected.usd);
   if (!budget.isWithinBudget) return skipForBudget(budget);
 
-  const slotCandidates = candidates.map((d) => ({ name: d.name, ratePerMinute: d.ratePerMinute, quotaUnit: d.quotaUnit, priority: d.priority }));
+  const slotCandidates = candidates.map(slotCandidateOf);
   let deployment: DeploymentConfig | undefined;
   let counters: JobCounters | undefined;
   for (let tries = 0; deployment === undefined; tries++) {
