@@ -7,7 +7,6 @@
  * Every figure comes from the simulator's own record of calls, not from the workers.
  * Prints a table, then one JSON object as the last line.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,8 +15,11 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { startRedisServer } from '../src/cli/redis-server-process.js';
 import { createProducer } from '../src/queue/producer.js';
-import { RATE_COUNTED_OUTCOMES, type CallRecord } from '../src/simulator/call-stats.js';
+import type { CallRecord } from '../src/simulator/call-stats.js';
 import { createSimulator, type Simulator } from '../src/simulator/create-simulator.js';
+import { spawnNode, stopAll, waitUntil } from './bench/child-processes.js';
+import { formatTable } from './bench/format-table.js';
+import { quotaUtilization } from './bench/quota-utilization.js';
 
 const MODEL = 'gpt-image-1-mini';
 const DEPLOYMENTS = [
@@ -57,60 +59,19 @@ async function startSimulator(latency: Latency): Promise<Simulator> {
 
 /** Utilization and 429 share from the simulator's own record of calls. */
 function measure(label: string, calls: readonly CallRecord[], images: number, stored: number, wallMs: number): ScenarioResult {
-  const accepted = calls.filter((c) => RATE_COUNTED_OUTCOMES.includes(c.outcome)).length;
-  const rateLimited = calls.filter((c) => c.outcome === 'rate_limited').length;
-  const times = calls.map((c) => c.arrivedAtMs);
-  const spanSeconds = times.length < 2 ? 0 : (Math.max(...times) - Math.min(...times)) / 1000;
-  const capacity = (TOTAL_RPM / 60) * spanSeconds;
+  const quota = quotaUtilization(calls, TOTAL_RPM);
   return {
     label,
     images,
     stored,
-    calls: calls.length,
-    accepted,
-    rateLimited,
-    utilization: capacity === 0 ? 0 : accepted / capacity,
-    rate429: calls.length === 0 ? 0 : rateLimited / calls.length,
+    calls: quota.calls,
+    accepted: quota.accepted,
+    rateLimited: quota.rateLimited,
+    utilization: quota.utilization,
+    rate429: quota.rate429,
     imagesPerSecond: stored / (wallMs / 1000),
     wallSeconds: wallMs / 1000,
   };
-}
-
-function spawnNode(args: string[], env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
-    cwd: process.cwd(),
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  child.stderr.resume();
-  return child;
-}
-
-async function stopAll(children: readonly ChildProcess[]): Promise<void> {
-  await Promise.all(
-    children.map(
-      (child) =>
-        new Promise<void>((resolve) => {
-          if (child.exitCode !== null || child.signalCode !== null) {
-            resolve();
-            return;
-          }
-          child.once('exit', () => {
-            resolve();
-          });
-          child.kill('SIGTERM');
-          setTimeout(() => child.kill('SIGKILL'), 20_000).unref();
-        }),
-    ),
-  );
-}
-
-async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 async function runImgbatch(label: string, redisUrl: string, latency: Latency, images: number): Promise<ScenarioResult> {
@@ -210,8 +171,7 @@ function table(results: readonly ScenarioResult[]): string {
     r.imagesPerSecond.toFixed(2),
     r.wallSeconds.toFixed(1),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
-  return [header, ...rows].map((row) => row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ')).join('\n');
+  return formatTable(header, rows);
 }
 
 const round = (value: number, digits: number): number => Number(value.toFixed(digits));

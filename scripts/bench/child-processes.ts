@@ -1,0 +1,41 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+
+/** A TypeScript entry point in a Node process of its own (through tsx), run from the repository root; stderr drained. */
+export function spawnNode(args: readonly string[], env: Readonly<Record<string, string>>): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+    cwd: process.cwd(),
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  child.stderr.resume();
+  return child;
+}
+
+/** SIGTERM to each child, SIGKILL after 20 s; resolves when all have exited. */
+export async function stopAll(children: readonly ChildProcess[]): Promise<void> {
+  await Promise.all(
+    children.map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) {
+            resolve();
+            return;
+          }
+          child.once('exit', () => {
+            resolve();
+          });
+          child.kill('SIGTERM');
+          setTimeout(() => child.kill('SIGKILL'), 20_000).unref();
+        }),
+    ),
+  );
+}
+
+/** Polls `check` every `everyMs` until it holds; throws after timeoutMs naming `what`. */
+export async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, what: string, everyMs = 250): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
