@@ -1,5 +1,7 @@
 import type { BatchSummary } from '../batch/batch-registry.js';
+import { PART_SEPARATOR } from './fit-to-width.js';
 import { formatDuration } from './format-duration.js';
+import { createLiveArea } from './live-area.js';
 import { progressBar } from './progress-bar.js';
 
 export interface ProgressReporter {
@@ -52,12 +54,12 @@ function outcomeParts(summary: BatchSummary): string[] {
 export function createProgressReporter(stream: NodeJS.WriteStream, options: ProgressOptions = {}): ProgressReporter {
   const now = options.now ?? Date.now;
   const startedAt = now();
-  const isTerminal = stream.isTTY;
+  // On a terminal, redrawn in place within its width; elsewhere, plain lines.
+  const area = stream.isTTY ? createLiveArea(stream) : undefined;
   const intervalMs = options.intervalMs ?? 5_000;
   const imagesPerCall = options.imagesPerCall ?? 1;
   const samples: Array<{ readonly atMs: number; readonly calls: number }> = [];
   let lastPrintedAt = Number.NEGATIVE_INFINITY;
-  let linesDrawn = 0;
   // The latest plain line held back by the interval, so done() can end the log with the final state.
   let heldBack: string | undefined;
 
@@ -97,8 +99,8 @@ export function createProgressReporter(stream: NodeJS.WriteStream, options: Prog
     const fraction = summary.images === 0 ? 1 : f.finished / summary.images;
     const eta = summary.pending === 0 ? 'done' : f.etaMs === undefined ? 'ETA ?' : `ETA ${formatDuration(f.etaMs)} at quota`;
     return [
-      `${summary.batchId} ${progressBar(fraction, BAR_WIDTH)} ${f.percent}% ${f.finished}/${summary.images} · ${f.outcomes.join(' · ')}`,
-      `  ${rateText(f)} · calls ${f.calls} · 429s ${f.rateLimited} · elapsed ${formatDuration(elapsedMs)} · ${eta}`,
+      [`${summary.batchId} ${progressBar(fraction, BAR_WIDTH)} ${f.percent}% ${f.finished}/${summary.images}`, ...f.outcomes].join(PART_SEPARATOR),
+      `  ${[rateText(f), `calls ${f.calls}`, `429s ${f.rateLimited}`, `elapsed ${formatDuration(elapsedMs)}`, eta].join(PART_SEPARATOR)}`,
     ];
   }
 
@@ -106,12 +108,8 @@ export function createProgressReporter(stream: NodeJS.WriteStream, options: Prog
     update(summary) {
       const atMs = now();
       const f = figures(summary, atMs);
-      if (isTerminal) {
-        // Back to the start of what was drawn last time, clearing each line on the way up.
-        const rewind = linesDrawn === 0 ? '' : `\r\x1b[2K${'\x1b[1A\x1b[2K'.repeat(linesDrawn - 1)}`;
-        const lines = terminalLines(summary, f, atMs - startedAt);
-        stream.write(`${rewind}${lines.join('\n')}`);
-        linesDrawn = lines.length;
+      if (area !== undefined) {
+        area.draw(terminalLines(summary, f, atMs - startedAt));
       } else if (atMs - lastPrintedAt >= intervalMs) {
         stream.write(`${plainLine(summary, f, atMs - startedAt)}\n`);
         lastPrintedAt = atMs;
@@ -121,9 +119,8 @@ export function createProgressReporter(stream: NodeJS.WriteStream, options: Prog
       }
     },
     done() {
-      if (linesDrawn > 0) stream.write('\n');
+      area?.done();
       if (heldBack !== undefined) stream.write(`${heldBack}\n`);
-      linesDrawn = 0;
       heldBack = undefined;
     },
   };
