@@ -4,7 +4,6 @@ import { createSlotLimiter } from '../../limiter/slot-limiter.js';
 import { createKeySpace } from '../../queue/key-space.js';
 import { createRedisClient } from '../../queue/redis-connection.js';
 import { redisTargetOf } from '../redis-target-of.js';
-import { withTypedErrors } from '../with-typed-errors.js';
 
 const resumeCommand = defineCommand({
   meta: { name: 'resume', description: 'Let workers call a paused deployment again (after fixing its key, endpoint or name).' },
@@ -27,5 +26,5 @@ const resumeCommand = defineCommand({
 
 export const deploymentsCommand = defineCommand({
   meta: { name: 'deployments', description: 'Manage deployments shared by all workers.' },
-  subCommands: { resume: withTypedErrors(resumeCommand) },
+  subCommands: { resume: resumeCommand },
 });
