@@ -20,6 +20,7 @@ describe('resolveCommandLine on the real command tree', async () => {
   it('knows every command', () => {
     expect(all.map((l) => l.words.join(' ')).sort()).toEqual([
       'cancel',
+      'deployments list',
       'deployments resume',
       'enqueue',
       'estimate',
@@ -56,6 +57,10 @@ describe('resolveCommandLine on the real command tree', async () => {
   it('runs a well-formed line with the arguments after the command words', async () => {
     const line = await resolveCommandLine(imgbatchCommand, ['schedules', 'sync', '--dir', 'jobs', '--json']);
     expect(line).toMatchObject({ kind: 'run', path: ['imgbatch', 'schedules', 'sync'], rawArgs: ['--dir', 'jobs', '--json'] });
+  });
+
+  it('runs a group\'s default command when no command word is given: deployments is deployments list', async () => {
+    expect(await resolveCommandLine(imgbatchCommand, ['deployments', '--json'])).toMatchObject({ kind: 'run', path: ['imgbatch', 'deployments', 'list'], rawArgs: ['--json'] });
   });
 
   it.each([
