@@ -2,7 +2,7 @@ import type { EnqueueProgress } from '../queue/producer.js';
 import { PART_SEPARATOR } from './fit-to-width.js';
 import { formatDuration } from './format-duration.js';
 import { createLiveArea } from './live-area.js';
-import { progressBar } from './progress-bar.js';
+import { withProgressBar } from './progress-bar.js';
 
 export interface EnqueueProgressReporter {
   update(progress: EnqueueProgress): void;
@@ -20,7 +20,6 @@ export interface EnqueueProgressOptions {
   readonly now?: () => number;
 }
 
-const BAR_WIDTH = 24;
 
 /**
  * Progress of reading a CSV into the queue. Rows are counted as they reach Redis; the share of
@@ -49,7 +48,8 @@ export function createEnqueueProgressReporter(stream: NodeJS.WriteStream, option
       const fraction = Math.min(1, file.bytesRead() / file.sizeBytes);
       const etaMs = fraction > 0 ? (elapsedMs / fraction) * (1 - fraction) : Number.NaN;
       if (fraction < 1) counts.push(`ETA ${formatDuration(etaMs)}`);
-      head = `${head} ${area === undefined ? '' : `${progressBar(fraction, BAR_WIDTH)} `}${Math.floor(fraction * 100)}% of the file`;
+      const share = `${Math.floor(fraction * 100)}% of the file`;
+      head = area === undefined ? `${head} ${share}` : withProgressBar(head, fraction, share, area.width());
     }
     return area === undefined ? `${head}: ${counts.join(', ')}` : [head, ...counts].join(PART_SEPARATOR);
   }

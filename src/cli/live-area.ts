@@ -8,6 +8,8 @@ const UP = '\x1b[1A';
 const DEFAULT_COLUMNS = 80;
 
 export interface LiveArea {
+  /** Columns a line may take now (the terminal's width less the one fitToWidth leaves free). */
+  width(): number;
   /** Replaces what was drawn last with these lines, laid out to the terminal's current width. */
   draw(lines: readonly string[]): void;
   /** Leaves the last drawing on screen and moves the cursor below it. */
@@ -23,13 +25,20 @@ export interface LiveArea {
 export function createLiveArea(stream: { write(text: string): unknown; readonly columns?: number | undefined }): LiveArea {
   let drawn: string[] = [];
 
+  function columnsNow(): number {
+    return stream.columns !== undefined && stream.columns > 0 ? stream.columns : DEFAULT_COLUMNS;
+  }
+
   function rowsTaken(columns: number): number {
     return drawn.reduce((rows, line) => rows + Math.max(1, Math.ceil(Array.from(line).length / columns)), 0);
   }
 
   return {
+    width() {
+      return columnsNow() - 1;
+    },
     draw(lines) {
-      const columns = stream.columns !== undefined && stream.columns > 0 ? stream.columns : DEFAULT_COLUMNS;
+      const columns = columnsNow();
       const rows = rowsTaken(columns);
       const rewind = rows === 0 ? '' : `\r${CLEAR_ROW}${`${UP}${CLEAR_ROW}`.repeat(rows - 1)}`;
       drawn = fitToWidth(lines, columns);

@@ -2,7 +2,7 @@ import type { BatchSummary } from '../batch/batch-registry.js';
 import { PART_SEPARATOR } from './fit-to-width.js';
 import { formatDuration } from './format-duration.js';
 import { createLiveArea } from './live-area.js';
-import { progressBar } from './progress-bar.js';
+import { withProgressBar } from './progress-bar.js';
 
 export interface ProgressReporter {
   update(summary: BatchSummary): void;
@@ -23,7 +23,6 @@ export interface ProgressOptions {
 
 /** The rate over this trailing window is what "calls per minute" shows. */
 const RATE_WINDOW_MS = 60_000;
-const BAR_WIDTH = 24;
 
 interface Figures {
   readonly finished: number;
@@ -95,11 +94,11 @@ export function createProgressReporter(stream: NodeJS.WriteStream, options: Prog
     return `${summary.batchId}: ${f.finished}/${summary.images} (${f.percent}%) ${f.outcomes.join(', ')}, calls ${f.calls}, 429s ${f.rateLimited}, ${rateText(f)}${eta}, ${(elapsedMs / 1000).toFixed(1)} s`;
   }
 
-  function terminalLines(summary: BatchSummary, f: Figures, elapsedMs: number): string[] {
+  function terminalLines(summary: BatchSummary, f: Figures, elapsedMs: number, width: number): string[] {
     const fraction = summary.images === 0 ? 1 : f.finished / summary.images;
     const eta = summary.pending === 0 ? 'done' : f.etaMs === undefined ? 'ETA ?' : `ETA ${formatDuration(f.etaMs)} at quota`;
     return [
-      [`${summary.batchId} ${progressBar(fraction, BAR_WIDTH)} ${f.percent}% ${f.finished}/${summary.images}`, ...f.outcomes].join(PART_SEPARATOR),
+      [withProgressBar(summary.batchId, fraction, `${f.percent}% ${f.finished}/${summary.images}`, width), ...f.outcomes].join(PART_SEPARATOR),
       `  ${[rateText(f), `calls ${f.calls}`, `429s ${f.rateLimited}`, `elapsed ${formatDuration(elapsedMs)}`, eta].join(PART_SEPARATOR)}`,
     ];
   }
@@ -109,7 +108,7 @@ export function createProgressReporter(stream: NodeJS.WriteStream, options: Prog
       const atMs = now();
       const f = figures(summary, atMs);
       if (area !== undefined) {
-        area.draw(terminalLines(summary, f, atMs - startedAt));
+        area.draw(terminalLines(summary, f, atMs - startedAt, area.width()));
       } else if (atMs - lastPrintedAt >= intervalMs) {
         stream.write(`${plainLine(summary, f, atMs - startedAt)}\n`);
         lastPrintedAt = atMs;

@@ -37,6 +37,7 @@ describe('createEnqueueProgressReporter', () => {
     const firstRows = (written[0] ?? '').split('\n');
     expect(firstRows.length).toBeGreaterThan(1);
     for (const row of firstRows) expect(Array.from(row).length).toBeLessThan(80);
+    expect(written[0]).toContain('25% of the file');
     expect(written[1]?.startsWith(`\r\x1b[2K${'\x1b[1A\x1b[2K'.repeat(firstRows.length - 1)}enqueue`)).toBe(true);
   });
 

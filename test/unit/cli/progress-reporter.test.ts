@@ -126,14 +126,15 @@ describe('createProgressReporter on a terminal', () => {
     expect(written[0]).toContain('· done');
   });
 
-  it.each([40, 60, 80])('fits every row to a %i-column terminal, however long the batch id and the outcomes', (columns) => {
+  it.each([40, 60, 80])('fits every row to a %i-column terminal, however long the batch id and the outcomes, keeping every figure', (columns) => {
     const { stream, written } = fakeStream(true, columns);
     const progress = createProgressReporter(stream, { now: () => 0, quotaPerMinute: 600 });
     progress.update({ ...halfway(250), batchId: 'spring-sale-2026-catalogue-refresh', counts: { stored: 240, filtered: 4, failed: 3, rejected: 3, cancelled: 3, skipped: 1 } });
     progress.update(halfway(500));
     const rows = written.flatMap((text) => stripVTControlCharacters(text).replace(/^\r/, '').split('\n'));
     for (const row of rows) expect(Array.from(row).length).toBeLessThan(columns);
-    // Every outcome is still shown: a narrow terminal breaks the line instead of dropping parts.
+    // Every figure is still shown: a narrow terminal gets a narrower bar (or none) and broken lines, not cut figures.
+    expect(written[0]).toContain('25% 254/1000');
     expect(written[0]).toContain('skipped 1');
   });
 });
