@@ -4,6 +4,7 @@ import type { ImgbatchClient } from '../client/imgbatch-client.js';
 import { ValidationError } from '../errors/imgbatch-error.js';
 import { createSilentLogger, type Logger } from '../log/logger.js';
 import { registerBatchRoutes } from './batch-routes.js';
+import { componentRef } from './api-schemas.js';
 import { BodyTooLargeError } from './body-too-large-error.js';
 import { registerBatchImageRoutes } from './batch-image-routes.js';
 import { createBrowserSession } from './browser-session.js';
@@ -13,7 +14,8 @@ import { LOGIN_PATH } from './render-login-page.js';
 import { trackUnusedConnections } from './track-unused-connections.js';
 import type { PrometheusMetrics } from '../metrics/prometheus-metrics.js';
 import { registerMetricsRoute } from './metrics-route.js';
-import { buildOpenApiDocument } from './openapi-document.js';
+import { registerOpenApi } from './register-openapi.js';
+import { zodValidatorCompiler } from './zod-validator-compiler.js';
 
 export interface HttpServerOptions {
   /** Enqueues, reads and cancels batches; made with a `store` so results can be served. The caller closes it. */
@@ -28,8 +30,17 @@ export interface HttpServerOptions {
   readonly metrics?: PrometheusMetrics;
 }
 
+/** A route as fastify registered it. */
+export interface RegisteredRoute {
+  readonly method: string;
+  /** Fastify's pattern, e.g. `/v1/batches/:batchId`. */
+  readonly url: string;
+}
+
 export interface HttpServer {
   readonly app: FastifyInstance;
+  /** Every route the server registered, HEAD routes included; complete once it listens (or `app.ready()` resolved). */
+  readonly routes: readonly RegisteredRoute[];
   /** Starts listening; resolves with the base URL, e.g. `http://127.0.0.1:8080`. Port 0 picks a free port. */
   listen(options: { readonly port: number; readonly host?: string }): Promise<string>;
   close(): Promise<void>;
@@ -46,7 +57,15 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   }
   const logger = options.logger ?? createSilentLogger();
   const app = fastify({ logger: false, bodyLimit: bodyLimitBytes });
-  const openApi = buildOpenApiDocument();
+  const routes: RegisteredRoute[] = [];
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url });
+  });
+  // Route schemas are JSON Schemas made from zod schemas: zod validates them (one source for
+  // the check and the document), and responses are sent as they are (the response schemas document).
+  app.setValidatorCompiler(zodValidatorCompiler);
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  registerOpenApi(app);
 
   const session = options.apiToken === null ? undefined : createBrowserSession({ token: options.apiToken });
   // onRequest runs before the body is read, so an unauthenticated upload is refused unread.
@@ -56,12 +75,6 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
 
   // Bodies are JSON or CSV; without this, fastify's built-in text/plain parser would take plain text too.
   app.removeContentTypeParser('text/plain');
-  // A CSV body stays a stream: rows are validated and enqueued as they arrive.
-  app.addContentTypeParser('text/csv', (request, payload, done) => {
-    const declaredBytes = Number(request.headers['content-length'] ?? NaN);
-    if (declaredBytes > bodyLimitBytes) done(new BodyTooLargeError(bodyLimitBytes), undefined);
-    else done(null, payload);
-  });
 
   app.setErrorHandler(async (error: FastifyError, request, reply) => {
     if (error instanceof BodyTooLargeError || error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
@@ -83,23 +96,42 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     return reply.status(500).send({ error: 'internal', message: 'internal error; see the server log' });
   });
 
-  app.get('/healthz', async (_request, reply) => {
-    try {
-      await options.client.ping();
-      return { status: 'ok' };
-    } catch (error) {
-      return reply.status(503).send({ error: 'redis_unavailable', message: error instanceof Error ? error.message : String(error) });
-    }
+  // In a plugin registered after @fastify/swagger, so its onRoute hook sees every route.
+  void app.register((api, _opts, done) => {
+    api.get(
+      '/healthz',
+      {
+        schema: {
+          summary: 'Liveness and Redis reachability (public)',
+          security: [],
+          response: { 200: componentRef('Health', 'Redis answers'), 503: componentRef('Error', 'Redis does not answer') },
+        },
+      },
+      async (_request, reply) => {
+        try {
+          await options.client.ping();
+          return { status: 'ok' };
+        } catch (error) {
+          return reply.status(503).send({ error: 'redis_unavailable', message: error instanceof Error ? error.message : String(error) });
+        }
+      },
+    );
+    api.get(
+      '/openapi.json',
+      { schema: { summary: 'This document, generated from the routes', response: { 200: { description: 'OpenAPI 3.1', type: 'object' }, 401: componentRef('Error', 'Missing or wrong bearer token') } } },
+      () => app.swagger(),
+    );
+    registerBatchRoutes(api, { client: options.client, bodyLimitBytes });
+    registerBatchImageRoutes(api, { client: options.client });
+    registerDashboardRoutes(api, { client: options.client, session });
+    if (options.metrics !== undefined) registerMetricsRoute(api, options.metrics);
+    done();
   });
-  app.get('/openapi.json', () => openApi);
-  registerBatchRoutes(app, { client: options.client, bodyLimitBytes });
-  registerBatchImageRoutes(app, { client: options.client });
-  registerDashboardRoutes(app, { client: options.client, session });
   const unusedConnections = trackUnusedConnections(app.server);
-  if (options.metrics !== undefined) registerMetricsRoute(app, options.metrics);
 
   return {
     app,
+    routes,
     async listen({ port, host = '127.0.0.1' }) {
       await app.listen({ port, host });
       const address = app.server.address() as AddressInfo;

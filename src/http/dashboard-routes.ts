@@ -8,13 +8,14 @@ import type { ImgbatchClient } from '../client/imgbatch-client.js';
 import { GALLERY_CONTENT_SECURITY_POLICY, renderGallery, type GalleryRow } from '../gallery/render-gallery.js';
 import { selectGalleryRows } from '../gallery/select-gallery-rows.js';
 import { safeIdSchema } from '../job/image-request.js';
+import { componentRef } from './api-schemas.js';
 import type { BrowserSession } from './browser-session.js';
-import { parseOrThrow } from './parse-or-throw.js';
 import { LOGIN_CONTENT_SECURITY_POLICY, LOGIN_PATH, renderLoginPage } from './render-login-page.js';
 import { sameOriginPath } from './same-origin-path.js';
+import { routeSchemaOf } from './zod-validator-compiler.js';
 
 /** Where bull-board is mounted. */
-const QUEUES_PATH = '/admin/queues';
+export const QUEUES_PATH = '/admin/queues';
 /** Tiles per batch page: with images loaded lazily, a page stays light even for big batches. */
 const BATCH_PAGE_SIZE = 200;
 
@@ -27,9 +28,19 @@ export interface DashboardRoutesOptions {
 
 const batchPageParamsSchema = z.strictObject({ batchId: safeIdSchema });
 const batchPageQuerySchema = z.strictObject({
-  page: z.coerce.number({ error: 'must be a whole number ≥ 1' }).int('must be a whole number ≥ 1').min(1, 'must be at least 1').default(1),
+  page: z.coerce
+    .number({ error: 'must be a whole number ≥ 1' })
+    .int('must be a whole number ≥ 1')
+    .min(1, 'must be at least 1')
+    .default(1)
+    .describe(`Page of ${BATCH_PAGE_SIZE} images, from 1`),
 });
-const loginBodySchema = z.object({ token: z.string().max(4096).default(''), next: z.string().max(4096).optional() });
+const nextSchema = z.string().max(4096).optional().describe('The same-origin path to go to after signing in (anything else goes to the dashboard)');
+const loginQuerySchema = z.object({ next: nextSchema });
+const loginBodySchema = z.object({ token: z.string().max(4096).default('').describe('The API token (IMGBATCH_API_TOKEN)'), next: nextSchema });
+
+const html = (description: string): Record<string, unknown> => ({ description, content: { 'text/html': { schema: { type: 'string' } } } });
+const redirect = (description: string): Record<string, unknown> => ({ description, headers: { location: { type: 'string', description: 'Where the browser goes next' } }, type: 'null' });
 
 function imagePath(batchId: string, row: GalleryRow): string {
   return `/v1/batches/${encodeURIComponent(batchId)}/images/${encodeURIComponent(`${row.id}-${row.variant}`)}`;
@@ -67,37 +78,55 @@ export function registerDashboardRoutes(app: FastifyInstance, options: Dashboard
   board.setBasePath(QUEUES_PATH);
   void app.register(board.registerPlugin(), { prefix: QUEUES_PATH });
 
-  app.get('/batches/:batchId', async (request, reply) => {
-    const { batchId } = parseOrThrow(batchPageParamsSchema, request.params, '(query)');
-    const { page } = parseOrThrow(batchPageQuerySchema, request.query, '(query)');
-    const summary = await client.status(batchId);
-    if (summary.createdAt === undefined) return reply.status(404).send({ error: 'not_found', message: `no batch ${batchId}` });
-    const offset = (page - 1) * BATCH_PAGE_SIZE;
-    const selection = await selectGalleryRows(client.manifest(batchId), { offset, limit: BATCH_PAGE_SIZE });
-    const pages = Math.max(1, Math.ceil(selection.total / BATCH_PAGE_SIZE));
-    if (page > pages) return reply.status(404).send({ error: 'not_found', message: `batch ${batchId} has ${pages} page(s) of ${BATCH_PAGE_SIZE} images` });
-    const html = renderGallery({
-      title: `Batch ${batchId}`,
-      subtitle: `Enqueued ${new Date(summary.createdAt).toISOString()} · ${summary.calls} API calls · ${summary.pending} pending`,
-      rows: selection.rows,
-      totals: selection.totals,
-      linksImages: true,
-      ...(pages > 1 && {
-        pager: {
-          label: `images ${offset + 1}–${offset + selection.rows.length} of ${selection.total}`,
-          ...(page > 1 && { previousHref: `?page=${page - 1}` }),
-          ...(page < pages && { nextHref: `?page=${page + 1}` }),
+  app.get<{ Params: z.output<typeof batchPageParamsSchema>; Querystring: z.output<typeof batchPageQuerySchema> }>(
+    '/batches/:batchId',
+    {
+      schema: {
+        summary: "A batch's page: a tile per image with its status, reason and thumbnail, a page at a time",
+        params: routeSchemaOf(batchPageParamsSchema),
+        querystring: routeSchemaOf(batchPageQuerySchema),
+        security: [{ bearer: [] }, { session: [] }],
+        response: {
+          200: html('The batch page'),
+          400: componentRef('ValidationErrorBody', 'Not a valid batch id or page'),
+          401: html('The sign-in page (a browser without a session), or the JSON 401 of every route'),
+          404: componentRef('Error', 'No such batch, or no such page'),
+          429: componentRef('Error', 'Too many failed authentications from this address; see Retry-After'),
         },
-      }),
-      imageSrc: (row) => (row.status === 'stored' ? imagePath(batchId, row) : undefined),
-    });
-    return reply
-      .header('content-type', 'text/html; charset=utf-8')
-      .header('content-security-policy', `${GALLERY_CONTENT_SECURITY_POLICY}; frame-ancestors 'none'`)
-      .header('x-content-type-options', 'nosniff')
-      .header('cache-control', 'no-store')
-      .send(Readable.from(html));
-  });
+      },
+    },
+    async (request, reply) => {
+      const { batchId } = request.params;
+      const { page } = request.query;
+      const summary = await client.status(batchId);
+      if (summary.createdAt === undefined) return reply.status(404).send({ error: 'not_found', message: `no batch ${batchId}` });
+      const offset = (page - 1) * BATCH_PAGE_SIZE;
+      const selection = await selectGalleryRows(client.manifest(batchId), { offset, limit: BATCH_PAGE_SIZE });
+      const pages = Math.max(1, Math.ceil(selection.total / BATCH_PAGE_SIZE));
+      if (page > pages) return reply.status(404).send({ error: 'not_found', message: `batch ${batchId} has ${pages} page(s) of ${BATCH_PAGE_SIZE} images` });
+      const pageHtml = renderGallery({
+        title: `Batch ${batchId}`,
+        subtitle: `Enqueued ${new Date(summary.createdAt).toISOString()} · ${summary.calls} API calls · ${summary.pending} pending`,
+        rows: selection.rows,
+        totals: selection.totals,
+        linksImages: true,
+        ...(pages > 1 && {
+          pager: {
+            label: `images ${offset + 1}–${offset + selection.rows.length} of ${selection.total}`,
+            ...(page > 1 && { previousHref: `?page=${page - 1}` }),
+            ...(page < pages && { nextHref: `?page=${page + 1}` }),
+          },
+        }),
+        imageSrc: (row) => (row.status === 'stored' ? imagePath(batchId, row) : undefined),
+      });
+      return reply
+        .header('content-type', 'text/html; charset=utf-8')
+        .header('content-security-policy', `${GALLERY_CONTENT_SECURITY_POLICY}; frame-ancestors 'none'`)
+        .header('x-content-type-options', 'nosniff')
+        .header('cache-control', 'no-store')
+        .send(Readable.from(pageHtml));
+    },
+  );
 
   // The sign-in form posts application/x-www-form-urlencoded, which only this route parses.
   void app.register((scope, _opts, done) => {
@@ -105,26 +134,46 @@ export function registerDashboardRoutes(app: FastifyInstance, options: Dashboard
       parsed(null, Object.fromEntries(new URLSearchParams(String(body))));
     });
 
-    scope.get(LOGIN_PATH, async (request, reply) => {
-      const next = sameOriginPath((request.query as { next?: unknown } | undefined)?.next, QUEUES_PATH);
-      return reply.header('content-type', 'text/html; charset=utf-8').header('content-security-policy', LOGIN_CONTENT_SECURITY_POLICY).send(renderLoginPage({ next }));
-    });
+    scope.get<{ Querystring: z.output<typeof loginQuerySchema> }>(
+      LOGIN_PATH,
+      { schema: { summary: 'The sign-in form (public)', querystring: routeSchemaOf(loginQuerySchema), security: [], response: { 200: html('The sign-in form') } } },
+      async (request, reply) => {
+        const next = sameOriginPath(request.query.next, QUEUES_PATH);
+        return reply.header('content-type', 'text/html; charset=utf-8').header('content-security-policy', LOGIN_CONTENT_SECURITY_POLICY).send(renderLoginPage({ next }));
+      },
+    );
 
-    scope.post(LOGIN_PATH, async (request, reply) => {
-      const body = parseOrThrow(loginBodySchema, request.body ?? {}, '(query)');
-      const next = sameOriginPath(body.next, QUEUES_PATH);
-      if (session !== undefined && !session.isToken(body.token)) {
-        return reply
-          .status(401)
-          .header('content-type', 'text/html; charset=utf-8')
-          .header('content-security-policy', LOGIN_CONTENT_SECURITY_POLICY)
-          .header('cache-control', 'no-store')
-          .send(renderLoginPage({ next, isRetry: true }));
-      }
-      if (session !== undefined) reply.header('set-cookie', session.issueCookie({ isSecure: request.protocol === 'https' }));
-      // 303: the browser follows with a GET, and reloading the next page does not post the token again.
-      return reply.status(303).header('location', next).header('cache-control', 'no-store').send();
-    });
+    scope.post<{ Body: z.output<typeof loginBodySchema> }>(
+      LOGIN_PATH,
+      {
+        schema: {
+          summary: 'Sign in with the API token (public): sets the session cookie and redirects to `next`',
+          consumes: ['application/x-www-form-urlencoded', 'application/json'],
+          body: routeSchemaOf(loginBodySchema),
+          security: [],
+          response: {
+            303: redirect('Signed in: a session cookie (HttpOnly, SameSite=Strict) and a redirect to `next`'),
+            400: componentRef('ValidationErrorBody', 'Not a form with a token'),
+            401: html('Not the API token: the form again'),
+          },
+        },
+      },
+      async (request, reply) => {
+        const body = request.body;
+        const next = sameOriginPath(body.next, QUEUES_PATH);
+        if (session !== undefined && !session.isToken(body.token)) {
+          return reply
+            .status(401)
+            .header('content-type', 'text/html; charset=utf-8')
+            .header('content-security-policy', LOGIN_CONTENT_SECURITY_POLICY)
+            .header('cache-control', 'no-store')
+            .send(renderLoginPage({ next, isRetry: true }));
+        }
+        if (session !== undefined) reply.header('set-cookie', session.issueCookie({ isSecure: request.protocol === 'https' }));
+        // 303: the browser follows with a GET, and reloading the next page does not post the token again.
+        return reply.status(303).header('location', next).header('cache-control', 'no-store').send();
+      },
+    );
     done();
   });
 }
