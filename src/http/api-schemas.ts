@@ -93,7 +93,7 @@ export const errorBodySchema = z.strictObject({ error: z.string(), message: z.st
 
 export const validationErrorBodySchema = z.strictObject({ error: z.literal('validation'), message: z.string(), issues: z.array(issueSchema) });
 
-export const healthSchema = z.strictObject({ status: z.literal('ok') });
+export const healthSchema = z.strictObject({ status: z.enum(['up', 'down']).describe('Whether Redis answers; why not is in the server log, never here') });
 
 /** The named schemas, by their name in `#/components/schemas/`. Requests are described as a client sends them, responses as the server sends them. */
 const REQUEST_COMPONENTS = { ImageRequest: imageRequestSchema, EnqueueBody: documentedEnqueueBodySchema };

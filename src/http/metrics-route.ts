@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { Logger } from '../log/logger.js';
 import type { PrometheusMetrics } from '../metrics/prometheus-metrics.js';
 import { componentRef } from './api-schemas.js';
 
@@ -6,7 +7,7 @@ import { componentRef } from './api-schemas.js';
  * `GET /metrics`: Prometheus text format, behind the server's bearer auth like every other
  * route (Prometheus sends a token with `authorization: { credentials: ... }` in a scrape config).
  */
-export function registerMetricsRoute(app: FastifyInstance, metrics: PrometheusMetrics): void {
+export function registerMetricsRoute(app: FastifyInstance, metrics: PrometheusMetrics, logger: Logger): void {
   app.get(
     '/metrics',
     {
@@ -26,7 +27,9 @@ export function registerMetricsRoute(app: FastifyInstance, metrics: PrometheusMe
         text = await metrics.render();
       } catch (error) {
         // Redis down: say so, rather than serve a page of zeros Prometheus would take as real.
-        return reply.status(503).send({ error: 'metrics_unavailable', message: error instanceof Error ? error.message : String(error) });
+        // Why goes to the log: Redis errors name hosts and ports.
+        logger.warn({ err: error }, 'metrics: Redis does not answer');
+        return reply.status(503).send({ error: 'metrics_unavailable', message: 'the metrics cannot be read (Redis does not answer); see the server log' });
       }
       return reply.header('content-type', metrics.contentType).send(text);
     },

@@ -1,8 +1,10 @@
 import { request as httpRequest } from 'node:http';
+import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createImgbatchClient } from '../../../src/client/imgbatch-client.js';
 import { batchSummarySchema, cancelResultSchema, enqueueResultSchema, resultsPageSchema, validationErrorBodySchema } from '../../../src/http/api-schemas.js';
 import { createHttpServer } from '../../../src/http/create-http-server.js';
+import { createLogger } from '../../../src/log/logger.js';
 import { useHttpServer } from '../../helpers/http-server.js';
 import { usePipeline, type Pipeline } from '../../helpers/pipeline.js';
 
@@ -72,7 +74,7 @@ describe('HTTP API over real HTTP (fastify on port 0, real Redis, simulator, in-
     expect((await o.call('/v1/batches/x', { token: `${TOKEN}x` })).status).toBe(401);
     expect((await o.call('/v1/batches', { method: 'POST', token: 'wrong', headers: { 'content-type': 'text/csv' }, body: 'prompt\nx\n' })).status).toBe(401);
     expect((await o.call('/openapi.json', { token: null })).status).toBe(401);
-    expect(await o.call('/healthz', { token: null })).toMatchObject({ status: 200, body: { status: 'ok' } });
+    expect(await o.call('/healthz', { token: null })).toMatchObject({ status: 200, body: { status: 'up' } });
     expect((await o.call('/openapi.json')).status).toBe(200);
   });
 
@@ -189,14 +191,23 @@ describe('HTTP API over real HTTP (fastify on port 0, real Redis, simulator, in-
     expect((await o.call('/v1/batches/never-made', { method: 'DELETE' })).status).toBe(404);
   });
 
-  it('/healthz answers 503 when Redis does not', async () => {
+  it('/healthz answers 503 "down" when Redis does not, with the reason in the log and not in the public body', async () => {
+    const logged: string[] = [];
+    const destination = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        logged.push(chunk.toString());
+        callback();
+      },
+    });
     const deadClient = createImgbatchClient({ connection: 'redis://127.0.0.1:1', prefix: 'unused' });
-    const deadServer = createHttpServer({ client: deadClient, apiToken: TOKEN });
+    const deadServer = createHttpServer({ client: deadClient, apiToken: TOKEN, logger: createLogger({ destination }) });
     try {
       const base = await deadServer.listen({ port: 0 });
       const response = await fetch(`${base}/healthz`);
       expect(response.status).toBe(503);
-      expect(await response.json()).toMatchObject({ error: 'redis_unavailable' });
+      expect(await response.text()).toBe('{"status":"down"}');
+      const line = logged.find((text) => text.includes('health check'));
+      expect(line).toContain('127.0.0.1:1');
     } finally {
       await deadServer.close();
       await deadClient.close().catch(() => undefined);
