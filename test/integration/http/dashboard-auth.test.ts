@@ -59,7 +59,7 @@ describe('dashboard auth over real HTTP: bearer for everything, a session cookie
     expect(await wrong.text()).toContain('That is not the API token.');
     expect((await login(base, { token: '' })).status).toBe(401);
 
-    for (const next of ['//evil.example/x', 'https://evil.example/', '/\\evil.example']) {
+    for (const next of ['//evil.example/x', 'https://evil.example/', '/\\evil.example', '/.//evil.example', '/%2e//evil.example']) {
       const response = await login(base, { token: TOKEN, next });
       expect(response.status).toBe(303);
       expect(response.headers.get('location')).toBe('/admin/queues');
