@@ -22,7 +22,7 @@ export interface HttpServerOptions {
   readonly client: ImgbatchClient;
   /** Bearer token every route but /healthz requires (browsers sign in with it at /admin/login); `null` turns auth off (local use only, say so explicitly). Required. */
   readonly apiToken: string | null;
-  /** Largest request body, bytes (JSON and CSV); larger ones get 413; default 10 MiB. */
+  /** Largest body of POST /v1/batches, bytes (JSON and CSV); larger ones get 413; default 10 MiB. Other routes take 16 KiB, sign-in 4 KiB. */
   readonly bodyLimitBytes?: number;
   /** Where unexpected errors are logged; default silent. */
   readonly logger?: Logger;
@@ -47,6 +47,8 @@ export interface HttpServer {
 }
 
 export const DEFAULT_BODY_LIMIT_BYTES = 10 * 1024 * 1024;
+/** Largest body of every route but the enqueue route (and sign-in, smaller still): none of them takes more than a few fields. */
+const ROUTE_BODY_LIMIT_BYTES = 16 * 1024;
 const PUBLIC_ROUTES = new Set(['/healthz', LOGIN_PATH]);
 
 /** The HTTP API's composition root: auth, body limits, error shapes; the routes hold no business rules. */
@@ -56,7 +58,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     throw new ValidationError([{ field: 'bodyLimitBytes', reason: `${String(bodyLimitBytes)} is not a whole number of bytes ≥ 1` }]);
   }
   const logger = options.logger ?? createSilentLogger();
-  const app = fastify({ logger: false, bodyLimit: bodyLimitBytes });
+  const app = fastify({ logger: false, bodyLimit: ROUTE_BODY_LIMIT_BYTES });
   const routes: RegisteredRoute[] = [];
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) routes.push({ method, url: route.url });
@@ -78,7 +80,8 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
 
   app.setErrorHandler(async (error: FastifyError, request, reply) => {
     if (error instanceof BodyTooLargeError || error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return reply.status(413).send({ error: 'body_too_large', message: `request body is over the limit of ${bodyLimitBytes} bytes` });
+      const limitBytes = error instanceof BodyTooLargeError ? error.limitBytes : request.routeOptions.bodyLimit;
+      return reply.status(413).send({ error: 'body_too_large', message: `request body is over the limit of ${limitBytes} bytes` });
     }
     if (error instanceof ValidationError) {
       return reply.status(400).send({ error: 'validation', message: error.message, issues: error.issues });

@@ -35,9 +35,12 @@ const batchPageQuerySchema = z.strictObject({
     .default(1)
     .describe(`Page of ${BATCH_PAGE_SIZE} images, from 1`),
 });
-const nextSchema = z.string().max(4096).optional().describe('The same-origin path to go to after signing in (anything else goes to the dashboard)');
+/** Largest sign-in body: a token and a path. The route is public, so it reads no more than that. */
+const LOGIN_BODY_LIMIT_BYTES = 4 * 1024;
+
+const nextSchema = z.string().max(2048).optional().describe('The same-origin path to go to after signing in (anything else goes to the dashboard)');
 const loginQuerySchema = z.object({ next: nextSchema });
-const loginBodySchema = z.object({ token: z.string().max(4096).default('').describe('The API token (IMGBATCH_API_TOKEN)'), next: nextSchema });
+const loginBodySchema = z.object({ token: z.string().max(1024).default('').describe('The API token (IMGBATCH_API_TOKEN)'), next: nextSchema });
 
 const html = (description: string): Record<string, unknown> => ({ description, content: { 'text/html': { schema: { type: 'string' } } } });
 const redirect = (description: string): Record<string, unknown> => ({ description, headers: { location: { type: 'string', description: 'Where the browser goes next' } }, type: 'null' });
@@ -130,7 +133,7 @@ export function registerDashboardRoutes(app: FastifyInstance, options: Dashboard
 
   // The sign-in form posts application/x-www-form-urlencoded, which only this route parses.
   void app.register((scope, _opts, done) => {
-    scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 16 * 1024 }, (_request, body, parsed) => {
+    scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, parsed) => {
       parsed(null, Object.fromEntries(new URLSearchParams(String(body))));
     });
 
@@ -146,6 +149,7 @@ export function registerDashboardRoutes(app: FastifyInstance, options: Dashboard
     scope.post<{ Body: z.output<typeof loginBodySchema> }>(
       LOGIN_PATH,
       {
+        bodyLimit: LOGIN_BODY_LIMIT_BYTES,
         schema: {
           summary: 'Sign in with the API token (public): sets the session cookie and redirects to `next`',
           consumes: ['application/x-www-form-urlencoded', 'application/json'],
@@ -155,6 +159,7 @@ export function registerDashboardRoutes(app: FastifyInstance, options: Dashboard
             303: redirect('Signed in: a session cookie (HttpOnly, SameSite=Strict) and a redirect to `next`'),
             400: componentRef('ValidationErrorBody', 'Not a form with a token'),
             401: html('Not the API token: the form again'),
+            413: componentRef('Error', `Body over ${LOGIN_BODY_LIMIT_BYTES} bytes`),
           },
         },
       },

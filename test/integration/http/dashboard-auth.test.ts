@@ -67,6 +67,23 @@ describe('dashboard auth over real HTTP: bearer for everything, a session cookie
     expect((await login(base, { token: TOKEN })).headers.get('location')).toBe('/admin/queues');
   });
 
+  it('reads at most 4 KiB at sign-in (a public route) and 16 KiB on routes that take no upload: larger bodies get 413', async () => {
+    const { base } = await open();
+    const padding = 'x'.repeat(5_000);
+    const json = await fetch(`${base}/admin/login`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: TOKEN, padding }) });
+    expect(json.status).toBe(413);
+    expect(await json.json()).toEqual({ error: 'body_too_large', message: 'request body is over the limit of 4096 bytes' });
+    const form = await login(base, { token: TOKEN, next: '/batches/shop', padding });
+    expect(form.status).toBe(413);
+    expect(form.headers.get('set-cookie')).toBeNull();
+    // The same sign-in, small, works.
+    expect((await login(base, { token: TOKEN, next: '/batches/shop' })).status).toBe(303);
+
+    const cancel = await fetch(`${base}/v1/batches/shop`, { method: 'DELETE', headers: { ...BEARER, 'content-type': 'application/json' }, body: JSON.stringify({ padding: 'x'.repeat(20_000) }) });
+    expect(cancel.status).toBe(413);
+    expect(await cancel.json()).toMatchObject({ message: 'request body is over the limit of 16384 bytes' });
+  });
+
   it('without credentials: a browser navigating gets the sign-in page, everything else the JSON 401; /healthz and the sign-in page stay open', async () => {
     const { base } = await open();
     const page = await fetch(`${base}/batches/shop?page=1`, { headers: HTML });
