@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { fastify, type FastifyError, type FastifyInstance } from 'fastify';
 import type { ImgbatchClient } from '../client/imgbatch-client.js';
+import type { HttpSettings } from '../config/config.js';
 import { ValidationError } from '../errors/imgbatch-error.js';
 import { createSilentLogger, type Logger } from '../log/logger.js';
 import { registerBatchRoutes } from './batch-routes.js';
@@ -17,7 +18,8 @@ import { registerMetricsRoute } from './metrics-route.js';
 import { registerOpenApi } from './register-openapi.js';
 import { zodValidatorCompiler } from './zod-validator-compiler.js';
 
-export interface HttpServerOptions {
+/** The options of the HTTP surface's guards (HttpSettings, from `http:` in the config file) are documented there with their defaults. */
+export interface HttpServerOptions extends HttpSettings {
   /** Enqueues, reads and cancels batches; made with a `store` so results can be served. The caller closes it. */
   readonly client: ImgbatchClient;
   /** Bearer token every route but /healthz requires (browsers sign in with it at /admin/login); `null` turns auth off (local use only, say so explicitly). Required. */
@@ -50,15 +52,33 @@ export const DEFAULT_BODY_LIMIT_BYTES = 10 * 1024 * 1024;
 /** Largest body of every route but the enqueue route (and sign-in, smaller still): none of them takes more than a few fields. */
 const ROUTE_BODY_LIMIT_BYTES = 16 * 1024;
 const PUBLIC_ROUTES = new Set(['/healthz', LOGIN_PATH]);
+const DEFAULT_REQUEST_TIMEOUT_MS = 120_000;
+const DEFAULT_HEADERS_TIMEOUT_MS = 20_000;
+
+function wholeNumber(field: string, value: number, min: number): number {
+  if (!Number.isInteger(value) || value < min) throw new ValidationError([{ field, reason: `${String(value)} is not a whole number ≥ ${min}` }]);
+  return value;
+}
 
 /** The HTTP API's composition root: auth, body limits, error shapes; the routes hold no business rules. */
 export function createHttpServer(options: HttpServerOptions): HttpServer {
-  const bodyLimitBytes = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
-  if (!Number.isInteger(bodyLimitBytes) || bodyLimitBytes < 1) {
-    throw new ValidationError([{ field: 'bodyLimitBytes', reason: `${String(bodyLimitBytes)} is not a whole number of bytes ≥ 1` }]);
+  const bodyLimitBytes = wholeNumber('bodyLimitBytes', options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES, 1);
+  const requestTimeoutMs = wholeNumber('requestTimeoutMs', options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, 1);
+  const headersTimeoutMs = wholeNumber('headersTimeoutMs', options.headersTimeoutMs ?? Math.min(DEFAULT_HEADERS_TIMEOUT_MS, requestTimeoutMs), 1);
+  if (headersTimeoutMs > requestTimeoutMs) {
+    throw new ValidationError([{ field: 'headersTimeoutMs', reason: `${headersTimeoutMs} is over requestTimeoutMs (${requestTimeoutMs}): the headers are part of the request` }]);
   }
   const logger = options.logger ?? createSilentLogger();
-  const app = fastify({ logger: false, bodyLimit: ROUTE_BODY_LIMIT_BYTES });
+  const app = fastify({
+    logger: false,
+    bodyLimit: ROUTE_BODY_LIMIT_BYTES,
+    // Without these a client that sends its headers or body a byte at a time holds a socket
+    // for ever (fastify's requestTimeout defaults to 0, none). Node answers 408 and closes the
+    // connection, checking every connectionsCheckingInterval (Node's default, 30 s, would let
+    // a short timeout run up to 30 s over). Node's docs: https://nodejs.org/api/http.html#serverrequesttimeout
+    requestTimeout: requestTimeoutMs,
+    http: { headersTimeout: headersTimeoutMs, requestTimeout: requestTimeoutMs, connectionsCheckingInterval: Math.min(5_000, Math.max(100, Math.floor(headersTimeoutMs / 2))) },
+  });
   const routes: RegisteredRoute[] = [];
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) routes.push({ method, url: route.url });
