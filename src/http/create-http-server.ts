@@ -10,6 +10,7 @@ import { BodyTooLargeError } from './body-too-large-error.js';
 import { registerBatchImageRoutes } from './batch-image-routes.js';
 import { createBrowserSession } from './browser-session.js';
 import { createAuthHook } from './create-auth-hook.js';
+import { createHostCheck } from './create-host-check.js';
 import { registerDashboardRoutes } from './dashboard-routes.js';
 import { LOGIN_PATH } from './render-login-page.js';
 import { trackUnusedConnections } from './track-unused-connections.js';
@@ -88,6 +89,24 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   app.setValidatorCompiler(zodValidatorCompiler);
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   registerOpenApi(app);
+
+  // With auth off, the Host check is what keeps other web pages out (DNS rebinding), so it cannot be turned off.
+  if (options.apiToken === null && options.allowedHosts?.includes('*') === true) {
+    throw new ValidationError([
+      { field: 'allowedHosts', reason: '"*" is not allowed with auth off: any web page whose name its owner points at this machine could use the API; list the names you use instead' },
+    ]);
+  }
+  const hostCheck = options.allowedHosts === undefined && options.apiToken !== null ? undefined : createHostCheck({ allowedHosts: options.allowedHosts });
+  if (hostCheck !== undefined) {
+    app.addHook('onRequest', async (request, reply) => {
+      const address = app.server.address();
+      if (hostCheck(request.headers.host, typeof address === 'object' && address !== null ? address.port : null)) return;
+      await reply.status(421).send({
+        error: 'misdirected_request',
+        message: `this server does not answer for Host ${JSON.stringify((request.headers.host ?? '').slice(0, 100))}; add it to the allowed hosts (IMGBATCH_HTTP_ALLOWED_HOSTS, serve --allowed-hosts)`,
+      });
+    });
+  }
 
   const session = options.apiToken === null ? undefined : createBrowserSession({ token: options.apiToken });
   // onRequest runs before the body is read, so an unauthenticated upload is refused unread.
