@@ -1,4 +1,4 @@
-import type { AddressInfo } from 'node:net';
+import { isIP, type AddressInfo } from 'node:net';
 import { fastify, type FastifyError, type FastifyInstance } from 'fastify';
 import type { ImgbatchClient } from '../client/imgbatch-client.js';
 import type { HttpSettings } from '../config/config.js';
@@ -56,6 +56,21 @@ const PUBLIC_ROUTES = new Set(['/healthz', LOGIN_PATH]);
 const DEFAULT_REQUEST_TIMEOUT_MS = 120_000;
 const DEFAULT_HEADERS_TIMEOUT_MS = 20_000;
 
+/** proxy-addr's names for address ranges, beside addresses and CIDRs. */
+const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+function trustProxyOption(value: HttpSettings['trustProxy']): boolean | string[] {
+  if (value === undefined || typeof value === 'boolean') return value ?? false;
+  for (const entry of value) {
+    const [address = '', prefix, ...rest] = entry.split('/');
+    const family = isIP(address);
+    const maxPrefix = family === 4 ? 32 : 128;
+    const isRange = PROXY_RANGE_NAMES.has(entry) || (family !== 0 && rest.length === 0 && (prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= maxPrefix)));
+    if (!isRange) throw new ValidationError([{ field: 'trustProxy', reason: `${JSON.stringify(entry)} is not an address, a CIDR range or one of ${[...PROXY_RANGE_NAMES].join(', ')}` }]);
+  }
+  return [...value];
+}
+
 function wholeNumber(field: string, value: number, min: number): number {
   if (!Number.isInteger(value) || value < min) throw new ValidationError([{ field, reason: `${String(value)} is not a whole number ≥ ${min}` }]);
   return value;
@@ -72,6 +87,10 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   const logger = options.logger ?? createSilentLogger();
   const app = fastify({
     logger: false,
+    // Behind a TLS-terminating proxy, X-Forwarded-Proto says the browser used https (so the
+    // session cookie is Secure) and X-Forwarded-For names the client (whose failures are
+    // counted); both are believed only from the proxies named here.
+    trustProxy: trustProxyOption(options.trustProxy),
     bodyLimit: ROUTE_BODY_LIMIT_BYTES,
     // Without these a client that sends its headers or body a byte at a time holds a socket
     // for ever (fastify's requestTimeout defaults to 0, none). Node answers 408 and closes the

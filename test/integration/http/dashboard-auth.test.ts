@@ -1,6 +1,7 @@
 import { connect } from 'node:net';
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
+import { createHttpServer, type HttpServerOptions } from '../../../src/http/create-http-server.js';
 import { useHttpServer, type ServedPipeline } from '../../helpers/http-server.js';
 import { usePipeline } from '../../helpers/pipeline.js';
 
@@ -14,14 +15,19 @@ describe('dashboard auth over real HTTP: bearer for everything, a session cookie
   const serve = useHttpServer();
 
   /** A server over a batch of two images that no worker has run (both pending). */
-  async function open(apiToken: string | null = TOKEN): Promise<ServedPipeline> {
+  async function open(apiToken: string | null = TOKEN, options: Omit<HttpServerOptions, 'client' | 'apiToken'> = {}): Promise<ServedPipeline> {
     const p = await openPipeline({ simulator: { deployments: [GPT] } });
     await p.producer.enqueue([{ id: 'mug', prompt: 'A red mug', n: 2, model: 'gpt-image-1-mini' }], { batchId: 'shop' });
-    return serve(p, { apiToken });
+    return serve(p, { apiToken, ...options });
   }
 
-  function login(base: string, fields: Record<string, string>): Promise<Response> {
-    return fetch(`${base}/admin/login`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString() });
+  function login(base: string, fields: Record<string, string>, headers: Record<string, string> = {}): Promise<Response> {
+    return fetch(`${base}/admin/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      body: new URLSearchParams(fields).toString(),
+    });
   }
 
   it('signs in with the token: 303 to the page asked for, with a session cookie that reads but never writes', async () => {
@@ -49,6 +55,25 @@ describe('dashboard auth over real HTTP: bearer for everything, a session cookie
     expect((await fetch(`${base}/v1/batches/shop`, { method: 'DELETE', headers: cookie })).status).toBe(401);
     const summary: unknown = await fetch(`${base}/v1/batches/shop`, { headers: BEARER }).then((r) => r.json());
     expect(summary).toMatchObject({ pending: 2, counts: { cancelled: 0 } });
+  });
+
+  it('marks the session cookie Secure when the browser used https by a trusted proxy (X-Forwarded-Proto), and only then', async () => {
+    const viaProxy = { 'x-forwarded-proto': 'https' };
+    const { base, client } = await open(TOKEN, { trustProxy: true });
+    expect((await login(base, { token: TOKEN }, viaProxy)).headers.get('set-cookie')).toMatch(/; HttpOnly; SameSite=Strict; Secure$/);
+    expect((await login(base, { token: TOKEN })).headers.get('set-cookie')).not.toContain('Secure');
+
+    // The header from a peer that is not a trusted proxy says nothing.
+    for (const trustProxy of [false, ['10.0.0.0/8']]) {
+      const untrusting = createHttpServer({ client, apiToken: TOKEN, trustProxy });
+      try {
+        const untrustingBase = await untrusting.listen({ port: 0 });
+        expect((await login(untrustingBase, { token: TOKEN }, viaProxy)).headers.get('set-cookie')).not.toContain('Secure');
+      } finally {
+        await untrusting.close();
+      }
+    }
+    expect(() => createHttpServer({ client, apiToken: TOKEN, trustProxy: ['10.0.0.0/40'] })).toThrow(/trustProxy: "10.0.0.0\/40" is not an address/);
   });
 
   it('refuses a wrong token with the form again and no cookie; never redirects off the server', async () => {
