@@ -9,6 +9,7 @@ import { componentRef } from './api-schemas.js';
 import { BodyTooLargeError } from './body-too-large-error.js';
 import { registerBatchImageRoutes } from './batch-image-routes.js';
 import { createBrowserSession } from './browser-session.js';
+import { createAuthFailureLimiter } from './create-auth-failure-limiter.js';
 import { createAuthHook } from './create-auth-hook.js';
 import { createHostCheck } from './create-host-check.js';
 import { registerDashboardRoutes } from './dashboard-routes.js';
@@ -128,9 +129,10 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   }
 
   const session = options.apiToken === null ? undefined : createBrowserSession({ token: options.apiToken });
+  const failures = options.apiToken === null ? undefined : createAuthFailureLimiter({ failuresPerMinute: wholeNumber('authFailuresPerMinute', options.authFailuresPerMinute ?? 10, 1) });
   // onRequest runs before the body is read, so an unauthenticated upload is refused unread.
-  if (options.apiToken !== null && session !== undefined) {
-    app.addHook('onRequest', createAuthHook({ apiToken: options.apiToken, session, isPublic: (url) => PUBLIC_ROUTES.has(url ?? '') }));
+  if (options.apiToken !== null && session !== undefined && failures !== undefined) {
+    app.addHook('onRequest', createAuthHook({ apiToken: options.apiToken, session, failures, isPublic: (url) => PUBLIC_ROUTES.has(url ?? '') }));
   }
 
   // Bodies are JSON or CSV; without this, fastify's built-in text/plain parser would take plain text too.
@@ -186,7 +188,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     );
     registerBatchRoutes(api, { client: options.client, bodyLimitBytes });
     registerBatchImageRoutes(api, { client: options.client });
-    registerDashboardRoutes(api, { client: options.client, session });
+    registerDashboardRoutes(api, { client: options.client, session, failures });
     if (options.metrics !== undefined) registerMetricsRoute(api, options.metrics, logger);
     done();
   });

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import type { ImgbatchClient } from '../client/imgbatch-client.js';
 import { GALLERY_CONTENT_SECURITY_POLICY, renderGallery, type GalleryRow } from '../gallery/render-gallery.js';
@@ -10,7 +10,8 @@ import { selectGalleryRows } from '../gallery/select-gallery-rows.js';
 import { safeIdSchema } from '../job/image-request.js';
 import { componentRef } from './api-schemas.js';
 import type { BrowserSession } from './browser-session.js';
-import { LOGIN_CONTENT_SECURITY_POLICY, LOGIN_PATH, renderLoginPage } from './render-login-page.js';
+import type { AuthFailureLimiter } from './create-auth-failure-limiter.js';
+import { LOGIN_CONTENT_SECURITY_POLICY, LOGIN_PATH, renderLoginPage, type LoginProblem } from './render-login-page.js';
 import { sameOriginPath } from './same-origin-path.js';
 import { routeSchemaOf } from './zod-validator-compiler.js';
 
@@ -24,6 +25,8 @@ export interface DashboardRoutesOptions {
   readonly client: ImgbatchClient;
   /** Issues sessions at sign-in; undefined when the server runs without auth. */
   readonly session: BrowserSession | undefined;
+  /** Counts wrong tokens at sign-in per client address; undefined when the server runs without auth. */
+  readonly failures: AuthFailureLimiter | undefined;
 }
 
 const batchPageParamsSchema = z.strictObject({ batchId: safeIdSchema });
@@ -55,7 +58,7 @@ function imagePath(batchId: string, row: GalleryRow): string {
  * turns the API token into a session cookie. Auth is the server's hook, as for every route.
  */
 export function registerDashboardRoutes(app: FastifyInstance, options: DashboardRoutesOptions): void {
-  const { client, session } = options;
+  const { client, session, failures } = options;
 
   const board = new FastifyAdapter();
   createBullBoard({
@@ -160,21 +163,33 @@ export function registerDashboardRoutes(app: FastifyInstance, options: Dashboard
             400: componentRef('ValidationErrorBody', 'Not a form with a token'),
             401: html('Not the API token: the form again'),
             413: componentRef('Error', `Body over ${LOGIN_BODY_LIMIT_BYTES} bytes`),
+            429: html('Too many failed sign-ins from this address: the form with when to try again (Retry-After)'),
           },
         },
       },
       async (request, reply) => {
         const body = request.body;
         const next = sameOriginPath(body.next, QUEUES_PATH);
-        if (session !== undefined && !session.isToken(body.token)) {
-          return reply
-            .status(401)
+        const loginPage = (status: 401 | 429, problem: LoginProblem): FastifyReply =>
+          reply
+            .status(status)
+            .headers(problem.kind === 'too-many-failures' ? { 'retry-after': String(problem.retryAfterSeconds) } : {})
             .header('content-type', 'text/html; charset=utf-8')
             .header('content-security-policy', LOGIN_CONTENT_SECURITY_POLICY)
             .header('cache-control', 'no-store')
-            .send(renderLoginPage({ next, isRetry: true }));
+            .send(renderLoginPage({ next, problem }));
+        if (session !== undefined && failures !== undefined) {
+          // Over its budget, a client is refused before its token is compared: it learns nothing from the try.
+          const retryAfterMs = failures.retryAfterMs(request.ip);
+          if (retryAfterMs > 0) {
+            return loginPage(429, { kind: 'too-many-failures', retryAfterSeconds: Math.ceil(retryAfterMs / 1000) });
+          }
+          if (!session.isToken(body.token)) {
+            failures.recordFailure(request.ip);
+            return loginPage(401, { kind: 'wrong-token' });
+          }
+          reply.header('set-cookie', session.issueCookie({ isSecure: request.protocol === 'https' }));
         }
-        if (session !== undefined) reply.header('set-cookie', session.issueCookie({ isSecure: request.protocol === 'https' }));
         // 303: the browser follows with a GET, and reloading the next page does not post the token again.
         return reply.status(303).header('location', next).header('cache-control', 'no-store').send();
       },
