@@ -50,7 +50,7 @@ export function createAuthHook(options: AuthHookOptions): (request: FastifyReque
       if (isBearerAuthorized(authorization, options.apiToken)) return;
       options.failures.recordFailure(request.ip);
     }
-    if (SAFE_METHODS.has(request.method) && options.session.isValid(request.headers.cookie)) return;
+    if (SAFE_METHODS.has(request.method) && (await options.session.isValid(request.headers.cookie))) return;
     if (wantsPage(request)) {
       await reply
         .status(401)

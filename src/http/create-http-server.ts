@@ -12,12 +12,13 @@ import { createBrowserSession } from './browser-session.js';
 import { createAuthFailureLimiter } from './create-auth-failure-limiter.js';
 import { createAuthHook } from './create-auth-hook.js';
 import { createHostCheck } from './create-host-check.js';
-import { registerDashboardRoutes } from './dashboard-routes.js';
+import { LOGOUT_PATH, registerDashboardRoutes } from './dashboard-routes.js';
 import { LOGIN_PATH } from './render-login-page.js';
 import { trackUnusedConnections } from './track-unused-connections.js';
 import type { PrometheusMetrics } from '../metrics/prometheus-metrics.js';
 import { registerMetricsRoute } from './metrics-route.js';
 import { registerOpenApi } from './register-openapi.js';
+import type { SessionRevocations } from './session-revocations.js';
 import { zodValidatorCompiler } from './zod-validator-compiler.js';
 
 /** The options of the HTTP surface's guards (HttpSettings, from `http:` in the config file) are documented there with their defaults. */
@@ -32,6 +33,11 @@ export interface HttpServerOptions extends HttpSettings {
   readonly logger?: Logger;
   /** Served at `GET /metrics` (Prometheus text, behind the same auth); the caller closes it. Default: no /metrics route. */
   readonly metrics?: PrometheusMetrics;
+  /**
+   * Where signed-out browser sessions are remembered; default this process's memory, which
+   * other replicas do not see (`imgbatch serve` uses Redis: createRedisSessionRevocations).
+   */
+  readonly sessionRevocations?: SessionRevocations;
 }
 
 /** A route as fastify registered it. */
@@ -53,7 +59,7 @@ export interface HttpServer {
 export const DEFAULT_BODY_LIMIT_BYTES = 10 * 1024 * 1024;
 /** Largest body of every route but the enqueue route (and sign-in, smaller still): none of them takes more than a few fields. */
 const ROUTE_BODY_LIMIT_BYTES = 16 * 1024;
-const PUBLIC_ROUTES = new Set(['/healthz', LOGIN_PATH]);
+const PUBLIC_ROUTES = new Set(['/healthz', LOGIN_PATH, LOGOUT_PATH]);
 const DEFAULT_REQUEST_TIMEOUT_MS = 120_000;
 const DEFAULT_HEADERS_TIMEOUT_MS = 20_000;
 
@@ -128,7 +134,10 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     });
   }
 
-  const session = options.apiToken === null ? undefined : createBrowserSession({ token: options.apiToken });
+  const session =
+    options.apiToken === null
+      ? undefined
+      : createBrowserSession({ token: options.apiToken, ...(options.sessionRevocations !== undefined && { revocations: options.sessionRevocations }) });
   const failures = options.apiToken === null ? undefined : createAuthFailureLimiter({ failuresPerMinute: wholeNumber('authFailuresPerMinute', options.authFailuresPerMinute ?? 10, 1) });
   // onRequest runs before the body is read, so an unauthenticated upload is refused unread.
   if (options.apiToken !== null && session !== undefined && failures !== undefined) {

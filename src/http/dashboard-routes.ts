@@ -17,6 +17,8 @@ import { routeSchemaOf } from './zod-validator-compiler.js';
 
 /** Where bull-board is mounted. */
 export const QUEUES_PATH = '/admin/queues';
+/** Where a browser signs out; public, like the sign-in. */
+export const LOGOUT_PATH = '/admin/logout';
 /** Tiles per batch page: with images loaded lazily, a page stays light even for big batches. */
 const BATCH_PAGE_SIZE = 200;
 
@@ -192,6 +194,25 @@ export function registerDashboardRoutes(app: FastifyInstance, options: Dashboard
         }
         // 303: the browser follows with a GET, and reloading the next page does not post the token again.
         return reply.status(303).header('location', next).header('cache-control', 'no-store').send();
+      },
+    );
+
+    // Public: it needs no more than the cookie it ends (a cookie alone never authorizes a POST).
+    scope.post(
+      LOGOUT_PATH,
+      {
+        schema: {
+          summary: 'Sign out (public): ends the session server-side, so its cookie is refused wherever it is replayed, clears the cookie, and redirects to the sign-in form',
+          security: [],
+          response: { 303: redirect('Signed out: the cookie cleared and a redirect to the sign-in form') },
+        },
+      },
+      async (request, reply) => {
+        if (session !== undefined) {
+          await session.revoke(request.headers.cookie);
+          reply.header('set-cookie', session.clearCookie({ isSecure: request.protocol === 'https' }));
+        }
+        return reply.status(303).header('location', LOGIN_PATH).header('cache-control', 'no-store').send();
       },
     );
     done();

@@ -2,8 +2,10 @@ import { connect } from 'node:net';
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { createHttpServer, type HttpServerOptions } from '../../../src/http/create-http-server.js';
+import { createRedisSessionRevocations } from '../../../src/http/redis-session-revocations.js';
+import { createRedisClient } from '../../../src/queue/redis-connection.js';
 import { useHttpServer, type ServedPipeline } from '../../helpers/http-server.js';
-import { usePipeline } from '../../helpers/pipeline.js';
+import { usePipeline, type Pipeline } from '../../helpers/pipeline.js';
 
 const GPT = { name: 'gpt', model: 'gpt-image-1-mini', ratePerMinute: 600, latency: { meanMs: 20, sdMs: 5 } };
 const TOKEN = 'dashboard-token-0123456789abcdef';
@@ -15,10 +17,10 @@ describe('dashboard auth over real HTTP: bearer for everything, a session cookie
   const serve = useHttpServer();
 
   /** A server over a batch of two images that no worker has run (both pending). */
-  async function open(apiToken: string | null = TOKEN, options: Omit<HttpServerOptions, 'client' | 'apiToken'> = {}): Promise<ServedPipeline> {
+  async function open(apiToken: string | null = TOKEN, options: Omit<HttpServerOptions, 'client' | 'apiToken'> = {}): Promise<ServedPipeline & { readonly p: Pipeline }> {
     const p = await openPipeline({ simulator: { deployments: [GPT] } });
     await p.producer.enqueue([{ id: 'mug', prompt: 'A red mug', n: 2, model: 'gpt-image-1-mini' }], { batchId: 'shop' });
-    return serve(p, { apiToken, ...options });
+    return { ...(await serve(p, { apiToken, ...options })), p };
   }
 
   function login(base: string, fields: Record<string, string>, headers: Record<string, string> = {}): Promise<Response> {
@@ -74,6 +76,46 @@ describe('dashboard auth over real HTTP: bearer for everything, a session cookie
       }
     }
     expect(() => createHttpServer({ client, apiToken: TOKEN, trustProxy: ['10.0.0.0/40'] })).toThrow(/trustProxy: "10.0.0.0\/40" is not an address/);
+  });
+
+  it('signs out at POST /admin/logout: the cookie is cleared, and the old cookie replayed is refused', async () => {
+    const { base } = await open();
+    const setCookie = (await login(base, { token: TOKEN })).headers.get('set-cookie') ?? '';
+    const cookie = { cookie: setCookie.split(';')[0] ?? '' };
+    expect((await fetch(`${base}/batches/shop`, { headers: cookie })).status).toBe(200);
+
+    const out = await fetch(`${base}/admin/logout`, { method: 'POST', redirect: 'manual', headers: cookie });
+    expect(out.status).toBe(303);
+    expect(out.headers.get('location')).toBe('/admin/login');
+    expect(out.headers.get('set-cookie')).toBe('imgbatch_session=; Max-Age=0; Path=/; HttpOnly; SameSite=Strict');
+    // A copy of the cookie kept anywhere no longer works: the server ended the session.
+    for (const path of ['/batches/shop', '/v1/batches/shop', '/admin/queues/api/queues']) expect((await fetch(`${base}${path}`, { headers: cookie })).status).toBe(401);
+    // A new sign-in is a new session.
+    const again = (await login(base, { token: TOKEN })).headers.get('set-cookie') ?? '';
+    expect((await fetch(`${base}/batches/shop`, { headers: { cookie: again.split(';')[0] ?? '' } })).status).toBe(200);
+  });
+
+  it('with sign-outs kept in Redis, a session ended on one API replica is refused by another', async () => {
+    const { base, client, p } = await open();
+    const connection = createRedisClient(p.redisUrl, 'producer');
+    try {
+      const revocations = createRedisSessionRevocations({ connection, prefix: p.prefix });
+      const replicaA = createHttpServer({ client, apiToken: TOKEN, sessionRevocations: revocations });
+      const replicaB = createHttpServer({ client, apiToken: TOKEN, sessionRevocations: revocations });
+      try {
+        const [baseA, baseB] = await Promise.all([replicaA.listen({ port: 0 }), replicaB.listen({ port: 0 })]);
+        const cookie = { cookie: ((await login(baseA, { token: TOKEN })).headers.get('set-cookie') ?? '').split(';')[0] ?? '' };
+        expect((await fetch(`${baseB}/batches/shop`, { headers: cookie })).status).toBe(200);
+        expect((await fetch(`${baseA}/admin/logout`, { method: 'POST', redirect: 'manual', headers: cookie })).status).toBe(303);
+        expect((await fetch(`${baseB}/batches/shop`, { headers: cookie })).status).toBe(401);
+        // The server that keeps sign-outs in memory knows nothing of it: the reason serve uses Redis.
+        expect((await fetch(`${base}/batches/shop`, { headers: cookie })).status).toBe(200);
+      } finally {
+        await Promise.all([replicaA.close(), replicaB.close()]);
+      }
+    } finally {
+      await connection.quit();
+    }
   });
 
   it('refuses a wrong token with the form again and no cookie; never redirects off the server', async () => {
