@@ -5,6 +5,7 @@ import { FastifyAdapter } from '@bull-board/fastify';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import type { ImgbatchClient } from '../client/imgbatch-client.js';
+import { ValidationError } from '../errors/imgbatch-error.js';
 import { GALLERY_CONTENT_SECURITY_POLICY, renderGallery, type GalleryRow } from '../gallery/render-gallery.js';
 import { selectGalleryRows } from '../gallery/select-gallery-rows.js';
 import { safeIdSchema } from '../job/image-request.js';
@@ -21,6 +22,8 @@ export const QUEUES_PATH = '/admin/queues';
 export const LOGOUT_PATH = '/admin/logout';
 /** Tiles per batch page: with images loaded lazily, a page stays light even for big batches. */
 const BATCH_PAGE_SIZE = 200;
+/** Pages of a batch of 200 million images; anything above is a typo or a probe. */
+const MAX_PAGE = 1_000_000;
 
 export interface DashboardRoutesOptions {
   /** Supplies the queue, batch counts, manifests (needs a store). */
@@ -37,6 +40,7 @@ const batchPageQuerySchema = z.strictObject({
     .number({ error: 'must be a whole number ≥ 1' })
     .int('must be a whole number ≥ 1')
     .min(1, 'must be at least 1')
+    .max(MAX_PAGE, `must be at most ${MAX_PAGE}`)
     .default(1)
     .describe(`Page of ${BATCH_PAGE_SIZE} images, from 1`),
 });
@@ -96,7 +100,7 @@ export function registerDashboardRoutes(app: FastifyInstance, options: Dashboard
         security: [{ bearer: [] }, { session: [] }],
         response: {
           200: html('The batch page'),
-          400: componentRef('ValidationErrorBody', 'Not a valid batch id or page'),
+          400: componentRef('ValidationErrorBody', 'Not a valid batch id, or a page past the last (refused without reading the store)'),
           401: html('The sign-in page (a browser without a session), or the JSON 401 of every route'),
           404: componentRef('Error', 'No such batch, or no such page'),
           429: componentRef('Error', 'Too many failed authentications from this address; see Retry-After'),
@@ -108,6 +112,11 @@ export function registerDashboardRoutes(app: FastifyInstance, options: Dashboard
       const { page } = request.query;
       const summary = await client.status(batchId);
       if (summary.createdAt === undefined) return reply.status(404).send({ error: 'not_found', message: `no batch ${batchId}` });
+      // The batch's image count is in Redis: a page past the last is refused before the store's manifest is read at all.
+      const lastPage = Math.max(1, Math.ceil(summary.images / BATCH_PAGE_SIZE));
+      if (page > lastPage) {
+        throw new ValidationError([{ field: 'page', reason: `is past the last page: batch ${batchId} has ${lastPage} page(s) of ${BATCH_PAGE_SIZE} images` }]);
+      }
       const offset = (page - 1) * BATCH_PAGE_SIZE;
       const selection = await selectGalleryRows(client.manifest(batchId), { offset, limit: BATCH_PAGE_SIZE });
       const pages = Math.max(1, Math.ceil(selection.total / BATCH_PAGE_SIZE));
