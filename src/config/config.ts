@@ -102,6 +102,8 @@ export interface Config {
   readonly logLevel: string;
   /** IMGBATCH_API_TOKEN: the bearer token the HTTP API requires; undefined when not set. */
   readonly apiToken: string | undefined;
+  /** The config file's `http:` section, with IMGBATCH_HTTP_* variables over it. */
+  readonly http: HttpSettings;
   /** Prices for estimates, budgets and recorded costs; default DEFAULT_PRICE_TABLE, with the config file's `prices:` merged over it. */
   readonly prices: PriceTable;
 }
