@@ -62,6 +62,7 @@ const ROUTE_BODY_LIMIT_BYTES = 16 * 1024;
 const PUBLIC_ROUTES = new Set(['/healthz', LOGIN_PATH, LOGOUT_PATH]);
 const DEFAULT_REQUEST_TIMEOUT_MS = 120_000;
 const DEFAULT_HEADERS_TIMEOUT_MS = 20_000;
+const DEFAULT_AUTH_FAILURES_PER_MINUTE = 10;
 
 /** proxy-addr's names for address ranges, beside addresses and CIDRs. */
 const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
@@ -83,21 +84,46 @@ function wholeNumber(field: string, value: number, min: number): number {
   return value;
 }
 
-/** The HTTP API's composition root: auth, body limits, error shapes; the routes hold no business rules. */
-export function createHttpServer(options: HttpServerOptions): HttpServer {
-  const bodyLimitBytes = wholeNumber('bodyLimitBytes', options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES, 1);
+/** The numbers and lists of the options, checked before anything is built. */
+function checkedSettings(options: HttpServerOptions): {
+  bodyLimitBytes: number;
+  requestTimeoutMs: number;
+  headersTimeoutMs: number;
+  authFailuresPerMinute: number;
+  trustProxy: boolean | string[];
+} {
   const requestTimeoutMs = wholeNumber('requestTimeoutMs', options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, 1);
   const headersTimeoutMs = wholeNumber('headersTimeoutMs', options.headersTimeoutMs ?? Math.min(DEFAULT_HEADERS_TIMEOUT_MS, requestTimeoutMs), 1);
   if (headersTimeoutMs > requestTimeoutMs) {
     throw new ValidationError([{ field: 'headersTimeoutMs', reason: `${headersTimeoutMs} is over requestTimeoutMs (${requestTimeoutMs}): the headers are part of the request` }]);
   }
+  // With auth off, the Host check is what keeps other web pages out (DNS rebinding), so it cannot be turned off.
+  if (options.apiToken === null && options.allowedHosts?.includes('*') === true) {
+    throw new ValidationError([
+      { field: 'allowedHosts', reason: '"*" is not allowed with auth off: any web page whose name its owner points at this machine could use the API; list the names you use instead' },
+    ]);
+  }
+  return {
+    bodyLimitBytes: wholeNumber('bodyLimitBytes', options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES, 1),
+    requestTimeoutMs,
+    headersTimeoutMs,
+    authFailuresPerMinute: wholeNumber('authFailuresPerMinute', options.authFailuresPerMinute ?? DEFAULT_AUTH_FAILURES_PER_MINUTE, 1),
+    trustProxy: trustProxyOption(options.trustProxy),
+  };
+}
+
+/** The HTTP API's composition root: guards (Host, auth, failure limits, timeouts, body limits), error shapes; the routes hold no business rules. */
+export function createHttpServer(options: HttpServerOptions): HttpServer {
+  const { bodyLimitBytes, requestTimeoutMs, headersTimeoutMs, authFailuresPerMinute, trustProxy } = checkedSettings(options);
+  // Auth on and no names listed: any Host (a rebound page has no credentials to send).
+  const hostCheck = options.allowedHosts === undefined && options.apiToken !== null ? undefined : createHostCheck({ allowedHosts: options.allowedHosts });
   const logger = options.logger ?? createSilentLogger();
   const app = fastify({
     logger: false,
     // Behind a TLS-terminating proxy, X-Forwarded-Proto says the browser used https (so the
     // session cookie is Secure) and X-Forwarded-For names the client (whose failures are
     // counted); both are believed only from the proxies named here.
-    trustProxy: trustProxyOption(options.trustProxy),
+    trustProxy,
     bodyLimit: ROUTE_BODY_LIMIT_BYTES,
     // Without these a client that sends its headers or body a byte at a time holds a socket
     // for ever (fastify's requestTimeout defaults to 0, none). Node answers 408 and closes the
@@ -116,13 +142,6 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   registerOpenApi(app);
 
-  // With auth off, the Host check is what keeps other web pages out (DNS rebinding), so it cannot be turned off.
-  if (options.apiToken === null && options.allowedHosts?.includes('*') === true) {
-    throw new ValidationError([
-      { field: 'allowedHosts', reason: '"*" is not allowed with auth off: any web page whose name its owner points at this machine could use the API; list the names you use instead' },
-    ]);
-  }
-  const hostCheck = options.allowedHosts === undefined && options.apiToken !== null ? undefined : createHostCheck({ allowedHosts: options.allowedHosts });
   if (hostCheck !== undefined) {
     app.addHook('onRequest', async (request, reply) => {
       const address = app.server.address();
@@ -138,7 +157,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     options.apiToken === null
       ? undefined
       : createBrowserSession({ token: options.apiToken, ...(options.sessionRevocations !== undefined && { revocations: options.sessionRevocations }) });
-  const failures = options.apiToken === null ? undefined : createAuthFailureLimiter({ failuresPerMinute: wholeNumber('authFailuresPerMinute', options.authFailuresPerMinute ?? 10, 1) });
+  const failures = options.apiToken === null ? undefined : createAuthFailureLimiter({ failuresPerMinute: authFailuresPerMinute });
   // onRequest runs before the body is read, so an unauthenticated upload is refused unread.
   if (options.apiToken !== null && session !== undefined && failures !== undefined) {
     app.addHook('onRequest', createAuthHook({ apiToken: options.apiToken, session, failures, isPublic: (url) => PUBLIC_ROUTES.has(url ?? '') }));
