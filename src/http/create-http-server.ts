@@ -211,7 +211,13 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     );
     api.get(
       '/openapi.json',
-      { schema: { summary: 'This document, generated from the routes', response: { 200: { description: 'OpenAPI 3.1', type: 'object' }, 401: componentRef('Error', 'Missing or wrong bearer token') } } },
+      {
+        schema: {
+          summary: 'This document, generated from the routes',
+          security: [{ bearer: [] }, { session: [] }],
+          response: { 200: { description: 'OpenAPI 3.1', type: 'object' }, 401: componentRef('Error', 'Missing or wrong bearer token') },
+        },
+      },
       () => app.swagger(),
     );
     registerBatchRoutes(api, { client: options.client, bodyLimitBytes });

@@ -13,6 +13,7 @@ export function registerMetricsRoute(app: FastifyInstance, metrics: PrometheusMe
     {
       schema: {
         summary: 'Prometheus metrics of the whole cluster: calls by deployment and outcome, 429s, filtered images, retries, call durations, queue depth, limiter rate and utilization',
+        security: [{ bearer: [] }, { session: [] }],
         response: {
           200: { description: 'Prometheus text format 0.0.4', content: { 'text/plain': { schema: { type: 'string' } } } },
           401: componentRef('Error', 'Missing or wrong bearer token'),

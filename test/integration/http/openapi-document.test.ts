@@ -11,6 +11,7 @@ const TOKEN = 'openapi-token-0123456789abcdef';
 const AUTH = { authorization: `Bearer ${TOKEN}` };
 /** bull-board's own pages, assets and JSON API: it marks them hidden; the document lists its entry page. */
 const BULL_BOARD_INTERNALS = /^\/admin\/queues\/./;
+const PUBLIC = new Set(['/healthz', '/admin/login', '/admin/logout']);
 
 interface Operation {
   readonly parameters?: ReadonlyArray<{ readonly name: string; readonly in: string; readonly schema?: Record<string, unknown> }>;
@@ -20,6 +21,7 @@ interface Operation {
 }
 interface OpenApiDocument {
   readonly openapi: string;
+  readonly security: unknown[];
   readonly paths: Record<string, Record<string, Operation>>;
   readonly components: { readonly schemas: Record<string, Record<string, unknown> & { properties?: Record<string, Record<string, unknown>>; required?: string[] }> };
 }
@@ -62,6 +64,10 @@ describe('the OpenAPI document, generated from the route schemas', () => {
       const responses = Object.entries(operation.responses);
       expect(responses.length, `${route.method} ${route.url} declares its responses`).toBeGreaterThan(0);
       for (const [status, declared] of responses) expect(declared.description, `${route.method} ${route.url} ${status}`).not.toBe('Default Response');
+      // Security as the auth hook applies it: public routes none, reads the token or a session, changes the token only.
+      const security = operation.security ?? doc.security;
+      const expected = PUBLIC.has(route.url) ? [] : route.method === 'GET' ? [{ bearer: [] }, { session: [] }] : [{ bearer: [] }];
+      expect(security, `${route.method} ${route.url} security`).toEqual(expected);
       for (const name of [...route.url.matchAll(/:(\w+)/g)].map((m) => m[1])) {
         expect(operation.parameters, `${route.method} ${route.url} documents :${name}`).toContainEqual(expect.objectContaining({ name, in: 'path', schema: expect.any(Object) as unknown }));
       }
