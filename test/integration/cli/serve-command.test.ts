@@ -31,10 +31,10 @@ describe('imgbatch serve', () => {
     expect(exposed.code).toBe(2);
     expect(exposed.stderr).toContain('--no-auth is for local use: bind to 127.0.0.1, not 0.0.0.0');
     const anyHost = await finished(cli(['serve', '--port', '0', '--no-auth', '--allowed-hosts', '*'], {}));
-    expect(anyHost.code).toBe(1);
+    expect(anyHost.code).toBe(2);
     expect(anyHost.stderr).toContain('--no-auth with allowed hosts "*": any web page could use the API through DNS rebinding');
     const anyHostFromEnv = await finished(cli(['serve', '--port', '0', '--no-auth'], { IMGBATCH_HTTP_ALLOWED_HOSTS: 'localhost,*' }));
-    expect(anyHostFromEnv.code).toBe(1);
+    expect(anyHostFromEnv.code).toBe(2);
   });
 
   it('serves on 127.0.0.1 with the token required, and stops cleanly on SIGTERM', async () => {
