@@ -106,6 +106,12 @@ const envSchema = z.object({
   IMGBATCH_API_TOKEN: z.string().min(16, 'must be at least 16 characters (e.g. `openssl rand -hex 32`)').optional(),
 });
 
+/**
+ * Every environment variable the loader reads by its own name, for deployment files to check
+ * theirs against. A config file can name more: `auth.apiKeyEnv` and `store.connectionStringEnv`.
+ */
+export const CONFIG_ENV_NAMES: readonly string[] = Object.freeze(Object.keys(envSchema.shape));
+
 type Env = Readonly<Record<string, string | undefined>>;
 
 /** Drops keys whose value is undefined, so a spread never overwrites a default with nothing. */
