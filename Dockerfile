@@ -11,6 +11,7 @@
 ARG NODE_IMAGE=node:24-slim
 
 FROM ${NODE_IMAGE} AS build
+ENV NPM_CONFIG_UPDATE_NOTIFIER=false
 WORKDIR /app
 COPY package.json package-lock.json .npmrc tsconfig.json tsconfig.build.json ./
 COPY bin ./bin
@@ -19,12 +20,15 @@ COPY jobs ./jobs
 COPY contracts ./contracts
 # One RUN, so the dev dependencies never become a layer of their own. `npm ci` follows the
 # lockfile exactly; `npm prune --omit=dev` then leaves the production tree of that same
-# lockfile. Type declarations and source maps are for editors and debuggers, not for running:
-# dropping them halves node_modules. The symlink gives the entry point the name `imgbatch`
-# (Node resolves the symlink, so bin/imgbatch.js still finds ../dist).
+# lockfile, except TypeScript: the lockfile marks it devOptional (an optional peer of valibot,
+# which @bull-board/api uses), which --omit=dev keeps, though nothing loads it at run time and
+# a fresh `npm install --omit=dev` never installs it. Type declarations and source maps are for
+# editors and debuggers, not for running: dropping them halves node_modules. The symlink gives
+# the entry point the name `imgbatch` (Node resolves it, so bin/imgbatch.js still finds ../dist).
 RUN npm ci --no-audit --no-fund \
  && npm run build \
  && npm prune --omit=dev --no-audit --no-fund \
+ && rm -rf node_modules/typescript node_modules/.bin/tsc node_modules/.bin/tsserver \
  && find node_modules dist -type f \( -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' -o -name '*.map' \) -delete \
  && ln -s imgbatch.js bin/imgbatch \
  && mkdir -p /out/data

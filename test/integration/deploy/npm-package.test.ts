@@ -1,8 +1,9 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { strayDevDependencies } from '../../helpers/installed-packages.js';
 import { connectTestRedis, deleteKeysWithPrefix, uniquePrefix } from '../../helpers/redis.js';
 import { minimalEnv, runCommand, runCommandOrThrow } from '../../helpers/run-command.js';
 
@@ -18,20 +19,6 @@ function npmEnv(): Record<string, string> {
 async function filesUnder(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
   return entries.filter((entry) => entry.isFile()).map((entry) => relative(dir, join(entry.parentPath, entry.name)));
-}
-
-interface PackageManifest {
-  readonly dependencies?: Record<string, string>;
-  readonly optionalDependencies?: Record<string, string>;
-}
-
-/** The top-level packages of a node_modules folder, by name. */
-async function installedPackages(nodeModules: string): Promise<Map<string, PackageManifest>> {
-  const names = (await readdir(nodeModules)).filter((name) => !name.startsWith('.'));
-  const scoped = await Promise.all(names.filter((name) => name.startsWith('@')).map(async (scope) => (await readdir(join(nodeModules, scope))).map((name) => `${scope}/${name}`)));
-  const all = [...names.filter((name) => !name.startsWith('@')), ...scoped.flat()];
-  const manifests = await Promise.all(all.map(async (name) => [name, JSON.parse(await readFile(join(nodeModules, name, 'package.json'), 'utf8')) as PackageManifest] as const));
-  return new Map(manifests);
 }
 
 describe('the npm package', () => {
@@ -71,12 +58,7 @@ describe('the npm package', () => {
   });
 
   it('installs with --omit=dev without any development dependency', async () => {
-    const manifest = JSON.parse(await readFile('package.json', 'utf8')) as { devDependencies: Record<string, string> };
-    const installed = await installedPackages(join(app, 'node_modules'));
-    // A development dependency may still arrive as some production package's own dependency
-    // (apache-arrow depends on @types/node): only one nothing installed asks for is a leak.
-    const wanted = new Set([...installed.values()].flatMap((pkg) => [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.optionalDependencies ?? {})]));
-    expect([...installed.keys()].filter((name) => name in manifest.devDependencies && !wanted.has(name))).toEqual([]);
+    expect(await strayDevDependencies(join(app, 'node_modules'))).toEqual([]);
   });
 
   it('runs `imgbatch run` from the installed bin on the embedded simulator and stores every image', async () => {
