@@ -139,8 +139,10 @@ describe('docker-compose.yml', () => {
   it('by default runs Redis, Azurite, the simulator, workers and the API, every imgbatch service from the built image and none installing anything at start', async () => {
     const file = await composeConfig(emptyEnvFile);
     expect(activeServices(file, [])).toEqual(['api', 'azurite', 'redis', 'simulator', 'worker']);
+    // The image's HEALTHCHECK command; a service that sets its own timings repeats it exactly.
     const dockerfile = await readFile('Dockerfile', 'utf8');
-    expect(dockerfile).toMatch(/^HEALTHCHECK /m);
+    const imageHealthcheck = JSON.parse(/^HEALTHCHECK [^\n]*?(?:\\\n[^\n]*?)*CMD (\[.*\])$/m.exec(dockerfile)?.[1] ?? 'null') as string[] | null;
+    expect(imageHealthcheck).not.toBeNull();
     for (const name of IMGBATCH_SERVICES) {
       const s = service(file, name);
       expect(s.build, name).toBeDefined();
@@ -149,6 +151,7 @@ describe('docker-compose.yml', () => {
       expect(s.restart, name).toBe('unless-stopped');
       // The image's HEALTHCHECK (serve: /healthz, simulate: /_sim/health, worker: running) stays on.
       expect(s.healthcheck?.disable, name).not.toBe(true);
+      if (s.healthcheck?.test !== undefined) expect(s.healthcheck.test, name).toEqual(['CMD', ...(imageHealthcheck ?? [])]);
     }
     for (const name of ['worker', 'worker-azure']) {
       const worker = service(file, name);
