@@ -132,6 +132,12 @@ const envSchema = z.object({
   IMGBATCH_HTTP_AUTH_FAILURES_PER_MINUTE: positiveInt.max(100_000).optional(),
 });
 
+/**
+ * Every environment variable the loader reads by its own name, for deployment files to check
+ * theirs against. A config file can name more: `auth.apiKeyEnv` and `store.connectionStringEnv`.
+ */
+export const CONFIG_ENV_NAMES: readonly string[] = Object.freeze(Object.keys(envSchema.shape));
+
 type Env = Readonly<Record<string, string | undefined>>;
 
 /** Drops keys whose value is undefined, so a spread never overwrites a default with nothing. */
