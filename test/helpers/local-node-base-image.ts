@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { chmod, copyFile, cp, mkdir, realpath, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { runCommand, runCommandOrThrow } from './run-command.js';
@@ -26,6 +27,8 @@ export interface BaseRootfsOptions {
   /** Native add-ons and libraries whose system libraries the image must hold too (sharp's libvips needs libresolv). */
   readonly nativeModules?: readonly string[];
 }
+
+const SYSTEM_CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
 
 /**
  * A minimal root filesystem laid out like the official node:24-slim image, for building the
@@ -65,7 +68,9 @@ export async function makeNodeBaseRootfs(rootfs: string, options: BaseRootfsOpti
   await chmod(join(rootfs, 'tmp'), 0o1777);
 
   const env: Record<string, string> = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' };
-  const caBundle = process.env.NODE_EXTRA_CA_CERTS;
+  // CI may run without NODE_EXTRA_CA_CERTS in its environment; the machine's own bundle (Debian's
+  // path) then holds what it trusts, proxy included.
+  const caBundle = process.env.NODE_EXTRA_CA_CERTS ?? (existsSync(SYSTEM_CA_BUNDLE) ? SYSTEM_CA_BUNDLE : undefined);
   if (caBundle !== undefined && caBundle !== '') {
     await copyInto(rootfs, caBundle);
     env.NODE_EXTRA_CA_CERTS = caBundle;
