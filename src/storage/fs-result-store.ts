@@ -1,11 +1,12 @@
-import { randomUUID } from 'node:crypto';
-import { mkdir, open, opendir, readFile, rename, rm } from 'node:fs/promises';
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdir, open, opendir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { StorageError } from '../errors/imgbatch-error.js';
 import { decodeRecord } from './decode-record.js';
 import { encodeRecord } from './encode-record.js';
 import { imageContentType } from './image-content-type.js';
 import type { ImageRecord } from './image-record.js';
+import { inputKey, parseInputKey } from './input-key.js';
 import { parseBatchId, parseImageExtension, parseResultKey } from './parse-result-key.js';
 import type { ResultStore, StoredImage } from './result-store.js';
 import { storedImageExtension } from './stored-image-extension.js';
@@ -56,7 +57,15 @@ export function createFsResultStore(options: FsResultStoreOptions): ResultStore 
 
   /** The absolute path of a file in a batch folder, checked once more to lie inside root. */
   function pathFor(batchId: string, fileName: string): string {
-    const path = join(root, batchId, fileName);
+    return inside(join(root, batchId, fileName));
+  }
+
+  function inputPath(key: string): string {
+    const { batchId, sha256, extension } = parseInputKey(key);
+    return inside(join(root, batchId, 'inputs', `${sha256}.${extension}`));
+  }
+
+  function inside(path: string): string {
     const fromRoot = relative(root, path);
     if (fromRoot === '' || fromRoot === '..' || fromRoot.startsWith(`..${sep}`) || isAbsolute(fromRoot)) {
       throw new StorageError(`refused path ${JSON.stringify(path)}: outside the store root ${root}`, { isTransient: false });
@@ -154,6 +163,35 @@ export function createFsResultStore(options: FsResultStoreOptions): ResultStore 
         throw toStorageError(thrown, `read image ${path}`);
       }
       return { bytes, contentType: imageContentType(extension), extension };
+    },
+
+    async putInput(batchId, bytes, extension) {
+      const key = inputKey(batchId, createHash('sha256').update(bytes).digest('hex'), extension);
+      const path = inputPath(key);
+      try {
+        // Named by content: a file of that name and size is taken as these bytes (a worker checks
+        // the hash before each use, so a file changed since is caught there).
+        const existing = await stat(path).catch((thrown: unknown) => {
+          if (errorCode(thrown) === 'ENOENT') return undefined;
+          throw thrown;
+        });
+        if (existing?.size === bytes.byteLength) return key;
+        await mkdir(dirname(path), { recursive: true });
+        await writeFileAtomic(path, bytes);
+      } catch (thrown) {
+        throw toStorageError(thrown, `write input ${path}`);
+      }
+      return key;
+    },
+
+    async getInput(key) {
+      const path = inputPath(key);
+      try {
+        return await readFile(path);
+      } catch (thrown) {
+        if (errorCode(thrown) === 'ENOENT') return null;
+        throw toStorageError(thrown, `read input ${path}`);
+      }
     },
 
     close() {
