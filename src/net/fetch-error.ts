@@ -33,6 +33,8 @@ export class FetchError extends ImgbatchError {
   readonly isTransient: boolean;
   /** The HTTP status, when there was an answer. */
   readonly status: number | undefined;
+  /** What went wrong, without the URL (the message is `<url>: <detail>`). */
+  readonly detail: string;
 
   constructor(url: string, reason: FetchRefusal, detail: string, options: { isTransient?: boolean; status?: number; cause?: unknown } = {}) {
     super('FETCH', `${displayUrl(url)}: ${detail}`, { cause: options.cause });
@@ -41,5 +43,6 @@ export class FetchError extends ImgbatchError {
     this.reason = reason;
     this.isTransient = options.isTransient ?? false;
     this.status = options.status;
+    this.detail = detail;
   }
 }
