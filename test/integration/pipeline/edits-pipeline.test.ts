@@ -161,4 +161,18 @@ describe('edits in bulk: a CSV through the producer, a worker and the simulator'
     expect(p.simulator.stats()).toHaveLength(0);
     expect(await p.store.getRecord('changed/mug-0')).toBeNull();
   });
+
+  it("--max-cost counts an edit's input images: an edit that only fits without them is skipped for the budget, with no call", async () => {
+    const p = await open({ simulator: { deployments: [GPT] } });
+    await writeFiles(dir, { 'photo.png': await photoPng() });
+    const csv = join(dir, 'budget.csv');
+    // Output alone: 272 tokens × $40/1M ≈ $0.011; the input at high fidelity adds (194 + 4160) × $10/1M ≈ $0.044.
+    await writeFile(csv, 'id,prompt,model,image,quality,input_fidelity\nmug,Make it blue,gpt-image-1,photo.png,low,high\n');
+    await p.producer.enqueueInputs(readCsvRequests(csv), { batchId: 'budget', localInputsDir: dir, maxCostUsd: 0.03 });
+    p.startWorker();
+    const summary = await p.waitForBatch('budget');
+    expect(summary.counts).toMatchObject({ skipped: 1, stored: 0 });
+    expect((await p.producer.batches.errors('budget'))['budget/mug-0']).toMatch(/^budget: .*\$0\.05\d* expected for this call would exceed the batch's budget of \$0\.03/);
+    expect(p.simulator.stats()).toHaveLength(0);
+  });
 });
