@@ -51,3 +51,19 @@ export type { HttpServer, HttpServerOptions } from './http/create-http-server.js
 export { createSimulator } from './simulator/create-simulator.js';
 export type { Simulator } from './simulator/create-simulator.js';
 export { createLogger } from './log/logger.js';
+// Edits (/images/edits): input images, their reader and the outbound fetch rules.
+export { createInputReader } from './inputs/input-reader.js';
+export type { InputReader, InputReaderOptions, ReadOptions } from './inputs/input-reader.js';
+export { InputReadError } from './inputs/input-read-error.js';
+export { createConfiguredInputReader } from './inputs/create-configured-input-reader.js';
+export { createBlobUrlReader } from './storage/blob-url-reader.js';
+export type { BlobUrlReader, BlobUrlReaderOptions } from './storage/blob-url-reader.js';
+export type { EditInputsOptions } from './queue/producer.js';
+export type { EditInputs, InputRef } from './job/edit-input.js';
+export type { EditCapabilities } from './models/model-table.js';
+export type { FetchSettings } from './config/config.js';
+export { DEFAULT_FETCH_SETTINGS } from './config/load-config.js';
+export { boundedFetch } from './net/bounded-fetch.js';
+export type { BoundedFetchOptions, FetchedBody } from './net/bounded-fetch.js';
+export { FetchError } from './net/fetch-error.js';
+export type { FetchRefusal } from './net/fetch-error.js';
