@@ -2,8 +2,9 @@ import type { InputImageTokenRule, ModelPrices, PriceTable, QualitySizeGrid } fr
 
 /**
  * Image output tokens per image of the gpt-image family. Square figures and 1024x1536 high
- * (6240) are from the reference (../shared/reference/azure-openai-images.md, "Prices"; the
- * Azure recording of an n=2 1024x1536 high call reports 12480 = 2 × 6240). The other
+ * (6240) are OpenAI's (image generation guide, "Cost and latency":
+ * https://developers.openai.com/api/docs/guides/image-generation; an Azure SDK test recording
+ * of an n=2 1024x1536 high call reports 12480 = 2 × 6240). The other
  * non-square figures are derived proportionally: 6240 / 4160 = 1.5 × the square at the same
  * quality (low 408, medium 1584). Portrait and landscape have the same pixel count, so the same tokens.
  */
@@ -68,7 +69,7 @@ function tokenBilled(
 export const DEFAULT_PRICE_TABLE: PriceTable = Object.freeze({
   takenOn: '2026-11-21',
   source:
-    'per-image prices from the imgbatch Azure reference (../shared/reference/azure-openai-images.md, "Prices"); token prices are OpenAI list prices (USD per 1M tokens) as of 2026-11-21',
+    'OpenAI list prices as of 2026-11-21 (https://developers.openai.com/api/docs/pricing#image-generation): per image for dall-e-3 and gpt-image-1-mini, USD per 1M tokens for the gpt-image models; Azure prices differ by region and deployment type (https://azure.microsoft.com/pricing/details/cognitive-services/openai-service/)',
   models: Object.freeze({
     'dall-e-3': {
       perImageUsd: {

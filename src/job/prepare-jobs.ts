@@ -53,6 +53,29 @@ function zodIssues(location: string, error: z.ZodError): FieldIssue[] {
   }));
 }
 
+/** Ids are ASCII (see image-request.ts), so lower-casing is the whole of case folding. */
+function foldCase(id: string): string {
+  return id.toLowerCase();
+}
+
+/** Between an id and the location of its first use in the index; ids never hold a NUL. */
+const SEPARATOR = '\u0000';
+
+/**
+ * Why `id` may not be used, given what the index holds for its case-folded form: an id used
+ * twice, or two ids that differ only in case. The second matters because result files are named
+ * after ids, and on a case-insensitive filesystem (Windows, macOS by default) `Mug` and `mug`
+ * would be one file: the second image would overwrite the first, or be taken for it.
+ */
+function idClash(id: string, entry: string | undefined): string | undefined {
+  if (entry === undefined) return undefined;
+  const at = entry.indexOf(SEPARATOR);
+  const firstId = entry.slice(0, at);
+  const firstLocation = entry.slice(at + 1);
+  if (firstId === id) return `"${id}" is already used by ${firstLocation}`;
+  return `"${id}" differs from "${firstId}" (${firstLocation}) only in letter case; ids of one batch must differ in more than case, since on a case-insensitive filesystem both would be one file`;
+}
+
 /**
  * Validates requests one by one and fans each out into image jobs. A bad request is reported
  * with its location, field and reason; the good ones next to it still become jobs. A request
@@ -80,8 +103,8 @@ export function createJobPreparer(options: {
       const unserved = options.checkServed?.(parsed.data);
       if (unserved !== undefined) return reject([{ location: input.location, field: parsed.data.pool === undefined ? 'model' : 'pool', reason: unserved }]);
       const id = parsed.data.id ?? input.defaultId;
-      const firstSeen = seenIds.locationOf(id);
-      if (firstSeen !== undefined) return reject([{ location: input.location, field: 'id', reason: `"${id}" is already used by ${firstSeen}` }]);
+      const clash = idClash(id, seenIds.locationOf(foldCase(id)));
+      if (clash !== undefined) return reject([{ location: input.location, field: 'id', reason: clash }]);
       try {
         const jobs = fanOut(parsed.data, {
           batchId: options.batchId,
@@ -90,7 +113,7 @@ export function createJobPreparer(options: {
           edit: input.edit,
           ...(options.imagesPerCall !== undefined && { imagesPerCall: options.imagesPerCall }),
         });
-        seenIds.add(id, input.location);
+        seenIds.add(foldCase(id), `${id}${SEPARATOR}${input.location}`);
         return { kind: 'accepted', jobs };
       } catch (error) {
         if (!(error instanceof ValidationError)) throw error;

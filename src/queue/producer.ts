@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createBatchRegistry, type BatchRegistry } from '../batch/batch-registry.js';
+import { createBatchRegistry, type BatchCallback, type BatchRegistry } from '../batch/batch-registry.js';
 import { IMAGE_JOB_NAME, imageJobId, type ImageJobData } from '../job/image-job.js';
 import type { InputReader } from '../inputs/input-reader.js';
 import { resolveEditInputs } from '../inputs/resolve-edit-inputs.js';
@@ -49,6 +49,12 @@ export interface EnqueueOptions {
    * starts a call of the batch without it; default: the batch's budget stays as it is.
    */
   readonly maxCostUsd?: number;
+  /**
+   * Where the batch's webhook events go, set before any of its jobs is added so its end cannot
+   * be missed; the caller has checked the URL against the allow-list (checkCallbackUrl).
+   * Default: the batch's callback stays as it is (none for a new batch).
+   */
+  readonly callback?: BatchCallback;
   /** Called as chunks reach Redis (and once at the end) with running totals; default none. */
   readonly onProgress?: (progress: EnqueueProgress) => void;
   /**
@@ -144,6 +150,7 @@ export function createProducer(options: ProducerOptions = {}): Producer {
     const batchId = enqueueOptions.batchId ?? newBatchId();
     checkBatchId(batchId);
     if (enqueueOptions.maxCostUsd !== undefined) await batches.setMaxCost(batchId, enqueueOptions.maxCostUsd);
+    if (enqueueOptions.callback !== undefined) await batches.setCallback(batchId, enqueueOptions.callback);
     await batches.claimImagesPerCall(batchId, options.imagesPerCall ?? 1);
     const preparer = createJobPreparer({
       batchId,

@@ -15,10 +15,17 @@ import { toStorageError } from './to-storage-error.js';
 export interface FsResultStoreOptions {
   /** The folder that holds one sub-folder per batch; relative paths resolve against the working directory. Required. */
   readonly root: string;
+  /**
+   * Age after which a temp file is taken for the leftover of a writer that died (killed mid-write)
+   * and removed, ms. Default 600000 (10 minutes): a live write takes milliseconds to seconds, and
+   * other processes may be writing into the same folder, so only old ones go.
+   */
+  readonly staleTempAfterMs?: number;
 }
 
 /** Unfinished writes are dot-files ending in `.tmp`, so listings and people skip them. */
 const TEMP_SUFFIX = '.tmp';
+const DEFAULT_STALE_TEMP_AFTER_MS = 10 * 60_000;
 
 function errorCode(thrown: unknown): unknown {
   return thrown instanceof Error ? (thrown as NodeJS.ErrnoException).code : undefined;
@@ -45,6 +52,37 @@ async function writeFileAtomic(path: string, data: Uint8Array | string): Promise
     await rm(tempPath, { force: true }).catch(() => undefined);
     throw thrown;
   }
+  // The rename lives in the folder's own data: until the folder is flushed too, a power cut can
+  // lose the new name even though the file's bytes are on disk (rename(2), fsync(2)).
+  await syncFolder(dirname(path));
+}
+
+async function syncFolder(path: string): Promise<void> {
+  const folder = await open(path, 'r');
+  try {
+    await folder.sync();
+  } finally {
+    await folder.close();
+  }
+}
+
+/** Removes the temp files in `folder` older than `olderThanMs`: the leftovers of writers that died. */
+async function sweepStaleTempFiles(folder: string, olderThanMs: number): Promise<void> {
+  let directory;
+  try {
+    directory = await opendir(folder);
+  } catch (thrown) {
+    if (errorCode(thrown) === 'ENOENT') return;
+    throw thrown;
+  }
+  const cutoffMs = Date.now() - olderThanMs;
+  for await (const entry of directory) {
+    if (!entry.isFile() || !entry.name.startsWith('.') || !entry.name.endsWith(TEMP_SUFFIX)) continue;
+    const path = join(folder, entry.name);
+    // Another process may finish (rename) or sweep the same file meanwhile: gone is fine.
+    const info = await stat(path).catch(() => undefined);
+    if (info !== undefined && info.mtimeMs < cutoffMs) await rm(path, { force: true });
+  }
 }
 
 /**
@@ -54,6 +92,25 @@ async function writeFileAtomic(path: string, data: Uint8Array | string): Promise
  */
 export function createFsResultStore(options: FsResultStoreOptions): ResultStore {
   const root = resolve(options.root);
+  const staleTempAfterMs = options.staleTempAfterMs ?? DEFAULT_STALE_TEMP_AFTER_MS;
+  /** Folders this process has swept (or is sweeping): once each, before its first write there. */
+  const swept = new Map<string, Promise<void>>();
+
+  /**
+   * Makes the batch folder (or its `inputs` folder), and the first time in this process, sweeps
+   * its stale temp files.
+   */
+  async function prepareFolder(batchId: string, subfolder?: 'inputs'): Promise<void> {
+    const folder = subfolder === undefined ? join(root, batchId) : join(root, batchId, subfolder);
+    await mkdir(folder, { recursive: true });
+    let sweep = swept.get(folder);
+    if (sweep === undefined) {
+      // A failed sweep costs nothing but the leftovers: it never fails the write.
+      sweep = sweepStaleTempFiles(folder, staleTempAfterMs).catch(() => undefined);
+      swept.set(folder, sweep);
+    }
+    await sweep;
+  }
 
   /** The absolute path of a file in a batch folder, checked once more to lie inside root. */
   function pathFor(batchId: string, fileName: string): string {
@@ -78,7 +135,7 @@ export function createFsResultStore(options: FsResultStoreOptions): ResultStore 
     const text = encodeRecord(key, record);
     const path = pathFor(batchId, `${name}.json`);
     try {
-      await mkdir(join(root, batchId), { recursive: true });
+      await prepareFolder(batchId);
       await writeFileAtomic(path, text);
     } catch (thrown) {
       throw toStorageError(thrown, `write record ${path}`);
@@ -105,7 +162,14 @@ export function createFsResultStore(options: FsResultStoreOptions): ResultStore 
 
     async getRecord(key) {
       const { batchId, name } = parseResultKey(key);
-      return await readRecordFile(pathFor(batchId, `${name}.json`));
+      const path = pathFor(batchId, `${name}.json`);
+      const record = await readRecordFile(path);
+      // On a case-insensitive filesystem `Mug` and `mug` are one file: a record of another key
+      // must never pass for this one (its image would be taken as made, or overwritten).
+      if (record !== null && record.key !== key) {
+        throw new StorageError(`${path} holds the record of ${record.key}, not of ${key}: on a case-insensitive filesystem keys that differ only in case share a file`, { isTransient: false });
+      }
+      return record;
     },
 
     async putImage(key, image: StoredImage, record) {
@@ -116,7 +180,7 @@ export function createFsResultStore(options: FsResultStoreOptions): ResultStore 
       // Fail on a bad record before writing anything.
       encodeRecord(key, written);
       try {
-        await mkdir(join(root, batchId), { recursive: true });
+        await prepareFolder(batchId);
         await writeFileAtomic(imagePath, image.bytes);
       } catch (thrown) {
         throw toStorageError(thrown, `write image ${imagePath}`);
@@ -176,7 +240,7 @@ export function createFsResultStore(options: FsResultStoreOptions): ResultStore 
           throw thrown;
         });
         if (existing?.size === bytes.byteLength) return key;
-        await mkdir(dirname(path), { recursive: true });
+        await prepareFolder(parseInputKey(key).batchId, 'inputs');
         await writeFileAtomic(path, bytes);
       } catch (thrown) {
         throw toStorageError(thrown, `write input ${path}`);

@@ -7,6 +7,7 @@ import { createProducer } from '../../queue/producer.js';
 import { createResultStore } from '../../storage/create-result-store.js';
 import { csvIngestArgs, describeCheck, enqueueCsvFile, planCsvIngest, reportRejections, saveRejects } from '../csv-ingest.js';
 import { estimateCsvFile } from '../estimate-csv-file.js';
+import type { CommandOutcome } from '../exit-code.js';
 import { budgetVerdictLine } from '../budget-verdict-line.js';
 import { formatEstimate } from '../format-estimate.js';
 import { maxCostArgs, parseMaxCost } from '../max-cost-arg.js';
@@ -22,7 +23,7 @@ export const enqueueCommand = defineCommand({
     ...maxCostArgs,
     json: { type: 'boolean', description: 'Print the result as JSON', default: false },
   },
-  async run({ args }) {
+  async run({ args }): Promise<CommandOutcome> {
     const config = loadConfig();
     const plan = planCsvIngest(args, config.store);
     const maxCostUsd = parseMaxCost(args['max-cost']);
@@ -43,8 +44,7 @@ export const enqueueCommand = defineCommand({
           process.stdout.write(`${describeCheck(plan.batchId, check)} (${verdict})\n${formatEstimate(estimate, { isSimulator })}\n`);
           if (maxCostUsd !== undefined) process.stdout.write(`${budgetVerdictLine(estimate.expectedCostUsd, maxCostUsd)}\n`);
         }
-        process.exitCode = check.rejected.length > 0 ? 1 : 0;
-        return;
+        return check.rejected.length > 0 ? 'incomplete' : 'done';
       }
     }
 
@@ -69,7 +69,7 @@ export const enqueueCommand = defineCommand({
             `${budget === undefined ? '' : `; budget ${formatUsd(budget)}`}\n`,
         );
       }
-      process.exitCode = result.rejected.length > 0 ? 1 : 0;
+      return result.rejected.length > 0 ? 'incomplete' : 'done';
     } finally {
       await producer.close();
       await store.close();

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -51,6 +51,32 @@ describe('fs result store', () => {
     const store = createFsResultStore({ root: relative(process.cwd(), root) });
     expect(store.description).toBe(root);
     expect(store.kind).toBe('fs');
+  });
+
+  it('removes the stale temp files of a writer that died, on its first write into the folder, and keeps fresh ones of live writers', async () => {
+    const store = createFsResultStore({ root, staleTempAfterMs: 60_000 });
+    const batchId = uniqueBatchId();
+    await mkdir(join(root, batchId));
+    const stale = join(root, batchId, '.dead-0.png.123-abcd.tmp');
+    const live = join(root, batchId, '.live-0.png.456-efgh.tmp');
+    await writeFile(stale, 'half an image');
+    await writeFile(live, 'being written');
+    const anHourAgo = new Date(Date.now() - 3_600_000);
+    await utimes(stale, anHourAgo, anHourAgo);
+    await store.putImage(`${batchId}/r-0`, pngImage(pngLikeBytes(1_000)), storedRecord(`${batchId}/r-0`));
+    expect((await readdir(join(root, batchId))).sort()).toEqual(['.live-0.png.456-efgh.tmp', 'r-0.json', 'r-0.png']);
+  });
+
+  it('refuses a record file that holds another key, as a case-insensitive filesystem gives for ids differing only in case', async () => {
+    const store = createFsResultStore({ root });
+    const batchId = uniqueBatchId();
+    await store.putImage(`${batchId}/Mug-0`, pngImage(pngLikeBytes(1_000)), storedRecord(`${batchId}/Mug-0`));
+    // What `mug-0.json` reads as where the filesystem folds case: Mug's file.
+    await rename(join(root, batchId, 'Mug-0.json'), join(root, batchId, 'mug-0.json'));
+    const error: unknown = await store.getRecord(`${batchId}/mug-0`).catch((thrown: unknown) => thrown);
+    expect(error).toBeInstanceOf(StorageError);
+    expect(error instanceof StorageError && error.isTransient).toBe(false);
+    expect(error instanceof Error && error.message).toContain(`holds the record of ${batchId}/Mug-0, not of ${batchId}/mug-0`);
   });
 
   it('leaves no temp files behind after writes', async () => {

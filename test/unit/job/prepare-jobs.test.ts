@@ -85,6 +85,15 @@ describe('createJobPreparer', () => {
     });
   });
 
+  it('refuses an id that differs from an earlier one only in case, since both would be one file on a case-insensitive filesystem', () => {
+    const preparer = createJobPreparer({ batchId: 'b' });
+    expect(preparer.prepare(input(2, good({ id: 'mug' }))).kind).toBe('accepted');
+    const result = preparer.prepare(input(4, good({ id: 'Mug', prompt: 'a blue mug' })));
+    const reasons = result.kind === 'rejected' ? result.rejection.issues.map((issue) => [issue.field, issue.reason]) : [];
+    expect(reasons).toEqual([['id', expect.stringMatching(/^"Mug" differs from "mug" \(row 2\) only in letter case/)]]);
+    expect(preparer.prepare(input(5, good({ id: 'mug-2' }))).kind).toBe('accepted');
+  });
+
   it('refuses an explicit id that another request holds as its default id', () => {
     const preparer = createJobPreparer({ batchId: 'b' });
     expect(preparer.prepare(input(2, good())).kind).toBe('accepted');
