@@ -7,8 +7,9 @@ function formatName(format: string | undefined): string {
   return `${names[format] ?? `a ${format.toUpperCase()}`} by its bytes`;
 }
 
+/** Decimal megabytes, as the model table counts its limits. */
 function megabytes(bytes: number): string {
-  const mb = bytes / (1024 * 1024);
+  const mb = bytes / 1_000_000;
   return `${mb >= 10 ? Math.round(mb) : Math.round(mb * 10) / 10} MB`;
 }
 

@@ -52,18 +52,21 @@ const GPT_IMAGE_SIZES = ['1024x1024', '1024x1536', '1536x1024'] as const;
 const GPT_IMAGE_QUALITIES = ['low', 'medium', 'high'] as const;
 const GPT_IMAGE_BACKGROUNDS = ['transparent', 'opaque', 'auto'] as const;
 
+/** A decimal megabyte: the smaller reading of "MB", so a file under the limit passes however Azure counts. */
+const MB = 1_000_000;
+
 /**
  * Edits on the gpt-image family. Azure: "You can provide up to 16 input images. Each input image
  * must be less than 50 MB in size and must be a PNG or JPG file"; the mask is a PNG "less than
  * 4 MB" (learn.microsoft.com/azure/foundry/openai/how-to/dall-e, image edit section, 2026-05-13;
- * Azure OpenAI 2025-04-01-preview reference). `input_fidelity` (`low` default, `high`) is "not
- * supported by gpt-image-1-mini" (same page), so the mini model sends none.
+ * Azure OpenAI 2025-04-01-preview reference). `input_fidelity` (`high`, `low`, default low) is
+ * "not supported by gpt-image-1-mini" (same page), so the mini model sends none.
  */
 function gptImageEdits(inputFidelities: readonly string[]): EditCapabilities {
-  return { maxInputImages: 16, maxInputBytes: 50 * 1024 * 1024, maxMaskBytes: 4 * 1024 * 1024, inputFidelities };
+  return { maxInputImages: 16, maxInputBytes: 50 * MB, maxMaskBytes: 4 * MB, inputFidelities };
 }
 
-const LOW_HIGH = ['low', 'high'] as const;
+const HIGH_LOW = ['high', 'low'] as const;
 
 function gptImage(id: string, defaultQuality: string, defaultRatePerMinute: number, edits: EditCapabilities): ModelCapabilities {
   return {
@@ -109,9 +112,9 @@ export const MODEL_TABLE: Readonly<Record<string, ModelCapabilities>> = Object.f
     // Azure's edits endpoint serves the gpt-image family only.
     edits: undefined,
   },
-  'gpt-image-1': gptImage('gpt-image-1', 'high', 9, gptImageEdits(LOW_HIGH)),
+  'gpt-image-1': gptImage('gpt-image-1', 'high', 9, gptImageEdits(HIGH_LOW)),
   'gpt-image-1-mini': gptImage('gpt-image-1-mini', 'medium', 12, gptImageEdits([])),
-  'gpt-image-1.5': gptImage('gpt-image-1.5', 'high', 9, gptImageEdits(LOW_HIGH)),
+  'gpt-image-1.5': gptImage('gpt-image-1.5', 'high', 9, gptImageEdits(HIGH_LOW)),
 });
 
 export const MODEL_IDS: readonly string[] = Object.keys(MODEL_TABLE);

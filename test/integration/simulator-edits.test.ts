@@ -28,11 +28,11 @@ async function statusOf(promise: Promise<unknown>): Promise<{ status: unknown; e
 beforeAll(async () => {
   sim = await createSimulator({
     deployments: [
-      { name: 'gpt-image-1', model: 'gpt-image-1', ratePerMinute: 600 },
+      { name: 'gpt-image-1.5', model: 'gpt-image-1.5', ratePerMinute: 600 },
       { name: 'mini', model: 'gpt-image-1-mini', ratePerMinute: 600 },
       { name: 'dall-e-3', model: 'dall-e-3', ratePerMinute: 600 },
       // One call per 10 s window, shared by generations and edits.
-      { name: 'narrow', model: 'gpt-image-1', ratePerMinute: 6 },
+      { name: 'narrow', model: 'gpt-image-1.5', ratePerMinute: 6 },
     ],
   });
 });
@@ -48,7 +48,7 @@ afterAll(async () => {
 describe('simulator /images/edits through the real AzureOpenAI client', () => {
   it('takes one image as `image`, answers b64_json items and usage with the input image tokens, and records the fields and the file', async () => {
     const photo = await photoPng(1024, 1024);
-    const result = await client('gpt-image-1').images.edit({ model: 'gpt-image-1', image: await png(photo, 'mug.png'), prompt: 'make it blue', n: 2, quality: 'low' });
+    const result = await client('gpt-image-1.5').images.edit({ model: 'gpt-image-1.5', image: await png(photo, 'mug.png'), prompt: 'make it blue', n: 2, quality: 'low' });
     expect(result.data).toHaveLength(2);
     // 1024² at low fidelity: 65 + 129 image tokens; "make it blue" is 3 text tokens here.
     expect(result.usage).toMatchObject({ input_tokens_details: { image_tokens: 194, text_tokens: 3 }, input_tokens: 197, output_tokens: 2 * 272 });
@@ -57,7 +57,7 @@ describe('simulator /images/edits through the real AzureOpenAI client', () => {
     expect(call?.prompt).toBe('make it blue');
     expect(call?.n).toBe(2);
     expect(call?.edit).toEqual({
-      fields: { model: 'gpt-image-1', prompt: 'make it blue', n: '2', quality: 'low' },
+      fields: { model: 'gpt-image-1.5', prompt: 'make it blue', n: '2', quality: 'low' },
       images: [{ field: 'image', filename: 'mug.png', contentType: 'image/png', sizeBytes: photo.byteLength, sha256: sha256(photo), widthPx: 1024, heightPx: 1024 }],
       mask: null,
     });
@@ -67,8 +67,8 @@ describe('simulator /images/edits through the real AzureOpenAI client', () => {
     const first = await photoPng(64, 64);
     const second = await photoJpeg(64, 64);
     const mask = await maskPng(64, 64);
-    const result = await client('gpt-image-1').images.edit({
-      model: 'gpt-image-1',
+    const result = await client('gpt-image-1.5').images.edit({
+      model: 'gpt-image-1.5',
       image: [await png(first), await toFile(second, 'b.jpg', { type: 'image/jpeg' })],
       mask: await png(mask, 'mask.png'),
       prompt: 'put them on one shelf',
@@ -91,7 +91,7 @@ describe('simulator /images/edits through the real AzureOpenAI client', () => {
     ['a mask without alpha', async () => ({ image: await png(await photoPng(64, 64)), mask: await png(await photoPng(64, 64)) }), 'mask'],
     ['input_fidelity max', async () => ({ image: await png(await photoPng()), input_fidelity: 'max' as 'high' }), 'input_fidelity'],
   ])('answers %s with the 400 invalidPayload naming %s', async (_, parts, property) => {
-    const { status, error } = await statusOf(client('gpt-image-1').images.edit({ model: 'gpt-image-1', prompt: 'p', ...(await parts()) }));
+    const { status, error } = await statusOf(client('gpt-image-1.5').images.edit({ model: 'gpt-image-1.5', prompt: 'p', ...(await parts()) }));
     expect(status).toBe(400);
     expect(error).toEqual({ code: 'invalidPayload', message: `Invalid payload: Value for property ${property} is invalid.` });
     expect(sim.stats()[0]?.outcome).toBe('invalid');
@@ -109,7 +109,7 @@ describe('simulator /images/edits through the real AzureOpenAI client', () => {
   });
 
   it('answers a JSON body on the edits path with invalidPayload: edits are multipart', async () => {
-    const response = await fetch(`${sim.url}/openai/deployments/gpt-image-1/images/edits?api-version=${API_VERSION}`, {
+    const response = await fetch(`${sim.url}/openai/deployments/gpt-image-1.5/images/edits?api-version=${API_VERSION}`, {
       method: 'POST',
       headers: { 'api-key': 'sim-key', 'content-type': 'application/json' },
       body: JSON.stringify({ prompt: 'p', image: 'a.png' }),

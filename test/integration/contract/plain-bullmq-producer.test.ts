@@ -80,7 +80,7 @@ describe('jobs added with plain BullMQ from the job contract (no imgbatch produc
   });
 
   it('edit jobs with inputs as store copies or URLs and their hashes are called as edits; a wrong hash or a local path makes no call', async () => {
-    const p = (pipeline = await createPipeline({ simulator: { deployments: [{ ...GPT, model: 'gpt-image-1' }] }, inputFetch: { allowLoopback: true } }));
+    const p = (pipeline = await createPipeline({ simulator: { deployments: [{ ...GPT, model: 'gpt-image-1.5' }] }, inputFetch: { allowLoopback: true } }));
     connection = new Redis(p.redisUrl, { maxRetriesPerRequest: null });
     queue = new Queue('images', { connection, prefix: `{${p.prefix}}` });
     queue.on('error', () => undefined);
@@ -93,7 +93,7 @@ describe('jobs added with plain BullMQ from the job contract (no imgbatch produc
     const editJob = (requestId: string, edit: Record<string, unknown>) => ({
       ...contractJob(requestId, 'Make the mug blue'),
       batchId: 'foreign-edits',
-      model: 'gpt-image-1',
+      model: 'gpt-image-1.5',
       edit,
     });
     p.startWorker();

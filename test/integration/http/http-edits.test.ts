@@ -5,7 +5,7 @@ import { useHttpServer } from '../../helpers/http-server.js';
 import { useImageServer } from '../../helpers/image-server.js';
 import { usePipeline, type Pipeline } from '../../helpers/pipeline.js';
 
-const GPT = { name: 'gpt', model: 'gpt-image-1', ratePerMinute: 600, latency: { meanMs: 20, sdMs: 5 } };
+const GPT = { name: 'gpt', model: 'gpt-image-1.5', ratePerMinute: 600, latency: { meanMs: 20, sdMs: 5 } };
 const TOKEN = 'test-token-0123456789abcdef';
 
 function sha256(bytes: Uint8Array): string {
@@ -38,10 +38,10 @@ describe('edits through the HTTP API (inputs as URLs or store references)', () =
       body: JSON.stringify({
         batchId: 'api-edits',
         requests: [
-          { id: 'from-url', prompt: 'Make it blue', model: 'gpt-image-1', images: [`${catalogue}/mug.jpg`], mask: `${catalogue}/mask.png` },
-          { id: 'from-store', prompt: 'Make it green', model: 'gpt-image-1', images: [`store:${storedKey}`], inputFidelity: 'high' },
-          { id: 'local', prompt: 'Make it red', model: 'gpt-image-1', images: ['photos/mug.png'] },
-          { id: 'private', prompt: 'Make it red', model: 'gpt-image-1', images: ['https://192.168.1.5/mug.png'] },
+          { id: 'from-url', prompt: 'Make it blue', model: 'gpt-image-1.5', images: [`${catalogue}/mug.jpg`], mask: `${catalogue}/mask.png` },
+          { id: 'from-store', prompt: 'Make it green', model: 'gpt-image-1.5', images: [`store:${storedKey}`], inputFidelity: 'high' },
+          { id: 'local', prompt: 'Make it red', model: 'gpt-image-1.5', images: ['photos/mug.png'] },
+          { id: 'private', prompt: 'Make it red', model: 'gpt-image-1.5', images: ['https://192.168.1.5/mug.png'] },
         ],
       }),
     });
@@ -69,7 +69,7 @@ describe('edits through the HTTP API (inputs as URLs or store references)', () =
     const response = await fetch(`${base}/v1/batches?batchId=api-csv`, {
       method: 'POST',
       headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'text/csv' },
-      body: `id,prompt,model,image\nurl,Make it blue,gpt-image-1,${catalogue}/mug.png\nlocal,Make it red,gpt-image-1,mug.png\n`,
+      body: `id,prompt,model,image\nurl,Make it blue,gpt-image-1.5,${catalogue}/mug.png\nlocal,Make it red,gpt-image-1.5,mug.png\n`,
     });
     const body = (await response.json()) as { accepted: number; rejected: { row: number; issues: { field: string; reason: string }[] }[] };
     expect(response.status).toBe(202);

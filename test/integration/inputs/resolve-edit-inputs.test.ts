@@ -38,7 +38,7 @@ function sha256(bytes: Uint8Array): string {
 }
 
 function row(n: number, fields: Record<string, unknown>): RequestInput {
-  return { request: { prompt: 'Make the mug blue', model: 'gpt-image-1', ...fields }, location: `row ${n}`, defaultId: `row-${n}` };
+  return { request: { prompt: 'Make the mug blue', model: 'gpt-image-1.5', ...fields }, location: `row ${n}`, defaultId: `row-${n}` };
 }
 
 async function resolveAll(inputs: RequestInput[], options: { withStore?: boolean; localDir?: string | undefined; allowLoopback?: boolean } = {}): Promise<RequestInput[]> {
@@ -87,7 +87,7 @@ describe('resolveEditInputs', () => {
       'small-mask.png': await maskPng(32, 32),
       'flat-mask.png': await photoPng(),
     });
-    await writeOversizePng(join(csvDir, 'huge.png'), 51 * 1024 * 1024);
+    await writeOversizePng(join(csvDir, 'huge.png'), 51_000_000);
     const resolved = await resolveAll([
       row(2, { images: ['missing.png'] }),
       row(3, { images: ['animated.png'] }),
@@ -102,7 +102,7 @@ describe('resolveEditInputs', () => {
     expect(resolved.slice(0, 7).map((input) => input.issues?.map((issue) => `${issue.location} ${issue.field}: ${issue.reason}`))).toEqual([
       [`row 2 image: "missing.png" does not exist (looked for ${join(csvDir, 'missing.png')})`],
       ['row 3 image: "animated.png" is a GIF by its bytes, not PNG or JPEG'],
-      ['row 4 image: "huge.png" is 51 MB (53477376 bytes); it must be less than 50 MB'],
+      ['row 4 image: "huge.png" is 51 MB (51000000 bytes); it must be less than 50 MB'],
       [`row 5 mask: "small-mask.png" is 32x32; a mask must have the first input image's dimensions, 64x64`],
       ['row 6 mask: "flat-mask.png" has no alpha channel; a mask marks the area to edit with fully transparent pixels'],
       [expect.stringMatching(/^row 7 image: "\.\.\/outside\.png" is outside the CSV's folder/) as string],
@@ -134,7 +134,7 @@ describe('resolveEditInputs', () => {
     expect(resolved.map((input) => [input.issues, input.edit])).toEqual([[undefined, undefined], [undefined, undefined]]);
     const preparer = createJobPreparer({ batchId: 'spring' });
     expect(resolved.map((input) => { const p = preparer.prepare(input); return p.kind === 'rejected' ? p.rejection.issues.map((i) => i.reason) : []; })).toEqual([
-      ["17 input images are over gpt-image-1's limit of 16"],
+      ["17 input images are over gpt-image-1.5's limit of 16"],
       ['dall-e-3 cannot edit images (no /images/edits); use a gpt-image model or leave the image column empty'],
     ]);
   });

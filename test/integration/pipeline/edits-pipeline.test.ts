@@ -7,7 +7,7 @@ import { readCsvRequests } from '../../../src/ingest/read-csv-requests.js';
 import { usePipeline, type Pipeline } from '../../helpers/pipeline.js';
 import { gifBytes, maskPng, photoJpeg, photoPng, writeFiles, writeOversizePng } from '../../helpers/edit-images.js';
 
-const GPT = { name: 'gpt', model: 'gpt-image-1', ratePerMinute: 600, latency: { meanMs: 20, sdMs: 5 } };
+const GPT = { name: 'gpt', model: 'gpt-image-1.5', ratePerMinute: 600, latency: { meanMs: 20, sdMs: 5 } };
 
 function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
@@ -48,9 +48,9 @@ describe('edits in bulk: a CSV through the producer, a worker and the simulator'
       'edits',
       [
         'id,prompt,model,image,mask,input_fidelity,quality,n',
-        'single,Make the mug blue,gpt-image-1,photos/front.png,,,low,1',
-        'multi,Put all three on one shelf,gpt-image-1,photos/front.png|photos/back.jpg|photos/side.png,,high,medium,2',
-        'masked,Fill the hole with a handle,gpt-image-1,photos/front.png,masks/front.png,,low,1',
+        'single,Make the mug blue,gpt-image-1.5,photos/front.png,,,low,1',
+        'multi,Put all three on one shelf,gpt-image-1.5,photos/front.png|photos/back.jpg|photos/side.png,,high,medium,2',
+        'masked,Fill the hole with a handle,gpt-image-1.5,photos/front.png,masks/front.png,,low,1',
       ].join('\n'),
     );
     expect(enqueued).toMatchObject({ accepted: 3, rejected: [], jobsAdded: 4 });
@@ -108,32 +108,32 @@ describe('edits in bulk: a CSV through the producer, a worker and the simulator'
       'mask-small.png': await maskPng(32, 32),
       'mask-flat.png': await photoPng(),
     });
-    await writeOversizePng(join(dir, 'huge.png'), 51 * 1024 * 1024);
+    await writeOversizePng(join(dir, 'huge.png'), 51_000_000);
     const seventeen = Array.from({ length: 17 }, () => 'good.png').join('|');
     const enqueued = await enqueueCsv(
       p,
       'bad',
       [
         'id,prompt,model,image,mask',
-        'missing,Edit it,gpt-image-1,nowhere.png,',
-        'gif,Edit it,gpt-image-1,animated.png,',
-        'huge,Edit it,gpt-image-1,huge.png,',
-        'small-mask,Edit it,gpt-image-1,good.png,mask-small.png',
-        'flat-mask,Edit it,gpt-image-1,good.png,mask-flat.png',
-        `many,Edit it,gpt-image-1,${seventeen},`,
-        'outside,Edit it,gpt-image-1,../elsewhere/photo.png,',
-        'private,Edit it,gpt-image-1,http://10.0.0.8/photo.png,',
-        'good,Edit it,gpt-image-1,good.png,',
+        'missing,Edit it,gpt-image-1.5,nowhere.png,',
+        'gif,Edit it,gpt-image-1.5,animated.png,',
+        'huge,Edit it,gpt-image-1.5,huge.png,',
+        'small-mask,Edit it,gpt-image-1.5,good.png,mask-small.png',
+        'flat-mask,Edit it,gpt-image-1.5,good.png,mask-flat.png',
+        `many,Edit it,gpt-image-1.5,${seventeen},`,
+        'outside,Edit it,gpt-image-1.5,../elsewhere/photo.png,',
+        'private,Edit it,gpt-image-1.5,http://10.0.0.8/photo.png,',
+        'good,Edit it,gpt-image-1.5,good.png,',
       ].join('\n'),
     );
     expect(enqueued.accepted).toBe(1);
     expect(enqueued.rejected.map((r) => [r.location, r.issues.map((issue) => `${issue.field}: ${issue.reason}`)])).toEqual([
       ['row 2', [expect.stringMatching(/^image: "nowhere\.png" does not exist/) as string]],
       ['row 3', ['image: "animated.png" is a GIF by its bytes, not PNG or JPEG']],
-      ['row 4', ['image: "huge.png" is 51 MB (53477376 bytes); it must be less than 50 MB']],
+      ['row 4', ['image: "huge.png" is 51 MB (51000000 bytes); it must be less than 50 MB']],
       ['row 5', ["mask: \"mask-small.png\" is 32x32; a mask must have the first input image's dimensions, 64x64"]],
       ['row 6', ['mask: "mask-flat.png" has no alpha channel; a mask marks the area to edit with fully transparent pixels']],
-      ['row 7', ["image: 17 input images are over gpt-image-1's limit of 16"]],
+      ['row 7', ["image: 17 input images are over gpt-image-1.5's limit of 16"]],
       ['row 8', [expect.stringMatching(/^image: "\.\.\/elsewhere\/photo\.png" is outside the CSV's folder/) as string]],
       ['row 9', [expect.stringMatching(/^image: "http:\/\/10\.0\.0\.8\/photo\.png" cannot be fetched: only https:\/\/ URLs are fetched/) as string]],
     ]);
@@ -148,7 +148,7 @@ describe('edits in bulk: a CSV through the producer, a worker and the simulator'
     const p = await open({ simulator: { deployments: [GPT] } });
     const photo = await photoPng();
     await writeFiles(dir, { 'photo.png': photo });
-    await enqueueCsv(p, 'changed', 'id,prompt,model,image\nmug,Make it blue,gpt-image-1,photo.png\n');
+    await enqueueCsv(p, 'changed', 'id,prompt,model,image\nmug,Make it blue,gpt-image-1.5,photo.png\n');
     // Someone overwrites the batch's copy before a worker takes the job.
     await writeFile(join(p.outputDir, 'changed', 'inputs', `${sha256(photo)}.png`), await photoPng(64, 64, { r: 0, g: 0, b: 255 }));
     p.startWorker();
@@ -166,13 +166,13 @@ describe('edits in bulk: a CSV through the producer, a worker and the simulator'
     const p = await open({ simulator: { deployments: [GPT] } });
     await writeFiles(dir, { 'photo.png': await photoPng() });
     const csv = join(dir, 'budget.csv');
-    // Output alone: 272 tokens × $40/1M ≈ $0.011; the input at high fidelity adds (194 + 4160) × $10/1M ≈ $0.044.
-    await writeFile(csv, 'id,prompt,model,image,quality,input_fidelity\nmug,Make it blue,gpt-image-1,photo.png,low,high\n');
+    // Output alone: 272 tokens × $32/1M ≈ $0.0087; the input at high fidelity adds (194 + 4160) × $8/1M ≈ $0.035.
+    await writeFile(csv, 'id,prompt,model,image,quality,input_fidelity\nmug,Make it blue,gpt-image-1.5,photo.png,low,high\n');
     await p.producer.enqueueInputs(readCsvRequests(csv), { batchId: 'budget', localInputsDir: dir, maxCostUsd: 0.03 });
     p.startWorker();
     const summary = await p.waitForBatch('budget');
     expect(summary.counts).toMatchObject({ skipped: 1, stored: 0 });
-    expect((await p.producer.batches.errors('budget'))['budget/mug-0']).toMatch(/^budget: .*\$0\.05\d* expected for this call would exceed the batch's budget of \$0\.03/);
+    expect((await p.producer.batches.errors('budget'))['budget/mug-0']).toMatch(/^budget: .*\$0\.04\d* expected for this call would exceed the batch's budget of \$0\.03/);
     expect(p.simulator.stats()).toHaveLength(0);
   });
 });

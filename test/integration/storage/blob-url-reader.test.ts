@@ -50,7 +50,7 @@ describe('input images named by an Azure Blob URL, read with the configured stor
   it('an edit request naming the blob URL is checked and copied into the store like any input', async () => {
     const store = createBlobResultStore({ connectionString, container });
     const reader = createInputReader({ store, blob: createBlobUrlReader({ connectionString }), fetch: DEFAULT_FETCH_SETTINGS });
-    const input: RequestInput = { request: { prompt: 'Make it blue', model: 'gpt-image-1', images: [photoUrl] }, location: 'requests[0]', defaultId: 'req-0' };
+    const input: RequestInput = { request: { prompt: 'Make it blue', model: 'gpt-image-1.5', images: [photoUrl] }, location: 'requests[0]', defaultId: 'req-0' };
     const resolved: RequestInput[] = [];
     for await (const each of resolveEditInputs([input], { batchId: 'blob-edits', reader, store })) resolved.push(each);
     const sha256 = createHash('sha256').update(photo).digest('hex');

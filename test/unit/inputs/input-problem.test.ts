@@ -3,8 +3,8 @@ import { imageInputProblem, maskProblem, sizeProblem } from '../../../src/inputs
 import type { InspectedImage } from '../../../src/inputs/inspect-image.js';
 import { findModel } from '../../../src/models/model-table.js';
 
-const LIMITS = findModel('gpt-image-1')?.edits ?? { maxInputImages: 16, maxInputBytes: 50 * 1024 * 1024, maxMaskBytes: 4 * 1024 * 1024, inputFidelities: [] };
-const MB = 1024 * 1024;
+const LIMITS = findModel('gpt-image-1.5')?.edits ?? { maxInputImages: 16, maxInputBytes: 50_000_000, maxMaskBytes: 4_000_000, inputFidelities: [] };
+const MB = 1_000_000;
 
 function image(fields: Partial<InspectedImage>): InspectedImage {
   return { format: 'png', widthPx: 1024, heightPx: 1024, hasAlpha: false, sizeBytes: 2 * MB, ...fields };
@@ -19,8 +19,8 @@ describe('imageInputProblem', () => {
     [{ format: 'gif' }, 'is a GIF by its bytes, not PNG or JPEG'],
     [{ format: 'webp' }, 'is a WebP by its bytes, not PNG or JPEG'],
     [{ format: undefined }, 'is not an image (its bytes are no format imgbatch can read), not PNG or JPEG'],
-    [{ sizeBytes: 51 * MB }, 'is 51 MB (53477376 bytes); it must be less than 50 MB'],
-    [{ sizeBytes: 50 * MB }, 'is 50 MB (52428800 bytes); it must be less than 50 MB'],
+    [{ sizeBytes: 51 * MB }, 'is 51 MB (51000000 bytes); it must be less than 50 MB'],
+    [{ sizeBytes: 50 * MB }, 'is 50 MB (50000000 bytes); it must be less than 50 MB'],
   ])('%j: %s', (fields, reason) => {
     expect(imageInputProblem(image(fields), LIMITS)).toBe(reason);
   });
@@ -37,7 +37,7 @@ describe('maskProblem', () => {
     [{ hasAlpha: true, format: 'jpeg' }, 'is a JPEG by its bytes; a mask must be a PNG'],
     [{ hasAlpha: false }, 'has no alpha channel; a mask marks the area to edit with fully transparent pixels'],
     [{ hasAlpha: true, widthPx: 512, heightPx: 512 }, "is 512x512; a mask must have the first input image's dimensions, 1024x1024"],
-    [{ hasAlpha: true, sizeBytes: 4 * MB }, 'is 4 MB (4194304 bytes); it must be less than 4 MB'],
+    [{ hasAlpha: true, sizeBytes: 4 * MB }, 'is 4 MB (4000000 bytes); it must be less than 4 MB'],
   ])('%j: %s', (fields, reason) => {
     expect(maskProblem(image(fields), first, LIMITS)).toBe(reason);
   });
@@ -45,7 +45,7 @@ describe('maskProblem', () => {
 
 describe('sizeProblem', () => {
   it('says the size in MB and bytes, and the limit', () => {
-    expect(sizeProblem(1_500_000, 1_000_000)).toBe('is 1.4 MB (1500000 bytes); it must be less than 1 MB');
+    expect(sizeProblem(1_500_000, 1_000_000)).toBe('is 1.5 MB (1500000 bytes); it must be less than 1 MB');
     expect(sizeProblem(999_999, 1_000_000)).toBeUndefined();
   });
 });

@@ -92,7 +92,7 @@ describe('imageJobSchema on edit jobs', () => {
     ['an https URL with a mask and input_fidelity', { images: [ref('a', 'https://cdn.example.com/mug.jpg')], mask: ref('b'), inputFidelity: 'low' }],
     ['16 images', { images: Array.from({ length: 16 }, () => ref('c')) }],
   ])('accepts %s', (_, edit) => {
-    expect(imageJobSchema.safeParse({ ...JOB, edit }).success).toBe(true);
+    expect(imageJobSchema.safeParse({ ...JOB, model: 'gpt-image-1.5', edit }).success).toBe(true);
   });
 
   it.each([
@@ -103,7 +103,7 @@ describe('imageJobSchema on edit jobs', () => {
     ['17 images', { images: Array.from({ length: 17 }, () => ref('c')) }, 'edit.images'],
     ['input_fidelity the model lacks', { images: [ref('a')], inputFidelity: 'max' }, 'edit.inputFidelity'],
   ])('refuses %s, naming %s', (_, edit, path) => {
-    const result = imageJobSchema.safeParse({ ...JOB, edit });
+    const result = imageJobSchema.safeParse({ ...JOB, model: 'gpt-image-1.5', edit });
     expect(result.success).toBe(false);
     expect(result.error?.issues.map((issue) => issue.path.join('.'))).toContain(path);
   });

@@ -32,11 +32,11 @@ describe('MODEL_TABLE', () => {
   });
 
   it.each([
-    ['gpt-image-1', ['low', 'high']],
+    ['gpt-image-1', ['high', 'low']],
     ['gpt-image-1-mini', []],
-    ['gpt-image-1.5', ['low', 'high']],
+    ['gpt-image-1.5', ['high', 'low']],
   ])('%s edits up to 16 inputs of under 50 MB with a mask under 4 MB, input_fidelity %j', (id, fidelities) => {
-    expect(findModel(id)?.edits).toEqual({ maxInputImages: 16, maxInputBytes: 50 * 1024 * 1024, maxMaskBytes: 4 * 1024 * 1024, inputFidelities: fidelities });
+    expect(findModel(id)?.edits).toEqual({ maxInputImages: 16, maxInputBytes: 50_000_000, maxMaskBytes: 4_000_000, inputFidelities: fidelities });
   });
 
   it('dall-e-3 cannot edit', () => {

@@ -107,8 +107,8 @@ describe('validateRequestForModel on edits', () => {
   });
 
   it('17 input images are over the limit, naming the count and the limit', () => {
-    expect(validateRequestForModel(request({ model: 'gpt-image-1', images: Array.from({ length: 17 }, (_, i) => `${i}.png`) }))).toEqual([
-      { field: 'image', reason: "17 input images are over gpt-image-1's limit of 16" },
+    expect(validateRequestForModel(request({ model: 'gpt-image-1.5', images: Array.from({ length: 17 }, (_, i) => `${i}.png`) }))).toEqual([
+      { field: 'image', reason: "17 input images are over gpt-image-1.5's limit of 16" },
     ]);
   });
 
@@ -119,9 +119,9 @@ describe('validateRequestForModel on edits', () => {
   });
 
   it.each([
-    ['gpt-image-1', 'high', []],
+    ['gpt-image-1.5', 'high', []],
     ['gpt-image-1.5', 'low', []],
-    ['gpt-image-1', 'max', [{ field: 'input_fidelity', reason: '"max" is not allowed for gpt-image-1 (allowed: low, high)' }]],
+    ['gpt-image-1.5', 'max', [{ field: 'input_fidelity', reason: '"max" is not allowed for gpt-image-1.5 (allowed: high, low)' }]],
     ['gpt-image-1-mini', 'low', [{ field: 'input_fidelity', reason: '"low" is not allowed for gpt-image-1-mini (allowed: none: the model takes no input_fidelity)' }]],
   ])('%s with input_fidelity %s', (model, inputFidelity, issues) => {
     expect(validateRequestForModel(request({ model, images: ['a.png'], inputFidelity }))).toEqual(issues);
