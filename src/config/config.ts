@@ -61,6 +61,19 @@ export interface LimiterSettings {
   readonly recoverStep: number;
 }
 
+/**
+ * The rules of outbound fetches (input images of edits named by URL). https only; these widen
+ * what may be reached, for a network where the images live on private addresses.
+ */
+export interface FetchSettings {
+  /** Allow private and link-local addresses (10/8, 172.16/12, 192.168/16, 169.254/16, fc00::/7, ...); default false. */
+  readonly allowPrivateAddresses: boolean;
+  /** Allow loopback addresses, and plain http to them (a local test server); default false. */
+  readonly allowLoopback: boolean;
+  /** Longest one fetch may take, ms; default 60000. */
+  readonly timeoutMs: number;
+}
+
 /** How `imgbatch serve` guards its HTTP surface; a field left out takes createHttpServer's default. */
 export interface HttpSettings {
   /**
@@ -106,4 +119,6 @@ export interface Config {
   readonly http: HttpSettings;
   /** Prices for estimates, budgets and recorded costs; default DEFAULT_PRICE_TABLE, with the config file's `prices:` merged over it. */
   readonly prices: PriceTable;
+  /** Outbound fetches of input images: the config file's `fetch:`. */
+  readonly fetch: FetchSettings;
 }

@@ -8,7 +8,7 @@ import { ConfigError } from '../errors/imgbatch-error.js';
 import { parseRedisUrl } from './parse-redis-url.js';
 import { redactRedisUrl } from './redact-redis-url.js';
 import { findModel, MODEL_IDS } from '../models/model-table.js';
-import type { Config, LimiterSettings, StoreConfig, WorkerSettings } from './config.js';
+import type { Config, FetchSettings, LimiterSettings, StoreConfig, WorkerSettings } from './config.js';
 import { DEFAULT_API_VERSION, deploymentFileEntrySchema, type DeploymentConfig } from './deployment-config.js';
 
 export const DEFAULT_WORKER_SETTINGS: WorkerSettings = {
@@ -32,6 +32,12 @@ export const DEFAULT_LIMITER_SETTINGS: LimiterSettings = {
   decreaseFactor: 0.7,
   minRateFactor: 0.1,
   recoverStep: 0.02,
+};
+
+export const DEFAULT_FETCH_SETTINGS: FetchSettings = {
+  allowPrivateAddresses: false,
+  allowLoopback: false,
+  timeoutMs: 60_000,
 };
 
 const positiveInt = z.coerce.number().int().positive();
@@ -95,6 +101,14 @@ const fileSchema = z.strictObject({
   limiter: limiterSchema.optional(),
   /** Price overrides merged over the default table (see priceOverridesSchema). */
   prices: priceOverridesSchema.optional(),
+  /** Outbound fetches of input images (see FetchSettings). */
+  fetch: z
+    .strictObject({
+      allowPrivateAddresses: z.boolean().optional(),
+      allowLoopback: z.boolean().optional(),
+      timeoutMs: positiveInt.max(600_000).optional(),
+    })
+    .optional(),
   /** How `imgbatch serve` guards its HTTP surface (HttpSettings). */
   http: httpSchema.optional(),
 });
@@ -368,5 +382,6 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       }),
     }),
     prices: file.prices === undefined || filePath === undefined ? DEFAULT_PRICE_TABLE : applyPriceOverrides(DEFAULT_PRICE_TABLE, file.prices, filePath),
+    fetch: Object.freeze({ ...DEFAULT_FETCH_SETTINGS, ...definedOnly(file.fetch) }),
   });
 }

@@ -1,7 +1,10 @@
 import { defineCommand } from 'citty';
 import { loadConfig } from '../../config/load-config.js';
 import { formatUsd } from '../../cost/format-usd.js';
+import { createConfiguredInputReader } from '../../inputs/create-configured-input-reader.js';
+import { createLogger } from '../../log/logger.js';
 import { createProducer } from '../../queue/producer.js';
+import { createResultStore } from '../../storage/create-result-store.js';
 import { csvIngestArgs, describeCheck, enqueueCsvFile, planCsvIngest, reportRejections, saveRejects } from '../csv-ingest.js';
 import { estimateCsvFile } from '../estimate-csv-file.js';
 import type { CommandOutcome } from '../exit-code.js';
@@ -45,7 +48,14 @@ export const enqueueCommand = defineCommand({
       }
     }
 
-    const producer = createProducer({ connection: redisTargetOf(config), prefix: config.redisPrefix, imagesPerCall });
+    // Input images of edits are copied into the store the workers read.
+    const store = createResultStore(config.store, createLogger({ level: 'warn' }));
+    const producer = createProducer({
+      connection: redisTargetOf(config),
+      prefix: config.redisPrefix,
+      imagesPerCall,
+      editInputs: { store, reader: createConfiguredInputReader(config, store) },
+    });
     try {
       const result = await enqueueCsvFile(plan, producer, { progress: process.stderr, maxCostUsd });
       const rejectsFile = await saveRejects(plan, result.rejected);
@@ -62,6 +72,7 @@ export const enqueueCommand = defineCommand({
       return result.rejected.length > 0 ? 'incomplete' : 'done';
     } finally {
       await producer.close();
+      await store.close();
     }
   },
 });

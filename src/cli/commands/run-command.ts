@@ -3,6 +3,7 @@ import type { BatchSummary } from '../../batch/batch-registry.js';
 import { resumeBatch } from '../../batch/resume-batch.js';
 import { loadConfig } from '../../config/load-config.js';
 import { servesRequest, type DeploymentConfig } from '../../config/deployment-config.js';
+import { createConfiguredInputReader } from '../../inputs/create-configured-input-reader.js';
 import type { ImageRequest } from '../../job/image-request.js';
 import { createSlotLimiter, type SlotLimiter } from '../../limiter/slot-limiter.js';
 import { createLogger } from '../../log/logger.js';
@@ -90,7 +91,14 @@ export const runCommand = defineCommand({
     const logger = createLogger({ level: args.verbose ? 'debug' : 'warn' });
     const runtime = await openRuntime(config, logger);
     const prefix = batchPrefix(config);
-    const producer = createProducer({ connection: redisTargetOf(config, runtime.redis.url), prefix, imagesPerCall: config.worker.imagesPerCall, logger });
+    const inputReader = createConfiguredInputReader(config, runtime.store);
+    const producer = createProducer({
+      connection: redisTargetOf(config, runtime.redis.url),
+      prefix,
+      imagesPerCall: config.worker.imagesPerCall,
+      logger,
+      editInputs: { store: runtime.store, reader: inputReader },
+    });
     const workerConnection = createRedisClient(redisTargetOf(config, runtime.redis.url), 'worker');
     const keys = createKeySpace(prefix);
     const limiter = createSlotLimiter(workerConnection, keys, config.limiter);
@@ -102,6 +110,7 @@ export const runCommand = defineCommand({
       settings: config.worker,
       limiter: config.limiter,
       prices: config.prices,
+      inputReader,
       logger,
     });
     // The worker first: its calls in flight still use the connection, the store and the simulator.
