@@ -6,16 +6,40 @@ import { createBatchBudget, type BatchBudget } from './batch-budget.js';
 import { emptyOutcomeCounts, IMAGE_OUTCOMES, type ImageOutcome, type OutcomeCounts } from './image-outcome.js';
 
 /**
- * Sets one image's outcome and keeps the per-status counters right however often it runs:
- * a job retried after a crash records the same outcome again without counting it twice.
- * KEYS: outcomes hash, counts hash, errors hash. ARGV: image key, outcome, error ('' for none).
+ * Webhook events of an image that just changed outcome, written in the same script as the
+ * outcome so none is lost between the two: `image.finished` when the batch asked for per-image
+ * events, and `batch.ended` when this image was the last one pending. Only for batches with a
+ * callback URL. KEYS[2] counts hash, KEYS[4] batch header, KEYS[5] outbox stream.
  */
-const RECORD_OUTCOME_SCRIPT = `
+const EMIT_WEBHOOK_EVENTS = `
+local function emitWebhookEvents(batchId, imageKey, previous, outcome)
+  if redis.call('HEXISTS', KEYS[4], 'callbackUrl') == 0 or outcome == '' then return end
+  if redis.call('HGET', KEYS[4], 'callbackPerImage') == '1' then
+    redis.call('XADD', KEYS[5], '*', 'type', 'image.finished', 'batchId', batchId, 'imageKey', imageKey, 'outcome', outcome)
+  end
+  if previous and previous ~= '' then return end
+  local done = 0
+  for _, count in ipairs(redis.call('HVALS', KEYS[2])) do done = done + tonumber(count) end
+  if done >= tonumber(redis.call('HGET', KEYS[4], 'images') or '0') then
+    redis.call('XADD', KEYS[5], '*', 'type', 'batch.ended', 'batchId', batchId, 'ending', redis.call('HINCRBY', KEYS[4], 'endings', 1))
+  end
+end
+`;
+
+/**
+ * Sets one image's outcome and keeps the per-status counters right however often it runs:
+ * a job retried after a crash records the same outcome again without counting it twice (nor
+ * sending its webhook events twice).
+ * KEYS: outcomes hash, counts hash, errors hash, batch header, webhook outbox.
+ * ARGV: image key, outcome, error ('' for none), batch id.
+ */
+const RECORD_OUTCOME_SCRIPT = `${EMIT_WEBHOOK_EVENTS}
 local previous = redis.call('HGET', KEYS[1], ARGV[1])
 if previous ~= ARGV[2] then
   redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
   redis.call('HINCRBY', KEYS[2], ARGV[2], 1)
   if previous then redis.call('HINCRBY', KEYS[2], previous, -1) end
+  emitWebhookEvents(ARGV[4], ARGV[1], previous, ARGV[2])
 end
 if ARGV[3] == '' then
   redis.call('HDEL', KEYS[3], ARGV[1])
@@ -83,10 +107,10 @@ return previous
  * Moves one image from one outcome to another only if it is still where the caller saw it, so
  * a cancel never overwrites an outcome a worker wrote a moment before, and bringing a cancelled
  * image back never wipes one a worker just stored.
- * KEYS as above; ARGV: image key, expected outcome ('' for none), new outcome ('' to clear).
- * Returns 1 when it moved the image.
+ * KEYS as RECORD_OUTCOME_SCRIPT; ARGV: image key, expected outcome ('' for none), new outcome
+ * ('' to clear), batch id. Returns 1 when it moved the image.
  */
-const MOVE_OUTCOME_SCRIPT = `
+const MOVE_OUTCOME_SCRIPT = `${EMIT_WEBHOOK_EVENTS}
 local previous = redis.call('HGET', KEYS[1], ARGV[1]) or ''
 if previous ~= ARGV[2] then return 0 end
 if previous ~= '' then redis.call('HINCRBY', KEYS[2], previous, -1) end
@@ -97,6 +121,7 @@ else
   redis.call('HINCRBY', KEYS[2], ARGV[3], 1)
 end
 redis.call('HDEL', KEYS[3], ARGV[1])
+emitWebhookEvents(ARGV[4], ARGV[1], previous, ARGV[3])
 return 1
 `;
 
@@ -161,25 +186,49 @@ export interface BatchRegistry extends BatchBudget {
   /** Counts one call of the batch that came back 429. */
   recordRateLimited(batchId: string): Promise<void>;
   summary(batchId: string): Promise<BatchSummary>;
+  /**
+   * Names where the batch's webhook events go (checked against the allow-list by the caller).
+   * Set before the batch's first job, so its `batch.ended` cannot be missed; a later enqueue
+   * may change it.
+   */
+  setCallback(batchId: string, callback: BatchCallback): Promise<void>;
+  /** The batch's callback, if it has one. */
+  callbackOf(batchId: string): Promise<BatchCallback | undefined>;
   /** Image key -> last error, for failed and rejected images. */
   errors(batchId: string): Promise<Record<string, string>>;
+}
+
+/** Where a batch's webhook events go. */
+export interface BatchCallback {
+  /** An https URL on the config's allow-list. */
+  readonly url: string;
+  /** Also send `image.finished` for every image, not only `batch.ended`. Default false. */
+  readonly perImage: boolean;
 }
 
 interface RegistryCommands {
   imgbatchEnsureJob(k1: string, k2: string, k3: string, now: number, batchId: string, jobId: string, images: number): Promise<number>;
   imgbatchAddJobs(k1: string, k2: string, k3: string, ...args: (string | number)[]): Promise<string[]>;
-  imgbatchRecordOutcome(k1: string, k2: string, k3: string, key: string, outcome: string, error: string): Promise<string | null>;
+  imgbatchRecordOutcome(k1: string, k2: string, k3: string, k4: string, k5: string, key: string, outcome: string, error: string, batchId: string): Promise<string | null>;
   imgbatchClearOutcome(k1: string, k2: string, k3: string, key: string): Promise<string | null>;
-  imgbatchMoveOutcome(k1: string, k2: string, k3: string, key: string, expected: string, next: string): Promise<number>;
+  imgbatchMoveOutcome(k1: string, k2: string, k3: string, k4: string, k5: string, key: string, expected: string, next: string, batchId: string): Promise<number>;
 }
 
 export function createBatchRegistry(redis: RedisClient, keys: KeySpace): BatchRegistry {
   redis.defineCommand('imgbatchAddJobs', { lua: ADD_JOBS_SCRIPT, numberOfKeys: 3 });
   redis.defineCommand('imgbatchEnsureJob', { lua: ENSURE_JOB_SCRIPT, numberOfKeys: 3 });
-  redis.defineCommand('imgbatchRecordOutcome', { lua: RECORD_OUTCOME_SCRIPT, numberOfKeys: 3 });
+  redis.defineCommand('imgbatchRecordOutcome', { lua: RECORD_OUTCOME_SCRIPT, numberOfKeys: 5 });
   redis.defineCommand('imgbatchClearOutcome', { lua: CLEAR_OUTCOME_SCRIPT, numberOfKeys: 3 });
-  redis.defineCommand('imgbatchMoveOutcome', { lua: MOVE_OUTCOME_SCRIPT, numberOfKeys: 3 });
+  redis.defineCommand('imgbatchMoveOutcome', { lua: MOVE_OUTCOME_SCRIPT, numberOfKeys: 5 });
   const commands = redis as unknown as RegistryCommands;
+  /** The keys of the outcome scripts, in their KEYS order. */
+  const outcomeKeys = (batchId: string): [string, string, string, string, string] => [
+    keys.batchOutcomes(batchId),
+    keys.batchCounts(batchId),
+    keys.batchErrors(batchId),
+    keys.batch(batchId),
+    keys.webhookOutbox,
+  ];
 
   return {
     ...createBatchBudget(redis, keys),
@@ -211,14 +260,7 @@ export function createBatchRegistry(redis: RedisClient, keys: KeySpace): BatchRe
     },
 
     async recordOutcome(batchId, imageKey, outcome, error) {
-      await commands.imgbatchRecordOutcome(
-        keys.batchOutcomes(batchId),
-        keys.batchCounts(batchId),
-        keys.batchErrors(batchId),
-        imageKey,
-        outcome,
-        error ?? '',
-      );
+      await commands.imgbatchRecordOutcome(...outcomeKeys(batchId), imageKey, outcome, error ?? '', batchId);
     },
 
     async clearOutcome(batchId, imageKey) {
@@ -226,12 +268,12 @@ export function createBatchRegistry(redis: RedisClient, keys: KeySpace): BatchRe
     },
 
     async markCancelled(batchId, imageKey) {
-      const moved = await commands.imgbatchMoveOutcome(keys.batchOutcomes(batchId), keys.batchCounts(batchId), keys.batchErrors(batchId), imageKey, '', 'cancelled');
+      const moved = await commands.imgbatchMoveOutcome(...outcomeKeys(batchId), imageKey, '', 'cancelled', batchId);
       return moved === 1;
     },
 
     async restoreCancelled(batchId, imageKey) {
-      const moved = await commands.imgbatchMoveOutcome(keys.batchOutcomes(batchId), keys.batchCounts(batchId), keys.batchErrors(batchId), imageKey, 'cancelled', '');
+      const moved = await commands.imgbatchMoveOutcome(...outcomeKeys(batchId), imageKey, 'cancelled', '', batchId);
       return moved === 1;
     },
 
@@ -295,6 +337,15 @@ export function createBatchRegistry(redis: RedisClient, keys: KeySpace): BatchRe
         inFlightCostUsd: fromMicroUsd(Math.max(0, Number(header.reservedMicros ?? 0))),
         maxCostUsd: header.maxCostMicros === undefined ? undefined : fromMicroUsd(Number(header.maxCostMicros)),
       };
+    },
+
+    async setCallback(batchId, callback) {
+      await redis.hset(keys.batch(batchId), { callbackUrl: callback.url, callbackPerImage: callback.perImage ? '1' : '0' });
+    },
+
+    async callbackOf(batchId) {
+      const [url, perImage] = await redis.hmget(keys.batch(batchId), 'callbackUrl', 'callbackPerImage');
+      return url === null || url === undefined ? undefined : { url, perImage: perImage === '1' };
     },
 
     async errors(batchId) {

@@ -1,10 +1,12 @@
 import { createReadStream } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { ArgsDef } from 'citty';
 import type { StoreConfig } from '../config/config.js';
 import { compilePromptTemplate } from '../ingest/prompt-template.js';
 import { readCsvRequests, type CsvRequestOptions } from '../ingest/read-csv-requests.js';
+import type { InputReader } from '../inputs/input-reader.js';
+import { resolveEditInputs } from '../inputs/resolve-edit-inputs.js';
 import { checkInputs, type InputCheck } from '../job/check-inputs.js';
 import type { ImageJobData } from '../job/image-job.js';
 import type { ImageRequest } from '../job/image-request.js';
@@ -75,12 +77,28 @@ export async function saveRejects(plan: CsvIngestPlan, rejected: readonly Reject
   return plan.rejects.path;
 }
 
-/** Validates the whole file without enqueueing (dry run, and the first pass of --strict). */
+/** Input image paths in a CSV are relative to its folder, and must stay inside it. */
+function csvFolder(plan: CsvIngestPlan): string {
+  return dirname(resolve(plan.csv));
+}
+
+/**
+ * Validates the whole file without enqueueing (dry run, and the first pass of --strict). With
+ * `reader`, input images of edits are read and checked too (nothing is copied).
+ */
 export async function checkCsvFile(
   plan: CsvIngestPlan,
-  options: { readonly imagesPerCall: number; readonly checkServed?: (request: ImageRequest) => string | undefined; readonly onJob?: (job: ImageJobData) => void },
+  options: {
+    readonly imagesPerCall: number;
+    readonly checkServed?: (request: ImageRequest) => string | undefined;
+    readonly onJob?: (job: ImageJobData) => void;
+    readonly reader?: InputReader;
+  },
 ): Promise<InputCheck> {
-  return checkInputs(readCsvRequests(plan.csv, plan.read), { batchId: plan.batchId, ...options });
+  const { reader, ...checkOptions } = options;
+  const rows = readCsvRequests(plan.csv, plan.read);
+  const checked = reader === undefined ? rows : resolveEditInputs(rows, { batchId: plan.batchId, reader, localDir: csvFolder(plan) });
+  return checkInputs(checked, { batchId: plan.batchId, ...checkOptions });
 }
 
 /**
@@ -99,6 +117,7 @@ export async function enqueueCsvFile(
 ): Promise<EnqueueResult> {
   const enqueueOptions = {
     batchId: plan.batchId,
+    localInputsDir: csvFolder(plan),
     ...(options.checkServed !== undefined && { checkServed: options.checkServed }),
     ...(options.maxCostUsd !== undefined && { maxCostUsd: options.maxCostUsd }),
   };

@@ -1,6 +1,8 @@
 import type { EnqueueProgress } from '../queue/producer.js';
+import { PART_SEPARATOR } from './fit-to-width.js';
 import { formatDuration } from './format-duration.js';
-import { progressBar } from './progress-bar.js';
+import { createLiveArea } from './live-area.js';
+import { withProgressBar } from './progress-bar.js';
 
 export interface EnqueueProgressReporter {
   update(progress: EnqueueProgress): void;
@@ -18,7 +20,6 @@ export interface EnqueueProgressOptions {
   readonly now?: () => number;
 }
 
-const BAR_WIDTH = 24;
 
 /**
  * Progress of reading a CSV into the queue. Rows are counted as they reach Redis; the share of
@@ -27,31 +28,36 @@ const BAR_WIDTH = 24;
 export function createEnqueueProgressReporter(stream: NodeJS.WriteStream, options: EnqueueProgressOptions): EnqueueProgressReporter {
   const now = options.now ?? Date.now;
   const startedAt = now();
-  const isTerminal = stream.isTTY;
-  const intervalMs = isTerminal ? (options.redrawMs ?? 100) : (options.intervalMs ?? 5_000);
+  // On a terminal, one status redrawn in place within its width (a narrow one breaks it over rows).
+  const area = stream.isTTY ? createLiveArea(stream) : undefined;
+  const intervalMs = area !== undefined ? (options.redrawMs ?? 100) : (options.intervalMs ?? 5_000);
   let lastWrittenAt = Number.NEGATIVE_INFINITY;
   let latest: EnqueueProgress | undefined;
   let isLatestWritten = true;
-  let hasDrawn = false;
 
+  /** `enqueue b 25% of the file: 5000 rows (…), …, ETA 30 s`; on a terminal, with a bar and ` · ` between the parts, where a narrow terminal may break it. */
   function text(progress: EnqueueProgress, atMs: number): string {
     const elapsedMs = atMs - startedAt;
     const rowsPerSecond = elapsedMs > 0 ? Math.round((progress.inputs / elapsedMs) * 1000) : 0;
-    const counts = `${progress.inputs} rows (${progress.accepted} valid, ${progress.rejected} refused), ${progress.imagesAdded} new images in ${progress.jobsAdded} jobs, ${rowsPerSecond} rows/s`;
+    const counts = [`${progress.inputs} rows (${progress.accepted} valid, ${progress.rejected} refused)`, `${progress.imagesAdded} new images in ${progress.jobsAdded} jobs`, `${rowsPerSecond} rows/s`];
     const file = options.file;
-    if (file === undefined || file.sizeBytes <= 0) return `enqueue ${options.batchId}: ${counts}, ${formatDuration(elapsedMs)}`;
-    const fraction = Math.min(1, file.bytesRead() / file.sizeBytes);
-    const etaMs = fraction > 0 ? (elapsedMs / fraction) * (1 - fraction) : Number.NaN;
-    const eta = fraction >= 1 ? '' : `, ETA ${formatDuration(etaMs)}`;
-    const bar = isTerminal ? `${progressBar(fraction, BAR_WIDTH)} ` : '';
-    return `enqueue ${options.batchId} ${bar}${Math.floor(fraction * 100)}% of the file: ${counts}${eta}`;
+    let head = `enqueue ${options.batchId}`;
+    if (file === undefined || file.sizeBytes <= 0) {
+      counts.push(formatDuration(elapsedMs));
+    } else {
+      const fraction = Math.min(1, file.bytesRead() / file.sizeBytes);
+      const etaMs = fraction > 0 ? (elapsedMs / fraction) * (1 - fraction) : Number.NaN;
+      if (fraction < 1) counts.push(`ETA ${formatDuration(etaMs)}`);
+      const share = `${Math.floor(fraction * 100)}% of the file`;
+      head = area === undefined ? `${head} ${share}` : withProgressBar(head, fraction, share, area.width());
+    }
+    return area === undefined ? `${head}: ${counts.join(', ')}` : [head, ...counts].join(PART_SEPARATOR);
   }
 
   function write(atMs: number): void {
     if (latest === undefined) return;
-    if (isTerminal) {
-      stream.write(`\r\x1b[2K${text(latest, atMs)}`);
-      hasDrawn = true;
+    if (area !== undefined) {
+      area.draw([text(latest, atMs)]);
     } else {
       stream.write(`${text(latest, atMs)}\n`);
     }
@@ -68,8 +74,7 @@ export function createEnqueueProgressReporter(stream: NodeJS.WriteStream, option
     },
     done() {
       if (!isLatestWritten) write(now());
-      if (hasDrawn) stream.write('\n');
-      hasDrawn = false;
+      area?.done();
     },
   };
 }

@@ -1,4 +1,7 @@
 import type { Config } from '../config/config.js';
+import { createConfiguredInputReader } from '../inputs/create-configured-input-reader.js';
+import { createSilentLogger } from '../log/logger.js';
+import { createResultStore } from '../storage/create-result-store.js';
 import { createBatchEstimator, type BatchEstimate } from '../cost/batch-estimate.js';
 import type { InputCheck } from '../job/check-inputs.js';
 import type { ImageRequest } from '../job/image-request.js';
@@ -18,17 +21,25 @@ export interface CsvEstimate {
  */
 export async function estimateCsvFile(
   plan: CsvIngestPlan,
-  config: Pick<Config, 'deployments' | 'usesSimulator' | 'prices' | 'worker'>,
+  config: Pick<Config, 'deployments' | 'usesSimulator' | 'prices' | 'worker' | 'store' | 'fetch'>,
   options: { readonly checkServed?: (request: ImageRequest) => string | undefined } = {},
 ): Promise<CsvEstimate> {
   const { deployments, isSimulator } = estimateDeployments(config);
   const estimator = createBatchEstimator({ prices: config.prices, deployments });
-  const check = await checkCsvFile(plan, {
-    imagesPerCall: config.worker.imagesPerCall,
-    ...(options.checkServed !== undefined && { checkServed: options.checkServed }),
-    onJob: (job) => {
-      estimator.add(job);
-    },
-  });
-  return { check, estimate: estimator.result(), isSimulator };
+  // Input images of edits are read and checked as an enqueue would, without copying; `store:`
+  // references are read from the configured store.
+  const store = createResultStore(config.store, createSilentLogger());
+  try {
+    const check = await checkCsvFile(plan, {
+      imagesPerCall: config.worker.imagesPerCall,
+      reader: createConfiguredInputReader(config, store),
+      ...(options.checkServed !== undefined && { checkServed: options.checkServed }),
+      onJob: (job) => {
+        estimator.add(job);
+      },
+    });
+    return { check, estimate: estimator.result(), isSimulator };
+  } finally {
+    await store.close();
+  }
 }

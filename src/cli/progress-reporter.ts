@@ -1,6 +1,8 @@
 import type { BatchSummary } from '../batch/batch-registry.js';
+import { PART_SEPARATOR } from './fit-to-width.js';
 import { formatDuration } from './format-duration.js';
-import { progressBar } from './progress-bar.js';
+import { createLiveArea } from './live-area.js';
+import { withProgressBar } from './progress-bar.js';
 
 export interface ProgressReporter {
   update(summary: BatchSummary): void;
@@ -21,7 +23,6 @@ export interface ProgressOptions {
 
 /** The rate over this trailing window is what "calls per minute" shows. */
 const RATE_WINDOW_MS = 60_000;
-const BAR_WIDTH = 24;
 
 interface Figures {
   readonly finished: number;
@@ -52,12 +53,12 @@ function outcomeParts(summary: BatchSummary): string[] {
 export function createProgressReporter(stream: NodeJS.WriteStream, options: ProgressOptions = {}): ProgressReporter {
   const now = options.now ?? Date.now;
   const startedAt = now();
-  const isTerminal = stream.isTTY;
+  // On a terminal, redrawn in place within its width; elsewhere, plain lines.
+  const area = stream.isTTY ? createLiveArea(stream) : undefined;
   const intervalMs = options.intervalMs ?? 5_000;
   const imagesPerCall = options.imagesPerCall ?? 1;
   const samples: Array<{ readonly atMs: number; readonly calls: number }> = [];
   let lastPrintedAt = Number.NEGATIVE_INFINITY;
-  let linesDrawn = 0;
   // The latest plain line held back by the interval, so done() can end the log with the final state.
   let heldBack: string | undefined;
 
@@ -93,12 +94,12 @@ export function createProgressReporter(stream: NodeJS.WriteStream, options: Prog
     return `${summary.batchId}: ${f.finished}/${summary.images} (${f.percent}%) ${f.outcomes.join(', ')}, calls ${f.calls}, 429s ${f.rateLimited}, ${rateText(f)}${eta}, ${(elapsedMs / 1000).toFixed(1)} s`;
   }
 
-  function terminalLines(summary: BatchSummary, f: Figures, elapsedMs: number): string[] {
+  function terminalLines(summary: BatchSummary, f: Figures, elapsedMs: number, width: number): string[] {
     const fraction = summary.images === 0 ? 1 : f.finished / summary.images;
     const eta = summary.pending === 0 ? 'done' : f.etaMs === undefined ? 'ETA ?' : `ETA ${formatDuration(f.etaMs)} at quota`;
     return [
-      `${summary.batchId} ${progressBar(fraction, BAR_WIDTH)} ${f.percent}% ${f.finished}/${summary.images} · ${f.outcomes.join(' · ')}`,
-      `  ${rateText(f)} · calls ${f.calls} · 429s ${f.rateLimited} · elapsed ${formatDuration(elapsedMs)} · ${eta}`,
+      [withProgressBar(summary.batchId, fraction, `${f.percent}% ${f.finished}/${summary.images}`, width), ...f.outcomes].join(PART_SEPARATOR),
+      `  ${[rateText(f), `calls ${f.calls}`, `429s ${f.rateLimited}`, `elapsed ${formatDuration(elapsedMs)}`, eta].join(PART_SEPARATOR)}`,
     ];
   }
 
@@ -106,12 +107,8 @@ export function createProgressReporter(stream: NodeJS.WriteStream, options: Prog
     update(summary) {
       const atMs = now();
       const f = figures(summary, atMs);
-      if (isTerminal) {
-        // Back to the start of what was drawn last time, clearing each line on the way up.
-        const rewind = linesDrawn === 0 ? '' : `\r\x1b[2K${'\x1b[1A\x1b[2K'.repeat(linesDrawn - 1)}`;
-        const lines = terminalLines(summary, f, atMs - startedAt);
-        stream.write(`${rewind}${lines.join('\n')}`);
-        linesDrawn = lines.length;
+      if (area !== undefined) {
+        area.draw(terminalLines(summary, f, atMs - startedAt, area.width()));
       } else if (atMs - lastPrintedAt >= intervalMs) {
         stream.write(`${plainLine(summary, f, atMs - startedAt)}\n`);
         lastPrintedAt = atMs;
@@ -121,9 +118,8 @@ export function createProgressReporter(stream: NodeJS.WriteStream, options: Prog
       }
     },
     done() {
-      if (linesDrawn > 0) stream.write('\n');
+      area?.done();
       if (heldBack !== undefined) stream.write(`${heldBack}\n`);
-      linesDrawn = 0;
       heldBack = undefined;
     },
   };

@@ -1,9 +1,13 @@
+import { dirname, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { restoreCancelled } from '../batch/restore-cancelled.js';
 import { cancelBatch, type CancelResult } from '../batch/cancel-batch.js';
 import type { BatchSummary } from '../batch/batch-registry.js';
 import { listManifestRows, type ManifestRow } from '../batch/list-manifest-rows.js';
+import type { FetchSettings } from '../config/config.js';
+import { DEFAULT_FETCH_SETTINGS } from '../config/load-config.js';
 import { BatchWaitTimeoutError, ConfigError } from '../errors/imgbatch-error.js';
+import { createInputReader, type InputReader } from '../inputs/input-reader.js';
 import { readCsvRequests } from '../ingest/read-csv-requests.js';
 import { imageJobSchema } from '../job/image-job.js';
 import { createSilentLogger, type Logger } from '../log/logger.js';
@@ -23,8 +27,15 @@ export interface ImgbatchClientOptions {
   readonly connection?: string | RedisTarget | RedisClient;
   /** Key prefix shared with the workers; default `imgbatch`. */
   readonly prefix?: string;
-  /** Where the workers store results; needed only for `results` and `resultsPage`. Not closed by the client. */
+  /**
+   * Where the workers store results; needed for `results`, `resultsPage`, and for edits (input
+   * images are copied into it). Not closed by the client.
+   */
   readonly store?: ResultStore;
+  /** The outbound rules for input images named by URL; default DEFAULT_FETCH_SETTINGS (https, public addresses only). */
+  readonly fetch?: FetchSettings;
+  /** Reads input images of edits; default: one over `store` and `fetch` (no blob URL credential). */
+  readonly inputReader?: InputReader;
   /** Images per call for models that take n > 1; must match what the batch was first enqueued with; default 1. */
   readonly imagesPerCall?: number;
   readonly logger?: Logger;
@@ -71,7 +82,11 @@ export interface ResultsPage {
 export interface ImgbatchClient {
   /** Validates requests and adds their image jobs; bad requests come back in `rejected` with field and reason. */
   enqueue(requests: readonly unknown[], options?: ClientEnqueueOptions): Promise<EnqueueResult>;
-  /** Streams a CSV (a file path or a stream) through the same ingest as the CLI; rows are named `row N` in `rejected`. */
+  /**
+   * Streams a CSV (a file path or a stream) through the same ingest as the CLI; rows are named
+   * `row N` in `rejected`. Local input image paths are read relative to the file's folder (never
+   * from a stream).
+   */
   enqueueCsv(source: string | Readable, options?: CsvEnqueueOptions): Promise<EnqueueResult>;
   /** Counts by outcome, images pending, API calls so far. An unknown batch has 0 images. */
   status(batchId: string): Promise<BatchSummary>;
@@ -120,11 +135,15 @@ export function createImgbatchClient(options: ImgbatchClientOptions = {}): Imgba
   const redis = isRedisClient(options.connection) ? options.connection : createRedisClient(options.connection ?? DEFAULT_REDIS_URL, 'producer');
   const prefix = options.prefix ?? 'imgbatch';
   const keys = createKeySpace(prefix);
+  const { store } = options;
   const producer = createProducer({
     connection: redis,
     prefix,
     ...(options.imagesPerCall !== undefined && { imagesPerCall: options.imagesPerCall }),
     ...(options.logger !== undefined && { logger: options.logger }),
+    ...(store !== undefined && {
+      editInputs: { store, reader: options.inputReader ?? createInputReader({ store, fetch: options.fetch ?? DEFAULT_FETCH_SETTINGS }) },
+    }),
   });
 
   const scheduleQueue = createScheduleQueue(redis, keys, options.logger ?? createSilentLogger());
@@ -147,7 +166,13 @@ export function createImgbatchClient(options: ImgbatchClientOptions = {}): Imgba
 
     async enqueueCsv(source, csvOptions = {}) {
       const { defaultModel, ...enqueueOptions } = csvOptions;
-      return afterEnqueue(await producer.enqueueInputs(readCsvRequests(source, defaultModel === undefined ? {} : { defaultModel }), enqueueOptions));
+      return afterEnqueue(
+        await producer.enqueueInputs(readCsvRequests(source, defaultModel === undefined ? {} : { defaultModel }), {
+          ...enqueueOptions,
+          // A file's input images are relative to its folder; a stream (an HTTP body) has none.
+          ...(typeof source === 'string' && { localInputsDir: dirname(resolve(source)) }),
+        }),
+      );
     },
 
     status: (batchId) => producer.batches.summary(batchId),

@@ -61,6 +61,37 @@ export interface LimiterSettings {
   readonly recoverStep: number;
 }
 
+/**
+ * The rules of outbound fetches (input images of edits named by URL). https only; these widen
+ * what may be reached, for a network where the images live on private addresses.
+ */
+export interface FetchSettings {
+  /** Allow private and link-local addresses (10/8, 172.16/12, 192.168/16, 169.254/16, fc00::/7, ...); default false. */
+  readonly allowPrivateAddresses: boolean;
+  /** Allow loopback addresses, and plain http to them (a local test server); default false. */
+  readonly allowLoopback: boolean;
+  /** Longest one fetch may take, ms; default 60000. */
+  readonly timeoutMs: number;
+}
+
+/** How `imgbatch serve` guards its HTTP surface; a field left out takes createHttpServer's default. */
+export interface HttpSettings {
+  /**
+   * Host header values the server answers (`name` or `name:port`, e.g. `api.example.com`; `*`
+   * for any). Default: any while auth is on; with auth off, only `localhost`, `127.0.0.1` and
+   * `[::1]` at the listening port, which are always allowed.
+   */
+  readonly allowedHosts?: readonly string[];
+  /** Whom to believe X-Forwarded-For and X-Forwarded-Proto from: `true` (any peer) or these addresses/CIDRs; default false. */
+  readonly trustProxy?: boolean | readonly string[];
+  /** Time a client has to send a whole request, headers and body, ms; default 120000. */
+  readonly requestTimeoutMs?: number;
+  /** Time a client has to send a request's headers, ms; default 20000; at most requestTimeoutMs. */
+  readonly headersTimeoutMs?: number;
+  /** Failed authentications (wrong bearer token or sign-in) one client address may make per minute, and in a burst, before 429; default 10. */
+  readonly authFailuresPerMinute?: number;
+}
+
 /** Everything imgbatch reads from its environment and config file, validated and frozen. */
 export interface Config {
   /**
@@ -84,6 +115,10 @@ export interface Config {
   readonly logLevel: string;
   /** IMGBATCH_API_TOKEN: the bearer token the HTTP API requires; undefined when not set. */
   readonly apiToken: string | undefined;
+  /** The config file's `http:` section, with IMGBATCH_HTTP_* variables over it. */
+  readonly http: HttpSettings;
   /** Prices for estimates, budgets and recorded costs; default DEFAULT_PRICE_TABLE, with the config file's `prices:` merged over it. */
   readonly prices: PriceTable;
+  /** Outbound fetches of input images: the config file's `fetch:`. */
+  readonly fetch: FetchSettings;
 }

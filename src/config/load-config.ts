@@ -8,7 +8,7 @@ import { ConfigError } from '../errors/imgbatch-error.js';
 import { parseRedisUrl } from './parse-redis-url.js';
 import { redactRedisUrl } from './redact-redis-url.js';
 import { findModel, MODEL_IDS } from '../models/model-table.js';
-import type { Config, LimiterSettings, StoreConfig, WorkerSettings } from './config.js';
+import type { Config, FetchSettings, LimiterSettings, StoreConfig, WorkerSettings } from './config.js';
 import { DEFAULT_API_VERSION, deploymentFileEntrySchema, type DeploymentConfig } from './deployment-config.js';
 
 export const DEFAULT_WORKER_SETTINGS: WorkerSettings = {
@@ -32,6 +32,12 @@ export const DEFAULT_LIMITER_SETTINGS: LimiterSettings = {
   decreaseFactor: 0.7,
   minRateFactor: 0.1,
   recoverStep: 0.02,
+};
+
+export const DEFAULT_FETCH_SETTINGS: FetchSettings = {
+  allowPrivateAddresses: false,
+  allowLoopback: false,
+  timeoutMs: 60_000,
 };
 
 const positiveInt = z.coerce.number().int().positive();
@@ -60,6 +66,21 @@ const limiterSchema = z.strictObject({
   recoverStep: z.coerce.number().min(0).max(1).optional(),
 });
 
+const commaList = (name: string): z.ZodType<string[] | undefined, string | undefined> =>
+  z
+    .string()
+    .optional()
+    .transform((text) => text?.split(',').map((entry) => entry.trim()).filter((entry) => entry !== ''))
+    .refine((list) => list === undefined || list.length > 0, `${name} must list at least one entry, comma-separated`);
+
+const httpSchema = z.strictObject({
+  allowedHosts: z.array(z.string().min(1)).min(1).optional(),
+  trustProxy: z.union([z.boolean(), z.array(z.string().min(1)).min(1)]).optional(),
+  requestTimeoutMs: positiveInt.optional(),
+  headersTimeoutMs: positiveInt.optional(),
+  authFailuresPerMinute: positiveInt.max(100_000).optional(),
+});
+
 const fileSchema = z.strictObject({
   deployments: z.array(deploymentFileEntrySchema).min(1).optional(),
   redis: z.strictObject({ url: z.string().optional(), prefix: z.string().optional() }).optional(),
@@ -80,6 +101,16 @@ const fileSchema = z.strictObject({
   limiter: limiterSchema.optional(),
   /** Price overrides merged over the default table (see priceOverridesSchema). */
   prices: priceOverridesSchema.optional(),
+  /** Outbound fetches of input images (see FetchSettings). */
+  fetch: z
+    .strictObject({
+      allowPrivateAddresses: z.boolean().optional(),
+      allowLoopback: z.boolean().optional(),
+      timeoutMs: positiveInt.max(600_000).optional(),
+    })
+    .optional(),
+  /** How `imgbatch serve` guards its HTTP surface (HttpSettings). */
+  http: httpSchema.optional(),
 });
 
 const envSchema = z.object({
@@ -104,7 +135,22 @@ const envSchema = z.object({
   IMGBATCH_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   // Long enough that guessing it over HTTP is hopeless.
   IMGBATCH_API_TOKEN: z.string().min(16, 'must be at least 16 characters (e.g. `openssl rand -hex 32`)').optional(),
+  IMGBATCH_HTTP_ALLOWED_HOSTS: commaList('IMGBATCH_HTTP_ALLOWED_HOSTS'),
+  IMGBATCH_HTTP_TRUST_PROXY: z
+    .string()
+    .optional()
+    .transform((text) => (text === undefined ? undefined : text === 'true' ? true : text === 'false' ? false : text.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '')))
+    .refine((value) => !Array.isArray(value) || value.length > 0, 'must be true, false, or proxy addresses/CIDRs, comma-separated'),
+  IMGBATCH_HTTP_REQUEST_TIMEOUT_MS: positiveInt.optional(),
+  IMGBATCH_HTTP_HEADERS_TIMEOUT_MS: positiveInt.optional(),
+  IMGBATCH_HTTP_AUTH_FAILURES_PER_MINUTE: positiveInt.max(100_000).optional(),
 });
+
+/**
+ * Every environment variable the loader reads by its own name, for deployment files to check
+ * theirs against. A config file can name more: `auth.apiKeyEnv` and `store.connectionStringEnv`.
+ */
+export const CONFIG_ENV_NAMES: readonly string[] = Object.freeze(Object.keys(envSchema.shape));
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -325,6 +371,17 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     limiter: Object.freeze({ ...DEFAULT_LIMITER_SETTINGS, ...definedOnly(file.limiter) }),
     logLevel: env.IMGBATCH_LOG_LEVEL ?? 'info',
     apiToken: env.IMGBATCH_API_TOKEN,
+    http: Object.freeze({
+      ...definedOnly(file.http),
+      ...definedOnly({
+        allowedHosts: env.IMGBATCH_HTTP_ALLOWED_HOSTS,
+        trustProxy: env.IMGBATCH_HTTP_TRUST_PROXY,
+        requestTimeoutMs: env.IMGBATCH_HTTP_REQUEST_TIMEOUT_MS,
+        headersTimeoutMs: env.IMGBATCH_HTTP_HEADERS_TIMEOUT_MS,
+        authFailuresPerMinute: env.IMGBATCH_HTTP_AUTH_FAILURES_PER_MINUTE,
+      }),
+    }),
     prices: file.prices === undefined || filePath === undefined ? DEFAULT_PRICE_TABLE : applyPriceOverrides(DEFAULT_PRICE_TABLE, file.prices, filePath),
+    fetch: Object.freeze({ ...DEFAULT_FETCH_SETTINGS, ...definedOnly(file.fetch) }),
   });
 }

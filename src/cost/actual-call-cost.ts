@@ -26,11 +26,21 @@ function tokenCount(usage: Readonly<Record<string, unknown>>, field: string): nu
   return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
 }
 
+/** Input tokens split into image and text where `usage.input_tokens_details` says so; else all text. */
+function inputTokensOf(usage: Readonly<Record<string, unknown>>): { readonly imageTokens: number; readonly textTokens: number } {
+  const details = usage['input_tokens_details'];
+  const total = tokenCount(usage, 'input_tokens') ?? 0;
+  if (typeof details !== 'object' || details === null) return { imageTokens: 0, textTokens: total };
+  const imageTokens = tokenCount(details as Record<string, unknown>, 'image_tokens') ?? 0;
+  const textTokens = tokenCount(details as Record<string, unknown>, 'text_tokens') ?? Math.max(0, total - imageTokens);
+  return { imageTokens, textTokens };
+}
+
 /**
  * What a call that came back cost. From `usage` when the service reported it and the table
- * has the model's token prices (output tokens × image output price + input tokens × text
- * input price: imgbatch only generates, so every input token is prompt text); else the
- * expected cost from the table.
+ * has the model's token prices: output tokens × image output price + input text tokens × text
+ * input price + input image tokens (an edit's input images, `input_tokens_details.image_tokens`)
+ * × image input price; else the expected cost from the table.
  *
  * Filtered calls, a decision (the service does not say): a prompt refused by the prompt
  * filter is never handed to the image model, so nothing is generated and it costs 0; an
@@ -44,8 +54,9 @@ export function actualCallCost(table: PriceTable, call: PricedCall, result: Bill
   const outputTokens = usage === undefined ? undefined : tokenCount(usage, 'output_tokens');
   const outputPrice = prices?.imageOutputUsdPerMillionTokens;
   if (usage !== undefined && outputTokens !== undefined && outputPrice !== undefined) {
-    const inputTokens = tokenCount(usage, 'input_tokens') ?? 0;
-    const usd = (outputTokens * outputPrice + inputTokens * (prices?.textInputUsdPerMillionTokens ?? 0)) / 1_000_000;
+    const { imageTokens, textTokens } = inputTokensOf(usage);
+    const textPrice = prices?.textInputUsdPerMillionTokens ?? 0;
+    const usd = (outputTokens * outputPrice + textTokens * textPrice + imageTokens * (prices?.imageInputUsdPerMillionTokens ?? textPrice)) / 1_000_000;
     // `usage` covers the whole call: each image of it carries an equal share.
     return { ...splitCallCost(usd, call.images), source: 'usage' };
   }

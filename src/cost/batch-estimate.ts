@@ -42,9 +42,11 @@ export interface BatchEstimate {
 
 export interface BatchEstimator {
   /** Counts one image job (one API call). */
-  add(job: Pick<ImageJobData, 'model' | 'size' | 'quality' | 'prompt' | 'variants'>): void;
+  add(job: Pick<ImageJobData, 'model' | 'size' | 'quality' | 'prompt' | 'variants' | 'edit'>): void;
   result(): BatchEstimate;
 }
+
+const DEFAULT_INPUT_PX = 1024;
 
 interface Tally {
   images: number;
@@ -70,7 +72,18 @@ export function createBatchEstimator(options: { readonly prices: PriceTable; rea
         tallies.set(job.model, tally);
       }
       const images = job.variants.length;
-      const cost = expectedCallCost(options.prices, { model: job.model, size: job.size, quality: job.quality, images, promptChars: job.prompt.length });
+      const cost = expectedCallCost(options.prices, {
+        model: job.model,
+        size: job.size,
+        quality: job.quality,
+        images,
+        promptChars: job.prompt.length,
+        ...(job.edit !== undefined && {
+          // A job from another producer may not say its inputs' dimensions: count them as 1024 px squares.
+          inputImages: job.edit.images.map((image) => ({ widthPx: image.widthPx ?? DEFAULT_INPUT_PX, heightPx: image.heightPx ?? DEFAULT_INPUT_PX })),
+          ...(job.edit.inputFidelity !== undefined && { inputFidelity: job.edit.inputFidelity }),
+        }),
+      });
       tally.images += images;
       tally.calls += 1;
       tally.costMicros += toMicroUsd(cost.usd);

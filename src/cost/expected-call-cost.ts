@@ -1,3 +1,4 @@
+import { inputImageTokens } from './input-image-tokens.js';
 import type { ModelPrices, PriceTable } from './price-table.js';
 import { splitCallCost, type CallCost } from './split-call-cost.js';
 
@@ -12,6 +13,10 @@ export interface PricedCall {
   readonly images: number;
   /** Prompt length in characters, for the expected input tokens. */
   readonly promptChars: number;
+  /** An edit's input images (the mask is not counted); absent for a generation. */
+  readonly inputImages?: readonly { readonly widthPx: number; readonly heightPx: number }[];
+  /** An edit's `input_fidelity`, when it names one. */
+  readonly inputFidelity?: string;
 }
 
 export interface ExpectedCost extends CallCost {
@@ -26,19 +31,33 @@ function cell(grid: ModelPrices['perImageUsd'], quality: string, size: string): 
 }
 
 /**
+ * What an edit's input images are expected to add: their image input tokens (the rule of the
+ * model's prices) × the image input price, once per call whatever its n. 0 for a generation.
+ */
+function inputImagesUsd(prices: ModelPrices | undefined, call: PricedCall): number {
+  const rule = prices?.inputImageTokens;
+  const price = prices?.imageInputUsdPerMillionTokens ?? prices?.textInputUsdPerMillionTokens;
+  if (call.inputImages === undefined || rule === undefined || price === undefined) return 0;
+  const tokens = call.inputImages.reduce((sum, image) => sum + inputImageTokens(rule, image.widthPx, image.heightPx, call.inputFidelity), 0);
+  return (tokens * price) / 1_000_000;
+}
+
+/**
  * What a call is expected to cost before it is made: the list price per image where the table
  * has one, else expected output tokens × the output token price plus the prompt's expected
- * input tokens × the input price. Used for estimates and for budget reservations.
+ * input tokens × the input price; an edit adds its input images' expected tokens × the image
+ * input price. Used for estimates and for budget reservations.
  */
 export function expectedCallCost(table: PriceTable, call: PricedCall): ExpectedCost {
   const prices = Object.hasOwn(table.models, call.model) ? table.models[call.model] : undefined;
+  const inputsUsd = inputImagesUsd(prices, call);
   const perImage = cell(prices?.perImageUsd, call.quality, call.size);
-  if (perImage !== undefined) return { ...splitCallCost(perImage * call.images, call.images), basis: 'per-image' };
+  if (perImage !== undefined) return { ...splitCallCost(perImage * call.images + inputsUsd, call.images), basis: 'per-image' };
   const outputTokens = cell(prices?.outputTokensPerImage, call.quality, call.size);
   const outputPrice = prices?.imageOutputUsdPerMillionTokens;
   if (outputTokens !== undefined && outputPrice !== undefined) {
     const inputTokens = Math.ceil(call.promptChars / CHARS_PER_TOKEN);
-    const usd = (call.images * outputTokens * outputPrice + inputTokens * (prices?.textInputUsdPerMillionTokens ?? 0)) / 1_000_000;
+    const usd = (call.images * outputTokens * outputPrice + inputTokens * (prices?.textInputUsdPerMillionTokens ?? 0)) / 1_000_000 + inputsUsd;
     return { ...splitCallCost(usd, call.images), basis: 'tokens' };
   }
   return { usd: 0, perImageUsd: 0, basis: 'unpriced' };

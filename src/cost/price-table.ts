@@ -18,6 +18,27 @@ export interface ModelPrices {
   readonly imageOutputUsdPerMillionTokens?: number;
   /** Image output tokens one image is expected to bill, by quality then size. */
   readonly outputTokensPerImage?: QualitySizeGrid;
+  /** USD per 1M image input tokens: the input images of edits. Default: the text input price. */
+  readonly imageInputUsdPerMillionTokens?: number;
+  /** How one input image of an edit turns into image input tokens, for expected costs; absent: input images count 0. */
+  readonly inputImageTokens?: InputImageTokenRule;
+}
+
+/**
+ * OpenAI's rule for image input tokens of tiled models: scale the image to fit `fitPx` square,
+ * then its shorter side down to `shortSidePx`; `baseTokens` plus `tileTokens` per `tilePx`
+ * square tile that covers it; at high input fidelity add `highFidelityTokens` (square, or
+ * closer to portrait or landscape).
+ */
+export interface InputImageTokenRule {
+  readonly fitPx: number;
+  readonly shortSidePx: number;
+  readonly tilePx: number;
+  readonly baseTokens: number;
+  readonly tileTokens: number;
+  readonly highFidelityTokens: { readonly square: number; readonly other: number };
+  /** The fidelity a call that names none is billed at: `low`, or `high` for a model that always processes inputs at high fidelity. */
+  readonly defaultFidelity: 'low' | 'high';
 }
 
 export interface PriceTable {

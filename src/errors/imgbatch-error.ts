@@ -13,6 +13,7 @@ export type ImgbatchErrorCode =
   | 'CONFIG'
   | 'REDIS_UNAVAILABLE'
   | 'TIMEOUT'
+  | 'FETCH'
   | 'INTERNAL';
 
 export class ImgbatchError extends Error {

@@ -2,11 +2,14 @@ import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import type { ImgbatchClient } from '../client/imgbatch-client.js';
+import { ValidationError } from '../errors/imgbatch-error.js';
 import { safeIdSchema } from '../job/image-request.js';
 import type { RejectedRequest } from '../job/prepare-jobs.js';
 import type { EnqueueResult } from '../queue/producer.js';
+import { componentRef, enqueueBodySchema } from './api-schemas.js';
+import { BodyTooLargeError } from './body-too-large-error.js';
 import { limitBodyStream } from './limit-body-stream.js';
-import { parseOrThrow } from './parse-or-throw.js';
+import { routeSchemaOf, streamedBodySchema, validatedBy } from './zod-validator-compiler.js';
 
 /** How an HTTP client finds the input an issue is about: a CSV row number or a JSON array index. */
 function whereFields(location: string | undefined): { row?: number; index?: number } {
@@ -21,28 +24,40 @@ function describeRejected(rejected: readonly RejectedRequest[]): unknown[] {
 }
 
 const maxCostUsdSchema = z.number({ error: 'must be an amount in USD, 0 or more' }).min(0, 'must be an amount in USD, 0 or more');
-const jsonBodySchema = z.strictObject({
-  batchId: z.string().optional(),
-  maxCostUsd: maxCostUsdSchema.optional(),
-  requests: z.array(z.unknown(), { error: 'is required: an array of requests' }).min(1, 'must hold at least one request'),
-});
 const csvQuerySchema = z.strictObject({
-  batchId: z.string().optional(),
-  model: z.string().min(1).optional(),
-  maxCostUsd: z.coerce.number({ error: 'must be an amount in USD, 0 or more' }).pipe(maxCostUsdSchema).optional(),
+  batchId: z.string().optional().describe('Batch id for a CSV body (a JSON body carries its own); default a new id'),
+  model: z.string().min(1).optional().describe('Model for CSV rows whose model cell is empty'),
+  maxCostUsd: z.coerce
+    .number({ error: 'must be an amount in USD, 0 or more' })
+    .pipe(maxCostUsdSchema)
+    .optional()
+    .describe("Budget for a CSV body's batch, USD (a JSON body carries its own)"),
 });
 const batchParamsSchema = z.strictObject({ batchId: safeIdSchema });
 const resultsQuerySchema = z.strictObject({
-  cursor: z.string().min(1).optional(),
-  limit: z.coerce.number({ error: 'must be a whole number from 1 to 1000' }).int('must be a whole number from 1 to 1000').min(1, 'must be at least 1').max(1000, 'must be at most 1000').optional(),
+  // A cursor is a key in base64url: a batch id and an image name (at most 128 + 160 characters).
+  cursor: z.string().min(1).max(1024, 'must be at most 1024 characters').optional().describe('`nextCursor` of the previous page'),
+  limit: z.coerce
+    .number({ error: 'must be a whole number from 1 to 1000' })
+    .int('must be a whole number from 1 to 1000')
+    .min(1, 'must be at least 1')
+    .max(1000, 'must be at most 1000')
+    .optional()
+    .describe('Records per page, 1–1000 (default 100)'),
 });
 
 function isCsv(contentType: string | undefined): boolean {
   return contentType?.split(';')[0]?.trim().toLowerCase() === 'text/csv';
 }
 
+const unauthorized = componentRef('Error', 'Missing or wrong bearer token');
+const rateLimited = componentRef('Error', 'Too many failed authentications from this address; see Retry-After');
+const notFound = componentRef('Error', 'No such batch');
+const invalid = (description: string): Record<string, unknown> => componentRef('ValidationErrorBody', description);
+
 export interface BatchRoutesOptions {
   readonly client: ImgbatchClient;
+  /** Largest enqueue body (JSON or CSV), bytes. */
   readonly bodyLimitBytes: number;
 }
 
@@ -57,58 +72,137 @@ export function registerBatchRoutes(app: FastifyInstance, options: BatchRoutesOp
     return false;
   }
 
-  app.post('/v1/batches', async (request, reply) => {
-    let result: EnqueueResult;
-    if (isCsv(request.headers['content-type'])) {
-      const query = parseOrThrow(csvQuerySchema, request.query);
-      const body = limitBodyStream(request.body as Readable, options.bodyLimitBytes);
-      result = await client.enqueueCsv(body, {
-        ...(query.batchId !== undefined && { batchId: query.batchId }),
-        ...(query.model !== undefined && { defaultModel: query.model }),
-        ...(query.maxCostUsd !== undefined && { maxCostUsd: query.maxCostUsd }),
-      });
-    } else {
-      const body = parseOrThrow(jsonBodySchema, request.body);
-      result = await client.enqueue(body.requests, {
-        ...(body.batchId !== undefined && { batchId: body.batchId }),
-        ...(body.maxCostUsd !== undefined && { maxCostUsd: body.maxCostUsd }),
-      });
-    }
-    if (result.accepted === 0) {
-      const issues = result.rejected.flatMap((r) => r.issues.map((issue) => ({ location: issue.location ?? r.location, ...whereFields(issue.location ?? r.location), field: issue.field, reason: issue.reason })));
-      return reply.status(400).send({
-        error: 'validation',
-        message: issues.length === 0 ? 'the body holds no request' : 'no request in the body is valid',
-        issues: issues.length === 0 ? [{ field: '(body)', reason: 'holds no request' }] : issues,
-      });
-    }
-    const statusUrl = `/v1/batches/${result.batchId}`;
-    return reply
-      .status(202)
-      .header('location', statusUrl)
-      .send({ ...result, rejected: describeRejected(result.rejected), statusUrl });
+  // A CSV body stays a stream: rows are validated and enqueued as they arrive. Only this
+  // route parses text/csv; elsewhere a CSV body is refused (415) unread.
+  void app.register((scope, _opts, done) => {
+    scope.addContentTypeParser('text/csv', (request, payload, parsed) => {
+      const declaredBytes = Number(request.headers['content-length'] ?? NaN);
+      if (declaredBytes > options.bodyLimitBytes) parsed(new BodyTooLargeError(options.bodyLimitBytes), undefined);
+      else parsed(null, payload);
+    });
+
+    scope.post<{ Querystring: z.output<typeof csvQuerySchema>; Body: z.output<typeof enqueueBodySchema> | Readable }>(
+      '/v1/batches',
+      {
+        bodyLimit: options.bodyLimitBytes,
+        schema: {
+          summary: 'Enqueue a batch of requests (JSON) or a CSV file (text/csv, same columns as the CLI)',
+          querystring: routeSchemaOf(csvQuerySchema),
+          body: {
+            content: {
+              'application/json': { schema: validatedBy(componentRef('EnqueueBody'), enqueueBodySchema) },
+              'text/csv': { schema: streamedBodySchema({ type: 'string', description: 'Header row, then one request per row: id, prompt, n, model, size, quality, style, ...' }) },
+            },
+          },
+          response: {
+            202: componentRef('EnqueueResult', 'Jobs added (or already there); refused requests are listed'),
+            400: invalid('No request is valid, or the body is malformed; issues name row/index, field and reason'),
+            401: unauthorized,
+            413: componentRef('Error', 'Body over the size limit'),
+            415: componentRef('Error', 'Neither application/json nor text/csv'),
+            429: rateLimited,
+          },
+        },
+      },
+      async (request, reply) => {
+        let result: EnqueueResult;
+        if (isCsv(request.headers['content-type'])) {
+          const { query } = request;
+          const body = limitBodyStream(request.body as Readable, options.bodyLimitBytes);
+          result = await client.enqueueCsv(body, {
+            ...(query.batchId !== undefined && { batchId: query.batchId }),
+            ...(query.model !== undefined && { defaultModel: query.model }),
+            ...(query.maxCostUsd !== undefined && { maxCostUsd: query.maxCostUsd }),
+          });
+        } else {
+          // The query's settings are for CSV bodies; taking them silently with JSON would drop them.
+          const queryFields = Object.keys(request.query);
+          if (queryFields.length > 0) {
+            throw new ValidationError(queryFields.map((field) => ({ field, reason: 'is a query parameter for text/csv bodies; a JSON body carries batchId and maxCostUsd itself' })));
+          }
+          // Without a Content-Type fastify reads no body, and so no schema applies.
+          const body = request.body as z.output<typeof enqueueBodySchema> | undefined;
+          if (body === undefined) throw new ValidationError([{ field: '(body)', reason: 'is required: a JSON object with `requests` (application/json), or a CSV file (text/csv)' }]);
+          result = await client.enqueue(body.requests, {
+            ...(body.batchId !== undefined && { batchId: body.batchId }),
+            ...(body.maxCostUsd !== undefined && { maxCostUsd: body.maxCostUsd }),
+          });
+        }
+        if (result.accepted === 0) {
+          const issues = result.rejected.flatMap((r) =>
+            r.issues.map((issue) => ({ location: issue.location ?? r.location, ...whereFields(issue.location ?? r.location), field: issue.field, reason: issue.reason })),
+          );
+          return reply.status(400).send({
+            error: 'validation',
+            message: issues.length === 0 ? 'the body holds no request' : 'no request in the body is valid',
+            issues: issues.length === 0 ? [{ field: '(body)', reason: 'holds no request' }] : issues,
+          });
+        }
+        const statusUrl = `/v1/batches/${result.batchId}`;
+        return reply
+          .status(202)
+          .header('location', statusUrl)
+          .send({ ...result, rejected: describeRejected(result.rejected), statusUrl });
+      },
+    );
+    done();
   });
 
-  app.get('/v1/batches/:batchId', async (request, reply) => {
-    const { batchId } = parseOrThrow(batchParamsSchema, request.params);
-    const summary = await client.status(batchId);
-    if (summary.createdAt === undefined) return reply.status(404).send({ error: 'not_found', message: `no batch ${batchId}` });
-    return summary;
-  });
+  const batchParams = routeSchemaOf(batchParamsSchema);
 
-  app.get('/v1/batches/:batchId/results', async (request, reply) => {
-    const { batchId } = parseOrThrow(batchParamsSchema, request.params);
-    const query = parseOrThrow(resultsQuerySchema, request.query);
-    if (!(await existingBatch(batchId, reply))) return reply;
-    return client.resultsPage(batchId, { ...(query.cursor !== undefined && { cursor: query.cursor }), ...(query.limit !== undefined && { limit: query.limit }) });
-  });
+  app.get<{ Params: z.output<typeof batchParamsSchema> }>(
+    '/v1/batches/:batchId',
+    {
+      schema: {
+        summary: 'Counts by outcome, images pending, API calls, cost so far against the budget',
+        params: batchParams,
+        security: [{ bearer: [] }, { session: [] }],
+        response: { 200: componentRef('BatchSummary', 'The batch'), 400: invalid('Not a valid batch id'), 401: unauthorized, 404: notFound, 429: rateLimited },
+      },
+    },
+    async (request, reply) => {
+      const { batchId } = request.params;
+      const summary = await client.status(batchId);
+      if (summary.createdAt === undefined) return reply.status(404).send({ error: 'not_found', message: `no batch ${batchId}` });
+      return summary;
+    },
+  );
 
-  app.delete('/v1/batches/:batchId', async (request, reply) => {
-    const { batchId } = parseOrThrow(batchParamsSchema, request.params);
-    const result = await client.cancel(batchId);
-    const summary = await client.status(batchId);
-    // Jobs of other BullMQ clients form a batch before a worker has seen them: cancelling them makes it known.
-    if (summary.createdAt === undefined) return reply.status(404).send({ error: 'not_found', message: `no batch ${batchId}` });
-    return { ...result, summary };
-  });
+  app.get<{ Params: z.output<typeof batchParamsSchema>; Querystring: z.output<typeof resultsQuerySchema> }>(
+    '/v1/batches/:batchId/results',
+    {
+      schema: {
+        summary: 'Records of stored and filtered images, by key, a page at a time',
+        params: batchParams,
+        querystring: routeSchemaOf(resultsQuerySchema),
+        security: [{ bearer: [] }, { session: [] }],
+        response: { 200: componentRef('ResultsPage', 'One page'), 400: invalid('Not a valid batch id, cursor or limit'), 401: unauthorized, 404: notFound, 429: rateLimited },
+      },
+    },
+    async (request, reply) => {
+      const { batchId } = request.params;
+      const { cursor, limit } = request.query;
+      if (!(await existingBatch(batchId, reply))) return reply;
+      return client.resultsPage(batchId, { ...(cursor !== undefined && { cursor }), ...(limit !== undefined && { limit }) });
+    },
+  );
+
+  app.delete<{ Params: z.output<typeof batchParamsSchema> }>(
+    '/v1/batches/:batchId',
+    {
+      schema: {
+        summary: 'Cancel: remove the jobs no worker has started; their images end `cancelled`, jobs in flight finish',
+        params: batchParams,
+        response: { 200: componentRef('CancelResult', 'What was cancelled'), 400: invalid('Not a valid batch id'), 401: unauthorized, 404: notFound, 429: rateLimited },
+      },
+    },
+    async (request, reply) => {
+      const { batchId } = request.params;
+      const result = await client.cancel(batchId);
+      const summary = await client.status(batchId);
+      // Jobs of other BullMQ clients form a batch before a worker has seen them: cancelling them makes it known.
+      if (summary.createdAt === undefined) return reply.status(404).send({ error: 'not_found', message: `no batch ${batchId}` });
+      return { ...result, summary };
+    },
+  );
 }

@@ -17,11 +17,23 @@ button { background: #1d2330; color: #fff; border-color: #1d2330; cursor: pointe
 /** No script at all; only this stylesheet, and the form may post only back to this server. */
 export const LOGIN_CONTENT_SECURITY_POLICY = `default-src 'none'; style-src 'sha256-${createHash('sha256').update(STYLE, 'utf8').digest('base64')}'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`;
 
+/** Why the form is shown again: the last try had the wrong token, or this address failed too often. */
+export type LoginProblem = { readonly kind: 'wrong-token' } | { readonly kind: 'too-many-failures'; readonly retryAfterSeconds: number };
+
 export interface LoginPageOptions {
   /** The same-origin path to go to after signing in. */
   readonly next: string;
-  /** Whether the last try had the wrong token. */
-  readonly isRetry?: boolean;
+  /** Default: none, a first visit. */
+  readonly problem?: LoginProblem;
+}
+
+function problemText(problem: LoginProblem): string {
+  switch (problem.kind) {
+    case 'wrong-token':
+      return 'That is not the API token.';
+    case 'too-many-failures':
+      return `Too many failed sign-ins from this address: try again in ${problem.retryAfterSeconds} s.`;
+  }
 }
 
 /**
@@ -34,7 +46,7 @@ export function renderLoginPage(options: LoginPageOptions): string {
     `<meta name="referrer" content="no-referrer"><title>Sign in · imgbatch</title><style>${STYLE}</style></head>\n<body>` +
     `<form method="post" action="${LOGIN_PATH}"><h1>imgbatch dashboard</h1>` +
     `<p>Sign in with the API token (IMGBATCH_API_TOKEN).</p>` +
-    (options.isRetry === true ? '<p class="error" role="alert">That is not the API token.</p>' : '') +
+    (options.problem === undefined ? '' : `<p class="error" role="alert">${escapeHtml(problemText(options.problem))}</p>`) +
     `<input type="password" name="token" aria-label="API token" placeholder="API token" autocomplete="current-password" required autofocus>` +
     `<input type="hidden" name="next" value="${escapeHtml(options.next)}">` +
     '<button type="submit">Sign in</button></form></body></html>\n'

@@ -11,8 +11,8 @@ function hasUnsafeCharacter(text: string): boolean {
 /**
  * `candidate` as a path on this server (path, query and fragment), or `fallback` when it is
  * not one. Where to go after signing in comes from a form field, and sending a browser to a
- * URL an attacker chose (`//evil.example`, `/\evil.example`, `https://…`) would make the
- * sign-in page an open redirect.
+ * URL an attacker chose (`//evil.example`, `/\evil.example`, `/.//evil.example`, `https://…`)
+ * would make the sign-in page an open redirect.
  */
 export function sameOriginPath(candidate: unknown, fallback: string): string {
   // Browsers drop tabs and newlines from URLs and read `\` as `/`: `/\t/evil.example` is `//evil.example` to them.
@@ -23,5 +23,9 @@ export function sameOriginPath(candidate: unknown, fallback: string): string {
   } catch {
     return fallback;
   }
-  return url.origin === BASE ? `${url.pathname}${url.search}${url.hash}` : fallback;
+  if (url.origin !== BASE) return fallback;
+  // Dot segments are resolved above: `/.//evil.example` and `/%2e//evil.example` become
+  // `//evil.example`, which a browser reads as another host (a scheme-relative URL).
+  const path = `${url.pathname}${url.search}${url.hash}`;
+  return path.startsWith('//') || hasUnsafeCharacter(path) ? fallback : path;
 }

@@ -15,7 +15,8 @@ import type { PromptTemplate } from './prompt-template.js';
 const CSV_COLUMN_ALIASES: Readonly<Record<string, readonly string[]>> = Object.freeze({
   id: ['id', 'sku', 'key', 'request_id'],
   prompt: ['prompt', 'text', 'description'],
-  n: ['n', 'count', 'images', 'num_images'],
+  // Not `images`: a column of that name far more likely holds input images (see below).
+  n: ['n', 'count', 'num_images'],
   model: ['model', 'deployment_model', 'model_id'],
   size: ['size'],
   quality: ['quality'],
@@ -26,7 +27,13 @@ const CSV_COLUMN_ALIASES: Readonly<Record<string, readonly string[]>> = Object.f
   responseFormat: ['response_format'],
   user: ['user'],
   pool: ['pool'],
+  images: ['image', 'images', 'input_image', 'input_images'],
+  mask: ['mask'],
+  inputFidelity: ['input_fidelity'],
 });
+/** Separates several input images in one cell: `front.png|back.png`. */
+const IMAGE_SEPARATOR = '|';
+const WHOLE_NUMBER = /^\d+$/;
 const NUMERIC_FIELDS = new Set(['n', 'outputCompression']);
 const DECIMAL = /^\s*-?\d+(\.\d+)?\s*$/;
 
@@ -123,22 +130,33 @@ export async function* readCsvRequests(source: string | Readable, options: CsvRe
     if (columns.every((column) => (record[column.index] ?? '').trim() === '')) continue;
     const request: Record<string, unknown> = {};
     let metadata: Record<string, string> | undefined;
+    const location = `row ${row}`;
+    let issues: FieldIssue[] | undefined;
     for (const column of columns) {
       const raw = record[column.index];
       if (raw === undefined) continue;
       const cell = column.field === 'prompt' ? raw : raw.trim();
       if (cell === '') continue;
       if (column.field === undefined) (metadata ??= {})[column.name] = cell;
-      else request[column.field] = cellValue(column.field, cell);
+      else if (column.field === 'images') {
+        // Files that used `images` for the number of images (it was once an alias of n) must
+        // not have "4" read as a file name, nor their rows generated without a word.
+        if (WHOLE_NUMBER.test(cell)) {
+          (issues ??= []).push({
+            location,
+            field: column.name,
+            reason: `${JSON.stringify(cell)} is a number, but the ${column.name} column holds input images to edit (paths or URLs separated by "${IMAGE_SEPARATOR}"), not a count of images; put counts in a column named n`,
+          });
+        }
+        request.images = cell.split(IMAGE_SEPARATOR).map((part) => part.trim()).filter((part) => part !== '');
+      } else request[column.field] = cellValue(column.field, cell);
     }
     if (request.model === undefined && options.defaultModel !== undefined) request.model = options.defaultModel;
     if (metadata !== undefined) request.metadata = metadata;
-    const location = `row ${row}`;
-    let issues: FieldIssue[] | undefined;
     if (template !== undefined) {
       const rendered = template.render((name) => record[templateColumns.get(name) ?? -1]?.trim());
       if ('prompt' in rendered) request.prompt = rendered.prompt;
-      else issues = rendered.missing.map((name) => ({ location, field: name, reason: `is empty, and the prompt template ${JSON.stringify(template.text)} uses it` }));
+      else (issues ??= []).push(...rendered.missing.map((name) => ({ location, field: name, reason: `is empty, and the prompt template ${JSON.stringify(template.text)} uses it` })));
     }
     yield { request, location, defaultId: `row-${row}`, original: { columns: header, values: record }, ...(issues !== undefined && { issues }) };
   }

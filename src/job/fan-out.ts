@@ -1,6 +1,7 @@
 import { ValidationError } from '../errors/imgbatch-error.js';
 import { findModel } from '../models/model-table.js';
 import { validateRequestForModel } from '../models/validate-request-for-model.js';
+import type { ResolvedEdit } from './edit-input.js';
 import type { ImageJobData } from './image-job.js';
 import { IMAGE_JOB_VERSION } from './image-job.js';
 import type { ImageRequest } from './image-request.js';
@@ -15,6 +16,8 @@ export interface FanOutOptions {
    */
   readonly imagesPerCall?: number;
   readonly enqueuedAt: number;
+  /** The request's input images after the enqueue checked them (required when it names any). */
+  readonly edit?: ResolvedEdit | undefined;
 }
 
 /**
@@ -26,6 +29,12 @@ export function fanOut(request: ImageRequest, options: FanOutOptions): ImageJobD
   const issues = validateRequestForModel(request);
   const model = findModel(request.model);
   if (issues.length > 0 || model === undefined) throw new ValidationError(issues);
+  const { edit } = options;
+  // Jobs carry references to checked copies, never what a request named: a worker cannot read a
+  // path on the producer's machine, and must not send bytes no one checked.
+  if (request.images !== undefined && edit === undefined) {
+    throw new ValidationError([{ field: 'image', reason: 'the input images were not checked and copied to the store (edits need an enqueue with a result store)' }]);
+  }
 
   const asked = options.imagesPerCall ?? 1;
   // A library caller's odd value (2.5, NaN) must not produce variants that are not whole images.
@@ -52,6 +61,14 @@ export function fanOut(request: ImageRequest, options: FanOutOptions): ImageJobD
       ...(request.pool !== undefined && { pool: request.pool }),
       // Inline bytes by default: nothing to fetch later from a URL that expires in ~24 h.
       ...(model.acceptsResponseFormat && { responseFormat: request.responseFormat ?? 'b64_json' }),
+      ...(request.images !== undefined &&
+        edit !== undefined && {
+          edit: {
+            images: [...edit.images],
+            ...(edit.mask !== undefined && { mask: edit.mask }),
+            ...(request.inputFidelity !== undefined && { inputFidelity: request.inputFidelity }),
+          },
+        }),
       ...(request.metadata !== undefined && { metadata: request.metadata }),
       enqueuedAt: options.enqueuedAt,
     });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { findModel } from '../models/model-table.js';
 import { validateRequestForModel } from '../models/validate-request-for-model.js';
+import { editInputsSchema } from './edit-input.js';
 import { cleanTextSchema, MAX_IMAGES_PER_REQUEST, safeIdSchema } from './image-request.js';
 
 /** The BullMQ queue every image job goes through; deployments are chosen per call, not per queue. */
@@ -38,13 +39,21 @@ const jobShapeSchema = z.strictObject({
   pool: z.string().optional().describe('Only deployments in this pool may serve the job.'),
   /** dall-e-3 only; the gpt-image family refuses the parameter and always answers b64_json. */
   responseFormat: z.enum(['url', 'b64_json']).optional(),
+  /** Present: an `/images/edits` call with these inputs; absent: a generation. */
+  edit: editInputsSchema.optional().describe('Present for an edit (/images/edits): its input images, mask and input_fidelity. Absent: a generation from the prompt alone.'),
   metadata: z.record(z.string(), cleanTextSchema({ allowsLineBreaks: true })).optional().describe('Free-form values copied into the image record.'),
   /** When the producer enqueued it, epoch ms. */
   enqueuedAt: z.number().int().describe('When the job was added, epoch milliseconds; the wait bound counts from here.'),
 });
 
 /** Job field names for the request fields validateRequestForModel names as CSV columns. */
-const JOB_FIELD_OF: Readonly<Record<string, string>> = { output_format: 'outputFormat', output_compression: 'outputCompression', response_format: 'responseFormat' };
+const JOB_FIELD_OF: Readonly<Record<string, string>> = {
+  output_format: 'outputFormat',
+  output_compression: 'outputCompression',
+  response_format: 'responseFormat',
+  image: 'edit.images',
+  input_fidelity: 'edit.inputFidelity',
+};
 
 /**
  * The job as the worker accepts it: the shape, and then what the model takes (the same rules the
@@ -55,8 +64,14 @@ const JOB_FIELD_OF: Readonly<Record<string, string>> = { output_format: 'outputF
 export const imageJobSchema = jobShapeSchema.check((ctx) => {
   const job = ctx.value;
   const model = findModel(job.model);
-  const issues = validateRequestForModel({ ...job, n: job.variants.length });
-  for (const issue of issues) ctx.issues.push({ code: 'custom', message: issue.reason, input: job, path: [JOB_FIELD_OF[issue.field] ?? issue.field] });
+  const { edit, ...rest } = job;
+  const issues = validateRequestForModel({
+    ...rest,
+    n: job.variants.length,
+    ...(edit !== undefined && { images: edit.images.map((image) => image.source) }),
+    ...(edit?.inputFidelity !== undefined && { inputFidelity: edit.inputFidelity }),
+  });
+  for (const issue of issues) ctx.issues.push({ code: 'custom', message: issue.reason, input: job, path: (JOB_FIELD_OF[issue.field] ?? issue.field).split('.') });
   if (model === undefined) return;
   if (job.variants.length > model.maxImagesPerCall) {
     ctx.issues.push({ code: 'custom', message: `${job.variants.length} images in one call is over ${model.id}'s limit of ${model.maxImagesPerCall}`, input: job, path: ['variants'] });

@@ -1,5 +1,6 @@
 import { ValidationError } from '../errors/imgbatch-error.js';
 import { z } from 'zod';
+import { MAX_INPUT_IMAGES_CEILING } from './edit-input.js';
 import { textProblem } from './text-problem.js';
 
 /**
@@ -41,6 +42,9 @@ const metadataSchema = z.record(z.string(), cleanTextSchema({ allowsLineBreaks: 
     if (problem !== undefined) ctx.issues.push({ code: 'custom', message: `column name ${JSON.stringify(key)} ${problem}`, input: key, path: [key] });
   }
 });
+
+/** An input image as named: a path, a URL or a store reference, one line of clean text. */
+const inputSourceTextSchema = cleanTextSchema({ allowsLineBreaks: false }).trim().min(1, 'must not be empty').max(4096, 'must be at most 4096 characters');
 
 /** Hard ceiling on images for one request; each model also has its own per-call limit. */
 export const MAX_IMAGES_PER_REQUEST = 10;
@@ -85,8 +89,27 @@ export const imageRequestSchema = z.strictObject({
   pool: safeIdSchema.optional(),
   /** End-user id passed to the service for abuse monitoring. */
   user: cleanTextSchema({ allowsLineBreaks: false }).max(256).optional(),
+  /**
+   * Input images for an edit (`/images/edits`): local paths (CSV only, relative to its folder),
+   * https URLs, Azure Blob URLs, or `store:` references. Absent: a generation.
+   */
+  images: z
+    .array(inputSourceTextSchema, { error: (issue) => `${JSON.stringify(issue.input)} is not a list of input images` })
+    .min(1, 'must name at least one input image')
+    .max(MAX_INPUT_IMAGES_CEILING, { error: (issue) => `${(issue.input as unknown[]).length} input images are over the maximum of ${MAX_INPUT_IMAGES_CEILING}` })
+    .optional(),
+  /** A PNG mask for the first input image (fully transparent pixels mark where to edit). */
+  mask: inputSourceTextSchema.optional(),
+  /** `input_fidelity` of an edit, for models that take it (`low`, `high`). */
+  inputFidelity: z.string().optional(),
   /** Free-form values carried to the results (CSV extra columns). */
   metadata: metadataSchema.optional(),
+}).check((ctx) => {
+  if (ctx.value.images !== undefined) return;
+  if (ctx.value.mask !== undefined) ctx.issues.push({ code: 'custom', message: 'needs an input image to apply to (an image column or field)', input: ctx.value.mask, path: ['mask'] });
+  if (ctx.value.inputFidelity !== undefined) {
+    ctx.issues.push({ code: 'custom', message: 'applies only to edits (a request with input images)', input: ctx.value.inputFidelity, path: ['inputFidelity'] });
+  }
 });
 
 export type ImageRequestInput = z.input<typeof imageRequestSchema>;

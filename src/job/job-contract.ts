@@ -27,6 +27,9 @@ export function buildJobContract(): Record<string, unknown> {
       'A job that does not match this schema ends with the outcome "rejected" and a reason naming the field.',
       'So does one the model cannot serve (a model imgbatch does not know; a size, quality, style or background the model lacks; a prompt over its limit; more variants than one call makes),',
       'and text that is not valid Unicode or holds control characters (the prompt and metadata may hold tabs and line breaks).',
+      'An edit (/images/edits) carries `edit`: its input images (and mask) as references the worker can read, "store:<batchId>/inputs/<sha256>.<png|jpeg>" or an https URL, each with the SHA-256 of its bytes.',
+      'Never put image bytes in a job. Before the call the worker reads every input, checks its hash and its type (PNG or JPEG under the model\'s limit; a mask a PNG with alpha and the first image\'s dimensions),',
+      'and ends an image whose input cannot be read or changed since (a different hash) as "failed", and one whose input breaks the rules as "rejected", with the reason and no call.',
     ].join(' '),
     ...rest,
   };

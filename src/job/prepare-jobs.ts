@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { ValidationError, type FieldIssue } from '../errors/imgbatch-error.js';
 import { fanOut } from './fan-out.js';
+import type { ResolvedEdit } from './edit-input.js';
 import type { ImageJobData } from './image-job.js';
 import { imageRequestSchema, type ImageRequest } from './image-request.js';
 import { createRequestIdIndex } from './request-id-index.js';
@@ -19,6 +20,8 @@ export interface RequestInput {
   readonly issues?: readonly FieldIssue[];
   /** The input as the user wrote it (a CSV row's header and cells), carried to a rejects file. */
   readonly original?: OriginalRow;
+  /** The request's input images, checked and copied by the enqueue (resolveEditInputs); absent for a generation. */
+  readonly edit?: ResolvedEdit;
 }
 
 /** A CSV row as written: `columns` is the file's header (shared by all rows), `values` the row's cells. */
@@ -107,6 +110,7 @@ export function createJobPreparer(options: {
           batchId: options.batchId,
           defaultRequestId: input.defaultId,
           enqueuedAt,
+          edit: input.edit,
           ...(options.imagesPerCall !== undefined && { imagesPerCall: options.imagesPerCall }),
         });
         seenIds.add(foldCase(id), `${id}${SEPARATOR}${input.location}`);

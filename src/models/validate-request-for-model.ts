@@ -54,5 +54,17 @@ export function validateRequestForModel(request: ImageRequest): FieldIssue[] {
   if (request.responseFormat !== undefined && !model.responseFormats.includes(request.responseFormat)) {
     reject('response_format', request.responseFormat, oneOf(model.responseFormats));
   }
+  if (request.images !== undefined) {
+    const { edits } = model;
+    if (edits === undefined) {
+      issues.push({ field: 'image', reason: `${model.id} cannot edit images (no /images/edits); use a gpt-image model or leave the image column empty` });
+    } else if (request.images.length > edits.maxInputImages) {
+      issues.push({ field: 'image', reason: `${request.images.length} input images are over ${model.id}'s limit of ${edits.maxInputImages}` });
+    }
+    if (request.inputFidelity !== undefined && edits !== undefined) {
+      if (edits.inputFidelities.length === 0) reject('input_fidelity', request.inputFidelity, 'none: the model takes no input_fidelity');
+      else if (!edits.inputFidelities.includes(request.inputFidelity)) reject('input_fidelity', request.inputFidelity, oneOf(edits.inputFidelities));
+    }
+  }
   return issues;
 }

@@ -49,6 +49,13 @@ export interface KeySpace {
   readonly metricsCalls: string;
   /** Deployments the workers serve (hash: name -> JSON { model, ratePerMinute }), for metrics. */
   readonly metricsDeployments: string;
+  /**
+   * Webhook events waiting to be handed to the delivery queue (a stream, written by the same
+   * scripts that record outcomes, so an event is never lost between the outcome and its delivery).
+   */
+  readonly webhookOutbox: string;
+  /** Event id -> JSON delivery state of the batch's webhook events (delivered, retrying, failed). */
+  batchWebhooks(batchId: string): string;
   /** Set once a schedule run has fully enqueued this batch (string: the run's due time, epoch ms; expires), so a repeat firing adds nothing. */
   scheduleFired(batchId: string): string;
 }
@@ -76,6 +83,8 @@ export function createKeySpace(prefix: string): KeySpace {
     settledCall: (callId) => `${bullPrefix}:settled-call:${callId}`,
     metricsCalls: `${bullPrefix}:metrics:calls`,
     metricsDeployments: `${bullPrefix}:metrics:deployments`,
+    webhookOutbox: `${bullPrefix}:webhooks:outbox`,
+    batchWebhooks: (batchId) => `${bullPrefix}:batch:${batchId}:webhooks`,
     scheduleFired: (batchId) => `${bullPrefix}:schedules:fired:${batchId}`,
   };
 }

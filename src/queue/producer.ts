@@ -1,9 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { createBatchRegistry, type BatchRegistry } from '../batch/batch-registry.js';
+import { createBatchRegistry, type BatchCallback, type BatchRegistry } from '../batch/batch-registry.js';
 import { IMAGE_JOB_NAME, imageJobId, type ImageJobData } from '../job/image-job.js';
+import type { InputReader } from '../inputs/input-reader.js';
+import { resolveEditInputs } from '../inputs/resolve-edit-inputs.js';
 import { checkBatchId, type ImageRequest } from '../job/image-request.js';
 import { createJobPreparer, type RejectedRequest, type RequestInput } from '../job/prepare-jobs.js';
 import { createSilentLogger, type Logger } from '../log/logger.js';
+import type { ResultStore } from '../storage/result-store.js';
 import { createImageQueue, type ImageQueue } from './image-queue.js';
 import { createKeySpace } from './key-space.js';
 import { createRedisClient, DEFAULT_REDIS_URL, isRedisClient, type RedisClient, type RedisTarget } from './redis-connection.js';
@@ -19,6 +22,18 @@ export interface ProducerOptions {
   /** Images per call for models that take n > 1; default 1. */
   readonly imagesPerCall?: number;
   readonly logger?: Logger;
+  /**
+   * How input images of edits are read and where the checked copies go (the workers' result
+   * store). Default: none, and requests with input images are refused with the reason.
+   */
+  readonly editInputs?: EditInputsOptions;
+}
+
+export interface EditInputsOptions {
+  /** The result store the workers read; inputs are copied into it under the batch. */
+  readonly store: Pick<ResultStore, 'putInput'>;
+  /** Reads inputs named by URL, blob URL, store reference or (with `localInputsDir`) local path. */
+  readonly reader: InputReader;
 }
 
 export interface EnqueueOptions {
@@ -34,8 +49,19 @@ export interface EnqueueOptions {
    * starts a call of the batch without it; default: the batch's budget stays as it is.
    */
   readonly maxCostUsd?: number;
+  /**
+   * Where the batch's webhook events go, set before any of its jobs is added so its end cannot
+   * be missed; the caller has checked the URL against the allow-list (checkCallbackUrl).
+   * Default: the batch's callback stays as it is (none for a new batch).
+   */
+  readonly callback?: BatchCallback;
   /** Called as chunks reach Redis (and once at the end) with running totals; default none. */
   readonly onProgress?: (progress: EnqueueProgress) => void;
+  /**
+   * The folder local input image paths are relative to and must stay inside (a CSV's folder);
+   * default none: local paths are refused (inputs must be URLs or store references).
+   */
+  readonly localInputsDir?: string;
 }
 
 /** Running totals of an enqueue, for progress displays. */
@@ -124,6 +150,7 @@ export function createProducer(options: ProducerOptions = {}): Producer {
     const batchId = enqueueOptions.batchId ?? newBatchId();
     checkBatchId(batchId);
     if (enqueueOptions.maxCostUsd !== undefined) await batches.setMaxCost(batchId, enqueueOptions.maxCostUsd);
+    if (enqueueOptions.callback !== undefined) await batches.setCallback(batchId, enqueueOptions.callback);
     await batches.claimImagesPerCall(batchId, options.imagesPerCall ?? 1);
     const preparer = createJobPreparer({
       batchId,
@@ -157,8 +184,15 @@ export function createProducer(options: ProducerOptions = {}): Producer {
         .finally(() => inFlight.delete(sent));
       inFlight.add(sent);
     };
+    // Input images are read, checked and copied before their request is prepared, so a bad one
+    // refuses its row and nothing of it is enqueued.
+    const editInputs = options.editInputs;
+    const checkedInputs =
+      editInputs === undefined
+        ? inputs
+        : resolveEditInputs(inputs, { batchId, reader: editInputs.reader, store: editInputs.store, localDir: enqueueOptions.localInputsDir });
     try {
-      for await (const input of inputs) {
+      for await (const input of checkedInputs) {
         const prepared = preparer.prepare(input);
         if (prepared.kind === 'rejected') {
           rejected.push(prepared.rejection);

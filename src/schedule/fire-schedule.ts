@@ -1,3 +1,4 @@
+import { dirname, resolve } from 'node:path';
 import type { RedisClient } from '../queue/redis-connection.js';
 import { compilePromptTemplate } from '../ingest/prompt-template.js';
 import { readCsvRequests } from '../ingest/read-csv-requests.js';
@@ -51,7 +52,8 @@ export async function fireSchedule(deps: FireScheduleDeps, schedule: ScheduleJob
             ...(source.defaultModel !== undefined && { defaultModel: source.defaultModel }),
             ...(source.promptTemplate !== undefined && { promptTemplate: compilePromptTemplate(source.promptTemplate) }),
           }),
-          enqueueOptions,
+          // Input images of edits named by local path are relative to the CSV's folder.
+          { ...enqueueOptions, localInputsDir: dirname(resolve(source.path)) },
         )
       : await deps.producer.enqueue(source.requests, enqueueOptions);
   await deps.redis.set(firedKey, String(fireAtMs), 'EX', FIRED_MARK_TTL_S);

@@ -23,6 +23,28 @@ export type CallOutcome = (typeof CALL_OUTCOMES)[number];
  */
 export const RATE_COUNTED_OUTCOMES: readonly CallOutcome[] = ['ok', 'partial', 'filtered_prompt', 'filtered_output'];
 
+/** A file part of an edit call, as received. */
+export interface EditFileRecord {
+  /** `image`, `image[]` or `mask`. */
+  readonly field: string;
+  readonly filename: string;
+  readonly contentType: string;
+  readonly sizeBytes: number;
+  /** SHA-256 of the bytes received, lowercase hex. */
+  readonly sha256: string;
+  readonly widthPx: number;
+  readonly heightPx: number;
+}
+
+/** What a multipart `/images/edits` call carried. */
+export interface EditCallRecord {
+  /** Every text field (prompt, n, size, quality, input_fidelity, ...). */
+  readonly fields: Readonly<Record<string, string>>;
+  /** Input images in the order received, from `image` or `image[]`. */
+  readonly images: readonly EditFileRecord[];
+  readonly mask: EditFileRecord | null;
+}
+
 export interface CallRecord {
   /** The `{deployment}` path segment as called, known or not. */
   readonly deployment: string;
@@ -43,6 +65,8 @@ export interface CallRecord {
   readonly isScripted: boolean;
   /** The `apim-request-id` / `x-request-id` sent back, to match a call to a response. */
   readonly requestId: string;
+  /** Present for an `/images/edits` call (absent: generations): its fields and files. Null for an edits call whose body was not multipart. */
+  readonly edit?: EditCallRecord | null;
 }
 
 export interface CallStats {

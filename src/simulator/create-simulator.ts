@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { AddressInfo } from 'node:net';
 import { coerceError } from '../errors/imgbatch-error.js';
 import { createCallStats, type CallRecord } from './call-stats.js';
+import { parseEditForm } from './edit-form.js';
 import { createFaultScript, scriptRequestSchema, type FaultStepInput, type ScriptMatch } from './fault-script.js';
 import { createGenerationHandler, FILES_PATH, type SimulatorAction } from './generation-handler.js';
 import { createImageFileStore } from './image-file-store.js';
@@ -17,7 +18,7 @@ export interface Simulator {
   readonly port: number;
   /** The options in force, defaults filled in. */
   readonly options: SimulatorOptions;
-  /** Every generations call so far, oldest first. */
+  /** Every images call so far (generations and edits), oldest first. */
   stats(): CallRecord[];
   /** Counts by deployment and outcome, and the densest rate window per deployment. */
   summary(): CallSummary;
@@ -34,26 +35,32 @@ export interface Simulator {
 /** The body of `POST /_sim/throttle`. */
 const throttleRequestSchema = z.strictObject({ deployment: z.string().min(1), durationMs: z.number().int().min(1).max(3_600_000) });
 
-const GENERATIONS_PATH = /^\/openai\/deployments\/([^/]+)\/images\/generations$/;
+const IMAGES_PATH = /^\/openai\/deployments\/([^/]+)\/images\/(generations|edits)$/;
 // Generous for a 32 000-character prompt, small enough that a runaway client cannot fill memory.
 const MAX_BODY_BYTES = 1_048_576;
+// An edit may carry 16 images under 50 MB and a mask under 4 MB (Azure's limits), and a prompt.
+const MAX_EDIT_BODY_BYTES = 16 * 50 * 1_048_576 + 4 * 1_048_576 + MAX_BODY_BYTES;
 
 class BodyTooLargeError extends Error {
-  constructor() {
-    super(`request body over ${MAX_BODY_BYTES} bytes`);
+  constructor(maxBytes: number) {
+    super(`request body over ${maxBytes} bytes`);
     this.name = 'BodyTooLargeError';
   }
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
+async function readBodyBytes(req: IncomingMessage, maxBytes = MAX_BODY_BYTES): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let total = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     total += chunk.length;
-    if (total > MAX_BODY_BYTES) throw new BodyTooLargeError();
+    if (total > maxBytes) throw new BodyTooLargeError(maxBytes);
     chunks.push(chunk);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  return (await readBodyBytes(req)).toString('utf8');
 }
 
 function parseJson(text: string): { isJson: true; value: unknown } | { isJson: false } {
@@ -189,17 +196,23 @@ export async function createSimulator(input: SimulatorOptionsInput = {}): Promis
     const url = new URL(req.url ?? '/', 'http://simulator.invalid');
     const path = url.pathname;
     if (path.startsWith('/_sim/') && (await handleAdmin(req, res, path))) return;
-    const route = GENERATIONS_PATH.exec(path);
+    const route = IMAGES_PATH.exec(path);
     const encodedDeployment = route?.[1];
     if (req.method !== 'POST' || encodedDeployment === undefined) {
       await readBody(req);
       send(res, jsonReply(404, RESOURCE_NOT_FOUND_BODY));
       return;
     }
-    const text = await readBody(req);
-    const body = parseJson(text);
+    const isEdit = route?.[2] === 'edits';
+    // An edit is multipart: its files are parsed (and their formats read) before the handler,
+    // which then decides without waiting, in order of arrival.
+    const raw = await readBodyBytes(req, isEdit ? MAX_EDIT_BODY_BYTES : MAX_BODY_BYTES);
+    const form = isEdit ? await parseEditForm(raw, header(req, 'content-type')) : undefined;
+    const body = isEdit ? { isJson: false as const } : parseJson(raw.toString('utf8'));
     const decidedAtMs = performance.now();
     const action = await handler.handle({
+      operation: isEdit ? 'edits' : 'generations',
+      form,
       deploymentName: decodeURIComponent(encodedDeployment),
       apiVersion: url.searchParams.get('api-version') ?? undefined,
       apiKey: header(req, 'api-key'),

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { findModel, type ModelCapabilities } from '../models/model-table.js';
-import type { CallOutcome, CallStats } from './call-stats.js';
+import type { CallOutcome, CallStats, EditCallRecord, EditFileRecord } from './call-stats.js';
 import { contentFilterStage } from './content-filter-stage.js';
 import { drawFault } from './draw-fault.js';
+import type { EditForm, FormFile } from './edit-form.js';
 import type { FaultScript, FaultStep } from './fault-script.js';
 import type { ImageFileStore } from './image-file-store.js';
 import { isAuthorized } from './is-authorized.js';
@@ -24,11 +25,17 @@ import {
 import { revisedPrompt } from './revised-prompt.js';
 import { createSeededRandom } from './seeded-random.js';
 import type { SimulatedDeployment, SimulatorOptions } from './simulator-options.js';
+import { imageInputTokens } from './image-input-tokens.js';
 import { successBody } from './success-body.js';
-import { validateGenerationBody } from './validate-generation-body.js';
+import { validateEditForm } from './validate-edit-form.js';
+import { validateGenerationBody, type GenerationRequest } from './validate-generation-body.js';
 
-/** One `POST .../images/generations` call, as read off the wire. */
+/** One `POST .../images/generations` or `.../images/edits` call, as read off the wire. */
 export interface GenerationCall {
+  /** Which operation the path named; default `generations`. */
+  readonly operation?: 'generations' | 'edits';
+  /** An edits call's multipart body, parsed; undefined when it was not multipart. */
+  readonly form?: EditForm | undefined;
   /** The `{deployment}` path segment, decoded. */
   readonly deploymentName: string;
   /** The `api-version` query parameter. */
@@ -83,6 +90,21 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+function fileRecord(file: FormFile): EditFileRecord {
+  const { field, filename, contentType, sizeBytes, sha256, widthPx, heightPx } = file;
+  return { field, filename, contentType, sizeBytes, sha256, widthPx, heightPx };
+}
+
+function editRecord(form: EditForm | undefined): EditCallRecord | null {
+  if (form === undefined) return null;
+  const mask = form.files.find((file) => file.field === 'mask');
+  return {
+    fields: { ...form.fields },
+    images: form.files.filter((file) => file.field === 'image' || file.field === 'image[]').map(fileRecord),
+    mask: mask === undefined ? null : fileRecord(mask),
+  };
+}
+
 /**
  * The simulated service's decision for a generations call, in the order the real service
  * appears to apply its checks: route and auth, deployment, model, then the request itself,
@@ -101,9 +123,12 @@ export function createGenerationHandler(deps: GenerationHandlerDependencies): Ge
   async function handle(call: GenerationCall): Promise<SimulatorAction> {
     const arrivedAtMs = now();
     const requestId = randomUUID();
-    const fields = call.isBodyJson && isRecord(call.body) ? call.body : {};
+    const isEdit = call.operation === 'edits';
+    const formFields = call.form?.fields ?? {};
+    const fields = isEdit ? formFields : call.isBodyJson && isRecord(call.body) ? call.body : {};
     const prompt = typeof fields['prompt'] === 'string' ? fields['prompt'] : null;
-    const rawN = fields['n'] ?? 1;
+    // Multipart fields are text: "2" is the number 2 there.
+    const rawN = isEdit && typeof fields['n'] === 'string' && /^\d+$/.test(fields['n']) ? Number(fields['n']) : (fields['n'] ?? 1);
     const n = typeof rawN === 'number' && Number.isInteger(rawN) ? rawN : null;
     const apiVersion = call.apiVersion ?? '';
     let isScripted = false;
@@ -126,6 +151,7 @@ export function createGenerationHandler(deps: GenerationHandlerDependencies): Ge
         latencyMs: action.kind === 'reply' ? action.delayMs : action.kind === 'reset' ? 0 : null,
         isScripted,
         requestId,
+        ...(isEdit && { edit: editRecord(call.form) }),
       });
       return action;
     };
@@ -168,6 +194,9 @@ export function createGenerationHandler(deps: GenerationHandlerDependencies): Ge
     if (model === undefined) {
       return reply('unsupported', jsonReply(400, operationNotSupportedBody(deployment.model), headers));
     }
+    if (isEdit && model.edits === undefined) {
+      return reply('unsupported', jsonReply(400, operationNotSupportedBody(deployment.model, 'imageEdits'), headers));
+    }
     // Only the gpt-image family names the deployment in its responses (recording).
     if (!model.acceptsResponseFormat) headers = { ...headers, 'x-ms-deployment-name': deployment.name };
 
@@ -177,15 +206,32 @@ export function createGenerationHandler(deps: GenerationHandlerDependencies): Ge
       return fault(scripted);
     }
 
-    if (!call.isBodyJson) {
-      return reply(
-        'invalid',
-        jsonReply(400, { error: { code: 'invalidPayload', message: 'Invalid payload: the request body is not valid JSON.' } }, headers),
-      );
+    let request: GenerationRequest;
+    // Input image tokens of an edit, for `usage`; 0 for a generation.
+    let inputImageTokens = 0;
+    if (isEdit) {
+      if (call.form === undefined) {
+        return reply(
+          'invalid',
+          jsonReply(400, { error: { code: 'invalidPayload', message: 'Invalid payload: the request body is not multipart/form-data.' } }, headers),
+        );
+      }
+      const check = validateEditForm(call.form, model);
+      if (!check.isValid) return reply('invalid', jsonReply(400, invalidPayloadBody(check.property), headers));
+      request = check.request;
+      // The mask is not counted: it marks the first image's area rather than adding an image.
+      inputImageTokens = check.edit.images.reduce((sum, image) => sum + imageInputTokens(image.widthPx, image.heightPx, check.edit.inputFidelity), 0);
+    } else {
+      if (!call.isBodyJson) {
+        return reply(
+          'invalid',
+          jsonReply(400, { error: { code: 'invalidPayload', message: 'Invalid payload: the request body is not valid JSON.' } }, headers),
+        );
+      }
+      const check = validateGenerationBody(call.body, model);
+      if (!check.isValid) return reply('invalid', jsonReply(400, invalidPayloadBody(check.property), headers));
+      request = check.request;
     }
-    const check = validateGenerationBody(call.body, model);
-    if (!check.isValid) return reply('invalid', jsonReply(400, invalidPayloadBody(check.property), headers));
-    const { request } = check;
 
     const randomFault = drawFault(random, options.faults);
     if (randomFault !== undefined) return fault({ kind: randomFault });
@@ -226,6 +272,7 @@ export function createGenerationHandler(deps: GenerationHandlerDependencies): Ge
       isLastItemFiltered: stage === 'item',
       imageWidthPx: options.imageWidthPx,
       imageHeightPx: options.imageHeightPx,
+      inputImageTokens,
       publish: (image, extension) => `${call.baseUrl}${FILES_PATH}${files.put(image, extension)}`,
     });
     return reply(stage === 'item' ? 'partial' : 'ok', jsonReply(200, body, headers), delayMs);

@@ -105,12 +105,13 @@ export const DEPLOYMENT_NOT_FOUND_BODY: JsonBody = Object.freeze({
   },
 });
 
-export function operationNotSupportedBody(model: string): JsonBody {
+/** A model the operation does not serve (a chat model for generations; dall-e-3 for edits). */
+export function operationNotSupportedBody(model: string, operation: 'imageGenerations' | 'imageEdits' = 'imageGenerations'): JsonBody {
   return {
     error: {
       code: 'OperationNotSupported',
       message:
-        `The imageGenerations operation does not work with the specified model, ${model}. Please choose different ` +
+        `The ${operation} operation does not work with the specified model, ${model}. Please choose different ` +
         'model and try again. You can learn more about which models can be used with each operation here: ' +
         'https://go.microsoft.com/fwlink/?linkid=2197993.',
     },

@@ -13,6 +13,8 @@ export interface SuccessBodyInput {
   readonly isLastItemFiltered: boolean;
   readonly imageWidthPx: number;
   readonly imageHeightPx: number;
+  /** Input image tokens of an edit call (its input images), 0 for a generation. */
+  readonly inputImageTokens?: number;
   /** Stores an image for `url` responses and returns its absolute URL. */
   readonly publish: (image: FakeImage, extension: string) => string;
 }
@@ -61,16 +63,17 @@ export async function successBody(input: SuccessBodyInput): Promise<JsonBody> {
   // response_format choice) is the one that bills tokens and reports `usage`.
   if (model.acceptsResponseFormat) return { created: input.createdSeconds, data: items };
   const textTokens = Math.max(1, Math.ceil(request.prompt.length / CHARS_PER_TOKEN));
+  const imageTokens = input.inputImageTokens ?? 0;
   // Filtered images are generated, so they are billed too.
   const outputTokens = request.n * imageOutputTokens(request.size, request.quality);
   return {
     created: input.createdSeconds,
     data: items,
     usage: {
-      input_tokens: textTokens,
-      input_tokens_details: { image_tokens: 0, text_tokens: textTokens },
+      input_tokens: textTokens + imageTokens,
+      input_tokens_details: { image_tokens: imageTokens, text_tokens: textTokens },
       output_tokens: outputTokens,
-      total_tokens: textTokens + outputTokens,
+      total_tokens: textTokens + imageTokens + outputTokens,
     },
   };
 }

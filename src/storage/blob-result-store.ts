@@ -7,11 +7,13 @@ import {
   type ContainerClient,
   type StoragePipelineOptions,
 } from '@azure/storage-blob';
+import { createHash } from 'node:crypto';
 import { ConfigError, StorageError, coerceError } from '../errors/imgbatch-error.js';
 import { decodeRecord } from './decode-record.js';
 import { encodeRecord } from './encode-record.js';
 import { imageContentType } from './image-content-type.js';
 import type { ImageRecord } from './image-record.js';
+import { inputKey, parseInputKey } from './input-key.js';
 import { parseBatchId, parseImageExtension, parseResultKey } from './parse-result-key.js';
 import type { ResultStore } from './result-store.js';
 import { storedImageExtension } from './stored-image-extension.js';
@@ -191,7 +193,7 @@ export function createBlobResultStore(options: BlobResultStoreOptions): BlobResu
     return containerReady;
   }
 
-  async function upload(blobName: string, body: Uint8Array | string, contentType: string): Promise<void> {
+  async function upload(blobName: string, body: Uint8Array | string, contentType: string, uploadOptions: { readonly isCreateOnly?: boolean } = {}): Promise<void> {
     await ensureContainer();
     const action = `upload blob ${blobName} to ${options.container}`;
     // A Buffer over exactly these bytes (no copy): older @azure/core-rest-pipeline (1.16.3, also
@@ -202,10 +204,16 @@ export function createBlobResultStore(options: BlobResultStoreOptions): BlobResu
     try {
       // A single Put Blob: the blob appears whole or not at all, never half-written.
       await call(action, (abortSignal) =>
-        container.getBlockBlobClient(blobName).upload(bytes, bytes.byteLength, { abortSignal, blobHTTPHeaders: { blobContentType: contentType } }),
+        container.getBlockBlobClient(blobName).upload(bytes, bytes.byteLength, {
+          abortSignal,
+          blobHTTPHeaders: { blobContentType: contentType },
+          ...(uploadOptions.isCreateOnly === true && { conditions: { ifNoneMatch: '*' } }),
+        }),
       );
     } catch (error) {
       const cause = error instanceof StorageError ? error.cause : error;
+      // Create-only and already there (BlobAlreadyExists, or a lost answer to our own earlier try).
+      if (uploadOptions.isCreateOnly === true && (statusOf(cause) === 409 || statusOf(cause) === 412)) return;
       if (errorCodeOf(cause) === 'ContainerNotFound') {
         // Someone deleted the container after we made it (or Azurite restarted): the next try
         // makes it again, so this failure is one a retry fixes.
@@ -317,6 +325,27 @@ export function createBlobResultStore(options: BlobResultStoreOptions): BlobResu
         return { bytes, contentType: imageContentType(extension), extension };
       } catch (error) {
         // BlobNotFound or ContainerNotFound: the image was deleted after its record was written.
+        if (error instanceof StorageError && statusOf(error.cause) === 404) return null;
+        throw error;
+      }
+    },
+
+    async putInput(batchId, bytes, extension) {
+      const key = inputKey(batchId, createHash('sha256').update(bytes).digest('hex'), extension);
+      // Named by content: a blob of that name already holds these bytes, so it is never overwritten.
+      await upload(`${prefix}${key}`, bytes, imageContentType(extension), { isCreateOnly: true });
+      return key;
+    },
+
+    async getInput(key) {
+      parseInputKey(key);
+      const blobName = `${prefix}${key}`;
+      try {
+        return await call(`download blob ${blobName} from ${options.container}`, async (abortSignal) => {
+          const response = await container.getBlobClient(blobName).download(0, undefined, { abortSignal });
+          return await readAll(response.readableStreamBody);
+        });
+      } catch (error) {
         if (error instanceof StorageError && statusOf(error.cause) === 404) return null;
         throw error;
       }

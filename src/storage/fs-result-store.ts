@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, open, opendir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { StorageError } from '../errors/imgbatch-error.js';
@@ -6,6 +6,7 @@ import { decodeRecord } from './decode-record.js';
 import { encodeRecord } from './encode-record.js';
 import { imageContentType } from './image-content-type.js';
 import type { ImageRecord } from './image-record.js';
+import { inputKey, parseInputKey } from './input-key.js';
 import { parseBatchId, parseImageExtension, parseResultKey } from './parse-result-key.js';
 import type { ResultStore, StoredImage } from './result-store.js';
 import { storedImageExtension } from './stored-image-extension.js';
@@ -92,24 +93,36 @@ async function sweepStaleTempFiles(folder: string, olderThanMs: number): Promise
 export function createFsResultStore(options: FsResultStoreOptions): ResultStore {
   const root = resolve(options.root);
   const staleTempAfterMs = options.staleTempAfterMs ?? DEFAULT_STALE_TEMP_AFTER_MS;
-  /** Batch folders this process has swept (or is sweeping): once each, before its first write there. */
+  /** Folders this process has swept (or is sweeping): once each, before its first write there. */
   const swept = new Map<string, Promise<void>>();
 
-  /** Makes the batch folder, and the first time in this process, sweeps its stale temp files. */
-  async function prepareFolder(batchId: string): Promise<void> {
-    await mkdir(join(root, batchId), { recursive: true });
-    let sweep = swept.get(batchId);
+  /**
+   * Makes the batch folder (or its `inputs` folder), and the first time in this process, sweeps
+   * its stale temp files.
+   */
+  async function prepareFolder(batchId: string, subfolder?: 'inputs'): Promise<void> {
+    const folder = subfolder === undefined ? join(root, batchId) : join(root, batchId, subfolder);
+    await mkdir(folder, { recursive: true });
+    let sweep = swept.get(folder);
     if (sweep === undefined) {
       // A failed sweep costs nothing but the leftovers: it never fails the write.
-      sweep = sweepStaleTempFiles(join(root, batchId), staleTempAfterMs).catch(() => undefined);
-      swept.set(batchId, sweep);
+      sweep = sweepStaleTempFiles(folder, staleTempAfterMs).catch(() => undefined);
+      swept.set(folder, sweep);
     }
     await sweep;
   }
 
   /** The absolute path of a file in a batch folder, checked once more to lie inside root. */
   function pathFor(batchId: string, fileName: string): string {
-    const path = join(root, batchId, fileName);
+    return inside(join(root, batchId, fileName));
+  }
+
+  function inputPath(key: string): string {
+    const { batchId, sha256, extension } = parseInputKey(key);
+    return inside(join(root, batchId, 'inputs', `${sha256}.${extension}`));
+  }
+
+  function inside(path: string): string {
     const fromRoot = relative(root, path);
     if (fromRoot === '' || fromRoot === '..' || fromRoot.startsWith(`..${sep}`) || isAbsolute(fromRoot)) {
       throw new StorageError(`refused path ${JSON.stringify(path)}: outside the store root ${root}`, { isTransient: false });
@@ -214,6 +227,35 @@ export function createFsResultStore(options: FsResultStoreOptions): ResultStore 
         throw toStorageError(thrown, `read image ${path}`);
       }
       return { bytes, contentType: imageContentType(extension), extension };
+    },
+
+    async putInput(batchId, bytes, extension) {
+      const key = inputKey(batchId, createHash('sha256').update(bytes).digest('hex'), extension);
+      const path = inputPath(key);
+      try {
+        // Named by content: a file of that name and size is taken as these bytes (a worker checks
+        // the hash before each use, so a file changed since is caught there).
+        const existing = await stat(path).catch((thrown: unknown) => {
+          if (errorCode(thrown) === 'ENOENT') return undefined;
+          throw thrown;
+        });
+        if (existing?.size === bytes.byteLength) return key;
+        await prepareFolder(parseInputKey(key).batchId, 'inputs');
+        await writeFileAtomic(path, bytes);
+      } catch (thrown) {
+        throw toStorageError(thrown, `write input ${path}`);
+      }
+      return key;
+    },
+
+    async getInput(key) {
+      const path = inputPath(key);
+      try {
+        return await readFile(path);
+      } catch (thrown) {
+        if (errorCode(thrown) === 'ENOENT') return null;
+        throw toStorageError(thrown, `read input ${path}`);
+      }
     },
 
     close() {

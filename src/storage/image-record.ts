@@ -48,6 +48,17 @@ export const imageRecordSchema = z.object({
   location: z.string().optional(),
   contentType: z.string().optional(),
   sizeBytes: z.number().int().optional(),
+  /**
+   * For an edited image: the input images (and mask) it was made from, each by the source the
+   * job named and the SHA-256 of the bytes sent; absent for a generated image.
+   */
+  inputs: z
+    .object({
+      images: z.array(z.object({ source: z.string(), sha256: z.string() })),
+      mask: z.object({ source: z.string(), sha256: z.string() }).optional(),
+      inputFidelity: z.string().optional(),
+    })
+    .optional(),
   metadata: z.record(z.string(), z.string()).optional(),
   /** ISO time the record was written. */
   createdAt: z.string(),

@@ -1,4 +1,5 @@
 import type { ImageRecord } from './image-record.js';
+import type { InputExtension } from './input-key.js';
 
 export interface StoredImage {
   readonly bytes: Uint8Array;
@@ -37,5 +38,13 @@ export interface ResultStore {
    * that does not end in the key's own file name.
    */
   readImage(record: Pick<ImageRecord, 'key' | 'location'>): Promise<StoredImage | null>;
+  /**
+   * Copies an input image of an edit into the batch, named by the SHA-256 of its bytes, so
+   * workers on any machine read exactly what was checked at enqueue: `<batch>/inputs/<sha256>.<ext>`
+   * (see inputKey). Storing the same bytes again writes nothing new. Returns the key.
+   */
+  putInput(batchId: string, bytes: Uint8Array, extension: InputExtension): Promise<string>;
+  /** The bytes of an input by its key, or null when there is none. Throws a non-transient StorageError for a key not of the input form. */
+  getInput(key: string): Promise<Uint8Array | null>;
   close(): Promise<void>;
 }

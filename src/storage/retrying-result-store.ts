@@ -112,6 +112,14 @@ export function createRetryingResultStore(inner: ResultStore, options: RetryingR
       return withRetries(`read image ${record.key}`, () => inner.readImage(record));
     },
 
+    putInput(batchId, bytes, extension) {
+      return withRetries(`store input of ${batchId}`, () => inner.putInput(batchId, bytes, extension));
+    },
+
+    getInput(key) {
+      return withRetries(`read input ${key}`, () => inner.getInput(key));
+    },
+
     // A listing is a stream, which p-retry cannot replay without buffering a whole batch: a
     // failed listing starts over instead and skips the keys it already yielded.
     async *listRecords(batchId) {

@@ -6,7 +6,10 @@ import { createBatchRegistry } from '../batch/batch-registry.js';
 import type { LimiterSettings, WorkerSettings } from '../config/config.js';
 import type { DeploymentConfig } from '../config/deployment-config.js';
 import { createImageClient } from '../azure/create-image-client.js';
+import { editImages } from '../azure/edit-images.js';
 import { generateImages } from '../azure/generate-images.js';
+import { DEFAULT_FETCH_SETTINGS } from '../config/load-config.js';
+import { createInputReader, type InputReader } from '../inputs/input-reader.js';
 import { IMAGE_QUEUE_NAME, type ImageJobData } from '../job/image-job.js';
 import { createSlotLimiter } from '../limiter/slot-limiter.js';
 import { slotCandidateListsOf } from '../limiter/slot-candidate-lists.js';
@@ -39,6 +42,12 @@ export interface ImageWorkerOptions {
   readonly callImages?: CallImages;
   /** Prices for budgets (`--max-cost`) and the cost in each record; default DEFAULT_PRICE_TABLE (pass `config.prices`). */
   readonly prices?: PriceTable;
+  /**
+   * Reads the input images of edit jobs; default: `store:` copies from `store`, and URLs under
+   * DEFAULT_FETCH_SETTINGS (https, public addresses). Pass createConfiguredInputReader(config, store)
+   * for the config's outbound rules and blob URLs read with the storage credential.
+   */
+  readonly inputReader?: InputReader;
 }
 
 export interface ImageWorker {
@@ -64,7 +73,8 @@ export function createAzureCallImages(deployments: readonly DeploymentConfig[], 
   return async (deployment, job, options) => {
     const client = clients.get(deployment.name);
     if (client === undefined) throw new Error(`no client for deployment ${deployment.name}`);
-    return generateImages(client, job, options);
+    const callOptions = { clientRequestId: options.clientRequestId };
+    return options.editInputs === undefined ? generateImages(client, job, callOptions) : editImages(client, job, options.editInputs, callOptions);
   };
 }
 
@@ -83,6 +93,7 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
     deployments: options.deployments,
     callImages: meterCallImages(callImages, { metrics: callMetrics, latency, logger }),
     downloadImage: (url) => downloadImage(url, { timeoutMs: options.settings.timeoutMs }),
+    inputReader: options.inputReader ?? createInputReader({ store: options.store, fetch: DEFAULT_FETCH_SETTINGS }),
     limiter: createSlotLimiter(connection, keys, options.limiter),
     batches: createBatchRegistry(connection, keys),
     jobState: createJobState(connection, keys),

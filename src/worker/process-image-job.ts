@@ -9,19 +9,23 @@ import { formatUsd } from '../cost/format-usd.js';
 import type { PriceTable } from '../cost/price-table.js';
 import type { WorkerSettings } from '../config/config.js';
 import { servesRequest, type DeploymentConfig } from '../config/deployment-config.js';
+import type { EditCallInputs } from '../azure/edit-images.js';
 import { readImagesResponse } from '../azure/read-images-response.js';
 import { classifyError } from '../errors/classify-error.js';
 import { ImagesCallError } from '../errors/images-call-error.js';
 import type { Decision, FilterDetails } from '../errors/decision.js';
 import { imageJobSchema, imageKey, imageKeysOf, type ImageJobData } from '../job/image-job.js';
 import { imageJobIdentitySchema } from '../job/image-job-identity.js';
+import type { InputReader } from '../inputs/input-reader.js';
 import type { SlotLimiter } from '../limiter/slot-limiter.js';
 import { slotCandidateOf } from '../limiter/slot-candidate-lists.js';
+import { findModel } from '../models/model-table.js';
 import type { Logger } from '../log/logger.js';
 import type { ImageRecord } from '../storage/image-record.js';
 import type { ResultStore } from '../storage/result-store.js';
 import { backoffMs } from './backoff.js';
 import { detectImageType } from './image-type.js';
+import { loadEditInputs } from './load-edit-inputs.js';
 import type { JobCounters, JobState } from '../queue/job-state.js';
 
 /** What one call to the images API returned (HTTP 200). Errors are thrown instead. */
@@ -35,14 +39,20 @@ export interface ImagesCallResult {
 export type CallImages = (
   deployment: DeploymentConfig,
   job: ImageJobData,
-  /** `callNumber`: which call of the job this is, 1 for the first (after a crash, counting the dead worker's). */
-  options: { readonly clientRequestId: string; readonly callNumber: number },
+  /**
+   * `callNumber`: which call of the job this is, 1 for the first (after a crash, counting the
+   * dead worker's). `editInputs`: for an edit job, the input bytes read and checked against the
+   * job's hashes; the call is then an `/images/edits` call.
+   */
+  options: { readonly clientRequestId: string; readonly callNumber: number; readonly editInputs?: EditCallInputs | undefined },
 ) => Promise<ImagesCallResult>;
 
 export interface ProcessorDeps {
   readonly deployments: readonly DeploymentConfig[];
   readonly callImages: CallImages;
   readonly downloadImage: (url: string) => Promise<Uint8Array>;
+  /** Reads the input images of edit jobs (store copies, URLs, blobs). */
+  readonly inputReader: InputReader;
   readonly limiter: SlotLimiter;
   readonly batches: BatchRegistry;
   readonly jobState: JobState;
@@ -81,6 +91,19 @@ function describeJobIssues(error: z.ZodError): string {
   return error.issues.map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(job)'}: ${issue.message}`).join('; ');
 }
 
+/** The inputs an edited image was made from, as its record keeps them: what was sent, by hash. */
+function recordInputs(data: ImageJobData): Pick<ImageRecord, 'inputs'> {
+  if (data.edit === undefined) return {};
+  const { images, mask } = data.edit;
+  return {
+    inputs: {
+      images: images.map(({ source, sha256 }) => ({ source, sha256 })),
+      ...(mask !== undefined && { mask: { source: mask.source, sha256: mask.sha256 } }),
+      ...(data.edit.inputFidelity !== undefined && { inputFidelity: data.edit.inputFidelity }),
+    },
+  };
+}
+
 function recordBase(data: ImageJobData, variant: number, deployment: string, counters: JobCounters, latencyMs: number): ImageRecord {
   return {
     key: imageKey(data.batchId, data.requestId, variant),
@@ -97,6 +120,7 @@ function recordBase(data: ImageJobData, variant: number, deployment: string, cou
     deployment,
     latencyMs,
     attempts: counters.calls - counters.freeCalls,
+    ...recordInputs(data),
     ...(data.metadata !== undefined && { metadata: data.metadata }),
     createdAt: new Date().toISOString(),
   };
@@ -203,7 +227,33 @@ async function processValidJob(deps: ProcessorDeps, jobId: string, data: ImageJo
     return { kind: 'delayed', untilMs: now() + settings.pauseRecheckMs, reason: `no deployment here serves ${wanted}` };
   }
 
-  const pricedCall = (images: number): PricedCall => ({ model: data.model, size: data.size, quality: data.quality, images, promptChars: data.prompt.length });
+  // An edit's inputs are read and checked here, before any slot or budget is taken: an input
+  // gone or changed since enqueue ends its images with the reason, and no call is made. The
+  // bytes are kept for the call, so what is sent is what was hashed.
+  let editInputs: EditCallInputs | undefined;
+  if (data.edit !== undefined) {
+    const limits = findModel(data.model)?.edits;
+    if (limits === undefined) return finish(pending, 'rejected', `${data.model} cannot edit images`);
+    const loaded = await loadEditInputs(deps.inputReader, data.edit, limits);
+    if (loaded.kind === 'unavailable') {
+      return { kind: 'delayed', untilMs: now() + backoffMs(1, settings.backoffBaseMs, settings.backoffMaxMs), reason: `input not readable now: ${loaded.reason}` };
+    }
+    if (loaded.kind === 'refused') {
+      logger.warn({ jobId: job.id, outcome: loaded.outcome, reason: loaded.reason }, 'edit input refused; no call made');
+      return finish(pending, loaded.outcome, loaded.reason);
+    }
+    editInputs = loaded.inputs;
+  }
+  const inputImages = editInputs?.images.map(({ widthPx, heightPx }) => ({ widthPx, heightPx }));
+  const pricedCall = (images: number): PricedCall => ({
+    model: data.model,
+    size: data.size,
+    quality: data.quality,
+    images,
+    promptChars: data.prompt.length,
+    ...(inputImages !== undefined && { inputImages }),
+    ...(data.edit?.inputFidelity !== undefined && { inputFidelity: data.edit.inputFidelity }),
+  });
   const expected = expectedCallCost(deps.prices, pricedCall(pending.length));
   const skipForBudget = async (verdict: BudgetVerdict): Promise<ProcessResult> => {
     const message =
@@ -332,7 +382,7 @@ async function processValidJob(deps: ProcessorDeps, jobId: string, data: ImageJo
 
   let result: ImagesCallResult;
   try {
-    result = await deps.callImages(target, { ...data, variants: pending }, { clientRequestId: keyOf(pending[0] ?? 0), callNumber: attempt.calls });
+    result = await deps.callImages(target, { ...data, variants: pending }, { clientRequestId: keyOf(pending[0] ?? 0), callNumber: attempt.calls, editInputs });
   } catch (error) {
     const decision = classifyError(error);
     logger.debug({ jobId: job.id, deployment: target.name, outcome: decision.kind, latencyMs: error instanceof ImagesCallError ? error.latencyMs : undefined }, 'images call');

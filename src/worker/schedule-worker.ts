@@ -2,7 +2,7 @@ import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { createRedisClient, type RedisClient, type RedisTarget } from '../queue/redis-connection.js';
 import type { Logger } from '../log/logger.js';
 import { createKeySpace } from '../queue/key-space.js';
-import { createProducer } from '../queue/producer.js';
+import { createProducer, type EditInputsOptions } from '../queue/producer.js';
 import { fireSchedule } from '../schedule/fire-schedule.js';
 import { scheduleJobSchema } from '../schedule/schedule-job.js';
 import { SCHEDULES_QUEUE_NAME } from '../schedule/schedule-queue.js';
@@ -19,6 +19,8 @@ export interface ScheduleWorkerOptions {
   readonly prefix?: string;
   /** Images per call for models that take n > 1, as every enqueue of this cluster uses; default 1. */
   readonly imagesPerCall?: number;
+  /** Reads and copies input images of scheduled edits (see ProducerOptions.editInputs); default none: such rows are refused. */
+  readonly editInputs?: EditInputsOptions;
   readonly logger: Logger;
 }
 
@@ -67,6 +69,7 @@ export function createScheduleWorker(options: ScheduleWorkerOptions): ScheduleWo
     connection: producerConnection,
     prefix: options.prefix ?? 'imgbatch',
     ...(options.imagesPerCall !== undefined && { imagesPerCall: options.imagesPerCall }),
+    ...(options.editInputs !== undefined && { editInputs: options.editInputs }),
     logger,
   });
 

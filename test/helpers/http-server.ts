@@ -27,7 +27,7 @@ export function useHttpServer(): (p: Pipeline, options: Omit<HttpServerOptions, 
     server = client = undefined;
   });
   return async (p, options) => {
-    client = createImgbatchClient({ connection: p.redisUrl, prefix: p.prefix, store: p.store });
+    client = createImgbatchClient({ connection: p.redisUrl, prefix: p.prefix, store: p.store, inputReader: p.inputReader });
     server = createHttpServer({ ...options, client });
     return { client, server, base: await server.listen({ port: 0 }) };
   };

@@ -6,9 +6,10 @@ import type { Redis } from 'ioredis';
 import { afterEach, inject } from 'vitest';
 import type { BatchSummary } from '../../src/batch/batch-registry.js';
 import { simulatorDeployments } from '../../src/cli/open-runtime.js';
-import type { LimiterSettings, WorkerSettings } from '../../src/config/config.js';
+import type { FetchSettings, LimiterSettings, WorkerSettings } from '../../src/config/config.js';
 import type { DeploymentConfig } from '../../src/config/deployment-config.js';
-import { DEFAULT_LIMITER_SETTINGS } from '../../src/config/load-config.js';
+import { DEFAULT_FETCH_SETTINGS, DEFAULT_LIMITER_SETTINGS } from '../../src/config/load-config.js';
+import { createInputReader, type InputReader } from '../../src/inputs/input-reader.js';
 import { createSlotLimiter, type SlotLimiter } from '../../src/limiter/slot-limiter.js';
 import { createLogger } from '../../src/log/logger.js';
 import { createKeySpace } from '../../src/queue/key-space.js';
@@ -49,6 +50,8 @@ export interface PipelineOptions {
   readonly redisUrl?: string;
   /** Stands in for the Azure call where the simulator cannot produce an answer (malformed bodies). */
   readonly callImages?: CallImages;
+  /** Outbound rules for input images named by URL, for producer and workers (e.g. allow a loopback test server). */
+  readonly inputFetch?: Partial<FetchSettings>;
 }
 
 export interface Pipeline {
@@ -62,6 +65,8 @@ export interface Pipeline {
   readonly workerSettings: WorkerSettings;
   readonly limiterSettings: LimiterSettings;
   readonly limiter: SlotLimiter;
+  /** Reads input images of edits as producer and workers do (the store, and URLs under `inputFetch`). */
+  readonly inputReader: InputReader;
   /** Every log line the in-process workers wrote, parsed. */
   readonly logs: Array<Record<string, unknown>>;
   startWorker(): ImageWorker;
@@ -81,7 +86,9 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
   const deployments = options.deployments === undefined ? fromSimulator : options.deployments(fromSimulator);
   const workerSettings = { ...TEST_WORKER_SETTINGS, ...options.worker };
   const limiterSettings = { ...TEST_LIMITER_SETTINGS, ...options.limiter };
-  const producer = createProducer({ connection: redisUrl, prefix });
+  const inputReader = createInputReader({ store, fetch: { ...DEFAULT_FETCH_SETTINGS, ...options.inputFetch } });
+  // Edits as every producer with a store has them: inputs checked and copied into this store.
+  const producer = createProducer({ connection: redisUrl, prefix, editInputs: { store, reader: inputReader } });
   const admin: Redis = createRedisConnection(redisUrl, 'worker');
   const limiter = createSlotLimiter(admin, createKeySpace(prefix), limiterSettings);
   const logs: Array<Record<string, unknown>> = [];
@@ -105,6 +112,7 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
     workerSettings,
     limiterSettings,
     limiter,
+    inputReader,
     logs,
     startWorker() {
       const connection = createRedisConnection(redisUrl, 'worker');
@@ -116,6 +124,7 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
         settings: workerSettings,
         limiter: limiterSettings,
         logger,
+        inputReader,
         ...(options.callImages !== undefined && { callImages: options.callImages }),
       });
       workers.push({ worker, connection });

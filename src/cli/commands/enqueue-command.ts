@@ -1,9 +1,13 @@
 import { defineCommand } from 'citty';
 import { loadConfig } from '../../config/load-config.js';
 import { formatUsd } from '../../cost/format-usd.js';
+import { createConfiguredInputReader } from '../../inputs/create-configured-input-reader.js';
+import { createLogger } from '../../log/logger.js';
 import { createProducer } from '../../queue/producer.js';
+import { createResultStore } from '../../storage/create-result-store.js';
 import { csvIngestArgs, describeCheck, enqueueCsvFile, planCsvIngest, reportRejections, saveRejects } from '../csv-ingest.js';
 import { estimateCsvFile } from '../estimate-csv-file.js';
+import type { CommandOutcome } from '../exit-code.js';
 import { budgetVerdictLine } from '../budget-verdict-line.js';
 import { formatEstimate } from '../format-estimate.js';
 import { maxCostArgs, parseMaxCost } from '../max-cost-arg.js';
@@ -19,7 +23,7 @@ export const enqueueCommand = defineCommand({
     ...maxCostArgs,
     json: { type: 'boolean', description: 'Print the result as JSON', default: false },
   },
-  async run({ args }) {
+  async run({ args }): Promise<CommandOutcome> {
     const config = loadConfig();
     const plan = planCsvIngest(args, config.store);
     const maxCostUsd = parseMaxCost(args['max-cost']);
@@ -40,12 +44,18 @@ export const enqueueCommand = defineCommand({
           process.stdout.write(`${describeCheck(plan.batchId, check)} (${verdict})\n${formatEstimate(estimate, { isSimulator })}\n`);
           if (maxCostUsd !== undefined) process.stdout.write(`${budgetVerdictLine(estimate.expectedCostUsd, maxCostUsd)}\n`);
         }
-        process.exitCode = check.rejected.length > 0 ? 1 : 0;
-        return;
+        return check.rejected.length > 0 ? 'incomplete' : 'done';
       }
     }
 
-    const producer = createProducer({ connection: redisTargetOf(config), prefix: config.redisPrefix, imagesPerCall });
+    // Input images of edits are copied into the store the workers read.
+    const store = createResultStore(config.store, createLogger({ level: 'warn' }));
+    const producer = createProducer({
+      connection: redisTargetOf(config),
+      prefix: config.redisPrefix,
+      imagesPerCall,
+      editInputs: { store, reader: createConfiguredInputReader(config, store) },
+    });
     try {
       const result = await enqueueCsvFile(plan, producer, { progress: process.stderr, maxCostUsd });
       const rejectsFile = await saveRejects(plan, result.rejected);
@@ -59,9 +69,10 @@ export const enqueueCommand = defineCommand({
             `${budget === undefined ? '' : `; budget ${formatUsd(budget)}`}\n`,
         );
       }
-      process.exitCode = result.rejected.length > 0 ? 1 : 0;
+      return result.rejected.length > 0 ? 'incomplete' : 'done';
     } finally {
       await producer.close();
+      await store.close();
     }
   },
 });

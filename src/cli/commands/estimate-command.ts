@@ -2,6 +2,7 @@ import { defineCommand } from 'citty';
 import { loadConfig } from '../../config/load-config.js';
 import { csvIngestArgs, describeCheck, planCsvIngest, reportRejections, saveRejects } from '../csv-ingest.js';
 import { estimateCsvFile } from '../estimate-csv-file.js';
+import type { CommandOutcome } from '../exit-code.js';
 import { formatEstimate } from '../format-estimate.js';
 import { formatRejections } from '../report-rejections.js';
 import { workerOverrides } from '../worker-overrides.js';
@@ -21,7 +22,7 @@ export const estimateCommand = defineCommand({
     'images-per-call': { type: 'string', description: 'Images per call for models that take n > 1 (default 1, or the config\'s)' },
     json: { type: 'boolean', description: 'Print the estimate as one JSON object', default: false },
   },
-  async run({ args }) {
+  async run({ args }): Promise<CommandOutcome> {
     const config = loadConfig({ overrides: { worker: workerOverrides(args) } });
     const plan = planCsvIngest(args, config.store);
     const { check, estimate, isSimulator } = await estimateCsvFile(plan, config);
@@ -34,6 +35,6 @@ export const estimateCommand = defineCommand({
     } else {
       process.stdout.write(`${describeCheck(plan.batchId, check)} (estimate, nothing enqueued)\n${formatEstimate(estimate, { isSimulator })}\n`);
     }
-    process.exitCode = check.rejected.length > 0 ? 1 : 0;
+    return check.rejected.length > 0 ? 'incomplete' : 'done';
   },
 });

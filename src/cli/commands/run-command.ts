@@ -3,8 +3,9 @@ import type { BatchSummary } from '../../batch/batch-registry.js';
 import { resumeBatch } from '../../batch/resume-batch.js';
 import { loadConfig } from '../../config/load-config.js';
 import { servesRequest, type DeploymentConfig } from '../../config/deployment-config.js';
+import { createConfiguredInputReader } from '../../inputs/create-configured-input-reader.js';
 import type { ImageRequest } from '../../job/image-request.js';
-import { createSlotLimiter } from '../../limiter/slot-limiter.js';
+import { createSlotLimiter, type SlotLimiter } from '../../limiter/slot-limiter.js';
 import { createLogger } from '../../log/logger.js';
 import { createJobState } from '../../queue/job-state.js';
 import { createKeySpace } from '../../queue/key-space.js';
@@ -18,6 +19,7 @@ import { closeInOrder } from '../close-in-order.js';
 import { budgetVerdictLine } from '../budget-verdict-line.js';
 import { csvIngestArgs, describeCheck, enqueueCsvFile, planCsvIngest, reportRejections, saveRejects } from '../csv-ingest.js';
 import { estimateCsvFile } from '../estimate-csv-file.js';
+import type { CommandOutcome } from '../exit-code.js';
 import { formatEstimate } from '../format-estimate.js';
 import { maxCostArgs, parseMaxCost } from '../max-cost-arg.js';
 import { openRuntime } from '../open-runtime.js';
@@ -25,6 +27,12 @@ import { createProgressReporter } from '../progress-reporter.js';
 import { redactUrl } from '../redact-url.js';
 import { buildRunSummary, formatRunSummary } from '../run-summary.js';
 import { workerOverrides } from '../worker-overrides.js';
+
+/** The deployments of this run that are paused now, with the reason each was paused for. */
+async function pausedDeployments(limiter: SlotLimiter, deployments: ReadonlyArray<Pick<DeploymentConfig, 'name'>>): Promise<Array<{ name: string; reason: string }>> {
+  const states = await Promise.all(deployments.map(async (d) => ({ name: d.name, state: await limiter.checkCallable(d.name) })));
+  return states.flatMap(({ name, state }) => (state.kind === 'paused' ? [{ name, reason: state.reason }] : []));
+}
 
 /** Says why no deployment of this run would serve a request, so the row is refused up front. */
 function servedBy(deployments: ReadonlyArray<Pick<DeploymentConfig, 'name' | 'model' | 'pools'>>): (request: ImageRequest) => string | undefined {
@@ -50,11 +58,13 @@ export const runCommand = defineCommand({
     output: { type: 'string', description: 'Result folder (default ./output, or IMGBATCH_OUTPUT_DIR)' },
     concurrency: { type: 'string', description: 'Calls in flight at once, or auto (default auto: summed quota × 60 s calls, at least 32)' },
     'images-per-call': { type: 'string', description: 'Images per call for models that take n > 1 (default 1)' },
-    json: { type: 'boolean', description: 'End with the summary as one JSON object on the last line', default: false },
+    json: { type: 'boolean', description: 'Print the summary as one JSON object on stdout (progress and the summary for people go to stderr)', default: false },
     verbose: { type: 'boolean', description: 'Log every job event (JSON lines on stderr)', default: false },
   },
-  async run({ args }) {
+  async run({ args }): Promise<CommandOutcome> {
     const startedAt = performance.now();
+    // With --json, stdout carries the one JSON value only; the account for people goes to stderr.
+    const human = args.json ? process.stderr : process.stdout;
     const config = loadConfig({
       overrides: { worker: workerOverrides(args), ...(args.output !== undefined && { outputDir: args.output }) },
     });
@@ -68,21 +78,27 @@ export const runCommand = defineCommand({
         const rejectsFile = await saveRejects(plan, check.rejected);
         reportRejections(check.rejected, rejectsFile);
         const verdict = plan.isDryRun ? 'dry run, nothing enqueued' : '--strict: nothing enqueued because rows were refused';
-        process.stdout.write(`${describeCheck(plan.batchId, check)} (${verdict})\n${formatEstimate(estimate, { isSimulator })}\n`);
-        if (maxCostUsd !== undefined) process.stdout.write(`${budgetVerdictLine(estimate.expectedCostUsd, maxCostUsd)}\n`);
+        human.write(`${describeCheck(plan.batchId, check)} (${verdict})\n${formatEstimate(estimate, { isSimulator })}\n`);
+        if (maxCostUsd !== undefined) human.write(`${budgetVerdictLine(estimate.expectedCostUsd, maxCostUsd)}\n`);
         if (args.json) {
           process.stdout.write(
             `${JSON.stringify({ batchId: plan.batchId, inputs: check.inputs, accepted: check.accepted, invalidRows: check.rejected.length, jobs: check.jobs, images: check.images, enqueued: false, estimate })}\n`,
           );
         }
-        process.exitCode = check.rejected.length > 0 ? 1 : 0;
-        return;
+        return check.rejected.length > 0 ? 'incomplete' : 'done';
       }
     }
     const logger = createLogger({ level: args.verbose ? 'debug' : 'warn' });
     const runtime = await openRuntime(config, logger);
     const prefix = batchPrefix(config);
-    const producer = createProducer({ connection: redisTargetOf(config, runtime.redis.url), prefix, imagesPerCall: config.worker.imagesPerCall, logger });
+    const inputReader = createConfiguredInputReader(config, runtime.store);
+    const producer = createProducer({
+      connection: redisTargetOf(config, runtime.redis.url),
+      prefix,
+      imagesPerCall: config.worker.imagesPerCall,
+      logger,
+      editInputs: { store: runtime.store, reader: inputReader },
+    });
     const workerConnection = createRedisClient(redisTargetOf(config, runtime.redis.url), 'worker');
     const keys = createKeySpace(prefix);
     const limiter = createSlotLimiter(workerConnection, keys, config.limiter);
@@ -94,6 +110,7 @@ export const runCommand = defineCommand({
       settings: config.worker,
       limiter: config.limiter,
       prices: config.prices,
+      inputReader,
       logger,
     });
     // The worker first: its calls in flight still use the connection, the store and the simulator.
@@ -108,7 +125,7 @@ export const runCommand = defineCommand({
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
 
-    let exitCode: number;
+    let outcome: CommandOutcome;
     try {
       for (const d of runtime.deployments) {
         const state = await limiter.checkCallable(d.name);
@@ -147,15 +164,14 @@ export const runCommand = defineCommand({
         progress.update(summary);
         await new Promise((resolve) => setTimeout(resolve, 250));
         // Job counts before the summary: a job that ends between the two reads then shows as an outcome, not as a job gone missing.
-        const [open, states] = await Promise.all([
+        const [open, paused] = await Promise.all([
           producer.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children'),
-          Promise.all(runtime.deployments.map(async (d) => ({ deployment: d.name, state: await limiter.checkCallable(d.name) }))),
+          pausedDeployments(limiter, runtime.deployments),
         ]);
         summary = await producer.batches.summary(batchId);
         if (summary.pending === 0) break;
-        const paused = states.flatMap(({ deployment, state }) => (state.kind === 'paused' ? [{ deployment, reason: state.reason }] : []));
-        if (states.length > 0 && paused.length === states.length) {
-          stopReason = `every deployment is paused, so nothing can be made:\n${paused.map((p) => `  ${p.deployment}: ${p.reason}\n  resume with: imgbatch deployments resume ${p.deployment}`).join('\n')}`;
+        if (runtime.deployments.length > 0 && paused.length === runtime.deployments.length) {
+          stopReason = `every deployment is paused, so nothing can be made:\n${paused.map((p) => `  ${p.name}: ${p.reason}\n  resume with: imgbatch deployments resume ${p.name}`).join('\n')}`;
           break;
         }
         // Jobs can end without an outcome only through a crash BullMQ gave up on; do not wait forever.
@@ -168,6 +184,9 @@ export const runCommand = defineCommand({
       progress.done();
       if (stopReason !== undefined) process.stderr.write(`stopped waiting: ${stopReason}\n`);
 
+      const pausedAtEnd = await pausedDeployments(limiter, runtime.deployments);
+      // A signal that came after the last image had its outcome interrupted nothing.
+      const isInterrupted = stop.requested && summary.pending > 0;
       const result = buildRunSummary({
         before,
         after: summary,
@@ -179,8 +198,10 @@ export const runCommand = defineCommand({
           runtime.simulator === undefined
             ? [...new Set(runtime.deployments.map((d) => d.endpoint))].join(', ')
             : `${runtime.simulator.url} (embedded simulator)`,
+        pausedDeployments: pausedAtEnd,
+        isInterrupted,
       });
-      if (!result.ok) {
+      if (result.failed + result.rejected + result.skipped + result.cancelled > 0) {
         const errors = await producer.batches.errors(batchId);
         // One line for the budget, however many images it stopped: each says the same.
         const overBudget = Object.entries(errors).filter(([, message]) => message.startsWith('budget: '));
@@ -188,14 +209,14 @@ export const runCommand = defineCommand({
         const [firstOver] = overBudget;
         if (firstOver !== undefined) process.stderr.write(`${overBudget.length} images skipped, e.g. ${firstOver[0]}: ${firstOver[1]}\n`);
       }
-      process.stdout.write(`${formatRunSummary(result)}\n`);
+      human.write(`${formatRunSummary(result)}\n`);
       if (args.json) process.stdout.write(`${JSON.stringify(result)}\n`);
-      exitCode = stop.requested ? 130 : result.ok ? 0 : 1;
+      outcome = isInterrupted ? 'interrupted' : result.ok ? 'done' : 'incomplete';
     } finally {
       process.removeListener('SIGINT', onSignal);
       process.removeListener('SIGTERM', onSignal);
       await closeAll();
     }
-    process.exitCode = exitCode;
+    return outcome;
   },
 });

@@ -9,7 +9,6 @@ import { readScheduleDir } from '../../schedule/read-schedule-dir.js';
 import { createScheduleQueue, type ScheduleQueue } from '../../schedule/schedule-queue.js';
 import { syncSchedules } from '../../schedule/sync-schedules.js';
 import { formatScheduleTable } from '../format-schedule-table.js';
-import { withTypedErrors } from '../with-typed-errors.js';
 
 /** Opens the schedules queue on the configured Redis and prefix, runs `use`, closes everything. */
 async function withScheduleQueue<T>(use: (queue: ScheduleQueue) => Promise<T>): Promise<T> {
@@ -67,5 +66,5 @@ const listCommand = defineCommand({
 
 export const schedulesCommand = defineCommand({
   meta: { name: 'schedules', description: 'Recurring batches from jobs/*.schedule.json: sync them into BullMQ job schedulers, list them. `imgbatch worker` runs them.' },
-  subCommands: { sync: withTypedErrors(syncCommand), list: withTypedErrors(listCommand) },
+  subCommands: { sync: syncCommand, list: listCommand },
 });

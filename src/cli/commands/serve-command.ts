@@ -3,6 +3,7 @@ import { createImgbatchClient } from '../../client/imgbatch-client.js';
 import { loadConfig } from '../../config/load-config.js';
 import { ConfigError } from '../../errors/imgbatch-error.js';
 import { createHttpServer } from '../../http/create-http-server.js';
+import { createRedisSessionRevocations } from '../../http/redis-session-revocations.js';
 import { createLogger } from '../../log/logger.js';
 import { createPrometheusMetrics } from '../../metrics/prometheus-metrics.js';
 import { createRedisClient } from '../../queue/redis-connection.js';
@@ -13,17 +14,40 @@ import { wholeNumberArg } from '../whole-number-arg.js';
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
 
+function listArg(name: string, text: string): string[] {
+  const list = text
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  if (list.length === 0) throw new ConfigError(`--${name}: ${JSON.stringify(text)} lists nothing; give comma-separated entries`);
+  return list;
+}
+
+function trustProxyArg(text: string): boolean | string[] {
+  if (text === 'true' || text === 'false') return text === 'true';
+  return listArg('trust-proxy', text);
+}
+
 export const serveCommand = defineCommand({
   meta: {
     name: 'serve',
     description:
-      'Run the HTTP API (POST/GET/DELETE /v1/batches, /healthz, /openapi.json, /metrics) and the dashboard (/admin/queues, /batches/<id>) until SIGINT/SIGTERM. Every route but /healthz needs `Authorization: Bearer $IMGBATCH_API_TOKEN`; browsers sign in with the token at /admin/login. Workers run separately (`imgbatch worker`).',
+      'Run the HTTP API (POST/GET/DELETE /v1/batches, /healthz, /openapi.json, /metrics) and the dashboard (/admin/queues, /batches/<id>) until SIGINT/SIGTERM. Every route but /healthz needs `Authorization: Bearer $IMGBATCH_API_TOKEN`; browsers sign in with the token at /admin/login and out at /admin/logout. Workers run separately (`imgbatch worker`).',
   },
   args: {
     port: { type: 'string', description: 'Port to listen on; 0 picks a free one (default 8080)', default: '8080' },
     host: { type: 'string', description: 'Address to bind (default 127.0.0.1: this machine only)', default: '127.0.0.1' },
     'max-body-mb': { type: 'string', description: 'Largest request body in MiB (JSON or CSV); larger ones get 413 (default 10)', default: '10' },
     auth: { type: 'boolean', description: 'Require IMGBATCH_API_TOKEN; --no-auth turns auth off, on a loopback address only (local use)', default: true },
+    'allowed-hosts': {
+      type: 'string',
+      description:
+        'Host header values to answer, comma-separated (name or name:port; * for any, with auth only); localhost, 127.0.0.1 and [::1] at the port always. Default: any with auth, loopback only with --no-auth (IMGBATCH_HTTP_ALLOWED_HOSTS)',
+    },
+    'trust-proxy': {
+      type: 'string',
+      description: 'Believe X-Forwarded-For/-Proto from: true (any peer), false, or proxy addresses/CIDRs, comma-separated; default false (IMGBATCH_HTTP_TRUST_PROXY)',
+    },
   },
   async run({ args }) {
     const config = loadConfig();
@@ -34,6 +58,12 @@ export const serveCommand = defineCommand({
     }
     if (!args.auth && config.apiToken !== undefined) throw new ConfigError('--no-auth and IMGBATCH_API_TOKEN both given: unset one');
     if (!args.auth && !LOOPBACK_HOSTS.has(args.host)) throw new ConfigError(`--no-auth is for local use: bind to 127.0.0.1, not ${args.host}, or set IMGBATCH_API_TOKEN`);
+    const allowedHosts = args['allowed-hosts'] === undefined ? config.http.allowedHosts : listArg('allowed-hosts', args['allowed-hosts']);
+    // Without auth, the Host check is all that keeps a web page that points its name at 127.0.0.1 (DNS rebinding) from enqueueing.
+    if (!args.auth && allowedHosts?.includes('*') === true) {
+      throw new ConfigError('--no-auth with allowed hosts "*": any web page could use the API through DNS rebinding; list the host names you use, or set IMGBATCH_API_TOKEN');
+    }
+    const trustProxy = args['trust-proxy'] === undefined ? config.http.trustProxy : trustProxyArg(args['trust-proxy']);
 
     const logger = createLogger({ level: config.logLevel });
     const store = createResultStore(config.store, logger);
@@ -41,7 +71,18 @@ export const serveCommand = defineCommand({
     const redis = createRedisClient(redisTargetOf(config), 'producer');
     const client = createImgbatchClient({ connection: redis, prefix: config.redisPrefix, store, imagesPerCall: config.worker.imagesPerCall, logger });
     const metrics = createPrometheusMetrics({ connection: redis, prefix: config.redisPrefix, logger });
-    const server = createHttpServer({ client, apiToken: args.auth ? (config.apiToken ?? null) : null, bodyLimitBytes, logger, metrics });
+    const server = createHttpServer({
+      ...config.http,
+      ...(allowedHosts !== undefined && { allowedHosts }),
+      ...(trustProxy !== undefined && { trustProxy }),
+      client,
+      apiToken: args.auth ? (config.apiToken ?? null) : null,
+      bodyLimitBytes,
+      logger,
+      metrics,
+      // Sign-outs in Redis: every API replica on this Redis refuses a signed-out cookie, also after a restart.
+      sessionRevocations: createRedisSessionRevocations({ connection: redis, prefix: config.redisPrefix }),
+    });
     try {
       const url = await server.listen({ port, host: args.host });
       process.stderr.write(`imgbatch API listening on ${url}${args.auth ? '' : ' WITHOUT AUTH (--no-auth)'}\n`);

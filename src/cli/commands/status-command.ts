@@ -2,11 +2,11 @@ import { defineCommand } from 'citty';
 import { createBatchRegistry } from '../../batch/batch-registry.js';
 import { loadConfig } from '../../config/load-config.js';
 import { formatUsd } from '../../cost/format-usd.js';
-import { createSlotLimiter } from '../../limiter/slot-limiter.js';
 import { createKeySpace } from '../../queue/key-space.js';
 import { createRedisClient } from '../../queue/redis-connection.js';
 import { redisTargetOf } from '../redis-target-of.js';
-import { deploymentStatus, formatDeploymentTable } from '../format-deployment-status.js';
+import { formatDeploymentTable } from '../format-deployment-status.js';
+import { readDeploymentStatuses } from '../read-deployment-statuses.js';
 import { findBatch } from '../open-batch.js';
 
 export const statusCommand = defineCommand({
@@ -23,9 +23,7 @@ export const statusCommand = defineCommand({
     const config = loadConfig();
     const redis = createRedisClient(redisTargetOf(config), 'producer');
     try {
-      const limiter = createSlotLimiter(redis, createKeySpace(config.redisPrefix), config.limiter);
-      const now = Date.now();
-      const deployments = await Promise.all(config.deployments.map(async (d) => deploymentStatus(d, await limiter.state(d.name), now)));
+      const deployments = await readDeploymentStatuses(redis, config);
       // A batch `run` made on the embedded simulator lives under a prefix of its own: findBatch looks there too.
       const found = args.batch === undefined ? undefined : await findBatch(redis, config, args.batch);
       const registry = createBatchRegistry(redis, createKeySpace(found?.prefix ?? config.redisPrefix));

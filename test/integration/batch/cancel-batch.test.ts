@@ -96,7 +96,7 @@ describe('cancelling a batch', () => {
     const json = await runCli(['cancel', 'cli', '--json'], env);
     expect(JSON.parse(json.stdout)).toMatchObject({ jobsCancelled: 0, summary: { counts: { cancelled: 2 } } });
     const bad = await runCli(['cancel', 'no/such'], env);
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/^imgbatch: batchId: /);
   });
 });

@@ -100,6 +100,16 @@ describe('the dashboard in headless Chromium: bull-board and the batch page, beh
       expect(shot.sizeBytes).toBeGreaterThan(10_000);
       expect(shot.distinctColours).toBeGreaterThan(50);
     }
+
+    // Signing out clears the browser's cookie, and the server refuses a copy of it.
+    const copy = await browser.context.cookies(base);
+    const out = await page.request.post(`${base}/admin/logout`, { maxRedirects: 0 });
+    expect(out.status()).toBe(303);
+    expect(await browser.context.cookies(base)).toEqual([]);
+    expect((await page.goto(`${base}/admin/queues`))?.status()).toBe(401);
+    await browser.context.addCookies(copy);
+    expect((await page.goto(`${base}/batches/shop`))?.status()).toBe(401);
+    expect(await page.locator('input[name="token"]').count()).toBe(1);
   });
 
   it('refuses a browser without a session: every dashboard page, the image route and bull-board API answer 401', async () => {

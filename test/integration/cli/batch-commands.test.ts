@@ -67,7 +67,7 @@ describe('imgbatch enqueue: templates, aliases, rejects file, --dry-run, --stric
   it('run --dry-run checks the file against the deployments it would use, and starts nothing', async () => {
     const result = await runCli(['run', join(dir, 'shop.csv'), ...template, '--dry-run', '--json', '--batch', 'shop-run'], env());
     expect(result.code).toBe(1);
-    expect(JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '{}')).toEqual({
+    expect(JSON.parse(result.stdout)).toEqual({
       batchId: 'shop-run',
       inputs: 4,
       accepted: 2,
@@ -212,10 +212,10 @@ describe('imgbatch resume and imgbatch results on a batch stopped half way', () 
 
   it('results and resume name a batch that does not exist instead of printing an empty manifest', async () => {
     const results = await runCli(['results', 'no-such-batch'], env());
-    expect(results.code).toBe(1);
+    expect(results.code).toBe(2);
     expect(results.stderr).toContain(`batch: no batch "no-such-batch" in Redis (key prefixes searched: ${prefix})`);
     const badFormat = await runCli(['results', 'catalog', '--format', 'xlsx'], env());
-    expect(badFormat.code).toBe(1);
+    expect(badFormat.code).toBe(2);
     expect(badFormat.stderr).toContain('--format: "xlsx" is not allowed (allowed: csv, jsonl)');
   });
 });

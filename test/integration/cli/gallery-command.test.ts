@@ -37,7 +37,7 @@ describe('imgbatch gallery', () => {
     expect(await readFile(join(dir, 'p2.html'), 'utf8')).toContain('Page 2 of 2: images 3–3 of 3 in id order.');
 
     const past = await runCli(['gallery', 'paged', '--max-images', '2', '--page', '3', '--out', join(dir, 'p3.html')], env(p));
-    expect(past.code).toBe(1);
+    expect(past.code).toBe(2);
     expect(past.stderr).toContain('--page: 3 is past the last page: 3 images make 2 page(s) of 2');
   });
 
@@ -45,10 +45,10 @@ describe('imgbatch gallery', () => {
     const p = await openPipeline({ simulator: { deployments: [GPT] } });
     dir = await mkdtemp(join(tmpdir(), 'imgbatch-gallery-cli-'));
     const unknown = await runCli(['gallery', 'no-such-batch', '--out', join(dir, 'x.html')], env(p));
-    expect(unknown.code).toBe(1);
+    expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('no batch "no-such-batch" in Redis');
     const bad = await runCli(['gallery', 'no-such-batch', '--max-images', '0', '--out', join(dir, 'x.html')], env(p));
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--max-images: "0" is not a whole number ≥ 1');
     await expect(readFile(join(dir, 'x.html'))).rejects.toThrow(/ENOENT/);
   });

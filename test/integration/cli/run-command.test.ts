@@ -40,9 +40,11 @@ describe('imgbatch run (the CLI, in its own process, on the embedded simulator)'
     const result = await runCli(['run', join(dir, 'products.csv'), '--json'], env());
     expect(result.stderr).toContain('invalid: row 3: n: 0 is below the minimum of 1');
     expect(result.stderr).toMatch(/invalid: row 5: size: "1536x1024" is not allowed for dall-e-3 \(allowed: 1024x1024, 1792x1024, 1024x1792\)/);
-    const summary = JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown>;
-    expect(summary).toMatchObject({ batchId: 'products', images: 4, stored: 3, filtered: 1, failed: 0, invalidRows: 2, apiCalls: 4, ok: false });
+    const summary = JSON.parse(result.stdout) as Record<string, unknown>;
+    expect(summary).toMatchObject({ batchId: 'products', images: 4, stored: 3, filtered: 1, failed: 0, pending: 0, invalidRows: 2, apiCalls: 4, ok: false });
     expect(result.code).toBe(1);
+    // Every accepted row's image was made: the summary says what was refused, not that something failed.
+    expect(result.stderr).toContain('result       every image of the accepted rows stored or filtered; 2 rows refused as invalid');
     const files = (await readdir(join(dir, 'output', 'products'))).sort();
     expect(files).toEqual(['blocked-0.json', 'lake-0.json', 'lake-0.png', 'mug-0.json', 'mug-0.png', 'mug-1.json', 'mug-1.png']);
   });
@@ -50,23 +52,23 @@ describe('imgbatch run (the CLI, in its own process, on the embedded simulator)'
   it('exits 0 when every image is stored or filtered, and a second run makes no API call', async () => {
     const first = await runCli(['run', join(dir, 'good.csv'), '--json'], env());
     expect(first.code).toBe(0);
-    expect(JSON.parse(first.stdout.trim().split('\n').at(-1) ?? '{}')).toMatchObject({ stored: 2, apiCalls: 2, ok: true });
-    expect(first.stdout).toContain('result       every image stored or filtered');
+    expect(JSON.parse(first.stdout)).toMatchObject({ stored: 2, apiCalls: 2, ok: true });
+    expect(first.stderr).toContain('result       every image stored or filtered');
     // Not a terminal: plain progress lines, ending with the finished batch against the quota.
     expect(first.stderr).toMatch(/^good: 2\/2 \(100%\) stored 2, filtered 0, failed 0, calls 2, 429s 0, (\d+|…) of \d+ calls\/min/m);
     const second = await runCli(['run', join(dir, 'good.csv'), '--json'], env());
     expect(second.code).toBe(0);
-    expect(JSON.parse(second.stdout.trim().split('\n').at(-1) ?? '{}')).toMatchObject({ stored: 2, apiCalls: 0, ok: true });
+    expect(JSON.parse(second.stdout)).toMatchObject({ stored: 2, apiCalls: 0, ok: true });
   });
 
   it('refuses a configuration error with a message, not a stack trace', async () => {
     const result = await runCli(['run', join(dir, 'good.csv')], { ...env(), AZURE_OPENAI_ENDPOINT: 'https://example.invalid/' });
-    expect(result.code).not.toBe(0);
+    expect(result.code).toBe(2);
     expect(result.stderr).toContain('AZURE_OPENAI_DEPLOYMENT_NAME: must be set when AZURE_OPENAI_ENDPOINT is');
     expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 
-  it('pointed at an endpoint that refuses its key, stops with the reason and how to resume instead of waiting forever', async () => {
+  it('pointed at an endpoint that refuses its key, stops with the reason and how to resume instead of waiting forever; its image counts as pending, not failed', async () => {
     const simulator = await createSimulator({ deployments: [{ name: 'gpt-image-1-mini', model: 'gpt-image-1-mini', ratePerMinute: 600 }] });
     try {
       const result = await runCli(['run', join(dir, 'good.csv')], {
@@ -82,6 +84,9 @@ describe('imgbatch run (the CLI, in its own process, on the embedded simulator)'
       expect(result.stderr).toMatch(/invalid: row 3: model: no configured deployment serves "gpt-image-1.5"/);
       expect(result.stderr).toMatch(/stopped waiting: every deployment is paused[\s\S]*auth \(HTTP 401\)[\s\S]*imgbatch deployments resume gpt-image-1-mini/);
       expect(simulator.stats().map((c) => c.outcome)).toEqual(['unauthorized']);
+      expect(result.stdout).toContain('images       1: 0 stored, 0 filtered, 0 failed, 0 rejected, 1 pending');
+      expect(result.stdout).toMatch(/^paused {7}gpt-image-1-mini: auth \(HTTP 401\).*; after fixing it: imgbatch deployments resume gpt-image-1-mini$/m);
+      expect(result.stdout).toContain('1 image still pending (queued behind paused deployments');
     } finally {
       await deleteKeysWithPrefix(redis, `${prefix}-azure`);
       await simulator.close();

@@ -23,13 +23,18 @@ function finished(child: ReturnType<typeof spawn>): Promise<{ code: number | nul
 }
 
 describe('imgbatch serve', () => {
-  it('refuses to start without IMGBATCH_API_TOKEN, and --no-auth anywhere but a loopback address', async () => {
+  it('refuses to start without IMGBATCH_API_TOKEN, and --no-auth anywhere but a loopback address or with any Host allowed', async () => {
     const noToken = await finished(cli(['serve', '--port', '0'], {}));
-    expect(noToken.code).toBe(1);
+    expect(noToken.code).toBe(2);
     expect(noToken.stderr).toMatch(/^imgbatch: IMGBATCH_API_TOKEN is not set: .*or pass --no-auth for local use/);
     const exposed = await finished(cli(['serve', '--port', '0', '--no-auth', '--host', '0.0.0.0'], {}));
-    expect(exposed.code).toBe(1);
+    expect(exposed.code).toBe(2);
     expect(exposed.stderr).toContain('--no-auth is for local use: bind to 127.0.0.1, not 0.0.0.0');
+    const anyHost = await finished(cli(['serve', '--port', '0', '--no-auth', '--allowed-hosts', '*'], {}));
+    expect(anyHost.code).toBe(2);
+    expect(anyHost.stderr).toContain('--no-auth with allowed hosts "*": any web page could use the API through DNS rebinding');
+    const anyHostFromEnv = await finished(cli(['serve', '--port', '0', '--no-auth'], { IMGBATCH_HTTP_ALLOWED_HOSTS: 'localhost,*' }));
+    expect(anyHostFromEnv.code).toBe(2);
   });
 
   it('serves on 127.0.0.1 with the token required, and stops cleanly on SIGTERM', async () => {

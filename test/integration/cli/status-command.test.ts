@@ -10,7 +10,7 @@ import { connectTestRedis, deleteKeysWithPrefix, uniquePrefix } from '../../help
 import { runCli } from '../../helpers/run-cli.js';
 
 
-describe('imgbatch status and deployments resume', () => {
+describe('imgbatch status and imgbatch deployments', () => {
   let redis: Redis;
   let dir: string;
   const prefix = uniquePrefix('status');
@@ -61,9 +61,16 @@ describe('imgbatch status and deployments resume', () => {
     expect(`${table.stdout}${table.stderr}`).not.toContain('secret-key-value');
   });
 
-  it('resumes a paused deployment for every worker', async () => {
-    const result = await runCli(['deployments', 'resume', 'east'], env);
-    expect(result.stdout).toContain('deployment east resumed (was paused: auth (HTTP 401)');
+  it('lists the deployments as status does, and resumes a paused deployment for every worker', async () => {
+    const listed = await runCli(['deployments', '--json'], env);
+    expect(listed.code).toBe(0);
+    const deployments = (JSON.parse(listed.stdout) as { deployments: Array<Record<string, unknown>> }).deployments;
+    expect(deployments.map((d) => d.name)).toEqual(['east', 'west']);
+    expect(deployments[0]?.state).toMatch(/^PAUSED: auth \(HTTP 401\)/);
+
+    const result = await runCli(['deployments', 'resume', 'east', '--json'], env);
+    expect(JSON.parse(result.stdout)).toEqual({ deployment: 'east', wasPaused: true, pausedReason: 'auth (HTTP 401): Access denied due to invalid subscription key' });
+    expect((await runCli(['deployments', 'resume', 'east'], env)).stdout).toBe('deployment east was not paused\n');
     const after = JSON.parse((await runCli(['status', '--json'], env)).stdout) as { deployments: Array<Record<string, unknown>> };
     expect(after.deployments[0]?.state).toBe('ok');
   });

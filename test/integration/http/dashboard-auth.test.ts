@@ -1,8 +1,11 @@
 import { connect } from 'node:net';
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
+import { createHttpServer, type HttpServerOptions } from '../../../src/http/create-http-server.js';
+import { createRedisSessionRevocations } from '../../../src/http/redis-session-revocations.js';
+import { createRedisClient } from '../../../src/queue/redis-connection.js';
 import { useHttpServer, type ServedPipeline } from '../../helpers/http-server.js';
-import { usePipeline } from '../../helpers/pipeline.js';
+import { usePipeline, type Pipeline } from '../../helpers/pipeline.js';
 
 const GPT = { name: 'gpt', model: 'gpt-image-1-mini', ratePerMinute: 600, latency: { meanMs: 20, sdMs: 5 } };
 const TOKEN = 'dashboard-token-0123456789abcdef';
@@ -14,14 +17,19 @@ describe('dashboard auth over real HTTP: bearer for everything, a session cookie
   const serve = useHttpServer();
 
   /** A server over a batch of two images that no worker has run (both pending). */
-  async function open(apiToken: string | null = TOKEN): Promise<ServedPipeline> {
+  async function open(apiToken: string | null = TOKEN, options: Omit<HttpServerOptions, 'client' | 'apiToken'> = {}): Promise<ServedPipeline & { readonly p: Pipeline }> {
     const p = await openPipeline({ simulator: { deployments: [GPT] } });
     await p.producer.enqueue([{ id: 'mug', prompt: 'A red mug', n: 2, model: 'gpt-image-1-mini' }], { batchId: 'shop' });
-    return serve(p, { apiToken });
+    return { ...(await serve(p, { apiToken, ...options })), p };
   }
 
-  function login(base: string, fields: Record<string, string>): Promise<Response> {
-    return fetch(`${base}/admin/login`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString() });
+  function login(base: string, fields: Record<string, string>, headers: Record<string, string> = {}): Promise<Response> {
+    return fetch(`${base}/admin/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      body: new URLSearchParams(fields).toString(),
+    });
   }
 
   it('signs in with the token: 303 to the page asked for, with a session cookie that reads but never writes', async () => {
@@ -51,6 +59,65 @@ describe('dashboard auth over real HTTP: bearer for everything, a session cookie
     expect(summary).toMatchObject({ pending: 2, counts: { cancelled: 0 } });
   });
 
+  it('marks the session cookie Secure when the browser used https by a trusted proxy (X-Forwarded-Proto), and only then', async () => {
+    const viaProxy = { 'x-forwarded-proto': 'https' };
+    const { base, client } = await open(TOKEN, { trustProxy: true });
+    expect((await login(base, { token: TOKEN }, viaProxy)).headers.get('set-cookie')).toMatch(/; HttpOnly; SameSite=Strict; Secure$/);
+    expect((await login(base, { token: TOKEN })).headers.get('set-cookie')).not.toContain('Secure');
+
+    // The header from a peer that is not a trusted proxy says nothing.
+    for (const trustProxy of [false, ['10.0.0.0/8']]) {
+      const untrusting = createHttpServer({ client, apiToken: TOKEN, trustProxy });
+      try {
+        const untrustingBase = await untrusting.listen({ port: 0 });
+        expect((await login(untrustingBase, { token: TOKEN }, viaProxy)).headers.get('set-cookie')).not.toContain('Secure');
+      } finally {
+        await untrusting.close();
+      }
+    }
+    expect(() => createHttpServer({ client, apiToken: TOKEN, trustProxy: ['10.0.0.0/40'] })).toThrow(/trustProxy: "10.0.0.0\/40" is not an address/);
+  });
+
+  it('signs out at POST /admin/logout: the cookie is cleared, and the old cookie replayed is refused', async () => {
+    const { base } = await open();
+    const setCookie = (await login(base, { token: TOKEN })).headers.get('set-cookie') ?? '';
+    const cookie = { cookie: setCookie.split(';')[0] ?? '' };
+    expect((await fetch(`${base}/batches/shop`, { headers: cookie })).status).toBe(200);
+
+    const out = await fetch(`${base}/admin/logout`, { method: 'POST', redirect: 'manual', headers: cookie });
+    expect(out.status).toBe(303);
+    expect(out.headers.get('location')).toBe('/admin/login');
+    expect(out.headers.get('set-cookie')).toBe('imgbatch_session=; Max-Age=0; Path=/; HttpOnly; SameSite=Strict');
+    // A copy of the cookie kept anywhere no longer works: the server ended the session.
+    for (const path of ['/batches/shop', '/v1/batches/shop', '/admin/queues/api/queues']) expect((await fetch(`${base}${path}`, { headers: cookie })).status).toBe(401);
+    // A new sign-in is a new session.
+    const again = (await login(base, { token: TOKEN })).headers.get('set-cookie') ?? '';
+    expect((await fetch(`${base}/batches/shop`, { headers: { cookie: again.split(';')[0] ?? '' } })).status).toBe(200);
+  });
+
+  it('with sign-outs kept in Redis, a session ended on one API replica is refused by another', async () => {
+    const { base, client, p } = await open();
+    const connection = createRedisClient(p.redisUrl, 'producer');
+    try {
+      const revocations = createRedisSessionRevocations({ connection, prefix: p.prefix });
+      const replicaA = createHttpServer({ client, apiToken: TOKEN, sessionRevocations: revocations });
+      const replicaB = createHttpServer({ client, apiToken: TOKEN, sessionRevocations: revocations });
+      try {
+        const [baseA, baseB] = await Promise.all([replicaA.listen({ port: 0 }), replicaB.listen({ port: 0 })]);
+        const cookie = { cookie: ((await login(baseA, { token: TOKEN })).headers.get('set-cookie') ?? '').split(';')[0] ?? '' };
+        expect((await fetch(`${baseB}/batches/shop`, { headers: cookie })).status).toBe(200);
+        expect((await fetch(`${baseA}/admin/logout`, { method: 'POST', redirect: 'manual', headers: cookie })).status).toBe(303);
+        expect((await fetch(`${baseB}/batches/shop`, { headers: cookie })).status).toBe(401);
+        // The server that keeps sign-outs in memory knows nothing of it: the reason serve uses Redis.
+        expect((await fetch(`${base}/batches/shop`, { headers: cookie })).status).toBe(200);
+      } finally {
+        await Promise.all([replicaA.close(), replicaB.close()]);
+      }
+    } finally {
+      await connection.quit();
+    }
+  });
+
   it('refuses a wrong token with the form again and no cookie; never redirects off the server', async () => {
     const { base } = await open();
     const wrong = await login(base, { token: `${TOKEN}x`, next: '/batches/shop' });
@@ -59,12 +126,29 @@ describe('dashboard auth over real HTTP: bearer for everything, a session cookie
     expect(await wrong.text()).toContain('That is not the API token.');
     expect((await login(base, { token: '' })).status).toBe(401);
 
-    for (const next of ['//evil.example/x', 'https://evil.example/', '/\\evil.example']) {
+    for (const next of ['//evil.example/x', 'https://evil.example/', '/\\evil.example', '/.//evil.example', '/%2e//evil.example']) {
       const response = await login(base, { token: TOKEN, next });
       expect(response.status).toBe(303);
       expect(response.headers.get('location')).toBe('/admin/queues');
     }
     expect((await login(base, { token: TOKEN })).headers.get('location')).toBe('/admin/queues');
+  });
+
+  it('reads at most 4 KiB at sign-in (a public route) and 16 KiB on routes that take no upload: larger bodies get 413', async () => {
+    const { base } = await open();
+    const padding = 'x'.repeat(5_000);
+    const json = await fetch(`${base}/admin/login`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: TOKEN, padding }) });
+    expect(json.status).toBe(413);
+    expect(await json.json()).toEqual({ error: 'body_too_large', message: 'request body is over the limit of 4096 bytes' });
+    const form = await login(base, { token: TOKEN, next: '/batches/shop', padding });
+    expect(form.status).toBe(413);
+    expect(form.headers.get('set-cookie')).toBeNull();
+    // The same sign-in, small, works.
+    expect((await login(base, { token: TOKEN, next: '/batches/shop' })).status).toBe(303);
+
+    const cancel = await fetch(`${base}/v1/batches/shop`, { method: 'DELETE', headers: { ...BEARER, 'content-type': 'application/json' }, body: JSON.stringify({ padding: 'x'.repeat(20_000) }) });
+    expect(cancel.status).toBe(413);
+    expect(await cancel.json()).toMatchObject({ message: 'request body is over the limit of 16384 bytes' });
   });
 
   it('without credentials: a browser navigating gets the sign-in page, everything else the JSON 401; /healthz and the sign-in page stay open', async () => {

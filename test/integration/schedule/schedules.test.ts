@@ -47,7 +47,7 @@ describe('schedules: files -> BullMQ job schedulers -> batches', () => {
     // `{date}` would give every run of a day one batch, and all but the first would add nothing: refused.
     await writeFile(scheduleFile, JSON.stringify({ cron: '* * * * * *', tz: 'Europe/Paris', csv: 'banners.csv', model: 'gpt-image-1-mini', batch: 'sched-{date}' }));
     const refused = await runCli(['schedules', 'sync', '--dir', dir], env);
-    expect(refused.code).toBe(1);
+    expect(refused.code).toBe(2);
     expect(refused.stderr).toContain(`imgbatch: ${scheduleFile}: batch: gives two consecutive runs (due `);
     expect(refused.stderr).toMatch(/ the same batch "sched-\d{4}-\d{2}-\d{2}", so the later would add nothing/);
     expect(refused.stderr).toContain('use {datetime} (date and time to the second), e.g. "sched-{datetime}"');
@@ -139,14 +139,14 @@ describe('schedules: files -> BullMQ job schedulers -> batches', () => {
     await unlink(join(dir, 'good.schedule.json'));
 
     const refused = await runCli(['schedules', 'sync', '--dir', dir], env);
-    expect(refused.code).toBe(1);
+    expect(refused.code).toBe(2);
     expect(refused.stderr).toContain(`imgbatch: ${badFile}: tz: "Europe/Atlantis" is not a time zone`);
     // The good scheduler stays: a sync that fails applies nothing, removals included.
     expect((await queue.getJobSchedulers()).map((s) => s.key)).toEqual(['good']);
 
     await writeFile(badFile, JSON.stringify({ cron: '0 2 * * *', tz: 'UTC', csv: 'missing.csv', batch: 'bad-{date}' }));
     const noCsv = await runCli(['schedules', 'sync', '--dir', dir], env);
-    expect(noCsv.code).toBe(1);
+    expect(noCsv.code).toBe(2);
     expect(noCsv.stderr).toContain(`${badFile}: csv: no file at ${join(dir, 'missing.csv')}`);
   });
 

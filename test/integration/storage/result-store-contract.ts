@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StorageError } from '../../../src/errors/imgbatch-error.js';
 import type { ImageRecord } from '../../../src/storage/image-record.js';
@@ -300,6 +300,64 @@ export function describeResultStoreContract(name: string, makeSubject: () => Pro
       await expectRefused(() => store.putImage(`${batchId}/mine-0`, pngImage(), storedRecord(`${batchId}/theirs-0`)));
       await expectRefused(() => store.putRecord(`${batchId}/mine-0`, filteredRecord(`${batchId}/theirs-0`)));
       expect(await collect(store.listRecords(batchId))).toEqual([]);
+    });
+
+    it('putInput stores an input under <batch>/inputs/<sha256>.<ext>, and getInput gives the same bytes back', async () => {
+      const batchId = uniqueBatchId();
+      const bytes = pngLikeBytes(40_000);
+      const key = await store.putInput(batchId, bytes, 'png');
+
+      expect(key).toBe(`${batchId}/inputs/${createHash('sha256').update(bytes).digest('hex')}.png`);
+      expect(Buffer.from((await store.getInput(key)) ?? []).equals(Buffer.from(bytes))).toBe(true);
+      const jpeg = Uint8Array.from([0xff, 0xd8, 0xff, 0xe0, 4, 5, 6, 0xff, 0xd9]);
+      expect(await store.putInput(batchId, jpeg, 'jpeg')).toMatch(/\/inputs\/[0-9a-f]{64}\.jpeg$/);
+    });
+
+    it('putInput of the same bytes again gives the same key and keeps one copy; other batches get their own', async () => {
+      const batchId = uniqueBatchId();
+      const bytes = pngLikeBytes(10_000);
+      const first = await store.putInput(batchId, bytes, 'png');
+      const again = await store.putInput(batchId, new Uint8Array(bytes), 'png');
+      const elsewhere = await store.putInput(uniqueBatchId(), bytes, 'png');
+
+      expect(again).toBe(first);
+      expect(elsewhere).not.toBe(first);
+      expect(Buffer.from((await store.getInput(elsewhere)) ?? []).equals(Buffer.from(bytes))).toBe(true);
+    });
+
+    it('stores exactly the bytes of a view into a larger buffer as an input', async () => {
+      const backing = pngLikeBytes(30_000);
+      const view = new Uint8Array(backing.buffer, 500, 10_000);
+      const key = await store.putInput(uniqueBatchId(), view, 'png');
+      expect(Buffer.from((await store.getInput(key)) ?? []).equals(Buffer.from(backing.subarray(500, 10_500)))).toBe(true);
+    });
+
+    it('getInput of an input never stored is null', async () => {
+      expect(await store.getInput(`${uniqueBatchId()}/inputs/${'a'.repeat(64)}.png`)).toBeNull();
+    });
+
+    it('inputs are not records: listRecords of a batch with inputs lists only its records', async () => {
+      const batchId = uniqueBatchId();
+      await store.putInput(batchId, pngLikeBytes(2_000), 'png');
+      await store.putImage(`${batchId}/edited-0`, pngImage(), storedRecord(`${batchId}/edited-0`));
+      expect((await collect(store.listRecords(batchId))).map((record) => record.key)).toEqual([`${batchId}/edited-0`]);
+    });
+
+    it.each([
+      ['../inputs/' + 'a'.repeat(64) + '.png'],
+      ['batch/inputs/../../' + 'a'.repeat(64) + '.png'],
+      ['batch/inputs/' + 'a'.repeat(63) + '.png'],
+      ['batch/inputs/' + 'A'.repeat(64) + '.png'],
+      ['batch/inputs/' + 'a'.repeat(64) + '.gif'],
+      ['batch/' + 'a'.repeat(64) + '.png'],
+      ['batch/req-0'],
+      [''],
+    ])('getInput refuses key %j that is not <batch>/inputs/<sha256>.<png|jpeg>, as a non-transient StorageError', async (key) => {
+      await expectRefused(() => store.getInput(key));
+    });
+
+    it.each([['..'], ['a/b'], ['']])('putInput refuses batch id %j as a non-transient StorageError', async (batchId) => {
+      await expectRefused(() => store.putInput(batchId, pngLikeBytes(1_000), 'png'));
     });
 
     it('refuses a record it could not read back (not a number where one is due), writing nothing', async () => {

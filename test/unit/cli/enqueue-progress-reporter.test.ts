@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { createEnqueueProgressReporter } from '../../../src/cli/enqueue-progress-reporter.js';
 import type { EnqueueProgress } from '../../../src/queue/producer.js';
 
-function fakeStream(isTTY: boolean): { stream: NodeJS.WriteStream; written: string[] } {
+function fakeStream(isTTY: boolean, columns = 200): { stream: NodeJS.WriteStream; written: string[] } {
   const written: string[] = [];
-  const stream = { isTTY, write: (text: string) => written.push(text) } as unknown as NodeJS.WriteStream;
+  const stream = { isTTY, columns, write: (text: string) => written.push(text) } as unknown as NodeJS.WriteStream;
   return { stream, written };
 }
 
@@ -23,10 +23,22 @@ describe('createEnqueueProgressReporter', () => {
     reporter.update(progress(5000, 2));
     reporter.done();
 
-    expect(written[0]).toBe(
-      '\r\x1b[2Kenqueue icons [██████░░░░░░░░░░░░░░░░░░] 25% of the file: 5000 rows (4998 valid, 2 refused), 4998 new images in 4998 jobs, 500 rows/s, ETA 30 s',
-    );
+    expect(written[0]).toBe('enqueue icons [██████░░░░░░░░░░░░░░░░░░] 25% of the file · 5000 rows (4998 valid, 2 refused) · 4998 new images in 4998 jobs · 500 rows/s · ETA 30 s');
     expect(written[1]).toBe('\n');
+  });
+
+  it('on an 80-column terminal, breaks the status over rows that fit and redraws over all of them', () => {
+    let bytesRead = 250;
+    const { stream, written } = fakeStream(true, 80);
+    const reporter = createEnqueueProgressReporter(stream, { batchId: 'spring-catalogue', file: { sizeBytes: 1000, bytesRead: () => bytesRead }, redrawMs: 0, now: () => 10_000 });
+    reporter.update(progress(5000, 2));
+    bytesRead = 500;
+    reporter.update(progress(9000, 2));
+    const firstRows = (written[0] ?? '').split('\n');
+    expect(firstRows.length).toBeGreaterThan(1);
+    for (const row of firstRows) expect(Array.from(row).length).toBeLessThan(80);
+    expect(written[0]).toContain('25% of the file');
+    expect(written[1]?.startsWith(`\r\x1b[2K${'\x1b[1A\x1b[2K'.repeat(firstRows.length - 1)}enqueue`)).toBe(true);
   });
 
   it('redraws a terminal at most every redrawMs, and always shows the last state when done', () => {

@@ -1,10 +1,11 @@
+import { stripVTControlCharacters } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import type { BatchSummary } from '../../../src/batch/batch-registry.js';
 import { createProgressReporter } from '../../../src/cli/progress-reporter.js';
 
-function fakeStream(isTTY: boolean): { stream: NodeJS.WriteStream; written: string[] } {
+function fakeStream(isTTY: boolean, columns = 200): { stream: NodeJS.WriteStream; written: string[] } {
   const written: string[] = [];
-  const stream = { isTTY, write: (text: string) => written.push(text) } as unknown as NodeJS.WriteStream;
+  const stream = { isTTY, columns, write: (text: string) => written.push(text) } as unknown as NodeJS.WriteStream;
   return { stream, written };
 }
 
@@ -123,5 +124,17 @@ describe('createProgressReporter on a terminal', () => {
     createProgressReporter(stream, { now: () => 0, quotaPerMinute: 60 }).update(SUMMARY);
     expect(written[0]).toContain('[████████████████████████] 100% 10/10');
     expect(written[0]).toContain('· done');
+  });
+
+  it.each([40, 60, 80])('fits every row to a %i-column terminal, however long the batch id and the outcomes, keeping every figure', (columns) => {
+    const { stream, written } = fakeStream(true, columns);
+    const progress = createProgressReporter(stream, { now: () => 0, quotaPerMinute: 600 });
+    progress.update({ ...halfway(250), batchId: 'spring-sale-2026-catalogue-refresh', counts: { stored: 240, filtered: 4, failed: 3, rejected: 3, cancelled: 3, skipped: 1 } });
+    progress.update(halfway(500));
+    const rows = written.flatMap((text) => stripVTControlCharacters(text).replace(/^\r/, '').split('\n'));
+    for (const row of rows) expect(Array.from(row).length).toBeLessThan(columns);
+    // Every figure is still shown: a narrow terminal gets a narrower bar (or none) and broken lines, not cut figures.
+    expect(written[0]).toContain('25% 254/1000');
+    expect(written[0]).toContain('skipped 1');
   });
 });

@@ -20,7 +20,10 @@ function batch(fields: Partial<Omit<BatchSummary, 'counts'>> & { counts?: Partia
   };
 }
 
-function summarize(after: BatchSummary, options: { before?: BatchSummary; invalidRows?: number; wallMs?: number } = {}): RunSummary {
+function summarize(
+  after: BatchSummary,
+  options: { before?: BatchSummary; invalidRows?: number; wallMs?: number; pausedDeployments?: Array<{ name: string; reason: string }>; isInterrupted?: boolean } = {},
+): RunSummary {
   return buildRunSummary({
     before: options.before,
     after,
@@ -29,6 +32,8 @@ function summarize(after: BatchSummary, options: { before?: BatchSummary; invali
     output: '/srv/output',
     redis: 'redis://127.0.0.1:6379',
     endpoint: 'simulator',
+    ...(options.pausedDeployments !== undefined && { pausedDeployments: options.pausedDeployments }),
+    ...(options.isInterrupted !== undefined && { isInterrupted: options.isInterrupted }),
   });
 }
 
@@ -46,8 +51,14 @@ describe('buildRunSummary', () => {
     expect(summarize(after, { invalidRows }).ok).toBe(ok);
   });
 
-  it('counts images still pending as failed', () => {
-    expect(summarize(batch({ counts: { stored: 6, failed: 1 }, pending: 3 })).failed).toBe(4);
+  it('counts images still pending apart from failed ones', () => {
+    expect(summarize(batch({ counts: { stored: 6, failed: 1 }, pending: 3 }))).toMatchObject({ failed: 1, pending: 3, ok: false });
+  });
+
+  it('names each paused deployment with the command that resumes it', () => {
+    expect(summarize(batch(), { pausedDeployments: [{ name: 'east', reason: 'auth (HTTP 401): bad key' }] }).pausedDeployments).toEqual([
+      { name: 'east', reason: 'auth (HTTP 401): bad key', resumeCommand: 'imgbatch deployments resume east' },
+    ]);
   });
 
   it('apiCalls and rateLimited are what this run added on top of the batch before it', () => {
@@ -79,15 +90,40 @@ describe('buildRunSummary', () => {
       output: '/srv/output',
       redis: 'redis://127.0.0.1:6379',
       endpoint: 'simulator',
+      pending: 0,
+      pausedDeployments: [],
+      interrupted: false,
       ok: false,
     });
   });
 });
 
 describe('formatRunSummary', () => {
-  it('says every image was stored or filtered only when ok', () => {
-    expect(formatRunSummary(summarize(batch()))).toContain('every image stored or filtered');
-    expect(formatRunSummary(summarize(batch(), { invalidRows: 1 }))).toContain('NOT every image was stored or filtered');
+  it('says every image was stored or filtered when it was', () => {
+    expect(formatRunSummary(summarize(batch()))).toContain('result       every image stored or filtered');
+  });
+
+  it('when only rows were refused, says every accepted row\'s image was made and what was refused, claiming no failure', () => {
+    const text = formatRunSummary(summarize(batch(), { invalidRows: 2 }));
+    expect(text).toContain('result       every image of the accepted rows stored or filtered; 2 rows refused as invalid (the invalid: lines above), so their images were not made');
+    expect(text).not.toMatch(/^result.*(fail|NOT)/m);
+  });
+
+  it('separates failed from pending, and says pending images wait behind the paused deployments it names', () => {
+    const text = formatRunSummary(
+      summarize(batch({ counts: { stored: 5, failed: 1 }, pending: 4 }), { invalidRows: 1, pausedDeployments: [{ name: 'east', reason: 'auth (HTTP 401): bad key' }] }),
+    );
+    expect(text).toContain('images       10: 5 stored, 0 filtered, 1 failed, 0 rejected, 4 pending');
+    expect(text).toContain('paused       east: auth (HTTP 401): bad key; after fixing it: imgbatch deployments resume east');
+    expect(text).toContain(
+      'result       not every image was made: 1 image failed (errors above); 4 images still pending (queued behind paused deployments: resume them (see paused), then run again); 1 row refused as invalid (the invalid: lines above), so its images were not made',
+    );
+  });
+
+  it('says an interrupted run left its pending images queued', () => {
+    expect(formatRunSummary(summarize(batch({ counts: { stored: 7 }, pending: 3 }), { isInterrupted: true }))).toContain(
+      'result       not every image was made: 3 images still pending (interrupted; they stay queued, run again to finish them)',
+    );
   });
 
   it('shows the counts, calls and wall time', () => {

@@ -509,3 +509,37 @@ describe('loadConfig: the HTTP API token', () => {
     expect(configError({ IMGBATCH_API_TOKEN: 'short' }).message).toMatch(/IMGBATCH_API_TOKEN: must be at least 16 characters/);
   });
 });
+
+describe('loadConfig: the HTTP settings', () => {
+  it('reads the file’s http section, with IMGBATCH_HTTP_* over it, and leaves out what neither sets', () => {
+    const file = writeConfig('http.yaml', 'http:\n  allowedHosts: [api.example.com]\n  trustProxy: [10.0.0.0/8]\n  requestTimeoutMs: 60000\n');
+    expect(load({}).http).toEqual({});
+    expect(load({ IMGBATCH_CONFIG: file }).http).toEqual({ allowedHosts: ['api.example.com'], trustProxy: ['10.0.0.0/8'], requestTimeoutMs: 60_000 });
+    const fromEnv = load({
+      IMGBATCH_CONFIG: file,
+      IMGBATCH_HTTP_ALLOWED_HOSTS: 'a.example, b.example:8443',
+      IMGBATCH_HTTP_TRUST_PROXY: 'true',
+      IMGBATCH_HTTP_HEADERS_TIMEOUT_MS: '5000',
+      IMGBATCH_HTTP_AUTH_FAILURES_PER_MINUTE: '5',
+    }).http;
+    expect(fromEnv).toEqual({ allowedHosts: ['a.example', 'b.example:8443'], trustProxy: true, requestTimeoutMs: 60_000, headersTimeoutMs: 5_000, authFailuresPerMinute: 5 });
+    expect(Object.isFrozen(fromEnv)).toBe(true);
+    expect(load({ IMGBATCH_HTTP_TRUST_PROXY: 'false' }).http.trustProxy).toBe(false);
+    expect(load({ IMGBATCH_HTTP_TRUST_PROXY: 'loopback, 10.0.0.1' }).http.trustProxy).toEqual(['loopback', '10.0.0.1']);
+  });
+
+  it.each([
+    ['IMGBATCH_HTTP_ALLOWED_HOSTS', ' , '],
+    ['IMGBATCH_HTTP_TRUST_PROXY', ','],
+    ['IMGBATCH_HTTP_REQUEST_TIMEOUT_MS', 'soon'],
+    ['IMGBATCH_HTTP_HEADERS_TIMEOUT_MS', '0'],
+    ['IMGBATCH_HTTP_AUTH_FAILURES_PER_MINUTE', '2.5'],
+  ])('%s=%j is an error naming the variable', (name, value) => {
+    expect(configError({ [name]: value }).message).toContain(name);
+  });
+
+  it('an unknown key in the http section is an error naming it', () => {
+    const file = writeConfig('http-typo.yaml', 'http:\n  allowedHost: [api.example.com]\n');
+    expect(configError({ IMGBATCH_CONFIG: file }).message).toMatch(/http: Unrecognized key: "allowedHost"/);
+  });
+});

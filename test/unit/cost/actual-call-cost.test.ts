@@ -13,6 +13,16 @@ describe('actualCallCost', () => {
     expect(actualCallCost(DEFAULT_PRICE_TABLE, RECORDED_CALL, { kind: 'answered', usage: RECORDED_USAGE })).toEqual({ usd: 0.49931, perImageUsd: 0.249655, source: 'usage' });
   });
 
+  it("prices an edit's input image tokens at the image input price and its text tokens at the text price", () => {
+    const usage = { input_tokens: 4374, input_tokens_details: { image_tokens: 4354, text_tokens: 20 }, output_tokens: 4160, total_tokens: 8534 };
+    // 4160 × $40/1M + 20 × $5/1M + 4354 × $10/1M = $0.1664 + $0.0001 + $0.04354
+    expect(actualCallCost(DEFAULT_PRICE_TABLE, { model: 'gpt-image-1', size: '1024x1024', quality: 'high', images: 1, promptChars: 80 }, { kind: 'answered', usage })).toEqual({
+      usd: 0.21004,
+      perImageUsd: 0.21004,
+      source: 'usage',
+    });
+  });
+
   it('uses usage over the per-image list price (gpt-image-1-mini)', () => {
     const usage = { input_tokens: 10, output_tokens: 272 };
     // 272 × $8/1M + 10 × $2/1M = $0.002196, not the $0.005 list price.

@@ -25,6 +25,17 @@ describe('createBatchEstimator', () => {
     ]);
   });
 
+  it("counts an edit job's input images: their expected image tokens at the image input price", () => {
+    const estimator = createBatchEstimator({ prices: DEFAULT_PRICE_TABLE, deployments: DEPLOYMENTS });
+    const ref = { source: `store:b/inputs/${'a'.repeat(64)}.png`, sha256: 'a'.repeat(64) };
+    // gpt-image-1 low 1024²: 272 × $40/1M = $0.01088 (+ 1 prompt token: $0.000005).
+    estimator.add(job('gpt-image-1', { quality: 'low' }));
+    // The same, plus one 1024² input at high fidelity (194 + 4160 tokens × $10/1M = $0.04354), and one of unknown size counted as 1024² at low (194 × $10/1M).
+    estimator.add({ ...job('gpt-image-1', { quality: 'low' }), edit: { images: [{ ...ref, widthPx: 1024, heightPx: 1024 }, ref], inputFidelity: 'high' } });
+    estimator.add({ ...job('gpt-image-1', { quality: 'low' }), edit: { images: [ref] } });
+    expect(estimator.result().expectedCostUsd).toBeCloseTo(3 * 0.010885 + 2 * 0.04354 + 0.00194, 6);
+  });
+
   it('expects each model\'s calls at the summed quota of the deployments serving it; models run side by side', () => {
     const estimator = createBatchEstimator({ prices: DEFAULT_PRICE_TABLE, deployments: DEPLOYMENTS });
     for (let i = 0; i < 24; i++) estimator.add(job('dall-e-3'));

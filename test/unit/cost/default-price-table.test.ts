@@ -5,10 +5,11 @@ import { MODEL_TABLE } from '../../../src/models/model-table.js';
 import { imageOutputTokens } from '../../../src/simulator/image-output-tokens.js';
 
 describe('DEFAULT_PRICE_TABLE', () => {
-  it('is dated and names its source', () => {
+  it('is dated and names its public sources, none a path only the project\'s authors have', () => {
     expect(DEFAULT_PRICE_TABLE.takenOn).toMatch(/^\d{4}-\d{2}-\d{2}$/);
-    expect(DEFAULT_PRICE_TABLE.source).toMatch(/reference/);
     expect(DEFAULT_PRICE_TABLE.source).toMatch(/OpenAI list prices/);
+    expect(DEFAULT_PRICE_TABLE.source).toContain('https://developers.openai.com/api/docs/pricing');
+    expect(DEFAULT_PRICE_TABLE.source).not.toMatch(/shared|reference/);
   });
 
   it('prices every size and quality of every model in the model table', () => {

@@ -19,6 +19,15 @@ describe('expectedCallCost', () => {
     expect(two).toEqual({ usd: 0.026118, perImageUsd: 0.013059, basis: 'tokens' });
   });
 
+  it("adds an edit's input images: their expected image tokens × the image input price, once per call", () => {
+    // gpt-image-1 high 1024²: $0.1664 output; two 1024² inputs at high fidelity: 2 × 4354 tokens × $10/1M = $0.08708.
+    const edit = expectedCallCost(DEFAULT_PRICE_TABLE, { ...call, model: 'gpt-image-1', inputImages: [{ widthPx: 1024, heightPx: 1024 }, { widthPx: 1024, heightPx: 1024 }], inputFidelity: 'high' });
+    expect(edit).toEqual({ usd: 0.25348, perImageUsd: 0.25348, basis: 'tokens' });
+    // gpt-image-1-mini low, per-image price $0.005 × 2 images, plus one 1024² input at low fidelity: 194 × $2.50/1M.
+    const mini = expectedCallCost(DEFAULT_PRICE_TABLE, { ...call, model: 'gpt-image-1-mini', quality: 'low', images: 2, inputImages: [{ widthPx: 1024, heightPx: 1024 }] });
+    expect(mini).toEqual({ usd: 0.010486, perImageUsd: 0.005243, basis: 'per-image' });
+  });
+
   it('is 0 and says unpriced for a model the table does not know', () => {
     expect(expectedCallCost(DEFAULT_PRICE_TABLE, { ...call, model: 'gpt-image-9' })).toEqual({ usd: 0, perImageUsd: 0, basis: 'unpriced' });
     const noTokens: PriceTable = { takenOn: '2026-01-01', source: 'test', models: { 'gpt-image-1': { imageOutputUsdPerMillionTokens: 40 } } };

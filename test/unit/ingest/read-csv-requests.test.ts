@@ -221,7 +221,7 @@ describe('readCsvRequests: header aliases (aliases.csv: BOM, CRLF, SKU/Text/Coun
   it.each([
     ['id', ['id', 'sku', 'key', 'request_id']],
     ['prompt', ['prompt', 'text', 'description']],
-    ['n', ['n', 'count', 'images', 'num_images']],
+    ['n', ['n', 'count', 'num_images']],
     ['model', ['model', 'deployment_model', 'model_id']],
   ])('%s is filled by any of %j', async (field, aliases) => {
     for (const alias of aliases) {
@@ -229,6 +229,42 @@ describe('readCsvRequests: header aliases (aliases.csv: BOM, CRLF, SKU/Text/Coun
       const path = writeCsv(`alias-${alias}.csv`, `${alias.toUpperCase()}\n${value}\n`);
       expect((await readAll(path))[0]?.request).toEqual({ [field]: field === 'n' ? 2 : value });
     }
+  });
+});
+
+describe('readCsvRequests with input images (edits)', () => {
+  it('reads image (several separated by "|"), mask and input_fidelity into the request', async () => {
+    const path = writeCsv(
+      'edits.csv',
+      'id,prompt,model,image,mask,input_fidelity\nmug,Make it blue,gpt-image-1,photos/mug.png,masks/mug.png,high\nset,Put them together, gpt-image-1.5 , a.png | https://example.com/b.jpg |,,\n',
+    );
+    expect((await readAll(path)).map((each) => each.request)).toEqual([
+      { id: 'mug', prompt: 'Make it blue', model: 'gpt-image-1', images: ['photos/mug.png'], mask: 'masks/mug.png', inputFidelity: 'high' },
+      { id: 'set', prompt: 'Put them together', model: 'gpt-image-1.5', images: ['a.png', 'https://example.com/b.jpg'] },
+    ]);
+  });
+
+  it.each([['images'], ['input_images'], ['Input Image']])('a column named %j holds input images too', async (header) => {
+    const path = writeCsv(`alias-${header}.csv`, `prompt,model,${header}\nEdit,gpt-image-1,shot.jpg\n`);
+    expect((await readAll(path))[0]?.request).toMatchObject({ images: ['shot.jpg'] });
+  });
+
+  it('an images column of counts (once an alias of n) is a row error that says so, not a file name and not a count', async () => {
+    const path = writeCsv('counts.csv', 'prompt,model,images\nA red mug,gpt-image-1,3\nA blue mug,gpt-image-1,\n');
+    const [counted, empty] = await readAll(path);
+    expect(counted?.issues).toEqual([
+      {
+        location: 'row 2',
+        field: 'images',
+        reason: '"3" is a number, but the images column holds input images to edit (paths or URLs separated by "|"), not a count of images; put counts in a column named n',
+      },
+    ]);
+    expect(counted?.request).not.toHaveProperty('n');
+    // An empty cell is a plain generation.
+    expect(empty?.issues).toBeUndefined();
+    expect(empty?.request).toEqual({ prompt: 'A blue mug', model: 'gpt-image-1' });
+    const prepared = createJobPreparer({ batchId: 'b' }).prepare(counted ?? { request: {}, location: '', defaultId: '' });
+    expect(prepared.kind).toBe('rejected');
   });
 });
 

@@ -110,6 +110,19 @@ describe('fanOut fills in each job', () => {
     expect(Object.keys(bare ?? {}).sort()).toEqual(['batchId', 'enqueuedAt', 'model', 'prompt', 'quality', 'requestId', 'size', 'v', 'variants']);
   });
 
+  it('an edit job carries the checked input refs, the mask and input_fidelity, never the sources as named', () => {
+    const image = { source: `store:spring-sale/inputs/${'a'.repeat(64)}.png`, sha256: 'a'.repeat(64), widthPx: 1024, heightPx: 1024 };
+    const mask = { source: `store:spring-sale/inputs/${'b'.repeat(64)}.png`, sha256: 'b'.repeat(64), widthPx: 1024, heightPx: 1024 };
+    const [job] = jobsFor({ model: 'gpt-image-1.5', images: ['photos/mug.png'], mask: 'masks/mug.png', inputFidelity: 'high' }, { edit: { images: [image], mask } });
+    expect(job?.edit).toEqual({ images: [image], mask, inputFidelity: 'high' });
+    expect(JSON.stringify(job)).not.toContain('photos/mug.png');
+    expect(imageJobSchema.safeParse(job).success).toBe(true);
+  });
+
+  it('refuses an edit request whose inputs were not checked, rather than generating from its text', () => {
+    expect(() => jobsFor({ model: 'gpt-image-1.5', images: ['photos/mug.png'] })).toThrow(ValidationError);
+  });
+
   it('carries the dall-e-3 style', () => {
     expect(jobsFor({ model: 'dall-e-3', style: 'natural' })[0]?.style).toBe('natural');
   });

@@ -84,6 +84,36 @@ describe('imageJobSchema', () => {
   });
 });
 
+describe('imageJobSchema on edit jobs', () => {
+  const ref = (hex: string, source = `store:spring-sale/inputs/${hex.repeat(64)}.png`) => ({ source, sha256: hex.repeat(64) });
+
+  it.each([
+    ['a store copy', { images: [ref('a')] }],
+    ['an https URL with a mask and input_fidelity', { images: [ref('a', 'https://cdn.example.com/mug.jpg')], mask: ref('b'), inputFidelity: 'low' }],
+    ['16 images', { images: Array.from({ length: 16 }, () => ref('c')) }],
+  ])('accepts %s', (_, edit) => {
+    expect(imageJobSchema.safeParse({ ...JOB, model: 'gpt-image-1.5', edit }).success).toBe(true);
+  });
+
+  it.each([
+    ['a local path', { images: [ref('a', 'photos/mug.png')] }, 'edit.images.0.source'],
+    ['a store key outside inputs', { images: [ref('a', 'store:spring-sale/row-2-0.png')] }, 'edit.images.0.source'],
+    ['a hash that is not 64 hex digits', { images: [{ source: `store:b/inputs/${'a'.repeat(64)}.png`, sha256: 'abc' }] }, 'edit.images.0.sha256'],
+    ['bytes in the job', { images: [{ ...ref('a'), bytes: 'iVBORw0KGgo' }] }, 'edit.images.0'],
+    ['17 images', { images: Array.from({ length: 17 }, () => ref('c')) }, 'edit.images'],
+    ['input_fidelity the model lacks', { images: [ref('a')], inputFidelity: 'max' }, 'edit.inputFidelity'],
+  ])('refuses %s, naming %s', (_, edit, path) => {
+    const result = imageJobSchema.safeParse({ ...JOB, model: 'gpt-image-1.5', edit });
+    expect(result.success).toBe(false);
+    expect(result.error?.issues.map((issue) => issue.path.join('.'))).toContain(path);
+  });
+
+  it('refuses an edit for a model that cannot edit', () => {
+    const result = imageJobSchema.safeParse({ ...JOB, model: 'dall-e-3', quality: 'standard', edit: { images: [ref('a')] } });
+    expect(result.error?.issues.map((issue) => issue.path.join('.'))).toEqual(['edit.images']);
+  });
+});
+
 describe('parseImageJobId', () => {
   it.each([
     ['spring-sale/row-2/v0', { batchId: 'spring-sale', requestId: 'row-2', variants: [0] }],

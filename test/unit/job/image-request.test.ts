@@ -75,4 +75,27 @@ describe('imageRequestSchema', () => {
   it('refuses unknown fields', () => {
     expect(imageRequestSchema.safeParse({ prompt: 'p', model: 'gpt-image-1', colour: 'red' }).success).toBe(false);
   });
+
+  it('takes input images, a mask and input_fidelity for an edit, trimming each source', () => {
+    expect(imageRequestSchema.parse({ prompt: 'p', model: 'gpt-image-1', images: [' a.png ', 'https://x.example/b.jpg'], mask: 'm.png', inputFidelity: 'high' })).toEqual({
+      prompt: 'p',
+      model: 'gpt-image-1',
+      n: 1,
+      images: ['a.png', 'https://x.example/b.jpg'],
+      mask: 'm.png',
+      inputFidelity: 'high',
+    });
+  });
+
+  it.each([
+    [{ images: [] }, 'images', 'must name at least one input image'],
+    [{ images: 'a.png' }, 'images', '"a.png" is not a list of input images'],
+    [{ images: ['a.png', ''] }, 'images.1', 'must not be empty'],
+    [{ images: ['a\nb.png'] }, 'images.0', 'contains a control character (U+000A at character 2)'],
+    [{ mask: 'm.png' }, 'mask', 'needs an input image to apply to (an image column or field)'],
+    [{ inputFidelity: 'high' }, 'inputFidelity', 'applies only to edits (a request with input images)'],
+  ])('%j: %s: %s', (change, field, message) => {
+    const result = imageRequestSchema.safeParse({ prompt: 'A red mug', model: 'gpt-image-1', ...change });
+    expect(result.error?.issues.map((issue) => [issue.path.join('.'), issue.message])).toEqual([[field, message]]);
+  });
 });

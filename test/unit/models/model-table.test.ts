@@ -31,6 +31,18 @@ describe('MODEL_TABLE', () => {
     expect(findModel(id)).toMatchObject(expected);
   });
 
+  it.each([
+    ['gpt-image-1', ['high', 'low']],
+    ['gpt-image-1-mini', []],
+    ['gpt-image-1.5', ['high', 'low']],
+  ])('%s edits up to 16 inputs of under 50 MB with a mask under 4 MB, input_fidelity %j', (id, fidelities) => {
+    expect(findModel(id)?.edits).toEqual({ maxInputImages: 16, maxInputBytes: 50_000_000, maxMaskBytes: 4_000_000, inputFidelities: fidelities });
+  });
+
+  it('dall-e-3 cannot edit', () => {
+    expect(findModel('dall-e-3')?.edits).toBeUndefined();
+  });
+
   it('is frozen', () => {
     expect(Object.isFrozen(MODEL_TABLE)).toBe(true);
   });

@@ -100,3 +100,30 @@ describe('validateRequestForModel refuses what a model does not allow, naming fi
     expect(validateRequestForModel(request({ model: 'dall-e-2' }))[0]).not.toHaveProperty('location');
   });
 });
+
+describe('validateRequestForModel on edits', () => {
+  it.each(GPT_IMAGE_MODELS.map((id) => [id]))('%s edits up to 16 input images', (model) => {
+    expect(validateRequestForModel(request({ model, images: Array.from({ length: 16 }, (_, i) => `${i}.png`), mask: 'm.png' }))).toEqual([]);
+  });
+
+  it('17 input images are over the limit, naming the count and the limit', () => {
+    expect(validateRequestForModel(request({ model: 'gpt-image-1.5', images: Array.from({ length: 17 }, (_, i) => `${i}.png`) }))).toEqual([
+      { field: 'image', reason: "17 input images are over gpt-image-1.5's limit of 16" },
+    ]);
+  });
+
+  it('dall-e-3 cannot edit', () => {
+    expect(validateRequestForModel(request({ model: 'dall-e-3', images: ['a.png'] }))).toEqual([
+      { field: 'image', reason: 'dall-e-3 cannot edit images (no /images/edits); use a gpt-image model or leave the image column empty' },
+    ]);
+  });
+
+  it.each([
+    ['gpt-image-1.5', 'high', []],
+    ['gpt-image-1.5', 'low', []],
+    ['gpt-image-1.5', 'max', [{ field: 'input_fidelity', reason: '"max" is not allowed for gpt-image-1.5 (allowed: high, low)' }]],
+    ['gpt-image-1-mini', 'low', [{ field: 'input_fidelity', reason: '"low" is not allowed for gpt-image-1-mini (allowed: none: the model takes no input_fidelity)' }]],
+  ])('%s with input_fidelity %s', (model, inputFidelity, issues) => {
+    expect(validateRequestForModel(request({ model, images: ['a.png'], inputFidelity }))).toEqual(issues);
+  });
+});

@@ -70,6 +70,18 @@ function flakyStore(failures: unknown[] = []) {
         return null;
       });
     },
+    putInput(batchId) {
+      return Promise.resolve().then(() => {
+        failMaybe();
+        return `${batchId}/inputs/${'0'.repeat(64)}.png`;
+      });
+    },
+    getInput() {
+      return Promise.resolve().then(() => {
+        failMaybe();
+        return null;
+      });
+    },
     async *listRecords(batchId) {
       try {
         for (const [key, value] of records) {
@@ -127,6 +139,16 @@ describe('createRetryingResultStore', () => {
     expect(inner.calls).toBe(3);
     expect(retries.map((retry) => retry.attempt)).toEqual([1, 2]);
     expect(retries.every((retry) => retry.error.isTransient)).toBe(true);
+  });
+
+  it('retries copying and reading inputs of edits like any other store call', async () => {
+    const inner = flakyStore([transient(), transient()]);
+    const { store, retries } = retrying(inner.store);
+
+    expect(await store.putInput('b', new Uint8Array([1]), 'png')).toBe(`b/inputs/${'0'.repeat(64)}.png`);
+    expect(await store.getInput(`b/inputs/${'0'.repeat(64)}.png`)).toBeNull();
+    expect(inner.calls).toBe(4);
+    expect(retries).toHaveLength(2);
   });
 
   it('turns a raw network error into a transient StorageError and retries it', async () => {

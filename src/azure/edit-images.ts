@@ -1,0 +1,63 @@
+import type { AzureOpenAI } from 'openai';
+import { toFile } from 'openai';
+import type { ImageEditParamsNonStreaming } from 'openai/resources/images';
+import type { ImageJobData } from '../job/image-job.js';
+import { sendImagesCall, type ImagesCallResult, type SendImagesCallOptions } from './send-images-call.js';
+
+/** One input image as read for the call: its bytes, checked against the job's hash and the model's rules. */
+export interface LoadedInput {
+  readonly bytes: Uint8Array;
+  readonly extension: 'png' | 'jpeg';
+  readonly widthPx: number;
+  readonly heightPx: number;
+}
+
+/** What an edit call sends besides the prompt and the generation parameters. */
+export interface EditCallInputs {
+  readonly images: readonly LoadedInput[];
+  readonly mask?: LoadedInput;
+}
+
+type Param<K extends keyof ImageEditParamsNonStreaming> = NonNullable<ImageEditParamsNonStreaming[K]>;
+
+function file(input: LoadedInput, name: string): Promise<File> {
+  return toFile(input.bytes, `${name}.${input.extension === 'jpeg' ? 'jpg' : 'png'}`, { type: `image/${input.extension}` });
+}
+
+/**
+ * The multipart body of an edit: the generation parameters the job carries (same rules, from
+ * the model table) plus the input images, the mask and `input_fidelity`. One image goes as the
+ * field `image`, several as `image[]` (the SDK names array fields so); Azure documents both
+ * (learn.microsoft.com/azure/foundry/openai/how-to/dall-e: the REST quickstart posts `image`,
+ * the edit section's curl `image[]`).
+ */
+export async function editParamsFor(job: ImageJobData, inputs: EditCallInputs): Promise<ImageEditParamsNonStreaming> {
+  const images = await Promise.all(inputs.images.map((image, index) => file(image, `image-${index + 1}`)));
+  const [only] = images;
+  // As for generations, values pass through as the model table allowed them (the SDK's unions
+  // lag the service). No style or response_format: only dall-e-3 takes them, and it cannot edit.
+  return {
+    prompt: job.prompt,
+    n: job.variants.length,
+    size: job.size,
+    quality: job.quality as Param<'quality'>,
+    ...(job.outputFormat === undefined ? {} : { output_format: job.outputFormat }),
+    ...(job.outputCompression === undefined ? {} : { output_compression: job.outputCompression }),
+    ...(job.background === undefined ? {} : { background: job.background as Param<'background'> }),
+    // eslint-disable-next-line @typescript-eslint/no-deprecated
+    ...(job.user === undefined ? {} : { user: job.user }),
+    image: images.length === 1 && only !== undefined ? only : images,
+    ...(inputs.mask === undefined ? {} : { mask: await file(inputs.mask, 'mask') }),
+    ...(job.edit?.inputFidelity === undefined ? {} : { input_fidelity: job.edit.inputFidelity as Param<'input_fidelity'> }),
+  };
+}
+
+/**
+ * Makes one images/edits call (multipart) for an edit job, with the input bytes the worker read
+ * and checked against the job's hashes. Same contract as generateImages: one HTTP request; a
+ * 2xx comes back as it is, anything else is thrown as an ImagesCallError.
+ */
+export async function editImages(client: AzureOpenAI, job: ImageJobData, inputs: EditCallInputs, options: SendImagesCallOptions): Promise<ImagesCallResult> {
+  const params = await editParamsFor(job, inputs);
+  return sendImagesCall((requestOptions) => client.images.edit(params, requestOptions), options);
+}

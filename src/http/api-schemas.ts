@@ -1,0 +1,147 @@
+import { z } from 'zod';
+import { IMAGE_OUTCOMES } from '../batch/image-outcome.js';
+import type { BatchSummary } from '../batch/batch-registry.js';
+import type { CancelResult } from '../batch/cancel-batch.js';
+import type { ResultsPage } from '../client/imgbatch-client.js';
+import { imageRequestSchema } from '../job/image-request.js';
+import { buildJobContract } from '../job/job-contract.js';
+import { imageRecordSchema } from '../storage/image-record.js';
+import type { JsonSchema } from './zod-validator-compiler.js';
+
+/*
+ * The shapes the HTTP API takes and sends, as zod schemas. Routes validate with them and the
+ * OpenAPI document's `components.schemas` are generated from them (z.toJSONSchema), so the
+ * document describes what the server does.
+ */
+
+const usd = (description: string): z.ZodNumber => z.number().min(0).describe(description);
+
+/** What POST /v1/batches checks of a JSON body before the handler runs: the envelope. Each request is checked on its own later, so the good ones are enqueued beside the bad. */
+export const enqueueBodySchema = z.strictObject({
+  batchId: z.string().optional().describe('Default: a new id. The same id and requests again add nothing new.'),
+  maxCostUsd: z
+    .number({ error: 'must be an amount in USD, 0 or more' })
+    .min(0, 'must be an amount in USD, 0 or more')
+    .optional()
+    .describe(
+      'Budget for the batch, USD, set before its jobs are added: once spent + in flight would pass it, no new call starts and the rest end `skipped`. Default: the budget the batch has, or none.',
+    ),
+  requests: z.array(z.unknown(), { error: 'is required: an array of requests' }).min(1, 'must hold at least one request'),
+});
+
+/** The body as documented: the same envelope, each request an ImageRequest (a request that is not one is listed in `rejected`, not refused with the batch). */
+const documentedEnqueueBodySchema = enqueueBodySchema.extend({
+  requests: z
+    .array(imageRequestSchema)
+    .min(1)
+    .describe('Requests that are not valid ImageRequests come back in `rejected` (with index, field and reason); the others are enqueued.'),
+});
+
+const issueSchema = z.strictObject({
+  location: z.string().optional().describe('`row N` (CSV, header is row 1) or `requests[i]` (JSON)'),
+  row: z.number().int().optional().describe('CSV row number, when the input was CSV'),
+  index: z.number().int().optional().describe('Index in `requests`, when the input was JSON'),
+  field: z.string(),
+  reason: z.string(),
+});
+
+const rejectedSchema = z.strictObject({
+  location: z.string(),
+  row: z.number().int().optional(),
+  index: z.number().int().optional(),
+  issues: z.array(z.strictObject({ field: z.string(), reason: z.string() })),
+});
+
+export const enqueueResultSchema = z.strictObject({
+  batchId: z.string(),
+  accepted: z.number().int().describe('Requests that passed validation'),
+  rejected: z.array(rejectedSchema),
+  jobsAdded: z.number().int(),
+  imagesAdded: z.number().int(),
+  jobsAlreadyQueued: z.number().int().describe('Jobs the batch held from an earlier enqueue'),
+  statusUrl: z.string(),
+});
+
+export const batchSummarySchema = z.strictObject({
+  batchId: z.string(),
+  createdAt: z.number().int().optional().describe('Epoch ms of the first enqueue'),
+  images: z.number().int(),
+  jobs: z.number().int(),
+  counts: z.strictObject(Object.fromEntries(IMAGE_OUTCOMES.map((outcome) => [outcome, z.number().int().min(0)])) as Record<(typeof IMAGE_OUTCOMES)[number], z.ZodNumber>),
+  pending: z.number().int().describe('Images without an outcome yet'),
+  calls: z.number().int().describe('API calls sent for the batch'),
+  rateLimitedCalls: z.number().int().describe('Calls answered 429'),
+  costUsd: usd("What the batch has cost so far, USD: each image made at its cost from the service's `usage`, else the price table"),
+  inFlightCostUsd: usd('Expected cost of the calls in flight, USD (reserved against the budget)'),
+  maxCostUsd: usd("The batch's budget, USD; absent when it has none").optional(),
+});
+
+export const cancelResultSchema = z.strictObject({
+  batchId: z.string(),
+  jobsCancelled: z.number().int(),
+  imagesCancelled: z.number().int(),
+  jobsInFlight: z.number().int(),
+  summary: batchSummarySchema,
+});
+
+export const resultsPageSchema = z.strictObject({
+  items: z.array(imageRecordSchema),
+  nextCursor: z.string().optional().describe('Absent on the last page'),
+});
+
+export const errorBodySchema = z.strictObject({ error: z.string(), message: z.string() });
+
+export const validationErrorBodySchema = z.strictObject({ error: z.literal('validation'), message: z.string(), issues: z.array(issueSchema) });
+
+export const healthSchema = z.strictObject({ status: z.enum(['up', 'down']).describe('Whether Redis answers; why not is in the server log, never here') });
+
+/** The named schemas, by their name in `#/components/schemas/`. Requests are described as a client sends them, responses as the server sends them. */
+const REQUEST_COMPONENTS = { ImageRequest: imageRequestSchema, EnqueueBody: documentedEnqueueBodySchema };
+const RESPONSE_COMPONENTS = {
+  ImageRecord: imageRecordSchema,
+  Issue: issueSchema,
+  Rejected: rejectedSchema,
+  EnqueueResult: enqueueResultSchema,
+  BatchSummary: batchSummarySchema,
+  CancelResult: cancelResultSchema,
+  ResultsPage: resultsPageSchema,
+  Error: errorBodySchema,
+  ValidationErrorBody: validationErrorBodySchema,
+  Health: healthSchema,
+};
+
+export type ApiComponentName = keyof typeof REQUEST_COMPONENTS | keyof typeof RESPONSE_COMPONENTS;
+
+const COMPONENTS_PATH = '#/components/schemas/';
+
+function componentsOf(schemas: Readonly<Record<string, z.ZodType>>, io: 'input' | 'output'): Record<string, JsonSchema> {
+  const registry = z.registry<{ id: string }>();
+  for (const [id, schema] of Object.entries(schemas)) registry.add(schema, { id });
+  const { schemas: converted } = z.toJSONSchema(registry, { io, uri: (id) => `${COMPONENTS_PATH}${id}` });
+  // The dialect and ids are the document's business: OpenAPI 3.1 sets the dialect once.
+  return Object.fromEntries(Object.entries(converted).map(([id, { $schema: _dialect, $id: _id, ...schema }]) => [id, schema]));
+}
+
+/**
+ * `components.schemas` of the OpenAPI document: the schemas above, plus ImageJob, the job
+ * contract for other BullMQ producers (see buildJobContract).
+ */
+export function buildApiComponents(): Record<string, JsonSchema> {
+  const { $schema: _dialect, $id: _id, ...imageJob } = buildJobContract();
+  return { ...componentsOf(REQUEST_COMPONENTS, 'input'), ...componentsOf(RESPONSE_COMPONENTS, 'output'), ImageJob: imageJob };
+}
+
+/** A reference to a named schema, for a route's body or a response (with the response's description). */
+export function componentRef(name: ApiComponentName, description?: string): JsonSchema {
+  return { $ref: `${COMPONENTS_PATH}${name}`, ...(description !== undefined && { description }) };
+}
+
+/*
+ * Compile-time checks that what the routes send fits what the document says: a field the
+ * schema requires that the value lacks, or a field of another type, does not compile.
+ */
+type DeepReadonly<T> = T extends readonly (infer U)[] ? readonly DeepReadonly<U>[] : T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> } : T;
+type Fits<Sent, Schema extends z.ZodType> = [Sent] extends [DeepReadonly<z.input<Schema>>] ? true : never;
+const _summaryFits: Fits<BatchSummary, typeof batchSummarySchema> = true;
+const _cancelFits: Fits<CancelResult & { readonly summary: BatchSummary }, typeof cancelResultSchema> = true;
+const _pageFits: Fits<ResultsPage, typeof resultsPageSchema> = true;
