@@ -9,6 +9,7 @@ import { checkInputs, type InputCheck } from '../job/check-inputs.js';
 import type { ImageJobData } from '../job/image-job.js';
 import type { ImageRequest } from '../job/image-request.js';
 import type { RejectedRequest } from '../job/prepare-jobs.js';
+import type { ModelCatalogue } from '../models/model-catalogue.js';
 import type { EnqueueResult, Producer } from '../queue/producer.js';
 import { batchIdFromPath } from './batch-name.js';
 import { createEnqueueProgressReporter } from './enqueue-progress-reporter.js';
@@ -78,7 +79,7 @@ export async function saveRejects(plan: CsvIngestPlan, rejected: readonly Reject
 /** Validates the whole file without enqueueing (dry run, and the first pass of --strict). */
 export async function checkCsvFile(
   plan: CsvIngestPlan,
-  options: { readonly imagesPerCall: number; readonly checkServed?: (request: ImageRequest) => string | undefined; readonly onJob?: (job: ImageJobData) => void },
+  options: { readonly imagesPerCall: number; readonly models?: ModelCatalogue; readonly checkServed?: (request: ImageRequest) => string | undefined; readonly onJob?: (job: ImageJobData) => void },
 ): Promise<InputCheck> {
   return checkInputs(readCsvRequests(plan.csv, plan.read), { batchId: plan.batchId, ...options });
 }

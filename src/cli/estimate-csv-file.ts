@@ -18,13 +18,14 @@ export interface CsvEstimate {
  */
 export async function estimateCsvFile(
   plan: CsvIngestPlan,
-  config: Pick<Config, 'deployments' | 'usesSimulator' | 'prices' | 'worker'>,
+  config: Pick<Config, 'deployments' | 'usesSimulator' | 'prices' | 'worker' | 'models'>,
   options: { readonly checkServed?: (request: ImageRequest) => string | undefined } = {},
 ): Promise<CsvEstimate> {
   const { deployments, isSimulator } = estimateDeployments(config);
   const estimator = createBatchEstimator({ prices: config.prices, deployments });
   const check = await checkCsvFile(plan, {
     imagesPerCall: config.worker.imagesPerCall,
+    models: config.models,
     ...(options.checkServed !== undefined && { checkServed: options.checkServed }),
     onJob: (job) => {
       estimator.add(job);

@@ -44,7 +44,7 @@ export async function openRuntime(config: Config, logger: Logger): Promise<Runti
   const redis = await ensureRedis(config.redisUrl);
   let simulator: Simulator | undefined;
   try {
-    simulator = config.usesSimulator ? await createSimulator(DEMO_SIMULATOR_OPTIONS) : undefined;
+    simulator = config.usesSimulator ? await createSimulator(DEMO_SIMULATOR_OPTIONS, { models: config.models }) : undefined;
   } catch (error) {
     await redis.stop();
     throw error;

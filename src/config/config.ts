@@ -1,4 +1,5 @@
 import type { PriceTable } from '../cost/price-table.js';
+import type { ModelCatalogue } from '../models/model-catalogue.js';
 import type { DeploymentConfig } from './deployment-config.js';
 
 export type StoreConfig =
@@ -86,4 +87,6 @@ export interface Config {
   readonly apiToken: string | undefined;
   /** Prices for estimates, budgets and recorded costs; default DEFAULT_PRICE_TABLE, with the config file's `prices:` merged over it. */
   readonly prices: PriceTable;
+  /** The image models: the built-in table with the config file's `models:` applied. */
+  readonly models: ModelCatalogue;
 }

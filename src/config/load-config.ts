@@ -3,11 +3,13 @@ import { extname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { DEFAULT_PRICE_TABLE } from '../cost/default-price-table.js';
-import { applyPriceOverrides, priceOverridesSchema } from '../cost/price-overrides.js';
+import { applyPriceOverrides, modelPricesOverrideSchema, priceOverridesSchema, type PriceOverrides } from '../cost/price-overrides.js';
 import { ConfigError } from '../errors/imgbatch-error.js';
 import { parseRedisUrl } from './parse-redis-url.js';
 import { redactRedisUrl } from './redact-redis-url.js';
-import { findModel, MODEL_IDS } from '../models/model-table.js';
+import { BUILT_IN_CATALOGUE, createModelCatalogue, type ModelCatalogue } from '../models/model-catalogue.js';
+import { applyModelOverrides, modelOverrideSchema, modelOverridesSchema } from '../models/model-overrides.js';
+import { BUILT_IN_MODELS } from '../models/model-table.js';
 import type { Config, LimiterSettings, StoreConfig, WorkerSettings } from './config.js';
 import { DEFAULT_API_VERSION, deploymentFileEntrySchema, type DeploymentConfig } from './deployment-config.js';
 
@@ -80,6 +82,11 @@ const fileSchema = z.strictObject({
   limiter: limiterSchema.optional(),
   /** Price overrides merged over the default table (see priceOverridesSchema). */
   prices: priceOverridesSchema.optional(),
+  /**
+   * Models added or overridden (see modelOverrideSchema), each with its prices if wanted:
+   * `models: { gpt-image-9: { like: gpt-image-2, prices: { imageOutputUsdPerMillionTokens: 30 } } }`.
+   */
+  models: z.record(modelOverridesSchema.keyType, modelOverrideSchema.extend({ prices: modelPricesOverrideSchema.optional() })).optional(),
 });
 
 const envSchema = z.object({
@@ -141,18 +148,40 @@ function readConfigFile(path: string): z.output<typeof fileSchema> {
   return parsed.data;
 }
 
-function checkModel(model: string, where: string): void {
-  if (findModel(model) === undefined) {
-    throw new ConfigError(`${where}: model "${model}" is not a known image model (known: ${MODEL_IDS.join(', ')})`);
+function checkModel(model: string, where: string, models: ModelCatalogue): void {
+  if (models.find(model) === undefined) {
+    throw new ConfigError(`${where}: model "${model}" is not a known image model (known: ${models.ids.join(', ')}; add others under models:)`);
   }
 }
 
-function deploymentsFromFile(file: z.output<typeof fileSchema>, env: Env, path: string): DeploymentConfig[] {
+/**
+ * The catalogue (built-in rows with the file's `models:` applied) and the price overrides, with
+ * prices given beside a model (`models.X.prices`) moved into the `prices:` section's form.
+ */
+function modelsFromFile(file: z.output<typeof fileSchema>, path: string | undefined): { models: ModelCatalogue; prices: PriceOverrides | undefined } {
+  if (file.models === undefined || path === undefined) return { models: BUILT_IN_CATALOGUE, prices: file.prices };
+  const capabilities: Record<string, z.output<typeof modelOverrideSchema>> = {};
+  const modelPrices: PriceOverrides['models'] = {};
+  for (const [id, { prices, ...rest }] of Object.entries(file.models)) {
+    capabilities[id] = rest;
+    if (prices === undefined) continue;
+    if (file.prices !== undefined && Object.hasOwn(file.prices.models, id)) {
+      throw new ConfigError(`${path}: models.${id}.prices: ${id} also has prices under prices.models.${id}; give them in one place`);
+    }
+    modelPrices[id] = prices;
+  }
+  const models = createModelCatalogue(applyModelOverrides(BUILT_IN_MODELS, capabilities, path));
+  const hasModelPrices = Object.keys(modelPrices).length > 0;
+  const prices = !hasModelPrices ? file.prices : { ...file.prices, models: { ...file.prices?.models, ...modelPrices } };
+  return { models, prices };
+}
+
+function deploymentsFromFile(file: z.output<typeof fileSchema>, env: Env, path: string, models: ModelCatalogue): DeploymentConfig[] {
   const seen = new Set<string>();
   const targets = new Map<string, number>();
   return (file.deployments ?? []).map((entry, index) => {
     const where = `${path}: deployments[${index}]`;
-    checkModel(entry.model, where);
+    checkModel(entry.model, where, models);
     const name = entry.name ?? entry.deployment;
     if (seen.has(name)) throw new ConfigError(`${where}: name "${name}" is used twice; give each deployment its own name`);
     seen.add(name);
@@ -187,17 +216,17 @@ function deploymentsFromFile(file: z.output<typeof fileSchema>, env: Env, path: 
   });
 }
 
-function deploymentFromEnv(env: z.output<typeof envSchema>): DeploymentConfig | undefined {
+function deploymentFromEnv(env: z.output<typeof envSchema>, models: ModelCatalogue): DeploymentConfig | undefined {
   if (env.AZURE_OPENAI_ENDPOINT === undefined) return undefined;
   const deployment = env.AZURE_OPENAI_DEPLOYMENT_NAME;
   if (deployment === undefined) {
     throw new ConfigError('AZURE_OPENAI_DEPLOYMENT_NAME: must be set when AZURE_OPENAI_ENDPOINT is (the name of your image model deployment)');
   }
   const model = env.IMGBATCH_MODEL ?? deployment;
-  const capabilities = findModel(model);
+  const capabilities = models.find(model);
   if (capabilities === undefined) {
     throw new ConfigError(
-      `IMGBATCH_MODEL: "${model}" is not a known image model (known: ${MODEL_IDS.join(', ')}); set it when the deployment name is not the model id`,
+      `IMGBATCH_MODEL: "${model}" is not a known image model (known: ${models.ids.join(', ')}); set it when the deployment name is not the model id`,
     );
   }
   return {
@@ -291,8 +320,9 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const filePath = env.IMGBATCH_CONFIG === undefined ? undefined : resolve(cwd, env.IMGBATCH_CONFIG);
   const file = filePath === undefined ? {} : readConfigFile(filePath);
 
-  const envDeployment = deploymentFromEnv(env);
-  const fileDeployments = filePath === undefined ? [] : deploymentsFromFile(file, rawEnv, filePath);
+  const { models, prices } = modelsFromFile(file, filePath);
+  const envDeployment = deploymentFromEnv(env, models);
+  const fileDeployments = filePath === undefined ? [] : deploymentsFromFile(file, rawEnv, filePath, models);
   if (envDeployment !== undefined && fileDeployments.length > 0) {
     throw new ConfigError(`deployments come from ${filePath ?? 'the config file'} or from AZURE_OPENAI_ENDPOINT, not both: unset one`);
   }
@@ -325,6 +355,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     limiter: Object.freeze({ ...DEFAULT_LIMITER_SETTINGS, ...definedOnly(file.limiter) }),
     logLevel: env.IMGBATCH_LOG_LEVEL ?? 'info',
     apiToken: env.IMGBATCH_API_TOKEN,
-    prices: file.prices === undefined || filePath === undefined ? DEFAULT_PRICE_TABLE : applyPriceOverrides(DEFAULT_PRICE_TABLE, file.prices, filePath),
+    prices: prices === undefined || filePath === undefined ? DEFAULT_PRICE_TABLE : applyPriceOverrides(DEFAULT_PRICE_TABLE, prices, filePath, models),
+    models,
   });
 }

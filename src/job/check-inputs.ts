@@ -1,5 +1,6 @@
 import type { ImageJobData } from './image-job.js';
 import type { ImageRequest } from './image-request.js';
+import type { ModelCatalogue } from '../models/model-catalogue.js';
 import { createJobPreparer, type RejectedRequest, type RequestInput } from './prepare-jobs.js';
 
 export interface InputCheck {
@@ -22,6 +23,8 @@ export async function checkInputs(
   inputs: Iterable<RequestInput> | AsyncIterable<RequestInput>,
   options: {
     readonly batchId: string;
+    /** The models requests are checked against; default the built-in ones. */
+    readonly models?: ModelCatalogue;
     readonly imagesPerCall?: number;
     readonly checkServed?: (request: ImageRequest) => string | undefined;
     /** Sees every job an enqueue would add (estimates add up their cost); default none. */

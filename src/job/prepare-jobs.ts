@@ -4,6 +4,7 @@ import { fanOut } from './fan-out.js';
 import type { ImageJobData } from './image-job.js';
 import { imageRequestSchema, type ImageRequest } from './image-request.js';
 import { createRequestIdIndex } from './request-id-index.js';
+import { BUILT_IN_CATALOGUE, type ModelCatalogue } from '../models/model-catalogue.js';
 
 /** One request as it arrived, with where it came from for error messages. */
 export interface RequestInput {
@@ -58,12 +59,15 @@ function zodIssues(location: string, error: z.ZodError): FieldIssue[] {
  */
 export function createJobPreparer(options: {
   batchId: string;
+  /** The models requests are checked against; default the built-in ones. */
+  models?: ModelCatalogue;
   imagesPerCall?: number;
   now?: number;
   /** Says why no deployment would serve this request, or undefined when one would (self-contained runs). */
   checkServed?: (request: ImageRequest) => string | undefined;
 }): JobPreparer {
   const seenIds = createRequestIdIndex();
+  const models = options.models ?? BUILT_IN_CATALOGUE;
   const enqueuedAt = options.now ?? Date.now();
   return {
     prepare(input) {
@@ -82,6 +86,7 @@ export function createJobPreparer(options: {
       try {
         const jobs = fanOut(parsed.data, {
           batchId: options.batchId,
+          models,
           defaultRequestId: input.defaultId,
           enqueuedAt,
           ...(options.imagesPerCall !== undefined && { imagesPerCall: options.imagesPerCall }),

@@ -4,6 +4,7 @@ import { IMAGE_JOB_NAME, imageJobId, type ImageJobData } from '../job/image-job.
 import { checkBatchId, type ImageRequest } from '../job/image-request.js';
 import { createJobPreparer, type RejectedRequest, type RequestInput } from '../job/prepare-jobs.js';
 import { createSilentLogger, type Logger } from '../log/logger.js';
+import type { ModelCatalogue } from '../models/model-catalogue.js';
 import { createImageQueue, type ImageQueue } from './image-queue.js';
 import { createKeySpace } from './key-space.js';
 import { createRedisClient, DEFAULT_REDIS_URL, isRedisClient, type RedisClient, type RedisTarget } from './redis-connection.js';
@@ -18,6 +19,8 @@ export interface ProducerOptions {
   readonly prefix?: string;
   /** Images per call for models that take n > 1; default 1. */
   readonly imagesPerCall?: number;
+  /** The models requests are checked against; default the built-in ones (pass `config.models`). */
+  readonly models?: ModelCatalogue;
   readonly logger?: Logger;
 }
 
@@ -127,6 +130,7 @@ export function createProducer(options: ProducerOptions = {}): Producer {
     await batches.claimImagesPerCall(batchId, options.imagesPerCall ?? 1);
     const preparer = createJobPreparer({
       batchId,
+      ...(options.models !== undefined && { models: options.models }),
       ...(options.imagesPerCall !== undefined && { imagesPerCall: options.imagesPerCall }),
       ...(enqueueOptions.checkServed !== undefined && { checkServed: enqueueOptions.checkServed }),
     });

@@ -2,6 +2,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { z } from 'zod';
 import type { AddressInfo } from 'node:net';
 import { coerceError } from '../errors/imgbatch-error.js';
+import { BUILT_IN_CATALOGUE, createModelCatalogue, type ModelCatalogue } from '../models/model-catalogue.js';
+import { applyModelOverrides } from '../models/model-overrides.js';
 import { createCallStats, type CallRecord } from './call-stats.js';
 import { createFaultScript, scriptRequestSchema, type FaultStepInput, type ScriptMatch } from './fault-script.js';
 import { createGenerationHandler, FILES_PATH, type SimulatorAction } from './generation-handler.js';
@@ -29,6 +31,15 @@ export interface Simulator {
   script(match: ScriptMatch, steps: readonly FaultStepInput[]): void;
   /** Stops listening and closes every connection, hung ones included. */
   close(): Promise<void>;
+}
+
+/** What a simulator is given in code rather than as options data. */
+export interface SimulatorExtras {
+  /**
+   * The models the simulated service knows; default the built-in table. Pass `config.models`
+   * so models added in the config file are served; the options' `models` apply on top.
+   */
+  readonly models?: ModelCatalogue;
 }
 
 /** The body of `POST /_sim/throttle`. */
@@ -88,12 +99,14 @@ function urlHost(host: string, port: number): string {
  * `GET /_sim/stats`, `POST /_sim/reset`, `POST /_sim/script`, `POST /_sim/throttle`, `GET /_sim/health` and
  * `GET /_sim/files/<name>` (images behind `url` responses).
  */
-export async function createSimulator(input: SimulatorOptionsInput = {}): Promise<Simulator> {
+export async function createSimulator(input: SimulatorOptionsInput = {}, extras: SimulatorExtras = {}): Promise<Simulator> {
   const options = parseSimulatorOptions(input);
+  const base = extras.models ?? BUILT_IN_CATALOGUE;
+  const models = options.models === undefined ? base : createModelCatalogue(applyModelOverrides(base.models, options.models, 'simulator options'));
   const stats = createCallStats();
   const script = createFaultScript();
   const files = createImageFileStore(options.maxStoredFiles);
-  const handler = createGenerationHandler({ options, stats, script, files });
+  const handler = createGenerationHandler({ options, stats, script, files, models });
   // Timers of replies waiting out their simulated service time; cleared if the client leaves.
   const pendingReplies = new Set<NodeJS.Timeout>();
   let baseUrl = '';

@@ -1,4 +1,4 @@
-import { MODEL_IDS } from '../models/model-table.js';
+import { BUILT_IN_CATALOGUE } from '../models/model-catalogue.js';
 import type { SimulatorOptionsInput } from './simulator-options.js';
 
 /**
@@ -9,7 +9,7 @@ import type { SimulatorOptionsInput } from './simulator-options.js';
 export const DEMO_SIMULATOR_OPTIONS: SimulatorOptionsInput = Object.freeze({
   host: '127.0.0.1',
   port: 0,
-  deployments: MODEL_IDS.map((model) => ({
+  deployments: BUILT_IN_CATALOGUE.ids.map((model) => ({
     name: model,
     model,
     ratePerMinute: 60,

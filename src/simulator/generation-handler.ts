@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { findModel, type ModelCapabilities } from '../models/model-table.js';
+import type { ModelCatalogue } from '../models/model-catalogue.js';
+import type { ModelCapabilities } from '../models/model-table.js';
 import type { CallOutcome, CallStats } from './call-stats.js';
 import { contentFilterStage } from './content-filter-stage.js';
 import { drawFault } from './draw-fault.js';
@@ -55,6 +56,8 @@ export interface GenerationHandlerDependencies {
   readonly stats: CallStats;
   readonly script: FaultScript;
   readonly files: ImageFileStore;
+  /** The models the simulated service knows. */
+  readonly models: ModelCatalogue;
   /** Clock, epoch ms (default `Date.now`). */
   readonly now?: () => number;
 }
@@ -164,7 +167,7 @@ export function createGenerationHandler(deps: GenerationHandlerDependencies): Ge
     if (deployment === undefined || window === undefined) {
       return reply('not_found', jsonReply(404, DEPLOYMENT_NOT_FOUND_BODY, headers));
     }
-    const model: ModelCapabilities | undefined = findModel(deployment.model);
+    const model: ModelCapabilities | undefined = deps.models.find(deployment.model);
     if (model === undefined) {
       return reply('unsupported', jsonReply(400, operationNotSupportedBody(deployment.model), headers));
     }

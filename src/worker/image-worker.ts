@@ -16,6 +16,7 @@ import { meterCallImages } from './metered-call-images.js';
 import type { ResultStore } from '../storage/result-store.js';
 import { DEFAULT_PRICE_TABLE } from '../cost/default-price-table.js';
 import type { PriceTable } from '../cost/price-table.js';
+import { BUILT_IN_CATALOGUE, type ModelCatalogue } from '../models/model-catalogue.js';
 import { downloadImage } from './download-image.js';
 import { createJobState } from '../queue/job-state.js';
 import { concurrencyForLatency, workerConcurrency } from './worker-concurrency.js';
@@ -37,6 +38,8 @@ export interface ImageWorkerOptions {
   readonly callImages?: CallImages;
   /** Prices for budgets (`--max-cost`) and the cost in each record; default DEFAULT_PRICE_TABLE (pass `config.prices`). */
   readonly prices?: PriceTable;
+  /** The models jobs are checked against; default the built-in ones (pass `config.models`). */
+  readonly models?: ModelCatalogue;
 }
 
 export interface ImageWorker {
@@ -69,6 +72,7 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
   const keys = createKeySpace(options.prefix ?? 'imgbatch');
   const { connection, logger } = options;
   const latency = createLatencyTracker();
+  const models = options.models ?? BUILT_IN_CATALOGUE;
   const callImages = options.callImages ?? createAzureCallImages(options.deployments, options.settings.timeoutMs);
   const callMetrics = createCallMetrics(connection, keys);
   // The API serving /metrics runs elsewhere; it learns each deployment's quota from here.
@@ -77,6 +81,7 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
   });
   const deps: ProcessorDeps = {
     deployments: options.deployments,
+    models,
     callImages: meterCallImages(callImages, { metrics: callMetrics, latency, logger }),
     downloadImage: (url) => downloadImage(url, { timeoutMs: options.settings.timeoutMs }),
     limiter: createSlotLimiter(connection, keys, options.limiter),

@@ -13,7 +13,8 @@ import { readImagesResponse } from '../azure/read-images-response.js';
 import { classifyError } from '../errors/classify-error.js';
 import { ImagesCallError } from '../errors/images-call-error.js';
 import type { Decision, FilterDetails } from '../errors/decision.js';
-import { imageJobSchema, imageKey, imageKeysOf, type ImageJobData } from '../job/image-job.js';
+import { checkJobForModel, imageJobSchema, imageKey, imageKeysOf, type ImageJobData } from '../job/image-job.js';
+import type { ModelCatalogue } from '../models/model-catalogue.js';
 import { imageJobIdentitySchema } from '../job/image-job-identity.js';
 import type { SlotLimiter } from '../limiter/slot-limiter.js';
 import type { Logger } from '../log/logger.js';
@@ -40,6 +41,8 @@ export type CallImages = (
 
 export interface ProcessorDeps {
   readonly deployments: readonly DeploymentConfig[];
+  /** The models jobs are checked against (built-ins plus the config's `models:`). */
+  readonly models: ModelCatalogue;
   readonly callImages: CallImages;
   readonly downloadImage: (url: string) => Promise<Uint8Array>;
   readonly limiter: SlotLimiter;
@@ -127,8 +130,10 @@ function decodeBase64(b64: string): Uint8Array {
 export async function processImageJob(deps: ProcessorDeps, job: { readonly id: string; readonly data: unknown }): Promise<ProcessResult> {
   const { logger } = deps;
   const parsed = imageJobSchema.safeParse(job.data);
-  if (!parsed.success) {
-    const message = `invalid job payload: ${describeJobIssues(parsed.error)}`;
+  const modelIssues = parsed.success ? checkJobForModel(parsed.data, deps.models) : [];
+  if (!parsed.success || modelIssues.length > 0) {
+    const problems = parsed.success ? modelIssues.map((issue) => `${issue.field}: ${issue.reason}`).join('; ') : describeJobIssues(parsed.error);
+    const message = `invalid job payload: ${problems}`;
     const identity = imageJobIdentitySchema.safeParse(job.data);
     if (identity.success) {
       const keys = imageKeysOf(identity.data);

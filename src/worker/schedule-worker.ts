@@ -3,6 +3,7 @@ import { createRedisClient, type RedisClient, type RedisTarget } from '../queue/
 import type { Logger } from '../log/logger.js';
 import { createKeySpace } from '../queue/key-space.js';
 import { createProducer } from '../queue/producer.js';
+import type { ModelCatalogue } from '../models/model-catalogue.js';
 import { fireSchedule } from '../schedule/fire-schedule.js';
 import { scheduleJobSchema } from '../schedule/schedule-job.js';
 import { SCHEDULES_QUEUE_NAME } from '../schedule/schedule-queue.js';
@@ -19,6 +20,8 @@ export interface ScheduleWorkerOptions {
   readonly prefix?: string;
   /** Images per call for models that take n > 1, as every enqueue of this cluster uses; default 1. */
   readonly imagesPerCall?: number;
+  /** The models runs' requests are checked against; default the built-in ones (pass `config.models`). */
+  readonly models?: ModelCatalogue;
   readonly logger: Logger;
 }
 
@@ -67,6 +70,7 @@ export function createScheduleWorker(options: ScheduleWorkerOptions): ScheduleWo
     connection: producerConnection,
     prefix: options.prefix ?? 'imgbatch',
     ...(options.imagesPerCall !== undefined && { imagesPerCall: options.imagesPerCall }),
+    ...(options.models !== undefined && { models: options.models }),
     logger,
   });
 

@@ -8,6 +8,8 @@ import type { BatchSummary } from '../../src/batch/batch-registry.js';
 import { simulatorDeployments } from '../../src/cli/open-runtime.js';
 import type { LimiterSettings, WorkerSettings } from '../../src/config/config.js';
 import type { DeploymentConfig } from '../../src/config/deployment-config.js';
+import type { PriceTable } from '../../src/cost/price-table.js';
+import type { ModelCatalogue } from '../../src/models/model-catalogue.js';
 import { DEFAULT_LIMITER_SETTINGS } from '../../src/config/load-config.js';
 import { createSlotLimiter, type SlotLimiter } from '../../src/limiter/slot-limiter.js';
 import { createLogger } from '../../src/log/logger.js';
@@ -49,6 +51,10 @@ export interface PipelineOptions {
   readonly redisUrl?: string;
   /** Stands in for the Azure call where the simulator cannot produce an answer (malformed bodies). */
   readonly callImages?: CallImages;
+  /** The models simulator, producer and worker know (a config's `config.models`); default the built-in ones. */
+  readonly models?: ModelCatalogue;
+  /** The worker's prices (a config's `config.prices`); default the built-in table. */
+  readonly prices?: PriceTable;
 }
 
 export interface Pipeline {
@@ -74,14 +80,14 @@ export interface Pipeline {
 export async function createPipeline(options: PipelineOptions): Promise<Pipeline> {
   const redisUrl = options.redisUrl ?? inject('redisUrl');
   const prefix = uniquePrefix('pipe');
-  const simulator = await createSimulator(options.simulator);
+  const simulator = await createSimulator(options.simulator, options.models === undefined ? {} : { models: options.models });
   const outputDir = await mkdtemp(join(tmpdir(), 'imgbatch-out-'));
   const store = createFsResultStore({ root: outputDir });
   const fromSimulator = simulatorDeployments(simulator);
   const deployments = options.deployments === undefined ? fromSimulator : options.deployments(fromSimulator);
   const workerSettings = { ...TEST_WORKER_SETTINGS, ...options.worker };
   const limiterSettings = { ...TEST_LIMITER_SETTINGS, ...options.limiter };
-  const producer = createProducer({ connection: redisUrl, prefix });
+  const producer = createProducer({ connection: redisUrl, prefix, ...(options.models !== undefined && { models: options.models }) });
   const admin: Redis = createRedisConnection(redisUrl, 'worker');
   const limiter = createSlotLimiter(admin, createKeySpace(prefix), limiterSettings);
   const logs: Array<Record<string, unknown>> = [];
@@ -117,6 +123,8 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
         limiter: limiterSettings,
         logger,
         ...(options.callImages !== undefined && { callImages: options.callImages }),
+        ...(options.models !== undefined && { models: options.models }),
+        ...(options.prices !== undefined && { prices: options.prices }),
       });
       workers.push({ worker, connection });
       return worker;

@@ -45,7 +45,7 @@ export const enqueueCommand = defineCommand({
       }
     }
 
-    const producer = createProducer({ connection: redisTargetOf(config), prefix: config.redisPrefix, imagesPerCall });
+    const producer = createProducer({ connection: redisTargetOf(config), prefix: config.redisPrefix, imagesPerCall, models: config.models });
     try {
       const result = await enqueueCsvFile(plan, producer, { progress: process.stderr, maxCostUsd });
       const rejectsFile = await saveRejects(plan, result.rejected);

@@ -82,7 +82,7 @@ export const runCommand = defineCommand({
     const logger = createLogger({ level: args.verbose ? 'debug' : 'warn' });
     const runtime = await openRuntime(config, logger);
     const prefix = batchPrefix(config);
-    const producer = createProducer({ connection: redisTargetOf(config, runtime.redis.url), prefix, imagesPerCall: config.worker.imagesPerCall, logger });
+    const producer = createProducer({ connection: redisTargetOf(config, runtime.redis.url), prefix, imagesPerCall: config.worker.imagesPerCall, models: config.models, logger });
     const workerConnection = createRedisClient(redisTargetOf(config, runtime.redis.url), 'worker');
     const keys = createKeySpace(prefix);
     const limiter = createSlotLimiter(workerConnection, keys, config.limiter);
@@ -94,6 +94,7 @@ export const runCommand = defineCommand({
       settings: config.worker,
       limiter: config.limiter,
       prices: config.prices,
+      models: config.models,
       logger,
     });
     // The worker first: its calls in flight still use the connection, the store and the simulator.

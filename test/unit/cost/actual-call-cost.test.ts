@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { actualCallCost } from '../../../src/cost/actual-call-cost.js';
 import { DEFAULT_PRICE_TABLE } from '../../../src/cost/default-price-table.js';
+import { BUILT_IN_CATALOGUE } from '../../../src/models/model-catalogue.js';
 import { applyPriceOverrides } from '../../../src/cost/price-overrides.js';
 
 // The Azure recording: gpt-image-1, n=2, 1024x1536 high.
@@ -47,7 +48,7 @@ describe('actualCallCost', () => {
   });
 
   it('follows overridden token prices', () => {
-    const table = applyPriceOverrides(DEFAULT_PRICE_TABLE, { models: { 'gpt-image-1': { imageOutputUsdPerMillionTokens: 20, textInputUsdPerMillionTokens: 0 } } }, 'test.yaml');
+    const table = applyPriceOverrides(DEFAULT_PRICE_TABLE, { models: { 'gpt-image-1': { imageOutputUsdPerMillionTokens: 20, textInputUsdPerMillionTokens: 0 } } }, 'test.yaml', BUILT_IN_CATALOGUE);
     expect(actualCallCost(table, RECORDED_CALL, { kind: 'answered', usage: RECORDED_USAGE })).toEqual({ usd: 0.2496, perImageUsd: 0.1248, source: 'usage' });
   });
 });

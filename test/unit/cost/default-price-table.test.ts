@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PRICE_TABLE } from '../../../src/cost/default-price-table.js';
 import { expectedCallCost } from '../../../src/cost/expected-call-cost.js';
-import { MODEL_TABLE } from '../../../src/models/model-table.js';
+import { BUILT_IN_CATALOGUE } from '../../../src/models/model-catalogue.js';
 import { imageOutputTokens } from '../../../src/simulator/image-output-tokens.js';
 
 describe('DEFAULT_PRICE_TABLE', () => {
@@ -11,10 +11,11 @@ describe('DEFAULT_PRICE_TABLE', () => {
     expect(DEFAULT_PRICE_TABLE.source).toMatch(/OpenAI list prices/);
   });
 
-  it('prices every size and quality of every model in the model table', () => {
-    for (const model of Object.values(MODEL_TABLE)) {
+  it('prices every size and quality of every model of listed sizes', () => {
+    for (const model of BUILT_IN_CATALOGUE.models) {
+      if (model.sizes.kind !== 'list') continue;
       for (const quality of model.qualities) {
-        for (const size of model.sizes) {
+        for (const size of model.sizes.sizes) {
           const cost = expectedCallCost(DEFAULT_PRICE_TABLE, { model: model.id, size, quality, images: 1, promptChars: 0 });
           expect(cost.basis, `${model.id} ${quality} ${size}`).not.toBe('unpriced');
           expect(cost.usd, `${model.id} ${quality} ${size}`).toBeGreaterThan(0);
@@ -57,9 +58,9 @@ describe('DEFAULT_PRICE_TABLE', () => {
 
   it('expects the output tokens the simulator reports in `usage`, so simulated runs bill what was expected', () => {
     for (const model of ['gpt-image-1', 'gpt-image-1-mini', 'gpt-image-1.5']) {
-      const capabilities = MODEL_TABLE[model];
+      const capabilities = BUILT_IN_CATALOGUE.find(model);
       for (const quality of capabilities?.qualities ?? []) {
-        for (const size of capabilities?.sizes ?? []) {
+        for (const size of capabilities?.sizes.kind === 'list' ? capabilities.sizes.sizes : []) {
           expect(DEFAULT_PRICE_TABLE.models[model]?.outputTokensPerImage?.[quality]?.[size], `${model} ${quality} ${size}`).toBe(imageOutputTokens(size, quality));
         }
       }

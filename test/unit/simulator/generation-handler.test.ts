@@ -1,3 +1,4 @@
+import { BUILT_IN_CATALOGUE } from '../../../src/models/model-catalogue.js';
 import { describe, expect, it } from 'vitest';
 import { createCallStats } from '../../../src/simulator/call-stats.js';
 import { createFaultScript } from '../../../src/simulator/fault-script.js';
@@ -21,6 +22,7 @@ function setup(input: SimulatorOptionsInput): {
   const clock = { nowMs: 1_000_000 };
   const handler = createGenerationHandler({
     options,
+    models: BUILT_IN_CATALOGUE,
     stats,
     script: createFaultScript(),
     files: createImageFileStore(10),

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/errors/imgbatch-error.js';
 import { DEMO_SIMULATOR_OPTIONS } from '../../../src/simulator/demo-simulator-options.js';
 import { parseSimulatorOptions } from '../../../src/simulator/simulator-options.js';
-import { MODEL_IDS } from '../../../src/models/model-table.js';
+import { BUILT_IN_CATALOGUE } from '../../../src/models/model-catalogue.js';
 
 describe('parseSimulatorOptions', () => {
   it('fills in the documented defaults', () => {
@@ -55,7 +55,7 @@ describe('parseSimulatorOptions', () => {
 describe('DEMO_SIMULATOR_OPTIONS', () => {
   it('has one deployment per image model, named after it, at 60 RPM and ~300 ms', () => {
     const options = parseSimulatorOptions(DEMO_SIMULATOR_OPTIONS);
-    expect(options.deployments.map((d) => d.name)).toEqual([...MODEL_IDS]);
+    expect(options.deployments.map((d) => d.name)).toEqual([...BUILT_IN_CATALOGUE.ids]);
     for (const deployment of options.deployments) {
       expect(deployment).toMatchObject({ model: deployment.name, ratePerMinute: 60, latency: { meanMs: 300, sdMs: 100 } });
     }

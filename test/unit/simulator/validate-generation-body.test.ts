@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { findModel, type ModelCapabilities } from '../../../src/models/model-table.js';
+import { BUILT_IN_CATALOGUE } from '../../../src/models/model-catalogue.js';
+import type { ModelCapabilities } from '../../../src/models/model-table.js';
 import { validateGenerationBody } from '../../../src/simulator/validate-generation-body.js';
 
 function model(id: string): ModelCapabilities {
-  const found = findModel(id);
+  const found = BUILT_IN_CATALOGUE.find(id);
   if (found === undefined) throw new Error(`no model ${id}`);
   return found;
 }
