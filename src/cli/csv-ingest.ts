@@ -8,7 +8,7 @@ import { readCsvRequests, type CsvRequestOptions } from '../ingest/read-csv-requ
 import { checkInputs, type InputCheck } from '../job/check-inputs.js';
 import type { ImageJobData } from '../job/image-job.js';
 import type { ImageRequest } from '../job/image-request.js';
-import type { RejectedRequest } from '../job/prepare-jobs.js';
+import type { ModelNotice, RejectedRequest } from '../job/prepare-jobs.js';
 import type { ModelCatalogue } from '../models/model-catalogue.js';
 import type { EnqueueResult, Producer } from '../queue/producer.js';
 import { batchIdFromPath } from './batch-name.js';
@@ -116,6 +116,11 @@ export async function enqueueCsvFile(
     reporter.done();
     source.destroy();
   }
+}
+
+/** Prints a warning on stderr for each model of the file that Azure retires within 30 days. */
+export function reportNotices(notices: readonly ModelNotice[]): void {
+  for (const notice of notices) process.stderr.write(`warning: ${notice.message} (${notice.requests} row${notice.requests === 1 ? '' : 's'})\n`);
 }
 
 /** Prints every refused row on stderr, then where the rejects file is. */

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createBatchRegistry, type BatchRegistry } from '../batch/batch-registry.js';
 import { IMAGE_JOB_NAME, imageJobId, type ImageJobData } from '../job/image-job.js';
 import { checkBatchId, type ImageRequest } from '../job/image-request.js';
-import { createJobPreparer, type RejectedRequest, type RequestInput } from '../job/prepare-jobs.js';
+import { createJobPreparer, type ModelNotice, type RejectedRequest, type RequestInput } from '../job/prepare-jobs.js';
 import { createSilentLogger, type Logger } from '../log/logger.js';
 import type { ModelCatalogue } from '../models/model-catalogue.js';
 import { createImageQueue, type ImageQueue } from './image-queue.js';
@@ -37,6 +37,8 @@ export interface EnqueueOptions {
    * starts a call of the batch without it; default: the batch's budget stays as it is.
    */
   readonly maxCostUsd?: number;
+  /** Clock for model lifecycles (a retired model is refused, one retiring soon noted), epoch ms; default now. */
+  readonly nowMs?: number;
   /** Called as chunks reach Redis (and once at the end) with running totals; default none. */
   readonly onProgress?: (progress: EnqueueProgress) => void;
 }
@@ -61,6 +63,8 @@ export interface EnqueueResult {
   readonly imagesAdded: number;
   /** Jobs the batch already held from an earlier enqueue. */
   readonly jobsAlreadyQueued: number;
+  /** Models of accepted requests that Azure retires within 30 days: taken, with this warning. */
+  readonly notices: readonly ModelNotice[];
 }
 
 export interface Producer {
@@ -130,6 +134,7 @@ export function createProducer(options: ProducerOptions = {}): Producer {
     await batches.claimImagesPerCall(batchId, options.imagesPerCall ?? 1);
     const preparer = createJobPreparer({
       batchId,
+      ...(enqueueOptions.nowMs !== undefined && { now: enqueueOptions.nowMs }),
       ...(options.models !== undefined && { models: options.models }),
       ...(options.imagesPerCall !== undefined && { imagesPerCall: options.imagesPerCall }),
       ...(enqueueOptions.checkServed !== undefined && { checkServed: enqueueOptions.checkServed }),
@@ -183,7 +188,7 @@ export function createProducer(options: ProducerOptions = {}): Producer {
     }
     if (failure !== undefined) throw failure.error;
     reportProgress();
-    return { batchId, accepted, rejected, jobsAdded, imagesAdded, jobsAlreadyQueued: jobsSeen - jobsAdded };
+    return { batchId, accepted, rejected, jobsAdded, imagesAdded, jobsAlreadyQueued: jobsSeen - jobsAdded, notices: preparer.notices() };
   }
 
   return {

@@ -15,6 +15,8 @@ import { ImagesCallError } from '../errors/images-call-error.js';
 import type { Decision, FilterDetails } from '../errors/decision.js';
 import { checkJobForModel, imageJobSchema, imageKey, imageKeysOf, type ImageJobData } from '../job/image-job.js';
 import type { ModelCatalogue } from '../models/model-catalogue.js';
+import { lifecycleOf, retiredReason } from '../models/lifecycle-of.js';
+import type { FieldIssue } from '../errors/imgbatch-error.js';
 import { imageJobIdentitySchema } from '../job/image-job-identity.js';
 import type { SlotLimiter } from '../limiter/slot-limiter.js';
 import type { Logger } from '../log/logger.js';
@@ -83,6 +85,17 @@ function describeJobIssues(error: z.ZodError): string {
   return error.issues.map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(job)'}: ${issue.message}`).join('; ');
 }
 
+/**
+ * A job of a retired model (queued before its retirement day, or added by another client) is
+ * refused before any call: Azure's deployments of it no longer work.
+ */
+function retirementIssues(deps: ProcessorDeps, data: ImageJobData): FieldIssue[] {
+  const model = deps.models.find(data.model);
+  if (model === undefined) return [];
+  const status = lifecycleOf(model, (deps.now ?? Date.now)());
+  return status.kind === 'retired' ? [{ field: 'model', reason: retiredReason(model, status.retiresOn) }] : [];
+}
+
 function recordBase(data: ImageJobData, variant: number, deployment: string, counters: JobCounters, latencyMs: number): ImageRecord {
   return {
     key: imageKey(data.batchId, data.requestId, variant),
@@ -130,7 +143,7 @@ function decodeBase64(b64: string): Uint8Array {
 export async function processImageJob(deps: ProcessorDeps, job: { readonly id: string; readonly data: unknown }): Promise<ProcessResult> {
   const { logger } = deps;
   const parsed = imageJobSchema.safeParse(job.data);
-  const modelIssues = parsed.success ? checkJobForModel(parsed.data, deps.models) : [];
+  const modelIssues = parsed.success ? [...checkJobForModel(parsed.data, deps.models), ...retirementIssues(deps, parsed.data)] : [];
   if (!parsed.success || modelIssues.length > 0) {
     const problems = parsed.success ? modelIssues.map((issue) => `${issue.field}: ${issue.reason}`).join('; ') : describeJobIssues(parsed.error);
     const message = `invalid job payload: ${problems}`;

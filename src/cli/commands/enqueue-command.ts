@@ -2,7 +2,7 @@ import { defineCommand } from 'citty';
 import { loadConfig } from '../../config/load-config.js';
 import { formatUsd } from '../../cost/format-usd.js';
 import { createProducer } from '../../queue/producer.js';
-import { csvIngestArgs, describeCheck, enqueueCsvFile, planCsvIngest, reportRejections, saveRejects } from '../csv-ingest.js';
+import { csvIngestArgs, describeCheck, enqueueCsvFile, planCsvIngest, reportNotices, reportRejections, saveRejects } from '../csv-ingest.js';
 import { estimateCsvFile } from '../estimate-csv-file.js';
 import { budgetVerdictLine } from '../budget-verdict-line.js';
 import { formatEstimate } from '../format-estimate.js';
@@ -31,6 +31,7 @@ export const enqueueCommand = defineCommand({
       if (plan.isDryRun || check.rejected.length > 0) {
         const rejectsFile = await saveRejects(plan, check.rejected);
         reportRejections(check.rejected, rejectsFile);
+        reportNotices(check.notices);
         const verdict = plan.isDryRun ? 'dry run, nothing enqueued' : '--strict: nothing enqueued because rows were refused';
         if (args.json) {
           process.stdout.write(
@@ -50,6 +51,7 @@ export const enqueueCommand = defineCommand({
       const result = await enqueueCsvFile(plan, producer, { progress: process.stderr, maxCostUsd });
       const rejectsFile = await saveRejects(plan, result.rejected);
       reportRejections(result.rejected, rejectsFile);
+      reportNotices(result.notices);
       const { maxCostUsd: budget } = await producer.batches.summary(result.batchId);
       if (args.json) {
         process.stdout.write(`${JSON.stringify({ ...result, rejected: formatRejections(result.rejected), enqueued: true, rejectsFile: rejectsFile ?? null, maxCostUsd: budget ?? null })}\n`);

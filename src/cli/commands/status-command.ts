@@ -25,7 +25,7 @@ export const statusCommand = defineCommand({
     try {
       const limiter = createSlotLimiter(redis, createKeySpace(config.redisPrefix), config.limiter);
       const now = Date.now();
-      const deployments = await Promise.all(config.deployments.map(async (d) => deploymentStatus(d, await limiter.state(d.name), now)));
+      const deployments = await Promise.all(config.deployments.map(async (d) => deploymentStatus(d, await limiter.state(d.name), now, config.models)));
       // A batch `run` made on the embedded simulator lives under a prefix of its own: findBatch looks there too.
       const found = args.batch === undefined ? undefined : await findBatch(redis, config, args.batch);
       const registry = createBatchRegistry(redis, createKeySpace(found?.prefix ?? config.redisPrefix));
