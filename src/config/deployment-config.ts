@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { callTimeoutMsSchema } from '../models/model-overrides.js';
 
 /** Azure's stable API version that serves the gpt-image family. */
 export const DEFAULT_API_VERSION = '2025-04-01-preview';
@@ -31,6 +32,10 @@ export const deploymentFileEntrySchema = z.strictObject({
   priority: z.number().int().min(1).max(100).optional(),
   /** Named pools this deployment belongs to; a request naming a pool is served only by its members. */
   pools: z.array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'may hold only letters, digits, ".", "_" and "-"')).optional(),
+  /** Call timeout for this deployment, ms (at most 600000); default: the worker's, else the model's. */
+  timeoutMs: callTimeoutMsSchema.optional(),
+  /** Typical call duration here, ms, for worker concurrency; default: the model's. */
+  expectedLatencyMs: z.number().int('must be a whole number').positive('must be more than 0').optional(),
 });
 
 export type DeploymentFileEntry = z.output<typeof deploymentFileEntrySchema>;
@@ -50,6 +55,10 @@ export interface DeploymentConfig {
   /** 1 is the best tier. */
   readonly priority: number;
   readonly pools: readonly string[];
+  /** Call timeout, ms; undefined: the worker's `timeoutMs`, else the model's (see callTimeoutOf). */
+  readonly timeoutMs?: number | undefined;
+  /** Typical call duration, ms; undefined: the model's. */
+  readonly expectedLatencyMs?: number | undefined;
 }
 
 /** Whether a deployment may serve a request for `model` (and, when one is named, `pool`). */

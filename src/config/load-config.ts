@@ -8,7 +8,7 @@ import { ConfigError } from '../errors/imgbatch-error.js';
 import { parseRedisUrl } from './parse-redis-url.js';
 import { redactRedisUrl } from './redact-redis-url.js';
 import { BUILT_IN_CATALOGUE, createModelCatalogue, type ModelCatalogue } from '../models/model-catalogue.js';
-import { applyModelOverrides, modelOverrideSchema, modelOverridesSchema } from '../models/model-overrides.js';
+import { applyModelOverrides, callTimeoutMsSchema, modelOverrideSchema, modelOverridesSchema } from '../models/model-overrides.js';
 import { BUILT_IN_MODELS } from '../models/model-table.js';
 import type { Config, LimiterSettings, StoreConfig, WorkerSettings } from './config.js';
 import { DEFAULT_API_VERSION, deploymentFileEntrySchema, type DeploymentConfig } from './deployment-config.js';
@@ -21,7 +21,8 @@ export const DEFAULT_WORKER_SETTINGS: WorkerSettings = {
   maxRateLimitWaits: 30,
   pauseRecheckMs: 30_000,
   imagesPerCall: 1,
-  timeoutMs: 120_000,
+  timeoutMs: undefined,
+  timeoutRetries: 1,
   maxWaitMs: 7 * 24 * 3600 * 1000,
   lockDurationMs: 30_000,
   stalledIntervalMs: 30_000,
@@ -46,7 +47,8 @@ const workerSchema = z.strictObject({
   maxRateLimitWaits: positiveInt.optional(),
   pauseRecheckMs: positiveInt.optional(),
   imagesPerCall: positiveInt.max(10).optional(),
-  timeoutMs: positiveInt.optional(),
+  timeoutMs: z.coerce.number().pipe(callTimeoutMsSchema).optional(),
+  timeoutRetries: z.coerce.number().int('must be a whole number').min(0, 'must be 0 or more').max(10, 'must be at most 10').optional(),
   maxWaitMs: positiveInt.optional(),
   lockDurationMs: positiveInt.optional(),
   stalledIntervalMs: positiveInt.optional(),
@@ -106,7 +108,7 @@ const envSchema = z.object({
   IMGBATCH_BLOB_CONTAINER: z.string().min(3).optional(),
   IMGBATCH_BLOB_PREFIX: z.string().optional(),
   IMGBATCH_CONCURRENCY: z.union([z.literal('auto'), positiveInt.max(1000)]).optional(),
-  IMGBATCH_TIMEOUT_MS: positiveInt.optional(),
+  IMGBATCH_TIMEOUT_MS: z.coerce.number().pipe(callTimeoutMsSchema).optional(),
   IMGBATCH_IMAGES_PER_CALL: positiveInt.max(10).optional(),
   IMGBATCH_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   // Long enough that guessing it over HTTP is hopeless.
@@ -212,6 +214,8 @@ function deploymentsFromFile(file: z.output<typeof fileSchema>, env: Env, path: 
       quotaUnit: entry.quotaUnit ?? 'request',
       priority: entry.priority ?? 1,
       pools: entry.pools ?? [],
+      ...(entry.timeoutMs !== undefined && { timeoutMs: entry.timeoutMs }),
+      ...(entry.expectedLatencyMs !== undefined && { expectedLatencyMs: entry.expectedLatencyMs }),
     };
   });
 }

@@ -20,6 +20,7 @@ import { BUILT_IN_CATALOGUE, type ModelCatalogue } from '../models/model-catalog
 import { downloadImage } from './download-image.js';
 import { createJobState } from '../queue/job-state.js';
 import { concurrencyForLatency, workerConcurrency } from './worker-concurrency.js';
+import { callTimeoutOf } from './call-timeout.js';
 import { createLatencyTracker } from './latency-tracker.js';
 import { giveUpStalledJob, MAX_STALLS } from './give-up-stalled-job.js';
 import { processImageJob, type CallImages, type JobSummary, type ProcessorDeps } from './process-image-job.js';
@@ -53,11 +54,11 @@ export interface ImageWorker {
  * the client refuses (a malformed endpoint or name) stops the worker at start rather than
  * failing every job at its first call.
  */
-export function createAzureCallImages(deployments: readonly DeploymentConfig[], timeoutMs: number): CallImages {
+export function createAzureCallImages(deployments: readonly DeploymentConfig[], timeoutMsOf: (deployment: DeploymentConfig) => number): CallImages {
   const clients = new Map<string, AzureOpenAI>(
     deployments.map((deployment) => [
       deployment.name,
-      createImageClient({ endpoint: deployment.endpoint, deployment: deployment.deployment, apiVersion: deployment.apiVersion, timeoutMs, auth: deployment.auth }),
+      createImageClient({ endpoint: deployment.endpoint, deployment: deployment.deployment, apiVersion: deployment.apiVersion, timeoutMs: timeoutMsOf(deployment), auth: deployment.auth }),
     ]),
   );
   return async (deployment, job, options) => {
@@ -73,7 +74,7 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
   const { connection, logger } = options;
   const latency = createLatencyTracker();
   const models = options.models ?? BUILT_IN_CATALOGUE;
-  const callImages = options.callImages ?? createAzureCallImages(options.deployments, options.settings.timeoutMs);
+  const callImages = options.callImages ?? createAzureCallImages(options.deployments, (deployment) => callTimeoutOf(deployment, models, options.settings).ms);
   const callMetrics = createCallMetrics(connection, keys);
   // The API serving /metrics runs elsewhere; it learns each deployment's quota from here.
   callMetrics.registerDeployments(options.deployments).catch((error: unknown) => {
@@ -83,7 +84,7 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
     deployments: options.deployments,
     models,
     callImages: meterCallImages(callImages, { metrics: callMetrics, latency, logger }),
-    downloadImage: (url) => downloadImage(url, { timeoutMs: options.settings.timeoutMs }),
+    downloadImage: (url) => downloadImage(url),
     limiter: createSlotLimiter(connection, keys, options.limiter),
     batches: createBatchRegistry(connection, keys),
     jobState: createJobState(connection, keys),
@@ -119,8 +120,13 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
       prefix: keys.bullPrefix,
       // Shown as the job's processedBy, so an operator sees which process made which image.
       name: `${hostname()}:${process.pid}`,
-      concurrency: workerConcurrency(options.settings.concurrency, options.deployments),
+      concurrency: workerConcurrency(options.settings.concurrency, options.deployments, models),
       lockDuration: options.settings.lockDurationMs,
+      // The lock is renewed every half of its duration for as long as the job's call runs, so
+      // a call of 10 minutes (gpt-image-2 allows 540 s) is never handed to a second worker while
+      // the first still waits for it (test/integration/pipeline/long-calls.test.ts). BullMQ's
+      // default; set here because everything against paying twice rests on it.
+      lockRenewTime: Math.max(1, Math.floor(options.settings.lockDurationMs / 2)),
       stalledInterval: options.settings.stalledIntervalMs,
       // A worker killed mid-call leaves its job stalled; another worker takes it up again.
       // BullMQ's own limit would fail the job where no outcome gets recorded (see
@@ -150,6 +156,11 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
     // The worker holding this job died or hung; another takes it up. A call it had in flight
     // may have been billed, so this image may be paid twice: the one window where that can happen.
     logger.warn({ jobId }, 'job of a stalled worker taken over; its call in flight, if any, may have been billed');
+  });
+  worker.on('lockRenewalFailed', (jobIds) => {
+    // Redis did not take the renewal (an outage longer than the lock): another worker may take
+    // these jobs up while their calls still run here, and the images may be paid twice.
+    logger.error({ jobIds }, 'job locks could not be renewed; their calls in flight may be made again by another worker');
   });
   worker.on('failed', (job, error) => {
     logger.warn({ jobId: job?.id, error: error.message }, 'image job failed');

@@ -23,6 +23,8 @@ import type { Logger } from '../log/logger.js';
 import type { ImageRecord } from '../storage/image-record.js';
 import type { ResultStore } from '../storage/result-store.js';
 import { backoffMs } from './backoff.js';
+import { callTimeoutOf } from './call-timeout.js';
+import { isCallTimeout } from '../errors/is-call-timeout.js';
 import { detectImageType } from './image-type.js';
 import type { JobCounters, JobState } from '../queue/job-state.js';
 
@@ -297,9 +299,10 @@ async function processValidJob(deps: ProcessorDeps, jobId: string, data: ImageJo
     summary: { batchId: data.batchId, requestId: data.requestId, outcomes, deployment: target.name, calls: attempt.calls },
   });
   const follow = async (decision: Decision, call: { latencyMs: number; serviceRequestId?: string | undefined }, variants: readonly number[]): Promise<ProcessResult> => {
-    // Only a filtered call has billed anything we know of; the others give their reservation
-    // back. A timeout may have been billed without our knowing: its cost is unknown, not counted.
-    if (decision.kind !== 'filtered') await deps.batches.releaseCost(data.batchId, job.id);
+    // A filtered call has billed what we know of; a call that timed out may have been billed
+    // without our knowing and is settled at its expected cost (timedOut); the others give their
+    // reservation back.
+    if (decision.kind !== 'filtered' && !isCallTimeout(decision)) await deps.batches.releaseCost(data.batchId, job.id);
     switch (decision.kind) {
       case 'filtered': {
         const cost = actualCallCost(deps.prices, pricedCall(variants.length), { kind: 'filtered', stage: decision.filter.stage });
@@ -327,6 +330,7 @@ async function processValidJob(deps: ProcessorDeps, jobId: string, data: ImageJo
         return { kind: 'delayed', untilMs: now() + waitMs, reason: `429 from ${target.name}, retry in ${waitMs} ms` };
       }
       case 'transient': {
+        if (isCallTimeout(decision)) return timedOut(variants);
         const attempts = attempt.calls - attempt.freeCalls;
         const message = `${decision.code}: ${decision.message}`;
         await deps.jobState.setLastError(job.id, message);
@@ -349,6 +353,38 @@ async function processValidJob(deps: ProcessorDeps, jobId: string, data: ImageJo
       }
     }
   };
+
+  /**
+   * A call that timed out: it may have been generated and billed, so it counts against the
+   * budget at its expected cost, and it is sent again only `timeoutRetries` times (default
+   * once), not `attempts` times. The error names the timeout and the setting behind it.
+   */
+  async function timedOut(variants: readonly number[]): Promise<ProcessResult> {
+    await deps.batches.settleCost(data.batchId, job.id, {
+      callId,
+      usd: expected.usd,
+      images: variants.map((variant) => ({ imageKey: keyOf(variant), usd: expected.perImageUsd })),
+      isPossiblyBilled: true,
+    });
+    const counted = await deps.jobState.countTimeout(job.id);
+    const timeout = callTimeoutOf(target, deps.models, settings);
+    const message =
+      `the call timed out after ${Math.round(timeout.ms / 1000)} s (${timeout.setting}) and may have been billed: ` +
+      `${formatUsd(expected.usd)} counted against the budget`;
+    await deps.jobState.setLastError(job.id, message);
+    if (counted.timeouts > settings.timeoutRetries) {
+      const retried = settings.timeoutRetries === 1 ? 'once' : `${settings.timeoutRetries} times`;
+      return finish(
+        variants,
+        'failed',
+        `${message}; ${counted.timeouts} calls timed out and worker.timeoutRetries (${settings.timeoutRetries}) allows retrying ${retried}: raise ${timeout.setting} if this model's calls take longer`,
+      );
+    }
+    const attempts = attempt.calls - attempt.freeCalls;
+    const waitMs = backoffMs(attempts, settings.backoffBaseMs, settings.backoffMaxMs);
+    logger.warn({ jobId: job.id, deployment: target.name, timeoutMs: timeout.ms, timeouts: counted.timeouts }, message);
+    return { kind: 'delayed', untilMs: now() + waitMs, reason: `${message}; retry ${counted.timeouts} of ${settings.timeoutRetries}` };
+  }
 
   let result: ImagesCallResult;
   try {

@@ -34,6 +34,7 @@ export const TEST_WORKER_SETTINGS: WorkerSettings = {
   pauseRecheckMs: 500,
   imagesPerCall: 1,
   timeoutMs: 5_000,
+  timeoutRetries: 1,
   maxWaitMs: 600_000,
   lockDurationMs: 5_000,
   stalledIntervalMs: 5_000,

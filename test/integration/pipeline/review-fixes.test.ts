@@ -110,7 +110,7 @@ describe('edge cases found in review', () => {
             pools: [],
           },
         ],
-        1_000,
+        () => 1_000,
       ),
     ).toThrow(ConfigError);
   });

@@ -310,7 +310,7 @@ describe('loadConfig with deployments from an IMGBATCH_CONFIG file', () => {
       ['mini-swedencentral', 'gpt-image-1-mini', 12, { kind: 'entra' }],
     ]);
     expect(config.store).toEqual({ kind: 'fs', root: join(REPO_ROOT, 'output') });
-    expect(config.worker).toMatchObject({ concurrency: 32, timeoutMs: 120_000 });
+    expect(config.worker).toMatchObject({ concurrency: 32, timeoutMs: undefined, timeoutRetries: 1 });
   });
 
   it('jobs/deployments.example.yaml without its key variable is an error naming that variable', () => {
@@ -500,6 +500,27 @@ describe('loadConfig settings precedence', () => {
       timeoutMs: 90_000,
       imagesPerCall: 4,
     });
+  });
+
+  it('by default no worker-wide call timeout: each model\'s own applies; a timed-out call is retried once', () => {
+    expect(load({}).worker).toMatchObject({ timeoutMs: undefined, timeoutRetries: 1 });
+  });
+
+  it.each([
+    ['IMGBATCH_TIMEOUT_MS over the 600 s ceiling', { IMGBATCH_TIMEOUT_MS: '600001' }, 'IMGBATCH_TIMEOUT_MS: must be at most 600000 ms'],
+    ['worker.timeoutMs over the ceiling', { IMGBATCH_CONFIG: 'w-timeout.yaml' }, 'worker.timeoutMs: must be at most 600000 ms'],
+    ['a deployment timeout over the ceiling', { IMGBATCH_CONFIG: 'd-timeout.yaml' }, 'deployments.0.timeoutMs: must be at most 600000 ms'],
+    ['timeoutRetries below 0', { IMGBATCH_CONFIG: 'w-retries.yaml' }, 'worker.timeoutRetries: must be 0 or more'],
+  ])('refuses %s, naming the setting', (_, env, message) => {
+    writeConfig('w-timeout.yaml', 'worker:\n  timeoutMs: 900000\n');
+    writeConfig('w-retries.yaml', 'worker:\n  timeoutRetries: -1\n');
+    writeConfig('d-timeout.yaml', 'deployments:\n  - { endpoint: "https://e.openai.azure.com/", deployment: g2, model: gpt-image-2, ratePerMinute: 6, auth: entra, timeoutMs: 700000 }\n');
+    expect(configError(env).message).toContain(message);
+  });
+
+  it('a deployment may carry its own call timeout and expected latency', () => {
+    const file = writeConfig('d-latency.yaml', 'deployments:\n  - { endpoint: "https://e.openai.azure.com/", deployment: g2, model: gpt-image-2, ratePerMinute: 6, auth: entra, timeoutMs: 600000, expectedLatencyMs: 200000 }\n');
+    expect(load({ IMGBATCH_CONFIG: file }).deployments[0]).toMatchObject({ timeoutMs: 600_000, expectedLatencyMs: 200_000 });
   });
 
   it('an override left undefined does not erase the value underneath', () => {
