@@ -28,8 +28,8 @@ function tokenCount(usage: Readonly<Record<string, unknown>>, field: string): nu
 
 /**
  * What a call that came back cost. From `usage` when the service reported it and the table
- * has the model's token prices (output tokens × image output price + input tokens × text
- * input price: imgbatch only generates, so every input token is prompt text); else the
+ * has the model's token prices (output tokens × image output price + input tokens × input
+ * price: text tokens at the text price, image tokens of an edit at the image input price); else the
  * expected cost from the table.
  *
  * Filtered calls, a decision (the service does not say): a prompt refused by the prompt
@@ -45,7 +45,13 @@ export function actualCallCost(table: PriceTable, call: PricedCall, result: Bill
   const outputPrice = prices?.imageOutputUsdPerMillionTokens;
   if (usage !== undefined && outputTokens !== undefined && outputPrice !== undefined) {
     const inputTokens = tokenCount(usage, 'input_tokens') ?? 0;
-    const usd = (outputTokens * outputPrice + inputTokens * (prices?.textInputUsdPerMillionTokens ?? 0)) / 1_000_000;
+    // An edit's input images bill at the image input price where `usage` splits them out.
+    const details = usage['input_tokens_details'];
+    const imageTokens = typeof details === 'object' && details !== null ? (tokenCount(details as Record<string, unknown>, 'image_tokens') ?? 0) : 0;
+    const textPrice = prices?.textInputUsdPerMillionTokens ?? 0;
+    const imagePrice = prices?.imageInputUsdPerMillionTokens ?? textPrice;
+    const inputUsd = Math.max(0, inputTokens - imageTokens) * textPrice + Math.min(imageTokens, inputTokens) * imagePrice;
+    const usd = (outputTokens * outputPrice + inputUsd) / 1_000_000;
     // `usage` covers the whole call: each image of it carries an equal share.
     return { ...splitCallCost(usd, call.images), source: 'usage' };
   }

@@ -12,6 +12,7 @@ export const modelPricesOverrideSchema = z.strictObject({
   /** USD per image by quality then size; merged cell by cell; `null` drops the model's per-image prices (then tokens decide). */
   perImageUsd: gridOf(usdSchema).nullable().optional(),
   textInputUsdPerMillionTokens: usdSchema.optional(),
+  imageInputUsdPerMillionTokens: usdSchema.optional(),
   imageOutputUsdPerMillionTokens: usdSchema.optional(),
   /** Expected image output tokens per image by quality then size; merged cell by cell. */
   outputTokensPerImage: gridOf(z.number().int().min(0, 'must be a token count, 0 or more')).optional(),
@@ -86,6 +87,7 @@ export function applyPriceOverrides(defaults: PriceTable, overrides: PriceOverri
     }
     if (override.textInputUsdPerMillionTokens !== undefined) next.textInputUsdPerMillionTokens = override.textInputUsdPerMillionTokens;
     if (override.imageOutputUsdPerMillionTokens !== undefined) next.imageOutputUsdPerMillionTokens = override.imageOutputUsdPerMillionTokens;
+    if (override.imageInputUsdPerMillionTokens !== undefined) next.imageInputUsdPerMillionTokens = override.imageInputUsdPerMillionTokens;
     models[model] = next;
   }
   if (changed.length === 0 && overrides.takenOn === undefined && overrides.source === undefined) return defaults;

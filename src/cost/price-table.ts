@@ -14,9 +14,14 @@ export interface ModelPrices {
   readonly perImageUsd?: QualitySizeGrid;
   /** USD per 1M text input tokens (the prompt), for models that bill tokens. */
   readonly textInputUsdPerMillionTokens?: number;
+  /** USD per 1M image input tokens (the images of an edit), for models that bill tokens. */
+  readonly imageInputUsdPerMillionTokens?: number;
   /** USD per 1M image output tokens, for models that bill tokens. */
   readonly imageOutputUsdPerMillionTokens?: number;
-  /** Image output tokens one image is expected to bill, by quality then size. */
+  /**
+   * Image output tokens one image is expected to bill, by quality then size; a size not listed
+   * is priced from the quality's 1024x1024 figure (see expectedOutputTokens).
+   */
   readonly outputTokensPerImage?: QualitySizeGrid;
 }
 

@@ -215,7 +215,10 @@ export function createGenerationHandler(deps: GenerationHandlerDependencies): Ge
       return reply('filtered_prompt', jsonReply(400, promptFilteredBody(revised), headers));
     }
 
-    const delayMs = Math.round(random.nonNegativeNormal(deployment.latency.meanMs, deployment.latency.sdMs));
+    // Calls of higher quality take longer (gpt-image-2: a median of 31 s low, 171 s high).
+    const byQuality = deployment.latencyByQuality;
+    const latency = byQuality !== undefined && Object.hasOwn(byQuality, request.quality) ? (byQuality[request.quality] ?? deployment.latency) : deployment.latency;
+    const delayMs = Math.round(random.nonNegativeNormal(latency.meanMs, latency.sdMs));
     headers = { ...headers, 'x-envoy-upstream-service-time': String(delayMs) };
     const createdSeconds = Math.floor((arrivedAtMs + delayMs) / 1000);
     if (stage === 'output') return reply('filtered_output', jsonReply(400, outputFilteredBody(createdSeconds), headers), delayMs);

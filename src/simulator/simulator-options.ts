@@ -27,6 +27,11 @@ const simulatedDeploymentSchema = z.strictObject({
   ratePerMinute: z.number().int('must be a whole number').min(1, 'must be at least 1').default(60),
   /** Simulated service time (default mean 50 ms, sd 10 ms). */
   latency: latencySchema.prefault({}),
+  /**
+   * Service time by the call's quality, beating `latency` for the qualities it names, e.g.
+   * `{ "low": { "meanMs": 31200 }, "high": { "meanMs": 171300 } }` (default none).
+   */
+  latencyByQuality: z.record(z.string().min(1), latencySchema).optional(),
   /** Wait hints on a 429: `ms-and-seconds` (retry-after-ms + retry-after), `seconds`, `none` (default `ms-and-seconds`). */
   rateLimitHeaders: z.enum(RATE_LIMIT_HEADER_MODES).default('ms-and-seconds'),
 });

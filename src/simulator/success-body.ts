@@ -62,7 +62,7 @@ export async function successBody(input: SuccessBodyInput): Promise<JsonBody> {
   if (model.acceptsResponseFormat) return { created: input.createdSeconds, data: items };
   const textTokens = Math.max(1, Math.ceil(request.prompt.length / CHARS_PER_TOKEN));
   // Filtered images are generated, so they are billed too.
-  const outputTokens = request.n * imageOutputTokens(request.size, request.quality);
+  const outputTokens = request.n * imageOutputTokens(model.id, request.size, request.quality);
   return {
     created: input.createdSeconds,
     data: items,

@@ -72,7 +72,7 @@ describe('imgbatch estimate and --dry-run (the CLI, in its own process; nothing 
     expect(lines).toContain('  gpt-image-1-mini: 3 images in 3 calls, $0.0150 (per-image price); no configured deployment serves it: duration unknown');
     // The config moved gpt-image-1-mini's retirement to ten days from now: taken, with a warning.
     expect(result.stderr).toMatch(/^warning: gpt-image-1-mini retires on Azure on \d{4}-\d{2}-\d{2}, in (9|10) days: calls after that fail; move to gpt-image-2 \(1 row\)$/m);
-    expect(lines).toContain('prices of 2026-12-01: our price sheet; other prices: defaults of 2026-11-21');
+    expect(lines).toContain('prices of 2026-12-01: our price sheet; other prices: defaults of 2026-12-06');
   });
 
   it('enqueue --dry-run prints the same estimate, and says whether --max-cost covers it', async () => {

@@ -99,6 +99,19 @@ describe('a batch budget (--max-cost) and the cost of each image', () => {
     expect(p.simulator.stats()).toHaveLength(3);
   });
 
+  it('budgets gpt-image-2 at a custom size by its expected tokens, and bills what the service reports', async () => {
+    // 2048x1152 low: ⌈196 × 2,359,296 / 1,048,576⌉ = 441 output tokens × $30/1M + 4 prompt tokens × $5/1M = $0.01325.
+    const p = await open({ simulator: { deployments: [{ name: 'g2', model: 'gpt-image-2', ratePerMinute: 600, latency: { meanMs: 20, sdMs: 5 } }] } });
+    p.startWorker();
+    await p.producer.batches.setMaxCost('wide', 0.03);
+    const requests = Array.from({ length: 3 }, (_, i) => ({ id: `kite-${i}`, prompt: `A kite number ${i}`, model: 'gpt-image-2', quality: 'low', size: '2048x1152' }));
+    await p.producer.enqueue(requests, { batchId: 'wide' });
+    const summary = await p.waitForBatch('wide');
+    expect(summary).toMatchObject({ counts: { stored: 2, skipped: 1 }, calls: 2 });
+    expect(toMicroUsd(summary.costUsd)).toBe(toMicroUsd(2 * 0.01325));
+    for (const record of await records(p, 'wide')) expect(record).toMatchObject({ size: '2048x1152', costUsd: 0.01325, costSource: 'usage', usage: { output_tokens: 441 } });
+  });
+
   it('a budget below one call\'s expected cost makes no call at all', async () => {
     const p = await open({ simulator: { deployments: [GPT] } });
     p.startWorker();

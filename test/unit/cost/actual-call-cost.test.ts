@@ -51,4 +51,11 @@ describe('actualCallCost', () => {
     const table = applyPriceOverrides(DEFAULT_PRICE_TABLE, { models: { 'gpt-image-1': { imageOutputUsdPerMillionTokens: 20, textInputUsdPerMillionTokens: 0 } } }, 'test.yaml', BUILT_IN_CATALOGUE);
     expect(actualCallCost(table, RECORDED_CALL, { kind: 'answered', usage: RECORDED_USAGE })).toEqual({ usd: 0.2496, perImageUsd: 0.1248, source: 'usage' });
   });
+
+  it('bills an edit\'s image input tokens at the image input price and its text at the text price', () => {
+    const call = { model: 'gpt-image-2', size: '1024x1024', quality: 'low', images: 1, promptChars: 10 };
+    const usage = { input_tokens: 1010, input_tokens_details: { image_tokens: 1000, text_tokens: 10 }, output_tokens: 196 };
+    // 196 × $30/1M + 1000 × $8/1M + 10 × $5/1M
+    expect(actualCallCost(DEFAULT_PRICE_TABLE, call, { kind: 'answered', usage })).toEqual({ usd: 0.01393, perImageUsd: 0.01393, source: 'usage' });
+  });
 });

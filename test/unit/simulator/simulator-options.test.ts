@@ -57,6 +57,13 @@ describe('demoSimulatorOptions', () => {
     const options = parseSimulatorOptions(demoSimulatorOptions(BUILT_IN_CATALOGUE, Date.parse('2026-12-06T12:00:00Z')));
     // dall-e-3 (retired 2026-03-04) and gpt-image-1 (2026-10-23) have no deployment, as on Azure.
     expect(options.deployments.map((d) => d.name)).toEqual(['gpt-image-1-mini', 'gpt-image-1.5', 'gpt-image-2', 'gpt-image-2.5-flare', 'gpt-image-2.5-sunburst']);
+    expect(options.deployments.find((d) => d.name === 'gpt-image-2')?.latencyByQuality).toEqual({
+      // The measured medians (31.2 s, 64.6 s, 171.3 s), 300 times faster.
+      low: { meanMs: 104, sdMs: 21 },
+      medium: { meanMs: 215, sdMs: 43 },
+      high: { meanMs: 571, sdMs: 114 },
+      auto: { meanMs: 571, sdMs: 114 },
+    });
     for (const deployment of options.deployments) {
       expect(deployment).toMatchObject({ model: deployment.name, ratePerMinute: 60, latency: { meanMs: 300, sdMs: 100 } });
     }
