@@ -1,5 +1,5 @@
 import { DefaultAzureCredential, getBearerTokenProvider } from '@azure/identity';
-import { AzureOpenAI } from 'openai';
+import { AzureOpenAI, OpenAI } from 'openai';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { ConfigError } from '../errors/imgbatch-error.js';
 
@@ -22,8 +22,14 @@ export interface AzureTarget {
   readonly endpoint: string;
   /** The deployment name (goes into the URL path); no default. */
   readonly deployment: string;
-  /** The `api-version` query parameter, e.g. `2025-04-01-preview`; no default. */
+  /** The `api-version` query parameter, e.g. `2025-04-01-preview` (or `preview` on v1); no default. */
   readonly apiVersion: string;
+  /**
+   * `deployments` (default): `{endpoint}/openai/deployments/{deployment}/...` through
+   * `AzureOpenAI`; `v1`: `{endpoint}/openai/v1/...` through the plain `OpenAI` client, the
+   * deployment name going as `model`, as Azure's v1 samples do.
+   */
+  readonly api?: 'deployments' | 'v1' | undefined;
   /** Client timeout per call, ms, until the whole answer is read; no default (gpt-image-2 high calls take up to 241 s). */
   readonly timeoutMs: number;
   readonly auth: AzureAuth;
@@ -130,7 +136,7 @@ function longCallTransport(timeoutMs: number): { fetch: typeof globalThis.fetch 
  *
  * @throws ConfigError when a field is empty, malformed or contradicts another.
  */
-export function createImageClient(target: AzureTarget): AzureOpenAI {
+export function createImageClient(target: AzureTarget): OpenAI {
   const endpoint = checkEndpoint(target.endpoint);
   const deployment = requireText('deployment', target.deployment, 'an Azure deployment name');
   if (!DEPLOYMENT_NAME.test(deployment)) {
@@ -146,6 +152,24 @@ export function createImageClient(target: AzureTarget): AzureOpenAI {
   }
   const auth = checkAuth(target.auth);
 
+  if (target.api === 'v1') {
+    // Azure's v1 API takes the plain OpenAI client: `baseURL: "https://<resource>.openai.azure.com/openai/v1/"`
+    // and `apiKey` either the resource key or an Entra token provider ("Azure OpenAI
+    // JavaScript support", Microsoft Learn, 2025-09-15; API version lifecycle, 2026-03-19). Both
+    // go as `Authorization: Bearer`. Images on v1 are documented with `api-version=preview`.
+    return new OpenAI({
+      ...longCallTransport(timeoutMs),
+      baseURL: `${endpoint}/openai/v1/`,
+      apiKey: 'apiKey' in auth ? auth.apiKey : auth.tokenProvider,
+      defaultQuery: { 'api-version': apiVersion },
+      maxRetries: 0,
+      timeout: timeoutMs,
+      organization: null,
+      project: null,
+      adminAPIKey: null,
+      webhookSecret: null,
+    });
+  }
   return new AzureOpenAI({
     ...longCallTransport(timeoutMs),
     // baseURL rather than `endpoint`: AzureOpenAI throws when OPENAI_BASE_URL is set in the

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { AzureOpenAI } from 'openai';
+import type { OpenAI } from 'openai';
 import { APIError } from 'openai';
 import type { ImageGenerateParamsNonStreaming } from 'openai/resources/images';
 import { ImagesCallError } from '../errors/images-call-error.js';
@@ -20,6 +20,11 @@ export interface ImagesCallResult {
 export interface GenerateImagesOptions {
   /** Sent as `x-ms-client-request-id`, so the call can be found in Azure's logs; required. */
   readonly clientRequestId: string;
+  /**
+   * Sent as `model`: the deployment name. The v1 path routes by it; the deployment path takes
+   * it from the URL and ignores it (Azure's samples always send it). Default: none.
+   */
+  readonly model?: string;
   /** Aborts the call (worker shutdown); none by default. */
   readonly signal?: AbortSignal;
 }
@@ -35,8 +40,9 @@ export function serviceRequestIdOf(headers: Headers | undefined): string | undef
  */
 type Param<K extends keyof ImageGenerateParamsNonStreaming> = NonNullable<ImageGenerateParamsNonStreaming[K]>;
 
-export function imagesParamsFor(job: ImageJobData): ImageGenerateParamsNonStreaming {
+export function imagesParamsFor(job: ImageJobData, model?: string): ImageGenerateParamsNonStreaming {
   return {
+    ...(model === undefined ? {} : { model }),
     prompt: job.prompt,
     n: job.variants.length,
     size: job.size,
@@ -75,7 +81,7 @@ function parseBody(text: string): unknown {
  * still reaches `readImagesResponse` (a decision) instead of throwing a bare SyntaxError.
  */
 export async function generateImages(
-  client: AzureOpenAI,
+  client: OpenAI,
   job: ImageJobData,
   options: GenerateImagesOptions,
 ): Promise<ImagesCallResult> {
@@ -83,7 +89,7 @@ export async function generateImages(
   const elapsedMs = (): number => Math.round(performance.now() - startMs);
   try {
     const response = await client.images
-      .generate(imagesParamsFor(job), {
+      .generate(imagesParamsFor(job, options.model), {
         headers: { 'x-ms-client-request-id': options.clientRequestId },
         ...(options.signal === undefined ? {} : { signal: options.signal }),
       })

@@ -11,7 +11,7 @@ import { BUILT_IN_CATALOGUE, createModelCatalogue, type ModelCatalogue } from '.
 import { applyModelOverrides, callTimeoutMsSchema, modelOverrideSchema, modelOverridesSchema } from '../models/model-overrides.js';
 import { BUILT_IN_MODELS } from '../models/model-table.js';
 import type { Config, LimiterSettings, StoreConfig, WorkerSettings } from './config.js';
-import { DEFAULT_API_VERSION, deploymentFileEntrySchema, type DeploymentConfig } from './deployment-config.js';
+import { AZURE_APIS, DEFAULT_API_VERSION, DEFAULT_V1_API_VERSION, deploymentFileEntrySchema, type DeploymentConfig } from './deployment-config.js';
 
 export const DEFAULT_WORKER_SETTINGS: WorkerSettings = {
   concurrency: 'auto',
@@ -98,6 +98,7 @@ const envSchema = z.object({
   OPENAI_API_VERSION: z.string().min(1).optional(),
   AZURE_OPENAI_DEPLOYMENT_NAME: z.string().min(1).optional(),
   IMGBATCH_MODEL: z.string().min(1).optional(),
+  IMGBATCH_AZURE_API: z.enum(AZURE_APIS, `must be one of ${AZURE_APIS.join(', ')}`).optional(),
   IMGBATCH_RATE_PER_MINUTE: z.coerce.number().positive().optional(),
   REDIS_URL: z.string().min(1).optional(),
   REDIS_TLS_CA_FILE: z.string().min(1).optional(),
@@ -209,7 +210,8 @@ function deploymentsFromFile(file: z.output<typeof fileSchema>, env: Env, path: 
       deployment: entry.deployment,
       model: entry.model,
       ratePerMinute: entry.ratePerMinute,
-      apiVersion: entry.apiVersion ?? DEFAULT_API_VERSION,
+      apiVersion: entry.apiVersion ?? (entry.api === 'v1' ? DEFAULT_V1_API_VERSION : DEFAULT_API_VERSION),
+      ...(entry.api !== undefined && { api: entry.api }),
       auth,
       quotaUnit: entry.quotaUnit ?? 'request',
       priority: entry.priority ?? 1,
@@ -239,7 +241,8 @@ function deploymentFromEnv(env: z.output<typeof envSchema>, models: ModelCatalog
     deployment,
     model,
     ratePerMinute: env.IMGBATCH_RATE_PER_MINUTE ?? capabilities.defaultRatePerMinute,
-    apiVersion: env.OPENAI_API_VERSION ?? DEFAULT_API_VERSION,
+    apiVersion: env.OPENAI_API_VERSION ?? (env.IMGBATCH_AZURE_API === 'v1' ? DEFAULT_V1_API_VERSION : DEFAULT_API_VERSION),
+    ...(env.IMGBATCH_AZURE_API !== undefined && { api: env.IMGBATCH_AZURE_API }),
     // No key means keyless Entra ID (DefaultAzureCredential), as Azure's own samples do.
     auth: env.AZURE_OPENAI_API_KEY === undefined ? { kind: 'entra' } : { kind: 'api-key', apiKey: env.AZURE_OPENAI_API_KEY },
     quotaUnit: 'request',

@@ -46,6 +46,8 @@ export interface SimulatorExtras {
 const throttleRequestSchema = z.strictObject({ deployment: z.string().min(1), durationMs: z.number().int().min(1).max(3_600_000) });
 
 const GENERATIONS_PATH = /^\/openai\/deployments\/([^/]+)\/images\/generations$/;
+/** Azure's v1 API: the deployment is the body's `model`. */
+const V1_GENERATIONS_PATH = '/openai/v1/images/generations';
 // Generous for a 32 000-character prompt, small enough that a runaway client cannot fill memory.
 const MAX_BODY_BYTES = 1_048_576;
 
@@ -94,8 +96,9 @@ function urlHost(host: string, port: number): string {
 }
 
 /**
- * Starts a local HTTP server that behaves like the Azure OpenAI images API (see
- * ../shared/reference/azure-openai-images.md), with admin endpoints under `/_sim/`:
+ * Starts a local HTTP server that behaves like the Azure OpenAI images API, on both paths:
+ * `/openai/deployments/{deployment}/images/generations?api-version=...` and Azure's v1
+ * `/openai/v1/images/generations` (deployment = body `model`). Admin endpoints under `/_sim/`:
  * `GET /_sim/stats`, `POST /_sim/reset`, `POST /_sim/script`, `POST /_sim/throttle`, `GET /_sim/health` and
  * `GET /_sim/files/<name>` (images behind `url` responses).
  */
@@ -204,7 +207,8 @@ export async function createSimulator(input: SimulatorOptionsInput = {}, extras:
     if (path.startsWith('/_sim/') && (await handleAdmin(req, res, path))) return;
     const route = GENERATIONS_PATH.exec(path);
     const encodedDeployment = route?.[1];
-    if (req.method !== 'POST' || encodedDeployment === undefined) {
+    const isV1Path = path === V1_GENERATIONS_PATH;
+    if (req.method !== 'POST' || (encodedDeployment === undefined && !isV1Path)) {
       await readBody(req);
       send(res, jsonReply(404, RESOURCE_NOT_FOUND_BODY));
       return;
@@ -212,8 +216,10 @@ export async function createSimulator(input: SimulatorOptionsInput = {}, extras:
     const text = await readBody(req);
     const body = parseJson(text);
     const decidedAtMs = performance.now();
+    const bodyModel = body.isJson && typeof body.value === 'object' && body.value !== null ? (body.value as Record<string, unknown>)['model'] : undefined;
     const action = await handler.handle({
-      deploymentName: decodeURIComponent(encodedDeployment),
+      deploymentName: encodedDeployment === undefined ? (typeof bodyModel === 'string' ? bodyModel : '') : decodeURIComponent(encodedDeployment),
+      isV1Path,
       apiVersion: url.searchParams.get('api-version') ?? undefined,
       apiKey: header(req, 'api-key'),
       authorization: header(req, 'authorization'),

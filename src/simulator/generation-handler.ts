@@ -30,8 +30,10 @@ import { validateGenerationBody } from './validate-generation-body.js';
 
 /** One `POST .../images/generations` call, as read off the wire. */
 export interface GenerationCall {
-  /** The `{deployment}` path segment, decoded. */
+  /** The `{deployment}` path segment, decoded; on the v1 path, the body's `model`. */
   readonly deploymentName: string;
+  /** True on Azure's v1 path (`/openai/v1/...`), where api-version is optional and a key may come as a bearer token. */
+  readonly isV1Path?: boolean;
   /** The `api-version` query parameter. */
   readonly apiVersion: string | undefined;
   readonly apiKey: string | undefined;
@@ -120,6 +122,7 @@ export function createGenerationHandler(deps: GenerationHandlerDependencies): Ge
     const settle = (outcome: CallOutcome, action: SimulatorAction): SimulatorAction => {
       stats.record({
         deployment: call.deploymentName,
+        api: call.isV1Path === true ? 'v1' : 'deployments',
         arrivedAtMs,
         outcome,
         status: action.kind === 'reply' ? action.reply.status : null,
@@ -157,11 +160,12 @@ export function createGenerationHandler(deps: GenerationHandlerDependencies): Ge
       }
     };
 
-    // Azure answers a call without api-version as an unknown route.
-    if (call.apiVersion === undefined || call.apiVersion === '') {
+    // Azure answers a deployment-path call without api-version as an unknown route; on the v1
+    // path "api-version is no longer a required parameter" (API version lifecycle, 2026-03-19).
+    if (call.isV1Path !== true && (call.apiVersion === undefined || call.apiVersion === '')) {
       return reply('not_found', jsonReply(404, RESOURCE_NOT_FOUND_BODY, headers));
     }
-    if (!isAuthorized(call, options)) return reply('unauthorized', jsonReply(401, UNAUTHORIZED_BODY, headers));
+    if (!isAuthorized(call, options, { isKeyAsBearerAccepted: call.isV1Path === true })) return reply('unauthorized', jsonReply(401, UNAUTHORIZED_BODY, headers));
     const deployment = deployments.get(call.deploymentName);
     const window = windows.get(call.deploymentName);
     if (deployment === undefined || window === undefined) {

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { DelayedError, UnrecoverableError, Worker } from 'bullmq';
 import type { RedisClient } from '../queue/redis-connection.js';
-import type { AzureOpenAI } from 'openai';
+import type { OpenAI } from 'openai';
 import { createBatchRegistry } from '../batch/batch-registry.js';
 import type { LimiterSettings, WorkerSettings } from '../config/config.js';
 import type { DeploymentConfig } from '../config/deployment-config.js';
@@ -55,16 +55,23 @@ export interface ImageWorker {
  * failing every job at its first call.
  */
 export function createAzureCallImages(deployments: readonly DeploymentConfig[], timeoutMsOf: (deployment: DeploymentConfig) => number): CallImages {
-  const clients = new Map<string, AzureOpenAI>(
+  const clients = new Map<string, OpenAI>(
     deployments.map((deployment) => [
       deployment.name,
-      createImageClient({ endpoint: deployment.endpoint, deployment: deployment.deployment, apiVersion: deployment.apiVersion, timeoutMs: timeoutMsOf(deployment), auth: deployment.auth }),
+      createImageClient({
+        endpoint: deployment.endpoint,
+        deployment: deployment.deployment,
+        apiVersion: deployment.apiVersion,
+        api: deployment.api,
+        timeoutMs: timeoutMsOf(deployment),
+        auth: deployment.auth,
+      }),
     ]),
   );
   return async (deployment, job, options) => {
     const client = clients.get(deployment.name);
     if (client === undefined) throw new Error(`no client for deployment ${deployment.name}`);
-    return generateImages(client, job, options);
+    return generateImages(client, job, { ...options, model: deployment.deployment });
   };
 }
 

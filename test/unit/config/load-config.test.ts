@@ -518,6 +518,25 @@ describe('loadConfig settings precedence', () => {
     expect(configError(env).message).toContain(message);
   });
 
+  it('a deployment on Azure\'s v1 path gets api-version preview unless it names one', () => {
+    const file = writeConfig(
+      'v1.yaml',
+      [
+        'deployments:',
+        '  - { name: a, endpoint: "https://a.openai.azure.com/", deployment: g2, model: gpt-image-2, ratePerMinute: 6, auth: entra, api: v1 }',
+        '  - { name: b, endpoint: "https://b.openai.azure.com/", deployment: g2, model: gpt-image-2, ratePerMinute: 6, auth: entra, api: v1, apiVersion: v1 }',
+        '  - { name: c, endpoint: "https://c.openai.azure.com/", deployment: g2, model: gpt-image-2, ratePerMinute: 6, auth: entra }',
+      ].join('\n'),
+    );
+    expect(load({ IMGBATCH_CONFIG: file }).deployments.map((d) => [d.name, d.api, d.apiVersion])).toEqual([
+      ['a', 'v1', 'preview'],
+      ['b', 'v1', 'v1'],
+      ['c', undefined, '2025-04-01-preview'],
+    ]);
+    expect(load({ AZURE_OPENAI_ENDPOINT: ENDPOINT, AZURE_OPENAI_DEPLOYMENT_NAME: 'gpt-image-2', IMGBATCH_AZURE_API: 'v1' }).deployments[0]).toMatchObject({ api: 'v1', apiVersion: 'preview' });
+    expect(configError({ IMGBATCH_AZURE_API: 'v2' }).message).toContain('IMGBATCH_AZURE_API: must be one of deployments, v1');
+  });
+
   it('a deployment may carry its own call timeout and expected latency', () => {
     const file = writeConfig('d-latency.yaml', 'deployments:\n  - { endpoint: "https://e.openai.azure.com/", deployment: g2, model: gpt-image-2, ratePerMinute: 6, auth: entra, timeoutMs: 600000, expectedLatencyMs: 200000 }\n');
     expect(load({ IMGBATCH_CONFIG: file }).deployments[0]).toMatchObject({ timeoutMs: 600_000, expectedLatencyMs: 200_000 });
