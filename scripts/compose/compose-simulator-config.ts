@@ -3,7 +3,13 @@
 // the stack serves exactly the models `imgbatch run` simulates; a test keeps the committed
 // files equal to what this module makes.
 import { stringify } from 'yaml';
-import { DEMO_SIMULATOR_OPTIONS } from '../../src/simulator/demo-simulator-options.js';
+import { BUILT_IN_CATALOGUE } from '../../src/models/model-catalogue.js';
+import { demoSimulatorOptions } from '../../src/simulator/demo-simulator-options.js';
+
+/** The demo's simulated resource today: one deployment per built-in model in service. */
+function demoOptions(): ReturnType<typeof demoSimulatorOptions> {
+  return demoSimulatorOptions(BUILT_IN_CATALOGUE, Date.now());
+}
 
 /** Where docker-compose.yml mounts deploy/compose/ in the simulator and worker containers. */
 export const COMPOSE_CONFIG_DIR = 'deploy/compose';
@@ -17,12 +23,12 @@ const SIMULATOR_PORT = 8090;
 export const SIMULATOR_API_KEY_ENV = 'SIMULATOR_API_KEY';
 
 function demoDeployments(): readonly { name: string; model: string; ratePerMinute?: number | undefined }[] {
-  return DEMO_SIMULATOR_OPTIONS.deployments ?? [];
+  return demoOptions().deployments ?? [];
 }
 
 /** `imgbatch simulate --config` options: the demo's deployments, reachable from other containers. */
 export function formatSimulatorOptions(): string {
-  return `${JSON.stringify({ ...DEMO_SIMULATOR_OPTIONS, host: '0.0.0.0', port: SIMULATOR_PORT }, null, 2)}\n`;
+  return `${JSON.stringify({ ...demoOptions(), host: '0.0.0.0', port: SIMULATOR_PORT }, null, 2)}\n`;
 }
 
 /** The workers' IMGBATCH_CONFIG: one deployment per simulated one, at the simulator's quota. */

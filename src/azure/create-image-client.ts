@@ -1,5 +1,6 @@
 import { DefaultAzureCredential, getBearerTokenProvider } from '@azure/identity';
-import { AzureOpenAI } from 'openai';
+import { AzureOpenAI, OpenAI } from 'openai';
+import { Agent, fetch as undiciFetch } from 'undici';
 import { ConfigError } from '../errors/imgbatch-error.js';
 
 /** The Entra ID scope of Azure OpenAI (and every Cognitive Services resource). */
@@ -21,9 +22,15 @@ export interface AzureTarget {
   readonly endpoint: string;
   /** The deployment name (goes into the URL path); no default. */
   readonly deployment: string;
-  /** The `api-version` query parameter, e.g. `2025-04-01-preview`; no default. */
+  /** The `api-version` query parameter, e.g. `2025-04-01-preview` (or `preview` on v1); no default. */
   readonly apiVersion: string;
-  /** Client timeout per call, ms, until response headers; no default (calls take up to 60 s and more). */
+  /**
+   * `deployments` (default): `{endpoint}/openai/deployments/{deployment}/...` through
+   * `AzureOpenAI`; `v1`: `{endpoint}/openai/v1/...` through the plain `OpenAI` client, the
+   * deployment name going as `model`, as Azure's v1 samples do.
+   */
+  readonly api?: 'deployments' | 'v1' | undefined;
+  /** Client timeout per call, ms, until the whole answer is read; no default (gpt-image-2 high calls take up to 241 s). */
   readonly timeoutMs: number;
   readonly auth: AzureAuth;
 }
@@ -103,6 +110,25 @@ function checkAuth(auth: unknown): { apiKey: string } | { tokenProvider: () => P
 }
 
 /**
+ * The HTTP transport of a client whose calls may take minutes. Node's own fetch gives up on a
+ * response whose headers take over 300 s and on a body silent for 300 s (undici's defaults
+ * `headersTimeout` and `bodyTimeout`), whatever the SDK's `timeout` says: a gpt-image-2 call
+ * allowed 540 s would fail at 300 s. A dispatcher of the client's own lets the SDK's timeout
+ * decide: headers may take a second longer than it (so the SDK's timeout, a `timeout`
+ * decision, fires first), the body as long as it. The dispatcher must go with undici's own
+ * fetch (openai README, "Configuring an HTTP(S) Agent"), whose answer is turned into the
+ * platform's Response, so headers stay `Headers` for everything that reads them.
+ */
+function longCallTransport(timeoutMs: number): { fetch: typeof globalThis.fetch } {
+  const dispatcher = new Agent({ headersTimeout: timeoutMs + 1_000, bodyTimeout: timeoutMs });
+  const longCallFetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const answer = await undiciFetch(input as Parameters<typeof undiciFetch>[0], { ...(init as Parameters<typeof undiciFetch>[1]), dispatcher });
+    return new Response(answer.body as ReadableStream<Uint8Array> | null, { status: answer.status, statusText: answer.statusText, headers: new Headers([...answer.headers]) });
+  };
+  return { fetch: longCallFetch };
+}
+
+/**
  * An `AzureOpenAI` client for one deployment, with every option explicit so that nothing comes
  * from the environment behind the config's back: `AzureOpenAI` would otherwise read
  * AZURE_OPENAI_API_KEY, AZURE_OPENAI_ENDPOINT, OPENAI_BASE_URL, OPENAI_ORG_ID,
@@ -110,7 +136,7 @@ function checkAuth(auth: unknown): { apiKey: string } | { tokenProvider: () => P
  *
  * @throws ConfigError when a field is empty, malformed or contradicts another.
  */
-export function createImageClient(target: AzureTarget): AzureOpenAI {
+export function createImageClient(target: AzureTarget): OpenAI {
   const endpoint = checkEndpoint(target.endpoint);
   const deployment = requireText('deployment', target.deployment, 'an Azure deployment name');
   if (!DEPLOYMENT_NAME.test(deployment)) {
@@ -126,7 +152,26 @@ export function createImageClient(target: AzureTarget): AzureOpenAI {
   }
   const auth = checkAuth(target.auth);
 
+  if (target.api === 'v1') {
+    // Azure's v1 API takes the plain OpenAI client: `baseURL: "https://<resource>.openai.azure.com/openai/v1/"`
+    // and `apiKey` either the resource key or an Entra token provider ("Azure OpenAI
+    // JavaScript support", Microsoft Learn, 2025-09-15; API version lifecycle, 2026-03-19). Both
+    // go as `Authorization: Bearer`. Images on v1 are documented with `api-version=preview`.
+    return new OpenAI({
+      ...longCallTransport(timeoutMs),
+      baseURL: `${endpoint}/openai/v1/`,
+      apiKey: 'apiKey' in auth ? auth.apiKey : auth.tokenProvider,
+      defaultQuery: { 'api-version': apiVersion },
+      maxRetries: 0,
+      timeout: timeoutMs,
+      organization: null,
+      project: null,
+      adminAPIKey: null,
+      webhookSecret: null,
+    });
+  }
   return new AzureOpenAI({
+    ...longCallTransport(timeoutMs),
     // baseURL rather than `endpoint`: AzureOpenAI throws when OPENAI_BASE_URL is set in the
     // environment and `endpoint` is passed, and would read AZURE_OPENAI_ENDPOINT for a missing one.
     baseURL: `${endpoint}/openai`,

@@ -1,4 +1,4 @@
-import type { AzureOpenAI } from 'openai';
+import type { OpenAI } from 'openai';
 import { toFile } from 'openai';
 import type { ImageEditParamsNonStreaming } from 'openai/resources/images';
 import type { ImageJobData } from '../job/image-job.js';
@@ -31,12 +31,13 @@ function file(input: LoadedInput, name: string): Promise<File> {
  * (learn.microsoft.com/azure/foundry/openai/how-to/dall-e: the REST quickstart posts `image`,
  * the edit section's curl `image[]`).
  */
-export async function editParamsFor(job: ImageJobData, inputs: EditCallInputs): Promise<ImageEditParamsNonStreaming> {
+export async function editParamsFor(job: ImageJobData, inputs: EditCallInputs, model?: string): Promise<ImageEditParamsNonStreaming> {
   const images = await Promise.all(inputs.images.map((image, index) => file(image, `image-${index + 1}`)));
   const [only] = images;
   // As for generations, values pass through as the model table allowed them (the SDK's unions
   // lag the service). No style or response_format: only dall-e-3 takes them, and it cannot edit.
   return {
+    ...(model === undefined ? {} : { model }),
     prompt: job.prompt,
     n: job.variants.length,
     size: job.size,
@@ -57,7 +58,7 @@ export async function editParamsFor(job: ImageJobData, inputs: EditCallInputs): 
  * and checked against the job's hashes. Same contract as generateImages: one HTTP request; a
  * 2xx comes back as it is, anything else is thrown as an ImagesCallError.
  */
-export async function editImages(client: AzureOpenAI, job: ImageJobData, inputs: EditCallInputs, options: SendImagesCallOptions): Promise<ImagesCallResult> {
-  const params = await editParamsFor(job, inputs);
+export async function editImages(client: OpenAI, job: ImageJobData, inputs: EditCallInputs, options: SendImagesCallOptions): Promise<ImagesCallResult> {
+  const params = await editParamsFor(job, inputs, options.model);
   return sendImagesCall((requestOptions) => client.images.edit(params, requestOptions), options);
 }

@@ -1,4 +1,4 @@
-import type { AzureOpenAI } from 'openai';
+import type { OpenAI } from 'openai';
 import type { ImageGenerateParamsNonStreaming } from 'openai/resources/images';
 import type { ImageJobData } from '../job/image-job.js';
 import { sendImagesCall, type ImagesCallResult, type SendImagesCallOptions } from './send-images-call.js';
@@ -10,8 +10,9 @@ import { sendImagesCall, type ImagesCallResult, type SendImagesCallOptions } fro
  */
 type Param<K extends keyof ImageGenerateParamsNonStreaming> = NonNullable<ImageGenerateParamsNonStreaming[K]>;
 
-export function imagesParamsFor(job: ImageJobData): ImageGenerateParamsNonStreaming {
+export function imagesParamsFor(job: ImageJobData, model?: string): ImageGenerateParamsNonStreaming {
   return {
+    ...(model === undefined ? {} : { model }),
     prompt: job.prompt,
     n: job.variants.length,
     size: job.size,
@@ -37,9 +38,9 @@ export function imagesParamsFor(job: ImageJobData): ImageGenerateParamsNonStream
  * one HTTP request; a 2xx comes back as it is, anything else is thrown as an ImagesCallError).
  */
 export async function generateImages(
-  client: AzureOpenAI,
+  client: OpenAI,
   job: ImageJobData,
   options: SendImagesCallOptions,
 ): Promise<ImagesCallResult> {
-  return sendImagesCall((requestOptions) => client.images.generate(imagesParamsFor(job), requestOptions), options);
+  return sendImagesCall((requestOptions) => client.images.generate(imagesParamsFor(job, options.model), requestOptions), options);
 }

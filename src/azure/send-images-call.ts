@@ -17,6 +17,11 @@ export interface ImagesCallResult {
 export interface SendImagesCallOptions {
   /** Sent as `x-ms-client-request-id`, so the call can be found in Azure's logs; required. */
   readonly clientRequestId: string;
+  /**
+   * Sent as `model`: the deployment name. The v1 path routes by it; the deployment path takes
+   * it from the URL and ignores it (Azure's samples always send it). Default: none.
+   */
+  readonly model?: string;
   /** Aborts the call (worker shutdown); none by default. */
   readonly signal?: AbortSignal;
 }

@@ -48,18 +48,24 @@ end
  * made again (deleted from the store, or generated but not kept) was paid again, and the
  * budget and the spend must say so. The call's marker makes the script safe to run twice for
  * one call (a command sent again after a reconnect): the second run counts nothing.
+ * A call that may have been billed without our knowing (it timed out) is counted the same way,
+ * and also under `possiblyBilledMicros`, so the spend can say how much of it is a guess.
  * KEYS: batch hash, reservations hash, per-image costs hash, spend over all batches, the call's
- * marker. ARGV: job id, the call's micro-USD, then (image key, micro-USD) pairs.
+ * marker. ARGV: job id, the call's micro-USD, 'billed' or 'possibly', then (image key, micro-USD) pairs.
  */
 const SETTLE_COST_SCRIPT = `
 ${DROP_RESERVATION}if not redis.call('SET', KEYS[5], '1', 'NX', 'EX', 86400) then return 0 end
-for i = 3, #ARGV, 2 do
+for i = 4, #ARGV, 2 do
   redis.call('HINCRBY', KEYS[3], ARGV[i], ARGV[i + 1])
 end
 local total = tonumber(ARGV[2])
 if total ~= 0 then
   redis.call('HINCRBY', KEYS[1], 'spentMicros', total)
   redis.call('HINCRBY', KEYS[4], 'spentMicros', total)
+  if ARGV[3] == 'possibly' then
+    redis.call('HINCRBY', KEYS[1], 'possiblyBilledMicros', total)
+    redis.call('HINCRBY', KEYS[4], 'possiblyBilledMicros', total)
+  end
 end
 return total
 `;
@@ -94,6 +100,11 @@ export interface CallSettlement {
   readonly callId: string;
   readonly usd: number;
   readonly images: ReadonlyArray<{ readonly imageKey: string; readonly usd: number }>;
+  /**
+   * True for a call that may have been billed without our knowing (it timed out after the
+   * request was sent): `usd` is its expected cost, counted against the budget like a paid call.
+   */
+  readonly isPossiblyBilled?: boolean;
 }
 
 /** Where a call stands against its batch's budget. */
@@ -150,7 +161,7 @@ export interface BatchBudget {
 
 interface BudgetCommands {
   imgbatchReserveCost(k1: string, k2: string, jobId: string, micros: number, mode: 'reserve' | 'check'): Promise<number[]>;
-  imgbatchSettleCost(k1: string, k2: string, k3: string, k4: string, k5: string, jobId: string, callMicros: number, ...pairs: (string | number)[]): Promise<number>;
+  imgbatchSettleCost(k1: string, k2: string, k3: string, k4: string, k5: string, jobId: string, callMicros: number, kind: 'billed' | 'possibly', ...pairs: (string | number)[]): Promise<number>;
   imgbatchReleaseCost(k1: string, k2: string, jobId: string): Promise<number>;
   imgbatchReleaseIdleReservations(k1: string, k2: string, k3: string): Promise<number>;
 }
@@ -192,6 +203,7 @@ export function createBatchBudget(redis: RedisClient, keys: KeySpace): BatchBudg
         keys.settledCall(call.callId),
         jobId,
         checkedMicroUsd('usd', call.usd),
+        call.isPossiblyBilled === true ? 'possibly' : 'billed',
         ...pairs,
       );
     },

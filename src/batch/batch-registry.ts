@@ -151,6 +151,11 @@ export interface BatchSummary {
    * its last known cost, from the service's `usage` or else the price table.
    */
   readonly costUsd: number;
+  /**
+   * The part of `costUsd` that is calls which timed out and may have been billed, counted at
+   * their expected cost (the service does not say whether it finished them).
+   */
+  readonly possiblyBilledCostUsd: number;
   /** Expected cost of the batch's calls in flight, USD (reserved against its budget). */
   readonly inFlightCostUsd: number;
   /** The batch's budget (`--max-cost`), USD; undefined when it has none. */
@@ -334,6 +339,7 @@ export function createBatchRegistry(redis: RedisClient, keys: KeySpace): BatchRe
         rateLimitedCalls: Number(header.rateLimitedCalls ?? 0),
         pending: Math.max(0, images - done),
         costUsd: fromMicroUsd(Number(header.spentMicros ?? 0)),
+        possiblyBilledCostUsd: fromMicroUsd(Number(header.possiblyBilledMicros ?? 0)),
         inFlightCostUsd: fromMicroUsd(Math.max(0, Number(header.reservedMicros ?? 0))),
         maxCostUsd: header.maxCostMicros === undefined ? undefined : fromMicroUsd(Number(header.maxCostMicros)),
       };

@@ -10,7 +10,8 @@ import { resolveEditInputs } from '../inputs/resolve-edit-inputs.js';
 import { checkInputs, type InputCheck } from '../job/check-inputs.js';
 import type { ImageJobData } from '../job/image-job.js';
 import type { ImageRequest } from '../job/image-request.js';
-import type { RejectedRequest } from '../job/prepare-jobs.js';
+import type { ModelNotice, RejectedRequest } from '../job/prepare-jobs.js';
+import type { ModelCatalogue } from '../models/model-catalogue.js';
 import type { EnqueueResult, Producer } from '../queue/producer.js';
 import { batchIdFromPath } from './batch-name.js';
 import { createEnqueueProgressReporter } from './enqueue-progress-reporter.js';
@@ -90,6 +91,7 @@ export async function checkCsvFile(
   plan: CsvIngestPlan,
   options: {
     readonly imagesPerCall: number;
+    readonly models?: ModelCatalogue;
     readonly checkServed?: (request: ImageRequest) => string | undefined;
     readonly onJob?: (job: ImageJobData) => void;
     readonly reader?: InputReader;
@@ -97,7 +99,7 @@ export async function checkCsvFile(
 ): Promise<InputCheck> {
   const { reader, ...checkOptions } = options;
   const rows = readCsvRequests(plan.csv, plan.read);
-  const checked = reader === undefined ? rows : resolveEditInputs(rows, { batchId: plan.batchId, reader, localDir: csvFolder(plan) });
+  const checked = reader === undefined ? rows : resolveEditInputs(rows, { batchId: plan.batchId, reader, localDir: csvFolder(plan), models: options.models });
   return checkInputs(checked, { batchId: plan.batchId, ...checkOptions });
 }
 
@@ -134,6 +136,11 @@ export async function enqueueCsvFile(
     reporter.done();
     source.destroy();
   }
+}
+
+/** Prints a warning on stderr for each model of the file that Azure retires within 30 days. */
+export function reportNotices(notices: readonly ModelNotice[]): void {
+  for (const notice of notices) process.stderr.write(`warning: ${notice.message} (${notice.requests} row${notice.requests === 1 ? '' : 's'})\n`);
 }
 
 /** Prints every refused row on stderr, then where the rejects file is. */

@@ -21,7 +21,7 @@ export interface CsvEstimate {
  */
 export async function estimateCsvFile(
   plan: CsvIngestPlan,
-  config: Pick<Config, 'deployments' | 'usesSimulator' | 'prices' | 'worker' | 'store' | 'fetch'>,
+  config: Pick<Config, 'deployments' | 'usesSimulator' | 'prices' | 'worker' | 'store' | 'fetch' | 'models'>,
   options: { readonly checkServed?: (request: ImageRequest) => string | undefined } = {},
 ): Promise<CsvEstimate> {
   const { deployments, isSimulator } = estimateDeployments(config);
@@ -32,6 +32,7 @@ export async function estimateCsvFile(
   try {
     const check = await checkCsvFile(plan, {
       imagesPerCall: config.worker.imagesPerCall,
+      models: config.models,
       reader: createConfiguredInputReader(config, store),
       ...(options.checkServed !== undefined && { checkServed: options.checkServed }),
       onJob: (job) => {

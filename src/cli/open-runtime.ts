@@ -3,7 +3,7 @@ import type { DeploymentConfig } from '../config/deployment-config.js';
 import { DEFAULT_API_VERSION } from '../config/deployment-config.js';
 import type { Logger } from '../log/logger.js';
 import { createSimulator, type Simulator } from '../simulator/create-simulator.js';
-import { DEMO_SIMULATOR_OPTIONS } from '../simulator/demo-simulator-options.js';
+import { demoSimulatorOptions } from '../simulator/demo-simulator-options.js';
 import { createResultStore } from '../storage/create-result-store.js';
 import type { ResultStore } from '../storage/result-store.js';
 import { ensureRedis, type EnsuredRedis } from './ensure-redis.js';
@@ -44,7 +44,7 @@ export async function openRuntime(config: Config, logger: Logger): Promise<Runti
   const redis = await ensureRedis(config.redisUrl);
   let simulator: Simulator | undefined;
   try {
-    simulator = config.usesSimulator ? await createSimulator(DEMO_SIMULATOR_OPTIONS) : undefined;
+    simulator = config.usesSimulator ? await createSimulator(demoSimulatorOptions(config.models, Date.now()), { models: config.models }) : undefined;
   } catch (error) {
     await redis.stop();
     throw error;

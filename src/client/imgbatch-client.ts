@@ -11,6 +11,7 @@ import { createInputReader, type InputReader } from '../inputs/input-reader.js';
 import { readCsvRequests } from '../ingest/read-csv-requests.js';
 import { imageJobSchema } from '../job/image-job.js';
 import { createSilentLogger, type Logger } from '../log/logger.js';
+import type { ModelCatalogue } from '../models/model-catalogue.js';
 import { createScheduleQueue, type ScheduleQueue } from '../schedule/schedule-queue.js';
 import type { ImageQueue } from '../queue/image-queue.js';
 import { createKeySpace } from '../queue/key-space.js';
@@ -38,6 +39,8 @@ export interface ImgbatchClientOptions {
   readonly inputReader?: InputReader;
   /** Images per call for models that take n > 1; must match what the batch was first enqueued with; default 1. */
   readonly imagesPerCall?: number;
+  /** The models requests are checked against; default the built-in ones (pass `config.models`). */
+  readonly models?: ModelCatalogue;
   readonly logger?: Logger;
 }
 
@@ -140,6 +143,7 @@ export function createImgbatchClient(options: ImgbatchClientOptions = {}): Imgba
     connection: redis,
     prefix,
     ...(options.imagesPerCall !== undefined && { imagesPerCall: options.imagesPerCall }),
+    ...(options.models !== undefined && { models: options.models }),
     ...(options.logger !== undefined && { logger: options.logger }),
     ...(store !== undefined && {
       editInputs: { store, reader: options.inputReader ?? createInputReader({ store, fetch: options.fetch ?? DEFAULT_FETCH_SETTINGS }) },

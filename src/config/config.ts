@@ -1,4 +1,5 @@
 import type { PriceTable } from '../cost/price-table.js';
+import type { ModelCatalogue } from '../models/model-catalogue.js';
 import type { DeploymentConfig } from './deployment-config.js';
 
 export type StoreConfig =
@@ -29,14 +30,23 @@ export interface WorkerSettings {
   readonly pauseRecheckMs: number;
   /** Images per call for models that take n > 1; default 1. */
   readonly imagesPerCall: number;
-  /** API call timeout, ms; default 120000 (image calls take up to 60 s). */
-  readonly timeoutMs: number;
+  /**
+   * API call timeout for every deployment, ms (at most 600000); default undefined: each model's
+   * own (gpt-image-2: 540000, from measured latencies; see docs/models.md). A deployment's own
+   * `timeoutMs` beats it.
+   */
+  readonly timeoutMs: number | undefined;
+  /**
+   * Times a call that timed out is sent again before its images fail; default 1. A timed-out
+   * call may have been generated and billed, so it is not retried `attempts` times.
+   */
+  readonly timeoutRetries: number;
   /**
    * A job not done this long after it was enqueued fails with the reason (no slot came: every
    * deployment paused, or quota far below the batch); default 7 days.
    */
   readonly maxWaitMs: number;
-  /** How long a job's lock lasts unless renewed, ms; default 30000. */
+  /** How long a job's lock lasts unless renewed, ms; default 30000. BullMQ renews it every half of this while the job's call runs, however long. */
   readonly lockDurationMs: number;
   /** How often jobs of crashed workers are looked for and handed to others, ms; default 30000. */
   readonly stalledIntervalMs: number;
@@ -121,4 +131,6 @@ export interface Config {
   readonly prices: PriceTable;
   /** Outbound fetches of input images: the config file's `fetch:`. */
   readonly fetch: FetchSettings;
+  /** The image models: the built-in table with the config file's `models:` applied. */
+  readonly models: ModelCatalogue;
 }

@@ -3,13 +3,15 @@ import { extname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { DEFAULT_PRICE_TABLE } from '../cost/default-price-table.js';
-import { applyPriceOverrides, priceOverridesSchema } from '../cost/price-overrides.js';
+import { applyPriceOverrides, modelPricesOverrideSchema, priceOverridesSchema, type PriceOverrides } from '../cost/price-overrides.js';
 import { ConfigError } from '../errors/imgbatch-error.js';
 import { parseRedisUrl } from './parse-redis-url.js';
 import { redactRedisUrl } from './redact-redis-url.js';
-import { findModel, MODEL_IDS } from '../models/model-table.js';
+import { BUILT_IN_CATALOGUE, createModelCatalogue, type ModelCatalogue } from '../models/model-catalogue.js';
+import { applyModelOverrides, callTimeoutMsSchema, modelOverrideSchema, modelOverridesSchema } from '../models/model-overrides.js';
+import { BUILT_IN_MODELS } from '../models/model-table.js';
 import type { Config, FetchSettings, LimiterSettings, StoreConfig, WorkerSettings } from './config.js';
-import { DEFAULT_API_VERSION, deploymentFileEntrySchema, type DeploymentConfig } from './deployment-config.js';
+import { AZURE_APIS, DEFAULT_API_VERSION, DEFAULT_V1_API_VERSION, deploymentFileEntrySchema, type DeploymentConfig } from './deployment-config.js';
 
 export const DEFAULT_WORKER_SETTINGS: WorkerSettings = {
   concurrency: 'auto',
@@ -19,7 +21,8 @@ export const DEFAULT_WORKER_SETTINGS: WorkerSettings = {
   maxRateLimitWaits: 30,
   pauseRecheckMs: 30_000,
   imagesPerCall: 1,
-  timeoutMs: 120_000,
+  timeoutMs: undefined,
+  timeoutRetries: 1,
   maxWaitMs: 7 * 24 * 3600 * 1000,
   lockDurationMs: 30_000,
   stalledIntervalMs: 30_000,
@@ -50,7 +53,8 @@ const workerSchema = z.strictObject({
   maxRateLimitWaits: positiveInt.optional(),
   pauseRecheckMs: positiveInt.optional(),
   imagesPerCall: positiveInt.max(10).optional(),
-  timeoutMs: positiveInt.optional(),
+  timeoutMs: z.coerce.number().pipe(callTimeoutMsSchema).optional(),
+  timeoutRetries: z.coerce.number().int('must be a whole number').min(0, 'must be 0 or more').max(10, 'must be at most 10').optional(),
   maxWaitMs: positiveInt.optional(),
   lockDurationMs: positiveInt.optional(),
   stalledIntervalMs: positiveInt.optional(),
@@ -111,6 +115,11 @@ const fileSchema = z.strictObject({
     .optional(),
   /** How `imgbatch serve` guards its HTTP surface (HttpSettings). */
   http: httpSchema.optional(),
+  /**
+   * Models added or overridden (see modelOverrideSchema), each with its prices if wanted:
+   * `models: { gpt-image-9: { like: gpt-image-2, prices: { imageOutputUsdPerMillionTokens: 30 } } }`.
+   */
+  models: z.record(modelOverridesSchema.keyType, modelOverrideSchema.extend({ prices: modelPricesOverrideSchema.optional() })).optional(),
 });
 
 const envSchema = z.object({
@@ -120,6 +129,7 @@ const envSchema = z.object({
   OPENAI_API_VERSION: z.string().min(1).optional(),
   AZURE_OPENAI_DEPLOYMENT_NAME: z.string().min(1).optional(),
   IMGBATCH_MODEL: z.string().min(1).optional(),
+  IMGBATCH_AZURE_API: z.enum(AZURE_APIS, `must be one of ${AZURE_APIS.join(', ')}`).optional(),
   IMGBATCH_RATE_PER_MINUTE: z.coerce.number().positive().optional(),
   REDIS_URL: z.string().min(1).optional(),
   REDIS_TLS_CA_FILE: z.string().min(1).optional(),
@@ -130,7 +140,7 @@ const envSchema = z.object({
   IMGBATCH_BLOB_CONTAINER: z.string().min(3).optional(),
   IMGBATCH_BLOB_PREFIX: z.string().optional(),
   IMGBATCH_CONCURRENCY: z.union([z.literal('auto'), positiveInt.max(1000)]).optional(),
-  IMGBATCH_TIMEOUT_MS: positiveInt.optional(),
+  IMGBATCH_TIMEOUT_MS: z.coerce.number().pipe(callTimeoutMsSchema).optional(),
   IMGBATCH_IMAGES_PER_CALL: positiveInt.max(10).optional(),
   IMGBATCH_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   // Long enough that guessing it over HTTP is hopeless.
@@ -187,18 +197,40 @@ function readConfigFile(path: string): z.output<typeof fileSchema> {
   return parsed.data;
 }
 
-function checkModel(model: string, where: string): void {
-  if (findModel(model) === undefined) {
-    throw new ConfigError(`${where}: model "${model}" is not a known image model (known: ${MODEL_IDS.join(', ')})`);
+function checkModel(model: string, where: string, models: ModelCatalogue): void {
+  if (models.find(model) === undefined) {
+    throw new ConfigError(`${where}: model "${model}" is not a known image model (known: ${models.ids.join(', ')}; add others under models:)`);
   }
 }
 
-function deploymentsFromFile(file: z.output<typeof fileSchema>, env: Env, path: string): DeploymentConfig[] {
+/**
+ * The catalogue (built-in rows with the file's `models:` applied) and the price overrides, with
+ * prices given beside a model (`models.X.prices`) moved into the `prices:` section's form.
+ */
+function modelsFromFile(file: z.output<typeof fileSchema>, path: string | undefined): { models: ModelCatalogue; prices: PriceOverrides | undefined } {
+  if (file.models === undefined || path === undefined) return { models: BUILT_IN_CATALOGUE, prices: file.prices };
+  const capabilities: Record<string, z.output<typeof modelOverrideSchema>> = {};
+  const modelPrices: PriceOverrides['models'] = {};
+  for (const [id, { prices, ...rest }] of Object.entries(file.models)) {
+    capabilities[id] = rest;
+    if (prices === undefined) continue;
+    if (file.prices !== undefined && Object.hasOwn(file.prices.models, id)) {
+      throw new ConfigError(`${path}: models.${id}.prices: ${id} also has prices under prices.models.${id}; give them in one place`);
+    }
+    modelPrices[id] = prices;
+  }
+  const models = createModelCatalogue(applyModelOverrides(BUILT_IN_MODELS, capabilities, path));
+  const hasModelPrices = Object.keys(modelPrices).length > 0;
+  const prices = !hasModelPrices ? file.prices : { ...file.prices, models: { ...file.prices?.models, ...modelPrices } };
+  return { models, prices };
+}
+
+function deploymentsFromFile(file: z.output<typeof fileSchema>, env: Env, path: string, models: ModelCatalogue): DeploymentConfig[] {
   const seen = new Set<string>();
   const targets = new Map<string, number>();
   return (file.deployments ?? []).map((entry, index) => {
     const where = `${path}: deployments[${index}]`;
-    checkModel(entry.model, where);
+    checkModel(entry.model, where, models);
     const name = entry.name ?? entry.deployment;
     if (seen.has(name)) throw new ConfigError(`${where}: name "${name}" is used twice; give each deployment its own name`);
     seen.add(name);
@@ -224,26 +256,29 @@ function deploymentsFromFile(file: z.output<typeof fileSchema>, env: Env, path: 
       deployment: entry.deployment,
       model: entry.model,
       ratePerMinute: entry.ratePerMinute,
-      apiVersion: entry.apiVersion ?? DEFAULT_API_VERSION,
+      apiVersion: entry.apiVersion ?? (entry.api === 'v1' ? DEFAULT_V1_API_VERSION : DEFAULT_API_VERSION),
+      ...(entry.api !== undefined && { api: entry.api }),
       auth,
       quotaUnit: entry.quotaUnit ?? 'request',
       priority: entry.priority ?? 1,
       pools: entry.pools ?? [],
+      ...(entry.timeoutMs !== undefined && { timeoutMs: entry.timeoutMs }),
+      ...(entry.expectedLatencyMs !== undefined && { expectedLatencyMs: entry.expectedLatencyMs }),
     };
   });
 }
 
-function deploymentFromEnv(env: z.output<typeof envSchema>): DeploymentConfig | undefined {
+function deploymentFromEnv(env: z.output<typeof envSchema>, models: ModelCatalogue): DeploymentConfig | undefined {
   if (env.AZURE_OPENAI_ENDPOINT === undefined) return undefined;
   const deployment = env.AZURE_OPENAI_DEPLOYMENT_NAME;
   if (deployment === undefined) {
     throw new ConfigError('AZURE_OPENAI_DEPLOYMENT_NAME: must be set when AZURE_OPENAI_ENDPOINT is (the name of your image model deployment)');
   }
   const model = env.IMGBATCH_MODEL ?? deployment;
-  const capabilities = findModel(model);
+  const capabilities = models.find(model);
   if (capabilities === undefined) {
     throw new ConfigError(
-      `IMGBATCH_MODEL: "${model}" is not a known image model (known: ${MODEL_IDS.join(', ')}); set it when the deployment name is not the model id`,
+      `IMGBATCH_MODEL: "${model}" is not a known image model (known: ${models.ids.join(', ')}); set it when the deployment name is not the model id`,
     );
   }
   return {
@@ -252,7 +287,8 @@ function deploymentFromEnv(env: z.output<typeof envSchema>): DeploymentConfig | 
     deployment,
     model,
     ratePerMinute: env.IMGBATCH_RATE_PER_MINUTE ?? capabilities.defaultRatePerMinute,
-    apiVersion: env.OPENAI_API_VERSION ?? DEFAULT_API_VERSION,
+    apiVersion: env.OPENAI_API_VERSION ?? (env.IMGBATCH_AZURE_API === 'v1' ? DEFAULT_V1_API_VERSION : DEFAULT_API_VERSION),
+    ...(env.IMGBATCH_AZURE_API !== undefined && { api: env.IMGBATCH_AZURE_API }),
     // No key means keyless Entra ID (DefaultAzureCredential), as Azure's own samples do.
     auth: env.AZURE_OPENAI_API_KEY === undefined ? { kind: 'entra' } : { kind: 'api-key', apiKey: env.AZURE_OPENAI_API_KEY },
     quotaUnit: 'request',
@@ -337,8 +373,9 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const filePath = env.IMGBATCH_CONFIG === undefined ? undefined : resolve(cwd, env.IMGBATCH_CONFIG);
   const file = filePath === undefined ? {} : readConfigFile(filePath);
 
-  const envDeployment = deploymentFromEnv(env);
-  const fileDeployments = filePath === undefined ? [] : deploymentsFromFile(file, rawEnv, filePath);
+  const { models, prices } = modelsFromFile(file, filePath);
+  const envDeployment = deploymentFromEnv(env, models);
+  const fileDeployments = filePath === undefined ? [] : deploymentsFromFile(file, rawEnv, filePath, models);
   if (envDeployment !== undefined && fileDeployments.length > 0) {
     throw new ConfigError(`deployments come from ${filePath ?? 'the config file'} or from AZURE_OPENAI_ENDPOINT, not both: unset one`);
   }
@@ -381,7 +418,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
         authFailuresPerMinute: env.IMGBATCH_HTTP_AUTH_FAILURES_PER_MINUTE,
       }),
     }),
-    prices: file.prices === undefined || filePath === undefined ? DEFAULT_PRICE_TABLE : applyPriceOverrides(DEFAULT_PRICE_TABLE, file.prices, filePath),
+    prices: prices === undefined || filePath === undefined ? DEFAULT_PRICE_TABLE : applyPriceOverrides(DEFAULT_PRICE_TABLE, prices, filePath, models),
+    models,
     fetch: Object.freeze({ ...DEFAULT_FETCH_SETTINGS, ...definedOnly(file.fetch) }),
   });
 }

@@ -1,6 +1,7 @@
 import { inputImageTokens } from './input-image-tokens.js';
 import type { ModelPrices, PriceTable } from './price-table.js';
 import { splitCallCost, type CallCost } from './split-call-cost.js';
+import { expectedOutputTokens } from './expected-output-tokens.js';
 
 /** Which figure an expected cost comes from. `unpriced`: the table has nothing for it; counted as 0. */
 export type CostBasis = 'per-image' | 'tokens' | 'unpriced';
@@ -27,7 +28,8 @@ export interface ExpectedCost extends CallCost {
 const CHARS_PER_TOKEN = 4;
 
 function cell(grid: ModelPrices['perImageUsd'], quality: string, size: string): number | undefined {
-  return grid?.[quality]?.[size];
+  const row = grid !== undefined && Object.hasOwn(grid, quality) ? grid[quality] : undefined;
+  return row !== undefined && Object.hasOwn(row, size) ? row[size] : undefined;
 }
 
 /**
@@ -44,16 +46,16 @@ function inputImagesUsd(prices: ModelPrices | undefined, call: PricedCall): numb
 
 /**
  * What a call is expected to cost before it is made: the list price per image where the table
- * has one, else expected output tokens × the output token price plus the prompt's expected
- * input tokens × the input price; an edit adds its input images' expected tokens × the image
- * input price. Used for estimates and for budget reservations.
+ * has one, else expected output tokens (expectedOutputTokens: listed, or scaled by pixels for a
+ * custom size) × the output token price plus the prompt's expected input tokens × the input
+ * price. Used for estimates and for budget reservations.
  */
 export function expectedCallCost(table: PriceTable, call: PricedCall): ExpectedCost {
   const prices = Object.hasOwn(table.models, call.model) ? table.models[call.model] : undefined;
   const inputsUsd = inputImagesUsd(prices, call);
   const perImage = cell(prices?.perImageUsd, call.quality, call.size);
   if (perImage !== undefined) return { ...splitCallCost(perImage * call.images + inputsUsd, call.images), basis: 'per-image' };
-  const outputTokens = cell(prices?.outputTokensPerImage, call.quality, call.size);
+  const outputTokens = expectedOutputTokens(prices?.outputTokensPerImage, call.quality, call.size);
   const outputPrice = prices?.imageOutputUsdPerMillionTokens;
   if (outputTokens !== undefined && outputPrice !== undefined) {
     const inputTokens = Math.ceil(call.promptChars / CHARS_PER_TOKEN);

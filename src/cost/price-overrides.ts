@@ -1,13 +1,14 @@
 import { z } from 'zod';
 import { ConfigError } from '../errors/imgbatch-error.js';
-import { findModel, MODEL_IDS } from '../models/model-table.js';
+import type { ModelCatalogue } from '../models/model-catalogue.js';
+import { describeSizeRule, sizeProblem } from '../models/size-rule.js';
 import type { ModelPrices, PriceTable, QualitySizeGrid } from './price-table.js';
 
 const usdSchema = z.number().min(0, 'must be a price in USD, 0 or more');
 const gridOf = <T extends z.ZodType>(value: T) => z.record(z.string(), z.record(z.string(), value));
 
 /** What one model's prices may be overridden with; every field is optional, named with its unit. */
-const modelOverrideSchema = z.strictObject({
+export const modelPricesOverrideSchema = z.strictObject({
   /** USD per image by quality then size; merged cell by cell; `null` drops the model's per-image prices (then tokens decide). */
   perImageUsd: gridOf(usdSchema).nullable().optional(),
   textInputUsdPerMillionTokens: usdSchema.optional(),
@@ -34,21 +35,21 @@ const modelOverrideSchema = z.strictObject({
 export const priceOverridesSchema = z.strictObject({
   takenOn: z.iso.date('must be a date like 2026-12-01').optional(),
   source: z.string().min(1).optional(),
-  models: z.record(z.string(), modelOverrideSchema),
+  models: z.record(z.string(), modelPricesOverrideSchema),
 });
 
 export type PriceOverrides = z.output<typeof priceOverridesSchema>;
 
-function checkGrid(grid: QualitySizeGrid, model: string, field: string, where: string): void {
-  const capabilities = findModel(model);
+function checkGrid(grid: QualitySizeGrid, model: string, field: string, where: string, models: ModelCatalogue): void {
+  const capabilities = models.find(model);
   if (capabilities === undefined) return;
   for (const [quality, sizes] of Object.entries(grid)) {
     if (!capabilities.qualities.includes(quality)) {
       throw new ConfigError(`${where}: prices.models.${model}.${field}: quality "${quality}" is not one ${model} takes (allowed: ${capabilities.qualities.join(', ')})`);
     }
     for (const size of Object.keys(sizes)) {
-      if (!capabilities.sizes.includes(size)) {
-        throw new ConfigError(`${where}: prices.models.${model}.${field}.${quality}: size "${size}" is not one ${model} takes (allowed: ${capabilities.sizes.join(', ')})`);
+      if (sizeProblem(capabilities.sizes, size) !== undefined) {
+        throw new ConfigError(`${where}: prices.models.${model}.${field}.${quality}: size "${size}" is not one ${model} takes (allowed: ${describeSizeRule(capabilities.sizes)})`);
       }
     }
   }
@@ -64,25 +65,25 @@ function mergeGrid(base: QualitySizeGrid | undefined, over: QualitySizeGrid): Qu
 /**
  * The default table with the config file's overrides merged over it, cell by cell. Names the
  * offending path (model, field, quality, size) in a ConfigError when an override names a
- * model, quality or size the model table does not know. `where` names the config file.
+ * model, quality or size the catalogue does not know. `where` names the config file.
  */
-export function applyPriceOverrides(defaults: PriceTable, overrides: PriceOverrides, where: string): PriceTable {
+export function applyPriceOverrides(defaults: PriceTable, overrides: PriceOverrides, where: string, catalogue: ModelCatalogue): PriceTable {
   const models: Record<string, ModelPrices> = { ...defaults.models };
   const changed = Object.keys(overrides.models);
   for (const [model, override] of Object.entries(overrides.models)) {
-    if (findModel(model) === undefined) {
-      throw new ConfigError(`${where}: prices.models: "${model}" is not a known image model (known: ${MODEL_IDS.join(', ')})`);
+    if (catalogue.find(model) === undefined) {
+      throw new ConfigError(`${where}: prices.models: "${model}" is not a known image model (known: ${catalogue.ids.join(', ')})`);
     }
     const base: ModelPrices = Object.hasOwn(models, model) ? (models[model] ?? {}) : {};
     const next: { -readonly [K in keyof ModelPrices]: ModelPrices[K] } = { ...base };
     if (override.perImageUsd === null) {
       delete next.perImageUsd;
     } else if (override.perImageUsd !== undefined) {
-      checkGrid(override.perImageUsd, model, 'perImageUsd', where);
+      checkGrid(override.perImageUsd, model, 'perImageUsd', where, catalogue);
       next.perImageUsd = mergeGrid(base.perImageUsd, override.perImageUsd);
     }
     if (override.outputTokensPerImage !== undefined) {
-      checkGrid(override.outputTokensPerImage, model, 'outputTokensPerImage', where);
+      checkGrid(override.outputTokensPerImage, model, 'outputTokensPerImage', where, catalogue);
       next.outputTokensPerImage = mergeGrid(base.outputTokensPerImage, override.outputTokensPerImage);
     }
     if (override.textInputUsdPerMillionTokens !== undefined) next.textInputUsdPerMillionTokens = override.textInputUsdPerMillionTokens;

@@ -16,7 +16,10 @@ export interface ModelPrices {
   readonly textInputUsdPerMillionTokens?: number;
   /** USD per 1M image output tokens, for models that bill tokens. */
   readonly imageOutputUsdPerMillionTokens?: number;
-  /** Image output tokens one image is expected to bill, by quality then size. */
+  /**
+   * Image output tokens one image is expected to bill, by quality then size; a size not listed
+   * is priced from the quality's 1024x1024 figure (see expectedOutputTokens).
+   */
   readonly outputTokensPerImage?: QualitySizeGrid;
   /** USD per 1M image input tokens: the input images of edits. Default: the text input price. */
   readonly imageInputUsdPerMillionTokens?: number;

@@ -3,7 +3,8 @@ import type { FieldIssue } from '../errors/imgbatch-error.js';
 import { parseInputSource, storeSource, type InputRef, type ResolvedEdit } from '../job/edit-input.js';
 import { imageRequestSchema, type ImageRequest } from '../job/image-request.js';
 import type { RequestInput } from '../job/prepare-jobs.js';
-import { findModel, type EditCapabilities } from '../models/model-table.js';
+import { BUILT_IN_CATALOGUE, type ModelCatalogue } from '../models/model-catalogue.js';
+import type { EditCapabilities } from '../models/model-table.js';
 import { validateRequestForModel } from '../models/validate-request-for-model.js';
 import { inputKey, type InputExtension } from '../storage/input-key.js';
 import type { ResultStore } from '../storage/result-store.js';
@@ -22,6 +23,8 @@ export interface ResolveEditInputsOptions {
   readonly store?: Pick<ResultStore, 'putInput'> | undefined;
   /** The folder local paths are relative to and must stay inside (the CSV's); absent: local paths are refused. */
   readonly localDir?: string | undefined;
+  /** The models requests are checked against (their edit limits); default the built-in ones. */
+  readonly models?: ModelCatalogue | undefined;
 }
 
 /** An input read and checked once in this enqueue, with the copy made of it, if any yet. */
@@ -64,6 +67,7 @@ export async function* resolveEditInputs(
   options: ResolveEditInputsOptions,
 ): AsyncGenerator<RequestInput> {
   const remembered = new Map<string, Looked>();
+  const models = options.models ?? BUILT_IN_CATALOGUE;
 
   async function look(sourceText: string, maxBytes: number): Promise<Looked> {
     const source = parseInputSource(sourceText);
@@ -144,9 +148,9 @@ export async function* resolveEditInputs(
       continue;
     }
     const parsed = imageRequestSchema.safeParse(input.request);
-    const model = parsed.success ? findModel(parsed.data.model) : undefined;
+    const model = parsed.success ? models.find(parsed.data.model) : undefined;
     // Refused anyway (the preparer says why): nothing to read.
-    if (!parsed.success || model?.edits === undefined || parsed.data.images === undefined || validateRequestForModel(parsed.data).length > 0) {
+    if (!parsed.success || model?.edits === undefined || parsed.data.images === undefined || validateRequestForModel(parsed.data, models).length > 0) {
       yield input;
       continue;
     }

@@ -1,6 +1,7 @@
 import type { ImageJobData } from './image-job.js';
 import type { ImageRequest } from './image-request.js';
-import { createJobPreparer, type RejectedRequest, type RequestInput } from './prepare-jobs.js';
+import type { ModelCatalogue } from '../models/model-catalogue.js';
+import { createJobPreparer, type ModelNotice, type RejectedRequest, type RequestInput } from './prepare-jobs.js';
 
 export interface InputCheck {
   /** Inputs read (rows that are not blank). */
@@ -11,6 +12,8 @@ export interface InputCheck {
   /** Image jobs (API calls) and images the accepted inputs make. */
   readonly jobs: number;
   readonly images: number;
+  /** Models of accepted inputs that Azure retires soon. */
+  readonly notices: readonly ModelNotice[];
 }
 
 /**
@@ -22,7 +25,11 @@ export async function checkInputs(
   inputs: Iterable<RequestInput> | AsyncIterable<RequestInput>,
   options: {
     readonly batchId: string;
+    /** The models requests are checked against; default the built-in ones. */
+    readonly models?: ModelCatalogue;
     readonly imagesPerCall?: number;
+    /** Clock for model lifecycles, epoch ms; default now. */
+    readonly now?: number;
     readonly checkServed?: (request: ImageRequest) => string | undefined;
     /** Sees every job an enqueue would add (estimates add up their cost); default none. */
     readonly onJob?: (job: ImageJobData) => void;
@@ -48,5 +55,5 @@ export async function checkInputs(
       options.onJob?.(job);
     }
   }
-  return { inputs: count, accepted, rejected, jobs, images };
+  return { inputs: count, accepted, rejected, jobs, images, notices: preparer.notices() };
 }

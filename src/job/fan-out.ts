@@ -1,5 +1,5 @@
 import { ValidationError } from '../errors/imgbatch-error.js';
-import { findModel } from '../models/model-table.js';
+import type { ModelCatalogue } from '../models/model-catalogue.js';
 import { validateRequestForModel } from '../models/validate-request-for-model.js';
 import type { ResolvedEdit } from './edit-input.js';
 import type { ImageJobData } from './image-job.js';
@@ -8,6 +8,8 @@ import type { ImageRequest } from './image-request.js';
 
 export interface FanOutOptions {
   readonly batchId: string;
+  /** The models requests are checked against (built-ins plus the config's `models:`). */
+  readonly models: ModelCatalogue;
   /** Used when the request has no id of its own. */
   readonly defaultRequestId: string;
   /**
@@ -26,8 +28,8 @@ export interface FanOutOptions {
  * does not fit its model, so nothing invalid reaches the queue.
  */
 export function fanOut(request: ImageRequest, options: FanOutOptions): ImageJobData[] {
-  const issues = validateRequestForModel(request);
-  const model = findModel(request.model);
+  const issues = validateRequestForModel(request, options.models);
+  const model = options.models.find(request.model);
   if (issues.length > 0 || model === undefined) throw new ValidationError(issues);
   const { edit } = options;
   // Jobs carry references to checked copies, never what a request named: a worker cannot read a

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { findModel } from '../models/model-table.js';
+import type { FieldIssue } from '../errors/imgbatch-error.js';
+import type { ModelCatalogue } from '../models/model-catalogue.js';
 import { validateRequestForModel } from '../models/validate-request-for-model.js';
 import { editInputsSchema } from './edit-input.js';
 import { cleanTextSchema, MAX_IMAGES_PER_REQUEST, safeIdSchema } from './image-request.js';
@@ -46,6 +47,18 @@ const jobShapeSchema = z.strictObject({
   enqueuedAt: z.number().int().describe('When the job was added, epoch milliseconds; the wait bound counts from here.'),
 });
 
+/**
+ * The job as stored: its shape, and no image index twice. What the model takes is checked
+ * apart (checkJobForModel), by the worker, against the catalogue it runs with: reading a job
+ * (a manifest, a resume) must not depend on the model still being known or in service.
+ */
+export const imageJobSchema = jobShapeSchema.check((ctx) => {
+  const job = ctx.value;
+  if (new Set(job.variants).size !== job.variants.length) ctx.issues.push({ code: 'custom', message: 'lists an image index twice', input: job, path: ['variants'] });
+});
+
+export type ImageJobData = z.output<typeof imageJobSchema>;
+
 /** Job field names for the request fields validateRequestForModel names as CSV columns. */
 const JOB_FIELD_OF: Readonly<Record<string, string>> = {
   output_format: 'outputFormat',
@@ -56,30 +69,26 @@ const JOB_FIELD_OF: Readonly<Record<string, string>> = {
 };
 
 /**
- * The job as the worker accepts it: the shape, and then what the model takes (the same rules the
- * producer applies before enqueueing), so a job added by another BullMQ client with an unknown
- * model, a size the model lacks, a prompt over its limit or more images than one call makes is
- * rejected naming the field, before any call.
+ * What the model takes, checked on a job (the same rules the producer applies before
+ * enqueueing), so a job added by another BullMQ client with an unknown model, a size the model
+ * lacks, a prompt over its limit or more images than one call makes is rejected naming the
+ * field, before any call. Fields are named as in the job.
  */
-export const imageJobSchema = jobShapeSchema.check((ctx) => {
-  const job = ctx.value;
-  const model = findModel(job.model);
+export function checkJobForModel(job: ImageJobData, models: ModelCatalogue): FieldIssue[] {
   const { edit, ...rest } = job;
-  const issues = validateRequestForModel({
+  const request = {
     ...rest,
     n: job.variants.length,
     ...(edit !== undefined && { images: edit.images.map((image) => image.source) }),
     ...(edit?.inputFidelity !== undefined && { inputFidelity: edit.inputFidelity }),
-  });
-  for (const issue of issues) ctx.issues.push({ code: 'custom', message: issue.reason, input: job, path: (JOB_FIELD_OF[issue.field] ?? issue.field).split('.') });
-  if (model === undefined) return;
-  if (job.variants.length > model.maxImagesPerCall) {
-    ctx.issues.push({ code: 'custom', message: `${job.variants.length} images in one call is over ${model.id}'s limit of ${model.maxImagesPerCall}`, input: job, path: ['variants'] });
+  };
+  const issues = validateRequestForModel(request, models).map((issue) => ({ ...issue, field: JOB_FIELD_OF[issue.field] ?? issue.field }));
+  const model = models.find(job.model);
+  if (model !== undefined && job.variants.length > model.maxImagesPerCall) {
+    issues.push({ field: 'variants', reason: `${job.variants.length} images in one call is over ${model.id}'s limit of ${model.maxImagesPerCall}` });
   }
-  if (new Set(job.variants).size !== job.variants.length) ctx.issues.push({ code: 'custom', message: 'lists an image index twice', input: job, path: ['variants'] });
-});
-
-export type ImageJobData = z.output<typeof imageJobSchema>;
+  return issues;
+}
 
 /** Where one image lives, relative to a store's root: `<batch>/<request>-<variant>`. */
 export function imageKey(batchId: string, requestId: string, variant: number): string {

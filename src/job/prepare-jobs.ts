@@ -5,6 +5,8 @@ import type { ResolvedEdit } from './edit-input.js';
 import type { ImageJobData } from './image-job.js';
 import { imageRequestSchema, type ImageRequest } from './image-request.js';
 import { createRequestIdIndex } from './request-id-index.js';
+import { BUILT_IN_CATALOGUE, type ModelCatalogue } from '../models/model-catalogue.js';
+import { lifecycleOf, retiredReason, retiringWarning } from '../models/lifecycle-of.js';
 
 /** One request as it arrived, with where it came from for error messages. */
 export interface RequestInput {
@@ -40,9 +42,23 @@ export type PreparedRequest =
   | { readonly kind: 'accepted'; readonly jobs: readonly ImageJobData[] }
   | { readonly kind: 'rejected'; readonly rejection: RejectedRequest };
 
+/** A model accepted requests use that Azure retires soon (within RETIRING_NOTICE_DAYS); one per model. */
+export interface ModelNotice {
+  readonly model: string;
+  readonly retiresOn: string;
+  readonly daysLeft: number;
+  readonly replacedBy: readonly string[];
+  /** Accepted requests for the model. */
+  readonly requests: number;
+  /** e.g. `gpt-image-1.5 retires on Azure on 2026-12-16, in 10 days: calls after that fail; move to gpt-image-2`. */
+  readonly message: string;
+}
+
 export interface JobPreparer {
   /** Validates one request and fans it out, or says why not. */
   prepare(input: RequestInput): PreparedRequest;
+  /** The models of accepted requests that retire soon, in order of first use. */
+  notices(): ModelNotice[];
 }
 
 function zodIssues(location: string, error: z.ZodError): FieldIssue[] {
@@ -79,17 +95,23 @@ function idClash(id: string, entry: string | undefined): string | undefined {
 /**
  * Validates requests one by one and fans each out into image jobs. A bad request is reported
  * with its location, field and reason; the good ones next to it still become jobs. A request
- * id used twice in one batch is an error, not a silent overwrite. Stateful (remembers ids),
- * so a stream of any length is checked without holding it.
+ * id used twice in one batch is an error, not a silent overwrite. A request for a retired
+ * model is refused naming the date and the replacement (no call could succeed); one for a model
+ * retiring soon is taken and noted. Stateful (remembers ids), so a stream of any length is
+ * checked without holding it.
  */
 export function createJobPreparer(options: {
   batchId: string;
+  /** The models requests are checked against; default the built-in ones. */
+  models?: ModelCatalogue;
   imagesPerCall?: number;
   now?: number;
   /** Says why no deployment would serve this request, or undefined when one would (self-contained runs). */
   checkServed?: (request: ImageRequest) => string | undefined;
 }): JobPreparer {
   const seenIds = createRequestIdIndex();
+  const notices = new Map<string, Omit<ModelNotice, 'requests'> & { requests: number }>();
+  const models = options.models ?? BUILT_IN_CATALOGUE;
   const enqueuedAt = options.now ?? Date.now();
   return {
     prepare(input) {
@@ -100,6 +122,12 @@ export function createJobPreparer(options: {
       if (input.issues !== undefined && input.issues.length > 0) return reject(input.issues);
       const parsed = imageRequestSchema.safeParse(input.request);
       if (!parsed.success) return reject(zodIssues(input.location, parsed.error));
+      // Before asking who serves it: no deployment of a retired model can.
+      const model = models.find(parsed.data.model);
+      const status = model === undefined ? undefined : lifecycleOf(model, enqueuedAt);
+      if (model !== undefined && status?.kind === 'retired') {
+        return reject([{ location: input.location, field: 'model', reason: retiredReason(model, status.retiresOn) }]);
+      }
       const unserved = options.checkServed?.(parsed.data);
       if (unserved !== undefined) return reject([{ location: input.location, field: parsed.data.pool === undefined ? 'model' : 'pool', reason: unserved }]);
       const id = parsed.data.id ?? input.defaultId;
@@ -108,17 +136,28 @@ export function createJobPreparer(options: {
       try {
         const jobs = fanOut(parsed.data, {
           batchId: options.batchId,
+          models,
           defaultRequestId: input.defaultId,
           enqueuedAt,
           edit: input.edit,
           ...(options.imagesPerCall !== undefined && { imagesPerCall: options.imagesPerCall }),
         });
         seenIds.add(foldCase(id), `${id}${SEPARATOR}${input.location}`);
+        if (model !== undefined && status?.kind === 'retiring') {
+          const notice = notices.get(model.id);
+          if (notice === undefined) {
+            const { retiresOn, daysLeft } = status;
+            notices.set(model.id, { model: model.id, retiresOn, daysLeft, replacedBy: model.lifecycle.replacedBy, requests: 1, message: retiringWarning(model, retiresOn, daysLeft) });
+          } else {
+            notice.requests++;
+          }
+        }
         return { kind: 'accepted', jobs };
       } catch (error) {
         if (!(error instanceof ValidationError)) throw error;
         return reject(error.issues.map((issue) => ({ ...issue, location: input.location })));
       }
     },
+    notices: () => [...notices.values()].map((notice) => ({ ...notice })),
   };
 }

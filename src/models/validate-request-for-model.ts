@@ -1,19 +1,22 @@
 import type { FieldIssue } from '../errors/imgbatch-error.js';
 import type { ImageRequest } from '../job/image-request.js';
-import { findModel, MODEL_IDS } from './model-table.js';
+import type { ModelCatalogue } from './model-catalogue.js';
+import { describeSizeRule, sizeProblem } from './size-rule.js';
 
 function oneOf(values: readonly string[]): string {
   return values.join(', ');
 }
 
 /**
- * Checks a request against its model's row in the table. Returns every problem at once so a
+ * Checks a request against its model's row in the catalogue. Returns every problem at once so a
  * CSV row reports all of its faults, each naming the field, the value and what is allowed.
+ * Capabilities only: whether the model is retired is the caller's question (lifecycle-of.ts),
+ * since old jobs of a retired model must still read.
  */
-export function validateRequestForModel(request: ImageRequest): FieldIssue[] {
-  const model = findModel(request.model);
+export function validateRequestForModel(request: ImageRequest, models: ModelCatalogue): FieldIssue[] {
+  const model = models.find(request.model);
   if (model === undefined) {
-    return [{ field: 'model', reason: `"${request.model}" is not a known image model (known: ${oneOf(MODEL_IDS)})` }];
+    return [{ field: 'model', reason: `"${request.model}" is not a known image model (known: ${oneOf(models.ids)}; add others under models: in the config file)` }];
   }
   const issues: FieldIssue[] = [];
   const reject = (field: string, value: unknown, allowed: string): void => {
@@ -26,7 +29,12 @@ export function validateRequestForModel(request: ImageRequest): FieldIssue[] {
       reason: `${request.prompt.length} characters is over ${model.id}'s limit of ${model.maxPromptChars}`,
     });
   }
-  if (request.size !== undefined && !model.sizes.includes(request.size)) reject('size', request.size, oneOf(model.sizes));
+  if (request.size !== undefined) {
+    const problem = sizeProblem(model.sizes, request.size);
+    // A list speaks for itself; for a rule, the bound broken is named too.
+    if (problem !== undefined && model.sizes.kind === 'list') reject('size', request.size, describeSizeRule(model.sizes));
+    else if (problem !== undefined) issues.push({ field: 'size', reason: `${JSON.stringify(request.size)} is not allowed for ${model.id}: ${problem} (allowed: ${describeSizeRule(model.sizes)})` });
+  }
   if (request.quality !== undefined && !model.qualities.includes(request.quality)) {
     reject('quality', request.quality, oneOf(model.qualities));
   }

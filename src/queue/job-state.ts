@@ -9,6 +9,8 @@ export interface JobCounters {
   readonly freeCalls: number;
   /** 429 answers this job waited out. */
   readonly rateLimitWaits: number;
+  /** Calls of this job that timed out (each may have been billed). */
+  readonly timeouts: number;
   readonly lastError: string | undefined;
 }
 
@@ -19,6 +21,8 @@ export interface JobState {
   uncountCall(jobId: string): Promise<void>;
   /** Marks the last call as not spending an attempt (429, or deployment paused). */
   countFreeCall(jobId: string, kind: 'rate_limited' | 'paused'): Promise<JobCounters>;
+  /** Counts a call that timed out. */
+  countTimeout(jobId: string): Promise<JobCounters>;
   setLastError(jobId: string, message: string): Promise<void>;
   read(jobId: string): Promise<JobCounters>;
   clear(jobId: string): Promise<void>;
@@ -34,6 +38,7 @@ function toCounters(hash: Record<string, string>): JobCounters {
     calls: Number(hash.calls ?? 0),
     freeCalls: Number(hash.freeCalls ?? 0),
     rateLimitWaits: Number(hash.rateLimitWaits ?? 0),
+    timeouts: Number(hash.timeouts ?? 0),
     lastError: hash.lastError,
   };
 }
@@ -55,6 +60,7 @@ export function createJobState(redis: RedisClient, keys: KeySpace): JobState {
     async uncountCall(jobId) {
       await bump(jobId, { calls: -1 });
     },
+    countTimeout: (jobId) => bump(jobId, { timeouts: 1 }),
     countFreeCall: (jobId, kind) => bump(jobId, kind === 'rate_limited' ? { freeCalls: 1, rateLimitWaits: 1 } : { freeCalls: 1 }),
     async setLastError(jobId, message) {
       await redis.hset(keys.jobState(jobId), 'lastError', message.slice(0, 2_000));

@@ -4,9 +4,10 @@ import { IMAGE_JOB_NAME, imageJobId, type ImageJobData } from '../job/image-job.
 import type { InputReader } from '../inputs/input-reader.js';
 import { resolveEditInputs } from '../inputs/resolve-edit-inputs.js';
 import { checkBatchId, type ImageRequest } from '../job/image-request.js';
-import { createJobPreparer, type RejectedRequest, type RequestInput } from '../job/prepare-jobs.js';
+import { createJobPreparer, type ModelNotice, type RejectedRequest, type RequestInput } from '../job/prepare-jobs.js';
 import { createSilentLogger, type Logger } from '../log/logger.js';
 import type { ResultStore } from '../storage/result-store.js';
+import type { ModelCatalogue } from '../models/model-catalogue.js';
 import { createImageQueue, type ImageQueue } from './image-queue.js';
 import { createKeySpace } from './key-space.js';
 import { createRedisClient, DEFAULT_REDIS_URL, isRedisClient, type RedisClient, type RedisTarget } from './redis-connection.js';
@@ -21,6 +22,8 @@ export interface ProducerOptions {
   readonly prefix?: string;
   /** Images per call for models that take n > 1; default 1. */
   readonly imagesPerCall?: number;
+  /** The models requests are checked against; default the built-in ones (pass `config.models`). */
+  readonly models?: ModelCatalogue;
   readonly logger?: Logger;
   /**
    * How input images of edits are read and where the checked copies go (the workers' result
@@ -55,6 +58,8 @@ export interface EnqueueOptions {
    * Default: the batch's callback stays as it is (none for a new batch).
    */
   readonly callback?: BatchCallback;
+  /** Clock for model lifecycles (a retired model is refused, one retiring soon noted), epoch ms; default now. */
+  readonly nowMs?: number;
   /** Called as chunks reach Redis (and once at the end) with running totals; default none. */
   readonly onProgress?: (progress: EnqueueProgress) => void;
   /**
@@ -84,6 +89,8 @@ export interface EnqueueResult {
   readonly imagesAdded: number;
   /** Jobs the batch already held from an earlier enqueue. */
   readonly jobsAlreadyQueued: number;
+  /** Models of accepted requests that Azure retires within 30 days: taken, with this warning. */
+  readonly notices: readonly ModelNotice[];
 }
 
 export interface Producer {
@@ -154,6 +161,8 @@ export function createProducer(options: ProducerOptions = {}): Producer {
     await batches.claimImagesPerCall(batchId, options.imagesPerCall ?? 1);
     const preparer = createJobPreparer({
       batchId,
+      ...(enqueueOptions.nowMs !== undefined && { now: enqueueOptions.nowMs }),
+      ...(options.models !== undefined && { models: options.models }),
       ...(options.imagesPerCall !== undefined && { imagesPerCall: options.imagesPerCall }),
       ...(enqueueOptions.checkServed !== undefined && { checkServed: enqueueOptions.checkServed }),
     });
@@ -190,7 +199,7 @@ export function createProducer(options: ProducerOptions = {}): Producer {
     const checkedInputs =
       editInputs === undefined
         ? inputs
-        : resolveEditInputs(inputs, { batchId, reader: editInputs.reader, store: editInputs.store, localDir: enqueueOptions.localInputsDir });
+        : resolveEditInputs(inputs, { batchId, reader: editInputs.reader, store: editInputs.store, localDir: enqueueOptions.localInputsDir, models: options.models });
     try {
       for await (const input of checkedInputs) {
         const prepared = preparer.prepare(input);
@@ -213,7 +222,7 @@ export function createProducer(options: ProducerOptions = {}): Producer {
     }
     if (failure !== undefined) throw failure.error;
     reportProgress();
-    return { batchId, accepted, rejected, jobsAdded, imagesAdded, jobsAlreadyQueued: jobsSeen - jobsAdded };
+    return { batchId, accepted, rejected, jobsAdded, imagesAdded, jobsAlreadyQueued: jobsSeen - jobsAdded, notices: preparer.notices() };
   }
 
   return {

@@ -4,6 +4,7 @@ import { ValidationError, type FieldIssue } from '../errors/imgbatch-error.js';
 import { compilePromptTemplate } from '../ingest/prompt-template.js';
 import { safeIdSchema } from '../job/image-request.js';
 import { createJobPreparer } from '../job/prepare-jobs.js';
+import type { ModelCatalogue } from '../models/model-catalogue.js';
 import { checkBatchNameTemplate, checkConsecutiveRuns, isKnownTimeZone } from './batch-name-template.js';
 import { nextRunTimes } from './next-run-times.js';
 import { SCHEDULE_JOB_VERSION, type ScheduleJobData } from './schedule-job.js';
@@ -81,8 +82,8 @@ function fieldOf(path: readonly PropertyKey[]): string {
 }
 
 /** Inline requests checked as an enqueue would (schema, model capabilities, duplicate ids). */
-function requestIssues(file: string, requests: readonly unknown[]): FieldIssue[] {
-  const preparer = createJobPreparer({ batchId: 'schedule-check' });
+function requestIssues(file: string, requests: readonly unknown[], models: ModelCatalogue | undefined): FieldIssue[] {
+  const preparer = createJobPreparer({ batchId: 'schedule-check', ...(models !== undefined && { models }) });
   return requests.flatMap((request, index) => {
     const location = `requests[${index}]`;
     const prepared = preparer.prepare({ request, location, defaultId: `req-${index}` });
@@ -94,6 +95,8 @@ function requestIssues(file: string, requests: readonly unknown[]): FieldIssue[]
 export interface ParseScheduleFileOptions {
   /** Runs after this time (epoch ms) are the ones the batch-name template is tried on; default now. */
   readonly nowMs?: number;
+  /** The models inline requests are checked against; default the built-in ones. */
+  readonly models?: ModelCatalogue;
 }
 
 /**
@@ -129,7 +132,7 @@ export function parseScheduleFile(file: string, text: string, options: ParseSche
     issues.push({ location: file, field: 'cron', reason: `${JSON.stringify(cron)} is not a pattern BullMQ can run: ${error instanceof Error ? error.message : String(error)}` });
   }
   for (const problem of checkConsecutiveRuns(data.batch, runsAtMs, data.tz, name)) issues.push({ location: file, field: 'batch', reason: problem });
-  if (data.requests !== undefined) issues.push(...requestIssues(file, data.requests));
+  if (data.requests !== undefined) issues.push(...requestIssues(file, data.requests, options.models));
   if (data.prompt !== undefined) {
     try {
       compilePromptTemplate(data.prompt);

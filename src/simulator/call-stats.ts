@@ -46,8 +46,10 @@ export interface EditCallRecord {
 }
 
 export interface CallRecord {
-  /** The `{deployment}` path segment as called, known or not. */
+  /** The `{deployment}` path segment as called (on the v1 path, the body's `model`), known or not. */
   readonly deployment: string;
+  /** The path called: `deployments` (`/openai/deployments/{deployment}/...`) or `v1` (`/openai/v1/...`). */
+  readonly api?: 'deployments' | 'v1';
   /** Arrival time, epoch ms; for counted calls, the time the rate window saw. */
   readonly arrivedAtMs: number;
   readonly outcome: CallOutcome;

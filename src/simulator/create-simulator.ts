@@ -2,6 +2,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { z } from 'zod';
 import type { AddressInfo } from 'node:net';
 import { coerceError } from '../errors/imgbatch-error.js';
+import { BUILT_IN_CATALOGUE, createModelCatalogue, type ModelCatalogue } from '../models/model-catalogue.js';
+import { applyModelOverrides } from '../models/model-overrides.js';
 import { createCallStats, type CallRecord } from './call-stats.js';
 import { parseEditForm } from './edit-form.js';
 import { createFaultScript, scriptRequestSchema, type FaultStepInput, type ScriptMatch } from './fault-script.js';
@@ -32,10 +34,21 @@ export interface Simulator {
   close(): Promise<void>;
 }
 
+/** What a simulator is given in code rather than as options data. */
+export interface SimulatorExtras {
+  /**
+   * The models the simulated service knows; default the built-in table. Pass `config.models`
+   * so models added in the config file are served; the options' `models` apply on top.
+   */
+  readonly models?: ModelCatalogue;
+}
+
 /** The body of `POST /_sim/throttle`. */
 const throttleRequestSchema = z.strictObject({ deployment: z.string().min(1), durationMs: z.number().int().min(1).max(3_600_000) });
 
 const IMAGES_PATH = /^\/openai\/deployments\/([^/]+)\/images\/(generations|edits)$/;
+/** Azure's v1 API: the deployment is the body's `model` (a form field for edits). */
+const V1_IMAGES_PATH = /^\/openai\/v1\/images\/(generations|edits)$/;
 // Generous for a 32 000-character prompt, small enough that a runaway client cannot fill memory.
 const MAX_BODY_BYTES = 1_048_576;
 // An edit may carry 16 images under 50 MB and a mask under 4 MB (Azure's limits), and a prompt.
@@ -90,17 +103,20 @@ function urlHost(host: string, port: number): string {
 }
 
 /**
- * Starts a local HTTP server that behaves like the Azure OpenAI images API (see
- * ../shared/reference/azure-openai-images.md), with admin endpoints under `/_sim/`:
+ * Starts a local HTTP server that behaves like the Azure OpenAI images API, on both paths:
+ * `/openai/deployments/{deployment}/images/generations?api-version=...` and Azure's v1
+ * `/openai/v1/images/generations` (deployment = body `model`). Admin endpoints under `/_sim/`:
  * `GET /_sim/stats`, `POST /_sim/reset`, `POST /_sim/script`, `POST /_sim/throttle`, `GET /_sim/health` and
  * `GET /_sim/files/<name>` (images behind `url` responses).
  */
-export async function createSimulator(input: SimulatorOptionsInput = {}): Promise<Simulator> {
+export async function createSimulator(input: SimulatorOptionsInput = {}, extras: SimulatorExtras = {}): Promise<Simulator> {
   const options = parseSimulatorOptions(input);
+  const base = extras.models ?? BUILT_IN_CATALOGUE;
+  const models = options.models === undefined ? base : createModelCatalogue(applyModelOverrides(base.models, options.models, 'simulator options'));
   const stats = createCallStats();
   const script = createFaultScript();
   const files = createImageFileStore(options.maxStoredFiles);
-  const handler = createGenerationHandler({ options, stats, script, files });
+  const handler = createGenerationHandler({ options, stats, script, files, models });
   // Timers of replies waiting out their simulated service time; cleared if the client leaves.
   const pendingReplies = new Set<NodeJS.Timeout>();
   let baseUrl = '';
@@ -197,23 +213,27 @@ export async function createSimulator(input: SimulatorOptionsInput = {}): Promis
     const path = url.pathname;
     if (path.startsWith('/_sim/') && (await handleAdmin(req, res, path))) return;
     const route = IMAGES_PATH.exec(path);
+    const v1Route = V1_IMAGES_PATH.exec(path);
     const encodedDeployment = route?.[1];
-    if (req.method !== 'POST' || encodedDeployment === undefined) {
+    const isV1Path = v1Route !== null;
+    if (req.method !== 'POST' || (encodedDeployment === undefined && !isV1Path)) {
       await readBody(req);
       send(res, jsonReply(404, RESOURCE_NOT_FOUND_BODY));
       return;
     }
-    const isEdit = route?.[2] === 'edits';
+    const isEdit = (route?.[2] ?? v1Route?.[1]) === 'edits';
     // An edit is multipart: its files are parsed (and their formats read) before the handler,
     // which then decides without waiting, in order of arrival.
     const raw = await readBodyBytes(req, isEdit ? MAX_EDIT_BODY_BYTES : MAX_BODY_BYTES);
     const form = isEdit ? await parseEditForm(raw, header(req, 'content-type')) : undefined;
     const body = isEdit ? { isJson: false as const } : parseJson(raw.toString('utf8'));
     const decidedAtMs = performance.now();
+    const bodyModel = form !== undefined ? form.fields['model'] : body.isJson && typeof body.value === 'object' && body.value !== null ? (body.value as Record<string, unknown>)['model'] : undefined;
     const action = await handler.handle({
       operation: isEdit ? 'edits' : 'generations',
       form,
-      deploymentName: decodeURIComponent(encodedDeployment),
+      deploymentName: encodedDeployment === undefined ? (typeof bodyModel === 'string' ? bodyModel : '') : decodeURIComponent(encodedDeployment),
+      isV1Path,
       apiVersion: url.searchParams.get('api-version') ?? undefined,
       apiKey: header(req, 'api-key'),
       authorization: header(req, 'authorization'),

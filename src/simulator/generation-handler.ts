@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { findModel, type ModelCapabilities } from '../models/model-table.js';
+import type { ModelCatalogue } from '../models/model-catalogue.js';
+import type { ModelCapabilities } from '../models/model-table.js';
 import type { CallOutcome, CallStats, EditCallRecord, EditFileRecord } from './call-stats.js';
 import { contentFilterStage } from './content-filter-stage.js';
 import { drawFault } from './draw-fault.js';
@@ -36,8 +37,10 @@ export interface GenerationCall {
   readonly operation?: 'generations' | 'edits';
   /** An edits call's multipart body, parsed; undefined when it was not multipart. */
   readonly form?: EditForm | undefined;
-  /** The `{deployment}` path segment, decoded. */
+  /** The `{deployment}` path segment, decoded; on the v1 path, the body's `model`. */
   readonly deploymentName: string;
+  /** True on Azure's v1 path (`/openai/v1/...`), where api-version is optional and a key may come as a bearer token. */
+  readonly isV1Path?: boolean;
   /** The `api-version` query parameter. */
   readonly apiVersion: string | undefined;
   readonly apiKey: string | undefined;
@@ -62,6 +65,8 @@ export interface GenerationHandlerDependencies {
   readonly stats: CallStats;
   readonly script: FaultScript;
   readonly files: ImageFileStore;
+  /** The models the simulated service knows. */
+  readonly models: ModelCatalogue;
   /** Clock, epoch ms (default `Date.now`). */
   readonly now?: () => number;
 }
@@ -142,6 +147,7 @@ export function createGenerationHandler(deps: GenerationHandlerDependencies): Ge
     const settle = (outcome: CallOutcome, action: SimulatorAction): SimulatorAction => {
       stats.record({
         deployment: call.deploymentName,
+        api: call.isV1Path === true ? 'v1' : 'deployments',
         arrivedAtMs,
         outcome,
         status: action.kind === 'reply' ? action.reply.status : null,
@@ -180,17 +186,18 @@ export function createGenerationHandler(deps: GenerationHandlerDependencies): Ge
       }
     };
 
-    // Azure answers a call without api-version as an unknown route.
-    if (call.apiVersion === undefined || call.apiVersion === '') {
+    // Azure answers a deployment-path call without api-version as an unknown route; on the v1
+    // path "api-version is no longer a required parameter" (API version lifecycle, 2026-03-19).
+    if (call.isV1Path !== true && (call.apiVersion === undefined || call.apiVersion === '')) {
       return reply('not_found', jsonReply(404, RESOURCE_NOT_FOUND_BODY, headers));
     }
-    if (!isAuthorized(call, options)) return reply('unauthorized', jsonReply(401, UNAUTHORIZED_BODY, headers));
+    if (!isAuthorized(call, options, { isKeyAsBearerAccepted: call.isV1Path === true })) return reply('unauthorized', jsonReply(401, UNAUTHORIZED_BODY, headers));
     const deployment = deployments.get(call.deploymentName);
     const window = windows.get(call.deploymentName);
     if (deployment === undefined || window === undefined) {
       return reply('not_found', jsonReply(404, DEPLOYMENT_NOT_FOUND_BODY, headers));
     }
-    const model: ModelCapabilities | undefined = findModel(deployment.model);
+    const model: ModelCapabilities | undefined = deps.models.find(deployment.model);
     if (model === undefined) {
       return reply('unsupported', jsonReply(400, operationNotSupportedBody(deployment.model), headers));
     }
@@ -258,7 +265,10 @@ export function createGenerationHandler(deps: GenerationHandlerDependencies): Ge
       return reply('filtered_prompt', jsonReply(400, promptFilteredBody(revised), headers));
     }
 
-    const delayMs = Math.round(random.nonNegativeNormal(deployment.latency.meanMs, deployment.latency.sdMs));
+    // Calls of higher quality take longer (gpt-image-2: a median of 31 s low, 171 s high).
+    const byQuality = deployment.latencyByQuality;
+    const latency = byQuality !== undefined && Object.hasOwn(byQuality, request.quality) ? (byQuality[request.quality] ?? deployment.latency) : deployment.latency;
+    const delayMs = Math.round(random.nonNegativeNormal(latency.meanMs, latency.sdMs));
     headers = { ...headers, 'x-envoy-upstream-service-time': String(delayMs) };
     const createdSeconds = Math.floor((arrivedAtMs + delayMs) / 1000);
     if (stage === 'output') return reply('filtered_output', jsonReply(400, outputFilteredBody(createdSeconds), headers), delayMs);

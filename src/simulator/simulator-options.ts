@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigError } from '../errors/imgbatch-error.js';
+import { modelOverridesSchema } from '../models/model-overrides.js';
 
 /** Which wait hints a simulated 429 carries; the real service has been seen sending each. */
 const RATE_LIMIT_HEADER_MODES = ['ms-and-seconds', 'seconds', 'none'] as const;
@@ -26,6 +27,11 @@ const simulatedDeploymentSchema = z.strictObject({
   ratePerMinute: z.number().int('must be a whole number').min(1, 'must be at least 1').default(60),
   /** Simulated service time (default mean 50 ms, sd 10 ms). */
   latency: latencySchema.prefault({}),
+  /**
+   * Service time by the call's quality, beating `latency` for the qualities it names, e.g.
+   * `{ "low": { "meanMs": 31200 }, "high": { "meanMs": 171300 } }` (default none).
+   */
+  latencyByQuality: z.record(z.string().min(1), latencySchema).optional(),
   /** Wait hints on a 429: `ms-and-seconds` (retry-after-ms + retry-after), `seconds`, `none` (default `ms-and-seconds`). */
   rateLimitHeaders: z.enum(RATE_LIMIT_HEADER_MODES).default('ms-and-seconds'),
 });
@@ -87,6 +93,11 @@ const simulatorOptionsSchema = z
     imageHeightPx: z.number().int().min(1).max(4096).default(64),
     /** Images kept in memory for `url` responses; the oldest go first (default 1000). */
     maxStoredFiles: z.number().int().min(1).default(1000),
+    /**
+     * Models the simulated service knows beyond (or unlike) the built-in table, in the config
+     * file's `models:` form, e.g. `{ "gpt-image-9": { "like": "gpt-image-2" } }` (default none).
+     */
+    models: modelOverridesSchema.optional(),
   })
   .superRefine((options, ctx) => {
     const seen = new Set<string>();

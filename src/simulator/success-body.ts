@@ -65,7 +65,7 @@ export async function successBody(input: SuccessBodyInput): Promise<JsonBody> {
   const textTokens = Math.max(1, Math.ceil(request.prompt.length / CHARS_PER_TOKEN));
   const imageTokens = input.inputImageTokens ?? 0;
   // Filtered images are generated, so they are billed too.
-  const outputTokens = request.n * imageOutputTokens(request.size, request.quality);
+  const outputTokens = request.n * imageOutputTokens(model.id, request.size, request.quality);
   return {
     created: input.createdSeconds,
     data: items,

@@ -1,4 +1,5 @@
 import type { ModelCapabilities, OutputFormat, ResponseFormat } from '../models/model-table.js';
+import type { SizeRule } from '../models/size-rule.js';
 
 /** A generations call after the service's checks, with the model's defaults filled in. */
 export interface GenerationRequest {
@@ -25,6 +26,32 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 /**
+ * The service's size check: a listed size, or for custom sizes Azure's rule ("Both edges must
+ * be a multiple of 16 pixels. Long edge up to 3840 px (4K). Aspect ratio up to 3:1. Total
+ * pixel count between 655,360 and 8,294,400", image how-to 2026-04-17), or `auto`.
+ */
+function isSizeAccepted(size: unknown, rule: SizeRule): size is string {
+  if (typeof size !== 'string') return false;
+  if (rule.kind === 'list') return rule.sizes.includes(size);
+  if (size === 'auto') return rule.allowsAuto;
+  const match = /^(\d+)x(\d+)$/.exec(size);
+  if (match === null) return false;
+  const width = Number(match[1]);
+  const height = Number(match[2]);
+  const long = Math.max(width, height);
+  const short = Math.min(width, height);
+  return (
+    short > 0 &&
+    width % rule.multipleOfPx === 0 &&
+    height % rule.multipleOfPx === 0 &&
+    long <= rule.maxEdgePx &&
+    long <= short * rule.maxAspectRatio &&
+    width * height >= rule.minPixels &&
+    width * height <= rule.maxPixels
+  );
+}
+
+/**
  * The service's own parameter checks against the model's row in the model table. Written
  * separately from the client-side `validateRequestForModel` on purpose: the simulator stands in
  * for Azure, so sharing the client's checks would hide the client's mistakes. Unknown fields
@@ -45,7 +72,7 @@ export function validateGenerationBody(body: unknown, model: ModelCapabilities):
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > model.maxImagesPerCall) return invalid('n');
 
   const size = field('size') ?? model.defaultSize;
-  if (!isOneOf(size, model.sizes)) return invalid('size');
+  if (!isSizeAccepted(size, model.sizes)) return invalid('size');
 
   const quality = field('quality') ?? model.defaultQuality;
   if (!isOneOf(quality, model.qualities)) return invalid('quality');

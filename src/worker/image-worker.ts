@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { DelayedError, UnrecoverableError, Worker } from 'bullmq';
 import type { RedisClient } from '../queue/redis-connection.js';
-import type { AzureOpenAI } from 'openai';
+import type { OpenAI } from 'openai';
 import { createBatchRegistry } from '../batch/batch-registry.js';
 import type { LimiterSettings, WorkerSettings } from '../config/config.js';
 import type { DeploymentConfig } from '../config/deployment-config.js';
@@ -21,9 +21,11 @@ import { meterCallImages } from './metered-call-images.js';
 import type { ResultStore } from '../storage/result-store.js';
 import { DEFAULT_PRICE_TABLE } from '../cost/default-price-table.js';
 import type { PriceTable } from '../cost/price-table.js';
+import { BUILT_IN_CATALOGUE, type ModelCatalogue } from '../models/model-catalogue.js';
 import { downloadImage } from './download-image.js';
 import { createJobState } from '../queue/job-state.js';
 import { concurrencyForLatency, workerConcurrency } from './worker-concurrency.js';
+import { callTimeoutOf } from './call-timeout.js';
 import { createLatencyTracker } from './latency-tracker.js';
 import { giveUpStalledJob, MAX_STALLS } from './give-up-stalled-job.js';
 import { processImageJob, type CallImages, type JobSummary, type ProcessorDeps } from './process-image-job.js';
@@ -48,6 +50,8 @@ export interface ImageWorkerOptions {
    * for the config's outbound rules and blob URLs read with the storage credential.
    */
   readonly inputReader?: InputReader;
+  /** The models jobs are checked against; default the built-in ones (pass `config.models`). */
+  readonly models?: ModelCatalogue;
 }
 
 export interface ImageWorker {
@@ -63,27 +67,38 @@ export interface ImageWorker {
  * the client refuses (a malformed endpoint or name) stops the worker at start rather than
  * failing every job at its first call.
  */
-export function createAzureCallImages(deployments: readonly DeploymentConfig[], timeoutMs: number): CallImages {
-  const clients = new Map<string, AzureOpenAI>(
+export function createAzureCallImages(deployments: readonly DeploymentConfig[], timeoutMsOf: (deployment: DeploymentConfig) => number): CallImages {
+  const clients = new Map<string, OpenAI>(
     deployments.map((deployment) => [
       deployment.name,
-      createImageClient({ endpoint: deployment.endpoint, deployment: deployment.deployment, apiVersion: deployment.apiVersion, timeoutMs, auth: deployment.auth }),
+      createImageClient({
+        endpoint: deployment.endpoint,
+        deployment: deployment.deployment,
+        apiVersion: deployment.apiVersion,
+        api: deployment.api,
+        timeoutMs: timeoutMsOf(deployment),
+        auth: deployment.auth,
+      }),
     ]),
   );
   return async (deployment, job, options) => {
     const client = clients.get(deployment.name);
     if (client === undefined) throw new Error(`no client for deployment ${deployment.name}`);
-    const callOptions = { clientRequestId: options.clientRequestId };
+    const callOptions = { clientRequestId: options.clientRequestId, model: deployment.deployment };
     return options.editInputs === undefined ? generateImages(client, job, callOptions) : editImages(client, job, options.editInputs, callOptions);
   };
 }
+
+/** Time for the warm-up's connection to an endpoint, ms: a handshake, not an image call. */
+const WARM_UP_TIMEOUT_MS = 10_000;
 
 /** The worker process's composition root: BullMQ on one side, processImageJob on the other. */
 export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
   const keys = createKeySpace(options.prefix ?? 'imgbatch');
   const { connection, logger } = options;
   const latency = createLatencyTracker();
-  const callImages = options.callImages ?? createAzureCallImages(options.deployments, options.settings.timeoutMs);
+  const models = options.models ?? BUILT_IN_CATALOGUE;
+  const callImages = options.callImages ?? createAzureCallImages(options.deployments, (deployment) => callTimeoutOf(deployment, models, options.settings).ms);
   const callMetrics = createCallMetrics(connection, keys);
   // The API serving /metrics runs elsewhere; it learns each deployment's quota from here.
   callMetrics.registerDeployments(options.deployments).catch((error: unknown) => {
@@ -91,8 +106,9 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
   });
   const deps: ProcessorDeps = {
     deployments: options.deployments,
+    models,
     callImages: meterCallImages(callImages, { metrics: callMetrics, latency, logger }),
-    downloadImage: (url) => downloadImage(url, { timeoutMs: options.settings.timeoutMs }),
+    downloadImage: (url) => downloadImage(url),
     inputReader: options.inputReader ?? createInputReader({ store: options.store, fetch: DEFAULT_FETCH_SETTINGS }),
     limiter: createSlotLimiter(connection, keys, options.limiter),
     batches: createBatchRegistry(connection, keys),
@@ -129,8 +145,13 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
       prefix: keys.bullPrefix,
       // Shown as the job's processedBy, so an operator sees which process made which image.
       name: `${hostname()}:${process.pid}`,
-      concurrency: workerConcurrency(options.settings.concurrency, options.deployments),
+      concurrency: workerConcurrency(options.settings.concurrency, options.deployments, models),
       lockDuration: options.settings.lockDurationMs,
+      // The lock is renewed every half of its duration for as long as the job's call runs, so
+      // a call of 10 minutes (gpt-image-2 allows 540 s) is never handed to a second worker while
+      // the first still waits for it (test/integration/pipeline/long-calls.test.ts). BullMQ's
+      // default; set here because everything against paying twice rests on it.
+      lockRenewTime: Math.max(1, Math.floor(options.settings.lockDurationMs / 2)),
       stalledInterval: options.settings.stalledIntervalMs,
       // A worker killed mid-call leaves its job stalled; another worker takes it up again.
       // BullMQ's own limit would fail the job where no outcome gets recorded (see
@@ -163,6 +184,11 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
     // may have been billed, so this image may be paid twice: the one window where that can happen.
     logger.warn({ jobId }, 'job of a stalled worker taken over; its call in flight, if any, may have been billed');
   });
+  worker.on('lockRenewalFailed', (jobIds) => {
+    // Redis did not take the renewal (an outage longer than the lock): another worker may take
+    // these jobs up while their calls still run here, and the images may be paid twice.
+    logger.error({ jobIds }, 'job locks could not be renewed; their calls in flight may be made again by another worker');
+  });
   worker.on('failed', (job, error) => {
     logger.warn({ jobId: job?.id, error: error.message }, 'image job failed');
   });
@@ -176,7 +202,7 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
     deps.limiter.prepare(slotCandidateListsOf(options.deployments)),
     options.callImages !== undefined
       ? undefined
-      : warmUpImageCalls(options.deployments, options.settings.timeoutMs).then((failures) => {
+      : warmUpImageCalls(options.deployments, WARM_UP_TIMEOUT_MS).then((failures) => {
           for (const failure of failures) logger.warn({ origin: failure.origin, error: failure.error }, 'endpoint not reached before the first call');
         }),
   ]).catch((error: unknown) => {

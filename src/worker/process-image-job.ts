@@ -14,16 +14,20 @@ import { readImagesResponse } from '../azure/read-images-response.js';
 import { classifyError } from '../errors/classify-error.js';
 import { ImagesCallError } from '../errors/images-call-error.js';
 import type { Decision, FilterDetails } from '../errors/decision.js';
-import { imageJobSchema, imageKey, imageKeysOf, type ImageJobData } from '../job/image-job.js';
+import { checkJobForModel, imageJobSchema, imageKey, imageKeysOf, type ImageJobData } from '../job/image-job.js';
+import type { ModelCatalogue } from '../models/model-catalogue.js';
+import { lifecycleOf, retiredReason } from '../models/lifecycle-of.js';
+import type { FieldIssue } from '../errors/imgbatch-error.js';
 import { imageJobIdentitySchema } from '../job/image-job-identity.js';
 import type { InputReader } from '../inputs/input-reader.js';
 import type { SlotLimiter } from '../limiter/slot-limiter.js';
 import { slotCandidateOf } from '../limiter/slot-candidate-lists.js';
-import { findModel } from '../models/model-table.js';
 import type { Logger } from '../log/logger.js';
 import type { ImageRecord } from '../storage/image-record.js';
 import type { ResultStore } from '../storage/result-store.js';
 import { backoffMs } from './backoff.js';
+import { callTimeoutOf } from './call-timeout.js';
+import { isCallTimeout } from '../errors/is-call-timeout.js';
 import { detectImageType } from './image-type.js';
 import { loadEditInputs } from './load-edit-inputs.js';
 import type { JobCounters, JobState } from '../queue/job-state.js';
@@ -49,6 +53,8 @@ export type CallImages = (
 
 export interface ProcessorDeps {
   readonly deployments: readonly DeploymentConfig[];
+  /** The models jobs are checked against (built-ins plus the config's `models:`). */
+  readonly models: ModelCatalogue;
   readonly callImages: CallImages;
   readonly downloadImage: (url: string) => Promise<Uint8Array>;
   /** Reads the input images of edit jobs (store copies, URLs, blobs). */
@@ -104,6 +110,17 @@ function recordInputs(data: ImageJobData): Pick<ImageRecord, 'inputs'> {
   };
 }
 
+/**
+ * A job of a retired model (queued before its retirement day, or added by another client) is
+ * refused before any call: Azure's deployments of it no longer work.
+ */
+function retirementIssues(deps: ProcessorDeps, data: ImageJobData): FieldIssue[] {
+  const model = deps.models.find(data.model);
+  if (model === undefined) return [];
+  const status = lifecycleOf(model, (deps.now ?? Date.now)());
+  return status.kind === 'retired' ? [{ field: 'model', reason: retiredReason(model, status.retiresOn) }] : [];
+}
+
 function recordBase(data: ImageJobData, variant: number, deployment: string, counters: JobCounters, latencyMs: number): ImageRecord {
   return {
     key: imageKey(data.batchId, data.requestId, variant),
@@ -152,8 +169,10 @@ function decodeBase64(b64: string): Uint8Array {
 export async function processImageJob(deps: ProcessorDeps, job: { readonly id: string; readonly data: unknown }): Promise<ProcessResult> {
   const { logger } = deps;
   const parsed = imageJobSchema.safeParse(job.data);
-  if (!parsed.success) {
-    const message = `invalid job payload: ${describeJobIssues(parsed.error)}`;
+  const modelIssues = parsed.success ? [...checkJobForModel(parsed.data, deps.models), ...retirementIssues(deps, parsed.data)] : [];
+  if (!parsed.success || modelIssues.length > 0) {
+    const problems = parsed.success ? modelIssues.map((issue) => `${issue.field}: ${issue.reason}`).join('; ') : describeJobIssues(parsed.error);
+    const message = `invalid job payload: ${problems}`;
     const identity = imageJobIdentitySchema.safeParse(job.data);
     if (identity.success) {
       const keys = imageKeysOf(identity.data);
@@ -232,7 +251,7 @@ async function processValidJob(deps: ProcessorDeps, jobId: string, data: ImageJo
   // bytes are kept for the call, so what is sent is what was hashed.
   let editInputs: EditCallInputs | undefined;
   if (data.edit !== undefined) {
-    const limits = findModel(data.model)?.edits;
+    const limits = deps.models.find(data.model)?.edits;
     if (limits === undefined) return finish(pending, 'rejected', `${data.model} cannot edit images`);
     const loaded = await loadEditInputs(deps.inputReader, data.edit, limits);
     if (loaded.kind === 'unavailable') {
@@ -325,9 +344,10 @@ async function processValidJob(deps: ProcessorDeps, jobId: string, data: ImageJo
     summary: { batchId: data.batchId, requestId: data.requestId, outcomes, deployment: target.name, calls: attempt.calls },
   });
   const follow = async (decision: Decision, call: { latencyMs: number; serviceRequestId?: string | undefined }, variants: readonly number[]): Promise<ProcessResult> => {
-    // Only a filtered call has billed anything we know of; the others give their reservation
-    // back. A timeout may have been billed without our knowing: its cost is unknown, not counted.
-    if (decision.kind !== 'filtered') await deps.batches.releaseCost(data.batchId, job.id);
+    // A filtered call has billed what we know of; a call that timed out may have been billed
+    // without our knowing and is settled at its expected cost (timedOut); the others give their
+    // reservation back.
+    if (decision.kind !== 'filtered' && !isCallTimeout(decision)) await deps.batches.releaseCost(data.batchId, job.id);
     switch (decision.kind) {
       case 'filtered': {
         const cost = actualCallCost(deps.prices, pricedCall(variants.length), { kind: 'filtered', stage: decision.filter.stage });
@@ -357,6 +377,7 @@ async function processValidJob(deps: ProcessorDeps, jobId: string, data: ImageJo
         return { kind: 'delayed', untilMs, reason: `429 from ${target.name}, retry in ${retryInMs ?? waitMs} ms` };
       }
       case 'transient': {
+        if (isCallTimeout(decision)) return timedOut(variants);
         const attempts = attempt.calls - attempt.freeCalls;
         const message = `${decision.code}: ${decision.message}`;
         await deps.jobState.setLastError(job.id, message);
@@ -379,6 +400,38 @@ async function processValidJob(deps: ProcessorDeps, jobId: string, data: ImageJo
       }
     }
   };
+
+  /**
+   * A call that timed out: it may have been generated and billed, so it counts against the
+   * budget at its expected cost, and it is sent again only `timeoutRetries` times (default
+   * once), not `attempts` times. The error names the timeout and the setting behind it.
+   */
+  async function timedOut(variants: readonly number[]): Promise<ProcessResult> {
+    await deps.batches.settleCost(data.batchId, job.id, {
+      callId,
+      usd: expected.usd,
+      images: variants.map((variant) => ({ imageKey: keyOf(variant), usd: expected.perImageUsd })),
+      isPossiblyBilled: true,
+    });
+    const counted = await deps.jobState.countTimeout(job.id);
+    const timeout = callTimeoutOf(target, deps.models, settings);
+    const message =
+      `the call timed out after ${Math.round(timeout.ms / 1000)} s (${timeout.setting}) and may have been billed: ` +
+      `${formatUsd(expected.usd)} counted against the budget`;
+    await deps.jobState.setLastError(job.id, message);
+    if (counted.timeouts > settings.timeoutRetries) {
+      const retried = settings.timeoutRetries === 1 ? 'once' : `${settings.timeoutRetries} times`;
+      return finish(
+        variants,
+        'failed',
+        `${message}; ${counted.timeouts} calls timed out and worker.timeoutRetries (${settings.timeoutRetries}) allows retrying ${retried}: raise ${timeout.setting} if this model's calls take longer`,
+      );
+    }
+    const attempts = attempt.calls - attempt.freeCalls;
+    const waitMs = backoffMs(attempts, settings.backoffBaseMs, settings.backoffMaxMs);
+    logger.warn({ jobId: job.id, deployment: target.name, timeoutMs: timeout.ms, timeouts: counted.timeouts }, message);
+    return { kind: 'delayed', untilMs: now() + waitMs, reason: `${message}; retry ${counted.timeouts} of ${settings.timeoutRetries}` };
+  }
 
   let result: ImagesCallResult;
   try {

@@ -3,6 +3,7 @@ import { createRedisClient, type RedisClient, type RedisTarget } from '../queue/
 import type { Logger } from '../log/logger.js';
 import { createKeySpace } from '../queue/key-space.js';
 import { createProducer, type EditInputsOptions } from '../queue/producer.js';
+import type { ModelCatalogue } from '../models/model-catalogue.js';
 import { fireSchedule } from '../schedule/fire-schedule.js';
 import { scheduleJobSchema } from '../schedule/schedule-job.js';
 import { SCHEDULES_QUEUE_NAME } from '../schedule/schedule-queue.js';
@@ -21,6 +22,8 @@ export interface ScheduleWorkerOptions {
   readonly imagesPerCall?: number;
   /** Reads and copies input images of scheduled edits (see ProducerOptions.editInputs); default none: such rows are refused. */
   readonly editInputs?: EditInputsOptions;
+  /** The models runs' requests are checked against; default the built-in ones (pass `config.models`). */
+  readonly models?: ModelCatalogue;
   readonly logger: Logger;
 }
 
@@ -70,6 +73,7 @@ export function createScheduleWorker(options: ScheduleWorkerOptions): ScheduleWo
     prefix: options.prefix ?? 'imgbatch',
     ...(options.imagesPerCall !== undefined && { imagesPerCall: options.imagesPerCall }),
     ...(options.editInputs !== undefined && { editInputs: options.editInputs }),
+    ...(options.models !== undefined && { models: options.models }),
     logger,
   });
 

@@ -1,9 +1,8 @@
-import { DEFAULT_WORKER_SETTINGS } from '../../src/config/load-config.js';
+import { MAX_CALL_TIMEOUT_MS } from '../../src/models/model-overrides.js';
 
 /**
- * The longest one image call may take, in seconds: the project's ceiling for per-model call
- * timeouts is 600 s, and no configured default may exceed it. Deployment files give workers a
- * grace period at least this long, so a stop never cuts off a paid call. (When the per-model
- * timeouts land with an exported ceiling, read it here instead of the 600.)
+ * The longest one image call may take, in seconds: the ceiling of every call timeout, per model,
+ * per deployment or worker-wide (600 s). Deployment files give workers a grace period at least
+ * this long, so a stop never cuts off a paid call.
  */
-export const LONGEST_CALL_TIMEOUT_S = Math.max(600, DEFAULT_WORKER_SETTINGS.timeoutMs / 1000);
+export const LONGEST_CALL_TIMEOUT_S = MAX_CALL_TIMEOUT_MS / 1000;

@@ -8,6 +8,8 @@ import type { BatchSummary } from '../../src/batch/batch-registry.js';
 import { simulatorDeployments } from '../../src/cli/open-runtime.js';
 import type { FetchSettings, LimiterSettings, WorkerSettings } from '../../src/config/config.js';
 import type { DeploymentConfig } from '../../src/config/deployment-config.js';
+import type { PriceTable } from '../../src/cost/price-table.js';
+import type { ModelCatalogue } from '../../src/models/model-catalogue.js';
 import { DEFAULT_FETCH_SETTINGS, DEFAULT_LIMITER_SETTINGS } from '../../src/config/load-config.js';
 import { createInputReader, type InputReader } from '../../src/inputs/input-reader.js';
 import { createSlotLimiter, type SlotLimiter } from '../../src/limiter/slot-limiter.js';
@@ -33,6 +35,7 @@ export const TEST_WORKER_SETTINGS: WorkerSettings = {
   pauseRecheckMs: 500,
   imagesPerCall: 1,
   timeoutMs: 5_000,
+  timeoutRetries: 1,
   maxWaitMs: 600_000,
   lockDurationMs: 5_000,
   stalledIntervalMs: 5_000,
@@ -52,6 +55,10 @@ export interface PipelineOptions {
   readonly callImages?: CallImages;
   /** Outbound rules for input images named by URL, for producer and workers (e.g. allow a loopback test server). */
   readonly inputFetch?: Partial<FetchSettings>;
+  /** The models simulator, producer and worker know (a config's `config.models`); default the built-in ones. */
+  readonly models?: ModelCatalogue;
+  /** The worker's prices (a config's `config.prices`); default the built-in table. */
+  readonly prices?: PriceTable;
 }
 
 export interface Pipeline {
@@ -79,7 +86,7 @@ export interface Pipeline {
 export async function createPipeline(options: PipelineOptions): Promise<Pipeline> {
   const redisUrl = options.redisUrl ?? inject('redisUrl');
   const prefix = uniquePrefix('pipe');
-  const simulator = await createSimulator(options.simulator);
+  const simulator = await createSimulator(options.simulator, options.models === undefined ? {} : { models: options.models });
   const outputDir = await mkdtemp(join(tmpdir(), 'imgbatch-out-'));
   const store = createFsResultStore({ root: outputDir });
   const fromSimulator = simulatorDeployments(simulator);
@@ -88,7 +95,7 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
   const limiterSettings = { ...TEST_LIMITER_SETTINGS, ...options.limiter };
   const inputReader = createInputReader({ store, fetch: { ...DEFAULT_FETCH_SETTINGS, ...options.inputFetch } });
   // Edits as every producer with a store has them: inputs checked and copied into this store.
-  const producer = createProducer({ connection: redisUrl, prefix, editInputs: { store, reader: inputReader } });
+  const producer = createProducer({ connection: redisUrl, prefix, editInputs: { store, reader: inputReader }, ...(options.models !== undefined && { models: options.models }) });
   const admin: Redis = createRedisConnection(redisUrl, 'worker');
   const limiter = createSlotLimiter(admin, createKeySpace(prefix), limiterSettings);
   const logs: Array<Record<string, unknown>> = [];
@@ -126,6 +133,8 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
         logger,
         inputReader,
         ...(options.callImages !== undefined && { callImages: options.callImages }),
+        ...(options.models !== undefined && { models: options.models }),
+        ...(options.prices !== undefined && { prices: options.prices }),
       });
       workers.push({ worker, connection });
       return worker;

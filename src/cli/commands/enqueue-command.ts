@@ -5,7 +5,7 @@ import { createConfiguredInputReader } from '../../inputs/create-configured-inpu
 import { createLogger } from '../../log/logger.js';
 import { createProducer } from '../../queue/producer.js';
 import { createResultStore } from '../../storage/create-result-store.js';
-import { csvIngestArgs, describeCheck, enqueueCsvFile, planCsvIngest, reportRejections, saveRejects } from '../csv-ingest.js';
+import { csvIngestArgs, describeCheck, enqueueCsvFile, planCsvIngest, reportNotices, reportRejections, saveRejects } from '../csv-ingest.js';
 import { estimateCsvFile } from '../estimate-csv-file.js';
 import type { CommandOutcome } from '../exit-code.js';
 import { budgetVerdictLine } from '../budget-verdict-line.js';
@@ -35,6 +35,7 @@ export const enqueueCommand = defineCommand({
       if (plan.isDryRun || check.rejected.length > 0) {
         const rejectsFile = await saveRejects(plan, check.rejected);
         reportRejections(check.rejected, rejectsFile);
+        reportNotices(check.notices);
         const verdict = plan.isDryRun ? 'dry run, nothing enqueued' : '--strict: nothing enqueued because rows were refused';
         if (args.json) {
           process.stdout.write(
@@ -54,12 +55,14 @@ export const enqueueCommand = defineCommand({
       connection: redisTargetOf(config),
       prefix: config.redisPrefix,
       imagesPerCall,
+      models: config.models,
       editInputs: { store, reader: createConfiguredInputReader(config, store) },
     });
     try {
       const result = await enqueueCsvFile(plan, producer, { progress: process.stderr, maxCostUsd });
       const rejectsFile = await saveRejects(plan, result.rejected);
       reportRejections(result.rejected, rejectsFile);
+      reportNotices(result.notices);
       const { maxCostUsd: budget } = await producer.batches.summary(result.batchId);
       if (args.json) {
         process.stdout.write(`${JSON.stringify({ ...result, rejected: formatRejections(result.rejected), enqueued: true, rejectsFile: rejectsFile ?? null, maxCostUsd: budget ?? null })}\n`);

@@ -1,6 +1,6 @@
 import { defineCommand } from 'citty';
 import { loadConfig } from '../../config/load-config.js';
-import { csvIngestArgs, describeCheck, planCsvIngest, reportRejections, saveRejects } from '../csv-ingest.js';
+import { csvIngestArgs, describeCheck, planCsvIngest, reportNotices, reportRejections, saveRejects } from '../csv-ingest.js';
 import { estimateCsvFile } from '../estimate-csv-file.js';
 import type { CommandOutcome } from '../exit-code.js';
 import { formatEstimate } from '../format-estimate.js';
@@ -28,6 +28,7 @@ export const estimateCommand = defineCommand({
     const { check, estimate, isSimulator } = await estimateCsvFile(plan, config);
     const rejectsFile = await saveRejects(plan, check.rejected);
     reportRejections(check.rejected, rejectsFile);
+    reportNotices(check.notices);
     if (args.json) {
       process.stdout.write(
         `${JSON.stringify({ batchId: plan.batchId, ...check, rejected: formatRejections(check.rejected), rejectsFile: rejectsFile ?? null, estimate, quotasFrom: isSimulator ? 'built-in simulator' : 'config' })}\n`,

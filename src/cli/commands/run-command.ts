@@ -12,12 +12,12 @@ import { createKeySpace } from '../../queue/key-space.js';
 import { createProducer } from '../../queue/producer.js';
 import { createRedisClient } from '../../queue/redis-connection.js';
 import { redisTargetOf } from '../redis-target-of.js';
-import { DEMO_SIMULATOR_OPTIONS } from '../../simulator/demo-simulator-options.js';
+import { demoSimulatorOptions } from '../../simulator/demo-simulator-options.js';
 import { createImageWorker } from '../../worker/image-worker.js';
 import { batchPrefix } from '../batch-prefix.js';
 import { closeInOrder } from '../close-in-order.js';
 import { budgetVerdictLine } from '../budget-verdict-line.js';
-import { csvIngestArgs, describeCheck, enqueueCsvFile, planCsvIngest, reportRejections, saveRejects } from '../csv-ingest.js';
+import { csvIngestArgs, describeCheck, enqueueCsvFile, planCsvIngest, reportNotices, reportRejections, saveRejects } from '../csv-ingest.js';
 import { estimateCsvFile } from '../estimate-csv-file.js';
 import type { CommandOutcome } from '../exit-code.js';
 import { formatEstimate } from '../format-estimate.js';
@@ -72,11 +72,12 @@ export const runCommand = defineCommand({
     const maxCostUsd = parseMaxCost(args['max-cost']);
     if (plan.isDryRun || plan.isStrict) {
       // Checked before anything starts: a dry run or a refused file starts no Redis and no simulator.
-      const deployments = config.usesSimulator ? (DEMO_SIMULATOR_OPTIONS.deployments ?? []).map((d) => ({ name: d.name, model: d.model, pools: [] })) : config.deployments;
+      const deployments = config.usesSimulator ? (demoSimulatorOptions(config.models, Date.now()).deployments ?? []).map((d) => ({ name: d.name, model: d.model, pools: [] })) : config.deployments;
       const { check, estimate, isSimulator } = await estimateCsvFile(plan, config, { checkServed: servedBy(deployments) });
       if (plan.isDryRun || check.rejected.length > 0) {
         const rejectsFile = await saveRejects(plan, check.rejected);
         reportRejections(check.rejected, rejectsFile);
+        reportNotices(check.notices);
         const verdict = plan.isDryRun ? 'dry run, nothing enqueued' : '--strict: nothing enqueued because rows were refused';
         human.write(`${describeCheck(plan.batchId, check)} (${verdict})\n${formatEstimate(estimate, { isSimulator })}\n`);
         if (maxCostUsd !== undefined) human.write(`${budgetVerdictLine(estimate.expectedCostUsd, maxCostUsd)}\n`);
@@ -96,6 +97,7 @@ export const runCommand = defineCommand({
       connection: redisTargetOf(config, runtime.redis.url),
       prefix,
       imagesPerCall: config.worker.imagesPerCall,
+      models: config.models,
       logger,
       editInputs: { store: runtime.store, reader: inputReader },
     });
@@ -111,6 +113,7 @@ export const runCommand = defineCommand({
       limiter: config.limiter,
       prices: config.prices,
       inputReader,
+      models: config.models,
       logger,
     });
     // The worker first: its calls in flight still use the connection, the store and the simulator.
@@ -137,6 +140,7 @@ export const runCommand = defineCommand({
       const before: BatchSummary = await producer.batches.summary(batchId);
       const enqueued = await enqueueCsvFile(plan, producer, { checkServed: servedBy(runtime.deployments), progress: process.stderr, maxCostUsd });
       reportRejections(enqueued.rejected, await saveRejects(plan, enqueued.rejected));
+      reportNotices(enqueued.notices);
       process.stderr.write(
         `enqueued batch ${batchId}: ${enqueued.accepted} rows, ${enqueued.imagesAdded} new images in ${enqueued.jobsAdded} jobs` +
           (enqueued.jobsAlreadyQueued > 0 ? `, ${enqueued.jobsAlreadyQueued} jobs already known` : '') +

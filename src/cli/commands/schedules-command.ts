@@ -34,7 +34,7 @@ const syncCommand = defineCommand({
     json: { type: 'boolean', description: 'Print the result as JSON', default: false },
   },
   async run({ args }) {
-    const schedules = await readScheduleDir(args.dir);
+    const schedules = await readScheduleDir(args.dir, { models: loadConfig().models });
     await withScheduleQueue(async (queue) => {
       const result = await syncSchedules(queue, schedules);
       if (args.json) {

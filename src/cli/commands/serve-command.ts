@@ -69,7 +69,7 @@ export const serveCommand = defineCommand({
     const store = createResultStore(config.store, logger);
     // One connection for the API and its metrics: both only read and enqueue.
     const redis = createRedisClient(redisTargetOf(config), 'producer');
-    const client = createImgbatchClient({ connection: redis, prefix: config.redisPrefix, store, imagesPerCall: config.worker.imagesPerCall, logger });
+    const client = createImgbatchClient({ connection: redis, prefix: config.redisPrefix, store, imagesPerCall: config.worker.imagesPerCall, models: config.models, logger });
     const metrics = createPrometheusMetrics({ connection: redis, prefix: config.redisPrefix, logger });
     const server = createHttpServer({
       ...config.http,

@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { defineCommand } from 'citty';
 import { ConfigError } from '../../errors/imgbatch-error.js';
 import { createSimulator } from '../../simulator/create-simulator.js';
-import { DEMO_SIMULATOR_OPTIONS } from '../../simulator/demo-simulator-options.js';
+import { BUILT_IN_CATALOGUE } from '../../models/model-catalogue.js';
+import { demoSimulatorOptions } from '../../simulator/demo-simulator-options.js';
 import { parseSimulatorOptions } from '../../simulator/simulator-options.js';
 
 export const simulateCommand = defineCommand({
@@ -12,10 +13,10 @@ export const simulateCommand = defineCommand({
   },
   args: {
     port: { type: 'string', description: 'Port (default: a free one)' },
-    config: { type: 'string', description: 'JSON file of simulator options (deployments, rates, latency, faults); default: one 60 RPM deployment per model' },
+    config: { type: 'string', description: 'JSON file of simulator options (deployments, rates, latency, faults); default: one 60 RPM deployment per model in service' },
   },
   async run({ args }) {
-    let options: unknown = DEMO_SIMULATOR_OPTIONS;
+    let options: unknown = demoSimulatorOptions(BUILT_IN_CATALOGUE, Date.now());
     if (args.config !== undefined) {
       try {
         options = JSON.parse(await readFile(args.config, 'utf8'));

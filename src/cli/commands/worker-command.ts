@@ -39,12 +39,13 @@ export const workerCommand = defineCommand({
       settings: config.worker,
       limiter: config.limiter,
       prices: config.prices,
+      models: config.models,
       logger,
     });
     // Runs of `imgbatch schedules sync` schedulers become batches here, beside the image jobs.
-    const schedules = createScheduleWorker({ connection, redis: redisTarget, prefix: config.redisPrefix, imagesPerCall: config.worker.imagesPerCall, logger });
+    const schedules = createScheduleWorker({ connection, redis: redisTarget, prefix: config.redisPrefix, imagesPerCall: config.worker.imagesPerCall, models: config.models, logger });
     logger.info(
-      { deployments: config.deployments.map((d) => ({ name: d.name, model: d.model, ratePerMinute: d.ratePerMinute })), concurrency: workerConcurrency(config.worker.concurrency, config.deployments), store: store.description },
+      { deployments: config.deployments.map((d) => ({ name: d.name, model: d.model, ratePerMinute: d.ratePerMinute })), concurrency: workerConcurrency(config.worker.concurrency, config.deployments, config.models), store: store.description },
       'worker started',
     );
 

@@ -13,8 +13,9 @@ const CSV = [
   'id,prompt,n,model,size,quality,style,sku',
   'mug,"A red mug, studio photo",2,gpt-image-1-mini,1024x1024,low,,M-1',
   'zero,A blue mug,0,gpt-image-1-mini,,,,M-2',
-  'lake,A lake at dawn,1,dall-e-3,1024x1024,standard,natural,L-1',
-  'wide,A wide lake,1,dall-e-3,1536x1024,,,L-2',
+  'lake,A lake at dawn,1,gpt-image-2,1280x720,low,,L-1',
+  'wide,A wide lake,1,gpt-image-1.5,1792x1024,,,L-2',
+  'old,An old lake,1,dall-e-3,1024x1024,standard,natural,L-3',
   'blocked,A gore scene,1,gpt-image-1-mini,,,,X-1',
 ].join('\n');
 
@@ -39,9 +40,10 @@ describe('imgbatch run (the CLI, in its own process, on the embedded simulator)'
   it('names every bad row with its field and reason, still makes the good rows, and exits 1', async () => {
     const result = await runCli(['run', join(dir, 'products.csv'), '--json'], env());
     expect(result.stderr).toContain('invalid: row 3: n: 0 is below the minimum of 1');
-    expect(result.stderr).toMatch(/invalid: row 5: size: "1536x1024" is not allowed for dall-e-3 \(allowed: 1024x1024, 1792x1024, 1024x1792\)/);
+    expect(result.stderr).toMatch(/invalid: row 5: size: "1792x1024" is not allowed for gpt-image-1\.5 \(allowed: 1024x1024, 1024x1536, 1536x1024\)/);
+    expect(result.stderr).toContain('invalid: row 6: model: dall-e-3 was retired on Azure on 2026-03-04 (its deployments no longer answer); use gpt-image-1-mini instead');
     const summary = JSON.parse(result.stdout) as Record<string, unknown>;
-    expect(summary).toMatchObject({ batchId: 'products', images: 4, stored: 3, filtered: 1, failed: 0, pending: 0, invalidRows: 2, apiCalls: 4, ok: false });
+    expect(summary).toMatchObject({ batchId: 'products', images: 4, stored: 3, filtered: 1, failed: 0, pending: 0, invalidRows: 3, apiCalls: 4, ok: false });
     expect(result.code).toBe(1);
     // Every accepted row's image was made: the summary says what was refused, not that something failed.
     expect(result.stderr).toContain('result       every image of the accepted rows stored or filtered; 2 rows refused as invalid');

@@ -23,6 +23,8 @@ describe('imgbatch status and imgbatch deployments', () => {
     await writeFile(
       config,
       JSON.stringify({
+        // The config moves gpt-image-1-mini's retirement to ten days from now.
+        models: { 'gpt-image-1-mini': { lifecycle: { retiresOn: new Date(Date.now() + 10 * 86_400_000).toISOString().slice(0, 10) } } },
         deployments: [
           { name: 'east', endpoint: 'https://east.example.invalid/', deployment: 'mini', model: 'gpt-image-1-mini', ratePerMinute: 600, auth: { apiKeyEnv: 'KEY' } },
           { name: 'west', endpoint: 'https://west.example.invalid/', deployment: 'mini', model: 'gpt-image-1-mini', ratePerMinute: 300, priority: 2, auth: 'entra' },
@@ -56,9 +58,14 @@ describe('imgbatch status and imgbatch deployments', () => {
     expect(status.deployments[1]?.state).toMatch(/^cooling down (1\d|2\d|30) s after a 429$/);
 
     const table = await runCli(['status'], env);
-    expect(table.stdout).toMatch(/^deployment\s+model\s+tier\s+rpm\s+effective\s+calls\/min\s+429s\/min\s+429s\s+state$/m);
-    expect(table.stdout).toMatch(/^west\s+gpt-image-1-mini\s+2\s+300\s+210\s+2\s+2\s+2\s+cooling down/m);
+    expect(table.stdout).toMatch(/^deployment\s+model\s+tier\s+rpm\s+effective\s+calls\/min\s+429s\/min\s+429s\s+state\s+model lifecycle$/m);
+    expect(table.stdout).toMatch(/^west\s+gpt-image-1-mini\s+2\s+300\s+210\s+2\s+2\s+2\s+cooling down .* RETIRING \d{4}-\d{2}-\d{2} \((9|10) days\): move to gpt-image-2$/m);
     expect(`${table.stdout}${table.stderr}`).not.toContain('secret-key-value');
+  });
+
+  it('shows beside each deployment that its model retires within 30 days, and what to move to', async () => {
+    const status = JSON.parse((await runCli(['status', '--json'], env)).stdout) as { deployments: Array<Record<string, unknown>> };
+    for (const deployment of status.deployments) expect(deployment['modelLifecycle']).toMatch(/^RETIRING \d{4}-\d{2}-\d{2} \((9|10) days\): move to gpt-image-2$/);
   });
 
   it('lists the deployments as status does, and resumes a paused deployment for every worker', async () => {

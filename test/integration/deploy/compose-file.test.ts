@@ -11,7 +11,8 @@ import {
   SIMULATOR_OPTIONS_FILE,
 } from '../../../scripts/compose/compose-simulator-config.js';
 import { loadConfig } from '../../../src/config/load-config.js';
-import { MODEL_IDS } from '../../../src/models/model-table.js';
+import { BUILT_IN_CATALOGUE } from '../../../src/models/model-catalogue.js';
+import { lifecycleOf } from '../../../src/models/lifecycle-of.js';
 import { parseSimulatorOptions } from '../../../src/simulator/simulator-options.js';
 import { LONGEST_CALL_TIMEOUT_S } from '../../helpers/longest-call-timeout.js';
 import { isOnPath, runCommand } from '../../helpers/run-command.js';
@@ -174,7 +175,8 @@ describe('docker-compose.yml', () => {
   it('points the local workers at the simulator service, one deployment per simulated model, and stores their images in Azurite', async () => {
     const file = await composeConfig(emptyEnvFile);
     const config = configOf(service(file, 'worker'));
-    expect(config.deployments.map((d) => d.model).sort()).toEqual([...MODEL_IDS].sort());
+    const inService = BUILT_IN_CATALOGUE.models.filter((model) => lifecycleOf(model, Date.now()).kind !== 'retired').map((model) => model.id);
+    expect(config.deployments.map((d) => d.model).sort()).toEqual(inService.sort());
     expect(new Set(config.deployments.map((d) => d.endpoint))).toEqual(new Set(['http://simulator:8090/']));
     expect(config.store).toMatchObject({ kind: 'blob', connectionString: expect.stringContaining('BlobEndpoint=http://azurite:10000/') as unknown });
     const simulator = service(file, 'simulator');

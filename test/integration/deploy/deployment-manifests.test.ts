@@ -119,7 +119,7 @@ describe('deployment files for Kubernetes and Azure Container Apps', () => {
       const container = worker.spec.template.spec.containers[0];
       if (container === undefined) throw new Error('the worker Deployment has no container');
       const config = configFor(envOf(container), join(KUBERNETES_DIR, 'imgbatch.yaml'));
-      const longestCallS = Math.max(LONGEST_CALL_TIMEOUT_S, config.worker.timeoutMs / 1000);
+      const longestCallS = Math.max(LONGEST_CALL_TIMEOUT_S, (config.worker.timeoutMs ?? 0) / 1000);
       expect(worker.spec.template.spec.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(longestCallS + 60);
     });
 

@@ -4,12 +4,12 @@ import { useHttpServer } from '../../helpers/http-server.js';
 import { usePipeline } from '../../helpers/pipeline.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
-// gpt-image-1 low 1024², 15-character prompts: $0.0109 an image, expected and billed (see budget-and-cost.test.ts).
-const GPT = { name: 'gpt', model: 'gpt-image-1', ratePerMinute: 600, latency: { meanMs: 20, sdMs: 5 } };
+// gpt-image-1.5 low 1024², 15-character prompts: $0.008724 an image, expected and billed (see budget-and-cost.test.ts).
+const GPT = { name: 'gpt', model: 'gpt-image-1.5', ratePerMinute: 600, latency: { meanMs: 20, sdMs: 5 } };
 const TOKEN = 'test-token-0123456789abcdef';
 
 function kites(count: number): Array<{ id: string; prompt: string; model: string; quality: string }> {
-  return Array.from({ length: count }, (_, i) => ({ id: `kite-${i}`, prompt: `A kite number ${i}`, model: 'gpt-image-1', quality: 'low' }));
+  return Array.from({ length: count }, (_, i) => ({ id: `kite-${i}`, prompt: `A kite number ${i}`, model: 'gpt-image-1.5', quality: 'low' }));
 }
 
 describe('budget and cost over the HTTP API and the library client', () => {
@@ -33,7 +33,7 @@ describe('budget and cost over the HTTP API and the library client', () => {
 
   it('POST /v1/batches takes maxCostUsd; GET /v1/batches/:id shows the cost so far, the budget and the skipped images', async () => {
     const api = await serve();
-    const posted = await api.call('/v1/batches', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ batchId: 'api-budget', maxCostUsd: 0.03, requests: kites(4) }) });
+    const posted = await api.call('/v1/batches', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ batchId: 'api-budget', maxCostUsd: 0.02, requests: kites(4) }) });
     expect(posted.status).toBe(202);
     const done = await waitFor(
       async () => {
@@ -43,7 +43,7 @@ describe('budget and cost over the HTTP API and the library client', () => {
       15_000,
       () => 'batch api-budget to finish',
     );
-    expect(done).toMatchObject({ counts: { stored: 2, skipped: 2 }, costUsd: 0.0218, inFlightCostUsd: 0, maxCostUsd: 0.03, calls: 2 });
+    expect(done).toMatchObject({ counts: { stored: 2, skipped: 2 }, costUsd: 0.017448, inFlightCostUsd: 0, maxCostUsd: 0.02, calls: 2 });
   });
 
   it('a CSV body takes ?maxCostUsd=; a bad amount is a 400 naming the field', async () => {
@@ -64,6 +64,6 @@ describe('budget and cost over the HTTP API and the library client', () => {
     const result = await client.enqueue(kites(2), { maxCostUsd: 0.011 });
     expect(result.batchId).toMatch(/^b-/);
     const summary = await client.waitForBatch(result.batchId, { timeoutMs: 15_000, pollMs: 50 });
-    expect(summary).toMatchObject({ counts: { stored: 1, skipped: 1 }, costUsd: 0.0109, maxCostUsd: 0.011 });
+    expect(summary).toMatchObject({ counts: { stored: 1, skipped: 1 }, costUsd: 0.008724, maxCostUsd: 0.011 });
   });
 });

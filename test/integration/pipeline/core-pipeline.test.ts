@@ -6,20 +6,28 @@ import { createJobState } from '../../../src/queue/job-state.js';
 import { createKeySpace } from '../../../src/queue/key-space.js';
 import { createRedisConnection } from '../../../src/queue/redis-connection.js';
 import { imageRecordSchema } from '../../../src/storage/image-record.js';
+import { createModelCatalogue } from '../../../src/models/model-catalogue.js';
+import { applyModelOverrides } from '../../../src/models/model-overrides.js';
+import { BUILT_IN_MODELS } from '../../../src/models/model-table.js';
 import { usePipeline, type Pipeline } from '../../helpers/pipeline.js';
 
 const GPT = { name: 'gpt', model: 'gpt-image-1-mini', ratePerMinute: 600, latency: { meanMs: 20, sdMs: 5 } };
-const DALLE = { name: 'dalle', model: 'dall-e-3', ratePerMinute: 600, latency: { meanMs: 20, sdMs: 5 } };
+/**
+ * dall-e-3 is retired on Azure (2026-03-04) and refused; a model of its shape added in the
+ * config (one image per call, url answers, revised prompts) keeps those worker paths covered.
+ */
+const DALLE_LIKE = createModelCatalogue(applyModelOverrides(BUILT_IN_MODELS, { 'dalle-like': { like: 'dall-e-3' } }, 'test config'));
+const DALLE = { name: 'dalle', model: 'dalle-like', ratePerMinute: 600, latency: { meanMs: 20, sdMs: 5 } };
 
 describe('core pipeline against the simulator (in-process worker, real Redis, real HTTP)', () => {
   const open = usePipeline();
 
   const callsFor = (p: Pipeline, keyPrefix: string) => p.simulator.stats().filter((c) => c.clientRequestId?.startsWith(keyPrefix) === true);
 
-  it('fans a dall-e-3 request for 4 images out into 4 calls of n=1 and stores 4 images with metadata', async () => {
-    const p = await open({ simulator: { deployments: [DALLE] } });
+  it('fans a request for 4 images of a one-image-per-call model (dall-e-3\'s shape) out into 4 calls of n=1 and stores 4 images with metadata', async () => {
+    const p = await open({ simulator: { deployments: [DALLE] }, models: DALLE_LIKE });
     p.startWorker();
-    const enqueued = await p.producer.enqueue([{ id: 'lake', prompt: 'A mountain lake at dawn', n: 4, model: 'dall-e-3', style: 'natural' }], { batchId: 'fanout' });
+    const enqueued = await p.producer.enqueue([{ id: 'lake', prompt: 'A mountain lake at dawn', n: 4, model: 'dalle-like', style: 'natural' }], { batchId: 'fanout' });
     expect(enqueued).toMatchObject({ accepted: 1, jobsAdded: 4, imagesAdded: 4 });
     const summary = await p.waitForBatch('fanout');
     expect(summary.counts).toEqual({ stored: 4, filtered: 0, failed: 0, rejected: 0, cancelled: 0, skipped: 0 });
@@ -29,7 +37,7 @@ describe('core pipeline against the simulator (in-process worker, real Redis, re
     expect(calls.every((c) => c.n === 1 && c.outcome === 'ok')).toBe(true);
     for (let variant = 0; variant < 4; variant++) {
       const record = await p.store.getRecord(`fanout/lake-${variant}`);
-      expect(record).toMatchObject({ status: 'stored', model: 'dall-e-3', deployment: 'dalle', size: '1024x1024', quality: 'standard', style: 'natural', attempts: 1 });
+      expect(record).toMatchObject({ status: 'stored', model: 'dalle-like', deployment: 'dalle', size: '1024x1024', quality: 'standard', style: 'natural', attempts: 1 });
       expect(record?.revisedPrompt).toContain('A mountain lake at dawn');
       expect(record?.serviceRequestId).toMatch(/[0-9a-f-]{36}/);
       const bytes = await readFile(record?.location ?? '');
@@ -38,10 +46,10 @@ describe('core pipeline against the simulator (in-process worker, real Redis, re
     }
   });
 
-  it('downloads a dall-e-3 url answer at once and stores the bytes', async () => {
-    const p = await open({ simulator: { deployments: [DALLE] } });
+  it('downloads a url answer (dall-e-3\'s shape) at once and stores the bytes', async () => {
+    const p = await open({ simulator: { deployments: [DALLE] }, models: DALLE_LIKE });
     p.startWorker();
-    await p.producer.enqueue([{ id: 'url', prompt: 'A red kite over a beach', model: 'dall-e-3', responseFormat: 'url' }], { batchId: 'urlmode' });
+    await p.producer.enqueue([{ id: 'url', prompt: 'A red kite over a beach', model: 'dalle-like', responseFormat: 'url' }], { batchId: 'urlmode' });
     await p.waitForBatch('urlmode');
     const record = await p.store.getRecord('urlmode/url-0');
     expect(record?.status).toBe('stored');
@@ -159,11 +167,11 @@ describe('core pipeline against the simulator (in-process worker, real Redis, re
   });
 
   it('makes no API call when the same batch is enqueued and run again', async () => {
-    const p = await open({ simulator: { deployments: [GPT, DALLE] } });
+    const p = await open({ simulator: { deployments: [GPT, DALLE] }, models: DALLE_LIKE });
     p.startWorker();
     const requests = [
       { id: 'a', prompt: 'a kite', n: 2, model: 'gpt-image-1-mini' },
-      { id: 'b', prompt: 'a boat', model: 'dall-e-3' },
+      { id: 'b', prompt: 'a boat', model: 'dalle-like' },
       { id: 'c', prompt: 'a gore kite', model: 'gpt-image-1-mini' },
     ];
     await p.producer.enqueue(requests, { batchId: 'again' });

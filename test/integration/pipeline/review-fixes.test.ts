@@ -85,12 +85,12 @@ describe('edge cases found in review', () => {
   it('leaves a job for another worker when this one has no deployment for its model, instead of rejecting it', async () => {
     const p = await open({ simulator: { deployments: [GPT] } });
     p.startWorker();
-    await p.producer.enqueue([{ id: 'd3', prompt: 'a lake', model: 'dall-e-3' }], { batchId: 'elsewhere' });
+    await p.producer.enqueue([{ id: 'g2', prompt: 'a lake', model: 'gpt-image-2' }], { batchId: 'elsewhere' });
     await new Promise((r) => setTimeout(r, 1_000));
     const summary = await p.producer.batches.summary('elsewhere');
     expect(summary).toMatchObject({ pending: 1, counts: { rejected: 0, failed: 0 } });
     expect((await p.producer.queue.getJobCounts('delayed')).delayed).toBe(1);
-    expect(p.logs.some((line) => String(line.msg).startsWith('no deployment configured in this worker serves model dall-e-3'))).toBe(true);
+    expect(p.logs.some((line) => String(line.msg).startsWith('no deployment configured in this worker serves model gpt-image-2'))).toBe(true);
   });
 
   it('refuses at start, not at the first call, a deployment the Azure client cannot call', () => {
@@ -110,7 +110,7 @@ describe('edge cases found in review', () => {
             pools: [],
           },
         ],
-        1_000,
+        () => 1_000,
       ),
     ).toThrow(ConfigError);
   });

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { AzureOpenAI } from 'openai';
 import { type AzureTarget, createImageClient } from '../../../src/azure/create-image-client.js';
 import { ConfigError } from '../../../src/errors/imgbatch-error.js';
 
@@ -33,10 +34,20 @@ describe('createImageClient', () => {
 
   it('with an api key: sends it as api-key to the deployment of the target', () => {
     const client = createImageClient(KEY_TARGET);
+    expect(client).toBeInstanceOf(AzureOpenAI);
     expect(client.apiKey).toBe('secret-key-123');
     expect(client.baseURL).toBe('https://my-resource.openai.azure.com/openai');
-    expect(client.deploymentName).toBe('gpt-image-1');
-    expect(client.apiVersion).toBe('2025-04-01-preview');
+    expect(client instanceof AzureOpenAI && client.deploymentName).toBe('gpt-image-1');
+    expect(client instanceof AzureOpenAI && client.apiVersion).toBe('2025-04-01-preview');
+  });
+
+  it('on the v1 path: the plain OpenAI client on {endpoint}/openai/v1/, no deployment in the URL, no SDK retries', () => {
+    const client = createImageClient({ ...KEY_TARGET, api: 'v1', apiVersion: 'preview' });
+    expect(client).not.toBeInstanceOf(AzureOpenAI);
+    expect(client.baseURL).toBe('https://my-resource.openai.azure.com/openai/v1/');
+    expect(client.apiKey).toBe('secret-key-123');
+    expect(client.maxRetries).toBe(0);
+    expect(client.timeout).toBe(180_000);
   });
 
   it('with Entra ID: uses the token provider and no key', () => {

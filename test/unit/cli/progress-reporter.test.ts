@@ -25,6 +25,7 @@ const SUMMARY: BatchSummary = {
   rateLimitedCalls: 1,
   pending: 0,
   costUsd: 0,
+  possiblyBilledCostUsd: 0,
   inFlightCostUsd: 0,
   maxCostUsd: undefined,
 };

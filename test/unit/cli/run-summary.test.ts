@@ -13,6 +13,7 @@ function batch(fields: Partial<Omit<BatchSummary, 'counts'>> & { counts?: Partia
     rateLimitedCalls: 0,
     pending: 0,
     costUsd: 0,
+    possiblyBilledCostUsd: 0,
     inFlightCostUsd: 0,
     maxCostUsd: undefined,
     ...rest,

@@ -5,7 +5,9 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type LoadConfigOptions } from '../../../src/config/load-config.js';
 import { ConfigError } from '../../../src/errors/imgbatch-error.js';
-import { findModel, MODEL_IDS } from '../../../src/models/model-table.js';
+import { BUILT_IN_CATALOGUE } from '../../../src/models/model-catalogue.js';
+
+const MODEL_IDS = BUILT_IN_CATALOGUE.ids;
 
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const ENDPOINT = 'https://my-resource.openai.azure.com/';
@@ -60,7 +62,7 @@ function configError(env: Env, cwd = dir): ConfigError {
 }
 
 function rateOf(model: string): number {
-  const capabilities = findModel(model);
+  const capabilities = BUILT_IN_CATALOGUE.find(model);
   if (capabilities === undefined) throw new Error(`no model ${model}`);
   return capabilities.defaultRatePerMinute;
 }
@@ -96,7 +98,7 @@ describe('loadConfig without Azure settings', () => {
 });
 
 describe('loadConfig with one deployment from AZURE_OPENAI_* variables', () => {
-  it.each(MODEL_IDS.map((model) => [model]))(
+  it.each(MODEL_IDS.map((model) => [model] as const))(
     'a deployment named after model %s gets that model and its default rate',
     (model) => {
       const config = load({ AZURE_OPENAI_ENDPOINT: ENDPOINT, AZURE_OPENAI_API_KEY: 'key-1', AZURE_OPENAI_DEPLOYMENT_NAME: model });
@@ -308,13 +310,53 @@ describe('loadConfig with deployments from an IMGBATCH_CONFIG file', () => {
       ['mini-swedencentral', 'gpt-image-1-mini', 12, { kind: 'entra' }],
     ]);
     expect(config.store).toEqual({ kind: 'fs', root: join(REPO_ROOT, 'output') });
-    expect(config.worker).toMatchObject({ concurrency: 32, timeoutMs: 120_000 });
+    expect(config.worker).toMatchObject({ concurrency: 32, timeoutMs: undefined, timeoutRetries: 1 });
   });
 
   it('jobs/deployments.example.yaml without its key variable is an error naming that variable', () => {
     const error = configError({ IMGBATCH_CONFIG: 'jobs/deployments.example.yaml' }, REPO_ROOT);
     expect(error.message).toContain('deployments[0]');
     expect(error.message).toContain('AZURE_OPENAI_API_KEY_EASTUS2');
+  });
+});
+
+describe('loadConfig: the config file\'s models: section', () => {
+  it('adds a model that a deployment may then serve, and overrides a built-in one', () => {
+    const file = writeConfig(
+      'models.yaml',
+      [
+        'models:',
+        '  gpt-image-9: { like: gpt-image-2, defaultRatePerMinute: 20 }',
+        '  gpt-image-2: { timeoutMs: 600000, lifecycle: { retiresOn: 2027-12-01 } }',
+        'deployments:',
+        '  - { endpoint: "https://east.openai.azure.com/", deployment: g9, model: gpt-image-9, ratePerMinute: 20, auth: entra }',
+      ].join('\n'),
+    );
+    const config = load({ IMGBATCH_CONFIG: file });
+    expect(config.deployments.map((d) => d.model)).toEqual(['gpt-image-9']);
+    expect(config.models.find('gpt-image-9')).toMatchObject({ id: 'gpt-image-9', defaultRatePerMinute: 20, factsFrom: 'config' });
+    expect(config.models.find('gpt-image-2')).toMatchObject({ timeoutMs: 600_000, lifecycle: { retiresOn: '2027-12-01' } });
+    expect(Object.isFrozen(config.models)).toBe(true);
+  });
+
+  it('without one, the built-in catalogue is used', () => {
+    expect(load({}).models).toBe(BUILT_IN_CATALOGUE);
+  });
+
+  it.each([
+    ['a field with a bad value', 'models:\n  gpt-image-2: { timeoutMs: 900000 }\n', 'models.gpt-image-2.timeoutMs: must be at most 600000 ms'],
+    ['an unknown field', 'models:\n  gpt-image-2: { timeout: 5 }\n', 'models.gpt-image-2: Unrecognized key: "timeout"'],
+    ['a new model without like', 'models:\n  gpt-image-9: { timeoutMs: 5000 }\n', 'models.gpt-image-9: "gpt-image-9" is not a built-in model'],
+    ['a default quality outside the qualities', 'models:\n  gpt-image-2: { qualities: [low, medium] }\n', 'models.gpt-image-2.defaultQuality: "high" is not one of its qualities (low, medium)'],
+  ])('refuses %s, naming the file and the field', (_, text, message) => {
+    const error = configError({ IMGBATCH_CONFIG: writeConfig('bad-models.yaml', text) });
+    expect(error.message).toContain('bad-models.yaml');
+    expect(error.message).toContain(message);
+  });
+
+  it('a deployment of a model neither built in nor in models: names the way to add one', () => {
+    const file = writeConfig('unknown.yaml', 'deployments:\n  - { endpoint: "https://east.openai.azure.com/", deployment: g9, model: gpt-image-9, ratePerMinute: 20, auth: entra }\n');
+    expect(configError({ IMGBATCH_CONFIG: file }).message).toContain('"gpt-image-9" is not a known image model (known: dall-e-3, gpt-image-1, gpt-image-1-mini, gpt-image-1.5, gpt-image-2, gpt-image-2.5-flare, gpt-image-2.5-sunburst; add others under models:)');
   });
 });
 
@@ -458,6 +500,46 @@ describe('loadConfig settings precedence', () => {
       timeoutMs: 90_000,
       imagesPerCall: 4,
     });
+  });
+
+  it('by default no worker-wide call timeout: each model\'s own applies; a timed-out call is retried once', () => {
+    expect(load({}).worker).toMatchObject({ timeoutMs: undefined, timeoutRetries: 1 });
+  });
+
+  it.each([
+    ['IMGBATCH_TIMEOUT_MS over the 600 s ceiling', { IMGBATCH_TIMEOUT_MS: '600001' }, 'IMGBATCH_TIMEOUT_MS: must be at most 600000 ms'],
+    ['worker.timeoutMs over the ceiling', { IMGBATCH_CONFIG: 'w-timeout.yaml' }, 'worker.timeoutMs: must be at most 600000 ms'],
+    ['a deployment timeout over the ceiling', { IMGBATCH_CONFIG: 'd-timeout.yaml' }, 'deployments.0.timeoutMs: must be at most 600000 ms'],
+    ['timeoutRetries below 0', { IMGBATCH_CONFIG: 'w-retries.yaml' }, 'worker.timeoutRetries: must be 0 or more'],
+  ])('refuses %s, naming the setting', (_, env, message) => {
+    writeConfig('w-timeout.yaml', 'worker:\n  timeoutMs: 900000\n');
+    writeConfig('w-retries.yaml', 'worker:\n  timeoutRetries: -1\n');
+    writeConfig('d-timeout.yaml', 'deployments:\n  - { endpoint: "https://e.openai.azure.com/", deployment: g2, model: gpt-image-2, ratePerMinute: 6, auth: entra, timeoutMs: 700000 }\n');
+    expect(configError(env).message).toContain(message);
+  });
+
+  it('a deployment on Azure\'s v1 path gets api-version preview unless it names one', () => {
+    const file = writeConfig(
+      'v1.yaml',
+      [
+        'deployments:',
+        '  - { name: a, endpoint: "https://a.openai.azure.com/", deployment: g2, model: gpt-image-2, ratePerMinute: 6, auth: entra, api: v1 }',
+        '  - { name: b, endpoint: "https://b.openai.azure.com/", deployment: g2, model: gpt-image-2, ratePerMinute: 6, auth: entra, api: v1, apiVersion: v1 }',
+        '  - { name: c, endpoint: "https://c.openai.azure.com/", deployment: g2, model: gpt-image-2, ratePerMinute: 6, auth: entra }',
+      ].join('\n'),
+    );
+    expect(load({ IMGBATCH_CONFIG: file }).deployments.map((d) => [d.name, d.api, d.apiVersion])).toEqual([
+      ['a', 'v1', 'preview'],
+      ['b', 'v1', 'v1'],
+      ['c', undefined, '2025-04-01-preview'],
+    ]);
+    expect(load({ AZURE_OPENAI_ENDPOINT: ENDPOINT, AZURE_OPENAI_DEPLOYMENT_NAME: 'gpt-image-2', IMGBATCH_AZURE_API: 'v1' }).deployments[0]).toMatchObject({ api: 'v1', apiVersion: 'preview' });
+    expect(configError({ IMGBATCH_AZURE_API: 'v2' }).message).toContain('IMGBATCH_AZURE_API: must be one of deployments, v1');
+  });
+
+  it('a deployment may carry its own call timeout and expected latency', () => {
+    const file = writeConfig('d-latency.yaml', 'deployments:\n  - { endpoint: "https://e.openai.azure.com/", deployment: g2, model: gpt-image-2, ratePerMinute: 6, auth: entra, timeoutMs: 600000, expectedLatencyMs: 200000 }\n');
+    expect(load({ IMGBATCH_CONFIG: file }).deployments[0]).toMatchObject({ timeoutMs: 600_000, expectedLatencyMs: 200_000 });
   });
 
   it('an override left undefined does not erase the value underneath', () => {

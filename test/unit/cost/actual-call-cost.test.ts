@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { actualCallCost } from '../../../src/cost/actual-call-cost.js';
 import { DEFAULT_PRICE_TABLE } from '../../../src/cost/default-price-table.js';
+import { BUILT_IN_CATALOGUE } from '../../../src/models/model-catalogue.js';
 import { applyPriceOverrides } from '../../../src/cost/price-overrides.js';
 
 // The Azure recording: gpt-image-1, n=2, 1024x1536 high.
@@ -57,7 +58,14 @@ describe('actualCallCost', () => {
   });
 
   it('follows overridden token prices', () => {
-    const table = applyPriceOverrides(DEFAULT_PRICE_TABLE, { models: { 'gpt-image-1': { imageOutputUsdPerMillionTokens: 20, textInputUsdPerMillionTokens: 0 } } }, 'test.yaml');
+    const table = applyPriceOverrides(DEFAULT_PRICE_TABLE, { models: { 'gpt-image-1': { imageOutputUsdPerMillionTokens: 20, textInputUsdPerMillionTokens: 0 } } }, 'test.yaml', BUILT_IN_CATALOGUE);
     expect(actualCallCost(table, RECORDED_CALL, { kind: 'answered', usage: RECORDED_USAGE })).toEqual({ usd: 0.2496, perImageUsd: 0.1248, source: 'usage' });
+  });
+
+  it('bills an edit\'s image input tokens at the image input price and its text at the text price', () => {
+    const call = { model: 'gpt-image-2', size: '1024x1024', quality: 'low', images: 1, promptChars: 10 };
+    const usage = { input_tokens: 1010, input_tokens_details: { image_tokens: 1000, text_tokens: 10 }, output_tokens: 196 };
+    // 196 × $30/1M + 1000 × $8/1M + 10 × $5/1M
+    expect(actualCallCost(DEFAULT_PRICE_TABLE, call, { kind: 'answered', usage })).toEqual({ usd: 0.01393, perImageUsd: 0.01393, source: 'usage' });
   });
 });

@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BUILT_IN_CATALOGUE } from '../../../src/models/model-catalogue.js';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/load-config.js';
 import { readCsvRequests } from '../../../src/ingest/read-csv-requests.js';
@@ -79,7 +80,7 @@ describe('the loaded config', () => {
 
 describe('fan-out with an odd imagesPerCall', () => {
   it.each([[2.5], [Number.NaN]])('imagesPerCall %d still gives valid jobs covering every image once', (imagesPerCall) => {
-    const jobs = fanOut({ prompt: 'p', model: 'gpt-image-1', n: 3 }, { batchId: 'b', defaultRequestId: 'r', imagesPerCall, enqueuedAt: 0 });
+    const jobs = fanOut({ prompt: 'p', model: 'gpt-image-1', n: 3 }, { batchId: 'b', models: BUILT_IN_CATALOGUE, defaultRequestId: 'r', imagesPerCall, enqueuedAt: 0 });
     expect(jobs.flatMap((job) => job.variants)).toEqual([0, 1, 2]);
     for (const job of jobs) expect(imageJobSchema.safeParse(job).success).toBe(true);
   });

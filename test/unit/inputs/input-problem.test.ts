@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { imageInputProblem, maskProblem, sizeProblem } from '../../../src/inputs/input-problem.js';
 import type { InspectedImage } from '../../../src/inputs/inspect-image.js';
-import { findModel } from '../../../src/models/model-table.js';
+import { BUILT_IN_CATALOGUE } from '../../../src/models/model-catalogue.js';
 
-const LIMITS = findModel('gpt-image-1.5')?.edits ?? { maxInputImages: 16, maxInputBytes: 50_000_000, maxMaskBytes: 4_000_000, inputFidelities: [] };
+const LIMITS = BUILT_IN_CATALOGUE.find('gpt-image-1.5')?.edits ?? { maxInputImages: 16, maxInputBytes: 50_000_000, maxMaskBytes: 4_000_000, inputFidelities: [] };
 const MB = 1_000_000;
 
 function image(fields: Partial<InspectedImage>): InspectedImage {

@@ -10,7 +10,7 @@ describe('checkInputs (dry run and the first pass of --strict)', () => {
       [
         input(2, { prompt: 'A mug', n: 3, model: 'gpt-image-1-mini' }),
         input(3, { prompt: 'A lamp', n: 0, model: 'gpt-image-1-mini' }),
-        input(4, { prompt: 'A lake', n: 2, model: 'gpt-image-1' }),
+        input(4, { prompt: 'A lake', n: 2, model: 'gpt-image-1.5' }),
         input(5, { id: 'row-2', prompt: 'A copy', model: 'gpt-image-1-mini' }),
       ],
       { batchId: 'b', imagesPerCall: 2 },

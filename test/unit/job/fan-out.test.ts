@@ -3,7 +3,7 @@ import { ValidationError } from '../../../src/errors/imgbatch-error.js';
 import { fanOut, type FanOutOptions } from '../../../src/job/fan-out.js';
 import { imageJobId, imageJobSchema, type ImageJobData } from '../../../src/job/image-job.js';
 import type { ImageRequest } from '../../../src/job/image-request.js';
-import { MODEL_TABLE } from '../../../src/models/model-table.js';
+import { BUILT_IN_CATALOGUE } from '../../../src/models/model-catalogue.js';
 
 const ENQUEUED_AT = Date.parse('2025-05-01T12:00:00Z');
 
@@ -12,7 +12,7 @@ function request(fields: Partial<ImageRequest> & Pick<ImageRequest, 'model'>): I
 }
 
 function jobsFor(fields: Partial<ImageRequest> & Pick<ImageRequest, 'model'>, options: Partial<FanOutOptions> = {}): ImageJobData[] {
-  return fanOut(request(fields), { batchId: 'spring-sale', defaultRequestId: 'row-2', enqueuedAt: ENQUEUED_AT, ...options });
+  return fanOut(request(fields), { batchId: 'spring-sale', models: BUILT_IN_CATALOGUE, defaultRequestId: 'row-2', enqueuedAt: ENQUEUED_AT, ...options });
 }
 
 function variantsOf(jobs: readonly ImageJobData[]): number[][] {
@@ -53,7 +53,7 @@ describe('fanOut splits a request into calls', () => {
 });
 
 describe('fanOut fills in each job', () => {
-  it.each(Object.values(MODEL_TABLE).map((model) => [model.id, model.defaultSize, model.defaultQuality]))(
+  it.each(BUILT_IN_CATALOGUE.models.map((model) => [model.id, model.defaultSize, model.defaultQuality]))(
     '%s defaults to size %s and quality %s',
     (model, size, quality) => {
       expect(jobsFor({ model })[0]).toMatchObject({ size, quality });

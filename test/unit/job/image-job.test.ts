@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { imageJobId, imageJobSchema, imageKey, imageKeysOf, parseImageJobId, type ImageJobData } from '../../../src/job/image-job.js';
+import { BUILT_IN_CATALOGUE, createModelCatalogue } from '../../../src/models/model-catalogue.js';
+import { checkJobForModel, imageJobId, imageJobSchema, imageKey, imageKeysOf, parseImageJobId, type ImageJobData } from '../../../src/job/image-job.js';
 
 const JOB: ImageJobData = {
   v: 1,
@@ -100,17 +101,19 @@ describe('imageJobSchema on edit jobs', () => {
     ['a store key outside inputs', { images: [ref('a', 'store:spring-sale/row-2-0.png')] }, 'edit.images.0.source'],
     ['a hash that is not 64 hex digits', { images: [{ source: `store:b/inputs/${'a'.repeat(64)}.png`, sha256: 'abc' }] }, 'edit.images.0.sha256'],
     ['bytes in the job', { images: [{ ...ref('a'), bytes: 'iVBORw0KGgo' }] }, 'edit.images.0'],
-    ['17 images', { images: Array.from({ length: 17 }, () => ref('c')) }, 'edit.images'],
-    ['input_fidelity the model lacks', { images: [ref('a')], inputFidelity: 'max' }, 'edit.inputFidelity'],
   ])('refuses %s, naming %s', (_, edit, path) => {
     const result = imageJobSchema.safeParse({ ...JOB, model: 'gpt-image-1.5', edit });
     expect(result.success).toBe(false);
     expect(result.error?.issues.map((issue) => issue.path.join('.'))).toContain(path);
   });
 
-  it('refuses an edit for a model that cannot edit', () => {
-    const result = imageJobSchema.safeParse({ ...JOB, model: 'dall-e-3', quality: 'standard', edit: { images: [ref('a')] } });
-    expect(result.error?.issues.map((issue) => issue.path.join('.'))).toEqual(['edit.images']);
+  it.each([
+    ['17 images', 'gpt-image-1.5', { images: Array.from({ length: 17 }, () => ref('c')) }, 'edit.images'],
+    ['input_fidelity the model lacks', 'gpt-image-1.5', { images: [ref('a')], inputFidelity: 'max' }, 'edit.inputFidelity'],
+    ['an edit for a model that cannot edit', 'dall-e-3', { images: [ref('a')] }, 'edit.images'],
+  ])('checkJobForModel refuses %s on %s, naming %s', (_, model, edit, field) => {
+    const job = imageJobSchema.parse({ ...JOB, model, ...(model === 'dall-e-3' && { quality: 'standard' }), edit });
+    expect(checkJobForModel(job, BUILT_IN_CATALOGUE).map((issue) => issue.field)).toContain(field);
   });
 });
 
@@ -126,5 +129,32 @@ describe('parseImageJobId', () => {
 
   it.each(['123', 'b/row-2', 'b/row-2/x0', 'b/row-2/v3-1', 'a/b/c/v0'])('says undefined for an id of another shape: %s', (jobId) => {
     expect(parseImageJobId(jobId)).toBeUndefined();
+  });
+});
+
+describe('checkJobForModel', () => {
+  it('accepts a job its model can make', () => {
+    expect(checkJobForModel({ ...JOB, model: 'gpt-image-2', size: '2048x1152' }, BUILT_IN_CATALOGUE)).toEqual([]);
+  });
+
+  it.each([
+    ['an unknown model', { model: 'gpt-image-9' }, 'model', 'not a known image model'],
+    ['a size off the grid', { model: 'gpt-image-2', size: '1000x1000' }, 'size', 'multiples of 16'],
+    ['compression for a model without it, named as the job field (outputCompression)', { outputCompression: 50, model: 'dall-e-3', quality: 'standard' }, 'outputCompression', 'no compression'],
+    ['more images than one call makes', { model: 'dall-e-3', quality: 'standard', variants: [0, 1] }, 'variants', "over dall-e-3's limit of 1"],
+  ] as const)('refuses %s, naming the job field', (_, fields, field, reason) => {
+    const issues = checkJobForModel({ ...JOB, ...fields, variants: 'variants' in fields ? [...fields.variants] : JOB.variants }, BUILT_IN_CATALOGUE);
+    expect(issues).toContainEqual({ field, reason: expect.stringContaining(reason) as string });
+  });
+
+  it('judges by the catalogue it is given: a model only the config knows', () => {
+    const like = BUILT_IN_CATALOGUE.find('gpt-image-2');
+    if (like === undefined) throw new Error('no gpt-image-2');
+    const models = createModelCatalogue([...BUILT_IN_CATALOGUE.models, { ...like, id: 'gpt-image-9' }]);
+    expect(checkJobForModel({ ...JOB, model: 'gpt-image-9' }, models)).toEqual([]);
+  });
+
+  it('leaves reading a job to the shape alone: a job of a model no catalogue knows still parses', () => {
+    expect(imageJobSchema.safeParse({ ...JOB, model: 'dall-e-2' }).success).toBe(true);
   });
 });

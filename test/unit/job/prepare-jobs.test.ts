@@ -4,6 +4,8 @@ import { imageJobSchema } from '../../../src/job/image-job.js';
 import { createJobPreparer, type PreparedRequest, type RequestInput } from '../../../src/job/prepare-jobs.js';
 
 const NOW = Date.parse('2025-05-01T12:00:00Z');
+/** The day this was written: dall-e-3 and gpt-image-1 are retired, gpt-image-1.5 and -mini in service. */
+const TODAY = Date.parse('2026-12-06T12:00:00Z');
 
 function input(row: number, request: unknown): RequestInput {
   return { request, location: `row ${row}`, defaultId: `row-${row}` };
@@ -23,14 +25,16 @@ const BAD: ReadonlyArray<readonly [string, Record<string, unknown>, string, stri
   ['n "two"', good({ n: 'two' }), 'n', '"two" is not a number'],
   ['n 2.5', good({ n: 2.5 }), 'n', '2.5 is not a whole number'],
   ['an unknown model', good({ model: 'dall-e-2' }), 'model', '"dall-e-2" is not a known image model'],
-  ['a size wrong for the model', good({ model: 'gpt-image-1', size: '1792x1024' }), 'size', '"1792x1024" is not allowed for gpt-image-1'],
-  ['an over-long prompt', good({ model: 'dall-e-3', prompt: 'x'.repeat(4001) }), 'prompt', "4001 characters is over dall-e-3's limit of 4000"],
+  ['a size wrong for the model', good({ model: 'gpt-image-1.5', size: '1792x1024' }), 'size', '"1792x1024" is not allowed for gpt-image-1.5'],
+  ['a size off the grid of a model of custom sizes', good({ model: 'gpt-image-2', size: '1000x1000' }), 'size', '"1000x1000" is not allowed for gpt-image-2: both edges must be multiples of 16 px'],
+  ['an over-long prompt', good({ prompt: 'x'.repeat(32_001) }), 'prompt', "32001 characters is over gpt-image-1-mini's limit of 32000"],
+  ['a retired model', good({ model: 'gpt-image-1' }), 'model', 'gpt-image-1 was retired on Azure on 2026-10-23 (its deployments no longer answer); use gpt-image-2 instead'],
   ['an unsafe id', good({ id: 'a/b' }), 'id', 'may hold only letters, digits'],
 ];
 
 describe('createJobPreparer', () => {
   it('rejects each bad request exactly once with its location and field, and accepts the good ones next to it', () => {
-    const preparer = createJobPreparer({ batchId: 'b', now: NOW });
+    const preparer = createJobPreparer({ batchId: 'b', now: TODAY });
     const inputs: RequestInput[] = [];
     const expectedRejections: Array<{ location: string; field: string }> = [];
     const expectedAccepted: string[] = [];
@@ -54,7 +58,7 @@ describe('createJobPreparer', () => {
   });
 
   it.each(BAD)('%s reads "<field>: <reason>"', (_, request, field, reason) => {
-    const result = createJobPreparer({ batchId: 'b' }).prepare(input(7, request));
+    const result = createJobPreparer({ batchId: 'b', now: TODAY }).prepare(input(7, request));
     expect(result.kind).toBe('rejected');
     const issues = result.kind === 'rejected' ? result.rejection.issues : [];
     expect(issues).toHaveLength(1);
@@ -63,7 +67,7 @@ describe('createJobPreparer', () => {
   });
 
   it('reports every fault of one request in one rejection', () => {
-    const result = createJobPreparer({ batchId: 'b' }).prepare(input(3, { prompt: 'p', model: 'dall-e-3', size: '1536x1024', quality: 'low' }));
+    const result = createJobPreparer({ batchId: 'b', now: TODAY }).prepare(input(3, { prompt: 'p', model: 'gpt-image-1-mini', size: '1792x1024', quality: 'hd' }));
     expect(result.kind === 'rejected' && result.rejection.issues.map((issue) => issue.field)).toEqual(['size', 'quality']);
   });
 
@@ -130,5 +134,44 @@ describe('createJobPreparer', () => {
       ['spring-sale', 'row-12', [2], NOW],
     ]);
     for (const job of jobs) expect(imageJobSchema.safeParse(job).success).toBe(true);
+  });
+});
+
+describe('createJobPreparer and model lifecycles', () => {
+  it.each([
+    ['dall-e-3', 'dall-e-3 was retired on Azure on 2026-03-04 (its deployments no longer answer); use gpt-image-1-mini instead'],
+    ['gpt-image-1', 'gpt-image-1 was retired on Azure on 2026-10-23 (its deployments no longer answer); use gpt-image-2 instead'],
+  ])('refuses %s, naming its retirement date and the model that replaces it', (model, reason) => {
+    const result = createJobPreparer({ batchId: 'b', now: TODAY }).prepare(input(4, good({ model })));
+    expect(result).toEqual({ kind: 'rejected', rejection: { location: 'row 4', issues: [{ location: 'row 4', field: 'model', reason }] } });
+  });
+
+  it('refuses a model on its retirement day, and took it the day before', () => {
+    expect(createJobPreparer({ batchId: 'b', now: Date.parse('2026-10-23T00:00:01Z') }).prepare(input(2, good({ model: 'gpt-image-1' }))).kind).toBe('rejected');
+    expect(createJobPreparer({ batchId: 'b', now: Date.parse('2026-10-22T23:59:59Z') }).prepare(input(2, good({ model: 'gpt-image-1' }))).kind).toBe('accepted');
+  });
+
+  it('takes a model retiring within 30 days and notes it once, with the date, the days left, the replacement and how many requests use it', () => {
+    // gpt-image-1-mini retires 2027-04-07: 20 days after 2027-03-18.
+    const preparer = createJobPreparer({ batchId: 'b', now: Date.parse('2027-03-18T09:00:00Z') });
+    expect(preparer.prepare(input(2, good())).kind).toBe('accepted');
+    expect(preparer.prepare(input(3, good({ model: 'gpt-image-2' }))).kind).toBe('accepted');
+    expect(preparer.prepare(input(4, good({ n: 3 }))).kind).toBe('accepted');
+    expect(preparer.notices()).toEqual([
+      {
+        model: 'gpt-image-1-mini',
+        retiresOn: '2027-04-07',
+        daysLeft: 20,
+        replacedBy: ['gpt-image-2'],
+        requests: 2,
+        message: 'gpt-image-1-mini retires on Azure on 2027-04-07, in 20 days: calls after that fail; move to gpt-image-2',
+      },
+    ]);
+  });
+
+  it('notes nothing for models whose retirement is further away than 30 days', () => {
+    const preparer = createJobPreparer({ batchId: 'b', now: Date.parse('2027-03-07T09:00:00Z') });
+    expect(preparer.prepare(input(2, good())).kind).toBe('accepted');
+    expect(preparer.notices()).toEqual([]);
   });
 });

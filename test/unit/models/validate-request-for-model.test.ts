@@ -1,17 +1,25 @@
 import { describe, expect, it } from 'vitest';
 import type { ImageRequest } from '../../../src/job/image-request.js';
-import { MODEL_IDS, MODEL_TABLE } from '../../../src/models/model-table.js';
-import { validateRequestForModel } from '../../../src/models/validate-request-for-model.js';
+import { BUILT_IN_CATALOGUE } from '../../../src/models/model-catalogue.js';
+import { validateRequestForModel as validateWith } from '../../../src/models/validate-request-for-model.js';
 
 function request(fields: Partial<ImageRequest> & Pick<ImageRequest, 'model'>): ImageRequest {
   return { prompt: 'A red ceramic mug on a white background', n: 1, ...fields };
 }
 
-const models = Object.values(MODEL_TABLE);
-const GPT_IMAGE_MODELS = MODEL_IDS.filter((id) => id.startsWith('gpt-image'));
+function validateRequestForModel(input: ImageRequest): ReturnType<typeof validateWith> {
+  return validateWith(input, BUILT_IN_CATALOGUE);
+}
+
+const models = BUILT_IN_CATALOGUE.models;
+const GPT_IMAGE_1_MODELS = BUILT_IN_CATALOGUE.ids.filter((id) => id.startsWith('gpt-image-1'));
+/** Each listed size, and for a rule a few that meet it. */
+function sizesOf(model: (typeof models)[number]): readonly string[] {
+  return model.sizes.kind === 'list' ? model.sizes.sizes : ['1024x1024', '1536x1024', '3840x2160', '2304x768', 'auto'];
+}
 
 describe('validateRequestForModel accepts what each model allows', () => {
-  it.each(models.flatMap((model) => model.sizes.map((size) => [model.id, size] as const)))('%s with size %s', (model, size) => {
+  it.each(models.flatMap((model) => sizesOf(model).map((size) => [model.id, size] as const)))('%s with size %s', (model, size) => {
     expect(validateRequestForModel(request({ model, size }))).toEqual([]);
   });
 
@@ -71,7 +79,14 @@ describe('validateRequestForModel refuses what a model does not allow, naming fi
     ['a 4001-character prompt on dall-e-3', { model: 'dall-e-3', prompt: 'x'.repeat(4001) }, 'prompt', ['4001', 'dall-e-3', '4000']],
     ['a 32001-character prompt on gpt-image-1-mini', { model: 'gpt-image-1-mini', prompt: 'x'.repeat(32_001) }, 'prompt', ['32001', '32000']],
     ['response_format url on gpt-image-1', { model: 'gpt-image-1', responseFormat: 'url' }, 'response_format', ['"url"', 'gpt-image-1', 'b64_json']],
-    ['an unknown model', { model: 'dall-e-2' }, 'model', ['"dall-e-2"', MODEL_IDS.join(', ')]],
+    ['an unknown model', { model: 'dall-e-2' }, 'model', ['"dall-e-2"', BUILT_IN_CATALOGUE.ids.join(', '), 'models: in the config file']],
+    ['a size off the 16 px grid on gpt-image-2', { model: 'gpt-image-2', size: '1000x1000' }, 'size', ['"1000x1000"', 'gpt-image-2', 'multiples of 16 px', 'allowed: WIDTHxHEIGHT']],
+    ['a 4K size past the pixel limit on gpt-image-2', { model: 'gpt-image-2', size: '3840x2176' }, 'size', ['"3840x2176"', 'over the maximum of 8,294,400']],
+    ['a 4:1 banner on gpt-image-2.5-flare', { model: 'gpt-image-2.5-flare', size: '3840x960' }, 'size', ['long:short may be at most 3:1']],
+    ['transparent background on gpt-image-2', { model: 'gpt-image-2', background: 'transparent' }, 'background', ['"transparent"', 'opaque, auto']],
+    ['quality xhigh on gpt-image-2 (a 2.5 quality)', { model: 'gpt-image-2', quality: 'xhigh' }, 'quality', ['"xhigh"', 'low, medium, high, auto']],
+    ['quality hd on gpt-image-2.5-sunburst', { model: 'gpt-image-2.5-sunburst', quality: 'hd' }, 'quality', ['low, medium, high, xhigh, max, auto']],
+    ['size auto on gpt-image-1', { model: 'gpt-image-1', size: 'auto' }, 'size', ['"auto"', '1024x1024, 1024x1536, 1536x1024']],
     ['an Object.prototype key as model', { model: 'constructor' }, 'model', ['"constructor"']],
   ] satisfies Array<[string, Partial<ImageRequest> & Pick<ImageRequest, 'model'>, string, string[]]>)(
     '%s',
@@ -83,7 +98,7 @@ describe('validateRequestForModel refuses what a model does not allow, naming fi
     },
   );
 
-  it.each(GPT_IMAGE_MODELS.map((model) => [model]))('%s refuses every dall-e-3-only size', (model) => {
+  it.each(GPT_IMAGE_1_MODELS.map((model) => [model]))('%s refuses every dall-e-3-only size', (model) => {
     for (const size of ['1792x1024', '1024x1792']) {
       expect(validateRequestForModel(request({ model, size })).map((issue) => issue.field)).toEqual(['size']);
     }
@@ -102,7 +117,7 @@ describe('validateRequestForModel refuses what a model does not allow, naming fi
 });
 
 describe('validateRequestForModel on edits', () => {
-  it.each(GPT_IMAGE_MODELS.map((id) => [id]))('%s edits up to 16 input images', (model) => {
+  it.each(['gpt-image-1-mini', 'gpt-image-1.5', 'gpt-image-2'].map((id) => [id]))('%s edits up to 16 input images', (model) => {
     expect(validateRequestForModel(request({ model, images: Array.from({ length: 16 }, (_, i) => `${i}.png`), mask: 'm.png' }))).toEqual([]);
   });
 

@@ -1,3 +1,4 @@
+import { BUILT_IN_CATALOGUE } from '../../../src/models/model-catalogue.js';
 import { describe, expect, it } from 'vitest';
 import { createCallStats } from '../../../src/simulator/call-stats.js';
 import { createFaultScript } from '../../../src/simulator/fault-script.js';
@@ -21,6 +22,7 @@ function setup(input: SimulatorOptionsInput): {
   const clock = { nowMs: 1_000_000 };
   const handler = createGenerationHandler({
     options,
+    models: BUILT_IN_CATALOGUE,
     stats,
     script: createFaultScript(),
     files: createImageFileStore(10),
@@ -119,6 +121,31 @@ describe('createGenerationHandler', () => {
   it('answers a call without api-version as an unknown route', async () => {
     const { call } = setup({ deployments: [{ name: 'd', model: 'dall-e-3' }] });
     expect(body(await call({ apiVersion: undefined }))).toEqual({ error: { code: '404', message: 'Resource not found' } });
+  });
+
+  it('takes longer for higher qualities when the deployment has a latency profile by quality', async () => {
+    const { call } = setup({
+      deployments: [{ name: 'd', model: 'gpt-image-2', latency: { meanMs: 10, sdMs: 0 }, latencyByQuality: { low: { meanMs: 312, sdMs: 0 }, high: { meanMs: 1713, sdMs: 0 } } }],
+    });
+    const delayOf = async (quality: string): Promise<number> => {
+      const action = await call({ body: { prompt: 'a lighthouse', quality } });
+      return action.kind === 'reply' ? action.delayMs : -1;
+    };
+    expect(await delayOf('low')).toBe(312);
+    expect(await delayOf('high')).toBe(1713);
+    // A quality the profile does not name takes the deployment's latency.
+    expect(await delayOf('medium')).toBe(10);
+  });
+
+  it('answers a gpt-image-2 size outside Azure’s rule with the invalidPayload 400 naming size, and serves a custom one', async () => {
+    const { call } = setup({ deployments: [{ name: 'd', model: 'gpt-image-2' }] });
+    const bad = await call({ body: { prompt: 'a lighthouse', size: '1000x1000', quality: 'low' } });
+    expect(status(bad)).toBe(400);
+    expect(body(bad)).toEqual({ error: { code: 'invalidPayload', message: 'Invalid payload: Value for property size is invalid.' } });
+    const good = await call({ body: { prompt: 'a lighthouse', size: '2560x1440', quality: 'low' } });
+    expect(status(good)).toBe(200);
+    // 196 tokens at 1024² low, scaled by 3.5 megapixels: ⌈196 × 3,686,400 / 1,048,576⌉ = 690.
+    expect(body(good)).toMatchObject({ usage: { output_tokens: 690 } });
   });
 
   it('draws latency from the deployment distribution, reproducibly after reset', async () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/errors/imgbatch-error.js';
-import { DEMO_SIMULATOR_OPTIONS } from '../../../src/simulator/demo-simulator-options.js';
+import { demoSimulatorOptions } from '../../../src/simulator/demo-simulator-options.js';
 import { parseSimulatorOptions } from '../../../src/simulator/simulator-options.js';
-import { MODEL_IDS } from '../../../src/models/model-table.js';
+import { BUILT_IN_CATALOGUE } from '../../../src/models/model-catalogue.js';
 
 describe('parseSimulatorOptions', () => {
   it('fills in the documented defaults', () => {
@@ -52,10 +52,18 @@ describe('parseSimulatorOptions', () => {
   });
 });
 
-describe('DEMO_SIMULATOR_OPTIONS', () => {
-  it('has one deployment per image model, named after it, at 60 RPM and ~300 ms', () => {
-    const options = parseSimulatorOptions(DEMO_SIMULATOR_OPTIONS);
-    expect(options.deployments.map((d) => d.name)).toEqual([...MODEL_IDS]);
+describe('demoSimulatorOptions', () => {
+  it('has one deployment per image model in service, named after it, at 60 RPM and ~300 ms', () => {
+    const options = parseSimulatorOptions(demoSimulatorOptions(BUILT_IN_CATALOGUE, Date.parse('2026-12-06T12:00:00Z')));
+    // dall-e-3 (retired 2026-03-04) and gpt-image-1 (2026-10-23) have no deployment, as on Azure.
+    expect(options.deployments.map((d) => d.name)).toEqual(['gpt-image-1-mini', 'gpt-image-1.5', 'gpt-image-2', 'gpt-image-2.5-flare', 'gpt-image-2.5-sunburst']);
+    expect(options.deployments.find((d) => d.name === 'gpt-image-2')?.latencyByQuality).toEqual({
+      // The measured medians (31.2 s, 64.6 s, 171.3 s), 300 times faster.
+      low: { meanMs: 104, sdMs: 21 },
+      medium: { meanMs: 215, sdMs: 43 },
+      high: { meanMs: 571, sdMs: 114 },
+      auto: { meanMs: 571, sdMs: 114 },
+    });
     for (const deployment of options.deployments) {
       expect(deployment).toMatchObject({ model: deployment.name, ratePerMinute: 60, latency: { meanMs: 300, sdMs: 100 } });
     }

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { findModel, type ModelCapabilities } from '../../../src/models/model-table.js';
+import { BUILT_IN_CATALOGUE } from '../../../src/models/model-catalogue.js';
+import type { ModelCapabilities } from '../../../src/models/model-table.js';
 import { validateGenerationBody } from '../../../src/simulator/validate-generation-body.js';
 
 function model(id: string): ModelCapabilities {
-  const found = findModel(id);
+  const found = BUILT_IN_CATALOGUE.find(id);
   if (found === undefined) throw new Error(`no model ${id}`);
   return found;
 }
@@ -77,5 +78,34 @@ describe('validateGenerationBody', () => {
         background: 'opaque',
       },
     });
+  });
+
+  it.each([
+    ['1024x1024', true],
+    ['3840x2160', true],
+    ['2304x768', true],
+    ['auto', true],
+    ['1000x1000', false],
+    ['4096x4096', false],
+    ['3072x1008', false],
+    ['512x512', false],
+    ['3840x2176', false],
+    ['1024*1024', false],
+  ] as const)('gpt-image-2 with size %s: valid %s (Azure: edges multiples of 16, long edge ≤ 3840, ≤ 3:1, 655,360–8,294,400 px)', (size, isValid) => {
+    const check = validateGenerationBody({ prompt: 'p', size }, model('gpt-image-2'));
+    expect(check).toEqual(isValid ? expect.objectContaining({ isValid: true }) : { isValid: false, property: 'size' });
+  });
+
+  it.each([
+    ['gpt-image-2', { background: 'transparent' }, 'background'],
+    ['gpt-image-2', { quality: 'xhigh' }, 'quality'],
+    ['gpt-image-2', { output_format: 'webp' }, 'output_format'],
+    ['gpt-image-2.5-flare', { background: 'transparent' }, 'background'],
+  ])('%s refuses %j, naming %s', (id, fields, property) => {
+    expect(validateGenerationBody({ prompt: 'p', ...fields }, model(id))).toEqual({ isValid: false, property });
+  });
+
+  it('gpt-image-2.5 takes the xhigh and max qualities', () => {
+    for (const quality of ['xhigh', 'max']) expect(validateGenerationBody({ prompt: 'p', quality }, model('gpt-image-2.5-sunburst')).isValid).toBe(true);
   });
 });
