@@ -1,3 +1,4 @@
+import type { WebhookSettings } from '../webhooks/webhook-settings.js';
 import type { PriceTable } from '../cost/price-table.js';
 import type { ModelCatalogue } from '../models/model-catalogue.js';
 import type { DeploymentConfig } from './deployment-config.js';
@@ -131,6 +132,8 @@ export interface Config {
   readonly prices: PriceTable;
   /** Outbound fetches of input images: the config file's `fetch:`. */
   readonly fetch: FetchSettings;
+  /** Webhook deliveries: the config file's `webhooks:` and IMGBATCH_WEBHOOK_SECRET. */
+  readonly webhooks: WebhookSettings;
   /** The image models: the built-in table with the config file's `models:` applied. */
   readonly models: ModelCatalogue;
 }

@@ -85,6 +85,9 @@ const httpSchema = z.strictObject({
   authFailuresPerMinute: positiveInt.max(100_000).optional(),
 });
 
+/** Time a webhook receiver has to answer one delivery, ms. */
+const DEFAULT_WEBHOOK_TIMEOUT_MS = 10_000;
+
 const fileSchema = z.strictObject({
   deployments: z.array(deploymentFileEntrySchema).min(1).optional(),
   redis: z.strictObject({ url: z.string().optional(), prefix: z.string().optional() }).optional(),
@@ -115,6 +118,14 @@ const fileSchema = z.strictObject({
     .optional(),
   /** How `imgbatch serve` guards its HTTP surface (HttpSettings). */
   http: httpSchema.optional(),
+  /** Where batches may send their webhook events (see WebhookSettings; the secret comes from IMGBATCH_WEBHOOK_SECRET). */
+  webhooks: z
+    .strictObject({
+      allowedHosts: z.array(z.string().min(1).regex(/^(\*\.)?[A-Za-z0-9.-]+$/, 'must be a host name, or *. and a domain')),
+      allowLoopbackHttp: z.boolean().optional(),
+      timeoutMs: positiveInt.max(60_000).optional(),
+    })
+    .optional(),
   /**
    * Models added or overridden (see modelOverrideSchema), each with its prices if wanted:
    * `models: { gpt-image-9: { like: gpt-image-2, prices: { imageOutputUsdPerMillionTokens: 30 } } }`.
@@ -145,6 +156,7 @@ const envSchema = z.object({
   IMGBATCH_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   // Long enough that guessing it over HTTP is hopeless.
   IMGBATCH_API_TOKEN: z.string().min(16, 'must be at least 16 characters (e.g. `openssl rand -hex 32`)').optional(),
+  IMGBATCH_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters (e.g. `openssl rand -hex 32`)').optional(),
   IMGBATCH_HTTP_ALLOWED_HOSTS: commaList('IMGBATCH_HTTP_ALLOWED_HOSTS'),
   IMGBATCH_HTTP_TRUST_PROXY: z
     .string()
@@ -421,5 +433,10 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     prices: prices === undefined || filePath === undefined ? DEFAULT_PRICE_TABLE : applyPriceOverrides(DEFAULT_PRICE_TABLE, prices, filePath, models),
     models,
     fetch: Object.freeze({ ...DEFAULT_FETCH_SETTINGS, ...definedOnly(file.fetch) }),
+    webhooks: Object.freeze({
+      secret: env.IMGBATCH_WEBHOOK_SECRET,
+      policy: Object.freeze({ allowedHosts: Object.freeze([...(file.webhooks?.allowedHosts ?? [])]), allowLoopbackHttp: file.webhooks?.allowLoopbackHttp ?? false }),
+      timeoutMs: file.webhooks?.timeoutMs ?? DEFAULT_WEBHOOK_TIMEOUT_MS,
+    }),
   });
 }

@@ -5,13 +5,21 @@ import { createLogger } from '../../log/logger.js';
 import { createRedisClient } from '../../queue/redis-connection.js';
 import { redisTargetOf } from '../redis-target-of.js';
 import { createResultStore } from '../../storage/create-result-store.js';
+import { createConfiguredInputReader } from '../../inputs/create-configured-input-reader.js';
+import { callTimeoutOf } from '../../worker/call-timeout.js';
+import { createWebhookService } from '../../webhooks/webhook-service.js';
+import { hostname } from 'node:os';
 import { createImageWorker } from '../../worker/image-worker.js';
 import { createScheduleWorker } from '../../worker/schedule-worker.js';
 import { workerConcurrency } from '../../worker/worker-concurrency.js';
 import { workerOverrides } from '../worker-overrides.js';
 
-/** How long in-flight calls get to finish after SIGTERM/SIGINT before the worker lets go. */
-const SHUTDOWN_GRACE_MS = 150_000;
+/**
+ * Time after SIGTERM/SIGINT for work other than calls to end (storing the last images, closing
+ * queues), on top of the longest call timeout: a call cut off by the worker's own exit is paid
+ * and then made again by another worker.
+ */
+const SHUTDOWN_MARGIN_MS = 30_000;
 
 export const workerCommand = defineCommand({
   meta: { name: 'worker', description: 'Work image jobs from Redis until SIGINT/SIGTERM. Run as many as you like, on any machine: they share one limiter.' },
@@ -31,6 +39,8 @@ export const workerCommand = defineCommand({
     const redisTarget = redisTargetOf(config);
     const connection = createRedisClient(redisTarget, 'worker');
     const store = createResultStore(config.store, logger);
+    // Input images of edits: blob URLs with the storage credential, URLs under the config's fetch rules.
+    const inputReader = createConfiguredInputReader(config, store);
     const worker = createImageWorker({
       connection,
       prefix: config.redisPrefix,
@@ -40,10 +50,22 @@ export const workerCommand = defineCommand({
       limiter: config.limiter,
       prices: config.prices,
       models: config.models,
+      inputReader,
       logger,
     });
     // Runs of `imgbatch schedules sync` schedulers become batches here, beside the image jobs.
-    const schedules = createScheduleWorker({ connection, redis: redisTarget, prefix: config.redisPrefix, imagesPerCall: config.worker.imagesPerCall, models: config.models, logger });
+    const schedules = createScheduleWorker({
+      connection,
+      redis: redisTarget,
+      prefix: config.redisPrefix,
+      imagesPerCall: config.worker.imagesPerCall,
+      models: config.models,
+      editInputs: { store, reader: inputReader },
+      logger,
+    });
+    // Batches' webhook events: handed from the outbox to the delivery queue and delivered, by every worker.
+    const webhooks = createWebhookService({ connection, prefix: config.redisPrefix, settings: config.webhooks, consumerName: `${hostname()}:${process.pid}`, logger });
+    const shutdownGraceMs = Math.max(...config.deployments.map((d) => callTimeoutOf(d, config.models, config.worker).ms)) + SHUTDOWN_MARGIN_MS;
     logger.info(
       { deployments: config.deployments.map((d) => ({ name: d.name, model: d.model, ratePerMinute: d.ratePerMinute })), concurrency: workerConcurrency(config.worker.concurrency, config.deployments, config.models), store: store.description },
       'worker started',
@@ -58,9 +80,9 @@ export const workerCommand = defineCommand({
         const forced = setTimeout(() => {
           logger.warn('calls still in flight after the grace period; their jobs go back to the queue');
           resolve();
-        }, SHUTDOWN_GRACE_MS);
+        }, shutdownGraceMs);
         forced.unref();
-        Promise.all([worker.close(), schedules.close()])
+        Promise.all([worker.close(), schedules.close(), webhooks.close()])
           .catch((error: unknown) => {
             logger.error({ err: error }, 'error while closing the worker');
           })
