@@ -79,3 +79,15 @@ export { boundedFetch } from './net/bounded-fetch.js';
 export type { BoundedFetchOptions, FetchedBody } from './net/bounded-fetch.js';
 export { FetchError } from './net/fetch-error.js';
 export type { FetchRefusal } from './net/fetch-error.js';
+
+// Webhooks: a batch's events to its callback URL, signed; receivers verify with verifyWebhookSignature.
+export { verifyWebhookSignature, signWebhook, WEBHOOK_SIGNATURE_HEADER, DEFAULT_SIGNATURE_TOLERANCE_S } from './webhooks/webhook-signature.js';
+export type { SignatureVerdict, VerifyWebhookOptions } from './webhooks/webhook-signature.js';
+export type { WebhookEvent, WebhookEventType } from './webhooks/webhook-event.js';
+export { checkCallbackUrl } from './webhooks/check-callback-url.js';
+export type { CallbackPolicy } from './webhooks/check-callback-url.js';
+export { createWebhookService } from './webhooks/webhook-service.js';
+export type { WebhookService, WebhookServiceOptions } from './webhooks/webhook-service.js';
+export type { WebhookSettings } from './webhooks/webhook-settings.js';
+export type { WebhookDelivery, WebhookDeliveryStatus } from './webhooks/webhook-delivery-state.js';
+export type { BatchCallback } from './batch/batch-registry.js';

@@ -2,7 +2,7 @@ import { dirname, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { restoreCancelled } from '../batch/restore-cancelled.js';
 import { cancelBatch, type CancelResult } from '../batch/cancel-batch.js';
-import type { BatchSummary } from '../batch/batch-registry.js';
+import type { BatchCallback, BatchSummary } from '../batch/batch-registry.js';
 import { listManifestRows, type ManifestRow } from '../batch/list-manifest-rows.js';
 import type { FetchSettings } from '../config/config.js';
 import { DEFAULT_FETCH_SETTINGS } from '../config/load-config.js';
@@ -52,6 +52,12 @@ export interface ClientEnqueueOptions {
    * it, no new call starts and the rest end `skipped`. Default: the budget the batch has, or none.
    */
   readonly maxCostUsd?: number;
+  /**
+   * Where the batch's webhook events go (`batch.ended`, and `image.finished` with `perImage`).
+   * Workers deliver only to hosts on their config's `webhooks.allowedHosts`, signed with
+   * IMGBATCH_WEBHOOK_SECRET; see docs/webhooks.md. Default: the batch's callback stays as it is.
+   */
+  readonly callback?: BatchCallback;
 }
 
 export interface CsvEnqueueOptions extends ClientEnqueueOptions {
