@@ -110,6 +110,19 @@ function checkAuth(auth: unknown): { apiKey: string } | { tokenProvider: () => P
 }
 
 /**
+ * An edit's multipart body, encoded by the platform. The SDK builds the platform's FormData,
+ * which the npm undici's fetch does not take for a form (it would send the text
+ * "[object FormData]"); encoded here, it goes as bytes with its multipart content type.
+ */
+async function withPlatformFormEncoded(init: RequestInit | undefined): Promise<RequestInit | undefined> {
+  if (!(init?.body instanceof FormData)) return init;
+  const encoded = new Request('http://form.invalid/', { method: 'POST', body: init.body });
+  const headers = new Headers(init.headers);
+  headers.set('content-type', encoded.headers.get('content-type') ?? 'multipart/form-data');
+  return { ...init, headers, body: new Uint8Array(await encoded.arrayBuffer()) };
+}
+
+/**
  * The HTTP transport of a client whose calls may take minutes. Node's own fetch gives up on a
  * response whose headers take over 300 s and on a body silent for 300 s (undici's defaults
  * `headersTimeout` and `bodyTimeout`), whatever the SDK's `timeout` says: a gpt-image-2 call
@@ -122,7 +135,7 @@ function checkAuth(auth: unknown): { apiKey: string } | { tokenProvider: () => P
 function longCallTransport(timeoutMs: number): { fetch: typeof globalThis.fetch } {
   const dispatcher = new Agent({ headersTimeout: timeoutMs + 1_000, bodyTimeout: timeoutMs });
   const longCallFetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
-    const answer = await undiciFetch(input as Parameters<typeof undiciFetch>[0], { ...(init as Parameters<typeof undiciFetch>[1]), dispatcher });
+    const answer = await undiciFetch(input as Parameters<typeof undiciFetch>[0], { ...((await withPlatformFormEncoded(init)) as Parameters<typeof undiciFetch>[1]), dispatcher });
     return new Response(answer.body as ReadableStream<Uint8Array> | null, { status: answer.status, statusText: answer.statusText, headers: new Headers([...answer.headers]) });
   };
   return { fetch: longCallFetch };

@@ -59,6 +59,18 @@ export const enqueueResultSchema = z.strictObject({
   jobsAdded: z.number().int(),
   imagesAdded: z.number().int(),
   jobsAlreadyQueued: z.number().int().describe('Jobs the batch held from an earlier enqueue'),
+  notices: z
+    .array(
+      z.strictObject({
+        model: z.string(),
+        retiresOn: z.string().describe('The day Azure retires the model (ISO date)'),
+        daysLeft: z.number().int(),
+        replacedBy: z.array(z.string()),
+        requests: z.number().int().describe('Accepted requests for the model'),
+        message: z.string(),
+      }),
+    )
+    .describe('Models of accepted requests that Azure retires within 30 days, one entry per model'),
   statusUrl: z.string(),
 });
 
@@ -73,6 +85,7 @@ export const batchSummarySchema = z.strictObject({
   rateLimitedCalls: z.number().int().describe('Calls answered 429'),
   costUsd: usd("What the batch has cost so far, USD: each image made at its cost from the service's `usage`, else the price table"),
   inFlightCostUsd: usd('Expected cost of the calls in flight, USD (reserved against the budget)'),
+  possiblyBilledCostUsd: usd('Expected cost of calls that timed out or died unanswered and may have been billed, USD (counted against the budget)'),
   maxCostUsd: usd("The batch's budget, USD; absent when it has none").optional(),
 });
 
