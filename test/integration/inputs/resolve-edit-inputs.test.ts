@@ -126,7 +126,7 @@ describe('resolveEditInputs', () => {
     }
   });
 
-  it('reads nothing for a row refused anyway (17 images, a model that cannot edit): it goes on to be refused for that', async () => {
+  it('reads nothing for a row refused anyway (17 images, a retired model that could not edit): it goes on to be refused for that', async () => {
     const resolved = await resolveAll([
       row(2, { images: Array.from({ length: 17 }, (_, i) => `img-${i}.png`) }),
       row(3, { model: 'dall-e-3', images: ['a.png'] }),
@@ -135,7 +135,7 @@ describe('resolveEditInputs', () => {
     const preparer = createJobPreparer({ batchId: 'spring' });
     expect(resolved.map((input) => { const p = preparer.prepare(input); return p.kind === 'rejected' ? p.rejection.issues.map((i) => i.reason) : []; })).toEqual([
       ["17 input images are over gpt-image-1.5's limit of 16"],
-      ['dall-e-3 cannot edit images (no /images/edits); use a gpt-image model or leave the image column empty'],
+      ['dall-e-3 was retired on Azure on 2026-03-04 (its deployments no longer answer); use gpt-image-1-mini instead'],
     ]);
   });
 
