@@ -46,7 +46,7 @@ describe('imgbatch run (the CLI, in its own process, on the embedded simulator)'
     expect(summary).toMatchObject({ batchId: 'products', images: 4, stored: 3, filtered: 1, failed: 0, pending: 0, invalidRows: 3, apiCalls: 4, ok: false });
     expect(result.code).toBe(1);
     // Every accepted row's image was made: the summary says what was refused, not that something failed.
-    expect(result.stderr).toContain('result       every image of the accepted rows stored or filtered; 2 rows refused as invalid');
+    expect(result.stderr).toContain('result       every image of the accepted rows stored or filtered; 3 rows refused as invalid');
     const files = (await readdir(join(dir, 'output', 'products'))).sort();
     expect(files).toEqual(['blocked-0.json', 'lake-0.json', 'lake-0.png', 'mug-0.json', 'mug-0.png', 'mug-1.json', 'mug-1.png']);
   });
