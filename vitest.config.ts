@@ -1,16 +1,29 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Integration tests that measure time against a rate limit (calls per window, waits after a
+ * 429) while spawning worker processes run one file at a time: on a two-core machine, files
+ * side by side starve each other's timers. Unit tests and the deployment tests (a package
+ * install, an image build: I/O, no timing) run first, two files at a time.
+ */
+const SIDE_BY_SIDE = ['test/unit/**/*.test.ts', 'test/integration/deploy/**/*.test.ts'];
+
 export const config = defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     globalSetup: ['test/helpers/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    // Many integration tests measure time against a rate limit (calls per window, waits after
-    // a 429) while spawning worker processes; on a two-core machine, files running side by side
-    // starve each other's timers. One file at a time keeps those measurements honest.
-    fileParallelism: false,
     pool: 'forks',
+    projects: [
+      {
+        extends: true,
+        test: { name: 'side-by-side', include: SIDE_BY_SIDE, maxWorkers: 2, sequence: { groupOrder: 0 } },
+      },
+      {
+        extends: true,
+        test: { name: 'one-at-a-time', include: ['test/integration/**/*.test.ts'], exclude: SIDE_BY_SIDE, fileParallelism: false, sequence: { groupOrder: 1 } },
+      },
+    ],
   },
 });
 
