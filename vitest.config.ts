@@ -3,10 +3,16 @@ import { defineConfig } from 'vitest/config';
 /**
  * Integration tests that measure time against a rate limit (calls per window, waits after a
  * 429) while spawning worker processes run one file at a time: on a two-core machine, files
- * side by side starve each other's timers. Unit tests and the deployment tests (a package
- * install, an image build: I/O, no timing) run first, two files at a time.
+ * side by side starve each other's timers. Unit tests, the deployment tests (a package install,
+ * an image build) and the command-line tests that wait only for states (exit codes, output,
+ * resume after a stop) run first, two files at a time.
  */
-const SIDE_BY_SIDE = ['test/unit/**/*.test.ts', 'test/integration/deploy/**/*.test.ts'];
+const SIDE_BY_SIDE = [
+  'test/unit/**/*.test.ts',
+  'test/integration/deploy/**/*.test.ts',
+  'test/integration/cli/command-line.test.ts',
+  'test/integration/cli/batch-commands.test.ts',
+];
 
 export const config = defineConfig({
   test: {
