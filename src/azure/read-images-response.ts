@@ -78,7 +78,8 @@ function readItem(item: unknown, index: number): GeneratedImage | FilteredImage 
  * Reads the body of an images call that came back with HTTP 200. Azure can put a filter
  * verdict inside a 200, per item (`data: [{url}, {error: {code: "contentFilter"}}]`) or for the
  * whole call (`{created, error: {code: "contentFilter"}}`), so a 200 is not yet a success.
- * Shapes: ../shared/reference/azure-openai-images.md, "Success responses".
+ * Shapes: the recorded responses in test/fixtures/azure-image-responses.json (Azure SDK test
+ * recordings of real calls, api-versions 2024-10-21 and 2025-04-01-preview).
  */
 export function readImagesResponse(body: unknown): ImagesOutcome {
   if (!isJsonObject(body)) return malformed(`the 200 response body is ${describe(body)}, not a JSON object`);

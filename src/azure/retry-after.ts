@@ -1,7 +1,7 @@
 /**
  * How long the service asked us to wait before calling again, from a 429's headers and
  * message. Azure is inconsistent about where it says this (see
- * ../shared/reference/azure-openai-images.md, "Rate limited"), so every place is tried in the
+ * test/fixtures/azure-image-responses.json, the 429 cases), so every place is tried in the
  * order Azure documents, and a value that cannot be read falls through to the next place
  * instead of becoming a wrong wait.
  */

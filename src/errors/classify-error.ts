@@ -53,7 +53,7 @@ const BROKEN_CONNECTION_MESSAGE = /socket hang up|other side closed|terminated|f
 /**
  * What the worker should do after a failed images call: the single place that looks inside SDK
  * errors (openai 6's `APIError` family), Node network errors and anything else thrown. Rules and
- * the payloads they come from: ../shared/reference/azure-image-responses.json.
+ * the payloads they come from: test/fixtures/azure-image-responses.json.
  *
  * @param nowMs - the clock for a 429 whose `retry-after` is an HTTP date and which has no `date`
  *   header; default `Date.now()`.

@@ -2,7 +2,7 @@ import type { FilterDetails, FilterStage } from './decision.js';
 
 /**
  * Reads the content-filter verdict out of an Azure `error` object, in every spelling the
- * service has used (../shared/reference/azure-openai-images.md, "Error responses"):
+ * service has used (test/fixtures/azure-image-responses.json, the content filter cases):
  * `content_policy_violation` / `contentFilter` / `content_filter` codes, an inner
  * `ResponsibleAIPolicyViolation`, `inner_error` or `innererror`, and `content_filter_results`
  * or `content_filter_result`. Shared by `classifyError` (thrown 4xx) and `readImagesResponse`

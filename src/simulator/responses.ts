@@ -1,6 +1,6 @@
 /**
  * The bodies the real Azure OpenAI images API sends, copied from recordings and live errors
- * (../shared/reference/azure-openai-images.md). Clients are tested against these exact shapes,
+ * (test/fixtures/azure-image-responses.json: Azure SDK recordings and errors users reported). Clients are tested against these exact shapes,
  * so change them only when the real service changes.
  */
 
