@@ -3,7 +3,7 @@ import { fromMicroUsd } from '../cost/micro-usd.js';
 import { ValidationError } from '../errors/imgbatch-error.js';
 import type { KeySpace } from '../queue/key-space.js';
 import { createBatchBudget, type BatchBudget } from './batch-budget.js';
-import { emptyOutcomeCounts, IMAGE_OUTCOMES, type ImageOutcome, type OutcomeCounts } from './image-outcome.js';
+import { emptyOutcomeCounts, IMAGE_OUTCOMES, isOutcomeReason, type ImageOutcome, type OutcomeCounts, type OutcomeReason } from './image-outcome.js';
 
 /**
  * Webhook events of an image that just changed outcome, written in the same script as the
@@ -30,8 +30,8 @@ end
  * Sets one image's outcome and keeps the per-status counters right however often it runs:
  * a job retried after a crash records the same outcome again without counting it twice (nor
  * sending its webhook events twice).
- * KEYS: outcomes hash, counts hash, errors hash, batch header, webhook outbox.
- * ARGV: image key, outcome, error ('' for none), batch id.
+ * KEYS: outcomes hash, counts hash, errors hash, batch header, webhook outbox, reasons hash.
+ * ARGV: image key, outcome, error ('' for none), batch id, reason code ('' for none).
  */
 const RECORD_OUTCOME_SCRIPT = `${EMIT_WEBHOOK_EVENTS}
 local previous = redis.call('HGET', KEYS[1], ARGV[1])
@@ -45,6 +45,11 @@ if ARGV[3] == '' then
   redis.call('HDEL', KEYS[3], ARGV[1])
 else
   redis.call('HSET', KEYS[3], ARGV[1], ARGV[3])
+end
+if ARGV[5] == '' then
+  redis.call('HDEL', KEYS[6], ARGV[1])
+else
+  redis.call('HSET', KEYS[6], ARGV[1], ARGV[5])
 end
 return previous
 `;
@@ -92,7 +97,7 @@ redis.call('HINCRBY', KEYS[1], 'jobs', 1)
 return 1
 `;
 
-/** Forgets one image's outcome (it is to be made again). KEYS as above; ARGV: image key. */
+/** Forgets one image's outcome (it is to be made again). KEYS: outcomes, counts, errors, reasons; ARGV: image key. */
 const CLEAR_OUTCOME_SCRIPT = `
 local previous = redis.call('HGET', KEYS[1], ARGV[1])
 if previous then
@@ -100,6 +105,7 @@ if previous then
   redis.call('HINCRBY', KEYS[2], previous, -1)
 end
 redis.call('HDEL', KEYS[3], ARGV[1])
+redis.call('HDEL', KEYS[4], ARGV[1])
 return previous
 `;
 
@@ -121,6 +127,7 @@ else
   redis.call('HINCRBY', KEYS[2], ARGV[3], 1)
 end
 redis.call('HDEL', KEYS[3], ARGV[1])
+redis.call('HDEL', KEYS[6], ARGV[1])
 emitWebhookEvents(ARGV[4], ARGV[1], previous, ARGV[3])
 return 1
 `;
@@ -172,7 +179,11 @@ export interface BatchRegistry extends BatchBudget {
   ensureJob(batchId: string, jobId: string, images: number): Promise<void>;
   /** Fixes the batch's images per call on its first enqueue; throws ValidationError on a different one later. */
   claimImagesPerCall(batchId: string, imagesPerCall: number): Promise<void>;
-  recordOutcome(batchId: string, imageKey: string, outcome: ImageOutcome, error?: string): Promise<void>;
+  /**
+   * Sets an image's outcome; `error` is the message people read, `reason` the code code acts on
+   * (both kept until the image gets another outcome).
+   */
+  recordOutcome(batchId: string, imageKey: string, outcome: ImageOutcome, error?: string, reason?: OutcomeReason): Promise<void>;
   outcomeOf(batchId: string, imageKey: string): Promise<ImageOutcome | undefined>;
   /** Forgets an image's outcome, so the batch counts it as pending again. */
   clearOutcome(batchId: string, imageKey: string): Promise<void>;
@@ -201,6 +212,8 @@ export interface BatchRegistry extends BatchBudget {
   callbackOf(batchId: string): Promise<BatchCallback | undefined>;
   /** Image key -> last error, for failed and rejected images. */
   errors(batchId: string): Promise<Record<string, string>>;
+  /** Image key -> reason code, for images that ended with one (failed, rejected, skipped). */
+  reasons(batchId: string): Promise<Record<string, OutcomeReason>>;
 }
 
 /** Where a batch's webhook events go. */
@@ -214,25 +227,26 @@ export interface BatchCallback {
 interface RegistryCommands {
   imgbatchEnsureJob(k1: string, k2: string, k3: string, now: number, batchId: string, jobId: string, images: number): Promise<number>;
   imgbatchAddJobs(k1: string, k2: string, k3: string, ...args: (string | number)[]): Promise<string[]>;
-  imgbatchRecordOutcome(k1: string, k2: string, k3: string, k4: string, k5: string, key: string, outcome: string, error: string, batchId: string): Promise<string | null>;
-  imgbatchClearOutcome(k1: string, k2: string, k3: string, key: string): Promise<string | null>;
-  imgbatchMoveOutcome(k1: string, k2: string, k3: string, k4: string, k5: string, key: string, expected: string, next: string, batchId: string): Promise<number>;
+  imgbatchRecordOutcome(k1: string, k2: string, k3: string, k4: string, k5: string, k6: string, key: string, outcome: string, error: string, batchId: string, reason: string): Promise<string | null>;
+  imgbatchClearOutcome(k1: string, k2: string, k3: string, k4: string, key: string): Promise<string | null>;
+  imgbatchMoveOutcome(k1: string, k2: string, k3: string, k4: string, k5: string, k6: string, key: string, expected: string, next: string, batchId: string): Promise<number>;
 }
 
 export function createBatchRegistry(redis: RedisClient, keys: KeySpace): BatchRegistry {
   redis.defineCommand('imgbatchAddJobs', { lua: ADD_JOBS_SCRIPT, numberOfKeys: 3 });
   redis.defineCommand('imgbatchEnsureJob', { lua: ENSURE_JOB_SCRIPT, numberOfKeys: 3 });
-  redis.defineCommand('imgbatchRecordOutcome', { lua: RECORD_OUTCOME_SCRIPT, numberOfKeys: 5 });
-  redis.defineCommand('imgbatchClearOutcome', { lua: CLEAR_OUTCOME_SCRIPT, numberOfKeys: 3 });
-  redis.defineCommand('imgbatchMoveOutcome', { lua: MOVE_OUTCOME_SCRIPT, numberOfKeys: 5 });
+  redis.defineCommand('imgbatchRecordOutcome', { lua: RECORD_OUTCOME_SCRIPT, numberOfKeys: 6 });
+  redis.defineCommand('imgbatchClearOutcome', { lua: CLEAR_OUTCOME_SCRIPT, numberOfKeys: 4 });
+  redis.defineCommand('imgbatchMoveOutcome', { lua: MOVE_OUTCOME_SCRIPT, numberOfKeys: 6 });
   const commands = redis as unknown as RegistryCommands;
   /** The keys of the outcome scripts, in their KEYS order. */
-  const outcomeKeys = (batchId: string): [string, string, string, string, string] => [
+  const outcomeKeys = (batchId: string): [string, string, string, string, string, string] => [
     keys.batchOutcomes(batchId),
     keys.batchCounts(batchId),
     keys.batchErrors(batchId),
     keys.batch(batchId),
     keys.webhookOutbox,
+    keys.batchReasons(batchId),
   ];
 
   return {
@@ -264,12 +278,12 @@ export function createBatchRegistry(redis: RedisClient, keys: KeySpace): BatchRe
       if (typeof value === 'string' && value !== String(imagesPerCall)) throw imagesPerCallMismatch(batchId, value, imagesPerCall);
     },
 
-    async recordOutcome(batchId, imageKey, outcome, error) {
-      await commands.imgbatchRecordOutcome(...outcomeKeys(batchId), imageKey, outcome, error ?? '', batchId);
+    async recordOutcome(batchId, imageKey, outcome, error, reason) {
+      await commands.imgbatchRecordOutcome(...outcomeKeys(batchId), imageKey, outcome, error ?? '', batchId, reason ?? '');
     },
 
     async clearOutcome(batchId, imageKey) {
-      await commands.imgbatchClearOutcome(keys.batchOutcomes(batchId), keys.batchCounts(batchId), keys.batchErrors(batchId), imageKey);
+      await commands.imgbatchClearOutcome(keys.batchOutcomes(batchId), keys.batchCounts(batchId), keys.batchErrors(batchId), keys.batchReasons(batchId), imageKey);
     },
 
     async markCancelled(batchId, imageKey) {
@@ -356,6 +370,13 @@ export function createBatchRegistry(redis: RedisClient, keys: KeySpace): BatchRe
 
     async errors(batchId) {
       return redis.hgetall(keys.batchErrors(batchId));
+    },
+
+    async reasons(batchId) {
+      const raw = await redis.hgetall(keys.batchReasons(batchId));
+      const reasons: Record<string, OutcomeReason> = {};
+      for (const [key, value] of Object.entries(raw)) if (isOutcomeReason(value)) reasons[key] = value;
+      return reasons;
     },
 
   };

@@ -12,13 +12,34 @@ export interface JobCounters {
   /** Calls of this job that timed out (each may have been billed). */
   readonly timeouts: number;
   readonly lastError: string | undefined;
+  /**
+   * The call counted before it was sent and not settled yet. Found by the next worker to run
+   * the job, it is the call of a worker that died (or lost the job) mid-call: it may have been
+   * billed, so it is settled as possibly billed at its expected cost.
+   */
+  readonly openCall?: OpenCall | undefined;
+}
+
+/** A call in flight as its job state remembers it: enough to settle it without the worker that sent it. */
+export interface OpenCall {
+  /** The call's id in the spend (settling it twice counts it once). */
+  readonly callId: string;
+  /** Expected cost of the call, USD. */
+  readonly usd: number;
+  /** Each image's share of it. */
+  readonly images: ReadonlyArray<{ readonly imageKey: string; readonly usd: number }>;
 }
 
 export interface JobState {
-  /** Counts a call before it is sent, so a crash mid-call still shows it may have been billed. */
-  countCall(jobId: string): Promise<JobCounters>;
+  /**
+   * Counts a call before it is sent, so a crash mid-call still shows it may have been billed;
+   * `open` is remembered until `closeCall`, for whoever runs the job next to settle.
+   */
+  countCall(jobId: string, open?: OpenCall): Promise<JobCounters>;
   /** Takes back a call counted but never sent (its slot was missed). */
   uncountCall(jobId: string): Promise<void>;
+  /** Forgets the open call: it was settled (or released, not sent). */
+  closeCall(jobId: string): Promise<void>;
   /** Marks the last call as not spending an attempt (429, or deployment paused). */
   countFreeCall(jobId: string, kind: 'rate_limited' | 'paused'): Promise<JobCounters>;
   /** Counts a call that timed out. */
@@ -40,14 +61,28 @@ function toCounters(hash: Record<string, string>): JobCounters {
     rateLimitWaits: Number(hash.rateLimitWaits ?? 0),
     timeouts: Number(hash.timeouts ?? 0),
     lastError: hash.lastError,
+    openCall: hash.openCall === undefined ? undefined : parseOpenCall(hash.openCall),
   };
 }
 
+/** Our own field, written by countCall; unreadable only if another writer put it there. */
+function parseOpenCall(text: string): OpenCall | undefined {
+  try {
+    const value = JSON.parse(text) as Partial<OpenCall>;
+    if (typeof value.callId !== 'string' || typeof value.usd !== 'number' || !Array.isArray(value.images)) return undefined;
+    return { callId: value.callId, usd: value.usd, images: value.images };
+  } catch {
+    return undefined;
+  }
+}
+
 export function createJobState(redis: RedisClient, keys: KeySpace): JobState {
-  async function bump(jobId: string, fields: Record<string, number>): Promise<JobCounters> {
+  async function bump(jobId: string, fields: Record<string, number>, open?: OpenCall | null): Promise<JobCounters> {
     const key = keys.jobState(jobId);
     const pipeline = redis.pipeline();
     for (const [field, by] of Object.entries(fields)) pipeline.hincrby(key, field, by);
+    if (open === null) pipeline.hdel(key, 'openCall');
+    else if (open !== undefined) pipeline.hset(key, 'openCall', JSON.stringify(open));
     pipeline.expire(key, STATE_TTL_SECONDS);
     pipeline.hgetall(key);
     const results = (await pipeline.exec()) ?? [];
@@ -56,9 +91,12 @@ export function createJobState(redis: RedisClient, keys: KeySpace): JobState {
     return toCounters(last[1] as Record<string, string>);
   }
   return {
-    countCall: (jobId) => bump(jobId, { calls: 1 }),
+    countCall: (jobId, open) => bump(jobId, { calls: 1 }, open),
     async uncountCall(jobId) {
-      await bump(jobId, { calls: -1 });
+      await bump(jobId, { calls: -1 }, null);
+    },
+    async closeCall(jobId) {
+      await redis.hdel(keys.jobState(jobId), 'openCall');
     },
     countTimeout: (jobId) => bump(jobId, { timeouts: 1 }),
     countFreeCall: (jobId, kind) => bump(jobId, kind === 'rate_limited' ? { freeCalls: 1, rateLimitWaits: 1 } : { freeCalls: 1 }),

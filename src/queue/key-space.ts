@@ -33,6 +33,8 @@ export interface KeySpace {
   batchCounts(batchId: string): string;
   /** Image key -> last error message, for failed and rejected images. */
   batchErrors(batchId: string): string;
+  /** Image key -> reason code (OutcomeReason) of its failed, rejected or skipped outcome, beside the message. */
+  batchReasons(batchId: string): string;
   /** Job ids the batch holds, to count what an enqueue really added. */
   batchJobs(batchId: string): string;
   /** Image key -> its cost, micro-USD (what the batch has spent, image by image). */
@@ -75,6 +77,7 @@ export function createKeySpace(prefix: string): KeySpace {
     batchOutcomes: (batchId) => `${bullPrefix}:batch:${batchId}:outcomes`,
     batchCounts: (batchId) => `${bullPrefix}:batch:${batchId}:counts`,
     batchErrors: (batchId) => `${bullPrefix}:batch:${batchId}:errors`,
+    batchReasons: (batchId) => `${bullPrefix}:batch:${batchId}:reasons`,
     batchJobs: (batchId) => `${bullPrefix}:batch:${batchId}:jobs`,
     batchCosts: (batchId) => `${bullPrefix}:batch:${batchId}:costs`,
     batchCostReservations: (batchId) => `${bullPrefix}:batch:${batchId}:cost-reservations`,

@@ -28,6 +28,7 @@ import { concurrencyForLatency, workerConcurrency } from './worker-concurrency.j
 import { callTimeoutOf } from './call-timeout.js';
 import { createLatencyTracker } from './latency-tracker.js';
 import { giveUpStalledJob, MAX_STALLS } from './give-up-stalled-job.js';
+import { reconcileJobOutcomes } from './reconcile-job-outcomes.js';
 import { processImageJob, type CallImages, type JobSummary, type ProcessorDeps } from './process-image-job.js';
 
 export interface ImageWorkerOptions {
@@ -104,13 +105,14 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
   callMetrics.registerDeployments(options.deployments).catch((error: unknown) => {
     logger.warn({ err: error }, 'deployments not registered for metrics');
   });
+  const limiter = createSlotLimiter(connection, keys, options.limiter);
   const deps: ProcessorDeps = {
     deployments: options.deployments,
     models,
     callImages: meterCallImages(callImages, { metrics: callMetrics, latency, logger }),
     downloadImage: (url) => downloadImage(url),
     inputReader: options.inputReader ?? createInputReader({ store: options.store, fetch: DEFAULT_FETCH_SETTINGS }),
-    limiter: createSlotLimiter(connection, keys, options.limiter),
+    limiter,
     batches: createBatchRegistry(connection, keys),
     jobState: createJobState(connection, keys),
     store: options.store,
@@ -123,11 +125,12 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
     lateToleranceMs: options.limiter.lateToleranceMs,
     logger,
   };
+  const reconcileDeps = { ...deps, sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)) };
   const worker = new Worker<ImageJobData, JobSummary>(
     IMAGE_QUEUE_NAME,
     async (job, token) => {
       const jobId = job.id ?? job.name;
-      if (job.stalledCounter > MAX_STALLS) throw new UnrecoverableError(await giveUpStalledJob(deps, { id: jobId, data: job.data, stalls: job.stalledCounter }));
+      if (job.stalledCounter > MAX_STALLS) throw new UnrecoverableError(await giveUpStalledJob(reconcileDeps, { id: jobId, data: job.data, stalls: job.stalledCounter }));
       const result = await processImageJob(deps, { id: jobId, data: job.data });
       switch (result.kind) {
         case 'completed':
@@ -191,6 +194,18 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
   });
   worker.on('failed', (job, error) => {
     logger.warn({ jobId: job?.id, error: error.message }, 'image job failed');
+    if (job === undefined) return;
+    // A job that failed without recording every image's outcome (an error the processor did
+    // not expect, Redis refusing bookkeeping past its retries) would keep its batch waiting
+    // for ever: its images get one here, and its open call counts as possibly billed.
+    const detail = { reason: 'lost_outcome_reconciled', message: `the job failed (${error.message}) before recording this image's outcome` } as const;
+    reconcileJobOutcomes(reconcileDeps, { id: job.id ?? job.name, data: job.data }, detail)
+      .then((reconciled) => {
+        if (reconciled > 0) logger.warn({ jobId: job.id, reconciled }, 'outcomes of a failed job reconciled');
+      })
+      .catch((reconcileError: unknown) => {
+        logger.error({ err: reconcileError, jobId: job.id }, 'outcomes of a failed job not reconciled; `imgbatch resume` retries its images');
+      });
   });
 
   // No slot is taken before the process can call on time: Redis holds the limiter's scripts
@@ -199,7 +214,7 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
   // time, and is the second call of one of Azure's short windows: a 429.
   let isClosing = false;
   const ready = Promise.all([
-    deps.limiter.prepare(slotCandidateListsOf(options.deployments)),
+    limiter.prepare(slotCandidateListsOf(options.deployments)),
     options.callImages !== undefined
       ? undefined
       : warmUpImageCalls(options.deployments, WARM_UP_TIMEOUT_MS).then((failures) => {

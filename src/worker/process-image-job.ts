@@ -1,189 +1,54 @@
-import { randomUUID } from 'node:crypto';
-import type { z } from 'zod';
-import type { ImageOutcome } from '../batch/image-outcome.js';
-import type { BudgetVerdict } from '../batch/batch-budget.js';
-import type { BatchRegistry } from '../batch/batch-registry.js';
-import { actualCallCost, type ActualCost } from '../cost/actual-call-cost.js';
-import { expectedCallCost, type PricedCall } from '../cost/expected-call-cost.js';
-import { formatUsd } from '../cost/format-usd.js';
-import type { PriceTable } from '../cost/price-table.js';
-import type { WorkerSettings } from '../config/config.js';
-import { servesRequest, type DeploymentConfig } from '../config/deployment-config.js';
-import type { EditCallInputs } from '../azure/edit-images.js';
-import { readImagesResponse } from '../azure/read-images-response.js';
-import { classifyError } from '../errors/classify-error.js';
-import { ImagesCallError } from '../errors/images-call-error.js';
-import type { Decision, FilterDetails } from '../errors/decision.js';
-import { checkJobForModel, imageJobSchema, imageKey, imageKeysOf, type ImageJobData } from '../job/image-job.js';
-import type { ModelCatalogue } from '../models/model-catalogue.js';
+/**
+ * The image job processor: one job from start to end, as a pipeline of named stages, each a
+ * module of its own under ./stages, testable alone with in-memory fakes of the ports in
+ * ./stages/processor-ports.ts:
+ *
+ *   0. settle-call.ts      settleLeftCall: a call a stopped worker left open is counted as possibly billed
+ *   1. find-kept-images.ts already kept? the store, not Redis, says what is done
+ *   2. admit-job.ts        admit (1/2): waited too long? a deployment here? edit inputs unchanged?
+ *      take-slot.ts        admit (2/2): budget, a slot of the shared limiter, reservation, call counted
+ *      skip-over-budget.ts   ...or the images end `skipped` (reason budget_exceeded), no call
+ *   3. send-call.ts        call: one images call, its answer classified
+ *   4. finish-answered.ts  settle and keep: store first (keep-images.ts), then the spend
+ *      finish-refused.ts   (settle-call.ts), both retried until Redis answers
+ *   5. record-outcomes.ts  record: each image's outcome, with a reason code when it is not success
+ *
+ * Every "try again", "wait" or "give up" is decided by one pure function, nextStep in
+ * ./retry-policy.ts; carry-out-step.ts does what it says. Returns what the queue should do
+ * with the job; the BullMQ composition root (image-worker.ts) turns that into completion, a
+ * delay or a failure. Every image the job gives up on gets an outcome with its reason, so no
+ * batch waits forever for it.
+ */
+import { imageJobSchema, checkJobForModel, imageKeysOf, type ImageJobData } from '../job/image-job.js';
+import { imageJobIdentitySchema } from '../job/image-job-identity.js';
 import { lifecycleOf, retiredReason } from '../models/lifecycle-of.js';
 import type { FieldIssue } from '../errors/imgbatch-error.js';
-import { imageJobIdentitySchema } from '../job/image-job-identity.js';
-import type { InputReader } from '../inputs/input-reader.js';
-import type { SlotLimiter } from '../limiter/slot-limiter.js';
-import { slotCandidateOf } from '../limiter/slot-candidate-lists.js';
-import type { Logger } from '../log/logger.js';
-import type { ImageRecord } from '../storage/image-record.js';
-import type { ResultStore } from '../storage/result-store.js';
-import { backoffMs } from './backoff.js';
-import { callTimeoutOf } from './call-timeout.js';
-import { isCallTimeout } from '../errors/is-call-timeout.js';
-import { detectImageType } from './image-type.js';
-import { loadEditInputs } from './load-edit-inputs.js';
-import type { JobCounters, JobState } from '../queue/job-state.js';
+import type { z } from 'zod';
+import type { ProcessorDeps, ProcessResult, StageDeps } from './processor-deps.js';
+import { nextStep } from './retry-policy.js';
+import { admitJob, stopped } from './stages/admit-job.js';
+import { carryOutStep } from './stages/carry-out-step.js';
+import { finishAnswered } from './stages/finish-answered.js';
+import { finishRefused } from './stages/finish-refused.js';
+import { findKeptImages } from './stages/find-kept-images.js';
+import { createJobContext } from './stages/job-context.js';
+import { expectedCostOf, pricedCallOf } from './stages/price-call.js';
+import { recordOutcomes } from './stages/record-outcomes.js';
+import { retryBookkeeping } from './stages/retry-bookkeeping.js';
+import { sendCall } from './stages/send-call.js';
+import { settleLeftCall } from './stages/settle-call.js';
+import { skipOverBudget } from './stages/skip-over-budget.js';
+import { takeSlot } from './stages/take-slot.js';
 
-/** What one call to the images API returned (HTTP 200). Errors are thrown instead. */
-export interface ImagesCallResult {
-  readonly body: unknown;
-  readonly latencyMs: number;
-  readonly serviceRequestId?: string | undefined;
-}
+export type { CallImages, ImagesCallResult, JobSummary, ProcessorDeps, ProcessResult } from './processor-deps.js';
 
-/** Sends one images call for the job's variants to a deployment. */
-export type CallImages = (
-  deployment: DeploymentConfig,
-  job: ImageJobData,
-  /**
-   * `callNumber`: which call of the job this is, 1 for the first (after a crash, counting the
-   * dead worker's). `editInputs`: for an edit job, the input bytes read and checked against the
-   * job's hashes; the call is then an `/images/edits` call.
-   */
-  options: { readonly clientRequestId: string; readonly callNumber: number; readonly editInputs?: EditCallInputs | undefined },
-) => Promise<ImagesCallResult>;
-
-export interface ProcessorDeps {
-  readonly deployments: readonly DeploymentConfig[];
-  /** The models jobs are checked against (built-ins plus the config's `models:`). */
-  readonly models: ModelCatalogue;
-  readonly callImages: CallImages;
-  readonly downloadImage: (url: string) => Promise<Uint8Array>;
-  /** Reads the input images of edit jobs (store copies, URLs, blobs). */
-  readonly inputReader: InputReader;
-  readonly limiter: SlotLimiter;
-  readonly batches: BatchRegistry;
-  readonly jobState: JobState;
-  readonly store: ResultStore;
-  readonly settings: WorkerSettings;
-  /** Prices for budget reservations and the cost in each record. */
-  readonly prices: PriceTable;
-  /** How much earlier than its slot a delayed job wakes, to be in a worker when the slot comes. */
-  readonly wakeEarlyMs: number;
-  /** How late after its slot a call may still start; later, the slot is given up. */
-  readonly lateToleranceMs: number;
-  readonly logger: Logger;
-  readonly now?: () => number;
-  readonly sleep?: (ms: number) => Promise<void>;
-}
-
-export interface JobSummary {
-  readonly batchId: string;
-  readonly requestId: string;
-  /** Image key -> how it ended. */
-  readonly outcomes: Readonly<Record<string, ImageOutcome>>;
-  readonly deployment?: string;
-  /** Calls this job sent, 429s included. */
-  readonly calls: number;
-}
-
-export type ProcessResult =
-  | { readonly kind: 'completed'; readonly summary: JobSummary }
-  /** Put the job back, delayed until `untilMs`; no attempt is spent by the delay itself. */
-  | { readonly kind: 'delayed'; readonly untilMs: number; readonly reason: string }
-  /** Terminal; outcomes are already recorded. */
-  | { readonly kind: 'failed'; readonly message: string };
-
-
-function describeJobIssues(error: z.ZodError): string {
-  return error.issues.map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(job)'}: ${issue.message}`).join('; ');
-}
-
-/** The inputs an edited image was made from, as its record keeps them: what was sent, by hash. */
-function recordInputs(data: ImageJobData): Pick<ImageRecord, 'inputs'> {
-  if (data.edit === undefined) return {};
-  const { images, mask } = data.edit;
-  return {
-    inputs: {
-      images: images.map(({ source, sha256 }) => ({ source, sha256 })),
-      ...(mask !== undefined && { mask: { source: mask.source, sha256: mask.sha256 } }),
-      ...(data.edit.inputFidelity !== undefined && { inputFidelity: data.edit.inputFidelity }),
-    },
-  };
-}
-
-/**
- * A job of a retired model (queued before its retirement day, or added by another client) is
- * refused before any call: Azure's deployments of it no longer work.
- */
-function retirementIssues(deps: ProcessorDeps, data: ImageJobData): FieldIssue[] {
-  const model = deps.models.find(data.model);
-  if (model === undefined) return [];
-  const status = lifecycleOf(model, (deps.now ?? Date.now)());
-  return status.kind === 'retired' ? [{ field: 'model', reason: retiredReason(model, status.retiresOn) }] : [];
-}
-
-function recordBase(data: ImageJobData, variant: number, deployment: string, counters: JobCounters, latencyMs: number): ImageRecord {
-  return {
-    key: imageKey(data.batchId, data.requestId, variant),
-    batchId: data.batchId,
-    requestId: data.requestId,
-    variant,
-    status: 'stored',
-    prompt: data.prompt,
-    model: data.model,
-    size: data.size,
-    quality: data.quality,
-    ...(data.style !== undefined && { style: data.style }),
-    ...(data.outputFormat !== undefined && { outputFormat: data.outputFormat }),
-    deployment,
-    latencyMs,
-    attempts: counters.calls - counters.freeCalls,
-    ...recordInputs(data),
-    ...(data.metadata !== undefined && { metadata: data.metadata }),
-    createdAt: new Date().toISOString(),
-  };
-}
-
-function filterRecord(base: ImageRecord, filter: FilterDetails): ImageRecord {
-  return {
-    ...base,
-    status: 'filtered',
-    filter: { stage: filter.stage, categories: [...filter.categories], code: filter.code, message: filter.message, ...(filter.revisedPrompt !== undefined && { revisedPrompt: filter.revisedPrompt }) },
-    ...(filter.revisedPrompt !== undefined && { revisedPrompt: filter.revisedPrompt }),
-  };
-}
-
-function withCost(record: ImageRecord, cost: ActualCost): ImageRecord {
-  return { ...record, costUsd: cost.perImageUsd, costSource: cost.source };
-}
-
-function decodeBase64(b64: string): Uint8Array {
-  return new Uint8Array(Buffer.from(b64, 'base64'));
-}
-
-/**
- * One image job from start to end: skip what is already stored, take a slot from the shared
- * limiter, call, classify, store. Returns what the queue should do with the job; the BullMQ
- * composition root turns that into completion, a delay or a failure. Every image the job
- * gives up on gets an outcome with its reason, so no batch waits forever for it.
- */
 export async function processImageJob(deps: ProcessorDeps, job: { readonly id: string; readonly data: unknown }): Promise<ProcessResult> {
-  const { logger } = deps;
+  const stageDeps: StageDeps = { ...deps, now: deps.now ?? Date.now, sleep: deps.sleep ?? ((ms) => new Promise<void>((resolve) => setTimeout(resolve, ms))) };
   const parsed = imageJobSchema.safeParse(job.data);
-  const modelIssues = parsed.success ? [...checkJobForModel(parsed.data, deps.models), ...retirementIssues(deps, parsed.data)] : [];
-  if (!parsed.success || modelIssues.length > 0) {
-    const problems = parsed.success ? modelIssues.map((issue) => `${issue.field}: ${issue.reason}`).join('; ') : describeJobIssues(parsed.error);
-    const message = `invalid job payload: ${problems}`;
-    const identity = imageJobIdentitySchema.safeParse(job.data);
-    if (identity.success) {
-      const keys = imageKeysOf(identity.data);
-      await deps.batches.ensureJob(identity.data.batchId, job.id, keys.length);
-      for (const key of keys) await deps.batches.recordOutcome(identity.data.batchId, key, 'rejected', message);
-    }
-    logger.warn({ jobId: job.id }, message);
-    return { kind: 'failed', message };
-  }
+  const issues = parsed.success ? [...checkJobForModel(parsed.data, deps.models), ...retirementIssues(stageDeps, parsed.data)] : [];
+  if (!parsed.success || issues.length > 0) return rejectInvalidJob(stageDeps, job, parsed.success ? issues.map((i) => `${i.field}: ${i.reason}`).join('; ') : describeJobIssues(parsed.error));
   try {
-    return await processValidJob(deps, job.id, parsed.data);
+    return await runStages(stageDeps, job.id, parsed.data);
   } catch (error) {
     // An unexpected error (Redis, the store) may leave the call's budget reservation behind,
     // holding budget no call uses; the job's retry reserves again.
@@ -192,311 +57,56 @@ export async function processImageJob(deps: ProcessorDeps, job: { readonly id: s
   }
 }
 
-async function processValidJob(deps: ProcessorDeps, jobId: string, data: ImageJobData): Promise<ProcessResult> {
-  const now = deps.now ?? Date.now;
-  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-  const { logger, settings } = deps;
-  const job = { id: jobId };
+async function runStages(deps: StageDeps, jobId: string, data: ImageJobData): Promise<ProcessResult> {
   // Jobs from other BullMQ clients skip our producer; count their images here, once.
-  await deps.batches.ensureJob(data.batchId, job.id, data.variants.length);
-  const outcomes: Record<string, ImageOutcome> = {};
-  const keyOf = (variant: number): string => imageKey(data.batchId, data.requestId, variant);
-
-  async function record(variant: number, outcome: ImageOutcome, message?: string): Promise<void> {
-    outcomes[keyOf(variant)] = outcome;
-    await deps.batches.recordOutcome(data.batchId, keyOf(variant), outcome, message);
-  }
-  async function finish(variants: readonly number[], outcome: ImageOutcome, message: string): Promise<ProcessResult> {
-    for (const variant of variants) await record(variant, outcome, message);
-    return { kind: 'failed', message };
-  }
-
-  // Never pay twice: what the store already holds is done, whatever Redis remembers.
-  let records: (ImageRecord | null)[];
-  try {
-    records = await Promise.all(data.variants.map((variant) => deps.store.getRecord(keyOf(variant))));
-  } catch (error) {
-    // The store cannot be read (an outage): nothing was called yet, so try again later.
-    const message = error instanceof Error ? error.message : String(error);
-    return { kind: 'delayed', untilMs: now() + backoffMs(1, settings.backoffBaseMs, settings.backoffMaxMs), reason: `store unreadable: ${message}` };
-  }
-  const pending: number[] = [];
-  for (const [index, variant] of data.variants.entries()) {
-    const existing = records[index];
-    // Its call was counted before the record was written: nothing to settle here.
-    if (existing === null || existing === undefined) pending.push(variant);
-    else await record(variant, existing.status);
-  }
+  await deps.batches.ensureJob(data.batchId, jobId, data.variants.length);
+  const ctx = createJobContext(jobId, data);
+  const counters = await settleLeftCall(deps, { jobId, batchId: data.batchId });
+  const found = await findKeptImages(deps.store, ctx);
+  if (found.kind === 'unreadable') return carryOutStep(deps, ctx, stopped(nextStep({ kind: 'store_unreadable', message: found.message }, counters, deps.settings)).step, []);
+  // Its call was settled when it was kept (or by settleLeftCall): nothing to settle here.
+  for (const { variant, status } of found.kept) await recordOutcomes(deps, ctx, [variant], status);
+  const { pending } = found;
   if (pending.length === 0) {
-    const counters = await deps.jobState.take(job.id);
-    return { kind: 'completed', summary: { batchId: data.batchId, requestId: data.requestId, outcomes, calls: counters.calls } };
+    const taken = await retryBookkeeping(deps, 'job state', () => deps.jobState.take(jobId));
+    return { kind: 'completed', summary: { batchId: data.batchId, requestId: data.requestId, outcomes: ctx.outcomes, calls: taken.calls } };
   }
+  const admission = await admitJob(deps, ctx, counters);
+  if (admission.kind === 'stopped') return carryOutStep(deps, ctx, admission.step, pending);
+  const priced = pricedCallOf(data, admission.editInputs);
+  const expected = expectedCostOf(deps.prices, priced, pending.length);
+  const slot = await takeSlot(deps, ctx, pending, admission.candidates, expected);
+  if (slot.kind === 'over_budget') return skipOverBudget(deps, ctx, pending, slot.verdict, expected);
+  if (slot.kind === 'stopped') return carryOutStep(deps, ctx, slot.step, pending);
+  const answer = await sendCall(deps, ctx, slot.deployment, pending, { callNumber: slot.counters.calls, editInputs: admission.editInputs });
+  const made = { target: slot.deployment, counters: slot.counters, callId: slot.callId, pending, priced, expected };
+  return answer.kind === 'answered' ? finishAnswered(deps, ctx, made, answer) : finishRefused(deps, ctx, made, answer);
+}
 
-  const waitedMs = now() - data.enqueuedAt;
-  if (waitedMs > settings.maxWaitMs) {
-    const counters = await deps.jobState.read(job.id);
-    const last = counters.lastError === undefined ? '' : `; last error: ${counters.lastError}`;
-    return finish(pending, 'failed', `waited ${Math.round(waitedMs / 60_000)} min without finishing, over the ${Math.round(settings.maxWaitMs / 60_000)} min allowed${last}`);
+/** A job that is not a valid image job (or asks a model for what it cannot do): its images end `rejected`, no call. */
+async function rejectInvalidJob(deps: StageDeps, job: { readonly id: string; readonly data: unknown }, problems: string): Promise<ProcessResult> {
+  const message = `invalid job payload: ${problems}`;
+  const identity = imageJobIdentitySchema.safeParse(job.data);
+  if (identity.success) {
+    const keys = imageKeysOf(identity.data);
+    await deps.batches.ensureJob(identity.data.batchId, job.id, keys.length);
+    for (const key of keys) await retryBookkeeping(deps, 'record outcome', () => deps.batches.recordOutcome(identity.data.batchId, key, 'rejected', message, 'invalid_job'));
   }
-  const candidates = deps.deployments.filter((d) => servesRequest(d, data));
-  if (candidates.length === 0) {
-    // Another worker (another machine, a newer config) may serve it: not this one's to reject.
-    const wanted = data.pool === undefined ? `model ${data.model}` : `model ${data.model} in pool ${data.pool}`;
-    logger.warn({ jobId: job.id, model: data.model, pool: data.pool }, `no deployment configured in this worker serves ${wanted}; leaving the job for a worker that has one`);
-    return { kind: 'delayed', untilMs: now() + settings.pauseRecheckMs, reason: `no deployment here serves ${wanted}` };
-  }
+  deps.logger.warn({ jobId: job.id }, message);
+  return { kind: 'failed', message };
+}
 
-  // An edit's inputs are read and checked here, before any slot or budget is taken: an input
-  // gone or changed since enqueue ends its images with the reason, and no call is made. The
-  // bytes are kept for the call, so what is sent is what was hashed.
-  let editInputs: EditCallInputs | undefined;
-  if (data.edit !== undefined) {
-    const limits = deps.models.find(data.model)?.edits;
-    if (limits === undefined) return finish(pending, 'rejected', `${data.model} cannot edit images`);
-    const loaded = await loadEditInputs(deps.inputReader, data.edit, limits);
-    if (loaded.kind === 'unavailable') {
-      return { kind: 'delayed', untilMs: now() + backoffMs(1, settings.backoffBaseMs, settings.backoffMaxMs), reason: `input not readable now: ${loaded.reason}` };
-    }
-    if (loaded.kind === 'refused') {
-      logger.warn({ jobId: job.id, outcome: loaded.outcome, reason: loaded.reason }, 'edit input refused; no call made');
-      return finish(pending, loaded.outcome, loaded.reason);
-    }
-    editInputs = loaded.inputs;
-  }
-  const inputImages = editInputs?.images.map(({ widthPx, heightPx }) => ({ widthPx, heightPx }));
-  const pricedCall = (images: number): PricedCall => ({
-    model: data.model,
-    size: data.size,
-    quality: data.quality,
-    images,
-    promptChars: data.prompt.length,
-    ...(inputImages !== undefined && { inputImages }),
-    ...(data.edit?.inputFidelity !== undefined && { inputFidelity: data.edit.inputFidelity }),
-  });
-  const expected = expectedCallCost(deps.prices, pricedCall(pending.length));
-  const skipForBudget = async (verdict: BudgetVerdict): Promise<ProcessResult> => {
-    const message =
-      `budget: ${formatUsd(verdict.spentUsd)} spent + ${formatUsd(verdict.inFlightUsd)} in flight + ${formatUsd(expected.usd)} expected for this call ` +
-      `would exceed the batch's budget of ${formatUsd(verdict.maxCostUsd ?? 0)}; no call made (imgbatch resume ${data.batchId} --max-cost <usd> makes it)`;
-    for (const variant of pending) await record(variant, 'skipped', message);
-    const counters = await deps.jobState.take(job.id);
-    logger.debug({ jobId: job.id, spentUsd: verdict.spentUsd, maxCostUsd: verdict.maxCostUsd }, 'over budget: skipped without a call');
-    return { kind: 'completed', summary: { batchId: data.batchId, requestId: data.requestId, outcomes, calls: counters.calls } };
-  };
-  // Checked before taking a slot, so a batch past its budget spends none of the quota other
-  // batches could use; the reservation right before the call is what holds.
-  const budget = await deps.batches.checkBudget(data.batchId, job.id, expected.usd);
-  if (!budget.isWithinBudget) return skipForBudget(budget);
+function describeJobIssues(error: z.ZodError): string {
+  return error.issues.map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(job)'}: ${issue.message}`).join('; ');
+}
 
-  const slotCandidates = candidates.map(slotCandidateOf);
-  let deployment: DeploymentConfig | undefined;
-  let counters: JobCounters | undefined;
-  for (let tries = 0; deployment === undefined; tries++) {
-    const offer = await deps.limiter.acquire(job.id, slotCandidates, pending.length);
-    if (offer.kind === 'paused') {
-      const reasons = offer.reasons.map((r) => `${r.deployment}: ${r.reason}`).join('; ');
-      return { kind: 'delayed', untilMs: now() + settings.pauseRecheckMs, reason: `every deployment for ${data.model} is paused (${reasons})` };
-    }
-    if (offer.kind === 'reserved') {
-      return { kind: 'delayed', untilMs: now() + Math.max(0, offer.waitMs - deps.wakeEarlyMs), reason: `slot on ${offer.deployment} in ${offer.waitMs} ms` };
-    }
-    const slotAt = now() + offer.waitMs;
-    if (offer.waitMs > 0) {
-      await sleep(offer.waitMs);
-      // While this job slept towards its slot, another may have been told 401 or 429.
-      const state = await deps.limiter.checkCallable(offer.deployment);
-      if (state.kind === 'paused') {
-        return { kind: 'delayed', untilMs: now() + settings.pauseRecheckMs, reason: `deployment ${offer.deployment} paused (${state.reason})` };
-      }
-      if (state.kind === 'cooling_down') {
-        return { kind: 'delayed', untilMs: now() + state.remainingMs, reason: `deployment ${offer.deployment} cooling down after a 429` };
-      }
-    }
-    // Reserved after the wait for the slot, right before the call: a job waiting for its slot
-    // holds no share of the budget, and workers racing for the last of it are served one at a
-    // time. Refused here, the slot goes unused: the batch is at its end anyway.
-    const reservation = await deps.batches.reserveCost(data.batchId, job.id, expected.usd);
-    if (!reservation.isWithinBudget) return skipForBudget(reservation);
-    // Counted before the call: if this process dies mid-call, the call may still be billed.
-    const [counted] = await Promise.all([deps.jobState.countCall(job.id), deps.batches.recordCall(data.batchId)]);
-    // A call that starts well after its slot, next to later ones on time, would crowd one of
-    // Azure's short windows. Measured after the last Redis round trip: a Redis outage or a busy
-    // event loop makes a call late; it gives the slot up and takes the next free one.
-    const lateMs = now() - slotAt;
-    if (lateMs <= deps.lateToleranceMs) {
-      deployment = candidates.find((d) => d.name === offer.deployment);
-      if (deployment === undefined) throw new Error(`limiter granted unknown deployment ${offer.deployment}`);
-      counters = counted;
-    } else {
-      await Promise.all([deps.jobState.uncountCall(job.id), deps.batches.uncountCall(data.batchId), deps.batches.releaseCost(data.batchId, job.id)]);
-      logger.debug({ jobId: job.id, deployment: offer.deployment, lateMs }, 'slot missed: taking the next one');
-      if (tries >= 3) return { kind: 'delayed', untilMs: now(), reason: `missed ${tries + 1} slots in a row (process too busy)` };
-    }
-  }
-  if (counters === undefined) throw new Error('a slot was taken without counting its call');
-  const target = deployment;
-  const attempt = counters;
-  // Names this call in the spend: a job calls again after a crash or a missing image, and each call paid counts.
-  const callId = randomUUID();
-
-  const summary = (): ProcessResult => ({
-    kind: 'completed',
-    summary: { batchId: data.batchId, requestId: data.requestId, outcomes, deployment: target.name, calls: attempt.calls },
-  });
-  const follow = async (decision: Decision, call: { latencyMs: number; serviceRequestId?: string | undefined }, variants: readonly number[]): Promise<ProcessResult> => {
-    // A filtered call has billed what we know of; a call that timed out may have been billed
-    // without our knowing and is settled at its expected cost (timedOut); the others give their
-    // reservation back.
-    if (decision.kind !== 'filtered' && !isCallTimeout(decision)) await deps.batches.releaseCost(data.batchId, job.id);
-    switch (decision.kind) {
-      case 'filtered': {
-        const cost = actualCallCost(deps.prices, pricedCall(variants.length), { kind: 'filtered', stage: decision.filter.stage });
-        await deps.batches.settleCost(data.batchId, job.id, { callId, usd: cost.usd, images: variants.map((variant) => ({ imageKey: keyOf(variant), usd: cost.perImageUsd })) });
-        for (const variant of variants) {
-          const base = withCost(recordBase(data, variant, target.name, attempt, call.latencyMs), cost);
-          const withId = call.serviceRequestId === undefined ? base : { ...base, serviceRequestId: call.serviceRequestId };
-          await deps.store.putRecord(base.key, filterRecord(withId, decision.filter));
-          await record(variant, 'filtered');
-        }
-        logger.info({ jobId: job.id, stage: decision.filter.stage, categories: decision.filter.categories }, 'content filter refused the image; not retried');
-        await deps.jobState.clear(job.id);
-        return summary();
-      }
-      case 'rejected':
-        return finish(variants, 'rejected', `request rejected by the service (${decision.code}): ${decision.message}`);
-      case 'rate_limited': {
-        const after = await deps.jobState.countFreeCall(job.id, 'rate_limited');
-        if (after.rateLimitWaits > settings.maxRateLimitWaits) {
-          return finish(variants, 'failed', `rate limited ${after.rateLimitWaits} times, more than the ${settings.maxRateLimitWaits} allowed; last: ${decision.message}`);
-        }
-        const waitMs = decision.retryAfterMs ?? backoffMs(after.rateLimitWaits, 1_000, settings.backoffMaxMs);
-        // The job comes back for the deployment's first slot after the wait, not the back of the line.
-        const { retryInMs } = await deps.limiter.cooldown(target.name, waitMs, { jobId: job.id, images: variants.length });
-        logger.debug({ jobId: job.id, deployment: target.name, waitMs, retryInMs }, '429: waiting as the service asked');
-        const untilMs = retryInMs === undefined ? now() + waitMs : now() + Math.max(0, retryInMs - deps.wakeEarlyMs);
-        return { kind: 'delayed', untilMs, reason: `429 from ${target.name}, retry in ${retryInMs ?? waitMs} ms` };
-      }
-      case 'transient': {
-        if (isCallTimeout(decision)) return timedOut(variants);
-        const attempts = attempt.calls - attempt.freeCalls;
-        const message = `${decision.code}: ${decision.message}`;
-        await deps.jobState.setLastError(job.id, message);
-        if (attempts >= settings.attempts) {
-          return finish(variants, 'failed', `failed after ${attempts} attempts; last error: ${message}`);
-        }
-        const waitMs = backoffMs(attempts, settings.backoffBaseMs, settings.backoffMaxMs);
-        logger.debug({ jobId: job.id, attempts, waitMs, error: message }, 'transient error: retrying with backoff');
-        return { kind: 'delayed', untilMs: now() + waitMs, reason: `transient error (${message}), attempt ${attempts} of ${settings.attempts}` };
-      }
-      case 'pause_deployment': {
-        await deps.jobState.countFreeCall(job.id, 'paused');
-        const reason = `${decision.reason}${decision.status === undefined ? '' : ` (HTTP ${decision.status})`}: ${decision.message}`;
-        await deps.limiter.pause(target.name, reason);
-        logger.error(
-          { deployment: target.name, reason: decision.reason, status: decision.status },
-          `deployment ${target.name} paused: ${reason}. Its jobs stay queued. Fix the cause (key, endpoint, deployment name, role), then run: imgbatch deployments resume ${target.name}`,
-        );
-        return { kind: 'delayed', untilMs: now() + 1_000, reason: `deployment ${target.name} paused` };
-      }
-    }
-  };
-
-  /**
-   * A call that timed out: it may have been generated and billed, so it counts against the
-   * budget at its expected cost, and it is sent again only `timeoutRetries` times (default
-   * once), not `attempts` times. The error names the timeout and the setting behind it.
-   */
-  async function timedOut(variants: readonly number[]): Promise<ProcessResult> {
-    await deps.batches.settleCost(data.batchId, job.id, {
-      callId,
-      usd: expected.usd,
-      images: variants.map((variant) => ({ imageKey: keyOf(variant), usd: expected.perImageUsd })),
-      isPossiblyBilled: true,
-    });
-    const counted = await deps.jobState.countTimeout(job.id);
-    const timeout = callTimeoutOf(target, deps.models, settings);
-    const message =
-      `the call timed out after ${Math.round(timeout.ms / 1000)} s (${timeout.setting}) and may have been billed: ` +
-      `${formatUsd(expected.usd)} counted against the budget`;
-    await deps.jobState.setLastError(job.id, message);
-    if (counted.timeouts > settings.timeoutRetries) {
-      const retried = settings.timeoutRetries === 1 ? 'once' : `${settings.timeoutRetries} times`;
-      return finish(
-        variants,
-        'failed',
-        `${message}; ${counted.timeouts} calls timed out and worker.timeoutRetries (${settings.timeoutRetries}) allows retrying ${retried}: raise ${timeout.setting} if this model's calls take longer`,
-      );
-    }
-    const attempts = attempt.calls - attempt.freeCalls;
-    const waitMs = backoffMs(attempts, settings.backoffBaseMs, settings.backoffMaxMs);
-    logger.warn({ jobId: job.id, deployment: target.name, timeoutMs: timeout.ms, timeouts: counted.timeouts }, message);
-    return { kind: 'delayed', untilMs: now() + waitMs, reason: `${message}; retry ${counted.timeouts} of ${settings.timeoutRetries}` };
-  }
-
-  let result: ImagesCallResult;
-  try {
-    result = await deps.callImages(target, { ...data, variants: pending }, { clientRequestId: keyOf(pending[0] ?? 0), callNumber: attempt.calls, editInputs });
-  } catch (error) {
-    const decision = classifyError(error);
-    logger.debug({ jobId: job.id, deployment: target.name, outcome: decision.kind, latencyMs: error instanceof ImagesCallError ? error.latencyMs : undefined }, 'images call');
-    if (decision.kind === 'rate_limited') await deps.batches.recordRateLimited(data.batchId);
-    else await deps.limiter.recordCall(target.name, decision.kind === 'filtered' ? 'ok' : 'error');
-    const call = error instanceof ImagesCallError ? { latencyMs: error.latencyMs, serviceRequestId: error.serviceRequestId } : { latencyMs: 0 };
-    return follow(decision, call, pending);
-  }
-  logger.debug({ jobId: job.id, deployment: target.name, outcome: 'ok', latencyMs: result.latencyMs }, 'images call');
-  await deps.limiter.recordCall(target.name, 'ok');
-
-  const read = readImagesResponse(result.body);
-  if (read.kind === 'decision') return follow(read.decision, result, pending);
-
-  // Settled before storing: the call is paid for whether or not its images can be kept. The
-  // whole call counts, also when fewer images came back than were asked for (the service bills
-  // the call); each image returned (stored or refused by the output filter) carries its share.
-  const cost = actualCallCost(deps.prices, pricedCall(pending.length), { kind: 'answered', usage: read.usage });
-  const returned = [...read.images, ...read.filtered].flatMap((item) => {
-    const variant = pending[item.index];
-    return variant === undefined ? [] : [{ imageKey: keyOf(variant), usd: cost.perImageUsd }];
-  });
-  await deps.batches.settleCost(data.batchId, job.id, { callId, usd: cost.usd, images: returned });
-
-  // The images are paid for from here on: a failure to fetch or keep one is recorded with its
-  // reason (the store already retried), never left without an outcome.
-  try {
-    for (const image of read.images) {
-      const variant = pending[image.index];
-      if (variant === undefined) continue;
-      const bytes = image.b64Json !== undefined ? decodeBase64(image.b64Json) : await deps.downloadImage(image.url ?? '');
-      const type = detectImageType(bytes, data.outputFormat);
-      const base = withCost(recordBase(data, variant, target.name, attempt, result.latencyMs), cost);
-      const stored: ImageRecord = {
-        ...base,
-        ...(image.revisedPrompt !== undefined && { revisedPrompt: image.revisedPrompt }),
-        ...(result.serviceRequestId !== undefined && { serviceRequestId: result.serviceRequestId }),
-        ...(read.usage !== undefined && { usage: { ...read.usage } }),
-      };
-      await deps.store.putImage(base.key, { bytes, contentType: type.contentType, extension: type.extension }, stored);
-      await record(variant, 'stored');
-    }
-    for (const item of read.filtered) {
-      const variant = pending[item.index];
-      if (variant === undefined) continue;
-      const base = withCost(recordBase(data, variant, target.name, attempt, result.latencyMs), cost);
-      await deps.store.putRecord(base.key, filterRecord(base, item.filter));
-      await record(variant, 'filtered');
-    }
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    const unkept = pending.filter((v) => outcomes[keyOf(v)] === undefined);
-    logger.error({ jobId: job.id, images: unkept.map(keyOf), error: message }, 'generated (and paid for) images could not be kept');
-    return finish(unkept, 'failed', `generated but not kept: ${message}`);
-  }
-
-  const missing = pending.filter((v) => outcomes[keyOf(v)] === undefined);
-  if (missing.length > 0) {
-    const why = read.unusable.map((u) => u.reason).join('; ') || `${read.images.length + read.filtered.length} of ${pending.length} images came back`;
-    return follow({ kind: 'transient', code: 'incomplete_response', message: why, mayHaveBilled: true }, result, missing);
-  }
-  await deps.jobState.clear(job.id);
-  return summary();
+/**
+ * A job of a retired model (queued before its retirement day, or added by another client) is
+ * refused before any call: Azure's deployments of it no longer work.
+ */
+function retirementIssues(deps: StageDeps, data: ImageJobData): FieldIssue[] {
+  const model = deps.models.find(data.model);
+  if (model === undefined) return [];
+  const status = lifecycleOf(model, deps.now());
+  return status.kind === 'retired' ? [{ field: 'model', reason: retiredReason(model, status.retiresOn) }] : [];
 }

@@ -206,10 +206,11 @@ export const runCommand = defineCommand({
         isInterrupted,
       });
       if (result.failed + result.rejected + result.skipped + result.cancelled > 0) {
-        const errors = await producer.batches.errors(batchId);
+        const [errors, reasons] = await Promise.all([producer.batches.errors(batchId), producer.batches.reasons(batchId)]);
         // One line for the budget, however many images it stopped: each says the same.
-        const overBudget = Object.entries(errors).filter(([, message]) => message.startsWith('budget: '));
-        for (const [key, message] of Object.entries(errors)) if (!message.startsWith('budget: ')) process.stderr.write(`${key}: ${message}\n`);
+        const isOverBudget = (key: string): boolean => reasons[key] === 'budget_exceeded';
+        const overBudget = Object.entries(errors).filter(([key]) => isOverBudget(key));
+        for (const [key, message] of Object.entries(errors)) if (!isOverBudget(key)) process.stderr.write(`${key}: ${message}\n`);
         const [firstOver] = overBudget;
         if (firstOver !== undefined) process.stderr.write(`${overBudget.length} images skipped, e.g. ${firstOver[0]}: ${firstOver[1]}\n`);
       }

@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { createLogger } from '../../../src/log/logger.js';
+import { createJobState } from '../../../src/queue/job-state.js';
+import { createKeySpace } from '../../../src/queue/key-space.js';
 import { createRedisConnection } from '../../../src/queue/redis-connection.js';
 import { giveUpStalledJob, MAX_STALLS } from '../../../src/worker/give-up-stalled-job.js';
 import { usePipeline } from '../../helpers/pipeline.js';
@@ -41,7 +44,14 @@ describe('a job whose workers keep dying', () => {
     await p.producer.batches.setMaxCost('late', 1);
     // As if the worker died after storing `kept`, holding a reservation for the job.
     await p.producer.batches.reserveCost('late', 'late/kept/v0', 0.5);
-    const deps = { batches: p.producer.batches, store: p.store };
+    const redis = createRedisConnection(p.redisUrl, 'producer');
+    const deps = {
+      batches: p.producer.batches,
+      store: p.store,
+      jobState: createJobState(redis, createKeySpace(p.prefix)),
+      logger: createLogger({ level: 'silent' }),
+      sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
+    };
 
     await giveUpStalledJob(deps, { id: 'late/kept/v0', data: { batchId: 'late', requestId: 'kept', variants: [0] }, stalls: MAX_STALLS + 1 });
     await giveUpStalledJob(deps, { id: 'late/lost/v0', data: { batchId: 'late', requestId: 'lost', variants: [0] }, stalls: MAX_STALLS + 1 });
@@ -49,5 +59,7 @@ describe('a job whose workers keep dying', () => {
     expect(await p.producer.batches.summary('late')).toMatchObject({ images: 2, pending: 0, counts: { stored: 1, failed: 1 }, inFlightCostUsd: 0 });
     expect(await p.producer.batches.costReservations('late')).toEqual([]);
     expect(Object.keys(await p.producer.batches.errors('late'))).toEqual(['late/lost-0']);
+    expect(await p.producer.batches.reasons('late')).toEqual({ 'late/lost-0': 'stalled_too_often' });
+    await redis.quit();
   });
 });

@@ -1,0 +1,46 @@
+import { actualCallCost } from '../../cost/actual-call-cost.js';
+import type { ProcessResult, StageDeps } from '../processor-deps.js';
+import { nextStep } from '../retry-policy.js';
+import { stopped } from './admit-job.js';
+import type { CallInHand } from './call-in-hand.js';
+import { carryOutStep } from './carry-out-step.js';
+import type { JobContext } from './job-context.js';
+import { keepImages } from './keep-images.js';
+import { recordOutcomes } from './record-outcomes.js';
+import { retryBookkeeping } from './retry-bookkeeping.js';
+import type { CallAnswer } from './send-call.js';
+import { settleCall } from './settle-call.js';
+import { callTimeoutOf } from '../call-timeout.js';
+import { formatUsd } from '../../cost/format-usd.js';
+
+/**
+ * After a 200 with images: keep them (store), then settle the call, then record the outcomes,
+ * in that order, so a Redis error after the call never loses a paid image. The whole call is
+ * paid, also when fewer images came back than were asked for; each image returned carries its
+ * share. Images that did not come back are tried again as the retry policy says.
+ */
+export async function finishAnswered(deps: StageDeps, ctx: JobContext, made: CallInHand, answer: Extract<CallAnswer, { kind: 'answered' }>): Promise<ProcessResult> {
+  const { read, call } = answer;
+  const { pending, target, counters } = made;
+  const cost = actualCallCost(deps.prices, made.priced(pending.length), { kind: 'answered', usage: read.usage });
+  const { kept, notKept } = await keepImages(deps, ctx, pending, read, { deployment: target.name, counters, call, cost });
+  const returned = [...read.images, ...read.filtered].flatMap((item) => {
+    const variant = pending[item.index];
+    return variant === undefined ? [] : [{ imageKey: ctx.keyOf(variant), usd: cost.perImageUsd }];
+  });
+  await settleCall(deps, { jobId: ctx.jobId, batchId: ctx.data.batchId }, { callId: made.callId, usd: cost.usd, images: returned });
+  for (const { variant, status } of kept) await recordOutcomes(deps, ctx, [variant], status);
+  if (notKept !== undefined) {
+    await recordOutcomes(deps, ctx, notKept.variants, 'failed', { reason: 'not_kept', message: notKept.message });
+    return { kind: 'failed', message: notKept.message };
+  }
+  const missing = pending.filter((v) => ctx.outcomes[ctx.keyOf(v)] === undefined);
+  if (missing.length > 0) {
+    const why = read.unusable.map((u) => u.reason).join('; ') || `${read.images.length + read.filtered.length} of ${pending.length} images came back`;
+    const decision = { kind: 'transient', code: 'incomplete_response', message: why, mayHaveBilled: true, status: 200 } as const;
+    const setback = { kind: 'call', decision, timeout: callTimeoutOf(target, deps.models, deps.settings), expectedUsd: formatUsd(made.expected.usd) } as const;
+    return carryOutStep(deps, ctx, stopped(nextStep(setback, counters, deps.settings)).step, missing, target.name);
+  }
+  await retryBookkeeping(deps, 'clear job state', () => deps.jobState.clear(ctx.jobId));
+  return { kind: 'completed', summary: { batchId: ctx.data.batchId, requestId: ctx.data.requestId, outcomes: ctx.outcomes, deployment: target.name, calls: counters.calls } };
+}

@@ -1,0 +1,48 @@
+import type { BudgetVerdict, CallSettlement } from '../../batch/batch-budget.js';
+import type { ImageOutcome, OutcomeReason } from '../../batch/image-outcome.js';
+import type { SlotCandidate } from '../../limiter/slot-group.js';
+import type { CallableState, CallResult, Cooldown, RateLimitedJob, SlotDecision } from '../../limiter/slot-limiter.js';
+import type { ImageRecord } from '../../storage/image-record.js';
+import type { StoredImage } from '../../storage/result-store.js';
+
+/**
+ * The processor's own ports: only what its stages call. The real adapters (BatchRegistry,
+ * SlotLimiter, ResultStore) satisfy them as they are; unit tests pass in-memory fakes of
+ * these, never of Redis or a storage SDK.
+ */
+
+/** Where each image's outcome is kept, for batches to count. */
+export interface OutcomeBook {
+  ensureJob(batchId: string, jobId: string, images: number): Promise<void>;
+  recordOutcome(batchId: string, imageKey: string, outcome: ImageOutcome, error?: string, reason?: OutcomeReason): Promise<void>;
+  outcomeOf(batchId: string, imageKey: string): Promise<ImageOutcome | undefined>;
+}
+
+/** A batch's money and call counts: budget checks, reservations, what calls cost. */
+export interface SpendBook {
+  checkBudget(batchId: string, jobId: string, usd: number): Promise<BudgetVerdict>;
+  reserveCost(batchId: string, jobId: string, usd: number): Promise<BudgetVerdict>;
+  settleCost(batchId: string, jobId: string, call: CallSettlement): Promise<void>;
+  releaseCost(batchId: string, jobId: string): Promise<void>;
+  recordCall(batchId: string): Promise<void>;
+  uncountCall(batchId: string): Promise<void>;
+  recordRateLimited(batchId: string): Promise<void>;
+}
+
+export type ProcessorBatches = OutcomeBook & SpendBook;
+
+/** The shared call slots of the deployments (a Redis-side limiter in production). */
+export interface CallSlots {
+  acquire(jobId: string, candidates: readonly SlotCandidate[], images?: number): Promise<SlotDecision>;
+  checkCallable(deployment: string): Promise<CallableState>;
+  cooldown(deployment: string, waitMs: number, job?: RateLimitedJob): Promise<Cooldown>;
+  recordCall(deployment: string, result: CallResult): Promise<void>;
+  pause(deployment: string, reason: string): Promise<void>;
+}
+
+/** Where images and their records are kept: the truth about what is done. */
+export interface ImageKeeper {
+  getRecord(key: string): Promise<ImageRecord | null>;
+  putImage(key: string, image: StoredImage, record: ImageRecord): Promise<ImageRecord>;
+  putRecord(key: string, record: ImageRecord): Promise<ImageRecord>;
+}

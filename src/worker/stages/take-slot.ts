@@ -1,0 +1,87 @@
+import { randomUUID } from 'node:crypto';
+import type { BudgetVerdict } from '../../batch/batch-budget.js';
+import type { DeploymentConfig } from '../../config/deployment-config.js';
+import type { ExpectedCost } from '../../cost/expected-call-cost.js';
+import { slotCandidateOf } from '../../limiter/slot-candidate-lists.js';
+import type { Logger } from '../../log/logger.js';
+import type { JobCounters, JobState } from '../../queue/job-state.js';
+import { nextStep, type RetrySettings } from '../retry-policy.js';
+import { stopped } from './admit-job.js';
+import type { StoppingStep } from './carry-out-step.js';
+import type { JobContext } from './job-context.js';
+import type { CallSlots, SpendBook } from './processor-ports.js';
+
+/** Counters for the setbacks before a call: the policy does not look at them there. */
+const NO_COUNTERS: JobCounters = { calls: 0, freeCalls: 0, rateLimitWaits: 0, timeouts: 0, lastError: undefined };
+
+export interface SlotDeps {
+  readonly limiter: Pick<CallSlots, 'acquire' | 'checkCallable'>;
+  readonly batches: Pick<SpendBook, 'checkBudget' | 'reserveCost' | 'recordCall' | 'uncountCall' | 'releaseCost'>;
+  readonly jobState: Pick<JobState, 'countCall' | 'uncountCall'>;
+  readonly settings: RetrySettings;
+  readonly wakeEarlyMs: number;
+  readonly lateToleranceMs: number;
+  readonly logger: Logger;
+  readonly now: () => number;
+  readonly sleep: (ms: number) => Promise<void>;
+}
+
+export type SlotTaken =
+  /** Call now: budget reserved, the call counted (and remembered as open) under `callId`. */
+  | { readonly kind: 'taken'; readonly deployment: DeploymentConfig; readonly counters: JobCounters; readonly callId: string }
+  | { readonly kind: 'over_budget'; readonly verdict: BudgetVerdict }
+  | { readonly kind: 'stopped'; readonly step: StoppingStep };
+
+/**
+ * The second half of admission: the budget, then a slot of the shared limiter, then the
+ * budget reservation and the call's count right before the call. Checked before taking a
+ * slot, so a batch past its budget spends none of the quota other batches could use; the
+ * reservation after the wait for the slot is what holds (workers racing for the last of a
+ * budget are served one at a time).
+ */
+export async function takeSlot(deps: SlotDeps, ctx: JobContext, pending: readonly number[], candidates: readonly DeploymentConfig[], expected: ExpectedCost): Promise<SlotTaken> {
+  const { jobId, data } = ctx;
+  const budget = await deps.batches.checkBudget(data.batchId, jobId, expected.usd);
+  if (!budget.isWithinBudget) return { kind: 'over_budget', verdict: budget };
+  const slotCandidates = candidates.map(slotCandidateOf);
+  for (let missed = 0; ; ) {
+    const offer = await deps.limiter.acquire(jobId, slotCandidates, pending.length);
+    if (offer.kind === 'paused') {
+      const why = `every deployment for ${data.model} is paused (${offer.reasons.map((r) => `${r.deployment}: ${r.reason}`).join('; ')})`;
+      return stopped(nextStep({ kind: 'deployments_paused', why }, NO_COUNTERS, deps.settings));
+    }
+    if (offer.kind === 'reserved') {
+      return { kind: 'stopped', step: { kind: 'retry', afterMs: Math.max(0, offer.waitMs - deps.wakeEarlyMs), reason: `slot on ${offer.deployment} in ${offer.waitMs} ms` } };
+    }
+    const slotAt = deps.now() + offer.waitMs;
+    if (offer.waitMs > 0) {
+      await deps.sleep(offer.waitMs);
+      // While this job slept towards its slot, another may have been told 401 or 429.
+      const state = await deps.limiter.checkCallable(offer.deployment);
+      if (state.kind === 'paused') return stopped(nextStep({ kind: 'deployments_paused', why: `deployment ${offer.deployment} paused (${state.reason})` }, NO_COUNTERS, deps.settings));
+      if (state.kind === 'cooling_down') return stopped(nextStep({ kind: 'cooling_down', deployment: offer.deployment, remainingMs: state.remainingMs }, NO_COUNTERS, deps.settings));
+    }
+    const reservation = await deps.batches.reserveCost(data.batchId, jobId, expected.usd);
+    // Refused here, the slot goes unused: the batch is at its end anyway.
+    if (!reservation.isWithinBudget) return { kind: 'over_budget', verdict: reservation };
+    // Counted before the call, and remembered as open until settled: if this process dies
+    // mid-call, whoever runs the job next settles it as possibly billed.
+    const callId = randomUUID();
+    const open = { callId, usd: expected.usd, images: pending.map((variant) => ({ imageKey: ctx.keyOf(variant), usd: expected.perImageUsd })) };
+    const [counters] = await Promise.all([deps.jobState.countCall(jobId, open), deps.batches.recordCall(data.batchId)]);
+    // A call that starts well after its slot, next to later ones on time, would crowd one of
+    // Azure's short windows. Measured after the last Redis round trip: a Redis outage or a busy
+    // event loop makes a call late; it gives the slot up and takes the next free one.
+    const lateMs = deps.now() - slotAt;
+    if (lateMs <= deps.lateToleranceMs) {
+      const deployment = candidates.find((d) => d.name === offer.deployment);
+      if (deployment === undefined) throw new Error(`limiter granted unknown deployment ${offer.deployment}`);
+      return { kind: 'taken', deployment, counters, callId };
+    }
+    await Promise.all([deps.jobState.uncountCall(jobId), deps.batches.uncountCall(data.batchId), deps.batches.releaseCost(data.batchId, jobId)]);
+    missed++;
+    deps.logger.debug({ jobId, deployment: offer.deployment, lateMs, missed }, 'slot missed: taking the next one');
+    const step = nextStep({ kind: 'slots_missed', missed }, counters, deps.settings);
+    if (step.kind !== 'proceed') return stopped(step);
+  }
+}
