@@ -1,0 +1,167 @@
+import { describe, expect, it } from 'vitest';
+import { APIConnectionError, APIError } from 'openai';
+import { processImageJob } from '../../../src/worker/process-image-job.js';
+import { createFakeProcessor, fakeJob, imagesAnswer, RedisReplyError } from '../../helpers/processor-fakes.js';
+
+function tooManyRequests(retryAfterMs: number): APIError {
+  return APIError.generate(429, { error: { code: '429', message: 'Rate limit exceeded.' } }, undefined, new Headers({ 'retry-after-ms': String(retryAfterMs) }));
+}
+
+describe('processImageJob through its stages, on fakes of its own ports', () => {
+  it('calls once, keeps the image, settles the call at its actual cost, records `stored`, and clears the job state', async () => {
+    const p = createFakeProcessor();
+    const job = fakeJob();
+    const result = await processImageJob(p.deps, job);
+    expect(result).toMatchObject({ kind: 'completed', summary: { outcomes: { 'b/mug-0': 'stored' }, deployment: 'east', calls: 1 } });
+    expect(p.calls).toHaveLength(1);
+    expect(p.store.records.get('b/mug-0')).toMatchObject({ status: 'stored', costSource: 'usage' });
+    expect(p.batches.settlements).toHaveLength(1);
+    expect(p.batches.settlements[0]?.isPossiblyBilled).toBeUndefined();
+    expect(p.batches.reservations.size).toBe(0);
+    expect(p.jobState.states.has(job.id)).toBe(false);
+  });
+
+  it('an image the store already holds is recorded from the store and never called for', async () => {
+    const p = createFakeProcessor();
+    await processImageJob(p.deps, fakeJob());
+    const again = createFakeProcessor();
+    for (const [key, record] of p.store.records) again.store.records.set(key, record);
+    expect(await processImageJob(again.deps, fakeJob())).toMatchObject({ kind: 'completed', summary: { outcomes: { 'b/mug-0': 'stored' } } });
+    expect(again.calls).toHaveLength(0);
+  });
+
+  it('a store that cannot be read puts the job back after a backoff, with no call and no outcome', async () => {
+    const p = createFakeProcessor();
+    p.store.isUnreadable = true;
+    const result = await processImageJob(p.deps, fakeJob());
+    expect(result).toMatchObject({ kind: 'delayed', reason: 'store unreadable: connect ECONNREFUSED 127.0.0.1:10000' });
+    expect(result.kind === 'delayed' && result.untilMs).toBeGreaterThan(p.clockMs);
+    expect(p.calls).toHaveLength(0);
+    expect(p.batches.outcomes.size).toBe(0);
+  });
+
+  it('a job older than maxWaitMs fails with reason waited_too_long and the last error, without a call', async () => {
+    const p = createFakeProcessor({ settings: { maxWaitMs: 60_000 } });
+    const job = fakeJob();
+    await p.jobState.setLastError(job.id, 'server_error: boom');
+    p.clockMs = 61 * 60_000;
+    expect(await processImageJob(p.deps, job)).toMatchObject({ kind: 'failed' });
+    expect(p.batches.outcomes.get('b/mug-0')).toEqual({ outcome: 'failed', reason: 'waited_too_long', error: 'waited 61 min without finishing, over the 1 min allowed; last error: server_error: boom' });
+    expect(p.calls).toHaveLength(0);
+  });
+
+  it('429s are waited out on the deployment\'s cooldown until maxRateLimitWaits, then the image fails with rate_limited_too_often', async () => {
+    const p = createFakeProcessor({
+      settings: { maxRateLimitWaits: 2 },
+      answer: () => Promise.reject(tooManyRequests(1_500)),
+    });
+    const job = fakeJob();
+    expect(await processImageJob(p.deps, job)).toMatchObject({ kind: 'delayed', reason: '429 from east, retry in 1500 ms' });
+    expect(await processImageJob(p.deps, job)).toMatchObject({ kind: 'delayed' });
+    expect(await processImageJob(p.deps, job)).toMatchObject({ kind: 'failed' });
+    expect(p.calls).toHaveLength(3);
+    expect(p.limiter.cooldowns).toEqual([
+      { deployment: 'east', waitMs: 1_500 },
+      { deployment: 'east', waitMs: 1_500 },
+    ]);
+    expect(p.batches.outcomes.get('b/mug-0')).toMatchObject({ outcome: 'failed', reason: 'rate_limited_too_often' });
+    // A 429 is billed for nothing: no spend, no reservation left.
+    expect(p.batches.spentUsd).toBe(0);
+    expect(p.batches.reservations.size).toBe(0);
+  });
+
+  it('a slot missed by more than the tolerance is given back (call uncounted, budget released) and the next one taken', async () => {
+    const p = createFakeProcessor();
+    // The first slot is 100 ms away but the process wakes 200 ms late: the fake sleep cannot be
+    // late, so the clock is moved as a busy event loop would.
+    p.limiter.offers.push({ kind: 'go', deployment: 'east', waitMs: 100, slotAtMs: 0 });
+    const sleep = p.deps.sleep;
+    let isFirstSleep = true;
+    const deps = {
+      ...p.deps,
+      sleep: async (ms: number) => {
+        await sleep?.(ms);
+        if (isFirstSleep) p.clockMs += 200;
+        isFirstSleep = false;
+      },
+    };
+    expect(await processImageJob(deps, fakeJob())).toMatchObject({ kind: 'completed' });
+    expect(p.calls).toEqual([{ deployment: 'east', variants: [0], callNumber: 1 }]);
+    expect(p.batches.calls).toBe(1);
+  });
+
+  it('four slots missed in a row put the job back at once, with nothing counted', async () => {
+    const p = createFakeProcessor();
+    for (let i = 0; i < 4; i++) p.limiter.offers.push({ kind: 'go', deployment: 'east', waitMs: -1_000, slotAtMs: 0 });
+    const result = await processImageJob(p.deps, fakeJob());
+    expect(result).toMatchObject({ kind: 'delayed', reason: 'missed 4 slots in a row (process too busy)', untilMs: p.clockMs });
+    expect(p.calls).toHaveLength(0);
+    expect(p.batches.calls).toBe(0);
+    expect(p.batches.reservations.size).toBe(0);
+  });
+
+  it('a call over the batch budget is not made: the image ends skipped with reason budget_exceeded', async () => {
+    const p = createFakeProcessor();
+    p.batches.maxCostUsd = 0.001;
+    expect(await processImageJob(p.deps, fakeJob())).toMatchObject({ kind: 'completed', summary: { outcomes: { 'b/mug-0': 'skipped' } } });
+    expect(p.batches.outcomes.get('b/mug-0')).toMatchObject({ outcome: 'skipped', reason: 'budget_exceeded' });
+    expect(p.calls).toHaveLength(0);
+  });
+
+  it('Redis refusing bookkeeping right after the call: the image is kept first, settling and recording are retried until Redis answers, one call', async () => {
+    const p = createFakeProcessor();
+    p.batches.failures.settleCost = 2;
+    p.batches.failures.recordOutcome = 1;
+    const storedBeforeSettle: boolean[] = [];
+    const settle = p.batches.settleCost.bind(p.batches);
+    p.batches.settleCost = async (...args) => {
+      storedBeforeSettle.push(p.store.images.has('b/mug-0'));
+      return settle(...args);
+    };
+    expect(await processImageJob(p.deps, fakeJob())).toMatchObject({ kind: 'completed', summary: { outcomes: { 'b/mug-0': 'stored' } } });
+    expect(storedBeforeSettle).toEqual([true, true, true]);
+    expect(p.batches.settlements).toHaveLength(1);
+    expect(p.batches.outcomes.get('b/mug-0')).toMatchObject({ outcome: 'stored' });
+    expect(p.calls).toHaveLength(1);
+    expect(p.sleeps).toHaveLength(3);
+  });
+
+  it('Redis refusing bookkeeping for longer than the retries: the job fails with the error, and the image is kept for the next run to find', async () => {
+    const p = createFakeProcessor();
+    p.batches.failures.settleCost = 100;
+    await expect(processImageJob(p.deps, fakeJob())).rejects.toBeInstanceOf(RedisReplyError);
+    expect(p.store.images.has('b/mug-0')).toBe(true);
+    p.batches.failures.settleCost = 0;
+    expect(await processImageJob(p.deps, fakeJob())).toMatchObject({ kind: 'completed', summary: { outcomes: { 'b/mug-0': 'stored' } } });
+    expect(p.calls).toHaveLength(1);
+  });
+
+  it('a call left open by a worker that stopped mid-call is settled as possibly billed at its expected cost before the job goes on', async () => {
+    const p = createFakeProcessor();
+    const job = fakeJob();
+    await p.jobState.countCall(job.id, { callId: 'dead-worker-call', usd: 0.011, images: [{ imageKey: 'b/mug-0', usd: 0.011 }] });
+    expect(await processImageJob(p.deps, job)).toMatchObject({ kind: 'completed', summary: { calls: 2 } });
+    expect(p.batches.settlements[0]).toEqual({ callId: 'dead-worker-call', usd: 0.011, images: [{ imageKey: 'b/mug-0', usd: 0.011 }], isPossiblyBilled: true });
+    expect(p.batches.settlements).toHaveLength(2);
+  });
+
+  it('a call whose connection is reset after it was sent is settled as possibly billed, and retried as an attempt', async () => {
+    const p = createFakeProcessor({
+      answer: () => Promise.reject(new APIConnectionError({ cause: new TypeError('fetch failed', { cause: Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }) }) })),
+    });
+    const job = fakeJob();
+    expect(await processImageJob(p.deps, job)).toMatchObject({ kind: 'delayed' });
+    expect(p.batches.settlements).toEqual([expect.objectContaining({ isPossiblyBilled: true })]);
+    expect(p.batches.spentUsd).toBeGreaterThan(0);
+    expect((await p.jobState.read(job.id)).openCall).toBeUndefined();
+  });
+
+  it('a call that comes back with fewer images than asked settles the whole call and retries only the missing one', async () => {
+    const p = createFakeProcessor({ answer: () => Promise.resolve({ body: imagesAnswer(1), latencyMs: 5 }) });
+    const result = await processImageJob(p.deps, fakeJob({ variants: [0, 1], model: 'gpt-image-1' }));
+    expect(result).toMatchObject({ kind: 'delayed' });
+    expect(p.batches.outcomes.get('b/mug-0')).toMatchObject({ outcome: 'stored' });
+    expect(p.batches.outcomes.has('b/mug-1')).toBe(false);
+    expect(p.batches.settlements).toHaveLength(1);
+  });
+});
