@@ -34,12 +34,12 @@ describe('Redis errors and unanswered calls after a call is sent', () => {
     const redisUrl = `redis://127.0.0.1:${server.port}`;
     admin = createRedisConnection(redisUrl, 'worker');
     const redis = admin;
-    let real: CallImages | undefined;
+    const through: { real?: CallImages } = {};
     let isArmed = true;
     // The real call through the simulator; the moment it returns, Redis starts refusing every write.
     const callImages: CallImages = async (deployment, job, options) => {
-      if (real === undefined) throw new Error('call before the pipeline was made');
-      const result = await real(deployment, job, options);
+      if (through.real === undefined) throw new Error('call before the pipeline was made');
+      const result = await through.real(deployment, job, options);
       if (isArmed) {
         isArmed = false;
         await redis.config('SET', 'maxmemory-policy', 'noeviction');
@@ -49,12 +49,12 @@ describe('Redis errors and unanswered calls after a call is sent', () => {
     };
     const p = await createPipeline({ simulator: { deployments: [GPT] }, redisUrl, callImages });
     onPrivateRedis = p;
-    real = createAzureCallImages(p.deployments, () => p.workerSettings.timeoutMs ?? 5_000);
+    through.real = createAzureCallImages(p.deployments, () => p.workerSettings.timeoutMs ?? 5_000);
     p.startWorker();
     await p.producer.enqueue([{ id: 'vase', prompt: 'A blue vase 001', model: GPT.model, quality: 'low' }], { batchId: 'oom' });
 
     const refused = await waitFor(
-      async () => p.logs.find((line) => line.msg === 'redis bookkeeping failed after a call; trying again'),
+      () => Promise.resolve(p.logs.find((line) => line.msg === 'redis bookkeeping failed after a call; trying again')),
       20_000,
       () => 'no bookkeeping refused by Redis',
     );
