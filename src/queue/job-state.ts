@@ -28,6 +28,12 @@ export interface OpenCall {
   readonly usd: number;
   /** Each image's share of it. */
   readonly images: ReadonlyArray<{ readonly imageKey: string; readonly usd: number }>;
+  /**
+   * When the call ends at the latest, epoch ms by the sending worker's clock: its start plus
+   * its timeout. Until then it may still be running in a worker that lost the job (its lock
+   * expired in a Redis pause) and will keep its image; nobody calls for the job before.
+   */
+  readonly untilMs?: number | undefined;
 }
 
 export interface JobState {
@@ -70,7 +76,7 @@ function parseOpenCall(text: string): OpenCall | undefined {
   try {
     const value = JSON.parse(text) as Partial<OpenCall>;
     if (typeof value.callId !== 'string' || typeof value.usd !== 'number' || !Array.isArray(value.images)) return undefined;
-    return { callId: value.callId, usd: value.usd, images: value.images };
+    return { callId: value.callId, usd: value.usd, images: value.images, ...(typeof value.untilMs === 'number' && { untilMs: value.untilMs }) };
   } catch {
     return undefined;
   }

@@ -3,7 +3,8 @@
  * module of its own under ./stages, testable alone with in-memory fakes of the ports in
  * ./stages/processor-ports.ts:
  *
- *   0. settle-call.ts      settleLeftCall: a call a stopped worker left open is counted as possibly billed
+ *   0. settle-call.ts      a call left open by a worker that lost the job: wait until its deadline
+ *                          (it may still be kept), then count it as possibly billed
  *   1. find-kept-images.ts already kept? the store, not Redis, says what is done
  *   2. admit-job.ts        admit (1/2): waited too long? a deployment here? edit inputs unchanged?
  *      take-slot.ts        admit (2/2): budget, a slot of the shared limiter, reservation, call counted
@@ -36,7 +37,7 @@ import { expectedCostOf, pricedCallOf } from './stages/price-call.js';
 import { recordOutcomes } from './stages/record-outcomes.js';
 import { retryBookkeeping } from './stages/retry-bookkeeping.js';
 import { sendCall } from './stages/send-call.js';
-import { settleLeftCall } from './stages/settle-call.js';
+import { settleOpenCall } from './stages/settle-call.js';
 import { skipOverBudget } from './stages/skip-over-budget.js';
 import { takeSlot } from './stages/take-slot.js';
 
@@ -61,7 +62,10 @@ async function runStages(deps: StageDeps, jobId: string, data: ImageJobData): Pr
   // Jobs from other BullMQ clients skip our producer; count their images here, once.
   await deps.batches.ensureJob(data.batchId, jobId, data.variants.length);
   const ctx = createJobContext(jobId, data);
-  const counters = await settleLeftCall(deps, { jobId, batchId: data.batchId });
+  const left = await deps.jobState.read(jobId);
+  const inFlightUntilMs = left.openCall?.untilMs;
+  if (inFlightUntilMs !== undefined && deps.now() < inFlightUntilMs) return waitForCallInFlight(deps, jobId, inFlightUntilMs);
+  const counters = await settleOpenCall(deps, { jobId, batchId: data.batchId }, left);
   const found = await findKeptImages(deps.store, ctx);
   if (found.kind === 'unreadable') return carryOutStep(deps, ctx, stopped(nextStep({ kind: 'store_unreadable', message: found.message }, counters, deps.settings)).step, []);
   // Its call was settled when it was kept (or by settleLeftCall): nothing to settle here.
@@ -81,6 +85,18 @@ async function runStages(deps: StageDeps, jobId: string, data: ImageJobData): Pr
   const answer = await sendCall(deps, ctx, slot.deployment, pending, { callNumber: slot.counters.calls, editInputs: admission.editInputs });
   const made = { target: slot.deployment, counters: slot.counters, callId: slot.callId, pending, priced, expected };
   return answer.kind === 'answered' ? finishAnswered(deps, ctx, made, answer) : finishRefused(deps, ctx, made, answer);
+}
+
+/**
+ * A call of this job may still be running: this run took the job over from a worker that lost
+ * it (its lock expired in a Redis pause longer than the lock) or died. A living worker keeps
+ * what its call brings, so nobody calls again before the call's own timeout has ended it;
+ * then the store is read again, and only an image still missing is called for (the open call
+ * counted as possibly billed). The deadline is by the sending worker's clock.
+ */
+function waitForCallInFlight(deps: StageDeps, jobId: string, untilMs: number): ProcessResult {
+  deps.logger.warn({ jobId, untilMs }, 'a call of this job may still be in flight; looking at the store again after its deadline');
+  return { kind: 'delayed', untilMs, reason: `a call of this job may be in flight until ${new Date(untilMs).toISOString()}` };
 }
 
 /** A job that is not a valid image job (or asks a model for what it cannot do): its images end `rejected`, no call. */

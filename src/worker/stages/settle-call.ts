@@ -34,7 +34,11 @@ export interface JobOfBatch {
  * fact alive and settles the call later, the same `callId` counts nothing twice.
  */
 export async function settleLeftCall(deps: SettleDeps & { readonly jobState: Pick<JobState, 'read'> }, job: JobOfBatch): Promise<JobCounters> {
-  const counters = await deps.jobState.read(job.jobId);
+  return settleOpenCall(deps, job, await deps.jobState.read(job.jobId));
+}
+
+/** settleLeftCall on counters already read. */
+export async function settleOpenCall(deps: SettleDeps, job: JobOfBatch, counters: JobCounters): Promise<JobCounters> {
   const open = counters.openCall;
   if (open === undefined) return counters;
   deps.logger.warn({ jobId: job.jobId, callId: open.callId, usd: open.usd }, 'a call left open by a worker that stopped mid-call is counted as possibly billed');

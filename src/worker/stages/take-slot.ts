@@ -5,6 +5,9 @@ import type { ExpectedCost } from '../../cost/expected-call-cost.js';
 import { slotCandidateOf } from '../../limiter/slot-candidate-lists.js';
 import type { Logger } from '../../log/logger.js';
 import type { JobCounters, JobState } from '../../queue/job-state.js';
+import type { WorkerSettings } from '../../config/config.js';
+import type { ModelCatalogue } from '../../models/model-catalogue.js';
+import { callTimeoutOf } from '../call-timeout.js';
 import { nextStep, type RetrySettings } from '../retry-policy.js';
 import { stopped } from './admit-job.js';
 import type { StoppingStep } from './carry-out-step.js';
@@ -18,7 +21,8 @@ export interface SlotDeps {
   readonly limiter: Pick<CallSlots, 'acquire' | 'checkCallable'>;
   readonly batches: Pick<SpendBook, 'checkBudget' | 'reserveCost' | 'recordCall' | 'uncountCall' | 'releaseCost'>;
   readonly jobState: Pick<JobState, 'countCall' | 'uncountCall'>;
-  readonly settings: RetrySettings;
+  readonly settings: RetrySettings & Pick<WorkerSettings, 'timeoutMs'>;
+  readonly models: ModelCatalogue;
   readonly wakeEarlyMs: number;
   readonly lateToleranceMs: number;
   readonly logger: Logger;
@@ -67,17 +71,16 @@ export async function takeSlot(deps: SlotDeps, ctx: JobContext, pending: readonl
     // Counted before the call, and remembered as open until settled: if this process dies
     // mid-call, whoever runs the job next settles it as possibly billed.
     const callId = randomUUID();
-    const open = { callId, usd: expected.usd, images: pending.map((variant) => ({ imageKey: ctx.keyOf(variant), usd: expected.perImageUsd })) };
+    const deployment = candidates.find((d) => d.name === offer.deployment);
+    if (deployment === undefined) throw new Error(`limiter granted unknown deployment ${offer.deployment}`);
+    const untilMs = deps.now() + callTimeoutOf(deployment, deps.models, deps.settings).ms;
+    const open = { callId, usd: expected.usd, images: pending.map((variant) => ({ imageKey: ctx.keyOf(variant), usd: expected.perImageUsd })), untilMs };
     const [counters] = await Promise.all([deps.jobState.countCall(jobId, open), deps.batches.recordCall(data.batchId)]);
     // A call that starts well after its slot, next to later ones on time, would crowd one of
     // Azure's short windows. Measured after the last Redis round trip: a Redis outage or a busy
     // event loop makes a call late; it gives the slot up and takes the next free one.
     const lateMs = deps.now() - slotAt;
-    if (lateMs <= deps.lateToleranceMs) {
-      const deployment = candidates.find((d) => d.name === offer.deployment);
-      if (deployment === undefined) throw new Error(`limiter granted unknown deployment ${offer.deployment}`);
-      return { kind: 'taken', deployment, counters, callId };
-    }
+    if (lateMs <= deps.lateToleranceMs) return { kind: 'taken', deployment, counters, callId };
     await Promise.all([deps.jobState.uncountCall(jobId), deps.batches.uncountCall(data.batchId), deps.batches.releaseCost(data.batchId, jobId)]);
     missed++;
     deps.logger.debug({ jobId, deployment: offer.deployment, lateMs, missed }, 'slot missed: taking the next one');

@@ -132,8 +132,11 @@ describe('processImageJob through its stages, on fakes of its own ports', () => 
     await expect(processImageJob(p.deps, fakeJob())).rejects.toBeInstanceOf(RedisReplyError);
     expect(p.store.images.has('b/mug-0')).toBe(true);
     p.batches.failures.settleCost = 0;
+    // The next run, after the call's deadline: the image is in the store, its call counted as possibly billed.
+    p.clockMs += 60_000;
     expect(await processImageJob(p.deps, fakeJob())).toMatchObject({ kind: 'completed', summary: { outcomes: { 'b/mug-0': 'stored' } } });
     expect(p.calls).toHaveLength(1);
+    expect(p.batches.settlements).toEqual([expect.objectContaining({ isPossiblyBilled: true })]);
   });
 
   it('a call left open by a worker that stopped mid-call is settled as possibly billed at its expected cost before the job goes on', async () => {
@@ -143,6 +146,41 @@ describe('processImageJob through its stages, on fakes of its own ports', () => 
     expect(await processImageJob(p.deps, job)).toMatchObject({ kind: 'completed', summary: { calls: 2 } });
     expect(p.batches.settlements[0]).toEqual({ callId: 'dead-worker-call', usd: 0.011, images: [{ imageKey: 'b/mug-0', usd: 0.011 }], isPossiblyBilled: true });
     expect(p.batches.settlements).toHaveLength(2);
+  });
+
+  it('a job taken over while its call may still be in flight waits for the call\'s deadline, then keeps what the living worker stored, without a second call', async () => {
+    const p = createFakeProcessor();
+    const job = fakeJob();
+    // Worker A counted its call (timeout 60 s) and lost the job in a Redis pause; it is still waiting for the answer.
+    const untilMs = p.clockMs + 60_000;
+    await p.jobState.countCall(job.id, { callId: 'call-of-a', usd: 0.011, images: [{ imageKey: 'b/mug-0', usd: 0.011 }], untilMs });
+    expect(await processImageJob(p.deps, job)).toMatchObject({ kind: 'delayed', untilMs });
+    expect(p.calls).toHaveLength(0);
+    expect(p.batches.settlements).toHaveLength(0);
+
+    // A's answer came back and A kept the image (its bookkeeping may still be under way).
+    const a = createFakeProcessor();
+    await processImageJob(a.deps, job);
+    for (const [key, record] of a.store.records) p.store.records.set(key, record);
+    p.clockMs = untilMs;
+    expect(await processImageJob(p.deps, job)).toMatchObject({ kind: 'completed', summary: { outcomes: { 'b/mug-0': 'stored' } } });
+    expect(p.calls).toHaveLength(0);
+    // Counted once, as possibly billed; A settling the same call id later counts nothing more.
+    expect(p.batches.settlements).toEqual([expect.objectContaining({ callId: 'call-of-a', isPossiblyBilled: true })]);
+  });
+
+  it('the call in flight is remembered with its deadline: its start plus the deployment\'s timeout', async () => {
+    const p = createFakeProcessor({ answer: () => Promise.reject(new Error('never answered')) });
+    const job = fakeJob();
+    const seen: unknown[] = [];
+    const countCall = p.jobState.countCall.bind(p.jobState);
+    p.jobState.countCall = (jobId, open) => {
+      seen.push(open);
+      return countCall(jobId, open);
+    };
+    const startMs = p.clockMs;
+    await processImageJob(p.deps, job);
+    expect(seen).toEqual([expect.objectContaining({ untilMs: startMs + 60_000, usd: expect.any(Number) as number })]);
   });
 
   it('a call whose connection is reset after it was sent is settled as possibly billed, and retried as an attempt', async () => {
