@@ -176,7 +176,12 @@ describe('imgbatch worker processes sharing one Redis', () => {
     expect((await producer.batches.summary('crash')).pending).toBe(1);
 
     const workerB = startWorker(configPath);
-    const summary = await waitForBatch('crash', 25_000);
+    // B takes the job over but calls only after A's call would have timed out (15 s after it
+    // started): until then a living A could still have kept the image.
+    const summary = await waitForBatch('crash', 40_000);
+    expect(workerB.logs.some((line) => line.msg === 'a call of this job may still be in flight; looking at the store again after its deadline')).toBe(true);
+    // A's call, unanswered, is in the spend as possibly billed.
+    expect(summary.possiblyBilledCostUsd).toBeGreaterThan(0);
 
     expect(summary.counts).toEqual({ stored: 1, filtered: 0, failed: 0, rejected: 0, cancelled: 0, skipped: 0 });
     // Both calls are counted as sent, the one lost with worker A included: it may have been billed.
