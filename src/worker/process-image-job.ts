@@ -7,7 +7,8 @@
  *                          (it may still be kept), then count it as possibly billed
  *   1. find-kept-images.ts already kept? the store, not Redis, says what is done
  *   2. admit-job.ts        admit (1/2): waited too long? a deployment here? edit inputs unchanged?
- *      take-slot.ts        admit (2/2): budget, a slot of the shared limiter, reservation, call counted
+ *      take-slot.ts        admit (2/2): budget, a slot of the shared limiter, reservation, and the
+ *      count-call.ts         call counted and remembered as open (with its deadline) before it is sent
  *      skip-over-budget.ts   ...or the images end `skipped` (reason budget_exceeded), no call
  *   3. send-call.ts        call: one images call, its answer classified
  *   4. finish-answered.ts  settle and keep: store first (keep-images.ts), then the spend

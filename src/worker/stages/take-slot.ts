@@ -1,34 +1,28 @@
-import { randomUUID } from 'node:crypto';
 import type { BudgetVerdict } from '../../batch/batch-budget.js';
 import type { DeploymentConfig } from '../../config/deployment-config.js';
 import type { ExpectedCost } from '../../cost/expected-call-cost.js';
 import { slotCandidateOf } from '../../limiter/slot-candidate-lists.js';
 import type { Logger } from '../../log/logger.js';
-import type { JobCounters, JobState } from '../../queue/job-state.js';
-import type { WorkerSettings } from '../../config/config.js';
-import type { ModelCatalogue } from '../../models/model-catalogue.js';
-import { callTimeoutOf } from '../call-timeout.js';
+import type { JobCounters } from '../../queue/job-state.js';
 import { nextStep, type RetrySettings } from '../retry-policy.js';
 import { stopped } from './admit-job.js';
 import type { StoppingStep } from './carry-out-step.js';
+import { countCall, uncountCall, type CountDeps } from './count-call.js';
 import type { JobContext } from './job-context.js';
 import type { CallSlots, SpendBook } from './processor-ports.js';
 
 /** Counters for the setbacks before a call: the policy does not look at them there. */
 const NO_COUNTERS: JobCounters = { calls: 0, freeCalls: 0, rateLimitWaits: 0, timeouts: 0, lastError: undefined };
 
-export interface SlotDeps {
+export type SlotDeps = CountDeps & {
   readonly limiter: Pick<CallSlots, 'acquire' | 'checkCallable'>;
-  readonly batches: Pick<SpendBook, 'checkBudget' | 'reserveCost' | 'recordCall' | 'uncountCall' | 'releaseCost'>;
-  readonly jobState: Pick<JobState, 'countCall' | 'uncountCall'>;
-  readonly settings: RetrySettings & Pick<WorkerSettings, 'timeoutMs'>;
-  readonly models: ModelCatalogue;
+  readonly batches: Pick<SpendBook, 'checkBudget' | 'reserveCost'>;
+  readonly settings: RetrySettings;
   readonly wakeEarlyMs: number;
   readonly lateToleranceMs: number;
   readonly logger: Logger;
-  readonly now: () => number;
   readonly sleep: (ms: number) => Promise<void>;
-}
+};
 
 export type SlotTaken =
   /** Call now: budget reserved, the call counted (and remembered as open) under `callId`. */
@@ -68,20 +62,15 @@ export async function takeSlot(deps: SlotDeps, ctx: JobContext, pending: readonl
     const reservation = await deps.batches.reserveCost(data.batchId, jobId, expected.usd);
     // Refused here, the slot goes unused: the batch is at its end anyway.
     if (!reservation.isWithinBudget) return { kind: 'over_budget', verdict: reservation };
-    // Counted before the call, and remembered as open until settled: if this process dies
-    // mid-call, whoever runs the job next settles it as possibly billed.
-    const callId = randomUUID();
     const deployment = candidates.find((d) => d.name === offer.deployment);
     if (deployment === undefined) throw new Error(`limiter granted unknown deployment ${offer.deployment}`);
-    const untilMs = deps.now() + callTimeoutOf(deployment, deps.models, deps.settings).ms;
-    const open = { callId, usd: expected.usd, images: pending.map((variant) => ({ imageKey: ctx.keyOf(variant), usd: expected.perImageUsd })), untilMs };
-    const [counters] = await Promise.all([deps.jobState.countCall(jobId, open), deps.batches.recordCall(data.batchId)]);
+    const { counters, callId } = await countCall(deps, ctx, deployment, pending, expected);
     // A call that starts well after its slot, next to later ones on time, would crowd one of
     // Azure's short windows. Measured after the last Redis round trip: a Redis outage or a busy
     // event loop makes a call late; it gives the slot up and takes the next free one.
     const lateMs = deps.now() - slotAt;
     if (lateMs <= deps.lateToleranceMs) return { kind: 'taken', deployment, counters, callId };
-    await Promise.all([deps.jobState.uncountCall(jobId), deps.batches.uncountCall(data.batchId), deps.batches.releaseCost(data.batchId, jobId)]);
+    await uncountCall(deps, ctx);
     missed++;
     deps.logger.debug({ jobId, deployment: offer.deployment, lateMs, missed }, 'slot missed: taking the next one');
     const step = nextStep({ kind: 'slots_missed', missed }, counters, deps.settings);
