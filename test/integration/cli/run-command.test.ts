@@ -63,6 +63,16 @@ describe('imgbatch run (the CLI, in its own process, on the embedded simulator)'
     expect(JSON.parse(second.stdout)).toMatchObject({ stored: 2, apiCalls: 0, ok: true });
   });
 
+  it('images skipped at the budget are told in one line (by their reason code, budget_exceeded), not one line each', async () => {
+    await writeFile(join(dir, 'kites.csv'), ['id,prompt,model,quality', ...Array.from({ length: 4 }, (_, i) => `k${i},A kite number ${i},gpt-image-1.5,low`)].join('\n'));
+    // One call of gpt-image-1.5 low costs about $0.0087: a $0.01 budget makes one image.
+    const result = await runCli(['run', join(dir, 'kites.csv'), '--max-cost', '0.01', '--json'], env());
+    expect(result.code).toBe(1);
+    expect(JSON.parse(result.stdout)).toMatchObject({ stored: 1, skipped: 3 });
+    expect(result.stderr).toMatch(/^3 images skipped, e\.g\. kites\/k\d-0: budget: /m);
+    expect(result.stderr).not.toMatch(/^kites\/k\d-0: budget: /m);
+  });
+
   it('refuses a configuration error with a message, not a stack trace', async () => {
     const result = await runCli(['run', join(dir, 'good.csv')], { ...env(), AZURE_OPENAI_ENDPOINT: 'https://example.invalid/' });
     expect(result.code).toBe(2);
