@@ -1,4 +1,5 @@
 /**
+ * The delays of the retry policy (retry-policy.ts, the one owner of an image job's retries).
  * Exponential backoff with jitter: base·2^(attempt-1), capped, then drawn from the upper half
  * so that many jobs failing together do not come back together.
  */

@@ -183,13 +183,16 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
       : undefined;
   resize?.unref();
   worker.on('stalled', (jobId) => {
-    // The worker holding this job died or hung; another takes it up. A call it had in flight
-    // may have been billed, so this image may be paid twice: the one window where that can happen.
+    // The worker holding this job died or hung; another takes it up. The processor waits for
+    // the deadline of a call it had in flight (a living worker may still keep its image), then
+    // counts that call as possibly billed: if the worker is dead, the image is paid twice, the
+    // one window where that can happen.
     logger.warn({ jobId }, 'job of a stalled worker taken over; its call in flight, if any, may have been billed');
   });
   worker.on('lockRenewalFailed', (jobIds) => {
     // Redis did not take the renewal (an outage longer than the lock): another worker may take
-    // these jobs up while their calls still run here, and the images may be paid twice.
+    // these jobs up while their calls still run here. It waits for each call's deadline and
+    // reads the store before calling again, so what these calls bring is kept, not paid twice.
     logger.error({ jobIds }, 'job locks could not be renewed; their calls in flight may be made again by another worker');
   });
   worker.on('failed', (job, error) => {

@@ -25,8 +25,8 @@ export type StoppingStep = Exclude<NextStep, { kind: 'proceed' } | { kind: 'keep
  */
 export async function carryOutStep(deps: CarryOutDeps, ctx: JobContext, step: StoppingStep, variants: readonly number[], deployment?: string): Promise<ProcessResult> {
   const { jobId } = ctx;
-  const { count, lastError } = step as { count?: CounterBump; lastError?: string };
-  if (count !== undefined) await bump(deps, jobId, count);
+  if (step.count !== undefined) await bump(deps, jobId, step.count);
+  const lastError = step.kind === 'retry' || step.kind === 'fail' ? step.lastError : undefined;
   if (lastError !== undefined) await retryBookkeeping(deps, 'last error', () => deps.jobState.setLastError(jobId, lastError));
   switch (step.kind) {
     case 'retry':
