@@ -63,11 +63,11 @@ async function runStages(deps: StageDeps, jobId: string, data: ImageJobData): Pr
   // Jobs from other BullMQ clients skip our producer; count their images here, once.
   await deps.batches.ensureJob(data.batchId, jobId, data.variants.length);
   const ctx = createJobContext(jobId, data);
-  const left = await deps.jobState.read(jobId);
+  // One round trip for both: a delayed job woken for its slot must reach the limiter in time.
+  const [left, found] = await Promise.all([deps.jobState.read(jobId), findKeptImages(deps.store, ctx)]);
   const inFlightUntilMs = left.openCall?.untilMs;
   if (inFlightUntilMs !== undefined && deps.now() < inFlightUntilMs) return waitForCallInFlight(deps, jobId, inFlightUntilMs);
   const counters = await settleOpenCall(deps, { jobId, batchId: data.batchId }, left);
-  const found = await findKeptImages(deps.store, ctx);
   if (found.kind === 'unreadable') return carryOutStep(deps, ctx, stopped(nextStep({ kind: 'store_unreadable', message: found.message }, counters, deps.settings)).step, []);
   // Its call was settled when it was kept (or by settleLeftCall): nothing to settle here.
   for (const { variant, status } of found.kept) await recordOutcomes(deps, ctx, [variant], status);
