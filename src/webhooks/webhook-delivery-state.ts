@@ -21,6 +21,12 @@ export interface WebhookDelivery {
 
 export interface WebhookDeliveryLog {
   write(batchId: string, delivery: WebhookDelivery): Promise<void>;
+  /**
+   * Records events as handed over for delivery, in one round trip. An event already recorded
+   * keeps its state: an event handed over twice (a dispatcher that died before acknowledging
+   * it) must not turn a delivered event back into a pending one.
+   */
+  writePending(events: ReadonlyArray<{ readonly batchId: string; readonly eventId: string; readonly type: WebhookEventType }>): Promise<void>;
   /** Every event of the batch with its delivery state, oldest first. */
   read(batchId: string): Promise<WebhookDelivery[]>;
 }
@@ -29,6 +35,18 @@ export function createWebhookDeliveryLog(redis: RedisClient, keys: KeySpace): We
   return {
     async write(batchId, delivery) {
       await redis.hset(keys.batchWebhooks(batchId), delivery.eventId, JSON.stringify(delivery));
+    },
+    async writePending(events) {
+      if (events.length === 0) return;
+      const pipeline = redis.pipeline();
+      const updatedAt = Date.now();
+      for (const { batchId, eventId, type } of events) {
+        const delivery: WebhookDelivery = { eventId, type, status: 'pending', attempts: 0, updatedAt };
+        pipeline.hsetnx(keys.batchWebhooks(batchId), eventId, JSON.stringify(delivery));
+      }
+      const results = (await pipeline.exec()) ?? [];
+      const error = results.map(([failure]) => failure).find((failure) => failure !== null);
+      if (error) throw error;
     },
     async read(batchId) {
       const all = await redis.hgetall(keys.batchWebhooks(batchId));

@@ -172,4 +172,24 @@ describe('batch webhooks', () => {
       await connection.quit();
     }
   });
+
+  it('keeps a delivered event delivered when it is handed over again (a dispatcher died before acknowledging it)', async () => {
+    const p = await open({ simulator: { deployments: [{ name: 'mini', model: 'gpt-image-1-mini', ratePerMinute: 6000 }] } });
+    const connection = new Redis(p.redisUrl);
+    try {
+      const log = createWebhookDeliveryLog(connection, createKeySpace(p.prefix));
+      await log.writePending([
+        { batchId: 'b', eventId: 'e1', type: 'batch.ended' },
+        { batchId: 'b', eventId: 'e2', type: 'image.finished' },
+      ]);
+      await log.write('b', { eventId: 'e1', type: 'batch.ended', status: 'delivered', attempts: 1, lastHttpStatus: 204, updatedAt: 1 });
+      await log.writePending([{ batchId: 'b', eventId: 'e1', type: 'batch.ended' }]);
+      expect((await log.read('b')).map(({ eventId, status, attempts }) => ({ eventId, status, attempts }))).toEqual([
+        { eventId: 'e1', status: 'delivered', attempts: 1 },
+        { eventId: 'e2', status: 'pending', attempts: 0 },
+      ]);
+    } finally {
+      await connection.quit();
+    }
+  });
 });
