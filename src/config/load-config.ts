@@ -46,7 +46,7 @@ export const DEFAULT_FETCH_SETTINGS: FetchSettings = {
 const positiveInt = z.coerce.number().int().positive();
 
 const workerSchema = z.strictObject({
-  concurrency: z.union([z.literal('auto'), positiveInt.max(1000)]).optional(),
+  concurrency: z.union([z.literal('auto'), positiveInt.max(100_000)]).optional(),
   attempts: positiveInt.max(100).optional(),
   backoffBaseMs: positiveInt.optional(),
   backoffMaxMs: positiveInt.optional(),
