@@ -5,7 +5,7 @@ import type { ResultStore } from '../storage/result-store.js';
 import { backoffMs } from './backoff.js';
 import { detectImageType } from './image-type.js';
 
-/** How long the service keeps an image behind a `url` answer ("valid for 24 hours", Azure OpenAI image generation docs). */
+/** How long the service keeps an image behind a `url` answer: about 24 h (learn.microsoft.com/azure/foundry/openai/how-to/dall-e). */
 export const IMAGE_URL_LIFETIME_MS = 24 * 3_600_000;
 
 export interface DownloadDeps {
