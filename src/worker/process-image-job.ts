@@ -225,18 +225,18 @@ async function processValidJob(deps: ProcessorDeps, jobId: string, data: ImageJo
     const message = error instanceof Error ? error.message : String(error);
     return { kind: 'delayed', untilMs: now() + backoffMs(1, settings.backoffBaseMs, settings.backoffMaxMs), reason: `store unreadable: ${message}` };
   }
-  const unkept: number[] = [];
+  const notInStore: number[] = [];
   for (const [index, variant] of data.variants.entries()) {
     const existing = records[index];
     // Its call was counted before the record was written: nothing to settle here.
-    if (existing === null || existing === undefined) unkept.push(variant);
+    if (existing === null || existing === undefined) notInStore.push(variant);
     else await record(variant, existing.status);
   }
   // An image paid for and left at a URL that could not be downloaded yet is downloaded, not called for again.
-  const downloads = await keepPendingDownloads({ ...deps, now }, job.id, unkept, data.outputFormat);
+  const downloads = await keepPendingDownloads({ ...deps, now }, job.id, notInStore, data.outputFormat);
   for (const settled of downloads.settled) await record(settled.variant, settled.kind, settled.kind === 'failed' ? settled.message : undefined);
   if (downloads.retry !== undefined) return { kind: 'delayed', untilMs: downloads.retry.untilMs, reason: downloads.retry.reason };
-  const pending = unkept.filter((variant) => outcomes[keyOf(variant)] === undefined);
+  const pending = notInStore.filter((variant) => outcomes[keyOf(variant)] === undefined);
   const givenUp = downloads.settled.find((settled) => settled.kind === 'failed');
   if (pending.length === 0 && givenUp?.kind === 'failed') return { kind: 'failed', message: givenUp.message };
   if (pending.length === 0) {
