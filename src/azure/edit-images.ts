@@ -3,7 +3,8 @@ import { toFile } from 'openai';
 import type { ImageEditParamsNonStreaming } from 'openai/resources/images';
 import type { ImageJobData } from '../job/image-job.js';
 import { sharedImageParams } from './shared-image-params.js';
-import { sendImagesCall, type ImagesCallResult, type SendImagesCallOptions } from './send-images-call.js';
+import { DEFAULT_MAX_IMAGE_BYTES, sendImagesCall, type ImagesCallResult, type SendImagesCallOptions } from './send-images-call.js';
+import { maxImagesResponseBytes } from './max-images-response-bytes.js';
 
 /** One input image as read for the call: its bytes, checked against the job's hash and the model's rules. */
 export interface LoadedInput {
@@ -51,5 +52,6 @@ export async function editParamsFor(job: ImageJobData, inputs: EditCallInputs, m
  */
 export async function editImages(client: OpenAI, job: ImageJobData, inputs: EditCallInputs, options: SendImagesCallOptions): Promise<ImagesCallResult> {
   const params = await editParamsFor(job, inputs, options.model);
-  return sendImagesCall((requestOptions) => client.images.edit(params, requestOptions), options);
+  const maxBodyBytes = options.maxBodyBytes ?? maxImagesResponseBytes(job.variants.length, DEFAULT_MAX_IMAGE_BYTES);
+  return sendImagesCall((requestOptions) => client.images.edit(params, requestOptions), { ...options, maxBodyBytes });
 }

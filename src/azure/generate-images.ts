@@ -2,7 +2,8 @@ import type { OpenAI } from 'openai';
 import type { ImageGenerateParamsNonStreaming } from 'openai/resources/images';
 import type { ImageJobData } from '../job/image-job.js';
 import { sharedImageParams } from './shared-image-params.js';
-import { sendImagesCall, type ImagesCallResult, type SendImagesCallOptions } from './send-images-call.js';
+import { DEFAULT_MAX_IMAGE_BYTES, sendImagesCall, type ImagesCallResult, type SendImagesCallOptions } from './send-images-call.js';
+import { maxImagesResponseBytes } from './max-images-response-bytes.js';
 
 type Param<K extends keyof ImageGenerateParamsNonStreaming> = NonNullable<ImageGenerateParamsNonStreaming[K]>;
 
@@ -31,5 +32,6 @@ export async function generateImages(
   job: ImageJobData,
   options: SendImagesCallOptions,
 ): Promise<ImagesCallResult> {
-  return sendImagesCall((requestOptions) => client.images.generate(imagesParamsFor(job, options.model), requestOptions), options);
+  const maxBodyBytes = options.maxBodyBytes ?? maxImagesResponseBytes(job.variants.length, DEFAULT_MAX_IMAGE_BYTES);
+  return sendImagesCall((requestOptions) => client.images.generate(imagesParamsFor(job, options.model), requestOptions), { ...options, maxBodyBytes });
 }

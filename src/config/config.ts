@@ -73,8 +73,9 @@ export interface LimiterSettings {
 }
 
 /**
- * The rules of outbound fetches (input images of edits named by URL). https only; these widen
- * what may be reached, for a network where the images live on private addresses.
+ * The rules of outbound fetches: input images of edits named by URL, and generated images an
+ * answer leaves at a URL (dall-e-3's `url`). https only; these widen what may be reached, for a
+ * network where the images live on private addresses.
  */
 export interface FetchSettings {
   /** Allow private and link-local addresses (10/8, 172.16/12, 192.168/16, 169.254/16, fc00::/7, ...); default false. */
@@ -83,6 +84,11 @@ export interface FetchSettings {
   readonly allowLoopback: boolean;
   /** Longest one fetch may take, ms; default 60000. */
   readonly timeoutMs: number;
+  /**
+   * Largest generated image taken from a `url` answer, bytes; also, per image asked for (as
+   * base64), the cap on an images API answer's body. Default 41943040 (40 MiB).
+   */
+  readonly maxDownloadBytes: number;
 }
 
 /** How `imgbatch serve` guards its HTTP surface; a field left out takes createHttpServer's default. */

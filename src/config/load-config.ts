@@ -41,6 +41,9 @@ export const DEFAULT_FETCH_SETTINGS: FetchSettings = {
   allowPrivateAddresses: false,
   allowLoopback: false,
   timeoutMs: 60_000,
+  // The largest image the models make is 8 294 400 px (gpt-image-2, 3840x2160); as RGBA PNG at
+  // worst 4 bytes a pixel plus framing, ~33 MB. 40 MiB leaves room and still bounds memory.
+  maxDownloadBytes: 40 * 1_048_576,
 };
 
 const positiveInt = z.coerce.number().int().positive();
@@ -108,12 +111,13 @@ const fileSchema = z.strictObject({
   limiter: limiterSchema.optional(),
   /** Price overrides merged over the default table (see priceOverridesSchema). */
   prices: priceOverridesSchema.optional(),
-  /** Outbound fetches of input images (see FetchSettings). */
+  /** Outbound fetches: input images and `url` answers (see FetchSettings). */
   fetch: z
     .strictObject({
       allowPrivateAddresses: z.boolean().optional(),
       allowLoopback: z.boolean().optional(),
       timeoutMs: positiveInt.max(600_000).optional(),
+      maxDownloadBytes: positiveInt.max(1_073_741_824).optional(),
     })
     .optional(),
   /** How `imgbatch serve` guards its HTTP surface (HttpSettings). */

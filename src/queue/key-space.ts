@@ -23,6 +23,8 @@ export interface KeySpace {
   readonly limiterReservations: string;
   /** Per-job bookkeeping that must outlive a worker (hash: calls, rateLimitWaits). */
   jobState(jobId: string): string;
+  /** Generated images of a job still to be downloaded from the URL the answer gave (hash: variant -> JSON; expires with the URLs). */
+  pendingDownloads(jobId: string): string;
   /** BullMQ's list of the image queue's active jobs (BullMQ's key, read by our scripts). */
   readonly imageQueueActive: string;
   /** Batch header (hash: createdAt, images, jobs, calls, maxCostMicros, spentMicros, reservedMicros). */
@@ -70,6 +72,7 @@ export function createKeySpace(prefix: string): KeySpace {
     limiterCalls: (name) => `${bullPrefix}:limiter:calls:${name}`,
     limiterReservations: `${bullPrefix}:limiter:reservations`,
     jobState: (jobId) => `${bullPrefix}:job-state:${jobId}`,
+    pendingDownloads: (jobId) => `${bullPrefix}:job-downloads:${jobId}`,
     imageQueueActive: `${bullPrefix}:${IMAGE_QUEUE_NAME}:active`,
     batch: (batchId) => `${bullPrefix}:batch:${batchId}`,
     batchOutcomes: (batchId) => `${bullPrefix}:batch:${batchId}:outcomes`,

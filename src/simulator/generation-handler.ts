@@ -283,7 +283,7 @@ export function createGenerationHandler(deps: GenerationHandlerDependencies): Ge
       imageWidthPx: options.imageWidthPx,
       imageHeightPx: options.imageHeightPx,
       inputImageTokens,
-      publish: (image, extension) => `${call.baseUrl}${FILES_PATH}${files.put(image, extension)}`,
+      publish: (image, extension) => `${options.filesBaseUrl?.replace(/\/+$/, '') ?? `${call.baseUrl}${FILES_PATH.replace(/\/$/, '')}`}/${files.put(image, extension)}`,
     });
     return reply(stage === 'item' ? 'partial' : 'ok', jsonReply(200, body, headers), delayMs);
   }

@@ -3,7 +3,7 @@ import { DelayedError, UnrecoverableError, Worker } from 'bullmq';
 import type { RedisClient } from '../queue/redis-connection.js';
 import type { OpenAI } from 'openai';
 import { createBatchRegistry } from '../batch/batch-registry.js';
-import type { LimiterSettings, WorkerSettings } from '../config/config.js';
+import type { FetchSettings, LimiterSettings, WorkerSettings } from '../config/config.js';
 import type { DeploymentConfig } from '../config/deployment-config.js';
 import { createImageClient } from '../azure/create-image-client.js';
 import { editImages } from '../azure/edit-images.js';
@@ -24,6 +24,9 @@ import type { PriceTable } from '../cost/price-table.js';
 import { BUILT_IN_CATALOGUE, type ModelCatalogue } from '../models/model-catalogue.js';
 import { downloadImage } from './download-image.js';
 import { createJobState } from '../queue/job-state.js';
+import { createPendingDownloads } from '../queue/pending-downloads.js';
+import { maxImagesResponseBytes } from '../azure/max-images-response-bytes.js';
+import { isLoopbackEndpoint } from '../net/is-loopback-endpoint.js';
 import { concurrencyForLatency, workerConcurrency } from './worker-concurrency.js';
 import { callTimeoutOf } from './call-timeout.js';
 import { createLatencyTracker } from './latency-tracker.js';
@@ -52,6 +55,12 @@ export interface ImageWorkerOptions {
   readonly inputReader?: InputReader;
   /** The models jobs are checked against; default the built-in ones (pass `config.models`). */
   readonly models?: ModelCatalogue;
+  /**
+   * Rules for downloading images answered as a URL, and the cap on answers' bodies; default
+   * DEFAULT_FETCH_SETTINGS (pass `config.fetch`). Loopback http is allowed besides when a
+   * deployment's endpoint is itself on loopback (a local simulator serves its images there).
+   */
+  readonly fetch?: FetchSettings;
 }
 
 export interface ImageWorker {
@@ -67,7 +76,11 @@ export interface ImageWorker {
  * the client refuses (a malformed endpoint or name) stops the worker at start rather than
  * failing every job at its first call.
  */
-export function createAzureCallImages(deployments: readonly DeploymentConfig[], timeoutMsOf: (deployment: DeploymentConfig) => number): CallImages {
+export function createAzureCallImages(
+  deployments: readonly DeploymentConfig[],
+  timeoutMsOf: (deployment: DeploymentConfig) => number,
+  maxDownloadBytes: number = DEFAULT_FETCH_SETTINGS.maxDownloadBytes,
+): CallImages {
   const clients = new Map<string, OpenAI>(
     deployments.map((deployment) => [
       deployment.name,
@@ -84,7 +97,7 @@ export function createAzureCallImages(deployments: readonly DeploymentConfig[], 
   return async (deployment, job, options) => {
     const client = clients.get(deployment.name);
     if (client === undefined) throw new Error(`no client for deployment ${deployment.name}`);
-    const callOptions = { clientRequestId: options.clientRequestId, model: deployment.deployment };
+    const callOptions = { clientRequestId: options.clientRequestId, model: deployment.deployment, maxBodyBytes: maxImagesResponseBytes(job.variants.length, maxDownloadBytes) };
     return options.editInputs === undefined ? generateImages(client, job, callOptions) : editImages(client, job, options.editInputs, callOptions);
   };
 }
@@ -98,7 +111,14 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
   const { connection, logger } = options;
   const latency = createLatencyTracker();
   const models = options.models ?? BUILT_IN_CATALOGUE;
-  const callImages = options.callImages ?? createAzureCallImages(options.deployments, (deployment) => callTimeoutOf(deployment, models, options.settings).ms);
+  const fetchSettings = options.fetch ?? DEFAULT_FETCH_SETTINGS;
+  const callImages = options.callImages ?? createAzureCallImages(options.deployments, (deployment) => callTimeoutOf(deployment, models, options.settings).ms, fetchSettings.maxDownloadBytes);
+  const downloadOptions = {
+    maxBytes: fetchSettings.maxDownloadBytes,
+    timeoutMs: fetchSettings.timeoutMs,
+    allowPrivateAddresses: fetchSettings.allowPrivateAddresses,
+    allowLoopback: fetchSettings.allowLoopback || options.deployments.some((deployment) => isLoopbackEndpoint(deployment.endpoint)),
+  };
   const callMetrics = createCallMetrics(connection, keys);
   // The API serving /metrics runs elsewhere; it learns each deployment's quota from here.
   callMetrics.registerDeployments(options.deployments).catch((error: unknown) => {
@@ -108,7 +128,8 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
     deployments: options.deployments,
     models,
     callImages: meterCallImages(callImages, { metrics: callMetrics, latency, logger }),
-    downloadImage: (url) => downloadImage(url),
+    downloadImage: (url) => downloadImage(url, downloadOptions),
+    pendingDownloads: createPendingDownloads(connection, keys),
     inputReader: options.inputReader ?? createInputReader({ store: options.store, fetch: DEFAULT_FETCH_SETTINGS }),
     limiter: createSlotLimiter(connection, keys, options.limiter),
     batches: createBatchRegistry(connection, keys),

@@ -30,6 +30,8 @@ import { callTimeoutOf } from './call-timeout.js';
 import { isCallTimeout } from '../errors/is-call-timeout.js';
 import { detectImageType } from './image-type.js';
 import { loadEditInputs } from './load-edit-inputs.js';
+import { downloadAndKeep, IMAGE_URL_LIFETIME_MS, keepPendingDownloads } from './keep-pending-downloads.js';
+import type { PendingDownloads } from '../queue/pending-downloads.js';
 import type { JobCounters, JobState } from '../queue/job-state.js';
 
 /** What one call to the images API returned (HTTP 200). Errors are thrown instead. */
@@ -56,7 +58,10 @@ export interface ProcessorDeps {
   /** The models jobs are checked against (built-ins plus the config's `models:`). */
   readonly models: ModelCatalogue;
   readonly callImages: CallImages;
+  /** One try at an image left at a URL (downloadImage under the fetch rules); throws FetchError. */
   readonly downloadImage: (url: string) => Promise<Uint8Array>;
+  /** Images answered as a URL and not downloaded yet, tried again before any new call. */
+  readonly pendingDownloads: PendingDownloads;
   /** Reads the input images of edit jobs (store copies, URLs, blobs). */
   readonly inputReader: InputReader;
   readonly limiter: SlotLimiter;
@@ -220,13 +225,20 @@ async function processValidJob(deps: ProcessorDeps, jobId: string, data: ImageJo
     const message = error instanceof Error ? error.message : String(error);
     return { kind: 'delayed', untilMs: now() + backoffMs(1, settings.backoffBaseMs, settings.backoffMaxMs), reason: `store unreadable: ${message}` };
   }
-  const pending: number[] = [];
+  const notInStore: number[] = [];
   for (const [index, variant] of data.variants.entries()) {
     const existing = records[index];
     // Its call was counted before the record was written: nothing to settle here.
-    if (existing === null || existing === undefined) pending.push(variant);
+    if (existing === null || existing === undefined) notInStore.push(variant);
     else await record(variant, existing.status);
   }
+  // An image paid for and left at a URL that could not be downloaded yet is downloaded, not called for again.
+  const downloads = await keepPendingDownloads({ ...deps, now }, job.id, notInStore, data.outputFormat);
+  for (const settled of downloads.settled) await record(settled.variant, settled.kind, settled.kind === 'failed' ? settled.message : undefined);
+  if (downloads.retry !== undefined) return { kind: 'delayed', untilMs: downloads.retry.untilMs, reason: downloads.retry.reason };
+  const pending = notInStore.filter((variant) => outcomes[keyOf(variant)] === undefined);
+  const givenUp = downloads.settled.find((settled) => settled.kind === 'failed');
+  if (pending.length === 0 && givenUp?.kind === 'failed') return { kind: 'failed', message: givenUp.message };
   if (pending.length === 0) {
     const counters = await deps.jobState.take(job.id);
     return { kind: 'completed', summary: { batchId: data.batchId, requestId: data.requestId, outcomes, calls: counters.calls } };
@@ -461,13 +473,15 @@ async function processValidJob(deps: ProcessorDeps, jobId: string, data: ImageJo
   await deps.batches.settleCost(data.batchId, job.id, { callId, usd: cost.usd, images: returned });
 
   // The images are paid for from here on: a failure to fetch or keep one is recorded with its
-  // reason (the store already retried), never left without an outcome.
+  // reason (the store already retried), never left without an outcome. An image left at a URL
+  // that cannot be downloaded now waits in the job's pending downloads, without a new call.
+  let downloadRetry: { untilMs: number; reason: string } | undefined;
+  const waitingForDownload: number[] = [];
+  let lostDownload: string | undefined;
   try {
     for (const image of read.images) {
       const variant = pending[image.index];
       if (variant === undefined) continue;
-      const bytes = image.b64Json !== undefined ? decodeBase64(image.b64Json) : await deps.downloadImage(image.url ?? '');
-      const type = detectImageType(bytes, data.outputFormat);
       const base = withCost(recordBase(data, variant, target.name, attempt, result.latencyMs), cost);
       const stored: ImageRecord = {
         ...base,
@@ -475,6 +489,20 @@ async function processValidJob(deps: ProcessorDeps, jobId: string, data: ImageJo
         ...(result.serviceRequestId !== undefined && { serviceRequestId: result.serviceRequestId }),
         ...(read.usage !== undefined && { usage: { ...read.usage } }),
       };
+      if (image.b64Json === undefined) {
+        const download = { url: image.url ?? '', expiresAtMs: now() + IMAGE_URL_LIFETIME_MS, tries: 0, cause: '', record: stored };
+        const downloaded = await downloadAndKeep({ ...deps, now }, job.id, variant, download, data.outputFormat);
+        if (downloaded.kind === 'waiting') {
+          downloadRetry ??= { untilMs: downloaded.retryAtMs, reason: downloaded.reason };
+          waitingForDownload.push(variant);
+        } else {
+          if (downloaded.kind === 'failed') lostDownload = downloaded.message;
+          await record(variant, downloaded.kind, downloaded.kind === 'failed' ? downloaded.message : undefined);
+        }
+        continue;
+      }
+      const bytes = decodeBase64(image.b64Json);
+      const type = detectImageType(bytes, data.outputFormat);
       await deps.store.putImage(base.key, { bytes, contentType: type.contentType, extension: type.extension }, stored);
       await record(variant, 'stored');
     }
@@ -492,11 +520,13 @@ async function processValidJob(deps: ProcessorDeps, jobId: string, data: ImageJo
     return finish(unkept, 'failed', `generated but not kept: ${message}`);
   }
 
-  const missing = pending.filter((v) => outcomes[keyOf(v)] === undefined);
+  const missing = pending.filter((v) => outcomes[keyOf(v)] === undefined && !waitingForDownload.includes(v));
   if (missing.length > 0) {
     const why = read.unusable.map((u) => u.reason).join('; ') || `${read.images.length + read.filtered.length} of ${pending.length} images came back`;
     return follow({ kind: 'transient', code: 'incomplete_response', message: why, mayHaveBilled: true }, result, missing);
   }
+  if (downloadRetry !== undefined) return { kind: 'delayed', untilMs: downloadRetry.untilMs, reason: downloadRetry.reason };
+  if (lostDownload !== undefined) return { kind: 'failed', message: lostDownload };
   await deps.jobState.clear(job.id);
   return summary();
 }

@@ -53,7 +53,7 @@ export interface PipelineOptions {
   readonly redisUrl?: string;
   /** Stands in for the Azure call where the simulator cannot produce an answer (malformed bodies). */
   readonly callImages?: CallImages;
-  /** Outbound rules for input images named by URL, for producer and workers (e.g. allow a loopback test server). */
+  /** Outbound rules (a config's `fetch:`): input images named by URL for producer and workers, and the workers' downloads of `url` answers. */
   readonly inputFetch?: Partial<FetchSettings>;
   /** The models simulator, producer and worker know (a config's `config.models`); default the built-in ones. */
   readonly models?: ModelCatalogue;
@@ -132,6 +132,7 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
         limiter: limiterSettings,
         logger,
         inputReader,
+        fetch: { ...DEFAULT_FETCH_SETTINGS, ...options.inputFetch },
         ...(options.callImages !== undefined && { callImages: options.callImages }),
         ...(options.models !== undefined && { models: options.models }),
         ...(options.prices !== undefined && { prices: options.prices }),

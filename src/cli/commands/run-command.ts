@@ -114,6 +114,7 @@ export const runCommand = defineCommand({
       prices: config.prices,
       inputReader,
       models: config.models,
+      fetch: config.fetch,
       logger,
     });
     // The worker first: its calls in flight still use the connection, the store and the simulator.

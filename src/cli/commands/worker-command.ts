@@ -51,6 +51,7 @@ export const workerCommand = defineCommand({
       prices: config.prices,
       models: config.models,
       inputReader,
+      fetch: config.fetch,
       logger,
     });
     // Runs of `imgbatch schedules sync` schedulers become batches here, beside the image jobs.

@@ -274,6 +274,14 @@ describe('loadConfig with deployments from an IMGBATCH_CONFIG file', () => {
     expect(config.worker.concurrency).toBe(4);
   });
 
+  it('fetch: caps downloads of url answers at 40 MiB by default; the file may set another cap, and a nonsense one is refused naming the field', () => {
+    expect(load({}).fetch).toEqual({ allowPrivateAddresses: false, allowLoopback: false, timeoutMs: 60_000, maxDownloadBytes: 41_943_040 });
+    const file = writeConfig('fetch.yaml', 'fetch:\n  maxDownloadBytes: 1048576\n');
+    expect(load({ IMGBATCH_CONFIG: file }).fetch).toMatchObject({ maxDownloadBytes: 1_048_576, allowPrivateAddresses: false });
+    const error = configError({ IMGBATCH_CONFIG: writeConfig('fetch-bad.yaml', 'fetch:\n  maxDownloadBytes: -5\n') });
+    expect(error.message).toMatch(/fetch\.maxDownloadBytes/);
+  });
+
   it.each([
     ['invalid YAML', 'broken.yaml', 'deployments: [\n  - name: a\n  : :\n', 'YAML'],
     ['invalid JSON', 'broken.json', '{"deployments": [', 'JSON'],
