@@ -35,7 +35,7 @@ describe('requestFingerprint', () => {
     expect(requestFingerprint({ ...MUG, edit: { images: [changed] } })).not.toBe(requestFingerprint({ ...MUG, edit: { images: [INPUT] } }));
   });
 
-  it('does not keep a prompt apart from the next field by where one ends (no ambiguous concatenation)', () => {
+  it('keeps fields apart: a prompt that ends where the next field starts is another request', () => {
     expect(requestFingerprint({ ...MUG, prompt: 'mug', model: 'xgpt-image-1' })).not.toBe(requestFingerprint({ ...MUG, prompt: 'mugx', model: 'gpt-image-1' }));
   });
 
