@@ -27,7 +27,7 @@ export function reenqueueLines(result: BatchEnqueueResult): string[] {
   if (resumed !== undefined && resumed.forgottenOutcomes + resumed.requeued + resumed.retried + resumed.uncancelled > 0) {
     lines.push(
       `resumed batch ${batchId}: ${resumed.forgottenOutcomes} images missing from the store to make again (${resumed.requeued} finished jobs added again), ${resumed.retried} failed jobs retried, ${resumed.uncancelled} cancelled images queued again` +
-        `${resumed.unskipped > 0 ? `, ${resumed.unskipped} images skipped for the budget queued again` : ''}`,
+        (resumed.unskipped > 0 ? `, ${resumed.unskipped} images skipped for the budget queued again` : ''),
     );
   }
   return lines;

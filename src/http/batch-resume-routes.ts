@@ -4,7 +4,7 @@ import type { ImgbatchClient } from '../client/imgbatch-client.js';
 import { safeIdSchema } from '../job/image-request.js';
 import { batchSummarySchema, componentRef } from './api-schemas.js';
 import { resumeBodySchema, resumeResultSchema } from './resume-schemas.js';
-import { routeSchemaOf, type JsonSchema } from './zod-validator-compiler.js';
+import { routeSchemaOf, validatedBy, type JsonSchema } from './zod-validator-compiler.js';
 
 export interface BatchResumeRoutesOptions {
   /** Resumes batches; made with a `store`, which says what is done. */
@@ -38,13 +38,15 @@ const ROUTES = [
 export function registerBatchResumeRoutes(app: FastifyInstance, options: BatchResumeRoutesOptions): void {
   const { client } = options;
   for (const route of ROUTES) {
-    app.post<{ Params: z.output<typeof paramsSchema>; Body: z.output<typeof resumeBodySchema> }>(
+    app.post<{ Params: z.output<typeof paramsSchema>; Body: z.output<typeof resumeBodySchema> | null }>(
       route.path,
       {
         schema: {
           summary: route.summary,
           params: routeSchemaOf(paramsSchema),
-          body: routeSchemaOf(resumeBodySchema),
+          // Documented as the optional object it is; validated to also take null, which is how
+          // fastify hands over a request sent with no body at all.
+          body: validatedBy(routeSchemaOf(resumeBodySchema), resumeBodySchema.nullable()),
           response: {
             200: responseOf(resumeResponseSchema, 'What was queued again, and the batch after it'),
             400: componentRef('ValidationErrorBody', 'Not a valid batch id or budget'),
