@@ -98,6 +98,26 @@ describe('enqueueing edited rows into the same batch', () => {
     expect(await c.waitForBatch('again', { pollMs: 20, timeoutMs: 15_000 })).toMatchObject({ pending: 0, counts: { stored: 1, failed: 0 } });
   });
 
+  it('a worker makes again a stored image whose record was made for another request, and keeps one when either side has no fingerprint', async () => {
+    const { p, c } = await madeBatch('worker');
+    const stored = await p.store.getRecord('worker/mug-0');
+    const queuedMug = (await p.producer.queue.getJob('worker/mug/v0'))?.data;
+    const queuedKite = (await p.producer.queue.getJob('worker/kite/v0'))?.data;
+    expect(stored?.fingerprint).toBe(queuedMug?.fingerprint);
+    if (queuedMug === undefined || queuedKite === undefined) throw new Error('the first enqueue left no jobs');
+    await p.producer.queue.obliterate({ force: true });
+    // As another producer would add them: mug asks for something else, kite carries no fingerprint.
+    const { fingerprint: _kiteFingerprint, ...kiteWithout } = queuedKite;
+    await p.producer.queue.add('generate', { ...queuedMug, prompt: 'A green mug', fingerprint: 'f'.repeat(32) }, { jobId: 'worker/mug/v0' });
+    await p.producer.queue.add('generate', kiteWithout, { jobId: 'worker/kite/v0' });
+    await p.producer.batches.clearOutcome('worker', 'worker/mug-0');
+    await p.producer.batches.clearOutcome('worker', 'worker/kite-0');
+    expect(await c.waitForBatch('worker', { pollMs: 20, timeoutMs: 15_000 })).toMatchObject({ pending: 0, counts: { stored: 3 } });
+    expect(p.simulator.stats().slice(3).map((call) => call.prompt)).toEqual(['A green mug']);
+    expect(await p.store.getRecord('worker/mug-0')).toMatchObject({ prompt: 'A green mug', fingerprint: 'f'.repeat(32) });
+    expect(await p.store.getRecord('worker/kite-0')).toMatchObject({ prompt: 'A kite', fingerprint: queuedKite.fingerprint });
+  });
+
   it('a client without a store refuses to enqueue into a batch that exists, naming what to pass, and adds nothing', async () => {
     const { p, c } = await madeBatch('known');
     const bare = createImgbatchClient({ connection: p.redisUrl, prefix: p.prefix });
