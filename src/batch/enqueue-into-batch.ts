@@ -53,7 +53,7 @@ export async function enqueueIntoBatch(
       throw new ConfigError(`batch ${batchId} exists, and enqueueing into it needs the result store to see what is done and what changed; pass \`store\``);
     }
     const result = await producer.enqueueInputs(inputs, { ...enqueueOptions, batchId });
-    return { ...result, changed: [], redoneImages: 0, busy: [] };
+    return { ...result, changed: [], redoneImages: 0, changedInFlight: [] };
   }
   const reviewer = reviewKnownJobs({ queue: producer.queue, batches: producer.batches, jobState, store }, redoChanged === undefined ? {} : { redoChanged });
   const result = await producer.enqueueInputs(inputs, { ...enqueueOptions, batchId, reviewKnownJobs: reviewer.review });

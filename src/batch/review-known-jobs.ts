@@ -27,7 +27,7 @@ export interface ReviewedChanges {
    * Ids of changed requests left as they are although `redoChanged` asked otherwise, because a
    * worker is making their image right now; enqueue again once it is done.
    */
-  readonly busy: readonly string[];
+  readonly changedInFlight: readonly string[];
 }
 
 export interface KnownJobsReviewer {
@@ -63,7 +63,7 @@ const PARALLEL = 50;
  */
 export function reviewKnownJobs(deps: KnownJobsReviewDeps, options: KnownJobsReviewOptions = {}): KnownJobsReviewer {
   const changed = new Set<string>();
-  const busy = new Set<string>();
+  const inFlight = new Set<string>();
   let redoneImages = 0;
 
   /** The fingerprint of what the batch holds for a job, if it can tell. */
@@ -85,7 +85,7 @@ export function reviewKnownJobs(deps: KnownJobsReviewDeps, options: KnownJobsRev
     // request into the key about to be freed; the producer adds the new job under the same id.
     // BullMQ refuses to remove a job a worker holds: that one is left alone.
     if (job !== undefined && !(await removeUnlessActive(job))) {
-      busy.add(data.requestId);
+      inFlight.add(data.requestId);
       return true;
     }
     const keys = imageKeysOf(data);
@@ -112,6 +112,6 @@ export function reviewKnownJobs(deps: KnownJobsReviewDeps, options: KnownJobsRev
       }
       return withheld;
     },
-    result: () => ({ changed: [...changed].sort(), redoneImages, busy: [...busy].sort() }),
+    result: () => ({ changed: [...changed].sort(), redoneImages, changedInFlight: [...inFlight].sort() }),
   };
 }

@@ -25,7 +25,7 @@ export const reenqueueFieldsSchema = z.strictObject({
     .array(z.string())
     .describe('Ids of requests the batch held with another prompt, model, size, quality, style, format or input: kept as they were unless `redoChanged`'),
   redoneImages: count('Images of changed requests queued to be made again (`redoChanged`); the previous ones are kept in the store under `<batch>/previous/`'),
-  busy: z.array(z.string()).describe('Changed requests a worker was making right then, left as they were although `redoChanged` asked; enqueue again once they are done'),
+  changedInFlight: z.array(z.string()).describe('Changed requests a worker was making right then, left as they were although `redoChanged` asked; enqueue again once they are done'),
   resumed: resumeResultSchema.optional().describe('The resume the enqueue ran on a batch that existed; absent for a new batch'),
 });
 

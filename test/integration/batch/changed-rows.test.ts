@@ -48,7 +48,7 @@ describe('enqueueing edited rows into the same batch', () => {
     const { p, c } = await madeBatch('shop');
 
     const kept = await c.enqueue(EDITED, { batchId: 'shop' });
-    expect(kept).toMatchObject({ changed: ['boat', 'mug'], redoneImages: 0, busy: [], jobsAdded: 0, jobsAlreadyQueued: 3 });
+    expect(kept).toMatchObject({ changed: ['boat', 'mug'], redoneImages: 0, changedInFlight: [], jobsAdded: 0, jobsAlreadyQueued: 3 });
     // Nothing was queued: no job of the queue is waiting, delayed or running, and no image of the batch is pending.
     expect(await c.status('shop')).toMatchObject({ pending: 0, counts: { stored: 3 } });
     expect(await p.producer.queue.getJobCounts('waiting', 'delayed', 'active', 'prioritized')).toEqual({ waiting: 0, delayed: 0, active: 0, prioritized: 0 });
@@ -56,7 +56,7 @@ describe('enqueueing edited rows into the same batch', () => {
     expect(await recordsOf(c, 'shop')).toEqual({ 'shop/mug-0': 'A red mug (low)', 'shop/kite-0': 'A kite (low)', 'shop/boat-0': 'A boat (low)' });
 
     const redone = await c.enqueue(EDITED, { batchId: 'shop', redoChanged: true });
-    expect(redone).toMatchObject({ changed: ['boat', 'mug'], redoneImages: 2, busy: [] });
+    expect(redone).toMatchObject({ changed: ['boat', 'mug'], redoneImages: 2, changedInFlight: [] });
     expect(await c.waitForBatch('shop', { pollMs: 20, timeoutMs: 15_000 })).toMatchObject({ pending: 0, counts: { stored: 3 } });
     const calls = p.simulator.stats().slice(3);
     expect(calls.map((call) => call.clientRequestId).sort()).toEqual(['shop/boat-0', 'shop/mug-0']);

@@ -5,7 +5,7 @@ import { reenqueueLines } from '../../../src/cli/reenqueue-lines.js';
 const NOTHING_RESUMED = { forgottenOutcomes: 0, requeued: 0, retried: 0, forgotten: 0, uncancelled: 0, unskipped: 0, releasedReservations: 0 };
 
 function result(fields: Partial<BatchEnqueueResult>): BatchEnqueueResult {
-  return { batchId: 'shop', accepted: 2, rejected: [], jobsAdded: 0, imagesAdded: 0, jobsAlreadyQueued: 2, notices: [], changed: [], redoneImages: 0, busy: [], ...fields };
+  return { batchId: 'shop', accepted: 2, rejected: [], jobsAdded: 0, imagesAdded: 0, jobsAlreadyQueued: 2, notices: [], changed: [], redoneImages: 0, changedInFlight: [], ...fields };
 }
 
 describe('reenqueueLines', () => {
@@ -21,7 +21,7 @@ describe('reenqueueLines', () => {
   });
 
   it('says how many images are made again and where the previous ones are, and names rows left alone while a worker makes them', () => {
-    expect(reenqueueLines(result({ changed: ['boat', 'mug'], redoneImages: 3, busy: ['boat'] }))).toEqual([
+    expect(reenqueueLines(result({ changed: ['boat', 'mug'], redoneImages: 3, changedInFlight: ['boat'] }))).toEqual([
       '2 rows changed since they were enqueued into batch shop: boat, mug; 3 images of 1 rows to be made again, the previous ones kept in shop/previous/',
       '1 changed rows are being made right now and were left as they are: boat; enqueue again with --redo-changed once they are done',
     ]);
