@@ -25,6 +25,11 @@ export interface ResumeResult {
 export interface ResumeOptions {
   /** A new budget for the batch, USD, set before anything is queued again; default: keep the budget it has. */
   readonly maxCostUsd?: number;
+  /**
+   * `failed`: only failed jobs are retried (with fresh attempts); images missing from the store,
+   * cancelled or skipped for the budget stay as they are. Default `all`.
+   */
+  readonly scope?: 'all' | 'failed';
 }
 
 export interface ResumeDeps {
@@ -52,8 +57,9 @@ export async function resumeBatch(deps: ResumeDeps, batchId: string, options: Re
 
   // By image key first: whatever state its job is in (or if BullMQ has removed the job and an
   // enqueue added it again), an image the store does not hold is not done.
+  const isAll = options.scope !== 'failed';
   let forgottenOutcomes = 0;
-  for await (const page of deps.batches.outcomes(batchId)) {
+  for await (const page of isAll ? deps.batches.outcomes(batchId) : []) {
     for (const [key, outcome] of page) {
       if (outcome !== 'stored' && outcome !== 'filtered') continue;
       if ((await deps.store.getRecord(key)) !== null) continue;
@@ -74,7 +80,7 @@ export async function resumeBatch(deps: ResumeDeps, batchId: string, options: Re
         continue;
       }
       const state = await job.getState();
-      if (state !== 'completed' && state !== 'failed') continue;
+      if (state !== 'failed' && (state !== 'completed' || !isAll)) continue;
       const parsed = imageJobSchema.safeParse(job.data);
       if (!parsed.success) continue;
       const missing: string[] = [];
@@ -104,6 +110,6 @@ export async function resumeBatch(deps: ResumeDeps, batchId: string, options: Re
       }
     }
   }
-  const uncancelled = await restoreCancelled(deps, batchId);
+  const uncancelled = isAll ? await restoreCancelled(deps, batchId) : 0;
   return { forgottenOutcomes, requeued, retried, forgotten, uncancelled, unskipped, releasedReservations };
 }

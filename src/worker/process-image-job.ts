@@ -144,8 +144,18 @@ function recordBase(data: ImageJobData, variant: number, deployment: string, cou
     attempts: counters.calls - counters.freeCalls,
     ...recordInputs(data),
     ...(data.metadata !== undefined && { metadata: data.metadata }),
+    ...(data.fingerprint !== undefined && { fingerprint: data.fingerprint }),
     createdAt: new Date().toISOString(),
   };
+}
+
+/**
+ * Whether a stored image was made for what this job asks. A job that asks something else (its
+ * row was edited and enqueued with redoChanged) makes the image again; when either side has no
+ * fingerprint (older records, other producers) the stored image is kept, as before fingerprints.
+ */
+function isSameRequest(existing: Pick<ImageRecord, 'fingerprint'>, data: Pick<ImageJobData, 'fingerprint'>): boolean {
+  return existing.fingerprint === undefined || data.fingerprint === undefined || existing.fingerprint === data.fingerprint;
 }
 
 function filterRecord(base: ImageRecord, filter: FilterDetails): ImageRecord {
@@ -229,7 +239,7 @@ async function processValidJob(deps: ProcessorDeps, jobId: string, data: ImageJo
   for (const [index, variant] of data.variants.entries()) {
     const existing = records[index];
     // Its call was counted before the record was written: nothing to settle here.
-    if (existing === null || existing === undefined) notInStore.push(variant);
+    if (existing === null || existing === undefined || !isSameRequest(existing, data)) notInStore.push(variant);
     else await record(variant, existing.status);
   }
   // An image paid for and left at a URL that could not be downloaded yet is downloaded, not called for again.
