@@ -25,6 +25,7 @@ import { slotCandidateOf } from '../limiter/slot-candidate-lists.js';
 import type { Logger } from '../log/logger.js';
 import type { ImageRecord } from '../storage/image-record.js';
 import type { ResultStore } from '../storage/result-store.js';
+import type { StoreGate } from '../storage/store-guard.js';
 import { backoffMs } from './backoff.js';
 import { callTimeoutOf } from './call-timeout.js';
 import { isCallTimeout } from '../errors/is-call-timeout.js';
@@ -63,6 +64,8 @@ export interface ProcessorDeps {
   readonly batches: BatchRegistry;
   readonly jobState: JobState;
   readonly store: ResultStore;
+  /** Store breaker and spool: admits a job only while the store takes writes, and keeps paid results that it cannot take yet. */
+  readonly storeGate: StoreGate;
   readonly settings: WorkerSettings;
   /** Prices for budget reservations and the cost in each record. */
   readonly prices: PriceTable;
@@ -231,6 +234,12 @@ async function processValidJob(deps: ProcessorDeps, jobId: string, data: ImageJo
     const counters = await deps.jobState.take(job.id);
     return { kind: 'completed', summary: { batchId: data.batchId, requestId: data.requestId, outcomes, calls: counters.calls } };
   }
+
+  // [store-gate: admission] Before any budget, slot or call: no call while the store cannot be
+  // written (its breaker is open) or while one of these images, already paid, waits in a spool.
+  const admission = await deps.storeGate.admit(pending.map(keyOf));
+  if (admission.kind === 'wait') return { kind: 'delayed', untilMs: now() + admission.retryInMs, reason: admission.reason };
+  // [/store-gate: admission]
 
   const waitedMs = now() - data.enqueuedAt;
   if (waitedMs > settings.maxWaitMs) {
@@ -462,6 +471,7 @@ async function processValidJob(deps: ProcessorDeps, jobId: string, data: ImageJo
 
   // The images are paid for from here on: a failure to fetch or keep one is recorded with its
   // reason (the store already retried), never left without an outcome.
+  const spooled: number[] = []; // [store-gate: keeping] images kept in the spool: their outcome is recorded when they land
   try {
     for (const image of read.images) {
       const variant = pending[image.index];
@@ -475,28 +485,39 @@ async function processValidJob(deps: ProcessorDeps, jobId: string, data: ImageJo
         ...(result.serviceRequestId !== undefined && { serviceRequestId: result.serviceRequestId }),
         ...(read.usage !== undefined && { usage: { ...read.usage } }),
       };
-      await deps.store.putImage(base.key, { bytes, contentType: type.contentType, extension: type.extension }, stored);
-      await record(variant, 'stored');
+      // [store-gate: keeping]
+      const where = await deps.storeGate.keepImage(base.key, { bytes, contentType: type.contentType, extension: type.extension }, stored);
+      if (where === 'spooled') spooled.push(variant);
+      else await record(variant, 'stored');
+      // [/store-gate: keeping]
     }
     for (const item of read.filtered) {
       const variant = pending[item.index];
       if (variant === undefined) continue;
       const base = withCost(recordBase(data, variant, target.name, attempt, result.latencyMs), cost);
-      await deps.store.putRecord(base.key, filterRecord(base, item.filter));
-      await record(variant, 'filtered');
+      // [store-gate: keeping]
+      if ((await deps.storeGate.keepRecord(base.key, filterRecord(base, item.filter))) === 'spooled') spooled.push(variant);
+      else await record(variant, 'filtered');
+      // [/store-gate: keeping]
     }
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    const unkept = pending.filter((v) => outcomes[keyOf(v)] === undefined);
+    const unkept = pending.filter((v) => outcomes[keyOf(v)] === undefined && !spooled.includes(v)); // [store-gate: keeping]
     logger.error({ jobId: job.id, images: unkept.map(keyOf), error: message }, 'generated (and paid for) images could not be kept');
     return finish(unkept, 'failed', `generated but not kept: ${message}`);
   }
 
-  const missing = pending.filter((v) => outcomes[keyOf(v)] === undefined);
+  const missing = pending.filter((v) => outcomes[keyOf(v)] === undefined && !spooled.includes(v)); // [store-gate: keeping]
   if (missing.length > 0) {
     const why = read.unusable.map((u) => u.reason).join('; ') || `${read.images.length + read.filtered.length} of ${pending.length} images came back`;
     return follow({ kind: 'transient', code: 'incomplete_response', message: why, mayHaveBilled: true }, result, missing);
   }
+  // [store-gate: keeping] Paid and spooled: the job comes back, finds them in the store once
+  // they land (the "already stored?" read records them) and makes no call meanwhile.
+  if (spooled.length > 0) {
+    return { kind: 'delayed', untilMs: now() + settings.pauseRecheckMs, reason: `${spooled.length} paid image(s) kept in the spool until the store takes writes again` };
+  }
+  // [/store-gate: keeping]
   await deps.jobState.clear(job.id);
   return summary();
 }
