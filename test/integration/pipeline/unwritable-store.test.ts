@@ -9,7 +9,7 @@ import type { CallRecord } from '../../../src/simulator/call-stats.js';
 import { createBlobResultStore } from '../../../src/storage/blob-result-store.js';
 import type { ResultStore } from '../../../src/storage/result-store.js';
 import { createRetryingResultStore } from '../../../src/storage/retrying-result-store.js';
-import { createStoreBreaker, type StoreBreakerState } from '../../../src/storage/store-breaker.js';
+import { createStoreBreaker } from '../../../src/storage/store-breaker.js';
 import { freePort } from '../../../src/cli/redis-server-process.js';
 import { createPipeline, type Pipeline } from '../../helpers/pipeline.js';
 import { startAzurite, type RunningService } from '../../helpers/services.js';
@@ -83,7 +83,7 @@ async function expectNoPaidImageLost(p: Pipeline, redis: Redis, spoolDir: string
   );
   // Proof that jobs are turned away before calling, with the reason, several rounds over.
   const storeDelays = (): number => p.logs.filter((line) => line.msg === 'job delayed' && typeof line.reason === 'string' && line.reason.startsWith('store ')).length;
-  await waitFor(async () => (storeDelays() >= 2 * WORKERS ? true : undefined), 30_000, () => `jobs delayed for the store: ${storeDelays()}`);
+  await waitFor(() => Promise.resolve(storeDelays() >= 2 * WORKERS ? true : undefined), 30_000, () => `jobs delayed for the store: ${storeDelays()}`);
   expect(p.logs.some((line) => line.msg === 'paid image kept in the spool until the store takes writes again')).toBe(true);
   const repairedAt = Date.now();
   const paidWhileBroken = callsOf(p, batchId).length;
@@ -182,5 +182,29 @@ describe('a store that cannot be written stops spending and keeps every paid ima
       readBack: (key) => folderReadBack(blobStore, key),
     });
     expect(p.logs.find((line) => typeof line.msg === 'string' && line.msg.startsWith('store paused:'))).toMatchObject({ code: 'unreachable' });
+  });
+
+  it('an image spooled by a worker that is then stopped is written by the next worker started on the same spool, with no call for it', async () => {
+    let faulty: ReturnType<typeof createFaultyStore> | undefined;
+    const { p, redis, spoolDir } = await openPipeline((folderStore) => {
+      faulty = createFaultyStore(folderStore, 'ENOSPC');
+      return retrying(faulty);
+    });
+    if (faulty === undefined) throw new Error('the pipeline made no worker store');
+    faulty.isBroken = true;
+    const first = p.startWorker();
+    await p.producer.enqueue([{ id: 'kept', prompt: 'A paper boat on a pond', model: 'gpt-image-1-mini' }], { batchId: 'restart' });
+    const breaker = createStoreBreaker(redis, createKeySpace(p.prefix));
+    await waitFor(async () => ((await breaker.spooledCount()) === 1 ? true : undefined), 20_000, () => 'the paid image spooled');
+    await first.close();
+    expect(callsOf(p, 'restart')).toHaveLength(1);
+
+    faulty.isBroken = false;
+    p.startWorker();
+    const summary = await p.waitForBatch('restart', 30_000);
+    expect(summary.counts).toMatchObject({ stored: 1, failed: 0 });
+    expect(callsOf(p, 'restart')).toHaveLength(1);
+    expect((await folderReadBack(p.store, 'restart/kept-0'))?.subarray(1, 4).toString()).toBe('PNG');
+    expect(await readdir(spoolDir)).toEqual([]);
   });
 });
