@@ -1,6 +1,7 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { AccountSASPermissions, AccountSASResourceTypes, AccountSASServices, generateAccountSASQueryParameters, StorageSharedKeyCredential } from '@azure/storage-blob';
 import type { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createKeySpace } from '../../../src/queue/key-space.js';
@@ -182,6 +183,55 @@ describe('a store that cannot be written stops spending and keeps every paid ima
       readBack: (key) => folderReadBack(blobStore, key),
     });
     expect(p.logs.find((line) => typeof line.msg === 'string' && line.msg.startsWith('store paused:'))).toMatchObject({ code: 'unreachable' });
+  });
+
+  it('a blob identity that may read but not write (an account SAS with read and list only: HTTP 403): calls stop, images wait in the spool, then land once the worker writes with a writer credential again', async () => {
+    const location = await mkdtemp(join(tmpdir(), 'imgbatch-azurite-'));
+    const azurite = await startAzurite({ location });
+    cleanups.push(async () => {
+      await azurite.stop();
+      await rm(location, { recursive: true, force: true });
+    });
+    const accountKey = /AccountKey=([^;]+)/.exec(azurite.connectionString)?.[1] ?? '';
+    const blobEndpoint = /BlobEndpoint=([^;]+)/.exec(azurite.connectionString)?.[1] ?? '';
+    const readerSas = generateAccountSASQueryParameters(
+      { permissions: AccountSASPermissions.parse('rl'), resourceTypes: AccountSASResourceTypes.parse('sco').toString(), services: AccountSASServices.parse('b').toString(), expiresOn: new Date(Date.now() + 3_600_000) },
+      new StorageSharedKeyCredential('devstoreaccount1', accountKey),
+    ).toString();
+    const container = `forbidden-${Date.now().toString(36)}`;
+    const writer = createBlobResultStore({ connectionString: azurite.connectionString, container, requestTimeoutMs: 2_000 });
+    const reader = createBlobResultStore({ connectionString: `BlobEndpoint=${blobEndpoint};SharedAccessSignature=${readerSas}`, container, requestTimeoutMs: 2_000 });
+    // The store's seam: the worker writes with the writer's credential, then with the reader's
+    // (a role assignment taken away), then with the writer's again (given back).
+    let current = writer;
+    const switching: ResultStore = {
+      kind: 'blob',
+      description: writer.description,
+      getRecord: (key) => current.getRecord(key),
+      putImage: (key, image, record) => current.putImage(key, image, record),
+      putRecord: (key, record) => current.putRecord(key, record),
+      listRecords: (batchId) => current.listRecords(batchId),
+      readImage: (record) => current.readImage(record),
+      putInput: (batchId, bytes, extension) => current.putInput(batchId, bytes, extension),
+      getInput: (key) => current.getInput(key),
+      close: () => Promise.all([writer.close(), reader.close()]).then(() => undefined),
+    };
+    const { p, redis, spoolDir } = await openPipeline(() => retrying(switching));
+    await expectNoPaidImageLost(p, redis, spoolDir, {
+      label: 'forbidden',
+      breakStore() {
+        current = reader;
+        return Promise.resolve();
+      },
+      repairStore() {
+        current = writer;
+        return Promise.resolve();
+      },
+      readBack: (key) => folderReadBack(writer, key),
+    });
+    const opened = p.logs.find((line) => typeof line.msg === 'string' && line.msg.startsWith('store paused:'));
+    expect(opened).toMatchObject({ code: 'write_forbidden' });
+    expect(String(opened?.error)).toContain('403');
   });
 
   it('an image spooled by a worker that is then stopped is written by the next worker started on the same spool, with no call for it', async () => {
