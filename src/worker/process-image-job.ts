@@ -503,6 +503,9 @@ async function processValidJob(deps: ProcessorDeps, jobId: string, data: ImageJo
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     const unkept = pending.filter((v) => outcomes[keyOf(v)] === undefined && !spooled.includes(v)); // [store-gate: keeping]
+    // [store-gate: keeping] This job ends here and will not come back to see its spooled images
+    // land: they are on disk, marked, and written by the spool's flush, so they count as stored now.
+    for (const variant of spooled) await record(variant, 'stored');
     logger.error({ jobId: job.id, images: unkept.map(keyOf), error: message }, 'generated (and paid for) images could not be kept');
     return finish(unkept, 'failed', `generated but not kept: ${message}`);
   }
