@@ -25,8 +25,17 @@ export async function unmount(dir: string): Promise<void> {
   await run('umount', [dir]);
 }
 
+/** Remounts `dir` read-only or read-write; a remount to read-only fails (busy) while a writer has a file open, so it is tried again. */
 export async function remount(dir: string, mode: 'ro' | 'rw'): Promise<void> {
-  await run('mount', ['-o', `remount,${mode}`, dir]);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await run('mount', ['-o', `remount,${mode}`, dir]);
+      return;
+    } catch (error) {
+      if (attempt >= 200) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
 }
 
 /** Writes a file that takes every free block of the file system under `dir`; returns its path. */
