@@ -43,7 +43,7 @@ export async function fillDisk(dir: string): Promise<string> {
   const path = join(dir, 'filler.bin');
   const handle = await open(path, 'w');
   try {
-    const chunk = Buffer.alloc(64 * 1024, 1);
+    const chunk = Buffer.alloc(1024 * 1024, 1);
     for (;;) {
       const info = await statfs(dir);
       if (info.bavail === 0) return path;

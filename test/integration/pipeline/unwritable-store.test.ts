@@ -17,8 +17,9 @@ import { startAzurite, type RunningService } from '../../helpers/services.js';
 import { createFaultyStore, fillDisk, remount, tryMountTmpfs, unmount } from '../../helpers/store-faults.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
-const GPT = { name: 'gpt', model: 'gpt-image-1-mini', ratePerMinute: 6_000, latency: { meanMs: 120, sdMs: 10 } };
-const IMAGES = 12;
+// Slow enough calls and enough images that the batch is still running when the store breaks.
+const GPT = { name: 'gpt', model: 'gpt-image-1-mini', ratePerMinute: 6_000, latency: { meanMs: 300, sdMs: 20 } };
+const IMAGES = 24;
 /** Worker processes' worth of workers, one job each: "one call per worker" is then one call in flight each. */
 const WORKERS = 3;
 
