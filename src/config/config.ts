@@ -51,6 +51,16 @@ export interface WorkerSettings {
   readonly lockDurationMs: number;
   /** How often jobs of crashed workers are looked for and handed to others, ms; default 30000. */
   readonly stalledIntervalMs: number;
+  /**
+   * Folder where paid images wait while the store cannot be written, kept across restarts (put
+   * it on another disk than a folder store, and on a volume in a container); default
+   * `<tmpdir>/imgbatch-spool/<redis prefix>`.
+   */
+  readonly spoolDir?: string;
+  /** Most bytes the spool holds; past it, a job keeps its image in memory and waits; default 1 GiB. */
+  readonly spoolMaxBytes?: number;
+  /** While the store is paused, how often a probe record is written to learn it takes writes again, ms; default 5000. */
+  readonly storeProbeMs?: number;
 }
 
 export interface LimiterSettings {

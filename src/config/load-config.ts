@@ -13,6 +13,11 @@ import { BUILT_IN_MODELS } from '../models/model-table.js';
 import type { Config, FetchSettings, LimiterSettings, StoreConfig, WorkerSettings } from './config.js';
 import { AZURE_APIS, DEFAULT_API_VERSION, DEFAULT_V1_API_VERSION, deploymentFileEntrySchema, type DeploymentConfig } from './deployment-config.js';
 
+/** The spool's cap (worker.spoolMaxBytes) when none is configured: 1 GiB. */
+export const DEFAULT_SPOOL_MAX_BYTES = 1024 ** 3;
+/** How often a paused store is probed (worker.storeProbeMs) when not configured, ms. */
+export const DEFAULT_STORE_PROBE_MS = 5_000;
+
 export const DEFAULT_WORKER_SETTINGS: WorkerSettings = {
   concurrency: 'auto',
   attempts: 5,
@@ -26,6 +31,8 @@ export const DEFAULT_WORKER_SETTINGS: WorkerSettings = {
   maxWaitMs: 7 * 24 * 3600 * 1000,
   lockDurationMs: 30_000,
   stalledIntervalMs: 30_000,
+  spoolMaxBytes: DEFAULT_SPOOL_MAX_BYTES,
+  storeProbeMs: DEFAULT_STORE_PROBE_MS,
 };
 
 export const DEFAULT_LIMITER_SETTINGS: LimiterSettings = {
@@ -61,6 +68,9 @@ const workerSchema = z.strictObject({
   maxWaitMs: positiveInt.optional(),
   lockDurationMs: positiveInt.optional(),
   stalledIntervalMs: positiveInt.optional(),
+  spoolDir: z.string().min(1, 'must name a folder').optional(),
+  spoolMaxBytes: z.coerce.number().int('must be a whole number of bytes').min(0, 'must be 0 or more').optional(),
+  storeProbeMs: positiveInt.min(100, 'must be at least 100').optional(),
 });
 
 const limiterSchema = z.strictObject({
@@ -400,6 +410,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const worker: WorkerSettings = {
     ...DEFAULT_WORKER_SETTINGS,
     ...definedOnly(file.worker),
+    // Relative to the config's working folder, like the store's root.
+    ...(file.worker?.spoolDir !== undefined && { spoolDir: resolve(cwd, file.worker.spoolDir) }),
     ...(env.IMGBATCH_CONCURRENCY !== undefined && { concurrency: env.IMGBATCH_CONCURRENCY }),
     ...(env.IMGBATCH_TIMEOUT_MS !== undefined && { timeoutMs: env.IMGBATCH_TIMEOUT_MS }),
     ...(env.IMGBATCH_IMAGES_PER_CALL !== undefined && { imagesPerCall: env.IMGBATCH_IMAGES_PER_CALL }),

@@ -1,4 +1,5 @@
-import { hostname } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DelayedError, UnrecoverableError, Worker } from 'bullmq';
 import type { RedisClient } from '../queue/redis-connection.js';
 import type { OpenAI } from 'openai';
@@ -8,7 +9,7 @@ import type { DeploymentConfig } from '../config/deployment-config.js';
 import { createImageClient } from '../azure/create-image-client.js';
 import { editImages } from '../azure/edit-images.js';
 import { generateImages } from '../azure/generate-images.js';
-import { DEFAULT_FETCH_SETTINGS } from '../config/load-config.js';
+import { DEFAULT_FETCH_SETTINGS, DEFAULT_SPOOL_MAX_BYTES, DEFAULT_STORE_PROBE_MS } from '../config/load-config.js';
 import { createInputReader, type InputReader } from '../inputs/input-reader.js';
 import { IMAGE_QUEUE_NAME, type ImageJobData } from '../job/image-job.js';
 import { createSlotLimiter } from '../limiter/slot-limiter.js';
@@ -19,6 +20,9 @@ import { createKeySpace } from '../queue/key-space.js';
 import { createCallMetrics } from '../metrics/call-metrics.js';
 import { meterCallImages } from './metered-call-images.js';
 import type { ResultStore } from '../storage/result-store.js';
+import { createFolderImageSpool } from '../storage/image-spool.js';
+import { createStoreBreaker } from '../storage/store-breaker.js';
+import { createStoreGuard } from '../storage/store-guard.js';
 import { DEFAULT_PRICE_TABLE } from '../cost/default-price-table.js';
 import type { PriceTable } from '../cost/price-table.js';
 import { BUILT_IN_CATALOGUE, type ModelCatalogue } from '../models/model-catalogue.js';
@@ -124,6 +128,24 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
   callMetrics.registerDeployments(options.deployments).catch((error: unknown) => {
     logger.warn({ err: error }, 'deployments not registered for metrics');
   });
+  // [store-gate] One guard per process: the breaker is shared through Redis, the spool is this
+  // machine's folder (per key prefix by default, so two imgbatch setups never mix their images).
+  const workerName = `${hostname()}:${process.pid}`;
+  const storeGuard = createStoreGuard({
+    store: options.store,
+    breaker: createStoreBreaker(connection, keys),
+    spool: createFolderImageSpool({
+      dir: options.settings.spoolDir ?? join(tmpdir(), 'imgbatch-spool', options.prefix ?? 'imgbatch'),
+      maxBytes: options.settings.spoolMaxBytes ?? DEFAULT_SPOOL_MAX_BYTES,
+    }),
+    logger,
+    holder: workerName,
+    probeIntervalMs: options.settings.storeProbeMs ?? DEFAULT_STORE_PROBE_MS,
+    recheckMs: options.settings.pauseRecheckMs,
+  });
+  // What an earlier run of this worker spooled is written first (and the breaker probed).
+  storeGuard.start();
+  // [/store-gate]
   const deps: ProcessorDeps = {
     deployments: options.deployments,
     models,
@@ -135,6 +157,7 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
     batches: createBatchRegistry(connection, keys),
     jobState: createJobState(connection, keys),
     store: options.store,
+    storeGate: storeGuard, // [store-gate]
     settings: options.settings,
     prices: options.prices ?? DEFAULT_PRICE_TABLE,
     // A delayed job wakes well before its slot: its store lookups and BullMQ's promotion of
@@ -165,7 +188,7 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
       connection,
       prefix: keys.bullPrefix,
       // Shown as the job's processedBy, so an operator sees which process made which image.
-      name: `${hostname()}:${process.pid}`,
+      name: workerName, // [store-gate] the same name is shown as a spool's holder
       concurrency: workerConcurrency(options.settings.concurrency, options.deployments, models),
       lockDuration: options.settings.lockDurationMs,
       // The lock is renewed every half of its duration for as long as the job's call runs, so
@@ -242,6 +265,7 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
       isClosing = true;
       clearInterval(resize);
       await worker.close();
+      await storeGuard.close(); // [store-gate]
     },
   };
 }

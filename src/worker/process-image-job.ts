@@ -25,6 +25,7 @@ import { slotCandidateOf } from '../limiter/slot-candidate-lists.js';
 import type { Logger } from '../log/logger.js';
 import type { ImageRecord } from '../storage/image-record.js';
 import type { ResultStore } from '../storage/result-store.js';
+import type { StoreGate } from '../storage/store-guard.js';
 import { backoffMs } from './backoff.js';
 import { callTimeoutOf } from './call-timeout.js';
 import { isCallTimeout } from '../errors/is-call-timeout.js';
@@ -68,6 +69,8 @@ export interface ProcessorDeps {
   readonly batches: BatchRegistry;
   readonly jobState: JobState;
   readonly store: ResultStore;
+  /** Store breaker and spool: admits a job only while the store takes writes, and keeps paid results that it cannot take yet. */
+  readonly storeGate: StoreGate;
   readonly settings: WorkerSettings;
   /** Prices for budget reservations and the cost in each record. */
   readonly prices: PriceTable;
@@ -253,6 +256,12 @@ async function processValidJob(deps: ProcessorDeps, jobId: string, data: ImageJo
     const counters = await deps.jobState.take(job.id);
     return { kind: 'completed', summary: { batchId: data.batchId, requestId: data.requestId, outcomes, calls: counters.calls } };
   }
+
+  // [store-gate: admission] Before any budget, slot or call: no call while the store cannot be
+  // written (its breaker is open) or while one of these images, already paid, waits in a spool.
+  const admission = await deps.storeGate.admit(pending.map(keyOf));
+  if (admission.kind === 'wait') return { kind: 'delayed', untilMs: now() + admission.retryInMs, reason: admission.reason };
+  // [/store-gate: admission]
 
   const waitedMs = now() - data.enqueuedAt;
   if (waitedMs > settings.maxWaitMs) {
@@ -488,6 +497,7 @@ async function processValidJob(deps: ProcessorDeps, jobId: string, data: ImageJo
   let downloadRetry: { untilMs: number; reason: string } | undefined;
   const waitingForDownload: number[] = [];
   let lostDownload: string | undefined;
+  const spooled: number[] = []; // [store-gate: keeping] images kept in the spool: their outcome is recorded when they land
   try {
     for (const image of read.images) {
       const variant = pending[image.index];
@@ -513,29 +523,43 @@ async function processValidJob(deps: ProcessorDeps, jobId: string, data: ImageJo
       }
       const bytes = decodeBase64(image.b64Json);
       const type = detectImageType(bytes, data.outputFormat);
-      await deps.store.putImage(base.key, { bytes, contentType: type.contentType, extension: type.extension }, stored);
-      await record(variant, 'stored');
+      // [store-gate: keeping]
+      const where = await deps.storeGate.keepImage(base.key, { bytes, contentType: type.contentType, extension: type.extension }, stored);
+      if (where === 'spooled') spooled.push(variant);
+      else await record(variant, 'stored');
+      // [/store-gate: keeping]
     }
     for (const item of read.filtered) {
       const variant = pending[item.index];
       if (variant === undefined) continue;
       const base = withCost(recordBase(data, variant, target.name, attempt, result.latencyMs), cost);
-      await deps.store.putRecord(base.key, filterRecord(base, item.filter));
-      await record(variant, 'filtered');
+      // [store-gate: keeping]
+      if ((await deps.storeGate.keepRecord(base.key, filterRecord(base, item.filter))) === 'spooled') spooled.push(variant);
+      else await record(variant, 'filtered');
+      // [/store-gate: keeping]
     }
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    const unkept = pending.filter((v) => outcomes[keyOf(v)] === undefined);
+    const unkept = pending.filter((v) => outcomes[keyOf(v)] === undefined && !spooled.includes(v)); // [store-gate: keeping]
+    // [store-gate: keeping] This job ends here and will not come back to see its spooled images
+    // land: they are on disk, marked, and written by the spool's flush, so they count as stored now.
+    for (const variant of spooled) await record(variant, 'stored');
     logger.error({ jobId: job.id, images: unkept.map(keyOf), error: message }, 'generated (and paid for) images could not be kept');
     return finish(unkept, 'failed', `generated but not kept: ${message}`);
   }
 
-  const missing = pending.filter((v) => outcomes[keyOf(v)] === undefined && !waitingForDownload.includes(v));
+  const missing = pending.filter((v) => outcomes[keyOf(v)] === undefined && !waitingForDownload.includes(v) && !spooled.includes(v));
   if (missing.length > 0) {
     const why = read.unusable.map((u) => u.reason).join('; ') || `${read.images.length + read.filtered.length} of ${pending.length} images came back`;
     return follow({ kind: 'transient', code: 'incomplete_response', message: why, mayHaveBilled: true }, result, missing);
   }
   if (downloadRetry !== undefined) return { kind: 'delayed', untilMs: downloadRetry.untilMs, reason: downloadRetry.reason };
+  // [store-gate: keeping] Paid and spooled: the job comes back, finds them in the store once
+  // they land (the "already stored?" read records them) and makes no call meanwhile.
+  if (spooled.length > 0) {
+    return { kind: 'delayed', untilMs: now() + settings.pauseRecheckMs, reason: `${spooled.length} paid image(s) kept in the spool until the store takes writes again` };
+  }
+  // [/store-gate: keeping]
   if (lostDownload !== undefined) return { kind: 'failed', message: lostDownload };
   await deps.jobState.clear(job.id);
   return summary();

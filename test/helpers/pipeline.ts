@@ -59,6 +59,8 @@ export interface PipelineOptions {
   readonly models?: ModelCatalogue;
   /** The worker's prices (a config's `config.prices`); default the built-in table. */
   readonly prices?: PriceTable;
+  /** The store the workers write, made from the pipeline's folder store (a faulty or blob store); default that folder store. */
+  readonly workerStore?: (folderStore: ResultStore) => ResultStore;
 }
 
 export interface Pipeline {
@@ -89,6 +91,7 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
   const simulator = await createSimulator(options.simulator, options.models === undefined ? {} : { models: options.models });
   const outputDir = await mkdtemp(join(tmpdir(), 'imgbatch-out-'));
   const store = createFsResultStore({ root: outputDir });
+  const workerStore = options.workerStore?.(store) ?? store;
   const fromSimulator = simulatorDeployments(simulator);
   const deployments = options.deployments === undefined ? fromSimulator : options.deployments(fromSimulator);
   const workerSettings = { ...TEST_WORKER_SETTINGS, ...options.worker };
@@ -127,7 +130,7 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
         connection,
         prefix,
         deployments,
-        store,
+        store: workerStore,
         settings: workerSettings,
         limiter: limiterSettings,
         logger,
