@@ -21,7 +21,7 @@ export interface KeySpace {
   limiterCalls(name: string): string;
   /** Slots reserved by delayed jobs (hash: job id -> `deployment|slotMs`). */
   readonly limiterReservations: string;
-  /** Per-job bookkeeping that must outlive a worker (hash: calls, rateLimitWaits). */
+  /** Per-job bookkeeping that must outlive a worker (hash: calls, rateLimitWaits, `settled:<call id>` markers of calls counted in the spend). */
   jobState(jobId: string): string;
   /** BullMQ's list of the image queue's active jobs (BullMQ's key, read by our scripts). */
   readonly imageQueueActive: string;
@@ -43,8 +43,6 @@ export interface KeySpace {
   readonly batches: string;
   /** Spend over every batch (hash: spentMicros), kept with each batch's, for metrics. */
   readonly costTotal: string;
-  /** Marks a call's cost as counted (expires), so a settle command sent again after a reconnect counts nothing twice. */
-  settledCall(callId: string): string;
   /** Cluster-wide call counters and latency buckets written by every worker (hash: JSON field -> count). */
   readonly metricsCalls: string;
   /** Deployments the workers serve (hash: name -> JSON { model, ratePerMinute }), for metrics. */
@@ -80,7 +78,6 @@ export function createKeySpace(prefix: string): KeySpace {
     batchCostReservations: (batchId) => `${bullPrefix}:batch:${batchId}:cost-reservations`,
     batches: `${bullPrefix}:batches`,
     costTotal: `${bullPrefix}:cost`,
-    settledCall: (callId) => `${bullPrefix}:settled-call:${callId}`,
     metricsCalls: `${bullPrefix}:metrics:calls`,
     metricsDeployments: `${bullPrefix}:metrics:deployments`,
     webhookOutbox: `${bullPrefix}:webhooks:outbox`,
