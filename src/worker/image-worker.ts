@@ -52,6 +52,8 @@ export interface ImageWorkerOptions {
   readonly inputReader?: InputReader;
   /** The models jobs are checked against; default the built-in ones (pass `config.models`). */
   readonly models?: ModelCatalogue;
+  /** How long a batch's data stays in Redis after it ends, seconds; default 30 days (pass `config.batchRetentionSeconds`). */
+  readonly batchRetentionSeconds?: number;
 }
 
 export interface ImageWorker {
@@ -111,7 +113,7 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
     downloadImage: (url) => downloadImage(url),
     inputReader: options.inputReader ?? createInputReader({ store: options.store, fetch: DEFAULT_FETCH_SETTINGS }),
     limiter: createSlotLimiter(connection, keys, options.limiter),
-    batches: createBatchRegistry(connection, keys),
+    batches: createBatchRegistry(connection, keys, options.batchRetentionSeconds === undefined ? {} : { retentionSeconds: options.batchRetentionSeconds }),
     jobState: createJobState(connection, keys),
     store: options.store,
     settings: options.settings,

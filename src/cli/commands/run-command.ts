@@ -100,6 +100,7 @@ export const runCommand = defineCommand({
       models: config.models,
       logger,
       editInputs: { store: runtime.store, reader: inputReader },
+      batchRetentionSeconds: config.batchRetentionSeconds,
     });
     const workerConnection = createRedisClient(redisTargetOf(config, runtime.redis.url), 'worker');
     const keys = createKeySpace(prefix);
@@ -114,6 +115,7 @@ export const runCommand = defineCommand({
       prices: config.prices,
       inputReader,
       models: config.models,
+      batchRetentionSeconds: config.batchRetentionSeconds,
       logger,
     });
     // The worker first: its calls in flight still use the connection, the store and the simulator.
