@@ -124,7 +124,9 @@ function printKinds(label: string, after: Footprint, count: number): void {
 function waitForLogLine(child: ChildProcess, msg: string, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
     let seen = '';
-    const timer = setTimeout(() => reject(new Error(`no "${msg}" from the worker after ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(() => {
+      reject(new Error(`no "${msg}" from the worker after ${timeoutMs} ms`));
+    }, timeoutMs);
     child.stderr?.on('data', (chunk: Buffer) => {
       seen = (seen + chunk.toString('utf8')).slice(-10_000);
       if (seen.includes(`"msg":"${msg}"`)) {
