@@ -1,5 +1,6 @@
 import { fromMicroUsd, toMicroUsd } from '../cost/micro-usd.js';
 import { ValidationError } from '../errors/imgbatch-error.js';
+import { toBatchField } from './batch-field.js';
 import { checkBatchId } from '../job/image-request.js';
 import { JOB_STATE_TTL_SECONDS } from '../queue/job-state.js';
 import type { KeySpace } from '../queue/key-space.js';
@@ -199,7 +200,7 @@ export function createBatchBudget(redis: RedisClient, keys: KeySpace): BatchBudg
     },
 
     async settleCost(batchId, jobId, call) {
-      const pairs = call.images.flatMap(({ imageKey, usd }) => [imageKey, checkedMicroUsd('usd', usd)]);
+      const pairs = call.images.flatMap(({ imageKey, usd }) => [toBatchField(batchId, imageKey), checkedMicroUsd('usd', usd)]);
       await commands.imgbatchSettleCost(
         keys.batch(batchId),
         keys.batchCostReservations(batchId),
@@ -231,7 +232,7 @@ export function createBatchBudget(redis: RedisClient, keys: KeySpace): BatchBudg
       // In pages: the keys of a whole batch would make one huge command.
       for (let i = 0; i < imageKeys.length; i += 1000) {
         const page = imageKeys.slice(i, i + 1000);
-        const values = await redis.hmget(keys.batchCosts(batchId), ...page);
+        const values = await redis.hmget(keys.batchCosts(batchId), ...page.map((key) => toBatchField(batchId, key)));
         page.forEach((key, index) => {
           const value = values[index];
           if (value !== null && value !== undefined) costs.set(key, fromMicroUsd(Number(value)));

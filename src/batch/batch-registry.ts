@@ -3,6 +3,7 @@ import { fromMicroUsd } from '../cost/micro-usd.js';
 import { ValidationError } from '../errors/imgbatch-error.js';
 import type { KeySpace } from '../queue/key-space.js';
 import { defineLuaCommands, luaCommand } from '../lua/lua-command.js';
+import { fromBatchField, toBatchField } from './batch-field.js';
 import { createBatchBudget, type BatchBudget } from './batch-budget.js';
 import { emptyOutcomeCounts, IMAGE_OUTCOMES, type ImageOutcome, type OutcomeCounts } from './image-outcome.js';
 
@@ -109,9 +110,9 @@ export interface BatchCallback {
 interface RegistryCommands {
   imgbatchEnsureJob(k1: string, k2: string, k3: string, now: number, batchId: string, jobId: string, images: number): Promise<number>;
   imgbatchAddJobs(k1: string, k2: string, k3: string, ...args: (string | number)[]): Promise<string[]>;
-  imgbatchRecordOutcome(k1: string, k2: string, k3: string, k4: string, k5: string, key: string, outcome: string, error: string, batchId: string, retentionSeconds: number): Promise<string | null>;
-  imgbatchClearOutcome(k1: string, k2: string, k3: string, k4: string, key: string): Promise<string | null>;
-  imgbatchMoveOutcome(k1: string, k2: string, k3: string, k4: string, k5: string, key: string, expected: string, next: string, batchId: string, retentionSeconds: number): Promise<number>;
+  imgbatchRecordOutcome(k1: string, k2: string, k3: string, k4: string, k5: string, field: string, outcome: string, error: string, batchId: string, retentionSeconds: number, key: string): Promise<string | null>;
+  imgbatchClearOutcome(k1: string, k2: string, k3: string, k4: string, field: string): Promise<string | null>;
+  imgbatchMoveOutcome(k1: string, k2: string, k3: string, k4: string, k5: string, field: string, expected: string, next: string, batchId: string, retentionSeconds: number, key: string): Promise<number>;
 }
 
 const file = (name: string): URL => new URL(`./lua/${name}`, import.meta.url);
@@ -157,15 +158,15 @@ export function createBatchRegistry(redis: RedisClient, keys: KeySpace, options:
         Date.now(),
         batchId,
         imagesPerCall,
-        ...jobs.flatMap((job) => [job.jobId, job.images]),
+        ...jobs.flatMap((job) => [toBatchField(batchId, job.jobId), job.images]),
       );
       const [status, ...rest] = reply;
       if (status === 'mismatch') throw imagesPerCallMismatch(batchId, rest[0], imagesPerCall);
-      return rest;
+      return rest.map((field) => fromBatchField(batchId, field));
     },
 
     async ensureJob(batchId, jobId, images) {
-      await commands.imgbatchEnsureJob(keys.batch(batchId), keys.batchJobs(batchId), keys.batches, Date.now(), batchId, jobId, images);
+      await commands.imgbatchEnsureJob(keys.batch(batchId), keys.batchJobs(batchId), keys.batches, Date.now(), batchId, toBatchField(batchId, jobId), images);
     },
 
     async claimImagesPerCall(batchId, imagesPerCall) {
@@ -175,20 +176,20 @@ export function createBatchRegistry(redis: RedisClient, keys: KeySpace, options:
     },
 
     async recordOutcome(batchId, imageKey, outcome, error) {
-      await commands.imgbatchRecordOutcome(...outcomeKeys(batchId), imageKey, outcome, error ?? '', batchId, retentionSeconds);
+      await commands.imgbatchRecordOutcome(...outcomeKeys(batchId), toBatchField(batchId, imageKey), outcome, error ?? '', batchId, retentionSeconds, imageKey);
     },
 
     async clearOutcome(batchId, imageKey) {
-      await commands.imgbatchClearOutcome(keys.batchOutcomes(batchId), keys.batchCounts(batchId), keys.batchErrors(batchId), keys.batch(batchId), imageKey);
+      await commands.imgbatchClearOutcome(keys.batchOutcomes(batchId), keys.batchCounts(batchId), keys.batchErrors(batchId), keys.batch(batchId), toBatchField(batchId, imageKey));
     },
 
     async markCancelled(batchId, imageKey) {
-      const moved = await commands.imgbatchMoveOutcome(...outcomeKeys(batchId), imageKey, '', 'cancelled', batchId, retentionSeconds);
+      const moved = await commands.imgbatchMoveOutcome(...outcomeKeys(batchId), toBatchField(batchId, imageKey), '', 'cancelled', batchId, retentionSeconds, imageKey);
       return moved === 1;
     },
 
     async restoreCancelled(batchId, imageKey) {
-      const moved = await commands.imgbatchMoveOutcome(...outcomeKeys(batchId), imageKey, 'cancelled', '', batchId, retentionSeconds);
+      const moved = await commands.imgbatchMoveOutcome(...outcomeKeys(batchId), toBatchField(batchId, imageKey), 'cancelled', '', batchId, retentionSeconds, imageKey);
       return moved === 1;
     },
 
@@ -197,7 +198,7 @@ export function createBatchRegistry(redis: RedisClient, keys: KeySpace, options:
       do {
         const [next, ids] = await redis.sscan(keys.batchJobs(batchId), cursor, 'COUNT', 1000);
         cursor = next;
-        if (ids.length > 0) yield ids;
+        if (ids.length > 0) yield ids.map((field) => fromBatchField(batchId, field));
       } while (cursor !== '0');
     },
 
@@ -210,14 +211,14 @@ export function createBatchRegistry(redis: RedisClient, keys: KeySpace, options:
         for (let i = 0; i + 1 < flat.length; i += 2) {
           const outcome = IMAGE_OUTCOMES.find((o) => o === flat[i + 1]);
           const key = flat[i];
-          if (outcome !== undefined && key !== undefined) page.push([key, outcome]);
+          if (outcome !== undefined && key !== undefined) page.push([fromBatchField(batchId, key), outcome]);
         }
         if (page.length > 0) yield page;
       } while (cursor !== '0');
     },
 
     async outcomeOf(batchId, imageKey) {
-      const value = await redis.hget(keys.batchOutcomes(batchId), imageKey);
+      const value = await redis.hget(keys.batchOutcomes(batchId), toBatchField(batchId, imageKey));
       return IMAGE_OUTCOMES.find((o) => o === value);
     },
 
@@ -266,7 +267,8 @@ export function createBatchRegistry(redis: RedisClient, keys: KeySpace, options:
     },
 
     async errors(batchId) {
-      return redis.hgetall(keys.batchErrors(batchId));
+      const stored = await redis.hgetall(keys.batchErrors(batchId));
+      return Object.fromEntries(Object.entries(stored).map(([field, message]) => [fromBatchField(batchId, field), message]));
     },
 
   };

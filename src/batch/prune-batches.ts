@@ -3,6 +3,7 @@ import { luaCommand, defineLuaCommands } from '../lua/lua-command.js';
 import type { ImageQueue } from '../queue/image-queue.js';
 import type { KeySpace } from '../queue/key-space.js';
 import type { RedisClient } from '../queue/redis-connection.js';
+import { fromBatchField } from './batch-field.js';
 import { listBatches } from './list-batches.js';
 
 export interface PruneDeps {
@@ -36,7 +37,7 @@ async function jobIdsOf(redis: RedisClient, keys: KeySpace, batchId: string): Pr
   do {
     const [next, page] = await redis.sscan(keys.batchJobs(batchId), cursor, 'COUNT', 1000);
     cursor = next;
-    ids.push(...page);
+    ids.push(...page.map((field) => fromBatchField(batchId, field)));
   } while (cursor !== '0');
   return ids;
 }

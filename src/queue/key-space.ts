@@ -27,7 +27,7 @@ export interface KeySpace {
   readonly imageQueueActive: string;
   /** Batch header (hash: createdAt, images, jobs, calls, maxCostMicros, spentMicros, reservedMicros). */
   batch(batchId: string): string;
-  /** Image key -> outcome status. */
+  /** Image key -> outcome status. Image keys and job ids in a batch's hashes and sets are written without `<batchId>/` (src/batch/batch-field.ts). */
   batchOutcomes(batchId: string): string;
   /** Outcome status -> count. */
   batchCounts(batchId: string): string;

@@ -5,7 +5,7 @@
   would put one image in two jobs (counted twice, perhaps paid twice). New images reopen an
   ended batch.
   KEYS: batch hash, batch job set, batch index. ARGV: now, batch id, images per call, then
-  (job id, images) pairs. Returns {'mismatch', existing} or {'ok', added job ids...}.
+  (job field (src/batch/batch-field.ts), images) pairs. Returns {'mismatch', existing} or {'ok', added job ids...}.
 ]]
 --- @include "includes/batch-lifetime"
 

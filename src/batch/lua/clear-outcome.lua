@@ -1,6 +1,6 @@
 --[[
   Forgets one image's outcome (it is to be made again), which reopens an ended batch.
-  KEYS: outcomes hash, counts hash, errors hash, batch header. ARGV: image key.
+  KEYS: outcomes hash, counts hash, errors hash, batch header. ARGV: image field (src/batch/batch-field.ts).
 ]]
 --- @include "includes/batch-lifetime"
 

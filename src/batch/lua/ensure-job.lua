@@ -1,7 +1,7 @@
 --[[
   Makes sure a job is counted in its batch, however it was added (a BullMQ client in another
   language adds jobs without our producer); its images reopen an ended batch.
-  KEYS: batch hash, batch job set, batch index. ARGV: now, batch id, job id, images.
+  KEYS: batch hash, batch job set, batch index. ARGV: now, batch id, job field, images.
   Returns 1 when the job was new to the batch.
 ]]
 --- @include "includes/batch-lifetime"
