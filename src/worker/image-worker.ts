@@ -15,6 +15,7 @@ import { createSlotLimiter } from '../limiter/slot-limiter.js';
 import { slotCandidateListsOf } from '../limiter/slot-candidate-lists.js';
 import { warmUpImageCalls } from '../azure/warm-up-image-calls.js';
 import type { Logger } from '../log/logger.js';
+import { KEEP_FAILED_JOBS_SECONDS } from '../queue/image-queue.js';
 import { createKeySpace } from '../queue/key-space.js';
 import { createCallMetrics } from '../metrics/call-metrics.js';
 import { meterCallImages } from './metered-call-images.js';
@@ -161,6 +162,10 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
       maxStalledCount: 1_000,
       // Started below, once the process can send a call the moment its slot comes.
       autorun: false,
+      // For jobs added without these options (plain BullMQ clients, other languages); a job's
+      // own options win. The same as the image queue's defaults (src/queue/image-queue.ts).
+      removeOnComplete: { count: 0 },
+      removeOnFail: { age: KEEP_FAILED_JOBS_SECONDS },
     },
   );
   worker.on('error', (error) => {
