@@ -133,6 +133,12 @@ export interface Config {
   readonly redisTlsCa: string | undefined;
   /** Key prefix; wrapped in a hash tag so every key lands in one Redis Cluster slot. */
   readonly redisPrefix: string;
+  /**
+   * How long a batch's data stays in Redis after it ends (every image has an outcome), seconds:
+   * IMGBATCH_BATCH_RETENTION_DAYS or the config file's `redis.batchRetentionDays`, in days;
+   * default 30 days. Images and records in the store are not touched.
+   */
+  readonly batchRetentionSeconds: number;
   readonly deployments: readonly DeploymentConfig[];
   /** True when no Azure settings were found and the embedded simulator stands in. */
   readonly usesSimulator: boolean;

@@ -101,9 +101,25 @@ const httpSchema = z.strictObject({
 /** Time a webhook receiver has to answer one delivery, ms. */
 const DEFAULT_WEBHOOK_TIMEOUT_MS = 10_000;
 
+/** At least an hour, at most ten years: a batch's data must outlive a look at its results. */
+const batchRetentionDaysSchema = z
+  .number('must be a number of days, e.g. 30')
+  .min(1 / 24, 'must be at least 1/24 (an hour)')
+  .max(3650, 'must be at most 3650 (ten years)');
+
+/** Default days an ended batch's data stays in Redis. */
+export const DEFAULT_BATCH_RETENTION_DAYS = 30;
+
 const fileSchema = z.strictObject({
   deployments: z.array(deploymentFileEntrySchema).min(1).optional(),
-  redis: z.strictObject({ url: z.string().optional(), prefix: z.string().optional() }).optional(),
+  redis: z
+    .strictObject({
+      url: z.string().optional(),
+      prefix: z.string().optional(),
+      /** Days an ended batch's data stays in Redis (see Config.batchRetentionSeconds). */
+      batchRetentionDays: batchRetentionDaysSchema.optional(),
+    })
+    .optional(),
   store: z
     .union([
       z.strictObject({ kind: z.literal('fs'), root: z.string().min(1) }),
@@ -160,6 +176,7 @@ const envSchema = z.object({
   REDIS_TLS_CA_FILE: z.string().min(1).optional(),
   IMGBATCH_REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/, 'may hold only letters, digits, "_" and "-"').optional(),
   IMGBATCH_OUTPUT_DIR: z.string().min(1).optional(),
+  IMGBATCH_BATCH_RETENTION_DAYS: z.coerce.number('must be a number of days, e.g. 30').pipe(batchRetentionDaysSchema).optional(),
   AZURE_STORAGE_CONNECTION_STRING: z.string().min(1).optional(),
   AZURE_STORAGE_ACCOUNT_URL: z.url().optional(),
   IMGBATCH_BLOB_CONTAINER: z.string().min(3).optional(),
@@ -429,6 +446,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   return Object.freeze({
     ...redis,
     redisPrefix: env.IMGBATCH_REDIS_PREFIX ?? file.redis?.prefix ?? 'imgbatch',
+    batchRetentionSeconds: Math.round((env.IMGBATCH_BATCH_RETENTION_DAYS ?? file.redis?.batchRetentionDays ?? DEFAULT_BATCH_RETENTION_DAYS) * 86_400),
     deployments: Object.freeze(deployments.map((d) => Object.freeze({ ...d, auth: Object.freeze({ ...d.auth }), pools: Object.freeze([...d.pools]) }))),
     usesSimulator: deployments.length === 0,
     store: Object.freeze(store),

@@ -85,6 +85,7 @@ export const enqueueResultSchema = z.strictObject({
 export const batchSummarySchema = z.strictObject({
   batchId: z.string(),
   createdAt: z.number().int().optional().describe('Epoch ms of the first enqueue'),
+  endedAt: z.number().int().optional().describe("Epoch ms when the last image got its outcome; the batch's data leaves Redis a retention later (default 30 days)"),
   images: z.number().int(),
   jobs: z.number().int(),
   counts: z.strictObject(Object.fromEntries(IMAGE_OUTCOMES.map((outcome) => [outcome, z.number().int().min(0)])) as Record<(typeof IMAGE_OUTCOMES)[number], z.ZodNumber>),

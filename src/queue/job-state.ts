@@ -31,7 +31,7 @@ export interface JobState {
 }
 
 /** Job state expires on its own when a job is removed without finishing. */
-const STATE_TTL_SECONDS = 30 * 24 * 3600;
+export const JOB_STATE_TTL_SECONDS = 30 * 24 * 3600;
 
 function toCounters(hash: Record<string, string>): JobCounters {
   return {
@@ -48,7 +48,7 @@ export function createJobState(redis: RedisClient, keys: KeySpace): JobState {
     const key = keys.jobState(jobId);
     const pipeline = redis.pipeline();
     for (const [field, by] of Object.entries(fields)) pipeline.hincrby(key, field, by);
-    pipeline.expire(key, STATE_TTL_SECONDS);
+    pipeline.expire(key, JOB_STATE_TTL_SECONDS);
     pipeline.hgetall(key);
     const results = (await pipeline.exec()) ?? [];
     const last = results[results.length - 1];

@@ -21,7 +21,7 @@ export interface KeySpace {
   limiterCalls(name: string): string;
   /** Slots reserved by delayed jobs (hash: job id -> `deployment|slotMs`). */
   readonly limiterReservations: string;
-  /** Per-job bookkeeping that must outlive a worker (hash: calls, rateLimitWaits). */
+  /** Per-job bookkeeping that must outlive a worker (hash: calls, rateLimitWaits, `settled:<call id>` markers of calls counted in the spend). */
   jobState(jobId: string): string;
   /** Generated images of a job still to be downloaded from the URL the answer gave (hash: variant -> JSON; expires with the URLs). */
   pendingDownloads(jobId: string): string;
@@ -29,7 +29,7 @@ export interface KeySpace {
   readonly imageQueueActive: string;
   /** Batch header (hash: createdAt, images, jobs, calls, maxCostMicros, spentMicros, reservedMicros). */
   batch(batchId: string): string;
-  /** Image key -> outcome status. */
+  /** Image key -> outcome status. Image keys and job ids in a batch's hashes and sets are written without `<batchId>/` (src/batch/batch-field.ts). */
   batchOutcomes(batchId: string): string;
   /** Outcome status -> count. */
   batchCounts(batchId: string): string;
@@ -45,8 +45,6 @@ export interface KeySpace {
   readonly batches: string;
   /** Spend over every batch (hash: spentMicros), kept with each batch's, for metrics. */
   readonly costTotal: string;
-  /** Marks a call's cost as counted (expires), so a settle command sent again after a reconnect counts nothing twice. */
-  settledCall(callId: string): string;
   /** Cluster-wide call counters and latency buckets written by every worker (hash: JSON field -> count). */
   readonly metricsCalls: string;
   /** Deployments the workers serve (hash: name -> JSON { model, ratePerMinute }), for metrics. */
@@ -87,7 +85,6 @@ export function createKeySpace(prefix: string): KeySpace {
     batchCostReservations: (batchId) => `${bullPrefix}:batch:${batchId}:cost-reservations`,
     batches: `${bullPrefix}:batches`,
     costTotal: `${bullPrefix}:cost`,
-    settledCall: (callId) => `${bullPrefix}:settled-call:${callId}`,
     metricsCalls: `${bullPrefix}:metrics:calls`,
     metricsDeployments: `${bullPrefix}:metrics:deployments`,
     webhookOutbox: `${bullPrefix}:webhooks:outbox`,

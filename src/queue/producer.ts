@@ -30,6 +30,8 @@ export interface ProducerOptions {
    * store). Default: none, and requests with input images are refused with the reason.
    */
   readonly editInputs?: EditInputsOptions;
+  /** How long a batch's data stays in Redis after it ends, seconds; default 30 days (pass `config.batchRetentionSeconds`). */
+  readonly batchRetentionSeconds?: number;
 }
 
 export interface EditInputsOptions {
@@ -152,7 +154,7 @@ export function createProducer(options: ProducerOptions = {}): Producer {
   const keys = createKeySpace(options.prefix ?? 'imgbatch');
   const logger = options.logger ?? createSilentLogger();
   const queue = createImageQueue(redis, keys, logger);
-  const batches = createBatchRegistry(redis, keys);
+  const batches = createBatchRegistry(redis, keys, options.batchRetentionSeconds === undefined ? {} : { retentionSeconds: options.batchRetentionSeconds });
 
   async function addJobs(batchId: string, chunk: readonly ImageJobData[], review: KnownJobsReview | undefined): Promise<{ jobsAdded: number; imagesAdded: number }> {
     const jobs = chunk.map((data) => ({ data, jobId: imageJobId(data), images: data.variants.length }));

@@ -34,7 +34,12 @@ export interface WebhookDeliveryLog {
 export function createWebhookDeliveryLog(redis: RedisClient, keys: KeySpace): WebhookDeliveryLog {
   return {
     async write(batchId, delivery) {
-      await redis.hset(keys.batchWebhooks(batchId), delivery.eventId, JSON.stringify(delivery));
+      const key = keys.batchWebhooks(batchId);
+      const replies = (await redis.pipeline().hset(key, delivery.eventId, JSON.stringify(delivery)).pttl(keys.batch(batchId)).exec()) ?? [];
+      // `batch.ended` is delivered after the batch ended and its keys got their expiry: a log
+      // written first then would never expire. It goes with the rest of the batch.
+      const headerTtlMs = Number(replies[1]?.[1] ?? -1);
+      if (headerTtlMs > 0) await redis.pexpire(key, headerTtlMs);
     },
     async writePending(events) {
       if (events.length === 0) return;

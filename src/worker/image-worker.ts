@@ -16,6 +16,7 @@ import { createSlotLimiter } from '../limiter/slot-limiter.js';
 import { slotCandidateListsOf } from '../limiter/slot-candidate-lists.js';
 import { warmUpImageCalls } from '../azure/warm-up-image-calls.js';
 import type { Logger } from '../log/logger.js';
+import { KEEP_FAILED_JOBS_SECONDS } from '../queue/image-queue.js';
 import { createKeySpace } from '../queue/key-space.js';
 import { createCallMetrics } from '../metrics/call-metrics.js';
 import { meterCallImages } from './metered-call-images.js';
@@ -65,6 +66,8 @@ export interface ImageWorkerOptions {
    * deployment's endpoint is itself on loopback (a local simulator serves its images there).
    */
   readonly fetch?: FetchSettings;
+  /** How long a batch's data stays in Redis after it ends, seconds; default 30 days (pass `config.batchRetentionSeconds`). */
+  readonly batchRetentionSeconds?: number;
 }
 
 export interface ImageWorker {
@@ -154,7 +157,7 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
     pendingDownloads: createPendingDownloads(connection, keys),
     inputReader: options.inputReader ?? createInputReader({ store: options.store, fetch: DEFAULT_FETCH_SETTINGS }),
     limiter: createSlotLimiter(connection, keys, options.limiter),
-    batches: createBatchRegistry(connection, keys),
+    batches: createBatchRegistry(connection, keys, options.batchRetentionSeconds === undefined ? {} : { retentionSeconds: options.batchRetentionSeconds }),
     jobState: createJobState(connection, keys),
     store: options.store,
     storeGate: storeGuard, // [store-gate]
@@ -203,6 +206,10 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
       maxStalledCount: 1_000,
       // Started below, once the process can send a call the moment its slot comes.
       autorun: false,
+      // For jobs added without these options (plain BullMQ clients, other languages); a job's
+      // own options win. The same as the image queue's defaults (src/queue/image-queue.ts).
+      removeOnComplete: { count: 0 },
+      removeOnFail: { age: KEEP_FAILED_JOBS_SECONDS },
     },
   );
   worker.on('error', (error) => {

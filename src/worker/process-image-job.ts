@@ -311,8 +311,10 @@ async function processValidJob(deps: ProcessorDeps, jobId: string, data: ImageJo
       `would exceed the batch's budget of ${formatUsd(verdict.maxCostUsd ?? 0)}; no call made (imgbatch resume ${data.batchId} --max-cost <usd> makes it)`;
     for (const variant of pending) await record(variant, 'skipped', message);
     const counters = await deps.jobState.take(job.id);
-    logger.debug({ jobId: job.id, spentUsd: verdict.spentUsd, maxCostUsd: verdict.maxCostUsd }, 'over budget: skipped without a call');
-    return { kind: 'completed', summary: { batchId: data.batchId, requestId: data.requestId, outcomes, calls: counters.calls } };
+    logger.debug({ jobId: job.id, spentUsd: verdict.spentUsd, maxCostUsd: verdict.maxCostUsd, calls: counters.calls }, 'over budget: skipped without a call');
+    // Failed, not completed: failed jobs keep their data (completed ones are removed at once),
+    // and `imgbatch resume` retries them from it.
+    return { kind: 'failed', message };
   };
   // Checked before taking a slot, so a batch past its budget spends none of the quota other
   // batches could use; the reservation right before the call is what holds.

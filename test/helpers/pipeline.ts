@@ -61,6 +61,8 @@ export interface PipelineOptions {
   readonly prices?: PriceTable;
   /** The store the workers write, made from the pipeline's folder store (a faulty or blob store); default that folder store. */
   readonly workerStore?: (folderStore: ResultStore) => ResultStore;
+  /** How long an ended batch's keys stay, seconds, for producer and workers (a config's `config.batchRetentionSeconds`); default 30 days. */
+  readonly batchRetentionSeconds?: number;
 }
 
 export interface Pipeline {
@@ -98,7 +100,13 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
   const limiterSettings = { ...TEST_LIMITER_SETTINGS, ...options.limiter };
   const inputReader = createInputReader({ store, fetch: { ...DEFAULT_FETCH_SETTINGS, ...options.inputFetch } });
   // Edits as every producer with a store has them: inputs checked and copied into this store.
-  const producer = createProducer({ connection: redisUrl, prefix, editInputs: { store, reader: inputReader }, ...(options.models !== undefined && { models: options.models }) });
+  const producer = createProducer({
+    connection: redisUrl,
+    prefix,
+    editInputs: { store, reader: inputReader },
+    ...(options.models !== undefined && { models: options.models }),
+    ...(options.batchRetentionSeconds !== undefined && { batchRetentionSeconds: options.batchRetentionSeconds }),
+  });
   const admin: Redis = createRedisConnection(redisUrl, 'worker');
   const limiter = createSlotLimiter(admin, createKeySpace(prefix), limiterSettings);
   const logs: Array<Record<string, unknown>> = [];
@@ -139,6 +147,7 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
         ...(options.callImages !== undefined && { callImages: options.callImages }),
         ...(options.models !== undefined && { models: options.models }),
         ...(options.prices !== undefined && { prices: options.prices }),
+        ...(options.batchRetentionSeconds !== undefined && { batchRetentionSeconds: options.batchRetentionSeconds }),
       });
       workers.push({ worker, connection });
       return worker;

@@ -100,6 +100,7 @@ export const runCommand = defineCommand({
       models: config.models,
       logger,
       editInputs: { store: runtime.store, reader: inputReader },
+      batchRetentionSeconds: config.batchRetentionSeconds,
     });
     const workerConnection = createRedisClient(redisTargetOf(config, runtime.redis.url), 'worker');
     const keys = createKeySpace(prefix);
@@ -115,6 +116,7 @@ export const runCommand = defineCommand({
       inputReader,
       models: config.models,
       fetch: config.fetch,
+      batchRetentionSeconds: config.batchRetentionSeconds,
       logger,
     });
     // The worker first: its calls in flight still use the connection, the store and the simulator.

@@ -52,6 +52,7 @@ export const workerCommand = defineCommand({
       models: config.models,
       inputReader,
       fetch: config.fetch,
+      batchRetentionSeconds: config.batchRetentionSeconds,
       logger,
     });
     // Runs of `imgbatch schedules sync` schedulers become batches here, beside the image jobs.

@@ -4,9 +4,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { cancelBatch } from '../../../src/batch/cancel-batch.js';
 import { restoreCancelled } from '../../../src/batch/restore-cancelled.js';
 import { createKeySpace } from '../../../src/queue/key-space.js';
+import { waitForIdleQueue } from '../../helpers/job-events.js';
 import { usePipeline, type Pipeline } from '../../helpers/pipeline.js';
 import { runCli } from '../../helpers/run-cli.js';
-import { waitFor } from '../../helpers/wait-for.js';
 
 const SLOW = { name: 'gpt', model: 'gpt-image-1-mini', ratePerMinute: 600, latency: { meanMs: 1_500, sdMs: 0 } };
 const FAST = { name: 'gpt', model: 'gpt-image-1-mini', ratePerMinute: 600, latency: { meanMs: 20, sdMs: 5 } };
@@ -54,15 +54,7 @@ describe('cancelling a batch', () => {
     expect(summary.counts).toEqual({ stored: 2, filtered: 0, failed: 0, rejected: 0, cancelled: 6, skipped: 0 });
     // The two jobs in flight have completed and the cancelled ones are gone: with no job of the
     // batch left to run, no further call can be made.
-    const counts = await waitFor(
-      async () => {
-        const now = await p.producer.queue.getJobCounts('completed', 'waiting', 'delayed', 'prioritized', 'active');
-        return now.completed === 2 ? now : undefined;
-      },
-      10_000,
-      () => 'the two jobs in flight never completed',
-    );
-    expect(counts).toEqual({ completed: 2, waiting: 0, delayed: 0, prioritized: 0, active: 0 });
+    await waitForIdleQueue(p.producer.queue);
     expect(p.simulator.stats().filter((c) => c.clientRequestId?.startsWith('busy/') === true)).toHaveLength(2);
   });
 

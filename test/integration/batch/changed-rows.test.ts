@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createImgbatchClient, type ImgbatchClient } from '../../../src/client/imgbatch-client.js';
 import { ConfigError } from '../../../src/errors/imgbatch-error.js';
+import type { ImageJobData } from '../../../src/job/image-job.js';
 import type { ImageRecord } from '../../../src/storage/image-record.js';
 import { usePipeline, type Pipeline } from '../../helpers/pipeline.js';
 import { rejection } from '../../helpers/rejection.js';
@@ -34,14 +35,17 @@ describe('enqueueing edited rows into the same batch', () => {
     await client?.close();
     client = undefined;
   });
-  async function madeBatch(batchId: string): Promise<{ p: Pipeline; c: ImgbatchClient }> {
+  /** Makes FIRST into the batch; `queued` is each job's data as enqueued (finished jobs leave Redis). */
+  async function madeBatch(batchId: string): Promise<{ p: Pipeline; c: ImgbatchClient; queued: ReadonlyMap<string, ImageJobData> }> {
     const p = await openPipeline({ simulator: { deployments: [GPT] } });
     const c = (client = createImgbatchClient({ connection: p.redisUrl, prefix: p.prefix, store: p.store }));
-    p.startWorker();
     await c.enqueue(FIRST, { batchId });
+    const queued = new Map<string, ImageJobData>();
+    for (const job of await p.producer.queue.getJobs(['waiting', 'prioritized'])) if (job.id !== undefined) queued.set(job.id, job.data);
+    p.startWorker();
     await p.waitForBatch(batchId, 15_000);
     expect(p.simulator.stats()).toHaveLength(3);
-    return { p, c };
+    return { p, c, queued };
   }
 
   it('reports the changed ids, keeps the stored images and makes no call; --redo-changed then makes exactly those, keeping both images', async () => {
@@ -99,10 +103,10 @@ describe('enqueueing edited rows into the same batch', () => {
   });
 
   it('a worker makes again a stored image whose record was made for another request, and keeps one when either side has no fingerprint', async () => {
-    const { p, c } = await madeBatch('worker');
+    const { p, c, queued } = await madeBatch('worker');
     const stored = await p.store.getRecord('worker/mug-0');
-    const queuedMug = (await p.producer.queue.getJob('worker/mug/v0'))?.data;
-    const queuedKite = (await p.producer.queue.getJob('worker/kite/v0'))?.data;
+    const queuedMug = queued.get('worker/mug/v0');
+    const queuedKite = queued.get('worker/kite/v0');
     expect(stored?.fingerprint).toBe(queuedMug?.fingerprint);
     if (queuedMug === undefined || queuedKite === undefined) throw new Error('the first enqueue left no jobs');
     await p.producer.queue.obliterate({ force: true });

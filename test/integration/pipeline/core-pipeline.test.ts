@@ -9,8 +9,9 @@ import { imageRecordSchema } from '../../../src/storage/image-record.js';
 import { createModelCatalogue } from '../../../src/models/model-catalogue.js';
 import { applyModelOverrides } from '../../../src/models/model-overrides.js';
 import { BUILT_IN_MODELS } from '../../../src/models/model-table.js';
-import { usePipeline, type Pipeline } from '../../helpers/pipeline.js';
 import { waitFor } from '../../helpers/wait-for.js';
+import { waitForCompletion, waitForIdleQueue } from '../../helpers/job-events.js';
+import { usePipeline, type Pipeline } from '../../helpers/pipeline.js';
 
 const GPT = { name: 'gpt', model: 'gpt-image-1-mini', ratePerMinute: 600, latency: { meanMs: 20, sdMs: 5 } };
 /**
@@ -69,15 +70,7 @@ describe('core pipeline against the simulator (in-process worker, real Redis, re
     expect(summary.counts).toMatchObject({ filtered: 1, stored: 0, failed: 0 });
     // The job has completed: BullMQ never runs a completed job again, so no retry can follow
     // the one call counted here.
-    const job = await waitFor(
-      async () => {
-        const found = await p.producer.queue.getJob('filtered/f/v0');
-        return (await found?.getState()) === 'completed' ? found : undefined;
-      },
-      10_000,
-      () => 'job filtered/f/v0 never completed',
-    );
-    expect(job.returnvalue).toMatchObject({ outcomes: { 'filtered/f-0': 'filtered' }, calls: 1 });
+    expect(await waitForCompletion(p.redisUrl, p.producer.queue, 'filtered/f/v0')).toMatchObject({ outcomes: { 'filtered/f-0': 'filtered' }, calls: 1 });
     expect(callsFor(p, 'filtered/')).toHaveLength(1);
     const record = await p.store.getRecord('filtered/f-0');
     expect(record).toMatchObject({ status: 'filtered', filter: { stage } });
@@ -207,34 +200,27 @@ describe('core pipeline against the simulator (in-process worker, real Redis, re
 
     const second = await p.producer.enqueue(requests, { batchId: 'again' });
     expect(second).toMatchObject({ jobsAdded: 0, imagesAdded: 0, jobsAlreadyQueued: 4 });
-    // Nothing is queued to run: with no job left, no call can be made.
-    expect(await p.producer.queue.getJobCounts('waiting', 'delayed', 'prioritized', 'active')).toEqual({ waiting: 0, delayed: 0, prioritized: 0, active: 0 });
-    expect(await p.producer.queue.getJobCounts('completed')).toEqual({ completed: 4 });
+    // Finished jobs left Redis with their outcomes; what the enqueue queued again finds every
+    // image in the store. Once no job is left to run, no call can be made.
+    await waitForIdleQueue(p.producer.queue);
     expect(p.simulator.stats()).toHaveLength(callsAfterFirstRun);
+    expect((await p.waitForBatch('again')).counts).toMatchObject({ stored: 3, filtered: 1 });
   });
 
   it('skips the call for an image the store already holds, even when its job is new to Redis', async () => {
     const p = await open({ simulator: { deployments: [GPT] } });
     p.startWorker();
     await p.producer.enqueue([{ id: 'once', prompt: 'a kite', model: 'gpt-image-1-mini' }], { batchId: 'storefirst' });
-    await p.waitForBatch('storefirst');
     const data = (await p.producer.queue.getJob('storefirst/once/v0'))?.data;
     expect(data).toMatchObject({ batchId: 'storefirst', requestId: 'once', variants: [0] });
+    await p.waitForBatch('storefirst');
     await p.producer.queue.obliterate({ force: true });
     const again = await p.producer.enqueue([{ id: 'once', prompt: 'a kite', model: 'gpt-image-1-mini' }], { batchId: 'storefirst' });
     expect(again.jobsAdded).toBe(0);
     // Even a job added behind the registry's back (another producer) finds the stored image.
     await p.producer.queue.add('generate', data ?? ({} as never), { jobId: 'storefirst/once/v0' });
     // The job completed (the worker has decided), having sent no call of its own.
-    const job = await waitFor(
-      async () => {
-        const found = await p.producer.queue.getJob('storefirst/once/v0');
-        return (await found?.getState()) === 'completed' ? found : undefined;
-      },
-      10_000,
-      () => 'job storefirst/once/v0 never completed',
-    );
-    expect(job.returnvalue).toMatchObject({ outcomes: { 'storefirst/once-0': 'stored' }, calls: 0 });
+    expect(await waitForCompletion(p.redisUrl, p.producer.queue, 'storefirst/once/v0')).toMatchObject({ outcomes: { 'storefirst/once-0': 'stored' }, calls: 0 });
     expect(callsFor(p, 'storefirst/')).toHaveLength(1);
   });
 
@@ -264,7 +250,7 @@ describe('core pipeline against the simulator (in-process worker, real Redis, re
     expect(record).toMatchObject({ quality: 'low', metadata: { sku: 'K-1' }, usage: { output_tokens: expect.any(Number) as number } });
   });
 
-  it('resumes a batch: images deleted from the store are made again, failed ones retried, stored ones never called again', async () => {
+  it('resumes a batch: failed images retried; images deleted from the store made again by enqueueing again; stored ones never called again', async () => {
     const p = await open({ simulator: { deployments: [GPT] }, worker: { attempts: 2 } });
     p.simulator.script({ promptIncludes: 'unlucky' }, [{ kind: '500' }, { kind: '500' }]);
     p.startWorker();
@@ -288,10 +274,19 @@ describe('core pipeline against the simulator (in-process worker, real Redis, re
         { queue: p.producer.queue, batches: p.producer.batches, jobState: createJobState(redis, createKeySpace(p.prefix)), store: p.store },
         'resume',
       );
-      expect(resumed).toEqual({ forgottenOutcomes: 1, requeued: 1, retried: 1, forgotten: 0, uncancelled: 0, unskipped: 0, releasedReservations: 0 });
+      // Completed jobs leave Redis at once, so the deleted image's job is gone: resume says so.
+      expect(resumed).toEqual({ forgottenOutcomes: 0, requeued: 0, retried: 1, forgotten: 1, uncancelled: 0, unskipped: 0, releasedReservations: 0 });
     } finally {
       await redis.quit();
     }
+    await p.producer.enqueue(
+      [
+        { id: 'keep', prompt: 'a kite', model: 'gpt-image-1-mini' },
+        { id: 'lost', prompt: 'a boat', model: 'gpt-image-1-mini' },
+      ],
+      { batchId: 'resume' },
+    );
+    await waitFor(async () => (await p.store.getRecord('resume/lost-0')) ?? undefined, 20_000, () => 'resume/lost-0 stored again');
     const second = await p.waitForBatch('resume');
     expect(second.counts).toMatchObject({ stored: 3, failed: 0 });
     const newCalls = callsFor(p, 'resume/').slice(callsBefore);

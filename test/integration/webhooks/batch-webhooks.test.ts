@@ -114,6 +114,16 @@ describe('batch webhooks', () => {
     }
     const event = JSON.parse(first?.body ?? '{}') as WebhookEvent;
     expect(event).toMatchObject({ id: delivered.eventId, type: 'batch.ended', batchId: 'shop', data: { images: 3, pending: 0, counts: { stored: 3 } } });
+    // Written after the batch ended, the delivery log expires with the rest of the batch.
+    const connection = new Redis(p.redisUrl);
+    try {
+      const keys = createKeySpace(p.prefix);
+      const [logTtl, headerTtl] = await Promise.all([connection.ttl(keys.batchWebhooks('shop')), connection.ttl(keys.batch('shop'))]);
+      expect(headerTtl).toBeGreaterThan(0);
+      expect(Math.abs(logTtl - headerTtl)).toBeLessThanOrEqual(1);
+    } finally {
+      await connection.quit();
+    }
   });
 
   it('sends image.finished for every image when asked, and each event exactly once with two dispatchers running', async () => {

@@ -564,7 +564,27 @@ describe('loadConfig settings precedence', () => {
     });
   });
 
+  it("an ended batch's data stays 30 days by default, else redis.batchRetentionDays, else IMGBATCH_BATCH_RETENTION_DAYS over it", () => {
+    expect(load({}).batchRetentionSeconds).toBe(30 * 86_400);
+    const file = writeConfig('retention.yaml', 'redis:\n  batchRetentionDays: 7\n');
+    expect(load({ IMGBATCH_CONFIG: file }).batchRetentionSeconds).toBe(7 * 86_400);
+    expect(load({ IMGBATCH_CONFIG: file, IMGBATCH_BATCH_RETENTION_DAYS: '0.5' }).batchRetentionSeconds).toBe(43_200);
+  });
+
   it.each([
+    ['redis:\n  batchRetentionDays: 0\n', 'must be at least 1/24 (an hour)'],
+    ['redis:\n  batchRetentionDays: 4000\n', 'must be at most 3650 (ten years)'],
+    ['redis:\n  batchRetentionDays: thirty\n', 'must be a number of days'],
+  ])('redis.batchRetentionDays in %j is an error naming the field: %s', (yaml, reason) => {
+    const file = writeConfig('bad-retention.yaml', yaml);
+    const message = configError({ IMGBATCH_CONFIG: file }).message;
+    expect(message).toContain('batchRetentionDays');
+    expect(message).toContain(reason);
+  });
+
+  it.each([
+    ['IMGBATCH_BATCH_RETENTION_DAYS', '0'],
+    ['IMGBATCH_BATCH_RETENTION_DAYS', 'forever'],
     ['IMGBATCH_CONCURRENCY', '0'],
     ['IMGBATCH_CONCURRENCY', 'lots'],
     ['IMGBATCH_CONCURRENCY', '1001'],
