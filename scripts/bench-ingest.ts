@@ -24,7 +24,7 @@ import { Redis } from 'ioredis';
 import { startRedisServer } from '../src/cli/redis-server-process.js';
 import { readCsvRequests } from '../src/ingest/read-csv-requests.js';
 import { IMAGE_JOB_NAME, IMAGE_JOB_VERSION, IMAGE_QUEUE_NAME, imageJobId, type ImageJobData } from '../src/job/image-job.js';
-import { KEEP_FINISHED_JOBS_SECONDS } from '../src/queue/image-queue.js';
+import { IMAGE_QUEUE_EVENTS_MAX_LEN, KEEP_FAILED_JOBS_SECONDS } from '../src/queue/image-queue.js';
 import { createKeySpace } from '../src/queue/key-space.js';
 import { createProducer } from '../src/queue/producer.js';
 
@@ -102,7 +102,8 @@ async function runRaw(redisUrl: string): Promise<PhaseResult> {
   const queue = new Queue<ImageJobData>(IMAGE_QUEUE_NAME, {
     connection,
     prefix: createKeySpace(PREFIX.raw).bullPrefix,
-    defaultJobOptions: { attempts: 1, removeOnComplete: { age: KEEP_FINISHED_JOBS_SECONDS }, removeOnFail: { age: KEEP_FINISHED_JOBS_SECONDS } },
+    streams: { events: { maxLen: IMAGE_QUEUE_EVENTS_MAX_LEN } },
+    defaultJobOptions: { attempts: 1, removeOnComplete: true, removeOnFail: { age: KEEP_FAILED_JOBS_SECONDS } },
   });
   queue.on('error', () => undefined);
   try {

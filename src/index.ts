@@ -6,9 +6,14 @@ export type { BatchBudget, BudgetVerdict, CallSettlement } from './batch/batch-b
 export { IMAGE_OUTCOMES } from './batch/image-outcome.js';
 export type { ImageOutcome, OutcomeCounts } from './batch/image-outcome.js';
 export { resumeBatch } from './batch/resume-batch.js';
+export type { ResumeDeps, ResumeOptions, ResumeResult } from './batch/resume-batch.js';
+export { enqueueIntoBatch } from './batch/enqueue-into-batch.js';
+export type { BatchEnqueueDeps, BatchEnqueueOptions, BatchEnqueueResult } from './batch/enqueue-into-batch.js';
+export type { ReviewedChanges } from './batch/review-known-jobs.js';
+export { requestFingerprint } from './job/request-fingerprint.js';
 export type { CancelResult } from './batch/cancel-batch.js';
 export { createImgbatchClient } from './client/imgbatch-client.js';
-export type { ClientEnqueueOptions, CsvEnqueueOptions, ImgbatchClient, ImgbatchClientOptions, ResultsPage, ResultsPageOptions, WaitOptions } from './client/imgbatch-client.js';
+export type { ClientEnqueueOptions, ClientResumeOptions, CsvEnqueueOptions, ImgbatchClient, ImgbatchClientOptions, ResultsPage, ResultsPageOptions, WaitOptions } from './client/imgbatch-client.js';
 export type { ManifestRow, ManifestStatus } from './batch/list-manifest-rows.js';
 export { imageRequestSchema, safeIdSchema, MAX_IMAGES_PER_REQUEST } from './job/image-request.js';
 export type { ImageRequest, ImageRequestInput } from './job/image-request.js';

@@ -164,6 +164,18 @@ export function createImageClient(target: AzureTarget): OpenAI {
     throw new ConfigError(`timeoutMs: ${String(timeoutMs)} is not allowed (expected a whole number of ms, 1 to ${MAX_TIMEOUT_MS})`);
   }
   const auth = checkAuth(target.auth);
+  // Both clients: the long-call transport; no SDK retries (the queue owns retries of API calls,
+  // STYLE.md "Every retry has exactly one owner": SDK retries would be invisible to the rate
+  // limiter and could pay for an image twice); nothing read from OPENAI_* variables.
+  const common = {
+    ...longCallTransport(timeoutMs),
+    maxRetries: 0,
+    timeout: timeoutMs,
+    organization: null,
+    project: null,
+    adminAPIKey: null,
+    webhookSecret: null,
+  };
 
   if (target.api === 'v1') {
     // Azure's v1 API takes the plain OpenAI client: `baseURL: "https://<resource>.openai.azure.com/openai/v1/"`
@@ -171,33 +183,19 @@ export function createImageClient(target: AzureTarget): OpenAI {
     // JavaScript support", Microsoft Learn, 2025-09-15; API version lifecycle, 2026-03-19). Both
     // go as `Authorization: Bearer`. Images on v1 are documented with `api-version=preview`.
     return new OpenAI({
-      ...longCallTransport(timeoutMs),
+      ...common,
       baseURL: `${endpoint}/openai/v1/`,
       apiKey: 'apiKey' in auth ? auth.apiKey : auth.tokenProvider,
       defaultQuery: { 'api-version': apiVersion },
-      maxRetries: 0,
-      timeout: timeoutMs,
-      organization: null,
-      project: null,
-      adminAPIKey: null,
-      webhookSecret: null,
     });
   }
   return new AzureOpenAI({
-    ...longCallTransport(timeoutMs),
+    ...common,
     // baseURL rather than `endpoint`: AzureOpenAI throws when OPENAI_BASE_URL is set in the
     // environment and `endpoint` is passed, and would read AZURE_OPENAI_ENDPOINT for a missing one.
     baseURL: `${endpoint}/openai`,
     deployment,
     apiVersion,
-    // The queue owns retries of API calls (STYLE.md "Every retry has exactly one owner"): SDK
-    // retries would be invisible to the rate limiter and could pay for an image twice.
-    maxRetries: 0,
-    timeout: timeoutMs,
-    organization: null,
-    project: null,
-    adminAPIKey: null,
-    webhookSecret: null,
     ...('apiKey' in auth
       ? { apiKey: auth.apiKey }
       : {

@@ -2,7 +2,9 @@ import type { OpenAI } from 'openai';
 import { toFile } from 'openai';
 import type { ImageEditParamsNonStreaming } from 'openai/resources/images';
 import type { ImageJobData } from '../job/image-job.js';
-import { sendImagesCall, type ImagesCallResult, type SendImagesCallOptions } from './send-images-call.js';
+import { sharedImageParams } from './shared-image-params.js';
+import { DEFAULT_MAX_IMAGE_BYTES, sendImagesCall, type ImagesCallResult, type SendImagesCallOptions } from './send-images-call.js';
+import { maxImagesResponseBytes } from './max-images-response-bytes.js';
 
 /** One input image as read for the call: its bytes, checked against the job's hash and the model's rules. */
 export interface LoadedInput {
@@ -34,19 +36,9 @@ function file(input: LoadedInput, name: string): Promise<File> {
 export async function editParamsFor(job: ImageJobData, inputs: EditCallInputs, model?: string): Promise<ImageEditParamsNonStreaming> {
   const images = await Promise.all(inputs.images.map((image, index) => file(image, `image-${index + 1}`)));
   const [only] = images;
-  // As for generations, values pass through as the model table allowed them (the SDK's unions
-  // lag the service). No style or response_format: only dall-e-3 takes them, and it cannot edit.
+  // No style or response_format: only dall-e-3 takes them, and it cannot edit.
   return {
-    ...(model === undefined ? {} : { model }),
-    prompt: job.prompt,
-    n: job.variants.length,
-    size: job.size,
-    quality: job.quality as Param<'quality'>,
-    ...(job.outputFormat === undefined ? {} : { output_format: job.outputFormat }),
-    ...(job.outputCompression === undefined ? {} : { output_compression: job.outputCompression }),
-    ...(job.background === undefined ? {} : { background: job.background as Param<'background'> }),
-    // eslint-disable-next-line @typescript-eslint/no-deprecated
-    ...(job.user === undefined ? {} : { user: job.user }),
+    ...sharedImageParams(job, model),
     image: images.length === 1 && only !== undefined ? only : images,
     ...(inputs.mask === undefined ? {} : { mask: await file(inputs.mask, 'mask') }),
     ...(job.edit?.inputFidelity === undefined ? {} : { input_fidelity: job.edit.inputFidelity as Param<'input_fidelity'> }),
@@ -60,5 +52,6 @@ export async function editParamsFor(job: ImageJobData, inputs: EditCallInputs, m
  */
 export async function editImages(client: OpenAI, job: ImageJobData, inputs: EditCallInputs, options: SendImagesCallOptions): Promise<ImagesCallResult> {
   const params = await editParamsFor(job, inputs, options.model);
-  return sendImagesCall((requestOptions) => client.images.edit(params, requestOptions), options);
+  const maxBodyBytes = options.maxBodyBytes ?? maxImagesResponseBytes(job.variants.length, DEFAULT_MAX_IMAGE_BYTES);
+  return sendImagesCall((requestOptions) => client.images.edit(params, requestOptions), { ...options, maxBodyBytes });
 }

@@ -1,6 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import { APIError, type APIPromise } from 'openai';
+import { maxImagesResponseBytes } from './max-images-response-bytes.js';
 import { ImagesCallError } from '../errors/images-call-error.js';
+import { ResponseTooLargeError } from '../errors/response-too-large-error.js';
 
 /** What came back from one images call with a 2xx status; read `body` with `readImagesResponse`. */
 export interface ImagesCallResult {
@@ -24,10 +26,43 @@ export interface SendImagesCallOptions {
   readonly model?: string;
   /** Aborts the call (worker shutdown); none by default. */
   readonly signal?: AbortSignal;
+  /**
+   * Largest answer body read, bytes; a bigger one is dropped unread and the call fails with a
+   * ResponseTooLargeError. Default: maxImagesResponseBytes of one image of DEFAULT_MAX_IMAGE_BYTES
+   * (generateImages and editImages default to the job's images).
+   */
+  readonly maxBodyBytes?: number;
 }
+
+/** The default per image, as DEFAULT_FETCH_SETTINGS.maxDownloadBytes (this module sits below config). */
+export const DEFAULT_MAX_IMAGE_BYTES = 40 * 1_048_576;
 
 export function serviceRequestIdOf(headers: Headers | undefined): string | undefined {
   return headers?.get('apim-request-id') ?? headers?.get('x-request-id') ?? headers?.get('x-ms-request-id') ?? undefined;
+}
+
+/**
+ * Reads a body as UTF-8 text, stopping at `maxBytes`: by Content-Length before reading, and by
+ * counting while reading (a chunked answer declares nothing).
+ */
+async function readCappedText(response: Response, maxBytes: number): Promise<string> {
+  const declared = Number(response.headers.get('content-length'));
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    await response.body?.cancel().catch(() => undefined);
+    throw new ResponseTooLargeError(maxBytes, declared);
+  }
+  if (response.body === null) return '';
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
+    total += chunk.byteLength;
+    if (total > maxBytes) {
+      // Leaving the loop cancels the stream: the rest is never read.
+      throw new ResponseTooLargeError(maxBytes, total);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, total).toString('utf8');
 }
 
 function parseBody(text: string): unknown {
@@ -53,14 +88,17 @@ export async function sendImagesCall(
 ): Promise<ImagesCallResult> {
   const startMs = performance.now();
   const elapsedMs = (): number => Math.round(performance.now() - startMs);
+  // Set once the answer's headers are in: a body over the cap still came with them.
+  let answered: Response | undefined;
   try {
     const response = await start({
       headers: { 'x-ms-client-request-id': options.clientRequestId },
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     }).asResponse();
+    answered = response;
     // The SDK's timeout stops at the response headers; the body read is bounded by undici's
-    // body timeout (300 s without data) and by the caller's signal.
-    const text = await response.text();
+    // body timeout (300 s without data) and by the caller's signal, and its size by the cap.
+    const text = await readCappedText(response, options.maxBodyBytes ?? maxImagesResponseBytes(1, DEFAULT_MAX_IMAGE_BYTES));
     return {
       body: parseBody(text),
       status: response.status,
@@ -70,8 +108,8 @@ export async function sendImagesCall(
     };
   } catch (error) {
     // `instanceof` widens APIError's type parameters to any; read them as what they are.
-    const headers: unknown = error instanceof APIError ? error.headers : undefined;
-    const status: unknown = error instanceof APIError ? error.status : undefined;
+    const headers: unknown = error instanceof APIError ? error.headers : answered?.headers;
+    const status: unknown = error instanceof APIError ? error.status : answered?.status;
     throw new ImagesCallError(error, {
       latencyMs: elapsedMs(),
       clientRequestId: options.clientRequestId,

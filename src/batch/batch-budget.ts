@@ -1,6 +1,8 @@
 import { fromMicroUsd, toMicroUsd } from '../cost/micro-usd.js';
 import { ValidationError } from '../errors/imgbatch-error.js';
+import { toBatchField } from './batch-field.js';
 import { checkBatchId } from '../job/image-request.js';
+import { JOB_STATE_TTL_SECONDS } from '../queue/job-state.js';
 import type { KeySpace } from '../queue/key-space.js';
 import type { RedisClient } from '../queue/redis-connection.js';
 
@@ -47,15 +49,19 @@ end
  * Counts what one call cost and drops the job's reservation. Every call paid is added: an image
  * made again (deleted from the store, or generated but not kept) was paid again, and the
  * budget and the spend must say so. The call's marker makes the script safe to run twice for
- * one call (a command sent again after a reconnect): the second run counts nothing.
+ * one call (a command sent again after a reconnect): the second run counts nothing. The marker
+ * is a field of the job's state hash, which goes when the job completes (a key per call, kept
+ * for a day, was 120 bytes of Redis per image).
  * A call that may have been billed without our knowing (it timed out) is counted the same way,
  * and also under `possiblyBilledMicros`, so the spend can say how much of it is a guess.
- * KEYS: batch hash, reservations hash, per-image costs hash, spend over all batches, the call's
- * marker. ARGV: job id, the call's micro-USD, 'billed' or 'possibly', then (image key, micro-USD) pairs.
+ * KEYS: batch hash, reservations hash, per-image costs hash, spend over all batches, the job's
+ * state hash. ARGV: job id, the call's micro-USD, 'billed' or 'possibly', call id, then
+ * (image key, micro-USD) pairs.
  */
 const SETTLE_COST_SCRIPT = `
-${DROP_RESERVATION}if not redis.call('SET', KEYS[5], '1', 'NX', 'EX', 86400) then return 0 end
-for i = 4, #ARGV, 2 do
+${DROP_RESERVATION}if redis.call('HSETNX', KEYS[5], 'settled:' .. ARGV[4], 1) == 0 then return 0 end
+if redis.call('TTL', KEYS[5]) < 0 then redis.call('EXPIRE', KEYS[5], ${JOB_STATE_TTL_SECONDS}) end
+for i = 5, #ARGV, 2 do
   redis.call('HINCRBY', KEYS[3], ARGV[i], ARGV[i + 1])
 end
 local total = tonumber(ARGV[2])
@@ -161,7 +167,7 @@ export interface BatchBudget {
 
 interface BudgetCommands {
   imgbatchReserveCost(k1: string, k2: string, jobId: string, micros: number, mode: 'reserve' | 'check'): Promise<number[]>;
-  imgbatchSettleCost(k1: string, k2: string, k3: string, k4: string, k5: string, jobId: string, callMicros: number, kind: 'billed' | 'possibly', ...pairs: (string | number)[]): Promise<number>;
+  imgbatchSettleCost(k1: string, k2: string, k3: string, k4: string, k5: string, jobId: string, callMicros: number, kind: 'billed' | 'possibly', callId: string, ...pairs: (string | number)[]): Promise<number>;
   imgbatchReleaseCost(k1: string, k2: string, jobId: string): Promise<number>;
   imgbatchReleaseIdleReservations(k1: string, k2: string, k3: string): Promise<number>;
 }
@@ -194,16 +200,17 @@ export function createBatchBudget(redis: RedisClient, keys: KeySpace): BatchBudg
     },
 
     async settleCost(batchId, jobId, call) {
-      const pairs = call.images.flatMap(({ imageKey, usd }) => [imageKey, checkedMicroUsd('usd', usd)]);
+      const pairs = call.images.flatMap(({ imageKey, usd }) => [toBatchField(batchId, imageKey), checkedMicroUsd('usd', usd)]);
       await commands.imgbatchSettleCost(
         keys.batch(batchId),
         keys.batchCostReservations(batchId),
         keys.batchCosts(batchId),
         keys.costTotal,
-        keys.settledCall(call.callId),
+        keys.jobState(jobId),
         jobId,
         checkedMicroUsd('usd', call.usd),
         call.isPossiblyBilled === true ? 'possibly' : 'billed',
+        call.callId,
         ...pairs,
       );
     },
@@ -225,7 +232,7 @@ export function createBatchBudget(redis: RedisClient, keys: KeySpace): BatchBudg
       // In pages: the keys of a whole batch would make one huge command.
       for (let i = 0; i < imageKeys.length; i += 1000) {
         const page = imageKeys.slice(i, i + 1000);
-        const values = await redis.hmget(keys.batchCosts(batchId), ...page);
+        const values = await redis.hmget(keys.batchCosts(batchId), ...page.map((key) => toBatchField(batchId, key)));
         page.forEach((key, index) => {
           const value = values[index];
           if (value !== null && value !== undefined) costs.set(key, fromMicroUsd(Number(value)));

@@ -2,135 +2,10 @@ import type { RedisClient } from '../queue/redis-connection.js';
 import { fromMicroUsd } from '../cost/micro-usd.js';
 import { ValidationError } from '../errors/imgbatch-error.js';
 import type { KeySpace } from '../queue/key-space.js';
+import { defineLuaCommands, luaCommand } from '../lua/lua-command.js';
+import { fromBatchField, toBatchField } from './batch-field.js';
 import { createBatchBudget, type BatchBudget } from './batch-budget.js';
 import { emptyOutcomeCounts, IMAGE_OUTCOMES, isOutcomeReason, type ImageOutcome, type OutcomeCounts, type OutcomeReason } from './image-outcome.js';
-
-/**
- * Webhook events of an image that just changed outcome, written in the same script as the
- * outcome so none is lost between the two: `image.finished` when the batch asked for per-image
- * events, and `batch.ended` when this image was the last one pending. Only for batches with a
- * callback URL. KEYS[2] counts hash, KEYS[4] batch header, KEYS[5] outbox stream.
- */
-const EMIT_WEBHOOK_EVENTS = `
-local function emitWebhookEvents(batchId, imageKey, previous, outcome)
-  if redis.call('HEXISTS', KEYS[4], 'callbackUrl') == 0 or outcome == '' then return end
-  if redis.call('HGET', KEYS[4], 'callbackPerImage') == '1' then
-    redis.call('XADD', KEYS[5], '*', 'type', 'image.finished', 'batchId', batchId, 'imageKey', imageKey, 'outcome', outcome)
-  end
-  if previous and previous ~= '' then return end
-  local done = 0
-  for _, count in ipairs(redis.call('HVALS', KEYS[2])) do done = done + tonumber(count) end
-  if done >= tonumber(redis.call('HGET', KEYS[4], 'images') or '0') then
-    redis.call('XADD', KEYS[5], '*', 'type', 'batch.ended', 'batchId', batchId, 'ending', redis.call('HINCRBY', KEYS[4], 'endings', 1))
-  end
-end
-`;
-
-/**
- * Sets one image's outcome and keeps the per-status counters right however often it runs:
- * a job retried after a crash records the same outcome again without counting it twice (nor
- * sending its webhook events twice).
- * KEYS: outcomes hash, counts hash, errors hash, batch header, webhook outbox, reasons hash.
- * ARGV: image key, outcome, error ('' for none), batch id, reason code ('' for none).
- */
-const RECORD_OUTCOME_SCRIPT = `${EMIT_WEBHOOK_EVENTS}
-local previous = redis.call('HGET', KEYS[1], ARGV[1])
-if previous ~= ARGV[2] then
-  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-  redis.call('HINCRBY', KEYS[2], ARGV[2], 1)
-  if previous then redis.call('HINCRBY', KEYS[2], previous, -1) end
-  emitWebhookEvents(ARGV[4], ARGV[1], previous, ARGV[2])
-end
-if ARGV[3] == '' then
-  redis.call('HDEL', KEYS[3], ARGV[1])
-else
-  redis.call('HSET', KEYS[3], ARGV[1], ARGV[3])
-end
-if ARGV[5] == '' then
-  redis.call('HDEL', KEYS[6], ARGV[1])
-else
-  redis.call('HSET', KEYS[6], ARGV[1], ARGV[5])
-end
-return previous
-`;
-
-/**
- * Adds jobs to a batch and counts their images in one step, so a crash between the two can
- * never leave a job known but its images uncounted. Refuses a different images-per-call than
- * the batch was made with: job ids encode the variants each call covers, so mixing settings
- * would put one image in two jobs (counted twice, perhaps paid twice).
- * KEYS: batch hash, batch job set, batch index. ARGV: now, batch id, images per call, then
- * (job id, images) pairs. Returns {'mismatch', existing} or {'ok', added job ids...}.
- */
-const ADD_JOBS_SCRIPT = `
-local existing = redis.call('HGET', KEYS[1], 'imagesPerCall')
-if existing and existing ~= ARGV[3] then return {'mismatch', existing} end
-redis.call('HSETNX', KEYS[1], 'createdAt', ARGV[1])
-redis.call('HSETNX', KEYS[1], 'imagesPerCall', ARGV[3])
-redis.call('ZADD', KEYS[3], 'NX', ARGV[1], ARGV[2])
-local reply = {'ok'}
-local images = 0
-for i = 4, #ARGV, 2 do
-  if redis.call('SADD', KEYS[2], ARGV[i]) == 1 then
-    table.insert(reply, ARGV[i])
-    images = images + tonumber(ARGV[i + 1])
-  end
-end
-if #reply > 1 then
-  redis.call('HINCRBY', KEYS[1], 'images', images)
-  redis.call('HINCRBY', KEYS[1], 'jobs', #reply - 1)
-end
-return reply
-`;
-
-/**
- * Makes sure a job is counted in its batch, however it was added (a BullMQ client in another
- * language adds jobs without our producer). KEYS: batch hash, batch job set, batch index.
- * ARGV: now, batch id, job id, images. Returns 1 when the job was new to the batch.
- */
-const ENSURE_JOB_SCRIPT = `
-if redis.call('SADD', KEYS[2], ARGV[3]) == 0 then return 0 end
-redis.call('HSETNX', KEYS[1], 'createdAt', ARGV[1])
-redis.call('ZADD', KEYS[3], 'NX', ARGV[1], ARGV[2])
-redis.call('HINCRBY', KEYS[1], 'images', tonumber(ARGV[4]))
-redis.call('HINCRBY', KEYS[1], 'jobs', 1)
-return 1
-`;
-
-/** Forgets one image's outcome (it is to be made again). KEYS: outcomes, counts, errors, reasons; ARGV: image key. */
-const CLEAR_OUTCOME_SCRIPT = `
-local previous = redis.call('HGET', KEYS[1], ARGV[1])
-if previous then
-  redis.call('HDEL', KEYS[1], ARGV[1])
-  redis.call('HINCRBY', KEYS[2], previous, -1)
-end
-redis.call('HDEL', KEYS[3], ARGV[1])
-redis.call('HDEL', KEYS[4], ARGV[1])
-return previous
-`;
-
-/**
- * Moves one image from one outcome to another only if it is still where the caller saw it, so
- * a cancel never overwrites an outcome a worker wrote a moment before, and bringing a cancelled
- * image back never wipes one a worker just stored.
- * KEYS as RECORD_OUTCOME_SCRIPT; ARGV: image key, expected outcome ('' for none), new outcome
- * ('' to clear), batch id. Returns 1 when it moved the image.
- */
-const MOVE_OUTCOME_SCRIPT = `${EMIT_WEBHOOK_EVENTS}
-local previous = redis.call('HGET', KEYS[1], ARGV[1]) or ''
-if previous ~= ARGV[2] then return 0 end
-if previous ~= '' then redis.call('HINCRBY', KEYS[2], previous, -1) end
-if ARGV[3] == '' then
-  redis.call('HDEL', KEYS[1], ARGV[1])
-else
-  redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
-  redis.call('HINCRBY', KEYS[2], ARGV[3], 1)
-end
-redis.call('HDEL', KEYS[3], ARGV[1])
-redis.call('HDEL', KEYS[6], ARGV[1])
-emitWebhookEvents(ARGV[4], ARGV[1], previous, ARGV[3])
-return 1
-`;
 
 function imagesPerCallMismatch(batchId: string, existing: string | undefined, asked: number): ValidationError {
   return new ValidationError([
@@ -141,9 +16,23 @@ function imagesPerCallMismatch(batchId: string, existing: string | undefined, as
   ]);
 }
 
+/** How long an ended batch's keys stay in Redis by default: 30 days. */
+export const DEFAULT_BATCH_RETENTION_SECONDS = 30 * 24 * 3600;
+
+export interface BatchRegistryOptions {
+  /**
+   * How long a batch's keys stay in Redis after it ends (every image has an outcome), seconds;
+   * they expire then. Default DEFAULT_BATCH_RETENTION_SECONDS (30 days; the config's
+   * `redis.batchRetentionDays`).
+   */
+  readonly retentionSeconds?: number;
+}
+
 export interface BatchSummary {
   readonly batchId: string;
   readonly createdAt: number | undefined;
+  /** When the batch's last image got its outcome (epoch ms); undefined while it runs. Its keys expire a retention later. */
+  readonly endedAt?: number | undefined;
   /** Images the batch holds (counted once, however often it was enqueued). */
   readonly images: number;
   readonly jobs: number;
@@ -227,17 +116,32 @@ export interface BatchCallback {
 interface RegistryCommands {
   imgbatchEnsureJob(k1: string, k2: string, k3: string, now: number, batchId: string, jobId: string, images: number): Promise<number>;
   imgbatchAddJobs(k1: string, k2: string, k3: string, ...args: (string | number)[]): Promise<string[]>;
-  imgbatchRecordOutcome(k1: string, k2: string, k3: string, k4: string, k5: string, k6: string, key: string, outcome: string, error: string, batchId: string, reason: string): Promise<string | null>;
-  imgbatchClearOutcome(k1: string, k2: string, k3: string, k4: string, key: string): Promise<string | null>;
-  imgbatchMoveOutcome(k1: string, k2: string, k3: string, k4: string, k5: string, k6: string, key: string, expected: string, next: string, batchId: string): Promise<number>;
+  imgbatchRecordOutcome(k1: string, k2: string, k3: string, k4: string, k5: string, k6: string, field: string, outcome: string, error: string, batchId: string, retentionSeconds: number, key: string, reason: string): Promise<string | null>;
+  imgbatchClearOutcome(k1: string, k2: string, k3: string, k4: string, k5: string, field: string): Promise<string | null>;
+  imgbatchMoveOutcome(k1: string, k2: string, k3: string, k4: string, k5: string, k6: string, field: string, expected: string, next: string, batchId: string, retentionSeconds: number, key: string): Promise<number>;
 }
 
-export function createBatchRegistry(redis: RedisClient, keys: KeySpace): BatchRegistry {
-  redis.defineCommand('imgbatchAddJobs', { lua: ADD_JOBS_SCRIPT, numberOfKeys: 3 });
-  redis.defineCommand('imgbatchEnsureJob', { lua: ENSURE_JOB_SCRIPT, numberOfKeys: 3 });
-  redis.defineCommand('imgbatchRecordOutcome', { lua: RECORD_OUTCOME_SCRIPT, numberOfKeys: 6 });
-  redis.defineCommand('imgbatchClearOutcome', { lua: CLEAR_OUTCOME_SCRIPT, numberOfKeys: 4 });
-  redis.defineCommand('imgbatchMoveOutcome', { lua: MOVE_OUTCOME_SCRIPT, numberOfKeys: 6 });
+const file = (name: string): URL => new URL(`./lua/${name}`, import.meta.url);
+const REGISTRY_COMMANDS = [
+  luaCommand('imgbatchAddJobs', file('add-jobs.lua'), 3),
+  luaCommand('imgbatchEnsureJob', file('ensure-job.lua'), 3),
+  luaCommand('imgbatchRecordOutcome', file('record-outcome.lua'), 6),
+  luaCommand('imgbatchClearOutcome', file('clear-outcome.lua'), 5),
+  luaCommand('imgbatchMoveOutcome', file('move-outcome.lua'), 6),
+];
+
+/** Checks a retention the way the config does, for callers that pass one directly. */
+function checkedRetentionSeconds(retentionSeconds: number | undefined): number {
+  if (retentionSeconds === undefined) return DEFAULT_BATCH_RETENTION_SECONDS;
+  if (!Number.isInteger(retentionSeconds) || retentionSeconds < 1) {
+    throw new ValidationError([{ field: 'retentionSeconds', reason: `${String(retentionSeconds)} is not allowed (a whole number of seconds, 1 or more)` }]);
+  }
+  return retentionSeconds;
+}
+
+export function createBatchRegistry(redis: RedisClient, keys: KeySpace, options: BatchRegistryOptions = {}): BatchRegistry {
+  const retentionSeconds = checkedRetentionSeconds(options.retentionSeconds);
+  defineLuaCommands(redis, REGISTRY_COMMANDS);
   const commands = redis as unknown as RegistryCommands;
   /** The keys of the outcome scripts, in their KEYS order. */
   const outcomeKeys = (batchId: string): [string, string, string, string, string, string] => [
@@ -261,15 +165,15 @@ export function createBatchRegistry(redis: RedisClient, keys: KeySpace): BatchRe
         Date.now(),
         batchId,
         imagesPerCall,
-        ...jobs.flatMap((job) => [job.jobId, job.images]),
+        ...jobs.flatMap((job) => [toBatchField(batchId, job.jobId), job.images]),
       );
       const [status, ...rest] = reply;
       if (status === 'mismatch') throw imagesPerCallMismatch(batchId, rest[0], imagesPerCall);
-      return rest;
+      return rest.map((field) => fromBatchField(batchId, field));
     },
 
     async ensureJob(batchId, jobId, images) {
-      await commands.imgbatchEnsureJob(keys.batch(batchId), keys.batchJobs(batchId), keys.batches, Date.now(), batchId, jobId, images);
+      await commands.imgbatchEnsureJob(keys.batch(batchId), keys.batchJobs(batchId), keys.batches, Date.now(), batchId, toBatchField(batchId, jobId), images);
     },
 
     async claimImagesPerCall(batchId, imagesPerCall) {
@@ -279,20 +183,27 @@ export function createBatchRegistry(redis: RedisClient, keys: KeySpace): BatchRe
     },
 
     async recordOutcome(batchId, imageKey, outcome, error, reason) {
-      await commands.imgbatchRecordOutcome(...outcomeKeys(batchId), imageKey, outcome, error ?? '', batchId, reason ?? '');
+      await commands.imgbatchRecordOutcome(...outcomeKeys(batchId), toBatchField(batchId, imageKey), outcome, error ?? '', batchId, retentionSeconds, imageKey, reason ?? '');
     },
 
     async clearOutcome(batchId, imageKey) {
-      await commands.imgbatchClearOutcome(keys.batchOutcomes(batchId), keys.batchCounts(batchId), keys.batchErrors(batchId), keys.batchReasons(batchId), imageKey);
+      await commands.imgbatchClearOutcome(
+        keys.batchOutcomes(batchId),
+        keys.batchCounts(batchId),
+        keys.batchErrors(batchId),
+        keys.batch(batchId),
+        keys.batchReasons(batchId),
+        toBatchField(batchId, imageKey),
+      );
     },
 
     async markCancelled(batchId, imageKey) {
-      const moved = await commands.imgbatchMoveOutcome(...outcomeKeys(batchId), imageKey, '', 'cancelled', batchId);
+      const moved = await commands.imgbatchMoveOutcome(...outcomeKeys(batchId), toBatchField(batchId, imageKey), '', 'cancelled', batchId, retentionSeconds, imageKey);
       return moved === 1;
     },
 
     async restoreCancelled(batchId, imageKey) {
-      const moved = await commands.imgbatchMoveOutcome(...outcomeKeys(batchId), imageKey, 'cancelled', '', batchId);
+      const moved = await commands.imgbatchMoveOutcome(...outcomeKeys(batchId), toBatchField(batchId, imageKey), 'cancelled', '', batchId, retentionSeconds, imageKey);
       return moved === 1;
     },
 
@@ -301,7 +212,7 @@ export function createBatchRegistry(redis: RedisClient, keys: KeySpace): BatchRe
       do {
         const [next, ids] = await redis.sscan(keys.batchJobs(batchId), cursor, 'COUNT', 1000);
         cursor = next;
-        if (ids.length > 0) yield ids;
+        if (ids.length > 0) yield ids.map((field) => fromBatchField(batchId, field));
       } while (cursor !== '0');
     },
 
@@ -314,14 +225,14 @@ export function createBatchRegistry(redis: RedisClient, keys: KeySpace): BatchRe
         for (let i = 0; i + 1 < flat.length; i += 2) {
           const outcome = IMAGE_OUTCOMES.find((o) => o === flat[i + 1]);
           const key = flat[i];
-          if (outcome !== undefined && key !== undefined) page.push([key, outcome]);
+          if (outcome !== undefined && key !== undefined) page.push([fromBatchField(batchId, key), outcome]);
         }
         if (page.length > 0) yield page;
       } while (cursor !== '0');
     },
 
     async outcomeOf(batchId, imageKey) {
-      const value = await redis.hget(keys.batchOutcomes(batchId), imageKey);
+      const value = await redis.hget(keys.batchOutcomes(batchId), toBatchField(batchId, imageKey));
       return IMAGE_OUTCOMES.find((o) => o === value);
     },
 
@@ -346,6 +257,7 @@ export function createBatchRegistry(redis: RedisClient, keys: KeySpace): BatchRe
       return {
         batchId,
         createdAt: header.createdAt === undefined ? undefined : Number(header.createdAt),
+        endedAt: header.endedAt === undefined ? undefined : Number(header.endedAt),
         images,
         jobs: Number(header.jobs ?? 0),
         counts,
@@ -369,13 +281,14 @@ export function createBatchRegistry(redis: RedisClient, keys: KeySpace): BatchRe
     },
 
     async errors(batchId) {
-      return redis.hgetall(keys.batchErrors(batchId));
+      const stored = await redis.hgetall(keys.batchErrors(batchId));
+      return Object.fromEntries(Object.entries(stored).map(([field, message]) => [fromBatchField(batchId, field), message]));
     },
 
     async reasons(batchId) {
       const raw = await redis.hgetall(keys.batchReasons(batchId));
       const reasons: Record<string, OutcomeReason> = {};
-      for (const [key, value] of Object.entries(raw)) if (isOutcomeReason(value)) reasons[key] = value;
+      for (const [field, value] of Object.entries(raw)) if (isOutcomeReason(value)) reasons[fromBatchField(batchId, field)] = value;
       return reasons;
     },
 

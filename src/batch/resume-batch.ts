@@ -1,4 +1,4 @@
-import { IMAGE_JOB_NAME, imageJobSchema, imageKeysOf } from '../job/image-job.js';
+import { IMAGE_JOB_NAME, imageJobSchema, imageKeysOf, parseImageJobId } from '../job/image-job.js';
 import type { ImageQueue } from '../queue/image-queue.js';
 import type { JobState } from '../queue/job-state.js';
 import type { ResultStore } from '../storage/result-store.js';
@@ -12,7 +12,11 @@ export interface ResumeResult {
   readonly requeued: number;
   /** Failed jobs given a fresh set of attempts. */
   readonly retried: number;
-  /** Jobs Redis no longer holds (removed after their retention); their images cannot be remade from here. */
+  /**
+   * Jobs Redis no longer holds whose images are counted as done but missing from the store:
+   * completed jobs are removed at once, so these images cannot be remade from here (enqueueing
+   * the batch's requests again does, and costs nothing for the images still stored).
+   */
   readonly forgotten: number;
   /** Cancelled images whose jobs are queued again, counted as pending again. */
   readonly uncancelled: number;
@@ -25,6 +29,11 @@ export interface ResumeResult {
 export interface ResumeOptions {
   /** A new budget for the batch, USD, set before anything is queued again; default: keep the budget it has. */
   readonly maxCostUsd?: number;
+  /**
+   * `failed`: only failed jobs are retried (with fresh attempts); images missing from the store,
+   * cancelled or skipped for the budget stay as they are. Default `all`.
+   */
+  readonly scope?: 'all' | 'failed';
 }
 
 export interface ResumeDeps {
@@ -51,14 +60,16 @@ export async function resumeBatch(deps: ResumeDeps, batchId: string, options: Re
   const releasedReservations = await deps.batches.releaseIdleReservations(batchId);
 
   // By image key first: whatever state its job is in (or if BullMQ has removed the job and an
-  // enqueue added it again), an image the store does not hold is not done.
-  let forgottenOutcomes = 0;
-  for await (const page of deps.batches.outcomes(batchId)) {
+  // enqueue added it again), an image the store does not hold is not done. Its outcome is
+  // cleared below, once it is known that a job is there to make it again. Retrying only the
+  // failed ones (scope 'failed') leaves these alone.
+  const isAll = options.scope !== 'failed';
+  const missingDone = new Set<string>();
+  for await (const page of isAll ? deps.batches.outcomes(batchId) : []) {
     for (const [key, outcome] of page) {
       if (outcome !== 'stored' && outcome !== 'filtered') continue;
       if ((await deps.store.getRecord(key)) !== null) continue;
-      await deps.batches.clearOutcome(batchId, key);
-      forgottenOutcomes++;
+      missingDone.add(key);
     }
   }
 
@@ -66,30 +77,42 @@ export async function resumeBatch(deps: ResumeDeps, batchId: string, options: Re
   let retried = 0;
   let forgotten = 0;
   let unskipped = 0;
+  let forgottenOutcomes = 0;
   for await (const ids of deps.batches.jobIds(batchId)) {
     for (const jobId of ids) {
       const job = await deps.queue.getJob(jobId);
       if (job === undefined) {
-        forgotten++;
+        // Completed jobs leave Redis at once. Only those whose images went missing matter:
+        // with no job to make them, their outcome stays, or the batch would wait forever.
+        const identity = parseImageJobId(jobId);
+        const gone = identity === undefined ? [] : imageKeysOf(identity).filter((key) => missingDone.delete(key));
+        if (gone.length > 0) forgotten++;
         continue;
       }
       const state = await job.getState();
-      if (state !== 'completed' && state !== 'failed') continue;
+      if (state !== 'failed' && (state !== 'completed' || !isAll)) continue;
       const parsed = imageJobSchema.safeParse(job.data);
       if (!parsed.success) continue;
       const missing: string[] = [];
       let isRejected = false;
       let skipped = 0;
+      let failed = 0;
       for (const key of imageKeysOf(parsed.data)) {
         if ((await deps.store.getRecord(key)) !== null) continue;
         const outcome = await deps.batches.outcomeOf(batchId, key);
         if (outcome === 'rejected') isRejected = true;
         if (outcome === 'skipped') skipped++;
+        if (outcome === 'failed') failed++;
         missing.push(key);
       }
       if (missing.length === 0 || isRejected) continue;
+      // Budget-skipped images end as failed jobs too; retrying the failed ones leaves them skipped.
+      if (!isAll && failed === 0) continue;
       unskipped += skipped;
-      for (const key of missing) await deps.batches.clearOutcome(batchId, key);
+      for (const key of missing) {
+        if (missingDone.delete(key)) forgottenOutcomes++;
+        await deps.batches.clearOutcome(batchId, key);
+      }
       await deps.jobState.clear(jobId);
       // The wait bound counts from the resume, not from the first enqueue.
       const data = { ...parsed.data, enqueuedAt: Date.now() };
@@ -104,6 +127,9 @@ export async function resumeBatch(deps: ResumeDeps, batchId: string, options: Re
       }
     }
   }
-  const uncancelled = await restoreCancelled(deps, batchId);
+  // The rest have a job that has not finished (queued again, or running): it makes them.
+  for (const key of missingDone) await deps.batches.clearOutcome(batchId, key);
+  forgottenOutcomes += missingDone.size;
+  const uncancelled = isAll ? await restoreCancelled(deps, batchId) : 0;
   return { forgottenOutcomes, requeued, retried, forgotten, uncancelled, unskipped, releasedReservations };
 }

@@ -12,7 +12,7 @@ import type { ImageJobData } from '../job/image-job.js';
 import type { ImageRequest } from '../job/image-request.js';
 import type { ModelNotice, RejectedRequest } from '../job/prepare-jobs.js';
 import type { ModelCatalogue } from '../models/model-catalogue.js';
-import type { EnqueueResult, Producer } from '../queue/producer.js';
+import { enqueueIntoBatch, type BatchEnqueueDeps, type BatchEnqueueResult } from '../batch/enqueue-into-batch.js';
 import { batchIdFromPath } from './batch-name.js';
 import { createEnqueueProgressReporter } from './enqueue-progress-reporter.js';
 import { formatRejections } from './report-rejections.js';
@@ -28,6 +28,11 @@ export const csvIngestArgs = {
   rejects: { type: 'string', description: 'CSV file for refused rows: row, field, reason, then the row (default <output folder>/<batch>.rejects.csv, written when a row is refused)' },
   strict: { type: 'boolean', description: 'Refuse the whole file, enqueueing nothing, if any row is bad', default: false },
   'dry-run': { type: 'boolean', description: 'Validate the file and count rows, calls and images; enqueue nothing', default: false },
+  'redo-changed': {
+    type: 'boolean',
+    description: 'Rows the batch holds with another prompt, model, size, quality, style, format or input are made again; their previous images are kept in <batch>/previous/ (default: listed and kept as they are, no call)',
+    default: false,
+  },
 } as const satisfies ArgsDef;
 
 export interface CsvIngestPlan {
@@ -109,29 +114,32 @@ export async function checkCsvFile(
  */
 export async function enqueueCsvFile(
   plan: CsvIngestPlan,
-  producer: Producer,
+  batch: BatchEnqueueDeps,
   options: {
     readonly checkServed?: ((request: ImageRequest) => string | undefined) | undefined;
     readonly progress?: NodeJS.WriteStream;
     /** The batch's budget, set before its first job (see EnqueueOptions). */
     readonly maxCostUsd?: number | undefined;
+    /** `--redo-changed` (see BatchEnqueueOptions). */
+    readonly redoChanged?: boolean;
   } = {},
-): Promise<EnqueueResult> {
+): Promise<BatchEnqueueResult> {
   const enqueueOptions = {
     batchId: plan.batchId,
     localInputsDir: csvFolder(plan),
     ...(options.checkServed !== undefined && { checkServed: options.checkServed }),
     ...(options.maxCostUsd !== undefined && { maxCostUsd: options.maxCostUsd }),
+    ...(options.redoChanged === true && { redoChanged: true }),
   };
   // A file that cannot be stat'ed goes the plain way, so reading it fails with the usual error.
   const sizeBytes = options.progress === undefined ? undefined : await stat(plan.csv).then((s) => s.size, () => undefined);
-  if (options.progress === undefined || sizeBytes === undefined) return producer.enqueueInputs(readCsvRequests(plan.csv, plan.read), enqueueOptions);
+  if (options.progress === undefined || sizeBytes === undefined) return enqueueIntoBatch(batch, readCsvRequests(plan.csv, plan.read), enqueueOptions);
   const source = createReadStream(plan.csv);
   // If enqueueing fails before the rows are read, nobody pipes this stream; its errors must not go unheard.
   source.on('error', () => undefined);
   const reporter = createEnqueueProgressReporter(options.progress, { batchId: plan.batchId, file: { sizeBytes, bytesRead: () => source.bytesRead } });
   try {
-    return await producer.enqueueInputs(readCsvRequests(source, plan.read), { ...enqueueOptions, onProgress: (p) => { reporter.update(p); } });
+    return await enqueueIntoBatch(batch, readCsvRequests(source, plan.read), { ...enqueueOptions, onProgress: (p) => { reporter.update(p); } });
   } finally {
     reporter.done();
     source.destroy();

@@ -1,4 +1,5 @@
 import { defineCommand } from 'citty';
+import { batchesCommand } from './commands/batches-command.js';
 import { cancelCommand } from './commands/cancel-command.js';
 import { deploymentsCommand } from './commands/deployments-command.js';
 import { enqueueCommand } from './commands/enqueue-command.js';
@@ -31,5 +32,6 @@ export const imgbatchCommand = defineCommand({
     gallery: galleryCommand,
     resume: resumeCommand,
     schedules: schedulesCommand,
+    batches: batchesCommand,
   },
 });

@@ -1,6 +1,7 @@
 import { dirname, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
-import { restoreCancelled } from '../batch/restore-cancelled.js';
+import { enqueueIntoBatch, type BatchEnqueueResult } from '../batch/enqueue-into-batch.js';
+import { resumeBatch, type ResumeResult } from '../batch/resume-batch.js';
 import { cancelBatch, type CancelResult } from '../batch/cancel-batch.js';
 import type { BatchCallback, BatchSummary } from '../batch/batch-registry.js';
 import { listManifestRows, type ManifestRow } from '../batch/list-manifest-rows.js';
@@ -15,7 +16,8 @@ import type { ModelCatalogue } from '../models/model-catalogue.js';
 import { createScheduleQueue, type ScheduleQueue } from '../schedule/schedule-queue.js';
 import type { ImageQueue } from '../queue/image-queue.js';
 import { createKeySpace } from '../queue/key-space.js';
-import { createProducer, type EnqueueResult } from '../queue/producer.js';
+import { createJobState } from '../queue/job-state.js';
+import { createProducer, requestInputsOf } from '../queue/producer.js';
 import { createRedisClient, DEFAULT_REDIS_URL, isRedisClient, type RedisClient, type RedisTarget } from '../queue/redis-connection.js';
 import type { ImageRecord } from '../storage/image-record.js';
 import type { ResultStore, StoredImage } from '../storage/result-store.js';
@@ -58,6 +60,17 @@ export interface ClientEnqueueOptions {
    * IMGBATCH_WEBHOOK_SECRET; see docs/webhooks.md. Default: the batch's callback stays as it is.
    */
   readonly callback?: BatchCallback;
+  /**
+   * Rows the batch already holds with a different request (prompt, model, size, quality, style,
+   * output format, inputs) are made again, and their previous images kept aside in the store
+   * (`<batch>/previous/`). Default false: they are listed in `changed` and keep their images.
+   */
+  readonly redoChanged?: boolean;
+}
+
+export interface ClientResumeOptions {
+  /** A new budget for the batch, USD, set before anything is queued again; default: keep the budget it has. */
+  readonly maxCostUsd?: number;
 }
 
 export interface CsvEnqueueOptions extends ClientEnqueueOptions {
@@ -89,14 +102,26 @@ export interface ResultsPage {
 }
 
 export interface ImgbatchClient {
-  /** Validates requests and adds their image jobs; bad requests come back in `rejected` with field and reason. */
-  enqueue(requests: readonly unknown[], options?: ClientEnqueueOptions): Promise<EnqueueResult>;
+  /**
+   * Validates requests and adds their image jobs; bad requests come back in `rejected` with
+   * field and reason. Into a batch that exists, as the CLI does (see enqueueIntoBatch): the
+   * batch is resumed, changed rows are listed in `changed`, and `store` is needed.
+   */
+  enqueue(requests: readonly unknown[], options?: ClientEnqueueOptions): Promise<BatchEnqueueResult>;
   /**
    * Streams a CSV (a file path or a stream) through the same ingest as the CLI; rows are named
    * `row N` in `rejected`. Local input image paths are read relative to the file's folder (never
-   * from a stream).
+   * from a stream). Into a batch that exists, as `enqueue`.
    */
-  enqueueCsv(source: string | Readable, options?: CsvEnqueueOptions): Promise<EnqueueResult>;
+  enqueueCsv(source: string | Readable, options?: CsvEnqueueOptions): Promise<BatchEnqueueResult>;
+  /**
+   * `imgbatch resume`: images missing from the store are queued again, failed jobs get fresh
+   * attempts, cancelled and budget-skipped images are queued again; stored images are never
+   * made again. Workers do the work. Needs `store`.
+   */
+  resume(batchId: string, options?: ClientResumeOptions): Promise<ResumeResult>;
+  /** Only the failed jobs of the batch get fresh attempts (`resume` limited to them). Needs `store`. */
+  retryFailed(batchId: string, options?: ClientResumeOptions): Promise<ResumeResult>;
   /** Counts by outcome, images pending, API calls so far. An unknown batch has 0 images. */
   status(batchId: string): Promise<BatchSummary>;
   /** Resolves with the final counts once no image of the batch is pending. */
@@ -163,27 +188,31 @@ export function createImgbatchClient(options: ImgbatchClientOptions = {}): Imgba
     return options.store;
   }
 
-  // The same requests enqueued after a cancel put the removed jobs back; count their images as pending again.
-  async function afterEnqueue(result: EnqueueResult): Promise<EnqueueResult> {
-    if (result.jobsAlreadyQueued > 0) await restoreCancelled(producer, result.batchId);
-    return result;
+  const jobState = createJobState(redis, keys);
+  const batchDeps = { producer, store, jobState };
+
+  function resumeWith(batchId: string, scope: 'all' | 'failed', resumeOptions: ClientResumeOptions): Promise<ResumeResult> {
+    const deps = { queue: producer.queue, batches: producer.batches, jobState, store: requireStore() };
+    return resumeBatch(deps, batchId, { scope, ...(resumeOptions.maxCostUsd !== undefined && { maxCostUsd: resumeOptions.maxCostUsd }) });
   }
 
   return {
-    async enqueue(requests, enqueueOptions = {}) {
-      return afterEnqueue(await producer.enqueue(requests, enqueueOptions));
+    enqueue(requests, enqueueOptions = {}) {
+      return enqueueIntoBatch(batchDeps, requestInputsOf(requests), enqueueOptions);
     },
 
-    async enqueueCsv(source, csvOptions = {}) {
+    enqueueCsv(source, csvOptions = {}) {
       const { defaultModel, ...enqueueOptions } = csvOptions;
-      return afterEnqueue(
-        await producer.enqueueInputs(readCsvRequests(source, defaultModel === undefined ? {} : { defaultModel }), {
-          ...enqueueOptions,
-          // A file's input images are relative to its folder; a stream (an HTTP body) has none.
-          ...(typeof source === 'string' && { localInputsDir: dirname(resolve(source)) }),
-        }),
-      );
+      return enqueueIntoBatch(batchDeps, readCsvRequests(source, defaultModel === undefined ? {} : { defaultModel }), {
+        ...enqueueOptions,
+        // A file's input images are relative to its folder; a stream (an HTTP body) has none.
+        ...(typeof source === 'string' && { localInputsDir: dirname(resolve(source)) }),
+      });
     },
+
+    resume: (batchId, resumeOptions = {}) => resumeWith(batchId, 'all', resumeOptions),
+
+    retryFailed: (batchId, resumeOptions = {}) => resumeWith(batchId, 'failed', resumeOptions),
 
     status: (batchId) => producer.batches.summary(batchId),
 

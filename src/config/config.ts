@@ -51,6 +51,16 @@ export interface WorkerSettings {
   readonly lockDurationMs: number;
   /** How often jobs of crashed workers are looked for and handed to others, ms; default 30000. */
   readonly stalledIntervalMs: number;
+  /**
+   * Folder where paid images wait while the store cannot be written, kept across restarts (put
+   * it on another disk than a folder store, and on a volume in a container); default
+   * `<tmpdir>/imgbatch-spool/<redis prefix>`.
+   */
+  readonly spoolDir?: string;
+  /** Most bytes the spool holds; past it, a job keeps its image in memory and waits; default 1 GiB. */
+  readonly spoolMaxBytes?: number;
+  /** While the store is paused, how often a probe record is written to learn it takes writes again, ms; default 5000. */
+  readonly storeProbeMs?: number;
 }
 
 export interface LimiterSettings {
@@ -73,8 +83,9 @@ export interface LimiterSettings {
 }
 
 /**
- * The rules of outbound fetches (input images of edits named by URL). https only; these widen
- * what may be reached, for a network where the images live on private addresses.
+ * The rules of outbound fetches: input images of edits named by URL, and generated images an
+ * answer leaves at a URL (dall-e-3's `url`). https only; these widen what may be reached, for a
+ * network where the images live on private addresses.
  */
 export interface FetchSettings {
   /** Allow private and link-local addresses (10/8, 172.16/12, 192.168/16, 169.254/16, fc00::/7, ...); default false. */
@@ -83,6 +94,11 @@ export interface FetchSettings {
   readonly allowLoopback: boolean;
   /** Longest one fetch may take, ms; default 60000. */
   readonly timeoutMs: number;
+  /**
+   * Largest generated image taken from a `url` answer, bytes; also, per image asked for (as
+   * base64), the cap on an images API answer's body. Default 41943040 (40 MiB).
+   */
+  readonly maxDownloadBytes: number;
 }
 
 /** How `imgbatch serve` guards its HTTP surface; a field left out takes createHttpServer's default. */
@@ -117,6 +133,12 @@ export interface Config {
   readonly redisTlsCa: string | undefined;
   /** Key prefix; wrapped in a hash tag so every key lands in one Redis Cluster slot. */
   readonly redisPrefix: string;
+  /**
+   * How long a batch's data stays in Redis after it ends (every image has an outcome), seconds:
+   * IMGBATCH_BATCH_RETENTION_DAYS or the config file's `redis.batchRetentionDays`, in days;
+   * default 30 days. Images and records in the store are not touched.
+   */
+  readonly batchRetentionSeconds: number;
   readonly deployments: readonly DeploymentConfig[];
   /** True when no Azure settings were found and the embedded simulator stands in. */
   readonly usesSimulator: boolean;

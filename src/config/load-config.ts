@@ -13,6 +13,11 @@ import { BUILT_IN_MODELS } from '../models/model-table.js';
 import type { Config, FetchSettings, LimiterSettings, StoreConfig, WorkerSettings } from './config.js';
 import { AZURE_APIS, DEFAULT_API_VERSION, DEFAULT_V1_API_VERSION, deploymentFileEntrySchema, type DeploymentConfig } from './deployment-config.js';
 
+/** The spool's cap (worker.spoolMaxBytes) when none is configured: 1 GiB. */
+export const DEFAULT_SPOOL_MAX_BYTES = 1024 ** 3;
+/** How often a paused store is probed (worker.storeProbeMs) when not configured, ms. */
+export const DEFAULT_STORE_PROBE_MS = 5_000;
+
 export const DEFAULT_WORKER_SETTINGS: WorkerSettings = {
   concurrency: 'auto',
   attempts: 5,
@@ -26,6 +31,8 @@ export const DEFAULT_WORKER_SETTINGS: WorkerSettings = {
   maxWaitMs: 7 * 24 * 3600 * 1000,
   lockDurationMs: 30_000,
   stalledIntervalMs: 30_000,
+  spoolMaxBytes: DEFAULT_SPOOL_MAX_BYTES,
+  storeProbeMs: DEFAULT_STORE_PROBE_MS,
 };
 
 export const DEFAULT_LIMITER_SETTINGS: LimiterSettings = {
@@ -41,12 +48,15 @@ export const DEFAULT_FETCH_SETTINGS: FetchSettings = {
   allowPrivateAddresses: false,
   allowLoopback: false,
   timeoutMs: 60_000,
+  // The largest image the models make is 8 294 400 px (gpt-image-2, 3840x2160); as RGBA PNG at
+  // worst 4 bytes a pixel plus framing, ~33 MB. 40 MiB leaves room and still bounds memory.
+  maxDownloadBytes: 40 * 1_048_576,
 };
 
 const positiveInt = z.coerce.number().int().positive();
 
 const workerSchema = z.strictObject({
-  concurrency: z.union([z.literal('auto'), positiveInt.max(1000)]).optional(),
+  concurrency: z.union([z.literal('auto'), positiveInt.max(100_000)]).optional(),
   attempts: positiveInt.max(100).optional(),
   backoffBaseMs: positiveInt.optional(),
   backoffMaxMs: positiveInt.optional(),
@@ -58,6 +68,9 @@ const workerSchema = z.strictObject({
   maxWaitMs: positiveInt.optional(),
   lockDurationMs: positiveInt.optional(),
   stalledIntervalMs: positiveInt.optional(),
+  spoolDir: z.string().min(1, 'must name a folder').optional(),
+  spoolMaxBytes: z.coerce.number().int('must be a whole number of bytes').min(0, 'must be 0 or more').optional(),
+  storeProbeMs: positiveInt.min(100, 'must be at least 100').optional(),
 });
 
 const limiterSchema = z.strictObject({
@@ -88,9 +101,25 @@ const httpSchema = z.strictObject({
 /** Time a webhook receiver has to answer one delivery, ms. */
 const DEFAULT_WEBHOOK_TIMEOUT_MS = 10_000;
 
+/** At least an hour, at most ten years: a batch's data must outlive a look at its results. */
+const batchRetentionDaysSchema = z
+  .number('must be a number of days, e.g. 30')
+  .min(1 / 24, 'must be at least 1/24 (an hour)')
+  .max(3650, 'must be at most 3650 (ten years)');
+
+/** Default days an ended batch's data stays in Redis. */
+export const DEFAULT_BATCH_RETENTION_DAYS = 30;
+
 const fileSchema = z.strictObject({
   deployments: z.array(deploymentFileEntrySchema).min(1).optional(),
-  redis: z.strictObject({ url: z.string().optional(), prefix: z.string().optional() }).optional(),
+  redis: z
+    .strictObject({
+      url: z.string().optional(),
+      prefix: z.string().optional(),
+      /** Days an ended batch's data stays in Redis (see Config.batchRetentionSeconds). */
+      batchRetentionDays: batchRetentionDaysSchema.optional(),
+    })
+    .optional(),
   store: z
     .union([
       z.strictObject({ kind: z.literal('fs'), root: z.string().min(1) }),
@@ -108,12 +137,13 @@ const fileSchema = z.strictObject({
   limiter: limiterSchema.optional(),
   /** Price overrides merged over the default table (see priceOverridesSchema). */
   prices: priceOverridesSchema.optional(),
-  /** Outbound fetches of input images (see FetchSettings). */
+  /** Outbound fetches: input images and `url` answers (see FetchSettings). */
   fetch: z
     .strictObject({
       allowPrivateAddresses: z.boolean().optional(),
       allowLoopback: z.boolean().optional(),
       timeoutMs: positiveInt.max(600_000).optional(),
+      maxDownloadBytes: positiveInt.max(1_073_741_824).optional(),
     })
     .optional(),
   /** How `imgbatch serve` guards its HTTP surface (HttpSettings). */
@@ -146,6 +176,7 @@ const envSchema = z.object({
   REDIS_TLS_CA_FILE: z.string().min(1).optional(),
   IMGBATCH_REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/, 'may hold only letters, digits, "_" and "-"').optional(),
   IMGBATCH_OUTPUT_DIR: z.string().min(1).optional(),
+  IMGBATCH_BATCH_RETENTION_DAYS: z.coerce.number('must be a number of days, e.g. 30').pipe(batchRetentionDaysSchema).optional(),
   AZURE_STORAGE_CONNECTION_STRING: z.string().min(1).optional(),
   AZURE_STORAGE_ACCOUNT_URL: z.url().optional(),
   IMGBATCH_BLOB_CONTAINER: z.string().min(3).optional(),
@@ -396,6 +427,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const worker: WorkerSettings = {
     ...DEFAULT_WORKER_SETTINGS,
     ...definedOnly(file.worker),
+    // Relative to the config's working folder, like the store's root.
+    ...(file.worker?.spoolDir !== undefined && { spoolDir: resolve(cwd, file.worker.spoolDir) }),
     ...(env.IMGBATCH_CONCURRENCY !== undefined && { concurrency: env.IMGBATCH_CONCURRENCY }),
     ...(env.IMGBATCH_TIMEOUT_MS !== undefined && { timeoutMs: env.IMGBATCH_TIMEOUT_MS }),
     ...(env.IMGBATCH_IMAGES_PER_CALL !== undefined && { imagesPerCall: env.IMGBATCH_IMAGES_PER_CALL }),
@@ -413,6 +446,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   return Object.freeze({
     ...redis,
     redisPrefix: env.IMGBATCH_REDIS_PREFIX ?? file.redis?.prefix ?? 'imgbatch',
+    batchRetentionSeconds: Math.round((env.IMGBATCH_BATCH_RETENTION_DAYS ?? file.redis?.batchRetentionDays ?? DEFAULT_BATCH_RETENTION_DAYS) * 86_400),
     deployments: Object.freeze(deployments.map((d) => Object.freeze({ ...d, auth: Object.freeze({ ...d.auth }), pools: Object.freeze([...d.pools]) }))),
     usesSimulator: deployments.length === 0,
     store: Object.freeze(store),

@@ -15,6 +15,20 @@ const GPT_IMAGE_OUTPUT_TOKENS: QualitySizeGrid = {
 };
 
 /**
+ * gpt-image-1-mini's image output tokens: what OpenAI's per-image list prices imply at its $8 per
+ * 1M image output tokens (low $0.005 / $0.006, medium $0.011 / $0.015, high $0.036 / $0.052 for
+ * 1024x1024 / non-square; developers.openai.com/api/docs/models/gpt-image-1-mini). OpenAI
+ * publishes no token counts for mini, and the gpt-image-1 counts at $8 per 1M come to less than
+ * half the per-image prices; these keep the expected cost, the simulator's `usage` and the list
+ * prices in one agreement. The actual cost of a real call is its reported `usage`.
+ */
+const GPT_IMAGE_1_MINI_OUTPUT_TOKENS: QualitySizeGrid = {
+  low: { '1024x1024': 625, '1024x1536': 750, '1536x1024': 750 },
+  medium: { '1024x1024': 1375, '1024x1536': 1875, '1536x1024': 1875 },
+  high: { '1024x1024': 4500, '1024x1536': 6500, '1536x1024': 6500 },
+};
+
+/**
  * gpt-image-2's image output tokens. 1024x1024: 196 / 1,756 / 7,024 for low / medium / high,
  * the same for every call (third-party benchmark on Azure, GitHub david-xinyuwei/david-share
  * "MAI-Image-2-vs-GPT-Image-Benchmark", 2026-09-07; they match OpenAI's per-image prices at
@@ -95,6 +109,7 @@ function tokenBilled(
   textInputUsdPerMillionTokens: number,
   imageInputUsdPerMillionTokens: number,
   imageOutputUsdPerMillionTokens: number,
+  outputTokensPerImage: QualitySizeGrid = GPT_IMAGE_OUTPUT_TOKENS,
   perImageUsd?: QualitySizeGrid,
 ): ModelPrices {
   return {
@@ -102,7 +117,7 @@ function tokenBilled(
     textInputUsdPerMillionTokens,
     imageInputUsdPerMillionTokens,
     imageOutputUsdPerMillionTokens,
-    outputTokensPerImage: GPT_IMAGE_OUTPUT_TOKENS,
+    outputTokensPerImage,
     inputImageTokens: GPT_IMAGE_INPUT_TOKENS,
   };
 }
@@ -113,10 +128,9 @@ function tokenBilled(
  * OpenAI's list prices, and by region) and override what differs.
  *
  * - dall-e-3: per image (Azure/OpenAI list prices). Retired on Azure on 2026-03-04; kept for old batches.
- * - gpt-image-1-mini: per image, OpenAI list. Its tokens at list price
- *   (272 × $8/1M = $0.0022 for low 1024²) come out below the per-image list price ($0.005);
- *   the expected cost uses the per-image price (the higher, so budgets err on the safe side),
- *   the actual cost uses the `usage` the service reports.
+ * - gpt-image-1-mini: per image, OpenAI list; its output tokens are the ones those prices imply
+ *   at $8 per 1M (GPT_IMAGE_1_MINI_OUTPUT_TOKENS), for sizes and overrides without a price. The
+ *   actual cost uses the `usage` the service reports.
  * - gpt-image-1, gpt-image-1.5: tokens only, at OpenAI list prices (USD per 1M tokens, text
  *   input / image input / image output): gpt-image-1 5 / 10 / 40, gpt-image-1-mini 2 / 2.50 / 8
  *   (developers.openai.com/api/docs/models/gpt-image-1-mini), gpt-image-1.5 5 / 8 / 32. Image
@@ -140,7 +154,7 @@ export const DEFAULT_PRICE_TABLE: PriceTable = Object.freeze({
       },
     },
     'gpt-image-1': tokenBilled(5, 10, 40),
-    'gpt-image-1-mini': tokenBilled(2, 2.5, 8, {
+    'gpt-image-1-mini': tokenBilled(2, 2.5, 8, GPT_IMAGE_1_MINI_OUTPUT_TOKENS, {
       low: { '1024x1024': 0.005, '1024x1536': 0.006, '1536x1024': 0.006 },
       medium: { '1024x1024': 0.011, '1024x1536': 0.015, '1536x1024': 0.015 },
       high: { '1024x1024': 0.036, '1024x1536': 0.052, '1536x1024': 0.052 },

@@ -10,6 +10,7 @@ import { contentFilterDetails, isJsonObject, stringField } from './content-filte
 import type { Decision, PauseReason } from './decision.js';
 import { ImagesCallError } from './images-call-error.js';
 import { coerceError, ImgbatchError } from './imgbatch-error.js';
+import { ResponseTooLargeError } from './response-too-large-error.js';
 
 /**
  * Network error codes that mean the request never reached the service (no connection, no
@@ -88,6 +89,11 @@ export function classifyError(err: unknown, nowMs: number = Date.now()): Decisio
   }
   if (thrown instanceof OpenAIError) {
     return clientSideDecision(thrown);
+  }
+  // A 200 whose body was over the cap: like a body that cannot be read, the images may have been
+  // made and billed, and another call may answer within it; attempts bound the cost.
+  if (thrown instanceof ResponseTooLargeError) {
+    return transient('response_too_large', thrown.message, true, 200);
   }
   if (thrown instanceof ImgbatchError && thrown.code === 'VALIDATION') {
     return { kind: 'rejected', code: 'validation', message: thrown.message };

@@ -6,6 +6,7 @@ import type { ResultsPage } from '../client/imgbatch-client.js';
 import { imageRequestSchema } from '../job/image-request.js';
 import { buildJobContract } from '../job/job-contract.js';
 import { imageRecordSchema } from '../storage/image-record.js';
+import { reenqueueFieldsSchema } from './resume-schemas.js';
 import type { JsonSchema } from './zod-validator-compiler.js';
 
 /*
@@ -25,6 +26,12 @@ export const enqueueBodySchema = z.strictObject({
     .optional()
     .describe(
       'Budget for the batch, USD, set before its jobs are added: once spent + in flight would pass it, no new call starts and the rest end `skipped`. Default: the budget the batch has, or none.',
+    ),
+  redoChanged: z
+    .boolean()
+    .optional()
+    .describe(
+      'Requests the batch already holds with another prompt, model, size, quality, style, format or input are made again, their previous images kept in the store under `<batch>/previous/`. Default false: they are listed in `changed` and keep their images, no call is made.',
     ),
   requests: z.array(z.unknown(), { error: 'is required: an array of requests' }).min(1, 'must hold at least one request'),
 });
@@ -72,11 +79,13 @@ export const enqueueResultSchema = z.strictObject({
     )
     .describe('Models of accepted requests that Azure retires within 30 days, one entry per model'),
   statusUrl: z.string(),
+  ...reenqueueFieldsSchema.shape,
 });
 
 export const batchSummarySchema = z.strictObject({
   batchId: z.string(),
   createdAt: z.number().int().optional().describe('Epoch ms of the first enqueue'),
+  endedAt: z.number().int().optional().describe("Epoch ms when the last image got its outcome; the batch's data leaves Redis a retention later (default 30 days)"),
   images: z.number().int(),
   jobs: z.number().int(),
   counts: z.strictObject(Object.fromEntries(IMAGE_OUTCOMES.map((outcome) => [outcome, z.number().int().min(0)])) as Record<(typeof IMAGE_OUTCOMES)[number], z.ZodNumber>),

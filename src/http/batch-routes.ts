@@ -5,7 +5,7 @@ import type { ImgbatchClient } from '../client/imgbatch-client.js';
 import { ValidationError } from '../errors/imgbatch-error.js';
 import { safeIdSchema } from '../job/image-request.js';
 import type { RejectedRequest } from '../job/prepare-jobs.js';
-import type { EnqueueResult } from '../queue/producer.js';
+import type { BatchEnqueueResult } from '../batch/enqueue-into-batch.js';
 import { componentRef, enqueueBodySchema } from './api-schemas.js';
 import { BodyTooLargeError } from './body-too-large-error.js';
 import { limitBodyStream } from './limit-body-stream.js';
@@ -32,6 +32,11 @@ const csvQuerySchema = z.strictObject({
     .pipe(maxCostUsdSchema)
     .optional()
     .describe("Budget for a CSV body's batch, USD (a JSON body carries its own)"),
+  redoChanged: z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .transform((value) => value === 'true')
+    .optional()
+    .describe('For a CSV body: make changed rows again, keeping their previous images (a JSON body carries its own); default false'),
 });
 const batchParamsSchema = z.strictObject({ batchId: safeIdSchema });
 const resultsQuerySchema = z.strictObject({
@@ -105,7 +110,7 @@ export function registerBatchRoutes(app: FastifyInstance, options: BatchRoutesOp
         },
       },
       async (request, reply) => {
-        let result: EnqueueResult;
+        let result: BatchEnqueueResult;
         if (isCsv(request.headers['content-type'])) {
           const { query } = request;
           const body = limitBodyStream(request.body as Readable, options.bodyLimitBytes);
@@ -113,6 +118,7 @@ export function registerBatchRoutes(app: FastifyInstance, options: BatchRoutesOp
             ...(query.batchId !== undefined && { batchId: query.batchId }),
             ...(query.model !== undefined && { defaultModel: query.model }),
             ...(query.maxCostUsd !== undefined && { maxCostUsd: query.maxCostUsd }),
+            ...(query.redoChanged !== undefined && { redoChanged: query.redoChanged }),
           });
         } else {
           // The query's settings are for CSV bodies; taking them silently with JSON would drop them.
@@ -126,6 +132,7 @@ export function registerBatchRoutes(app: FastifyInstance, options: BatchRoutesOp
           result = await client.enqueue(body.requests, {
             ...(body.batchId !== undefined && { batchId: body.batchId }),
             ...(body.maxCostUsd !== undefined && { maxCostUsd: body.maxCostUsd }),
+            ...(body.redoChanged !== undefined && { redoChanged: body.redoChanged }),
           });
         }
         if (result.accepted === 0) {

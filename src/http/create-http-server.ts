@@ -8,6 +8,7 @@ import { registerBatchRoutes } from './batch-routes.js';
 import { componentRef } from './api-schemas.js';
 import { BodyTooLargeError } from './body-too-large-error.js';
 import { registerBatchImageRoutes } from './batch-image-routes.js';
+import { registerBatchResumeRoutes } from './batch-resume-routes.js';
 import { createBrowserSession } from './browser-session.js';
 import { createAuthFailureLimiter } from './create-auth-failure-limiter.js';
 import { createAuthHook } from './create-auth-hook.js';
@@ -222,6 +223,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     );
     registerBatchRoutes(api, { client: options.client, bodyLimitBytes });
     registerBatchImageRoutes(api, { client: options.client });
+    registerBatchResumeRoutes(api, { client: options.client });
     registerDashboardRoutes(api, { client: options.client, session, failures });
     if (options.metrics !== undefined) registerMetricsRoute(api, options.metrics, logger);
     done();

@@ -5,6 +5,7 @@ import type { ResolvedEdit } from './edit-input.js';
 import type { ImageJobData } from './image-job.js';
 import { IMAGE_JOB_VERSION } from './image-job.js';
 import type { ImageRequest } from './image-request.js';
+import { requestFingerprint } from './request-fingerprint.js';
 
 export interface FanOutOptions {
   readonly batchId: string;
@@ -46,7 +47,7 @@ export function fanOut(request: ImageRequest, options: FanOutOptions): ImageJobD
   for (let first = 0; first < request.n; first += perCall) {
     const variants: number[] = [];
     for (let v = first; v < Math.min(first + perCall, request.n); v++) variants.push(v);
-    jobs.push({
+    jobs.push(withFingerprint({
       v: IMAGE_JOB_VERSION,
       batchId: options.batchId,
       requestId,
@@ -73,7 +74,12 @@ export function fanOut(request: ImageRequest, options: FanOutOptions): ImageJobD
         }),
       ...(request.metadata !== undefined && { metadata: request.metadata }),
       enqueuedAt: options.enqueuedAt,
-    });
+    }));
   }
   return jobs;
+}
+
+/** The job with the fingerprint of what it asks, so a changed row is told from a kept one later. */
+function withFingerprint(job: ImageJobData): ImageJobData {
+  return { ...job, fingerprint: requestFingerprint(job) };
 }

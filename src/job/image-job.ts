@@ -4,6 +4,7 @@ import type { ModelCatalogue } from '../models/model-catalogue.js';
 import { validateRequestForModel } from '../models/validate-request-for-model.js';
 import { editInputsSchema } from './edit-input.js';
 import { cleanTextSchema, MAX_IMAGES_PER_REQUEST, safeIdSchema } from './image-request.js';
+import { FINGERPRINT_PATTERN } from './request-fingerprint.js';
 
 /** The BullMQ queue every image job goes through; deployments are chosen per call, not per queue. */
 export const IMAGE_QUEUE_NAME = 'images';
@@ -43,6 +44,13 @@ const jobShapeSchema = z.strictObject({
   /** Present: an `/images/edits` call with these inputs; absent: a generation. */
   edit: editInputsSchema.optional().describe('Present for an edit (/images/edits): its input images, mask and input_fidelity. Absent: a generation from the prompt alone.'),
   metadata: z.record(z.string(), cleanTextSchema({ allowsLineBreaks: true })).optional().describe('Free-form values copied into the image record.'),
+  fingerprint: z
+    .string()
+    .regex(FINGERPRINT_PATTERN, 'must be 32 lowercase hex digits')
+    .optional()
+    .describe(
+      'A hash of what was asked (see requestFingerprint), copied into the image record. A stored image whose record carries another fingerprint is made again (and imgbatch enqueue keeps the old one aside first). Absent: a stored image is kept whatever it was made from.',
+    ),
   /** When the producer enqueued it, epoch ms. */
   enqueuedAt: z.number().int().describe('When the job was added, epoch milliseconds; the wait bound counts from here.'),
 });

@@ -8,9 +8,10 @@ import { ImgbatchError } from '../errors/imgbatch-error.js';
  * - `too_large`: the body is over the size cap;
  * - `timeout`: no complete answer in time;
  * - `http_status`: an answer other than 2xx;
- * - `network`: the connection failed (DNS, refused, reset).
+ * - `network`: the connection failed (DNS, refused, reset);
+ * - `not_image`: the body is not an image of a format asked for (read from its first bytes).
  */
-export type FetchRefusal = 'scheme' | 'address' | 'redirect' | 'too_large' | 'timeout' | 'http_status' | 'network';
+export type FetchRefusal = 'scheme' | 'address' | 'redirect' | 'too_large' | 'timeout' | 'http_status' | 'network' | 'not_image';
 
 /**
  * A URL as it may be shown in errors and logs: without user info, query or fragment, where

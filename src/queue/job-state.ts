@@ -58,7 +58,7 @@ export interface JobState {
 }
 
 /** Job state expires on its own when a job is removed without finishing. */
-const STATE_TTL_SECONDS = 30 * 24 * 3600;
+export const JOB_STATE_TTL_SECONDS = 30 * 24 * 3600;
 
 function toCounters(hash: Record<string, string>): JobCounters {
   return {
@@ -89,7 +89,7 @@ export function createJobState(redis: RedisClient, keys: KeySpace): JobState {
     for (const [field, by] of Object.entries(fields)) pipeline.hincrby(key, field, by);
     if (open === null) pipeline.hdel(key, 'openCall');
     else if (open !== undefined) pipeline.hset(key, 'openCall', JSON.stringify(open));
-    pipeline.expire(key, STATE_TTL_SECONDS);
+    pipeline.expire(key, JOB_STATE_TTL_SECONDS);
     pipeline.hgetall(key);
     const results = (await pipeline.exec()) ?? [];
     const last = results[results.length - 1];

@@ -21,13 +21,15 @@ export interface KeySpace {
   limiterCalls(name: string): string;
   /** Slots reserved by delayed jobs (hash: job id -> `deployment|slotMs`). */
   readonly limiterReservations: string;
-  /** Per-job bookkeeping that must outlive a worker (hash: calls, rateLimitWaits). */
+  /** Per-job bookkeeping that must outlive a worker (hash: calls, rateLimitWaits, `settled:<call id>` markers of calls counted in the spend). */
   jobState(jobId: string): string;
+  /** Generated images of a job still to be downloaded from the URL the answer gave (hash: variant -> JSON; expires with the URLs). */
+  pendingDownloads(jobId: string): string;
   /** BullMQ's list of the image queue's active jobs (BullMQ's key, read by our scripts). */
   readonly imageQueueActive: string;
   /** Batch header (hash: createdAt, images, jobs, calls, maxCostMicros, spentMicros, reservedMicros). */
   batch(batchId: string): string;
-  /** Image key -> outcome status. */
+  /** Image key -> outcome status. Image keys and job ids in a batch's hashes and sets are written without `<batchId>/` (src/batch/batch-field.ts). */
   batchOutcomes(batchId: string): string;
   /** Outcome status -> count. */
   batchCounts(batchId: string): string;
@@ -45,8 +47,6 @@ export interface KeySpace {
   readonly batches: string;
   /** Spend over every batch (hash: spentMicros), kept with each batch's, for metrics. */
   readonly costTotal: string;
-  /** Marks a call's cost as counted (expires), so a settle command sent again after a reconnect counts nothing twice. */
-  settledCall(callId: string): string;
   /** Cluster-wide call counters and latency buckets written by every worker (hash: JSON field -> count). */
   readonly metricsCalls: string;
   /** Deployments the workers serve (hash: name -> JSON { model, ratePerMinute }), for metrics. */
@@ -60,6 +60,10 @@ export interface KeySpace {
   batchWebhooks(batchId: string): string;
   /** Set once a schedule run has fully enqueued this batch (string: the run's due time, epoch ms; expires), so a repeat firing adds nothing. */
   scheduleFired(batchId: string): string;
+  /** The store breaker, shared by every worker (hash: code, message, openedAt, openedBy, failedAt); absent while the store takes writes. */
+  readonly storeBreaker: string;
+  /** Images paid for and kept in a worker's local spool, not yet in the store (hash: image key -> JSON { holder, spooledAt }). */
+  readonly storeSpooled: string;
 }
 
 export function createKeySpace(prefix: string): KeySpace {
@@ -72,6 +76,7 @@ export function createKeySpace(prefix: string): KeySpace {
     limiterCalls: (name) => `${bullPrefix}:limiter:calls:${name}`,
     limiterReservations: `${bullPrefix}:limiter:reservations`,
     jobState: (jobId) => `${bullPrefix}:job-state:${jobId}`,
+    pendingDownloads: (jobId) => `${bullPrefix}:job-downloads:${jobId}`,
     imageQueueActive: `${bullPrefix}:${IMAGE_QUEUE_NAME}:active`,
     batch: (batchId) => `${bullPrefix}:batch:${batchId}`,
     batchOutcomes: (batchId) => `${bullPrefix}:batch:${batchId}:outcomes`,
@@ -83,11 +88,12 @@ export function createKeySpace(prefix: string): KeySpace {
     batchCostReservations: (batchId) => `${bullPrefix}:batch:${batchId}:cost-reservations`,
     batches: `${bullPrefix}:batches`,
     costTotal: `${bullPrefix}:cost`,
-    settledCall: (callId) => `${bullPrefix}:settled-call:${callId}`,
     metricsCalls: `${bullPrefix}:metrics:calls`,
     metricsDeployments: `${bullPrefix}:metrics:deployments`,
     webhookOutbox: `${bullPrefix}:webhooks:outbox`,
     batchWebhooks: (batchId) => `${bullPrefix}:batch:${batchId}:webhooks`,
     scheduleFired: (batchId) => `${bullPrefix}:schedules:fired:${batchId}`,
+    storeBreaker: `${bullPrefix}:store:breaker`,
+    storeSpooled: `${bullPrefix}:store:spooled`,
   };
 }

@@ -30,6 +30,8 @@ export interface ProducerOptions {
    * store). Default: none, and requests with input images are refused with the reason.
    */
   readonly editInputs?: EditInputsOptions;
+  /** How long a batch's data stays in Redis after it ends, seconds; default 30 days (pass `config.batchRetentionSeconds`). */
+  readonly batchRetentionSeconds?: number;
 }
 
 export interface EditInputsOptions {
@@ -63,10 +65,28 @@ export interface EnqueueOptions {
   /** Called as chunks reach Redis (and once at the end) with running totals; default none. */
   readonly onProgress?: (progress: EnqueueProgress) => void;
   /**
+   * Looks at the jobs the batch already holds before they are added again, and names the ones
+   * not to add (see reviewKnownJobs in batch/review-known-jobs.ts: rows that changed). Default:
+   * none, every job is added again (BullMQ adds nothing for a job id it still holds).
+   */
+  readonly reviewKnownJobs?: KnownJobsReview;
+  /**
    * The folder local input image paths are relative to and must stay inside (a CSV's folder);
    * default none: local paths are refused (inputs must be URLs or store references).
    */
   readonly localInputsDir?: string;
+}
+
+/**
+ * Decides about jobs a batch already holds, before they are added again: returns the ids of
+ * those not to add. Called with each chunk's known jobs, a few chunks at a time.
+ */
+export type KnownJobsReview = (jobs: readonly KnownJob[]) => Promise<ReadonlySet<string>>;
+
+export interface KnownJob {
+  readonly jobId: string;
+  /** The job as this enqueue made it (from the rows given now). */
+  readonly data: ImageJobData;
 }
 
 /** Running totals of an enqueue, for progress displays. */
@@ -118,6 +138,11 @@ export interface Producer {
 const ADD_CHUNK = 500;
 const MAX_CHUNKS_IN_FLIGHT = 3;
 
+/** Requests of a JSON array as inputs: named `requests[i]`, with `req-<i>` for one without an id. */
+export function requestInputsOf(requests: readonly unknown[]): RequestInput[] {
+  return requests.map((request, index) => ({ request, location: `requests[${index}]`, defaultId: `req-${index}` }));
+}
+
 export function newBatchId(now = Date.now()): string {
   return `b-${now.toString(36)}-${randomBytes(2).toString('hex')}`;
 }
@@ -129,16 +154,18 @@ export function createProducer(options: ProducerOptions = {}): Producer {
   const keys = createKeySpace(options.prefix ?? 'imgbatch');
   const logger = options.logger ?? createSilentLogger();
   const queue = createImageQueue(redis, keys, logger);
-  const batches = createBatchRegistry(redis, keys);
+  const batches = createBatchRegistry(redis, keys, options.batchRetentionSeconds === undefined ? {} : { retentionSeconds: options.batchRetentionSeconds });
 
-  async function addJobs(batchId: string, chunk: readonly ImageJobData[]): Promise<{ jobsAdded: number; imagesAdded: number }> {
+  async function addJobs(batchId: string, chunk: readonly ImageJobData[], review: KnownJobsReview | undefined): Promise<{ jobsAdded: number; imagesAdded: number }> {
     const jobs = chunk.map((data) => ({ data, jobId: imageJobId(data), images: data.variants.length }));
     // Count first, then add. A worker sees a job only once it is added, so it can never count
     // the job before the producer does (it would, in the other order, and `imagesAdded` would
     // come out short). A crash between the two leaves counted jobs not yet added; enqueueing
     // the same requests again adds them, since addBulk runs for every job, counted or not.
     const added = new Set(await batches.addJobs(batchId, jobs, options.imagesPerCall ?? 1));
-    await queue.addBulk(jobs.map(({ data, jobId }) => ({ name: IMAGE_JOB_NAME, data, opts: { jobId } })));
+    const known = jobs.filter((job) => !added.has(job.jobId));
+    const withheld = review === undefined || known.length === 0 ? new Set<string>() : await review(known);
+    await queue.addBulk(jobs.filter((job) => !withheld.has(job.jobId)).map(({ data, jobId }) => ({ name: IMAGE_JOB_NAME, data, opts: { jobId } })));
     let jobsAdded = 0;
     let imagesAdded = 0;
     for (const job of jobs) {
@@ -181,7 +208,7 @@ export function createProducer(options: ProducerOptions = {}): Producer {
     const flush = (): void => {
       const chunk = buffer;
       buffer = [];
-      const sent: Promise<void> = addJobs(batchId, chunk)
+      const sent: Promise<void> = addJobs(batchId, chunk, enqueueOptions.reviewKnownJobs)
         .then((added) => {
           jobsAdded += added.jobsAdded;
           imagesAdded += added.imagesAdded;
@@ -230,10 +257,7 @@ export function createProducer(options: ProducerOptions = {}): Producer {
     batches,
     enqueueInputs,
     enqueue(requests, enqueueOptions) {
-      return enqueueInputs(
-        requests.map((request, index) => ({ request, location: `requests[${index}]`, defaultId: `req-${index}` })),
-        enqueueOptions,
-      );
+      return enqueueInputs(requestInputsOf(requests), enqueueOptions);
     },
     async close() {
       await queue.close();

@@ -1,4 +1,4 @@
-import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { ConfigError } from '../errors/imgbatch-error.js';
 import { parseRedisUrl } from '../config/parse-redis-url.js';
 import { watchRedisErrors } from './watch-redis-errors.js';
@@ -28,10 +28,25 @@ export function isRedisClient(value: unknown): value is RedisClient {
   return value instanceof Redis || value instanceof Cluster;
 }
 
-function roleOptions(role: ConnectionRole): RedisOptions {
+/** What a role sets on every connection it opens (ioredis 6 checks options against its reply mapping, so these stay plain). */
+interface RoleOptions {
+  readonly maxRetriesPerRequest: number | null;
+  readonly enableReadyCheck?: boolean;
+  readonly connectTimeout?: number;
+}
+
+function roleOptions(role: ConnectionRole): RoleOptions {
   // Workers wait out a Redis outage (BullMQ requires it for blocking connections); producers
   // fail fast so a caller hears at once that Redis is down.
   return role === 'worker' ? { maxRetriesPerRequest: null, enableReadyCheck: true } : { maxRetriesPerRequest: 1, connectTimeout: 5_000 };
+}
+
+/**
+ * Duplicates a connection (same server or cluster, same options) for a caller that blocks on it,
+ * such as a stream reader, so the shared one stays free for other commands.
+ */
+export function duplicateRedisClient(client: RedisClient): RedisClient {
+  return client instanceof Cluster ? client.duplicate() : client.duplicate();
 }
 
 /**
@@ -46,7 +61,7 @@ export function createRedisClient(target: string | RedisTarget, role: Connection
   const tls = parsed.isTls ? { tls: tlsCa === undefined ? {} : { ca: tlsCa } } : {};
   let client: RedisClient;
   if (parsed.isCluster) {
-    const options: ClusterOptions = {
+    const options = {
       redisOptions: {
         ...roleOptions(role),
         ...(parsed.username !== undefined && { username: parsed.username }),

@@ -227,7 +227,7 @@ export function createGenerationHandler(deps: GenerationHandlerDependencies): Ge
       if (!check.isValid) return reply('invalid', jsonReply(400, invalidPayloadBody(check.property), headers));
       request = check.request;
       // The mask is not counted: it marks the first image's area rather than adding an image.
-      inputImageTokens = check.edit.images.reduce((sum, image) => sum + imageInputTokens(image.widthPx, image.heightPx, check.edit.inputFidelity), 0);
+      inputImageTokens = check.edit.images.reduce((sum, image) => sum + imageInputTokens(model.id, image.widthPx, image.heightPx, check.edit.inputFidelity), 0);
     } else {
       if (!call.isBodyJson) {
         return reply(
@@ -283,7 +283,7 @@ export function createGenerationHandler(deps: GenerationHandlerDependencies): Ge
       imageWidthPx: options.imageWidthPx,
       imageHeightPx: options.imageHeightPx,
       inputImageTokens,
-      publish: (image, extension) => `${call.baseUrl}${FILES_PATH}${files.put(image, extension)}`,
+      publish: (image, extension) => `${options.filesBaseUrl?.replace(/\/+$/, '') ?? `${call.baseUrl}${FILES_PATH.replace(/\/$/, '')}`}/${files.put(image, extension)}`,
     });
     return reply(stage === 'item' ? 'partial' : 'ok', jsonReply(200, body, headers), delayMs);
   }

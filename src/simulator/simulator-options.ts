@@ -94,6 +94,12 @@ const simulatorOptionsSchema = z
     /** Images kept in memory for `url` responses; the oldest go first (default 1000). */
     maxStoredFiles: z.number().int().min(1).default(1000),
     /**
+     * Where `url` answers point: `<filesBaseUrl>/<file name>`, for a server standing in for the
+     * blob storage of the real service (it can fetch each file from `/_sim/files/<file name>`);
+     * default the simulator's own `/_sim/files/`.
+     */
+    filesBaseUrl: z.url().optional(),
+    /**
      * Models the simulated service knows beyond (or unlike) the built-in table, in the config
      * file's `models:` form, e.g. `{ "gpt-image-9": { "like": "gpt-image-2" } }` (default none).
      */

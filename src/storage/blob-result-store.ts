@@ -9,6 +9,7 @@ import {
 } from '@azure/storage-blob';
 import { createHash } from 'node:crypto';
 import { ConfigError, StorageError, coerceError } from '../errors/imgbatch-error.js';
+import { ASIDE_FOLDER, asideName } from './aside-name.js';
 import { decodeRecord } from './decode-record.js';
 import { encodeRecord } from './encode-record.js';
 import { imageContentType } from './image-content-type.js';
@@ -277,6 +278,38 @@ export function createBlobResultStore(options: BlobResultStoreOptions): BlobResu
       return await writeRecord(key, record);
     },
 
+    async keepAside(key) {
+      const { batchId, name } = parseResultKey(key);
+      const recordBlob = `${prefix}${batchId}/${name}.json`;
+      const record = await readRecordBlob(recordBlob);
+      if (record === null) return null;
+      const aside = `${prefix}${batchId}/${ASIDE_FOLDER}/${asideName(name, record)}`;
+      let kept = record;
+      let imageBlob: string | undefined;
+      if (record.location !== undefined) {
+        const extension = storedImageExtension(record.location, name);
+        imageBlob = `${prefix}${batchId}/${name}.${extension}`;
+        const from = imageBlob;
+        const bytes = await call(`download blob ${from} from ${options.container}`, async (abortSignal) => {
+          const response = await container.getBlobClient(from).download(0, undefined, { abortSignal });
+          return await readAll(response.readableStreamBody);
+        }).catch((error: unknown) => {
+          // Moved by an earlier try (or deleted by hand): the record aside is what is kept.
+          if (error instanceof StorageError && statusOf(error.cause) === 404) return undefined;
+          throw error;
+        });
+        if (bytes !== undefined) await upload(`${aside}.${extension}`, bytes, imageContentType(extension));
+        kept = { ...record, location: withoutQuery(container.getBlockBlobClient(`${aside}.${extension}`).url) };
+      }
+      // Copied first, then the key freed: a failure part way leaves the key taken (nothing is
+      // made again) and a repeat finishes the move.
+      await upload(`${aside}.json`, encodeRecord(record.key, kept), 'application/json; charset=utf-8');
+      for (const blob of imageBlob === undefined ? [recordBlob] : [recordBlob, imageBlob]) {
+        await call(`delete blob ${blob} from ${options.container}`, (abortSignal) => container.getBlobClient(blob).deleteIfExists({ abortSignal }));
+      }
+      return kept;
+    },
+
     async *listRecords(batchId) {
       const folder = `${prefix}${parseBatchId(batchId)}/`;
       const action = `list blobs under ${folder} in ${options.container}`;
@@ -304,7 +337,8 @@ export function createBlobResultStore(options: BlobResultStoreOptions): BlobResu
           throw error;
         }
         if (page.done === true) return;
-        const names = page.value.segment.blobItems.map((item) => item.name).filter((name) => name.endsWith('.json'));
+        // Only the batch folder's own records: not inputs, not images kept aside under previous/.
+        const names = page.value.segment.blobItems.map((item) => item.name).filter((name) => name.endsWith('.json') && !name.slice(folder.length).includes('/'));
         for (let start = 0; start < names.length; start += LIST_CONCURRENCY) {
           const records = await Promise.all(names.slice(start, start + LIST_CONCURRENCY).map(readRecordBlob));
           for (const record of records) if (record !== null) yield record;

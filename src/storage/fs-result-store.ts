@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, open, opendir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { StorageError } from '../errors/imgbatch-error.js';
+import { ASIDE_FOLDER, asideName } from './aside-name.js';
 import { decodeRecord } from './decode-record.js';
 import { encodeRecord } from './encode-record.js';
 import { imageContentType } from './image-content-type.js';
@@ -100,7 +101,7 @@ export function createFsResultStore(options: FsResultStoreOptions): ResultStore 
    * Makes the batch folder (or its `inputs` folder), and the first time in this process, sweeps
    * its stale temp files.
    */
-  async function prepareFolder(batchId: string, subfolder?: 'inputs'): Promise<void> {
+  async function prepareFolder(batchId: string, subfolder?: 'inputs' | typeof ASIDE_FOLDER): Promise<void> {
     const folder = subfolder === undefined ? join(root, batchId) : join(root, batchId, subfolder);
     await mkdir(folder, { recursive: true });
     let sweep = swept.get(folder);
@@ -191,6 +192,38 @@ export function createFsResultStore(options: FsResultStoreOptions): ResultStore 
 
     async putRecord(key, record) {
       return await writeRecord(key, record);
+    },
+
+    async keepAside(key) {
+      const { batchId, name } = parseResultKey(key);
+      const recordPath = pathFor(batchId, `${name}.json`);
+      const record = await readRecordFile(recordPath);
+      if (record === null) return null;
+      if (record.key !== key) {
+        throw new StorageError(`${recordPath} holds the record of ${record.key}, not of ${key}: on a case-insensitive filesystem keys that differ only in case share a file`, { isTransient: false });
+      }
+      const aside = asideName(name, record);
+      const extension = record.location === undefined ? undefined : storedImageExtension(record.location, name);
+      const asideImage = extension === undefined ? undefined : pathFor(batchId, join(ASIDE_FOLDER, `${aside}.${extension}`));
+      const kept: ImageRecord = { ...record, ...(asideImage !== undefined && { location: asideImage }) };
+      try {
+        await prepareFolder(batchId, ASIDE_FOLDER);
+        // Record aside first, then the image, then the key freed: a crash part way leaves the
+        // key still taken (nothing is made again) and a repeat finishes the move.
+        await writeFileAtomic(pathFor(batchId, join(ASIDE_FOLDER, `${aside}.json`)), encodeRecord(record.key, kept));
+        if (asideImage !== undefined && extension !== undefined) {
+          await rename(pathFor(batchId, `${name}.${extension}`), asideImage).catch((thrown: unknown) => {
+            // Moved by an earlier try, or deleted by hand: the record aside is what is kept.
+            if (errorCode(thrown) !== 'ENOENT') throw thrown;
+          });
+          await syncFolder(join(root, batchId, ASIDE_FOLDER));
+        }
+        await rm(recordPath, { force: true });
+        await syncFolder(join(root, batchId));
+      } catch (thrown) {
+        throw toStorageError(thrown, `keep ${key} aside in ${join(root, batchId, ASIDE_FOLDER)}`);
+      }
+      return kept;
     },
 
     async *listRecords(batchId) {

@@ -60,6 +60,13 @@ export const imageRecordSchema = z.object({
     })
     .optional(),
   metadata: z.record(z.string(), z.string()).optional(),
+  /**
+   * A hash of what was asked (prompt, model, size, quality, style, output format, background,
+   * inputs' hashes; see requestFingerprint), so enqueueing an edited row into the same batch is
+   * seen as a change. Absent in records written before imgbatch kept fingerprints (and for jobs
+   * of producers that send none): such an image is kept whatever is asked later.
+   */
+  fingerprint: z.string().optional(),
   /** ISO time the record was written. */
   createdAt: z.string(),
 });

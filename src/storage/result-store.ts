@@ -28,8 +28,16 @@ export interface ResultStore {
   putImage(key: string, image: StoredImage, record: ImageRecord): Promise<ImageRecord>;
   /** Writes a record without an image (a filtered result). */
   putRecord(key: string, record: ImageRecord): Promise<ImageRecord>;
-  /** Every record of a batch, in no particular order. */
+  /** Every record of a batch, in no particular order; not the ones kept aside (keepAside). */
   listRecords(batchId: string): AsyncIterable<ImageRecord>;
+  /**
+   * Moves the image and record at `key` aside, to `<batch>/previous/<request>-<variant>.<tag>`
+   * (`tag`: the record's fingerprint, else its creation time), so that the key is free for a
+   * new image while the previous one stays beside it: a changed row made again loses nothing
+   * paid for. Returns the record as kept aside (its `location` the new place), or null when
+   * the key holds nothing. Safe to repeat after a failure part way.
+   */
+  keepAside(key: string): Promise<ImageRecord | null>;
   /**
    * The image bytes of a stored record, or null when the record has no image or the image is
    * gone. Only the extension is taken from `location`; the path or blob name is built from the

@@ -108,6 +108,10 @@ export function createRetryingResultStore(inner: ResultStore, options: RetryingR
       return withRetries(`store record ${key}`, () => inner.putRecord(key, record));
     },
 
+    keepAside(key) {
+      return withRetries(`keep ${key} aside`, () => inner.keepAside(key));
+    },
+
     readImage(record) {
       return withRetries(`read image ${record.key}`, () => inner.readImage(record));
     },

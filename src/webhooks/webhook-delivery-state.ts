@@ -21,6 +21,12 @@ export interface WebhookDelivery {
 
 export interface WebhookDeliveryLog {
   write(batchId: string, delivery: WebhookDelivery): Promise<void>;
+  /**
+   * Records events as handed over for delivery, in one round trip. An event already recorded
+   * keeps its state: an event handed over twice (a dispatcher that died before acknowledging
+   * it) must not turn a delivered event back into a pending one.
+   */
+  writePending(events: ReadonlyArray<{ readonly batchId: string; readonly eventId: string; readonly type: WebhookEventType }>): Promise<void>;
   /** Every event of the batch with its delivery state, oldest first. */
   read(batchId: string): Promise<WebhookDelivery[]>;
 }
@@ -28,7 +34,24 @@ export interface WebhookDeliveryLog {
 export function createWebhookDeliveryLog(redis: RedisClient, keys: KeySpace): WebhookDeliveryLog {
   return {
     async write(batchId, delivery) {
-      await redis.hset(keys.batchWebhooks(batchId), delivery.eventId, JSON.stringify(delivery));
+      const key = keys.batchWebhooks(batchId);
+      const replies = (await redis.pipeline().hset(key, delivery.eventId, JSON.stringify(delivery)).pttl(keys.batch(batchId)).exec()) ?? [];
+      // `batch.ended` is delivered after the batch ended and its keys got their expiry: a log
+      // written first then would never expire. It goes with the rest of the batch.
+      const headerTtlMs = Number(replies[1]?.[1] ?? -1);
+      if (headerTtlMs > 0) await redis.pexpire(key, headerTtlMs);
+    },
+    async writePending(events) {
+      if (events.length === 0) return;
+      const pipeline = redis.pipeline();
+      const updatedAt = Date.now();
+      for (const { batchId, eventId, type } of events) {
+        const delivery: WebhookDelivery = { eventId, type, status: 'pending', attempts: 0, updatedAt };
+        pipeline.hsetnx(keys.batchWebhooks(batchId), eventId, JSON.stringify(delivery));
+      }
+      const results = (await pipeline.exec()) ?? [];
+      const error = results.map(([failure]) => failure).find((failure) => failure !== null);
+      if (error) throw error;
     },
     async read(batchId) {
       const all = await redis.hgetall(keys.batchWebhooks(batchId));

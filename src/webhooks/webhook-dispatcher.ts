@@ -65,18 +65,32 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
     }
   }
 
+  /**
+   * Hands one page of outbox entries over to the delivery queue in a few round trips, whatever
+   * its size: the jobs in one addBulk, their pending states in one pipeline, the acknowledgements
+   * in another. Acknowledged only once the jobs exist: a crash before that leaves the entries
+   * to be claimed again, and their job ids (the event ids) keep them from being delivered twice.
+   */
   async function handOver(entries: readonly StreamEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    const events: WebhookEvent[] = [];
     for (const [streamId, list] of entries) {
       const event = await eventFor(streamId, fieldsOf(list));
-      if (event === undefined) {
-        logger.warn({ streamId }, 'webhook outbox entry of an unknown type dropped');
-      } else {
-        await queue.add(WEBHOOK_JOB_NAME, { eventId: event.id, type: event.type, batchId: event.batchId, body: JSON.stringify(event) }, { jobId: event.id });
-        await options.deliveries.write(event.batchId, { eventId: event.id, type: event.type, status: 'pending', attempts: 0, updatedAt: Date.now() });
-      }
-      // Acknowledged only once the job exists: a crash before this leaves the event to be claimed again.
-      await connection.pipeline().xack(keys.webhookOutbox, GROUP, streamId).xdel(keys.webhookOutbox, streamId).exec();
+      if (event === undefined) logger.warn({ streamId }, 'webhook outbox entry of an unknown type dropped');
+      else events.push(event);
     }
+    if (events.length > 0) {
+      await queue.addBulk(
+        events.map((event) => ({
+          name: WEBHOOK_JOB_NAME,
+          data: { eventId: event.id, type: event.type, batchId: event.batchId, body: JSON.stringify(event) },
+          opts: { jobId: event.id },
+        })),
+      );
+      await options.deliveries.writePending(events.map((event) => ({ batchId: event.batchId, eventId: event.id, type: event.type })));
+    }
+    const streamIds = entries.map(([streamId]) => streamId);
+    await connection.pipeline().xack(keys.webhookOutbox, GROUP, ...streamIds).xdel(keys.webhookOutbox, ...streamIds).exec();
   }
 
   async function ensureGroup(): Promise<void> {

@@ -2,7 +2,7 @@ import type { Worker } from 'bullmq';
 import { createBatchRegistry } from '../batch/batch-registry.js';
 import type { Logger } from '../log/logger.js';
 import { createKeySpace } from '../queue/key-space.js';
-import type { RedisClient } from '../queue/redis-connection.js';
+import { duplicateRedisClient, type RedisClient } from '../queue/redis-connection.js';
 import { createWebhookDeliveryLog } from './webhook-delivery-state.js';
 import { createWebhookDeliveryWorker } from './webhook-delivery-worker.js';
 import { createWebhookDispatcher, type WebhookDispatcher } from './webhook-dispatcher.js';
@@ -44,7 +44,7 @@ export function createWebhookService(options: WebhookServiceOptions): WebhookSer
   const queue = createWebhookQueue(connection, keys, logger);
   const dispatcher: WebhookDispatcher = createWebhookDispatcher({
     // The dispatcher blocks while it waits for events: on a shared connection that would hold every other command.
-    connection: connection.duplicate(),
+    connection: duplicateRedisClient(connection),
     keys,
     registry,
     queue,

@@ -1,29 +1,37 @@
-import { hostname } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DelayedError, UnrecoverableError, Worker } from 'bullmq';
 import type { RedisClient } from '../queue/redis-connection.js';
 import type { OpenAI } from 'openai';
 import { createBatchRegistry } from '../batch/batch-registry.js';
-import type { LimiterSettings, WorkerSettings } from '../config/config.js';
+import type { FetchSettings, LimiterSettings, WorkerSettings } from '../config/config.js';
 import type { DeploymentConfig } from '../config/deployment-config.js';
 import { createImageClient } from '../azure/create-image-client.js';
 import { editImages } from '../azure/edit-images.js';
 import { generateImages } from '../azure/generate-images.js';
-import { DEFAULT_FETCH_SETTINGS } from '../config/load-config.js';
+import { DEFAULT_FETCH_SETTINGS, DEFAULT_SPOOL_MAX_BYTES, DEFAULT_STORE_PROBE_MS } from '../config/load-config.js';
 import { createInputReader, type InputReader } from '../inputs/input-reader.js';
 import { IMAGE_QUEUE_NAME, type ImageJobData } from '../job/image-job.js';
 import { createSlotLimiter } from '../limiter/slot-limiter.js';
 import { slotCandidateListsOf } from '../limiter/slot-candidate-lists.js';
 import { warmUpImageCalls } from '../azure/warm-up-image-calls.js';
 import type { Logger } from '../log/logger.js';
+import { KEEP_FAILED_JOBS_SECONDS } from '../queue/image-queue.js';
 import { createKeySpace } from '../queue/key-space.js';
 import { createCallMetrics } from '../metrics/call-metrics.js';
 import { meterCallImages } from './metered-call-images.js';
 import type { ResultStore } from '../storage/result-store.js';
+import { createFolderImageSpool } from '../storage/image-spool.js';
+import { createStoreBreaker } from '../storage/store-breaker.js';
+import { createStoreGuard } from '../storage/store-guard.js';
 import { DEFAULT_PRICE_TABLE } from '../cost/default-price-table.js';
 import type { PriceTable } from '../cost/price-table.js';
 import { BUILT_IN_CATALOGUE, type ModelCatalogue } from '../models/model-catalogue.js';
 import { downloadImage } from './download-image.js';
 import { createJobState } from '../queue/job-state.js';
+import { createPendingDownloads } from '../queue/pending-downloads.js';
+import { maxImagesResponseBytes } from '../azure/max-images-response-bytes.js';
+import { isLoopbackEndpoint } from '../net/is-loopback-endpoint.js';
 import { concurrencyForLatency, workerConcurrency } from './worker-concurrency.js';
 import { callTimeoutOf } from './call-timeout.js';
 import { createLatencyTracker } from './latency-tracker.js';
@@ -53,6 +61,14 @@ export interface ImageWorkerOptions {
   readonly inputReader?: InputReader;
   /** The models jobs are checked against; default the built-in ones (pass `config.models`). */
   readonly models?: ModelCatalogue;
+  /**
+   * Rules for downloading images answered as a URL, and the cap on answers' bodies; default
+   * DEFAULT_FETCH_SETTINGS (pass `config.fetch`). Loopback http is allowed besides when a
+   * deployment's endpoint is itself on loopback (a local simulator serves its images there).
+   */
+  readonly fetch?: FetchSettings;
+  /** How long a batch's data stays in Redis after it ends, seconds; default 30 days (pass `config.batchRetentionSeconds`). */
+  readonly batchRetentionSeconds?: number;
 }
 
 export interface ImageWorker {
@@ -68,7 +84,11 @@ export interface ImageWorker {
  * the client refuses (a malformed endpoint or name) stops the worker at start rather than
  * failing every job at its first call.
  */
-export function createAzureCallImages(deployments: readonly DeploymentConfig[], timeoutMsOf: (deployment: DeploymentConfig) => number): CallImages {
+export function createAzureCallImages(
+  deployments: readonly DeploymentConfig[],
+  timeoutMsOf: (deployment: DeploymentConfig) => number,
+  maxDownloadBytes: number = DEFAULT_FETCH_SETTINGS.maxDownloadBytes,
+): CallImages {
   const clients = new Map<string, OpenAI>(
     deployments.map((deployment) => [
       deployment.name,
@@ -85,7 +105,7 @@ export function createAzureCallImages(deployments: readonly DeploymentConfig[], 
   return async (deployment, job, options) => {
     const client = clients.get(deployment.name);
     if (client === undefined) throw new Error(`no client for deployment ${deployment.name}`);
-    const callOptions = { clientRequestId: options.clientRequestId, model: deployment.deployment };
+    const callOptions = { clientRequestId: options.clientRequestId, model: deployment.deployment, maxBodyBytes: maxImagesResponseBytes(job.variants.length, maxDownloadBytes) };
     return options.editInputs === undefined ? generateImages(client, job, callOptions) : editImages(client, job, options.editInputs, callOptions);
   };
 }
@@ -99,23 +119,50 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
   const { connection, logger } = options;
   const latency = createLatencyTracker();
   const models = options.models ?? BUILT_IN_CATALOGUE;
-  const callImages = options.callImages ?? createAzureCallImages(options.deployments, (deployment) => callTimeoutOf(deployment, models, options.settings).ms);
+  const fetchSettings = options.fetch ?? DEFAULT_FETCH_SETTINGS;
+  const callImages = options.callImages ?? createAzureCallImages(options.deployments, (deployment) => callTimeoutOf(deployment, models, options.settings).ms, fetchSettings.maxDownloadBytes);
+  const downloadOptions = {
+    maxBytes: fetchSettings.maxDownloadBytes,
+    timeoutMs: fetchSettings.timeoutMs,
+    allowPrivateAddresses: fetchSettings.allowPrivateAddresses,
+    allowLoopback: fetchSettings.allowLoopback || options.deployments.some((deployment) => isLoopbackEndpoint(deployment.endpoint)),
+  };
   const callMetrics = createCallMetrics(connection, keys);
   // The API serving /metrics runs elsewhere; it learns each deployment's quota from here.
   callMetrics.registerDeployments(options.deployments).catch((error: unknown) => {
     logger.warn({ err: error }, 'deployments not registered for metrics');
   });
   const limiter = createSlotLimiter(connection, keys, options.limiter);
+  // [store-gate] One guard per process: the breaker is shared through Redis, the spool is this
+  // machine's folder (per key prefix by default, so two imgbatch setups never mix their images).
+  const workerName = `${hostname()}:${process.pid}`;
+  const storeGuard = createStoreGuard({
+    store: options.store,
+    breaker: createStoreBreaker(connection, keys),
+    spool: createFolderImageSpool({
+      dir: options.settings.spoolDir ?? join(tmpdir(), 'imgbatch-spool', options.prefix ?? 'imgbatch'),
+      maxBytes: options.settings.spoolMaxBytes ?? DEFAULT_SPOOL_MAX_BYTES,
+    }),
+    logger,
+    holder: workerName,
+    probeIntervalMs: options.settings.storeProbeMs ?? DEFAULT_STORE_PROBE_MS,
+    recheckMs: options.settings.pauseRecheckMs,
+  });
+  // What an earlier run of this worker spooled is written first (and the breaker probed).
+  storeGuard.start();
+  // [/store-gate]
   const deps: ProcessorDeps = {
     deployments: options.deployments,
     models,
     callImages: meterCallImages(callImages, { metrics: callMetrics, latency, logger }),
-    downloadImage: (url) => downloadImage(url),
+    downloadImage: (url) => downloadImage(url, downloadOptions),
+    pendingDownloads: createPendingDownloads(connection, keys),
     inputReader: options.inputReader ?? createInputReader({ store: options.store, fetch: DEFAULT_FETCH_SETTINGS }),
     limiter,
-    batches: createBatchRegistry(connection, keys),
+    batches: createBatchRegistry(connection, keys, options.batchRetentionSeconds === undefined ? {} : { retentionSeconds: options.batchRetentionSeconds }),
     jobState: createJobState(connection, keys),
     store: options.store,
+    storeGate: storeGuard, // [store-gate]
     settings: options.settings,
     prices: options.prices ?? DEFAULT_PRICE_TABLE,
     // A delayed job wakes well before its slot: its store lookups and BullMQ's promotion of
@@ -147,7 +194,7 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
       connection,
       prefix: keys.bullPrefix,
       // Shown as the job's processedBy, so an operator sees which process made which image.
-      name: `${hostname()}:${process.pid}`,
+      name: workerName, // [store-gate] the same name is shown as a spool's holder
       concurrency: workerConcurrency(options.settings.concurrency, options.deployments, models),
       lockDuration: options.settings.lockDurationMs,
       // The lock is renewed every half of its duration for as long as the job's call runs, so
@@ -162,6 +209,10 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
       maxStalledCount: 1_000,
       // Started below, once the process can send a call the moment its slot comes.
       autorun: false,
+      // For jobs added without these options (plain BullMQ clients, other languages); a job's
+      // own options win. The same as the image queue's defaults (src/queue/image-queue.ts).
+      removeOnComplete: { count: 0 },
+      removeOnFail: { age: KEEP_FAILED_JOBS_SECONDS },
     },
   );
   worker.on('error', (error) => {
@@ -239,6 +290,7 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
       isClosing = true;
       clearInterval(resize);
       await worker.close();
+      await storeGuard.close(); // [store-gate]
     },
   };
 }

@@ -5,7 +5,10 @@
  *
  *   0. settle-call.ts      a call left open by a worker that lost the job: wait until its deadline
  *                          (it may still be kept), then count it as possibly billed
- *   1. find-kept-images.ts already kept? the store, not Redis, says what is done
+ *   1. find-kept-images.ts already kept? the store, not Redis, says what is done (an image
+ *                          stored for another request is not); keep-downloads-left.ts: an
+ *                          image paid and left at a URL is downloaded, not called for again
+ *      store gate          no call while the store cannot be written or an image waits in the spool
  *   2. admit-job.ts        admit (1/2): waited too long? a deployment here? edit inputs unchanged?
  *      take-slot.ts        admit (2/2): budget, a slot of the shared limiter, reservation, and the
  *      count-call.ts         call counted and remembered as open (with its deadline) before it is sent
@@ -33,6 +36,7 @@ import { carryOutStep } from './stages/carry-out-step.js';
 import { finishAnswered } from './stages/finish-answered.js';
 import { finishRefused } from './stages/finish-refused.js';
 import { findKeptImages } from './stages/find-kept-images.js';
+import { keepDownloadsLeft } from './stages/keep-downloads-left.js';
 import { createJobContext } from './stages/job-context.js';
 import { expectedCostOf, pricedCallOf } from './stages/price-call.js';
 import { recordOutcomes } from './stages/record-outcomes.js';
@@ -71,11 +75,17 @@ async function runStages(deps: StageDeps, jobId: string, data: ImageJobData): Pr
   if (found.kind === 'unreadable') return carryOutStep(deps, ctx, stopped(nextStep({ kind: 'store_unreadable', message: found.message }, counters, deps.settings)).step, []);
   // Its call was settled when it was kept (or by settleLeftCall): nothing to settle here.
   for (const { variant, status } of found.kept) await recordOutcomes(deps, ctx, [variant], status);
-  const { pending } = found;
+  const downloads = await keepDownloadsLeft(deps, ctx, found.pending);
+  if (downloads.kind === 'stopped') return downloads.result;
+  const { pending } = downloads;
   if (pending.length === 0) {
     const taken = await retryBookkeeping(deps, 'job state', () => deps.jobState.take(jobId));
     return { kind: 'completed', summary: { batchId: data.batchId, requestId: data.requestId, outcomes: ctx.outcomes, calls: taken.calls } };
   }
+  // Before any budget, slot or call: no call while the store cannot be written (its breaker is
+  // open) or while one of these images, already paid, waits in a spool.
+  const gate = await deps.storeGate.admit(pending.map((variant) => ctx.keyOf(variant)));
+  if (gate.kind === 'wait') return { kind: 'delayed', untilMs: deps.now() + gate.retryInMs, reason: gate.reason };
   const admission = await admitJob(deps, ctx, counters);
   if (admission.kind === 'stopped') return carryOutStep(deps, ctx, admission.step, pending);
   const priced = pricedCallOf(data, admission.editInputs);

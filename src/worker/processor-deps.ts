@@ -8,6 +8,8 @@ import type { ImageJobData } from '../job/image-job.js';
 import type { Logger } from '../log/logger.js';
 import type { ModelCatalogue } from '../models/model-catalogue.js';
 import type { JobState } from '../queue/job-state.js';
+import type { PendingDownloads } from '../queue/pending-downloads.js';
+import type { StoreGate } from '../storage/store-guard.js';
 import type { CallSlots, ImageKeeper, ProcessorBatches } from './stages/processor-ports.js';
 
 /** What one call to the images API returned (HTTP 200). Errors are thrown instead. */
@@ -34,13 +36,18 @@ export interface ProcessorDeps {
   /** The models jobs are checked against (built-ins plus the config's `models:`). */
   readonly models: ModelCatalogue;
   readonly callImages: CallImages;
+  /** One try at an image left at a URL (downloadImage under the fetch rules); throws FetchError. */
   readonly downloadImage: (url: string) => Promise<Uint8Array>;
+  /** Images answered as a URL and not downloaded yet, tried again before any new call. */
+  readonly pendingDownloads: PendingDownloads;
   /** Reads the input images of edit jobs (store copies, URLs, blobs). */
   readonly inputReader: InputReader;
   readonly limiter: CallSlots;
   readonly batches: ProcessorBatches;
   readonly jobState: JobState;
   readonly store: ImageKeeper;
+  /** Store breaker and spool: admits a job only while the store takes writes, and keeps paid results that it cannot take yet. */
+  readonly storeGate: StoreGate;
   readonly settings: WorkerSettings;
   /** Prices for budget reservations and the cost in each record. */
   readonly prices: PriceTable;

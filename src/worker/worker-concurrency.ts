@@ -1,9 +1,61 @@
+import { readFileSync } from 'node:fs';
+import { getHeapStatistics } from 'node:v8';
 import type { DeploymentConfig } from '../config/deployment-config.js';
 import type { ModelCatalogue } from '../models/model-catalogue.js';
 import { expectedLatencyOf } from './call-timeout.js';
 
 const MIN_AUTO_CONCURRENCY = 32;
-const MAX_AUTO_CONCURRENCY = 1000;
+
+/**
+ * What one call in flight may hold in the process while it waits for its answer: the job's data
+ * and lock timer, the SDK's request and the socket's buffers. An allowance, on the generous side
+ * of what a waiting call holds; an answer's image (up to tens of MB for a 4K PNG as base64) is
+ * held only while it is read and stored, by the few calls that answer at the same moment.
+ */
+export const BYTES_PER_CALL_IN_FLIGHT = 256 * 1024;
+/** The share of the V8 heap limit calls in flight may take; the rest is for everything else. */
+const HEAP_SHARE_FOR_CALLS = 0.5;
+/** Descriptors kept for everything but the calls' sockets: Redis connections, files, the store. */
+const RESERVED_OPEN_FILES = 256;
+
+/** What bounds the calls one process can keep open. */
+export interface ProcessCapacity {
+  /** V8's heap limit, bytes (`--max-old-space-size`, else Node's default for the machine). */
+  readonly heapLimitBytes: number;
+  /** The soft limit of open files (each call holds a socket); undefined where it cannot be read. */
+  readonly openFilesLimit: number | undefined;
+}
+
+function readOpenFilesLimit(): number | undefined {
+  try {
+    const line = readFileSync('/proc/self/limits', 'utf8')
+      .split('\n')
+      .find((text) => text.startsWith('Max open files'));
+    const soft = line?.split(/\s{2,}/)[1];
+    const limit = Number(soft);
+    return Number.isFinite(limit) && limit > 0 ? limit : undefined;
+  } catch {
+    // Not Linux: no cap from descriptors; the memory bound still holds.
+    return undefined;
+  }
+}
+
+/** This process's capacity: its heap limit and (on Linux) its open-files limit. */
+export function readProcessCapacity(): ProcessCapacity {
+  return { heapLimitBytes: getHeapStatistics().heap_size_limit, openFilesLimit: readOpenFilesLimit() };
+}
+
+/**
+ * The most calls `auto` keeps in flight in one process: half the heap limit at
+ * BYTES_PER_CALL_IN_FLIGHT each, and one socket per call within the open-files limit. Node's
+ * default heap limit on a machine with 8 GiB or more is about 4 GiB: 8,192 calls; raise it with
+ * `NODE_OPTIONS=--max-old-space-size=…` (and `ulimit -n`) for more.
+ */
+export function concurrencyCeiling(capacity: ProcessCapacity): number {
+  const byMemory = Math.floor((capacity.heapLimitBytes * HEAP_SHARE_FOR_CALLS) / BYTES_PER_CALL_IN_FLIGHT);
+  const byFiles = capacity.openFilesLimit === undefined ? Number.POSITIVE_INFINITY : capacity.openFilesLimit - RESERVED_OPEN_FILES;
+  return Math.max(MIN_AUTO_CONCURRENCY, Math.min(byMemory, byFiles));
+}
 
 type Deployment = Pick<DeploymentConfig, 'ratePerMinute' | 'model' | 'expectedLatencyMs'>;
 
@@ -11,23 +63,34 @@ type Deployment = Pick<DeploymentConfig, 'ratePerMinute' | 'model' | 'expectedLa
  * Calls a worker process keeps in flight. `auto` applies Little's law per deployment: to start
  * calls at each deployment's quota while each call takes its model's expected latency (the
  * deployment's `expectedLatencyMs`, else the model's: gpt-image-2 171 s, the gpt-image-1 series
- * 60 s), rate × latency calls must be open at once; summed, with 20% spare. Slots are cheap: a
- * job waiting for its limiter slot sits in the delayed set, not in a worker.
+ * 60 s), rate × latency calls must be open at once; summed, with 20% spare, up to what the
+ * process's memory and open files allow (concurrencyCeiling). Slots are cheap: a job waiting for
+ * its limiter slot sits in the delayed set, not in a worker.
  */
-export function workerConcurrency(setting: number | 'auto', deployments: readonly Deployment[], models: ModelCatalogue): number {
+export function workerConcurrency(
+  setting: number | 'auto',
+  deployments: readonly Deployment[],
+  models: ModelCatalogue,
+  ceiling: number = concurrencyCeiling(readProcessCapacity()),
+): number {
   if (setting !== 'auto') return setting;
   const inFlight = deployments.reduce((sum, d) => sum + (d.ratePerMinute / 60) * (expectedLatencyOf(d, models) / 1000), 0);
   const needed = Math.ceil(inFlight * 1.2);
-  return Math.min(MAX_AUTO_CONCURRENCY, Math.max(MIN_AUTO_CONCURRENCY, needed));
+  return Math.min(ceiling, Math.max(MIN_AUTO_CONCURRENCY, needed));
 }
 
 /**
  * With `auto`, the concurrency the observed latency needs: rate × latency × 1.5 (Little's law
  * with room for jobs sleeping towards their slot). Never below the starting value, so an
- * early run of fast calls cannot starve a later run of slow ones.
+ * early run of fast calls cannot starve a later run of slow ones; never above the ceiling.
  */
-export function concurrencyForLatency(current: number, deployments: readonly Pick<DeploymentConfig, 'ratePerMinute'>[], averageLatencyMs: number): number {
+export function concurrencyForLatency(
+  current: number,
+  deployments: readonly Pick<DeploymentConfig, 'ratePerMinute'>[],
+  averageLatencyMs: number,
+  ceiling: number = concurrencyCeiling(readProcessCapacity()),
+): number {
   const callsPerSecond = deployments.reduce((sum, d) => sum + d.ratePerMinute / 60, 0);
   const needed = Math.ceil(callsPerSecond * (averageLatencyMs / 1000) * 1.5);
-  return Math.min(MAX_AUTO_CONCURRENCY, Math.max(current, needed));
+  return Math.min(ceiling, Math.max(current, needed));
 }

@@ -53,12 +53,16 @@ export interface PipelineOptions {
   readonly redisUrl?: string;
   /** Stands in for the Azure call where the simulator cannot produce an answer (malformed bodies). */
   readonly callImages?: CallImages;
-  /** Outbound rules for input images named by URL, for producer and workers (e.g. allow a loopback test server). */
+  /** Outbound rules (a config's `fetch:`): input images named by URL for producer and workers, and the workers' downloads of `url` answers. */
   readonly inputFetch?: Partial<FetchSettings>;
   /** The models simulator, producer and worker know (a config's `config.models`); default the built-in ones. */
   readonly models?: ModelCatalogue;
   /** The worker's prices (a config's `config.prices`); default the built-in table. */
   readonly prices?: PriceTable;
+  /** The store the workers write, made from the pipeline's folder store (a faulty or blob store); default that folder store. */
+  readonly workerStore?: (folderStore: ResultStore) => ResultStore;
+  /** How long an ended batch's keys stay, seconds, for producer and workers (a config's `config.batchRetentionSeconds`); default 30 days. */
+  readonly batchRetentionSeconds?: number;
 }
 
 export interface Pipeline {
@@ -89,13 +93,20 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
   const simulator = await createSimulator(options.simulator, options.models === undefined ? {} : { models: options.models });
   const outputDir = await mkdtemp(join(tmpdir(), 'imgbatch-out-'));
   const store = createFsResultStore({ root: outputDir });
+  const workerStore = options.workerStore?.(store) ?? store;
   const fromSimulator = simulatorDeployments(simulator);
   const deployments = options.deployments === undefined ? fromSimulator : options.deployments(fromSimulator);
   const workerSettings = { ...TEST_WORKER_SETTINGS, ...options.worker };
   const limiterSettings = { ...TEST_LIMITER_SETTINGS, ...options.limiter };
   const inputReader = createInputReader({ store, fetch: { ...DEFAULT_FETCH_SETTINGS, ...options.inputFetch } });
   // Edits as every producer with a store has them: inputs checked and copied into this store.
-  const producer = createProducer({ connection: redisUrl, prefix, editInputs: { store, reader: inputReader }, ...(options.models !== undefined && { models: options.models }) });
+  const producer = createProducer({
+    connection: redisUrl,
+    prefix,
+    editInputs: { store, reader: inputReader },
+    ...(options.models !== undefined && { models: options.models }),
+    ...(options.batchRetentionSeconds !== undefined && { batchRetentionSeconds: options.batchRetentionSeconds }),
+  });
   const admin: Redis = createRedisConnection(redisUrl, 'worker');
   const limiter = createSlotLimiter(admin, createKeySpace(prefix), limiterSettings);
   const logs: Array<Record<string, unknown>> = [];
@@ -127,14 +138,16 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
         connection,
         prefix,
         deployments,
-        store,
+        store: workerStore,
         settings: workerSettings,
         limiter: limiterSettings,
         logger,
         inputReader,
+        fetch: { ...DEFAULT_FETCH_SETTINGS, ...options.inputFetch },
         ...(options.callImages !== undefined && { callImages: options.callImages }),
         ...(options.models !== undefined && { models: options.models }),
         ...(options.prices !== undefined && { prices: options.prices }),
+        ...(options.batchRetentionSeconds !== undefined && { batchRetentionSeconds: options.batchRetentionSeconds }),
       });
       workers.push({ worker, connection });
       return worker;

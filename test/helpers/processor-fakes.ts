@@ -9,7 +9,9 @@ import type { SlotDecision } from '../../src/limiter/slot-limiter.js';
 import { createLogger } from '../../src/log/logger.js';
 import { BUILT_IN_CATALOGUE } from '../../src/models/model-catalogue.js';
 import type { JobCounters, JobState, OpenCall } from '../../src/queue/job-state.js';
+import type { PendingDownload, PendingDownloads } from '../../src/queue/pending-downloads.js';
 import type { ImageRecord } from '../../src/storage/image-record.js';
+import type { StoreGate } from '../../src/storage/store-guard.js';
 import type { CallImages, ProcessorDeps } from '../../src/worker/processor-deps.js';
 import type { CallSlots, ImageKeeper, ProcessorBatches } from '../../src/worker/stages/processor-ports.js';
 
@@ -207,6 +209,42 @@ export function createFakeStore(): FakeStore {
   return store;
 }
 
+/** The store gate of a store that takes every write: each job is admitted, each result stored. */
+export function createOpenStoreGate(store: Pick<ImageKeeper, 'putImage' | 'putRecord'>): StoreGate {
+  return {
+    admit: async () => ({ kind: 'call' }),
+    keepImage: async (key, image, record) => {
+      await store.putImage(key, image, record);
+      return 'stored';
+    },
+    keepRecord: async (key, record) => {
+      await store.putRecord(key, record);
+      return 'stored';
+    },
+  };
+}
+
+export interface FakePendingDownloads extends PendingDownloads {
+  /** Job id -> variant -> the download kept for a later try. */
+  readonly kept: Map<string, Map<number, PendingDownload>>;
+}
+
+export function createFakePendingDownloads(): FakePendingDownloads {
+  const kept = new Map<string, Map<number, PendingDownload>>();
+  return {
+    kept,
+    async keep(jobId, variant, download) {
+      const forJob = kept.get(jobId) ?? new Map<number, PendingDownload>();
+      forJob.set(variant, download);
+      kept.set(jobId, forJob);
+    },
+    read: async (jobId) => new Map(kept.get(jobId) ?? []),
+    async drop(jobId, variant) {
+      kept.get(jobId)?.delete(variant);
+    },
+  };
+}
+
 /** A PNG's signature: enough bytes for the worker to know the format. */
 export const PNG_BYTES = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
@@ -296,6 +334,7 @@ export function createFakeProcessor(options: { answer?: CallImages; settings?: P
       return answer(deployment, job, callOptions);
     },
     downloadImage: async () => PNG_BYTES,
+    pendingDownloads: createFakePendingDownloads(),
     inputReader: {
       read: async () => {
         throw new Error('no inputs in these tests');
@@ -305,6 +344,7 @@ export function createFakeProcessor(options: { answer?: CallImages; settings?: P
     batches,
     jobState,
     store,
+    storeGate: createOpenStoreGate(store),
     settings: { ...FAKE_SETTINGS, ...options.settings },
     prices: DEFAULT_PRICE_TABLE,
     wakeEarlyMs: 0,

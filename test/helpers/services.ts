@@ -17,13 +17,17 @@ export async function startRedisServer(options: { port?: number; dir?: string; a
   return { port: server.port, process: server.process, stop: () => server.stop() };
 }
 
-/** Azurite's blob service from node_modules, in memory, on a free port (or the one given). */
-export async function startAzurite(options: { port?: number } = {}): Promise<RunningService & { connectionString: string }> {
+/**
+ * Azurite's blob service from node_modules on a free port (or the one given): in memory, or in
+ * `location` (a folder), so that a stop and a start on the same port keep the blobs.
+ */
+export async function startAzurite(options: { port?: number; location?: string } = {}): Promise<RunningService & { connectionString: string }> {
   const port = options.port ?? (await freePort());
   const bin = join(process.cwd(), 'node_modules', '.bin', 'azurite-blob');
+  const persistence = options.location === undefined ? ['--inMemoryPersistence'] : ['--location', options.location];
   const child = spawn(
     bin,
-    ['--blobHost', '127.0.0.1', '--blobPort', String(port), '--inMemoryPersistence', '--skipApiVersionCheck', '--disableTelemetry', '--silent', '--loose'],
+    ['--blobHost', '127.0.0.1', '--blobPort', String(port), ...persistence, '--skipApiVersionCheck', '--disableTelemetry', '--silent', '--loose'],
     { stdio: 'ignore' },
   );
   child.on('error', () => undefined);

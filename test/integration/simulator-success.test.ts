@@ -65,6 +65,23 @@ describe('simulator success responses through the real AzureOpenAI client', () =
     expect([...new Uint8Array(await response.arrayBuffer()).subarray(0, 8)]).toEqual(PNG_SIGNATURE);
   });
 
+  it('with filesBaseUrl, url answers point at that host (a stand-in for blob storage), which can fetch the file from /_sim/files/', async () => {
+    const elsewhere = await createSimulator({ deployments: [{ name: 'dall-e-3', model: 'dall-e-3', ratePerMinute: 600 }], filesBaseUrl: 'https://blobs.example.net/private/images/' });
+    try {
+      const answer = await new AzureOpenAI({ endpoint: elsewhere.url, apiKey: 'sim-key', apiVersion: API_VERSION, deployment: 'dall-e-3', maxRetries: 0 }).images.generate({
+        model: 'dall-e-3',
+        prompt: 'a lighthouse',
+        response_format: 'url', // eslint-disable-line @typescript-eslint/no-deprecated -- dall-e-3's own parameter
+      });
+      const url = answer.data?.[0]?.url ?? '';
+      expect(url).toMatch(/^https:\/\/blobs\.example\.net\/private\/images\/[0-9a-f-]{36}\.png$/);
+      const file = await fetch(`${elsewhere.url}/_sim/files/${url.split('/').pop() ?? ''}`);
+      expect([...new Uint8Array(await file.arrayBuffer()).subarray(0, 8)]).toEqual(PNG_SIGNATURE);
+    } finally {
+      await elsewhere.close();
+    }
+  });
+
   it('dall-e-3 answers with b64_json when asked, b64_json first as in the recording', async () => {
     const result = await client('dall-e-3').images.generate({ model: 'dall-e-3', prompt: 'a tabby cat', response_format: 'b64_json' }) // eslint-disable-line @typescript-eslint/no-deprecated -- dall-e-3's own parameter;
     const item = result.data?.[0] as Record<string, unknown>;

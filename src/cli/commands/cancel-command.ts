@@ -18,7 +18,7 @@ export const cancelCommand = defineCommand({
   async run({ args }) {
     const config = loadConfig();
     const redis = createRedisClient(redisTargetOf(config), 'producer');
-    const producer = createProducer({ connection: redis, prefix: config.redisPrefix });
+    const producer = createProducer({ connection: redis, prefix: config.redisPrefix, batchRetentionSeconds: config.batchRetentionSeconds });
     try {
       const result = await cancelBatch({ queue: producer.queue, batches: producer.batches, redis, keys: createKeySpace(config.redisPrefix) }, args.batch);
       const summary = await producer.batches.summary(args.batch);

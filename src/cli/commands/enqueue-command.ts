@@ -3,7 +3,10 @@ import { loadConfig } from '../../config/load-config.js';
 import { formatUsd } from '../../cost/format-usd.js';
 import { createConfiguredInputReader } from '../../inputs/create-configured-input-reader.js';
 import { createLogger } from '../../log/logger.js';
+import { createJobState } from '../../queue/job-state.js';
+import { createKeySpace } from '../../queue/key-space.js';
 import { createProducer } from '../../queue/producer.js';
+import { createRedisClient } from '../../queue/redis-connection.js';
 import { createResultStore } from '../../storage/create-result-store.js';
 import { csvIngestArgs, describeCheck, enqueueCsvFile, planCsvIngest, reportNotices, reportRejections, saveRejects } from '../csv-ingest.js';
 import { estimateCsvFile } from '../estimate-csv-file.js';
@@ -12,10 +15,15 @@ import { budgetVerdictLine } from '../budget-verdict-line.js';
 import { formatEstimate } from '../format-estimate.js';
 import { maxCostArgs, parseMaxCost } from '../max-cost-arg.js';
 import { formatRejections } from '../report-rejections.js';
+import { reenqueueLines } from '../reenqueue-lines.js';
 import { redisTargetOf } from '../redis-target-of.js';
 
 export const enqueueCommand = defineCommand({
-  meta: { name: 'enqueue', description: 'Validate a CSV of prompts and add its image jobs to Redis for workers to take. Adding the same file again adds nothing.' },
+  meta: {
+    name: 'enqueue',
+    description:
+      'Validate a CSV of prompts and add its image jobs to Redis for workers to take. Into a batch that exists, it adds the new rows and resumes the rest (imgbatch resume); stored images are never made again, and changed rows are listed and kept unless --redo-changed.',
+  },
   args: {
     csv: { type: 'positional', description: 'CSV file with columns id, prompt, n, model, size, quality, style', required: true },
     batch: { type: 'string', description: 'Batch id (default: the file name)' },
@@ -51,15 +59,17 @@ export const enqueueCommand = defineCommand({
 
     // Input images of edits are copied into the store the workers read.
     const store = createResultStore(config.store, createLogger({ level: 'warn' }));
+    const redis = createRedisClient(redisTargetOf(config), 'producer');
     const producer = createProducer({
-      connection: redisTargetOf(config),
+      connection: redis,
       prefix: config.redisPrefix,
       imagesPerCall,
       models: config.models,
       editInputs: { store, reader: createConfiguredInputReader(config, store) },
     });
     try {
-      const result = await enqueueCsvFile(plan, producer, { progress: process.stderr, maxCostUsd });
+      const batch = { producer, store, jobState: createJobState(redis, createKeySpace(config.redisPrefix)) };
+      const result = await enqueueCsvFile(plan, batch, { progress: process.stderr, maxCostUsd, redoChanged: args['redo-changed'] });
       const rejectsFile = await saveRejects(plan, result.rejected);
       reportRejections(result.rejected, rejectsFile);
       reportNotices(result.notices);
@@ -71,10 +81,12 @@ export const enqueueCommand = defineCommand({
           `batch ${result.batchId}: ${result.accepted} rows accepted, ${result.rejected.length} refused; ${result.imagesAdded} new images in ${result.jobsAdded} jobs, ${result.jobsAlreadyQueued} jobs already known` +
             `${budget === undefined ? '' : `; budget ${formatUsd(budget)}`}\n`,
         );
+        for (const line of reenqueueLines(result)) process.stdout.write(`${line}\n`);
       }
       return result.rejected.length > 0 ? 'incomplete' : 'done';
     } finally {
       await producer.close();
+      await redis.quit();
       await store.close();
     }
   },

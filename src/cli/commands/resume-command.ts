@@ -47,7 +47,7 @@ export const resumeCommand = defineCommand({
           ...(result.releasedReservations > 0 ? [`  ${result.releasedReservations} budget reservations of calls no worker has in flight given back`] : []),
           `  cost so far ${formatUsd(summary.costUsd)}${summary.maxCostUsd === undefined ? ', no budget' : ` of the ${formatUsd(summary.maxCostUsd)} budget`}` +
             (result.unskipped > 0 && maxCostUsd === undefined && summary.maxCostUsd !== undefined ? ' (unchanged: images past it end skipped again; raise it with --max-cost)' : ''),
-          ...(result.forgotten > 0 ? [`  ${result.forgotten} jobs no longer in Redis (past their retention); enqueue the file again to bring them back`] : []),
+          ...(result.forgotten > 0 ? [`  ${result.forgotten} jobs of images missing from the store are no longer in Redis (completed jobs are not kept); enqueue the file again to make them`] : []),
           `  ${summary.pending} images pending; workers (imgbatch worker) make them`,
         ].join('\n') + '\n',
       );

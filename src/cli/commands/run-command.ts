@@ -1,6 +1,5 @@
 import { defineCommand } from 'citty';
 import type { BatchSummary } from '../../batch/batch-registry.js';
-import { resumeBatch } from '../../batch/resume-batch.js';
 import { loadConfig } from '../../config/load-config.js';
 import { servesRequest, type DeploymentConfig } from '../../config/deployment-config.js';
 import { createConfiguredInputReader } from '../../inputs/create-configured-input-reader.js';
@@ -25,6 +24,7 @@ import { maxCostArgs, parseMaxCost } from '../max-cost-arg.js';
 import { openRuntime } from '../open-runtime.js';
 import { createProgressReporter } from '../progress-reporter.js';
 import { redactUrl } from '../redact-url.js';
+import { reenqueueLines } from '../reenqueue-lines.js';
 import { buildRunSummary, formatRunSummary } from '../run-summary.js';
 import { workerOverrides } from '../worker-overrides.js';
 
@@ -100,6 +100,7 @@ export const runCommand = defineCommand({
       models: config.models,
       logger,
       editInputs: { store: runtime.store, reader: inputReader },
+      batchRetentionSeconds: config.batchRetentionSeconds,
     });
     const workerConnection = createRedisClient(redisTargetOf(config, runtime.redis.url), 'worker');
     const keys = createKeySpace(prefix);
@@ -114,6 +115,8 @@ export const runCommand = defineCommand({
       prices: config.prices,
       inputReader,
       models: config.models,
+      fetch: config.fetch,
+      batchRetentionSeconds: config.batchRetentionSeconds,
       logger,
     });
     // The worker first: its calls in flight still use the connection, the store and the simulator.
@@ -138,7 +141,8 @@ export const runCommand = defineCommand({
       }
       const batchId = plan.batchId;
       const before: BatchSummary = await producer.batches.summary(batchId);
-      const enqueued = await enqueueCsvFile(plan, producer, { checkServed: servedBy(runtime.deployments), progress: process.stderr, maxCostUsd });
+      const batch = { producer, store: runtime.store, jobState: createJobState(workerConnection, keys) };
+      const enqueued = await enqueueCsvFile(plan, batch, { checkServed: servedBy(runtime.deployments), progress: process.stderr, maxCostUsd, redoChanged: args['redo-changed'] });
       reportRejections(enqueued.rejected, await saveRejects(plan, enqueued.rejected));
       reportNotices(enqueued.notices);
       process.stderr.write(
@@ -148,16 +152,7 @@ export const runCommand = defineCommand({
           '\n',
       );
 
-      if (enqueued.jobsAlreadyQueued > 0) {
-        // A batch seen before: the store decides what is done, so images deleted since are made again.
-        const resumed = await resumeBatch({ queue: producer.queue, batches: producer.batches, jobState: createJobState(workerConnection, keys), store: runtime.store }, batchId);
-        if (resumed.forgottenOutcomes + resumed.requeued + resumed.retried + resumed.uncancelled > 0) {
-          process.stderr.write(
-            `resumed batch ${batchId}: ${resumed.forgottenOutcomes} images missing from the store to make again (${resumed.requeued} finished jobs added again), ${resumed.retried} failed jobs retried, ${resumed.uncancelled} cancelled images queued again` +
-              `${resumed.unskipped > 0 ? `, ${resumed.unskipped} images skipped for the budget queued again` : ''}\n`,
-          );
-        }
-      }
+      for (const line of reenqueueLines(enqueued)) process.stderr.write(`${line}\n`);
 
       // Every deployment of this run may take the batch's calls, so their summed rate is the pace to expect.
       const quotaPerMinute = runtime.deployments.reduce((sum, d) => sum + d.ratePerMinute, 0);
@@ -215,7 +210,7 @@ export const runCommand = defineCommand({
         if (firstOver !== undefined) process.stderr.write(`${overBudget.length} images skipped, e.g. ${firstOver[0]}: ${firstOver[1]}\n`);
       }
       human.write(`${formatRunSummary(result)}\n`);
-      if (args.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+      if (args.json) process.stdout.write(`${JSON.stringify({ ...result, changed: enqueued.changed })}\n`);
       outcome = isInterrupted ? 'interrupted' : result.ok ? 'done' : 'incomplete';
     } finally {
       process.removeListener('SIGINT', onSignal);

@@ -8,12 +8,14 @@ import { redisTargetOf } from '../redis-target-of.js';
 import { formatDeploymentTable } from '../format-deployment-status.js';
 import { readDeploymentStatuses } from '../read-deployment-statuses.js';
 import { findBatch } from '../open-batch.js';
+import { createStoreBreaker } from '../../storage/store-breaker.js';
+import { formatStoreStatus, storeStatus } from '../format-store-status.js';
 
 export const statusCommand = defineCommand({
   meta: {
     name: 'status',
     description:
-      'Each configured deployment: configured and effective rate, calls and 429s in the last minute, cooldown or pause with its reason; with a batch id, also its counts by outcome and its cost so far against its budget.',
+      'The store (ok, or paused with the reason while it cannot be written) and each configured deployment: configured and effective rate, calls and 429s in the last minute, cooldown or pause with its reason; with a batch id, also its counts by outcome and its cost so far against its budget.',
   },
   args: {
     batch: { type: 'positional', description: 'Batch id (optional)', required: false },
@@ -29,8 +31,10 @@ export const statusCommand = defineCommand({
       const registry = createBatchRegistry(redis, createKeySpace(found?.prefix ?? config.redisPrefix));
       const batch = args.batch === undefined ? undefined : (found?.summary ?? (await registry.summary(args.batch)));
       const errors = args.batch === undefined ? {} : await registry.errors(args.batch);
+      const breaker = createStoreBreaker(redis, createKeySpace(found?.prefix ?? config.redisPrefix));
+      const store = storeStatus(await breaker.state(), await breaker.spooledCount());
       if (args.json) {
-        process.stdout.write(`${JSON.stringify({ deployments, ...(batch !== undefined && { batch: { ...batch, errors } }) })}\n`);
+        process.stdout.write(`${JSON.stringify({ store, deployments, ...(batch !== undefined && { batch: { ...batch, errors } }) })}\n`);
         return;
       }
       if (batch !== undefined) {
@@ -44,6 +48,7 @@ export const statusCommand = defineCommand({
         for (const [key, message] of Object.entries(errors)) process.stdout.write(`  ${key}: ${message}\n`);
         process.stdout.write('\n');
       }
+      process.stdout.write(`${formatStoreStatus(store, Date.now())}\n`);
       process.stdout.write(
         deployments.length === 0
           ? 'no deployments configured (AZURE_OPENAI_ENDPOINT or IMGBATCH_CONFIG)\n'

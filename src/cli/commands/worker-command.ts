@@ -51,6 +51,8 @@ export const workerCommand = defineCommand({
       prices: config.prices,
       models: config.models,
       inputReader,
+      fetch: config.fetch,
+      batchRetentionSeconds: config.batchRetentionSeconds,
       logger,
     });
     // Runs of `imgbatch schedules sync` schedulers become batches here, beside the image jobs.

@@ -1,4 +1,6 @@
 import type { ImageOutcome } from '../../batch/image-outcome.js';
+import type { ImageJobData } from '../../job/image-job.js';
+import type { ImageRecord } from '../../storage/image-record.js';
 import type { JobContext } from './job-context.js';
 import type { ImageKeeper } from './processor-ports.js';
 
@@ -9,7 +11,8 @@ export type KeptImages =
 
 /**
  * The "already kept?" stage. Never pay twice: what the store holds is done, whatever Redis
- * remembers (a worker that died after keeping an image, a batch enqueued again).
+ * remembers (a worker that died after keeping an image, a batch enqueued again). An image
+ * stored for another request (its row was edited and enqueued with redoChanged) is made again.
  */
 export async function findKeptImages(store: Pick<ImageKeeper, 'getRecord'>, ctx: JobContext): Promise<KeptImages> {
   let records;
@@ -22,8 +25,16 @@ export async function findKeptImages(store: Pick<ImageKeeper, 'getRecord'>, ctx:
   const pending: number[] = [];
   ctx.data.variants.forEach((variant, index) => {
     const record = records[index];
-    if (record === null || record === undefined) pending.push(variant);
+    if (record === null || record === undefined || !isSameRequest(record, ctx.data)) pending.push(variant);
     else kept.push({ variant, status: record.status });
   });
   return { kind: 'read', kept, pending };
+}
+
+/**
+ * Whether a stored image was made for what this job asks. When either side has no fingerprint
+ * (older records, other producers) the stored image is kept, as before fingerprints.
+ */
+function isSameRequest(existing: Pick<ImageRecord, 'fingerprint'>, data: Pick<ImageJobData, 'fingerprint'>): boolean {
+  return existing.fingerprint === undefined || data.fingerprint === undefined || existing.fingerprint === data.fingerprint;
 }

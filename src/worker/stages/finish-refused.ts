@@ -8,7 +8,7 @@ import { stopped } from './admit-job.js';
 import type { CallInHand } from './call-in-hand.js';
 import { carryOutStep } from './carry-out-step.js';
 import type { JobContext } from './job-context.js';
-import { keepFiltered } from './keep-images.js';
+import { keepFiltered } from './keep-filtered.js';
 import { recordOutcomes } from './record-outcomes.js';
 import { retryBookkeeping } from './retry-bookkeeping.js';
 import type { CallAnswer } from './send-call.js';

@@ -47,6 +47,7 @@ export function storedRecord(ctx: JobContext, variant: number, made: MadeBy): Im
     attempts: made.counters.calls - made.counters.freeCalls,
     ...recordInputs(data),
     ...(data.metadata !== undefined && { metadata: data.metadata }),
+    ...(data.fingerprint !== undefined && { fingerprint: data.fingerprint }),
     createdAt: new Date().toISOString(),
     costUsd: made.cost.perImageUsd,
     costSource: made.cost.source,

@@ -9,7 +9,8 @@ import { retryBookkeeping } from './retry-bookkeeping.js';
 
 /**
  * Ends the job's pending images `skipped` with reason `budget_exceeded`, no call made: the
- * call would have taken the batch past its budget. `imgbatch resume` brings them back.
+ * call would have taken the batch past its budget. `imgbatch resume` brings them back; the
+ * job ends failed so BullMQ keeps its data for that.
  */
 export async function skipOverBudget(
   deps: RecordDeps & { readonly jobState: Pick<JobState, 'take'> },
@@ -24,6 +25,8 @@ export async function skipOverBudget(
     `would exceed the batch's budget of ${formatUsd(verdict.maxCostUsd ?? 0)}; no call made (imgbatch resume ${data.batchId} --max-cost <usd> makes it)`;
   await recordOutcomes(deps, ctx, pending, 'skipped', { reason: 'budget_exceeded', message });
   const counters = await retryBookkeeping(deps, 'job state', () => deps.jobState.take(ctx.jobId));
-  deps.logger.debug({ jobId: ctx.jobId, spentUsd: verdict.spentUsd, maxCostUsd: verdict.maxCostUsd }, 'over budget: skipped without a call');
-  return { kind: 'completed', summary: { batchId: data.batchId, requestId: data.requestId, outcomes: ctx.outcomes, calls: counters.calls } };
+  deps.logger.debug({ jobId: ctx.jobId, spentUsd: verdict.spentUsd, maxCostUsd: verdict.maxCostUsd, calls: counters.calls }, 'over budget: skipped without a call');
+  // Failed, not completed: failed jobs keep their data (completed ones are removed at once),
+  // and `imgbatch resume` retries them from it.
+  return { kind: 'failed', message };
 }

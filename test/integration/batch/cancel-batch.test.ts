@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { cancelBatch } from '../../../src/batch/cancel-batch.js';
 import { restoreCancelled } from '../../../src/batch/restore-cancelled.js';
 import { createKeySpace } from '../../../src/queue/key-space.js';
+import { waitForIdleQueue } from '../../helpers/job-events.js';
 import { usePipeline, type Pipeline } from '../../helpers/pipeline.js';
 import { runCli } from '../../helpers/run-cli.js';
 
@@ -51,7 +52,9 @@ describe('cancelling a batch', () => {
     expect(result).toMatchObject({ jobsCancelled: 6, imagesCancelled: 6, jobsInFlight: 2 });
     const summary = await p.waitForBatch('busy', 15_000);
     expect(summary.counts).toEqual({ stored: 2, filtered: 0, failed: 0, rejected: 0, cancelled: 6, skipped: 0 });
-    await new Promise((r) => setTimeout(r, 300));
+    // The two jobs in flight have completed and the cancelled ones are gone: with no job of the
+    // batch left to run, no further call can be made.
+    await waitForIdleQueue(p.producer.queue);
     expect(p.simulator.stats().filter((c) => c.clientRequestId?.startsWith('busy/') === true)).toHaveLength(2);
   });
 

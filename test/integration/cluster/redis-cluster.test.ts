@@ -64,7 +64,7 @@ describe('a Redis Cluster of three masters (redis-server --cluster-enabled, redi
     const keysByPort = await Promise.all(cluster.ports.map(async (port) => (await cluster?.cli(port, '--scan', '--pattern', `{${prefix}}*`))?.split('\n').filter(Boolean) ?? []));
     const keys = keysByPort.flat();
     expect(keysByPort.filter((list) => list.length > 0)).toHaveLength(1);
-    expect(keys).toEqual(expect.arrayContaining([`{${prefix}}:limiter:deployment:gpt`, `{${prefix}}:batch:clustered:outcomes`, `{${prefix}}:images:completed`]));
+    expect(keys).toEqual(expect.arrayContaining([`{${prefix}}:limiter:deployment:gpt`, `{${prefix}}:batch:clustered:outcomes`, `{${prefix}}:images:meta`]));
     const port = cluster.ports[keysByPort.findIndex((list) => list.length > 0)] ?? 0;
     const slots = new Set(await Promise.all(keys.map(async (key) => (await cluster?.cli(port, 'cluster', 'keyslot', key))?.trim())));
     expect(slots.size).toBe(1);

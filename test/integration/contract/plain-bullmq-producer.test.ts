@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { maskPng, photoPng } from '../../helpers/edit-images.js';
 import { useImageServer } from '../../helpers/image-server.js';
 import { createPipeline, type Pipeline } from '../../helpers/pipeline.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 const GPT = { name: 'gpt', model: 'gpt-image-1-mini', ratePerMinute: 600, latency: { meanMs: 20, sdMs: 5 } };
 
@@ -56,8 +57,13 @@ describe('jobs added with plain BullMQ from the job contract (no imgbatch produc
 
     await queue.add('generate', contractJob('mug', 'A red mug on a white table'), { jobId: 'foreign/mug/v0' });
     await queue.add('generate', { ...contractJob('broken', 'A kite'), size: 1024 }, { jobId: 'foreign/broken/v0' });
-    // Added after the malformed job: the worker must still be alive to take it.
-    await new Promise((r) => setTimeout(r, 300));
+    // Added once the worker has failed the malformed job: it must still be alive to take this one.
+    const jobs = queue;
+    await waitFor(
+      async () => ((await (await jobs.getJob('foreign/broken/v0'))?.getState()) === 'failed' ? true : undefined),
+      10_000,
+      () => 'the malformed job was never failed',
+    );
     await queue.add('generate', contractJob('lamp', 'A brass lamp'), { jobId: 'foreign/lamp/v0' });
 
     const deadline = Date.now() + 20_000;

@@ -13,6 +13,7 @@ import { createKeySpace } from '../../../src/queue/key-space.js';
 import { createRedisConnection } from '../../../src/queue/redis-connection.js';
 import type { ImageRecord } from '../../../src/storage/image-record.js';
 import { usePipeline, type Pipeline } from '../../helpers/pipeline.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 // gpt-image-1.5 bills tokens and the simulator reports `usage`, with the same token counts the
 // price table expects: a low 1024² image of a 15-character prompt costs 272 × $32/1M +
@@ -61,7 +62,8 @@ describe('a batch budget (--max-cost) and the cost of each image', () => {
     redis = createRedisConnection(p.redisUrl, 'producer');
     const deps = { queue: p.producer.queue, batches: p.producer.batches, jobState: createJobState(redis, createKeySpace(p.prefix)), store: p.store };
     const resumed = await resumeBatch(deps, 'kites', { maxCostUsd: 1 });
-    expect(resumed).toMatchObject({ unskipped: 3, requeued: 3, releasedReservations: 0 });
+    // Skipped images end as failed jobs, kept with their data: resume retries them.
+    expect(resumed).toMatchObject({ unskipped: 3, retried: 3, requeued: 0, releasedReservations: 0 });
 
     const finished = await p.waitForBatch('kites');
     expect(finished).toMatchObject({ pending: 0, counts: { stored: 5, skipped: 0 }, maxCostUsd: 1 });
@@ -72,7 +74,7 @@ describe('a batch budget (--max-cost) and the cost of each image', () => {
     expect(new Set(calls.map((c) => c.clientRequestId)).size).toBe(5);
   });
 
-  it('an image made again after it went missing from the store is paid again: the spend and the budget count both calls', async () => {
+  it('an image made again after it went missing from the store (its requests enqueued again) is paid again: the spend and the budget count both calls', async () => {
     const p = await open({ simulator: { deployments: [GPT] } });
     p.startWorker();
     await p.producer.batches.setMaxCost('again', 0.03);
@@ -86,16 +88,25 @@ describe('a batch budget (--max-cost) and the cost of each image', () => {
     redis = createRedisConnection(p.redisUrl, 'producer');
     const deps = { queue: p.producer.queue, batches: p.producer.batches, jobState: createJobState(redis, createKeySpace(p.prefix)), store: p.store };
     await forget('kite-0');
-    expect(await resumeBatch(deps, 'again')).toMatchObject({ forgottenOutcomes: 1 });
-    const remade = await p.waitForBatch('again');
+    // Completed jobs leave Redis at once: resume cannot remake the image, and says so.
+    expect(await resumeBatch(deps, 'again')).toMatchObject({ forgotten: 1, forgottenOutcomes: 0, requeued: 0 });
+    // Enqueueing the same requests again makes it; kite-1, still stored, costs nothing.
+    await p.producer.enqueue(kites(2), { batchId: 'again' });
+    await waitFor(async () => (await p.store.getRecord('again/kite-0-0')) ?? undefined, 20_000, () => 'kite-0 stored again');
+    const remade = await p.producer.batches.summary('again');
     expect(remade).toMatchObject({ counts: { stored: 2 } });
     expect(toMicroUsd(remade.costUsd)).toBe(toMicroUsd(3 * IMAGE_USD));
     expect(p.simulator.stats()).toHaveLength(3);
 
     // $0.026172 spent: one more call ($0.034896) would pass the $0.03 budget, so nothing is made.
     await forget('kite-0', 'kite-1');
-    await resumeBatch(deps, 'again');
-    expect(await p.waitForBatch('again')).toMatchObject({ counts: { stored: 0, skipped: 2 } });
+    await p.producer.enqueue(kites(2), { batchId: 'again' });
+    await waitFor(
+      async () => ((await p.producer.batches.summary('again')).counts.skipped === 2 ? true : undefined),
+      20_000,
+      () => 'both images skipped for the budget',
+    );
+    expect(await p.producer.batches.summary('again')).toMatchObject({ counts: { stored: 0, skipped: 2 } });
     expect(p.simulator.stats()).toHaveLength(3);
   });
 

@@ -80,7 +80,14 @@ describe('the OpenAPI document, generated from the route schemas', () => {
     const post = doc.paths['/v1/batches']?.post;
     expect(Object.keys(post?.requestBody?.content ?? {})).toEqual(['application/json', 'text/csv']);
     expect(post?.requestBody?.content['application/json']?.schema).toEqual({ $ref: '#/components/schemas/EnqueueBody' });
-    expect(post?.parameters?.map((q) => q.name)).toEqual(['batchId', 'model', 'maxCostUsd']);
+    expect(post?.parameters?.map((q) => q.name)).toEqual(['batchId', 'model', 'maxCostUsd', 'redoChanged']);
+    for (const action of ['resume', 'retry-failed']) {
+      const resume = doc.paths[`/v1/batches/{batchId}/${action}`]?.post;
+      expect(resume?.requestBody?.content['application/json']?.schema, action).toMatchObject({ properties: { maxCostUsd: { minimum: 0 } } });
+      expect(Object.keys(resume?.responses['200']?.content?.['application/json']?.schema.properties as object), action).toEqual(
+        expect.arrayContaining(['retried', 'requeued', 'forgottenOutcomes', 'summary']),
+      );
+    }
     expect(doc.paths['/v1/batches/{batchId}/results']?.get?.parameters).toContainEqual(expect.objectContaining({ name: 'limit', in: 'query', schema: expect.objectContaining({ minimum: 1, maximum: 1000 }) as unknown }));
     expect(doc.paths['/batches/{batchId}']?.get?.parameters).toContainEqual(expect.objectContaining({ name: 'page', in: 'query' }));
     expect(Object.keys(doc.paths['/admin/login']?.post?.requestBody?.content ?? {})).toEqual(['application/x-www-form-urlencoded', 'application/json']);

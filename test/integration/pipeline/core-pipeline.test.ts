@@ -9,6 +9,8 @@ import { imageRecordSchema } from '../../../src/storage/image-record.js';
 import { createModelCatalogue } from '../../../src/models/model-catalogue.js';
 import { applyModelOverrides } from '../../../src/models/model-overrides.js';
 import { BUILT_IN_MODELS } from '../../../src/models/model-table.js';
+import { waitFor } from '../../helpers/wait-for.js';
+import { waitForCompletion, waitForIdleQueue } from '../../helpers/job-events.js';
 import { usePipeline, type Pipeline } from '../../helpers/pipeline.js';
 
 const GPT = { name: 'gpt', model: 'gpt-image-1-mini', ratePerMinute: 600, latency: { meanMs: 20, sdMs: 5 } };
@@ -66,8 +68,9 @@ describe('core pipeline against the simulator (in-process worker, real Redis, re
     await p.producer.enqueue([{ id: 'f', prompt, model: 'gpt-image-1-mini' }], { batchId: 'filtered' });
     const summary = await p.waitForBatch('filtered');
     expect(summary.counts).toMatchObject({ filtered: 1, stored: 0, failed: 0 });
-    // Give a (wrong) retry time to happen before counting calls.
-    await new Promise((r) => setTimeout(r, 300));
+    // The job has completed: BullMQ never runs a completed job again, so no retry can follow
+    // the one call counted here.
+    expect(await waitForCompletion(p.redisUrl, p.producer.queue, 'filtered/f/v0')).toMatchObject({ outcomes: { 'filtered/f-0': 'filtered' }, calls: 1 });
     expect(callsFor(p, 'filtered/')).toHaveLength(1);
     const record = await p.store.getRecord('filtered/f-0');
     expect(record).toMatchObject({ status: 'filtered', filter: { stage } });
@@ -101,7 +104,13 @@ describe('core pipeline against the simulator (in-process worker, real Redis, re
     p.simulator.script({ promptIncludes: 'first' }, [{ kind: '429', retryAfterMs: 1500, headers: 'ms-and-seconds' }]);
     p.startWorker();
     await p.producer.enqueue([{ id: 'a', prompt: 'first kite', model: 'gpt-image-1-mini' }], { batchId: 'cool' });
-    await new Promise((r) => setTimeout(r, 200));
+    // The second job comes once the limiter holds the cooldown the 429 started.
+    await waitFor(
+      async () => ((await p.limiter.state('gpt')).cooldownUntil ?? 0) > Date.now() ? true : undefined,
+      10_000,
+      () => `no cooldown on gpt; calls: ${JSON.stringify(callsFor(p, 'cool/').map((c) => c.outcome))}`,
+      10,
+    );
     await p.producer.enqueue([{ id: 'b', prompt: 'second kite', model: 'gpt-image-1-mini' }], { batchId: 'cool' });
     await p.waitForBatch('cool');
     const calls = callsFor(p, 'cool/');
@@ -153,7 +162,17 @@ describe('core pipeline against the simulator (in-process worker, real Redis, re
     const deadline = Date.now() + 10_000;
     while ((await p.limiter.state('gpt')).pausedReason === undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect((await p.limiter.state('gpt')).pausedReason).toMatch(/^auth \(HTTP 401\): Access denied/);
-    await new Promise((r) => setTimeout(r, 1_500));
+    // Every job has been put back for the pause twice: once when the pause was found, and again
+    // after coming back for its recheck. Each decision was made with the pause in place, and
+    // nothing lifts it in this test, so no later run of these jobs can call.
+    const jobIds = ['locked/k1/v0', 'locked/k2/v0', 'locked/k3/v0'];
+    const pausedDelays = (jobId: string) =>
+      p.logs.filter((line) => line.msg === 'job delayed' && line.jobId === jobId && /paused/.test(String(line.reason))).length;
+    await waitFor(
+      () => Promise.resolve(jobIds.every((jobId) => pausedDelays(jobId) >= 2) ? true : undefined),
+      10_000,
+      () => `delays for the pause: ${JSON.stringify(jobIds.map((jobId) => [jobId, pausedDelays(jobId)]))}`,
+    );
 
     // One call found the bad key; the others never went out and nothing failed.
     expect(callsFor(p, 'locked/').map((c) => c.outcome)).toEqual(['unauthorized']);
@@ -181,21 +200,27 @@ describe('core pipeline against the simulator (in-process worker, real Redis, re
 
     const second = await p.producer.enqueue(requests, { batchId: 'again' });
     expect(second).toMatchObject({ jobsAdded: 0, imagesAdded: 0, jobsAlreadyQueued: 4 });
-    await new Promise((r) => setTimeout(r, 500));
+    // Finished jobs left Redis with their outcomes; what the enqueue queued again finds every
+    // image in the store. Once no job is left to run, no call can be made.
+    await waitForIdleQueue(p.producer.queue);
     expect(p.simulator.stats()).toHaveLength(callsAfterFirstRun);
+    expect((await p.waitForBatch('again')).counts).toMatchObject({ stored: 3, filtered: 1 });
   });
 
   it('skips the call for an image the store already holds, even when its job is new to Redis', async () => {
     const p = await open({ simulator: { deployments: [GPT] } });
     p.startWorker();
     await p.producer.enqueue([{ id: 'once', prompt: 'a kite', model: 'gpt-image-1-mini' }], { batchId: 'storefirst' });
+    const data = (await p.producer.queue.getJob('storefirst/once/v0'))?.data;
+    expect(data).toMatchObject({ batchId: 'storefirst', requestId: 'once', variants: [0] });
     await p.waitForBatch('storefirst');
     await p.producer.queue.obliterate({ force: true });
     const again = await p.producer.enqueue([{ id: 'once', prompt: 'a kite', model: 'gpt-image-1-mini' }], { batchId: 'storefirst' });
     expect(again.jobsAdded).toBe(0);
     // Even a job added behind the registry's back (another producer) finds the stored image.
-    await p.producer.queue.add('generate', (await p.producer.queue.getJob('storefirst/once/v0'))?.data ?? ({} as never), { jobId: 'storefirst/once/v0' });
-    await new Promise((r) => setTimeout(r, 500));
+    await p.producer.queue.add('generate', data ?? ({} as never), { jobId: 'storefirst/once/v0' });
+    // The job completed (the worker has decided), having sent no call of its own.
+    expect(await waitForCompletion(p.redisUrl, p.producer.queue, 'storefirst/once/v0')).toMatchObject({ outcomes: { 'storefirst/once-0': 'stored' }, calls: 0 });
     expect(callsFor(p, 'storefirst/')).toHaveLength(1);
   });
 
@@ -225,7 +250,7 @@ describe('core pipeline against the simulator (in-process worker, real Redis, re
     expect(record).toMatchObject({ quality: 'low', metadata: { sku: 'K-1' }, usage: { output_tokens: expect.any(Number) as number } });
   });
 
-  it('resumes a batch: images deleted from the store are made again, failed ones retried, stored ones never called again', async () => {
+  it('resumes a batch: failed images retried; images deleted from the store made again by enqueueing again; stored ones never called again', async () => {
     const p = await open({ simulator: { deployments: [GPT] }, worker: { attempts: 2 } });
     p.simulator.script({ promptIncludes: 'unlucky' }, [{ kind: '500' }, { kind: '500' }]);
     p.startWorker();
@@ -249,10 +274,19 @@ describe('core pipeline against the simulator (in-process worker, real Redis, re
         { queue: p.producer.queue, batches: p.producer.batches, jobState: createJobState(redis, createKeySpace(p.prefix)), store: p.store },
         'resume',
       );
-      expect(resumed).toEqual({ forgottenOutcomes: 1, requeued: 1, retried: 1, forgotten: 0, uncancelled: 0, unskipped: 0, releasedReservations: 0 });
+      // Completed jobs leave Redis at once, so the deleted image's job is gone: resume says so.
+      expect(resumed).toEqual({ forgottenOutcomes: 0, requeued: 0, retried: 1, forgotten: 1, uncancelled: 0, unskipped: 0, releasedReservations: 0 });
     } finally {
       await redis.quit();
     }
+    await p.producer.enqueue(
+      [
+        { id: 'keep', prompt: 'a kite', model: 'gpt-image-1-mini' },
+        { id: 'lost', prompt: 'a boat', model: 'gpt-image-1-mini' },
+      ],
+      { batchId: 'resume' },
+    );
+    await waitFor(async () => (await p.store.getRecord('resume/lost-0')) ?? undefined, 20_000, () => 'resume/lost-0 stored again');
     const second = await p.waitForBatch('resume');
     expect(second.counts).toMatchObject({ stored: 3, failed: 0 });
     const newCalls = callsFor(p, 'resume/').slice(callsBefore);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort, startRedisServer, type RedisServerProcess } from '../../../src/cli/redis-server-process.js';
 import { createPipeline, type Pipeline, type PipelineOptions } from '../../helpers/pipeline.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 const MODEL = 'gpt-image-1-mini';
 const deployment = (name: string, ratePerMinute: number) => ({ name, model: MODEL, ratePerMinute, latency: { meanMs: 30, sdMs: 5 } });
@@ -78,7 +79,13 @@ describe('a pool of deployments of one model, one shared limiter', () => {
     const p = await open({ redisUrl: redisServer.url, simulator: { deployments: [deployment('a', 600), deployment('b', 300)] } });
     p.startWorker();
     await p.producer.enqueue(requests(150), { batchId: 'restart' });
-    await new Promise((r) => setTimeout(r, 3_000));
+    // Restarted mid-batch, with calls in both deployments' current windows: once 40 images
+    // (~3 s at 900 rpm) are stored.
+    await waitFor(
+      async () => ((await p.producer.batches.summary('restart')).counts.stored >= 40 ? true : undefined),
+      20_000,
+      () => 'fewer than 40 images stored',
+    );
     await redisServer.stop();
     redisServer = await startRedisServer({ port, dir: dataDir, appendOnly: true });
 

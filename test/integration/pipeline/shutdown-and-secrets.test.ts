@@ -83,9 +83,12 @@ describe('a worker process: graceful shutdown, and secrets kept out of every out
       ],
       { batchId: 'shutdown' },
     );
-    const deadline = Date.now() + 10_000;
-    while (((await producer.queue.getJobCounts('active')).active ?? 0) < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    await new Promise((r) => setTimeout(r, 500));
+    // Both calls have reached the service (each answer is 3 s away): both are in flight.
+    await waitFor(
+      () => Promise.resolve(simulator?.stats().length === 2 ? true : undefined),
+      10_000,
+      () => `calls in flight: ${simulator?.stats().length ?? 0}`,
+    );
 
     const exit = await worker.stop(20_000);
     expect(exit).toEqual({ code: 0, signal: null });

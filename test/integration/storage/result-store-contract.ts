@@ -343,6 +343,32 @@ export function describeResultStoreContract(name: string, makeSubject: () => Pro
       expect((await collect(store.listRecords(batchId))).map((record) => record.key)).toEqual([`${batchId}/edited-0`]);
     });
 
+    it('keepAside frees the key and keeps the previous image and record beside it, out of the listing; a new image then takes the key', async () => {
+      const batchId = uniqueBatchId();
+      const key = `${batchId}/mug-0`;
+      const before = pngImage(pngLikeBytes(3_000));
+      await store.putImage(key, before, storedRecord(key, { fingerprint: 'a'.repeat(32), prompt: 'a red mug' }));
+
+      const kept = await store.keepAside(key);
+
+      expect(kept).toMatchObject({ key, prompt: 'a red mug', fingerprint: 'a'.repeat(32) });
+      expect(kept?.location).toContain(`previous/mug-0.${'a'.repeat(32)}.png`);
+      expect(await store.getRecord(key)).toBeNull();
+      expect(await store.keepAside(key)).toBeNull();
+      const after = pngImage(pngLikeBytes(4_000));
+      await store.putImage(key, after, storedRecord(key, { fingerprint: 'b'.repeat(32), prompt: 'a blue mug' }));
+      expect(await store.getRecord(key)).toMatchObject({ prompt: 'a blue mug' });
+      expect((await store.readImage((await store.getRecord(key)) ?? { key }))?.bytes).toEqual(Buffer.from(after.bytes));
+      expect((await collect(store.listRecords(batchId))).map((record) => `${record.key}:${record.prompt}`)).toEqual([`${key}:a blue mug`]);
+    });
+
+    it('keepAside of a filtered record (no image) keeps the record aside and frees the key', async () => {
+      const key = `${uniqueBatchId()}/bad-0`;
+      await store.putRecord(key, filteredRecord(key));
+      expect(await store.keepAside(key)).toMatchObject({ key, status: 'filtered' });
+      expect(await store.getRecord(key)).toBeNull();
+    });
+
     it.each([
       ['../inputs/' + 'a'.repeat(64) + '.png'],
       ['batch/inputs/../../' + 'a'.repeat(64) + '.png'],

@@ -114,6 +114,16 @@ describe('batch webhooks', () => {
     }
     const event = JSON.parse(first?.body ?? '{}') as WebhookEvent;
     expect(event).toMatchObject({ id: delivered.eventId, type: 'batch.ended', batchId: 'shop', data: { images: 3, pending: 0, counts: { stored: 3 } } });
+    // Written after the batch ended, the delivery log expires with the rest of the batch.
+    const connection = new Redis(p.redisUrl);
+    try {
+      const keys = createKeySpace(p.prefix);
+      const [logTtl, headerTtl] = await Promise.all([connection.ttl(keys.batchWebhooks('shop')), connection.ttl(keys.batch('shop'))]);
+      expect(headerTtl).toBeGreaterThan(0);
+      expect(Math.abs(logTtl - headerTtl)).toBeLessThanOrEqual(1);
+    } finally {
+      await connection.quit();
+    }
   });
 
   it('sends image.finished for every image when asked, and each event exactly once with two dispatchers running', async () => {
@@ -168,6 +178,26 @@ describe('batch webhooks', () => {
       await p.waitForBatch('loud');
       const entries = await connection.xrange(createKeySpace(p.prefix).webhookOutbox, '-', '+');
       expect(entries.map(([, fields]) => fields)).toEqual([['type', 'batch.ended', 'batchId', 'loud', 'ending', '1']]);
+    } finally {
+      await connection.quit();
+    }
+  });
+
+  it('keeps a delivered event delivered when it is handed over again (a dispatcher died before acknowledging it)', async () => {
+    const p = await open({ simulator: { deployments: [{ name: 'mini', model: 'gpt-image-1-mini', ratePerMinute: 6000 }] } });
+    const connection = new Redis(p.redisUrl);
+    try {
+      const log = createWebhookDeliveryLog(connection, createKeySpace(p.prefix));
+      await log.writePending([
+        { batchId: 'b', eventId: 'e1', type: 'batch.ended' },
+        { batchId: 'b', eventId: 'e2', type: 'image.finished' },
+      ]);
+      await log.write('b', { eventId: 'e1', type: 'batch.ended', status: 'delivered', attempts: 1, lastHttpStatus: 204, updatedAt: 1 });
+      await log.writePending([{ batchId: 'b', eventId: 'e1', type: 'batch.ended' }]);
+      expect((await log.read('b')).map(({ eventId, status, attempts }) => ({ eventId, status, attempts }))).toEqual([
+        { eventId: 'e1', status: 'delivered', attempts: 1 },
+        { eventId: 'e2', status: 'pending', attempts: 0 },
+      ]);
     } finally {
       await connection.quit();
     }

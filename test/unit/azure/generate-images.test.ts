@@ -2,6 +2,10 @@ import { APIConnectionTimeoutError, APIError } from 'openai';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type AzureTarget, createImageClient } from '../../../src/azure/create-image-client.js';
 import { generateImages } from '../../../src/azure/generate-images.js';
+import { maxImagesResponseBytes } from '../../../src/azure/max-images-response-bytes.js';
+import { DEFAULT_MAX_IMAGE_BYTES } from '../../../src/azure/send-images-call.js';
+import { ResponseTooLargeError } from '../../../src/errors/response-too-large-error.js';
+import { DEFAULT_FETCH_SETTINGS } from '../../../src/config/load-config.js';
 import { readImagesResponse } from '../../../src/azure/read-images-response.js';
 import { classifyError } from '../../../src/errors/classify-error.js';
 import { ImagesCallError } from '../../../src/errors/images-call-error.js';
@@ -216,6 +220,37 @@ describe('generateImages: failures', () => {
       kind: 'decision',
       decision: { kind: 'transient', code: 'malformed_response', mayHaveBilled: true },
     });
+  });
+});
+
+describe('generateImages: the answer body is capped', () => {
+  const body = JSON.stringify({ created: 1, data: [{ b64_json: 'A'.repeat(4_000) }, { b64_json: 'A'.repeat(4_000) }] });
+
+  it.each([
+    ['declared by Content-Length', { 'content-length': String(Buffer.byteLength(body)) }],
+    ['sent chunked, without a length', { 'transfer-encoding': 'chunked' }],
+  ] as const)('a 200 over maxBodyBytes (%s) is not read whole: transient, may have been billed', async (_how, headers) => {
+    const { endpoint, requests } = await serve(() => ({ kind: 'respond', status: 200, headers: { 'content-type': 'application/json', 'apim-request-id': 'apim-big', ...headers }, body }));
+    const failure = await failureOf(generateImages(createImageClient(targetFor(endpoint)), GPT_IMAGE_JOB, { clientRequestId: 'c-big', maxBodyBytes: 1_000 }));
+    expect(requests).toHaveLength(1);
+    expect(failure.cause).toBeInstanceOf(ResponseTooLargeError);
+    expect(failure).toMatchObject({ status: 200, serviceRequestId: 'apim-big', clientRequestId: 'c-big' });
+    expect(classifyError(failure)).toMatchObject({ kind: 'transient', code: 'response_too_large', mayHaveBilled: true, status: 200 });
+    expect(failure.message).toMatch(/over the limit of 1000 bytes/);
+  });
+
+  it('a 200 within maxBodyBytes is read whole', async () => {
+    const { endpoint } = await serve(() => ({ kind: 'respond', status: 200, headers: { 'content-type': 'application/json' }, body }));
+    const result = await generateImages(createImageClient(targetFor(endpoint)), GPT_IMAGE_JOB, { clientRequestId: 'c', maxBodyBytes: Buffer.byteLength(body) });
+    expect(readImagesResponse(result.body)).toMatchObject({ kind: 'images', images: [{ index: 0 }, { index: 1 }] });
+  });
+
+  it('the default cap allows the largest images the models make, as base64, for each image asked for', () => {
+    // gpt-image-2's largest size, 3840x2160 RGBA, uncompressed: 33 177 600 bytes.
+    const largestImageBase64 = Math.ceil(33_177_600 / 3) * 4;
+    expect(maxImagesResponseBytes(2, DEFAULT_MAX_IMAGE_BYTES)).toBeGreaterThan(2 * largestImageBase64);
+    expect(DEFAULT_FETCH_SETTINGS.maxDownloadBytes).toBe(DEFAULT_MAX_IMAGE_BYTES);
+    expect(maxImagesResponseBytes(10, DEFAULT_MAX_IMAGE_BYTES)).toBe(10 * maxImagesResponseBytes(1, DEFAULT_MAX_IMAGE_BYTES) - 9 * 1_048_576);
   });
 });
 

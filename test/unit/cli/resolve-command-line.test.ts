@@ -19,6 +19,8 @@ describe('resolveCommandLine on the real command tree', async () => {
 
   it('knows every command', () => {
     expect(all.map((l) => l.words.join(' ')).sort()).toEqual([
+      'batches list',
+      'batches prune',
       'cancel',
       'deployments list',
       'deployments resume',
@@ -66,8 +68,8 @@ describe('resolveCommandLine on the real command tree', async () => {
   it.each([
     [['rn', 'a.csv'], ['imgbatch'], 'unknown command rn; did you mean run?'],
     [['schedules', 'synk'], ['imgbatch', 'schedules'], 'unknown command synk; did you mean sync?'],
-    [[], ['imgbatch'], 'missing command (commands: run, enqueue, estimate, worker, status, simulate, deployments, cancel, serve, results, gallery, resume, schedules)'],
-    [['--json', 'status'], ['imgbatch'], '--json is not an option of imgbatch; options go after the command (commands: run, enqueue, estimate, worker, status, simulate, deployments, cancel, serve, results, gallery, resume, schedules)'],
+    [[], ['imgbatch'], 'missing command (commands: run, enqueue, estimate, worker, status, simulate, deployments, cancel, serve, results, gallery, resume, schedules, batches)'],
+    [['--json', 'status'], ['imgbatch'], '--json is not an option of imgbatch; options go after the command (commands: run, enqueue, estimate, worker, status, simulate, deployments, cancel, serve, results, gallery, resume, schedules, batches)'],
     [['--version', 'run'], ['imgbatch'], '--version takes nothing else (given run)'],
   ])('refuses %j', async (argv, path, problem) => {
     expect(await resolveCommandLine(imgbatchCommand, argv)).toEqual({ kind: 'usage-error', path, problems: [problem] });

@@ -274,6 +274,14 @@ describe('loadConfig with deployments from an IMGBATCH_CONFIG file', () => {
     expect(config.worker.concurrency).toBe(4);
   });
 
+  it('fetch: caps downloads of url answers at 40 MiB by default; the file may set another cap, and a nonsense one is refused naming the field', () => {
+    expect(load({}).fetch).toEqual({ allowPrivateAddresses: false, allowLoopback: false, timeoutMs: 60_000, maxDownloadBytes: 41_943_040 });
+    const file = writeConfig('fetch.yaml', 'fetch:\n  maxDownloadBytes: 1048576\n');
+    expect(load({ IMGBATCH_CONFIG: file }).fetch).toMatchObject({ maxDownloadBytes: 1_048_576, allowPrivateAddresses: false });
+    const error = configError({ IMGBATCH_CONFIG: writeConfig('fetch-bad.yaml', 'fetch:\n  maxDownloadBytes: -5\n') });
+    expect(error.message).toMatch(/fetch\.maxDownloadBytes/);
+  });
+
   it.each([
     ['invalid YAML', 'broken.yaml', 'deployments: [\n  - name: a\n  : :\n', 'YAML'],
     ['invalid JSON', 'broken.json', '{"deployments": [', 'JSON'],
@@ -556,7 +564,27 @@ describe('loadConfig settings precedence', () => {
     });
   });
 
+  it("an ended batch's data stays 30 days by default, else redis.batchRetentionDays, else IMGBATCH_BATCH_RETENTION_DAYS over it", () => {
+    expect(load({}).batchRetentionSeconds).toBe(30 * 86_400);
+    const file = writeConfig('retention.yaml', 'redis:\n  batchRetentionDays: 7\n');
+    expect(load({ IMGBATCH_CONFIG: file }).batchRetentionSeconds).toBe(7 * 86_400);
+    expect(load({ IMGBATCH_CONFIG: file, IMGBATCH_BATCH_RETENTION_DAYS: '0.5' }).batchRetentionSeconds).toBe(43_200);
+  });
+
   it.each([
+    ['redis:\n  batchRetentionDays: 0\n', 'must be at least 1/24 (an hour)'],
+    ['redis:\n  batchRetentionDays: 4000\n', 'must be at most 3650 (ten years)'],
+    ['redis:\n  batchRetentionDays: thirty\n', 'must be a number of days'],
+  ])('redis.batchRetentionDays in %j is an error naming the field: %s', (yaml, reason) => {
+    const file = writeConfig('bad-retention.yaml', yaml);
+    const message = configError({ IMGBATCH_CONFIG: file }).message;
+    expect(message).toContain('batchRetentionDays');
+    expect(message).toContain(reason);
+  });
+
+  it.each([
+    ['IMGBATCH_BATCH_RETENTION_DAYS', '0'],
+    ['IMGBATCH_BATCH_RETENTION_DAYS', 'forever'],
     ['IMGBATCH_CONCURRENCY', '0'],
     ['IMGBATCH_CONCURRENCY', 'lots'],
     ['IMGBATCH_CONCURRENCY', '1001'],

@@ -43,8 +43,9 @@ describe('applyPriceOverrides', () => {
 
   it('perImageUsd: null drops a model\'s per-image prices, so its tokens decide the expected cost', () => {
     const table = applyPriceOverrides(DEFAULT_PRICE_TABLE, { models: { 'gpt-image-1-mini': { perImageUsd: null } } }, 'c.yaml', BUILT_IN_CATALOGUE);
-    // 272 tokens × $8/1M, no prompt.
-    expect(expectedCallCost(table, { model: 'gpt-image-1-mini', size: '1024x1024', quality: 'low', images: 1, promptChars: 0 })).toMatchObject({ usd: 0.002176, basis: 'tokens' });
+    // 625 output tokens × $8/1M plus a 400-character prompt's 100 text tokens × $2/1M: the
+    // prompt's share is what the per-image price ($0.005) would not have counted.
+    expect(expectedCallCost(table, { model: 'gpt-image-1-mini', size: '1024x1024', quality: 'low', images: 1, promptChars: 400 })).toMatchObject({ usd: 0.0052, basis: 'tokens' });
   });
 
   it('dates the result with the override\'s date and source, and still says where the rest comes from', () => {

@@ -10,6 +10,7 @@ import { readImagesResponse } from '../../../src/azure/read-images-response.js';
 import { classifyError } from '../../../src/errors/classify-error.js';
 import { ImagesCallError } from '../../../src/errors/images-call-error.js';
 import { ConfigError, ValidationError } from '../../../src/errors/imgbatch-error.js';
+import { ResponseTooLargeError } from '../../../src/errors/response-too-large-error.js';
 import {
   type AzureImageCase,
   azureImageCases,
@@ -223,6 +224,17 @@ describe('classifyError: anything else thrown', () => {
 
   it('a validation error is a rejected request', () => {
     expect(classifyError(new ValidationError([{ field: 'n', reason: 'too many' }])).kind).toBe('rejected');
+  });
+
+  it('a 200 whose body was over the cap is transient and may have been billed (the service answered)', () => {
+    const wrapped = new ImagesCallError(new ResponseTooLargeError(1_000, 4_096), { latencyMs: 30, clientRequestId: 'c-1', status: 200 });
+    expect(classifyError(wrapped)).toEqual({
+      kind: 'transient',
+      code: 'response_too_large',
+      message: 'the response body is over the limit of 1000 bytes (4096 bytes seen); not read further',
+      mayHaveBilled: true,
+      status: 200,
+    });
   });
 
   it('a config error (client could not be made) is transient and never reached the service', () => {

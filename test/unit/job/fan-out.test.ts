@@ -104,10 +104,11 @@ describe('fanOut fills in each job', () => {
       background: 'opaque',
       user: 'shop-42',
       metadata: { sku: 'SKU-001' },
+      fingerprint: expect.stringMatching(/^[0-9a-f]{32}$/) as unknown,
       enqueuedAt: ENQUEUED_AT,
     });
     const [bare] = jobsFor({ model: 'gpt-image-1' });
-    expect(Object.keys(bare ?? {}).sort()).toEqual(['batchId', 'enqueuedAt', 'model', 'prompt', 'quality', 'requestId', 'size', 'v', 'variants']);
+    expect(Object.keys(bare ?? {}).sort()).toEqual(['batchId', 'enqueuedAt', 'fingerprint', 'model', 'prompt', 'quality', 'requestId', 'size', 'v', 'variants']);
   });
 
   it('an edit job carries the checked input refs, the mask and input_fidelity, never the sources as named', () => {

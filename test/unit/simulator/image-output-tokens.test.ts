@@ -5,7 +5,8 @@ describe('imageOutputTokens', () => {
   it.each([
     ['gpt-image-1.5', '1024x1024', 'low', 272],
     ['gpt-image-1.5', '1024x1024', 'medium', 1056],
-    ['gpt-image-1-mini', '1024x1024', 'high', 4160],
+    // gpt-image-1-mini: what its per-image list price ($0.036) implies at $8 per 1M output tokens.
+    ['gpt-image-1-mini', '1024x1024', 'high', 4500],
     ['gpt-image-1.5', '1024x1536', 'high', 6240],
     ['gpt-image-1.5', '1536x1024', 'high', 6240],
     ['gpt-image-1.5', '1024x1536', 'low', 408],

@@ -64,6 +64,14 @@ function flakyStore(failures: unknown[] = []) {
         return written;
       });
     },
+    keepAside(key) {
+      return Promise.resolve().then(() => {
+        failMaybe();
+        const record = records.get(key) ?? null;
+        records.delete(key);
+        return record;
+      });
+    },
     readImage() {
       return Promise.resolve().then(() => {
         failMaybe();

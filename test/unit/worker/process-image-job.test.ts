@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { APIConnectionError, APIError } from 'openai';
 import { processImageJob } from '../../../src/worker/process-image-job.js';
-import { createFakeProcessor, fakeJob, imagesAnswer, RedisReplyError } from '../../helpers/processor-fakes.js';
+import type { ImageRecord } from '../../../src/storage/image-record.js';
+import type { StoreGate } from '../../../src/storage/store-guard.js';
+import { createFakePendingDownloads, createFakeProcessor, createOpenStoreGate, fakeJob, imagesAnswer, RedisReplyError } from '../../helpers/processor-fakes.js';
 
 function tooManyRequests(retryAfterMs: number): APIError {
   return APIError.generate(429, { error: { code: '429', message: 'Rate limit exceeded.' } }, undefined, new Headers({ 'retry-after-ms': String(retryAfterMs) }));
@@ -100,10 +102,10 @@ describe('processImageJob through its stages, on fakes of its own ports', () => 
     expect(p.batches.reservations.size).toBe(0);
   });
 
-  it('a call over the batch budget is not made: the image ends skipped with reason budget_exceeded', async () => {
+  it('a call over the batch budget is not made: the image ends skipped with reason budget_exceeded, the job failed so `imgbatch resume` finds its data', async () => {
     const p = createFakeProcessor();
     p.batches.maxCostUsd = 0.001;
-    expect(await processImageJob(p.deps, fakeJob())).toMatchObject({ kind: 'completed', summary: { outcomes: { 'b/mug-0': 'skipped' } } });
+    expect(await processImageJob(p.deps, fakeJob())).toMatchObject({ kind: 'failed', message: expect.stringContaining('would exceed the batch\'s budget') });
     expect(p.batches.outcomes.get('b/mug-0')).toMatchObject({ outcome: 'skipped', reason: 'budget_exceeded' });
     expect(p.calls).toHaveLength(0);
   });
@@ -200,6 +202,47 @@ describe('processImageJob through its stages, on fakes of its own ports', () => 
     expect(result).toMatchObject({ kind: 'delayed' });
     expect(p.batches.outcomes.get('b/mug-0')).toMatchObject({ outcome: 'stored' });
     expect(p.batches.outcomes.has('b/mug-1')).toBe(false);
+    expect(p.batches.settlements).toHaveLength(1);
+  });
+});
+
+describe('processImageJob: changed rows, pending downloads and the store gate', () => {
+  it('an image stored for another request (its fingerprint differs) is made again; one stored without a fingerprint is kept', async () => {
+    const p = createFakeProcessor();
+    p.store.records.set('b/mug-0', { key: 'b/mug-0', status: 'stored', fingerprint: 'a'.repeat(32) } as ImageRecord);
+    p.store.records.set('b/mug-1', { key: 'b/mug-1', status: 'stored' } as ImageRecord);
+    const result = await processImageJob(p.deps, fakeJob({ variants: [0, 1], fingerprint: 'b'.repeat(32) }));
+    expect(result).toMatchObject({ kind: 'completed', summary: { outcomes: { 'b/mug-0': 'stored', 'b/mug-1': 'stored' } } });
+    expect(p.calls).toHaveLength(1);
+    expect(p.store.records.get('b/mug-0')).toMatchObject({ fingerprint: 'b'.repeat(32) });
+  });
+
+  it('an image left at a URL by an earlier run is downloaded and kept, with no new call', async () => {
+    const p = createFakeProcessor();
+    const pendingDownloads = createFakePendingDownloads();
+    const record = { key: 'b/mug-0', status: 'stored' } as ImageRecord;
+    await pendingDownloads.keep('b/mug/v0', 0, { url: 'https://files.example/0.png', expiresAtMs: 10_000_000, tries: 1, cause: 'HTTP 503', record });
+    const result = await processImageJob({ ...p.deps, pendingDownloads }, fakeJob());
+    expect(result).toMatchObject({ kind: 'completed', summary: { outcomes: { 'b/mug-0': 'stored' } } });
+    expect(p.calls).toHaveLength(0);
+    expect(p.store.records.get('b/mug-0')).toEqual(record);
+    expect(pendingDownloads.kept.get('b/mug/v0')?.size).toBe(0);
+  });
+
+  it('a store that cannot be written holds the job back before any budget, slot or call', async () => {
+    const p = createFakeProcessor();
+    const storeGate: StoreGate = { ...createOpenStoreGate(p.store), admit: () => Promise.resolve({ kind: 'wait', code: 'store_paused', reason: 'store paused: disk full', retryInMs: 5_000 }) };
+    expect(await processImageJob({ ...p.deps, storeGate }, fakeJob())).toEqual({ kind: 'delayed', untilMs: p.clockMs + 5_000, reason: 'store paused: disk full' });
+    expect(p.calls).toHaveLength(0);
+    expect(p.batches.reservations.size).toBe(0);
+  });
+
+  it('a paid image the store cannot take yet is spooled: no outcome yet, the job comes back to find it without a new call', async () => {
+    const p = createFakeProcessor();
+    const storeGate: StoreGate = { ...createOpenStoreGate(p.store), keepImage: () => Promise.resolve('spooled') };
+    const result = await processImageJob({ ...p.deps, storeGate }, fakeJob());
+    expect(result).toMatchObject({ kind: 'delayed', reason: expect.stringContaining('1 paid image(s) kept in the spool') });
+    expect(p.batches.outcomes.has('b/mug-0')).toBe(false);
     expect(p.batches.settlements).toHaveLength(1);
   });
 });

@@ -1,10 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { DeploymentConfig } from '../../../src/config/deployment-config.js';
 import { BUILT_IN_CATALOGUE } from '../../../src/models/model-catalogue.js';
-import { workerConcurrency as withCatalogue } from '../../../src/worker/worker-concurrency.js';
+import { BYTES_PER_CALL_IN_FLIGHT, concurrencyCeiling, concurrencyForLatency, workerConcurrency as withCatalogue } from '../../../src/worker/worker-concurrency.js';
 
-function workerConcurrency(setting: number | 'auto', deployments: readonly DeploymentConfig[]): number {
-  return withCatalogue(setting, deployments, BUILT_IN_CATALOGUE);
+const GIB = 2 ** 30;
+/** A process with Node's default heap on a large machine (about 4 GiB) and a generous open-files limit. */
+const LARGE_PROCESS = concurrencyCeiling({ heapLimitBytes: 4 * GIB, openFilesLimit: 65_536 });
+
+function workerConcurrency(setting: number | 'auto', deployments: readonly DeploymentConfig[], ceiling = LARGE_PROCESS): number {
+  return withCatalogue(setting, deployments, BUILT_IN_CATALOGUE, ceiling);
 }
 
 function deployment(ratePerMinute: number, model = 'gpt-image-1-mini', expectedLatencyMs?: number): DeploymentConfig {
@@ -53,7 +57,25 @@ describe('worker concurrency', () => {
     expect(workerConcurrency('auto', [deployment(120, 'gpt-image-2', 30_000)])).toBe(72);
   });
 
-  it('auto: capped at 1000', () => {
-    expect(workerConcurrency('auto', [deployment(6000)])).toBe(1000);
+  it("auto: 4,800 calls in flight for 2,400 rpm of 120 s calls (Little's law), no fixed ceiling below it", () => {
+    // 16 × 150 rpm = 40 calls/s × 120 s × 1.2 = 5,760.
+    const deployments = Array.from({ length: 16 }, () => deployment(150, 'gpt-image-2', 120_000));
+    expect(workerConcurrency('auto', deployments)).toBe(5_760);
+  });
+
+  it('auto: bounded by half the heap at the per-call allowance, and by the open-files limit', () => {
+    // 2 GiB heap: 1 GiB for calls / 256 KiB = 4,096.
+    expect(concurrencyCeiling({ heapLimitBytes: 2 * GIB, openFilesLimit: undefined })).toBe(GIB / BYTES_PER_CALL_IN_FLIGHT);
+    expect(concurrencyCeiling({ heapLimitBytes: 2 * GIB, openFilesLimit: 1_024 })).toBe(1_024 - 256);
+    // A tiny process still keeps the 32 minimum.
+    expect(concurrencyCeiling({ heapLimitBytes: 1 * 2 ** 20, openFilesLimit: 64 })).toBe(32);
+    expect(workerConcurrency('auto', [deployment(6000)], concurrencyCeiling({ heapLimitBytes: 2 * GIB, openFilesLimit: 1_024 }))).toBe(768);
+  });
+
+  it('raising for observed latency stops at the ceiling and never lowers the current value', () => {
+    // 40 calls/s × 120 s × 1.5 = 7,200, above a 4,096 ceiling.
+    const deployments = Array.from({ length: 16 }, () => ({ ratePerMinute: 150 }));
+    expect(concurrencyForLatency(100, deployments, 120_000, 4_096)).toBe(4_096);
+    expect(concurrencyForLatency(500, deployments, 100, 4_096)).toBe(500);
   });
 });

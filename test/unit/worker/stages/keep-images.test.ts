@@ -5,7 +5,7 @@ import { findKeptImages } from '../../../../src/worker/stages/find-kept-images.j
 import { createJobContext } from '../../../../src/worker/stages/job-context.js';
 import { keepImages } from '../../../../src/worker/stages/keep-images.js';
 import type { ImagesRead } from '../../../../src/worker/stages/send-call.js';
-import { createFakeStore, fakeJob, PNG_BYTES } from '../../../helpers/processor-fakes.js';
+import { createFakePendingDownloads, createFakeStore, createOpenStoreGate, fakeJob, PNG_BYTES, type FakeStore } from '../../../helpers/processor-fakes.js';
 
 const b64 = Buffer.from(PNG_BYTES).toString('base64');
 const MADE = {
@@ -14,6 +14,11 @@ const MADE = {
   call: { latencyMs: 1_234, serviceRequestId: 'req-1' },
   cost: { usd: 0.02, perImageUsd: 0.01, source: 'usage' as const },
 };
+
+function keepDeps(store: FakeStore, downloadImage: (url: string) => Promise<Uint8Array>) {
+  const settings = { backoffBaseMs: 1_000, backoffMaxMs: 60_000 };
+  return { store, storeGate: createOpenStoreGate(store), pendingDownloads: createFakePendingDownloads(), downloadImage, settings, now: () => 0, logger: createLogger({ level: 'silent' }) };
+}
 
 describe('the keep stage', () => {
   const { id, data } = fakeJob({ variants: [4, 5] });
@@ -28,8 +33,8 @@ describe('the keep stage', () => {
       unusable: [],
       usage: { output_tokens: 272 },
     };
-    const kept = await keepImages({ store, downloadImage: () => Promise.reject(new Error('no url here')), logger: createLogger({ level: 'silent' }) }, ctx, data.variants, read, MADE);
-    expect(kept).toEqual({ kept: [{ variant: 4, status: 'stored' }, { variant: 5, status: 'filtered' }] });
+    const kept = await keepImages(keepDeps(store, () => Promise.reject(new Error('no url here'))), ctx, data.variants, read, MADE);
+    expect(kept).toEqual({ kept: [{ variant: 4, status: 'stored' }, { variant: 5, status: 'filtered' }], spooled: [], lost: [] });
     expect(store.images.get('b/mug-4')).toEqual(PNG_BYTES);
     expect(store.records.get('b/mug-4')).toMatchObject({ status: 'stored', attempts: 1, costUsd: 0.01, costSource: 'usage', serviceRequestId: 'req-1', revisedPrompt: 'A red mug, glossy', usage: { output_tokens: 272 } });
     expect(store.records.get('b/mug-5')).toMatchObject({ status: 'filtered', filter: { stage: 'output', categories: ['violence'] } });
@@ -39,8 +44,8 @@ describe('the keep stage', () => {
     const store = createFakeStore();
     store.putImage = () => Promise.reject(new Error('ENOSPC: no space left on device'));
     const read: ImagesRead = { kind: 'images', images: [{ index: 0, b64Json: b64 }, { index: 1, b64Json: b64 }], filtered: [], unusable: [] };
-    const kept = await keepImages({ store, downloadImage: () => Promise.resolve(PNG_BYTES), logger: createLogger({ level: 'silent' }) }, createJobContext(id, data), data.variants, read, MADE);
-    expect(kept).toEqual({ kept: [], notKept: { variants: [4, 5], message: 'generated but not kept: ENOSPC: no space left on device' } });
+    const kept = await keepImages(keepDeps(store, () => Promise.resolve(PNG_BYTES)), createJobContext(id, data), data.variants, read, MADE);
+    expect(kept).toEqual({ kept: [], spooled: [], lost: [], notKept: { variants: [4, 5], message: 'generated but not kept: ENOSPC: no space left on device' } });
   });
 });
 

@@ -1,0 +1,30 @@
+--[[
+  Adds jobs to a batch and counts their images in one step, so a crash between the two can
+  never leave a job known but its images uncounted. Refuses a different images-per-call than
+  the batch was made with: job ids encode the variants each call covers, so mixing settings
+  would put one image in two jobs (counted twice, perhaps paid twice). New images reopen an
+  ended batch.
+  KEYS: batch hash, batch job set, batch index. ARGV: now, batch id, images per call, then
+  (job field (src/batch/batch-field.ts), images) pairs. Returns {'mismatch', existing} or {'ok', added job ids...}.
+]]
+--- @include "includes/batch-lifetime"
+
+local existing = redis.call('HGET', KEYS[1], 'imagesPerCall')
+if existing and existing ~= ARGV[3] then return {'mismatch', existing} end
+redis.call('HSETNX', KEYS[1], 'createdAt', ARGV[1])
+redis.call('HSETNX', KEYS[1], 'imagesPerCall', ARGV[3])
+redis.call('ZADD', KEYS[3], 'NX', ARGV[1], ARGV[2])
+local reply = {'ok'}
+local images = 0
+for i = 4, #ARGV, 2 do
+  if redis.call('SADD', KEYS[2], ARGV[i]) == 1 then
+    table.insert(reply, ARGV[i])
+    images = images + tonumber(ARGV[i + 1])
+  end
+end
+if #reply > 1 then
+  redis.call('HINCRBY', KEYS[1], 'images', images)
+  redis.call('HINCRBY', KEYS[1], 'jobs', #reply - 1)
+  reopenBatch(KEYS[1])
+end
+return reply

@@ -1,0 +1,31 @@
+--[[
+  Sets one image's outcome and keeps the per-status counters right however often it runs:
+  a job retried after a crash records the same outcome again without counting it twice (nor
+  sending its webhook events twice). The last outcome of a batch starts its retention.
+  KEYS: outcomes hash, counts hash, errors hash, batch header, webhook outbox, reasons hash.
+  ARGV: image field (src/batch/batch-field.ts), outcome, error ('' for none), batch id, retention
+  after the end in seconds, image key (for webhook events), reason code ('' for none).
+]]
+--- @include "includes/emit-webhook-events"
+--- @include "includes/batch-lifetime"
+
+local previous = redis.call('HGET', KEYS[1], ARGV[1])
+if previous ~= ARGV[2] then
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+  redis.call('HINCRBY', KEYS[2], ARGV[2], 1)
+  if previous then redis.call('HINCRBY', KEYS[2], previous, -1) end
+  emitWebhookEvents(ARGV[4], ARGV[6], previous, ARGV[2])
+end
+if ARGV[3] == '' then
+  redis.call('HDEL', KEYS[3], ARGV[1])
+else
+  redis.call('HSET', KEYS[3], ARGV[1], ARGV[3])
+end
+-- The reason code goes with the error it explains: both set, or both cleared.
+if ARGV[7] == '' then
+  redis.call('HDEL', KEYS[6], ARGV[1])
+else
+  redis.call('HSET', KEYS[6], ARGV[1], ARGV[7])
+end
+settleBatchLifetime(KEYS[4], KEYS[2], tonumber(ARGV[5]))
+return previous

@@ -1,0 +1,80 @@
+import { z } from 'zod';
+import { imageRecordSchema, type ImageRecord } from '../storage/image-record.js';
+import type { KeySpace } from './key-space.js';
+import type { RedisClient } from './redis-connection.js';
+
+/** A generated (and paid) image not yet downloaded from the URL the answer gave. */
+export interface PendingDownload {
+  /** Where the service left the image. */
+  readonly url: string;
+  /** When the URL stops working, epoch ms (the service keeps it about 24 h). */
+  readonly expiresAtMs: number;
+  /** Tries so far. */
+  readonly tries: number;
+  /** Why the last try failed. */
+  readonly cause: string;
+  /** The record to store beside the bytes: the call, its cost and the prompt, as they were. */
+  readonly record: ImageRecord;
+}
+
+/**
+ * The downloads a job still owes, kept in Redis beside the job so that any worker, after a
+ * crash too, downloads the image again instead of paying for another call.
+ */
+export interface PendingDownloads {
+  /** Keeps (or updates) the pending download of one image of the job. */
+  keep(jobId: string, variant: number, download: PendingDownload): Promise<void>;
+  /** The job's pending downloads by variant; entries that cannot be read are left out. */
+  read(jobId: string): Promise<ReadonlyMap<number, PendingDownload>>;
+  /** Forgets one (downloaded and stored, or given up on). */
+  drop(jobId: string, variant: number): Promise<void>;
+}
+
+const pendingDownloadSchema = z.object({
+  url: z.string(),
+  expiresAtMs: z.number(),
+  tries: z.number().int().min(0),
+  cause: z.string(),
+  record: imageRecordSchema,
+});
+
+/** Kept a while past the URLs' end, so an expired download is still seen (and given up with its cause). */
+const KEEP_AFTER_EXPIRY_MS = 3_600_000;
+
+function parseEntry(text: string): PendingDownload | undefined {
+  try {
+    const parsed = pendingDownloadSchema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function createPendingDownloads(redis: RedisClient, keys: KeySpace): PendingDownloads {
+  return {
+    async keep(jobId, variant, download) {
+      const key = keys.pendingDownloads(jobId);
+      // The key goes once its URLs can no longer be fetched (the images of one job come from one
+      // answer, so they expire together): Redis stays bounded.
+      const results = await redis
+        .pipeline()
+        .hset(key, String(variant), JSON.stringify(download))
+        .pexpireat(key, download.expiresAtMs + KEEP_AFTER_EXPIRY_MS)
+        .exec();
+      const failed = results?.find(([error]) => error !== null)?.[0];
+      if (failed !== undefined && failed !== null) throw failed;
+    },
+    async read(jobId) {
+      const hash = await redis.hgetall(keys.pendingDownloads(jobId));
+      const downloads = new Map<number, PendingDownload>();
+      for (const [field, text] of Object.entries(hash)) {
+        const entry = parseEntry(text);
+        if (entry !== undefined && /^\d+$/.test(field)) downloads.set(Number(field), entry);
+      }
+      return downloads;
+    },
+    async drop(jobId, variant) {
+      await redis.hdel(keys.pendingDownloads(jobId), String(variant));
+    },
+  };
+}
