@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { resumeBatch } from '../../../src/batch/resume-batch.js';
-import { imageJobId } from '../../../src/job/image-job.js';
+import { imageJobId, imageKey } from '../../../src/job/image-job.js';
 import { createJobState } from '../../../src/queue/job-state.js';
 import { createKeySpace } from '../../../src/queue/key-space.js';
 import { createRedisConnection } from '../../../src/queue/redis-connection.js';
@@ -87,6 +87,13 @@ describe('Redis stays bounded: finished jobs leave, ended batches expire', () =>
     await p.producer.enqueue(kites(5), { batchId: 'mixed' });
     const stopped = await p.waitForBatch('mixed');
     expect(stopped).toMatchObject({ images: 6, counts: { failed: 1, stored: 2, skipped: 3 }, endedAt: expect.any(Number) as unknown });
+    // The reason codes of the failed and skipped images expire with the rest of the batch.
+    const ttls = await batchKeyTtls(admin, p, 'mixed');
+    expect(ttls.get(':reasons')).toBeGreaterThan(0);
+    for (const [key, ttl] of ttls) expect(ttl, key).toBeGreaterThan(0);
+    const reasons = await p.producer.batches.reasons('mixed');
+    expect(reasons[imageKey('mixed', 'unlucky', 0)]).toBe('attempts_exhausted');
+    expect(Object.values(reasons).sort()).toEqual(['attempts_exhausted', 'budget_exceeded', 'budget_exceeded', 'budget_exceeded']);
 
     const states = new Map<string, string>();
     for (const id of ['kite-0', 'kite-1', 'kite-2', 'kite-3', 'kite-4', 'unlucky']) {

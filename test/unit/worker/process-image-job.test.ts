@@ -105,7 +105,7 @@ describe('processImageJob through its stages, on fakes of its own ports', () => 
   it('a call over the batch budget is not made: the image ends skipped with reason budget_exceeded, the job failed so `imgbatch resume` finds its data', async () => {
     const p = createFakeProcessor();
     p.batches.maxCostUsd = 0.001;
-    expect(await processImageJob(p.deps, fakeJob())).toMatchObject({ kind: 'failed', message: expect.stringContaining('would exceed the batch\'s budget') });
+    expect(await processImageJob(p.deps, fakeJob())).toMatchObject({ kind: 'failed', message: expect.stringContaining("would exceed the batch's budget") as unknown });
     expect(p.batches.outcomes.get('b/mug-0')).toMatchObject({ outcome: 'skipped', reason: 'budget_exceeded' });
     expect(p.calls).toHaveLength(0);
   });
@@ -241,7 +241,7 @@ describe('processImageJob: changed rows, pending downloads and the store gate', 
     const p = createFakeProcessor();
     const storeGate: StoreGate = { ...createOpenStoreGate(p.store), keepImage: () => Promise.resolve('spooled') };
     const result = await processImageJob({ ...p.deps, storeGate }, fakeJob());
-    expect(result).toMatchObject({ kind: 'delayed', reason: expect.stringContaining('1 paid image(s) kept in the spool') });
+    expect(result).toMatchObject({ kind: 'delayed', reason: expect.stringContaining('1 paid image(s) kept in the spool') as unknown });
     expect(p.batches.outcomes.has('b/mug-0')).toBe(false);
     expect(p.batches.settlements).toHaveLength(1);
   });
