@@ -11,6 +11,7 @@ import { schedulesCommand } from './commands/schedules-command.js';
 import { serveCommand } from './commands/serve-command.js';
 import { simulateCommand } from './commands/simulate-command.js';
 import { statusCommand } from './commands/status-command.js';
+import { tokensCommand } from './commands/tokens-command.js';
 import { workerCommand } from './commands/worker-command.js';
 import { packageVersion } from './package-version.js';
 
@@ -31,5 +32,6 @@ export const imgbatchCommand = defineCommand({
     gallery: galleryCommand,
     resume: resumeCommand,
     schedules: schedulesCommand,
+    tokens: tokensCommand,
   },
 });

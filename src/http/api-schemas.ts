@@ -6,6 +6,9 @@ import type { ResultsPage } from '../client/imgbatch-client.js';
 import { imageRequestSchema } from '../job/image-request.js';
 import { buildJobContract } from '../job/job-contract.js';
 import { imageRecordSchema } from '../storage/image-record.js';
+import type { ClientSpend } from '../batch/client-ledger.js';
+import { WEBHOOK_DELIVERY_STATUSES, type WebhookDelivery } from '../webhooks/webhook-delivery-state.js';
+import { WEBHOOK_EVENT_TYPES } from '../webhooks/webhook-event.js';
 import type { JsonSchema } from './zod-validator-compiler.js';
 
 /*
@@ -87,6 +90,30 @@ export const batchSummarySchema = z.strictObject({
   inFlightCostUsd: usd('Expected cost of the calls in flight, USD (reserved against the budget)'),
   possiblyBilledCostUsd: usd('Expected cost of calls that timed out or died unanswered and may have been billed, USD (counted against the budget)'),
   maxCostUsd: usd("The batch's budget, USD; absent when it has none").optional(),
+  client: z.string().optional().describe('The API client (`http.clients` name, or `admin`) that made the batch; absent for one made by the CLI or the library'),
+});
+
+export const clientSpendSchema = z.strictObject({
+  client: z.string(),
+  todayUsd: usd('What the client has spent on the current UTC day, USD: what its daily cap is checked against'),
+  totalUsd: usd('What the client has spent in all, USD'),
+  dailyCapUsd: usd("The client's daily cap, USD; absent when it has none").optional(),
+});
+
+export const webhookDeliverySchema = z.strictObject({
+  eventId: z.string().describe('The id receivers deduplicate on'),
+  type: z.enum(WEBHOOK_EVENT_TYPES),
+  status: z.enum(WEBHOOK_DELIVERY_STATUSES).describe('`retrying` names the last HTTP status or error; `failed`: out of attempts; `refused`: host no longer allowed, or no secret'),
+  attempts: z.number().int(),
+  lastHttpStatus: z.number().int().optional(),
+  lastError: z.string().optional(),
+  updatedAt: z.number().int().describe('Epoch ms of the last change'),
+});
+
+/** GET /v1/batches/:id: the summary, the spend of the client that made the batch, and where its webhook events stand. */
+export const batchStatusSchema = batchSummarySchema.extend({
+  clientSpend: clientSpendSchema.optional().describe('Spend of the client that made the batch (today and in all); absent for a batch made without one'),
+  webhooks: z.array(webhookDeliverySchema).describe("Each webhook event of the batch and its delivery state, oldest first; empty when the batch has no callback or nothing happened yet"),
 });
 
 export const cancelResultSchema = z.strictObject({
@@ -116,6 +143,9 @@ const RESPONSE_COMPONENTS = {
   Rejected: rejectedSchema,
   EnqueueResult: enqueueResultSchema,
   BatchSummary: batchSummarySchema,
+  BatchStatus: batchStatusSchema,
+  ClientSpend: clientSpendSchema,
+  WebhookDelivery: webhookDeliverySchema,
   CancelResult: cancelResultSchema,
   ResultsPage: resultsPageSchema,
   Error: errorBodySchema,
@@ -158,3 +188,4 @@ type Fits<Sent, Schema extends z.ZodType> = [Sent] extends [DeepReadonly<z.input
 const _summaryFits: Fits<BatchSummary, typeof batchSummarySchema> = true;
 const _cancelFits: Fits<CancelResult & { readonly summary: BatchSummary }, typeof cancelResultSchema> = true;
 const _pageFits: Fits<ResultsPage, typeof resultsPageSchema> = true;
+const _statusFits: Fits<BatchSummary & { readonly clientSpend?: ClientSpend & { readonly dailyCapUsd?: number }; readonly webhooks: readonly WebhookDelivery[] }, typeof batchStatusSchema> = true;

@@ -7,6 +7,8 @@ import { safeIdSchema } from '../job/image-request.js';
 import type { RejectedRequest } from '../job/prepare-jobs.js';
 import type { EnqueueResult } from '../queue/producer.js';
 import { componentRef, enqueueBodySchema } from './api-schemas.js';
+import { admitEnqueue, type EnqueueAdmission } from './admit-enqueue.js';
+import { principalOf } from './api-principal.js';
 import { BodyTooLargeError } from './body-too-large-error.js';
 import { limitBodyStream } from './limit-body-stream.js';
 import { routeSchemaOf, streamedBodySchema, validatedBy } from './zod-validator-compiler.js';
@@ -51,6 +53,7 @@ function isCsv(contentType: string | undefined): boolean {
 }
 
 const unauthorized = componentRef('Error', 'Missing or wrong bearer token');
+const forbidden = componentRef('Error', "The token lacks the route's scope (`scope_missing`), or the batch is outside its prefix (`batch_outside_prefix`) or another client's (`batch_of_another_client`)");
 const rateLimited = componentRef('Error', 'Too many failed authentications from this address; see Retry-After');
 const notFound = componentRef('Error', 'No such batch');
 const invalid = (description: string): Record<string, unknown> => componentRef('ValidationErrorBody', description);
@@ -64,6 +67,11 @@ export interface BatchRoutesOptions {
 /** `/v1/batches`: enqueue (JSON or CSV), status, results, cancel. Validation and errors are the server's. */
 export function registerBatchRoutes(app: FastifyInstance, options: BatchRoutesOptions): void {
   const { client } = options;
+
+  async function refuse(reply: FastifyReply, admission: Extract<EnqueueAdmission, { kind: 'refused' }>): Promise<FastifyReply> {
+    if (admission.retryAfterSeconds !== undefined) void reply.header('retry-after', String(admission.retryAfterSeconds));
+    return reply.status(admission.status).send({ error: admission.code, message: admission.message });
+  }
 
   async function existingBatch(batchId: string, reply: FastifyReply): Promise<boolean> {
     const summary = await client.status(batchId);
@@ -98,19 +106,23 @@ export function registerBatchRoutes(app: FastifyInstance, options: BatchRoutesOp
             202: componentRef('EnqueueResult', 'Jobs added (or already there); refused requests are listed'),
             400: invalid('No request is valid, or the body is malformed; issues name row/index, field and reason'),
             401: unauthorized,
+            403: forbidden,
             413: componentRef('Error', 'Body over the size limit'),
             415: componentRef('Error', 'Neither application/json nor text/csv'),
-            429: rateLimited,
+            429: componentRef('Error', "Too many failed authentications from this address, or the client's daily cap is reached (`daily_cap_reached`); see Retry-After"),
           },
         },
       },
       async (request, reply) => {
         let result: EnqueueResult;
+        const principal = principalOf(request);
         if (isCsv(request.headers['content-type'])) {
           const { query } = request;
+          const admission = await admitEnqueue(principal, query.batchId, client.clientLedger);
+          if (admission.kind === 'refused') return refuse(reply, admission);
           const body = limitBodyStream(request.body as Readable, options.bodyLimitBytes);
           result = await client.enqueueCsv(body, {
-            ...(query.batchId !== undefined && { batchId: query.batchId }),
+            ...(admission.batchId !== undefined && { batchId: admission.batchId }),
             ...(query.model !== undefined && { defaultModel: query.model }),
             ...(query.maxCostUsd !== undefined && { maxCostUsd: query.maxCostUsd }),
           });
@@ -123,8 +135,10 @@ export function registerBatchRoutes(app: FastifyInstance, options: BatchRoutesOp
           // Without a Content-Type fastify reads no body, and so no schema applies.
           const body = request.body as z.output<typeof enqueueBodySchema> | undefined;
           if (body === undefined) throw new ValidationError([{ field: '(body)', reason: 'is required: a JSON object with `requests` (application/json), or a CSV file (text/csv)' }]);
+          const admission = await admitEnqueue(principal, body.batchId, client.clientLedger);
+          if (admission.kind === 'refused') return refuse(reply, admission);
           result = await client.enqueue(body.requests, {
-            ...(body.batchId !== undefined && { batchId: body.batchId }),
+            ...(admission.batchId !== undefined && { batchId: admission.batchId }),
             ...(body.maxCostUsd !== undefined && { maxCostUsd: body.maxCostUsd }),
           });
         }
@@ -154,17 +168,21 @@ export function registerBatchRoutes(app: FastifyInstance, options: BatchRoutesOp
     '/v1/batches/:batchId',
     {
       schema: {
-        summary: 'Counts by outcome, images pending, API calls, cost so far against the budget',
+        summary: "Counts by outcome, images pending, API calls, cost so far against the budget, the spend of the client that made it, and its webhook deliveries",
         params: batchParams,
         security: [{ bearer: [] }, { session: [] }],
-        response: { 200: componentRef('BatchSummary', 'The batch'), 400: invalid('Not a valid batch id'), 401: unauthorized, 404: notFound, 429: rateLimited },
+        response: { 200: componentRef('BatchStatus', 'The batch'), 400: invalid('Not a valid batch id'), 401: unauthorized, 403: forbidden, 404: notFound, 429: rateLimited },
       },
     },
     async (request, reply) => {
       const { batchId } = request.params;
       const summary = await client.status(batchId);
       if (summary.createdAt === undefined) return reply.status(404).send({ error: 'not_found', message: `no batch ${batchId}` });
-      return summary;
+      const [spend, webhooks] = await Promise.all([summary.client === undefined ? undefined : client.clientLedger.spendOf(summary.client), client.webhookDeliveries(batchId)]);
+      // The cap is known only for the asker's own batches: other clients' settings are not its business.
+      const principal = principalOf(request);
+      const cap = principal?.name === summary.client ? principal?.dailyCapUsd : undefined;
+      return { ...summary, ...(spend !== undefined && { clientSpend: { ...spend, ...(cap !== undefined && { dailyCapUsd: cap }) } }), webhooks };
     },
   );
 
@@ -176,7 +194,7 @@ export function registerBatchRoutes(app: FastifyInstance, options: BatchRoutesOp
         params: batchParams,
         querystring: routeSchemaOf(resultsQuerySchema),
         security: [{ bearer: [] }, { session: [] }],
-        response: { 200: componentRef('ResultsPage', 'One page'), 400: invalid('Not a valid batch id, cursor or limit'), 401: unauthorized, 404: notFound, 429: rateLimited },
+        response: { 200: componentRef('ResultsPage', 'One page'), 400: invalid('Not a valid batch id, cursor or limit'), 401: unauthorized, 403: forbidden, 404: notFound, 429: rateLimited },
       },
     },
     async (request, reply) => {
@@ -193,7 +211,7 @@ export function registerBatchRoutes(app: FastifyInstance, options: BatchRoutesOp
       schema: {
         summary: 'Cancel: remove the jobs no worker has started; their images end `cancelled`, jobs in flight finish',
         params: batchParams,
-        response: { 200: componentRef('CancelResult', 'What was cancelled'), 400: invalid('Not a valid batch id'), 401: unauthorized, 404: notFound, 429: rateLimited },
+        response: { 200: componentRef('CancelResult', 'What was cancelled'), 400: invalid('Not a valid batch id'), 401: unauthorized, 403: forbidden, 404: notFound, 429: rateLimited },
       },
     },
     async (request, reply) => {

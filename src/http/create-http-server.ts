@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { isIP, type AddressInfo } from 'node:net';
 import { fastify, type FastifyError, type FastifyInstance } from 'fastify';
 import type { ImgbatchClient } from '../client/imgbatch-client.js';
@@ -11,6 +12,8 @@ import { registerBatchImageRoutes } from './batch-image-routes.js';
 import { createBrowserSession } from './browser-session.js';
 import { createAuthFailureLimiter } from './create-auth-failure-limiter.js';
 import { createAuthHook } from './create-auth-hook.js';
+import { createTokenDirectory } from './create-token-directory.js';
+import { scopeOfRoute } from './route-scopes.js';
 import { createHostCheck } from './create-host-check.js';
 import { LOGOUT_PATH, registerDashboardRoutes } from './dashboard-routes.js';
 import { LOGIN_PATH } from './render-login-page.js';
@@ -25,7 +28,11 @@ import { zodValidatorCompiler } from './zod-validator-compiler.js';
 export interface HttpServerOptions extends HttpSettings {
   /** Enqueues, reads and cancels batches; made with a `store` so results can be served. The caller closes it. */
   readonly client: ImgbatchClient;
-  /** Bearer token every route but /healthz requires (browsers sign in with it at /admin/login); `null` turns auth off (local use only, say so explicitly). Required. */
+  /**
+   * The admin's bearer token (IMGBATCH_API_TOKEN: every scope, every batch; browsers sign in
+   * with it at /admin/login). `null` with no `clients` turns auth off (local use only, say so
+   * explicitly); `null` with `clients` leaves only theirs. Required.
+   */
   readonly apiToken: string | null;
   /** Largest body of POST /v1/batches, bytes (JSON and CSV); larger ones get 413; default 10 MiB. Other routes take 16 KiB, sign-in 4 KiB. */
   readonly bodyLimitBytes?: number;
@@ -84,6 +91,11 @@ function wholeNumber(field: string, value: number, min: number): number {
   return value;
 }
 
+/** Whether requests need a token: the admin's, or a client's from the config file. */
+function isAuthOn(options: HttpServerOptions): boolean {
+  return options.apiToken !== null || (options.clients?.length ?? 0) > 0;
+}
+
 /** The numbers and lists of the options, checked before anything is built. */
 function checkedSettings(options: HttpServerOptions): {
   bodyLimitBytes: number;
@@ -98,7 +110,7 @@ function checkedSettings(options: HttpServerOptions): {
     throw new ValidationError([{ field: 'headersTimeoutMs', reason: `${headersTimeoutMs} is over requestTimeoutMs (${requestTimeoutMs}): the headers are part of the request` }]);
   }
   // With auth off, the Host check is what keeps other web pages out (DNS rebinding), so it cannot be turned off.
-  if (options.apiToken === null && options.allowedHosts?.includes('*') === true) {
+  if (!isAuthOn(options) && options.allowedHosts?.includes('*') === true) {
     throw new ValidationError([
       { field: 'allowedHosts', reason: '"*" is not allowed with auth off: any web page whose name its owner points at this machine could use the API; list the names you use instead' },
     ]);
@@ -116,7 +128,8 @@ function checkedSettings(options: HttpServerOptions): {
 export function createHttpServer(options: HttpServerOptions): HttpServer {
   const { bodyLimitBytes, requestTimeoutMs, headersTimeoutMs, authFailuresPerMinute, trustProxy } = checkedSettings(options);
   // Auth on and no names listed: any Host (a rebound page has no credentials to send).
-  const hostCheck = options.allowedHosts === undefined && options.apiToken !== null ? undefined : createHostCheck({ allowedHosts: options.allowedHosts });
+  const authIsOn = isAuthOn(options);
+  const hostCheck = options.allowedHosts === undefined && authIsOn ? undefined : createHostCheck({ allowedHosts: options.allowedHosts });
   const logger = options.logger ?? createSilentLogger();
   const app = fastify({
     logger: false,
@@ -153,14 +166,17 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     });
   }
 
-  const session =
-    options.apiToken === null
-      ? undefined
-      : createBrowserSession({ token: options.apiToken, ...(options.sessionRevocations !== undefined && { revocations: options.sessionRevocations }) });
-  const failures = options.apiToken === null ? undefined : createAuthFailureLimiter({ failuresPerMinute: authFailuresPerMinute });
+  // Browsers sign in with the admin token. With client tokens only, sessions are signed with a
+  // key nobody holds: there is no browser sign-in, and the clients' tokens work as before.
+  const sessionKey = options.apiToken ?? randomBytes(32).toString('hex');
+  const session = authIsOn
+    ? createBrowserSession({ token: sessionKey, ...(options.sessionRevocations !== undefined && { revocations: options.sessionRevocations }) })
+    : undefined;
+  const failures = authIsOn ? createAuthFailureLimiter({ failuresPerMinute: authFailuresPerMinute }) : undefined;
   // onRequest runs before the body is read, so an unauthenticated upload is refused unread.
-  if (options.apiToken !== null && session !== undefined && failures !== undefined) {
-    app.addHook('onRequest', createAuthHook({ apiToken: options.apiToken, session, failures, isPublic: (url) => PUBLIC_ROUTES.has(url ?? '') }));
+  if (session !== undefined && failures !== undefined) {
+    const tokens = createTokenDirectory({ adminToken: options.apiToken, clients: options.clients ?? [] });
+    app.addHook('onRequest', createAuthHook({ tokens, session, failures, isPublic: (url) => PUBLIC_ROUTES.has(url ?? ''), scopeOf: scopeOfRoute }));
   }
 
   // Bodies are JSON or CSV; without this, fastify's built-in text/plain parser would take plain text too.

@@ -84,7 +84,7 @@ describe('the OpenAPI document, generated from the route schemas', () => {
     expect(doc.paths['/v1/batches/{batchId}/results']?.get?.parameters).toContainEqual(expect.objectContaining({ name: 'limit', in: 'query', schema: expect.objectContaining({ minimum: 1, maximum: 1000 }) as unknown }));
     expect(doc.paths['/batches/{batchId}']?.get?.parameters).toContainEqual(expect.objectContaining({ name: 'page', in: 'query' }));
     expect(Object.keys(doc.paths['/admin/login']?.post?.requestBody?.content ?? {})).toEqual(['application/x-www-form-urlencoded', 'application/json']);
-    expect(doc.paths['/v1/batches/{batchId}']?.get?.responses['200']?.content?.['application/json']?.schema).toEqual({ $ref: '#/components/schemas/BatchSummary' });
+    expect(doc.paths['/v1/batches/{batchId}']?.get?.responses['200']?.content?.['application/json']?.schema).toEqual({ $ref: '#/components/schemas/BatchStatus' });
     expect(doc.paths['/healthz']?.get?.security).toEqual([]);
 
     const { schemas } = doc.components;
