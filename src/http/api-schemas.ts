@@ -7,6 +7,7 @@ import { imageRequestSchema } from '../job/image-request.js';
 import { buildJobContract } from '../job/job-contract.js';
 import { imageRecordSchema } from '../storage/image-record.js';
 import type { ClientSpend } from '../batch/client-ledger.js';
+import type { BatchEstimate } from '../cost/batch-estimate.js';
 import { WEBHOOK_DELIVERY_STATUSES, type WebhookDelivery } from '../webhooks/webhook-delivery-state.js';
 import { WEBHOOK_EVENT_TYPES } from '../webhooks/webhook-event.js';
 import type { JsonSchema } from './zod-validator-compiler.js';
@@ -30,6 +31,15 @@ export const enqueueBodySchema = z.strictObject({
       'Budget for the batch, USD, set before its jobs are added: once spent + in flight would pass it, no new call starts and the rest end `skipped`. Default: the budget the batch has, or none.',
     ),
   requests: z.array(z.unknown(), { error: 'is required: an array of requests' }).min(1, 'must hold at least one request'),
+});
+
+/** What POST /v1/estimate checks of a JSON body: the requests, each checked on its own later as an enqueue would. */
+export const estimateBodySchema = z.strictObject({
+  requests: z.array(z.unknown(), { error: 'is required: an array of requests' }).min(1, 'must hold at least one request'),
+});
+
+const documentedEstimateBodySchema = estimateBodySchema.extend({
+  requests: z.array(imageRequestSchema).min(1).describe('Requests that are not valid ImageRequests come back in `rejected` (with index, field and reason); the others are estimated.'),
 });
 
 /** The body as documented: the same envelope, each request an ImageRequest (a request that is not one is listed in `rejected`, not refused with the batch). */
@@ -129,6 +139,40 @@ export const resultsPageSchema = z.strictObject({
   nextCursor: z.string().optional().describe('Absent on the last page'),
 });
 
+const nullableSeconds = (description: string): z.ZodType<number | null> => z.number().min(0).nullable().describe(description);
+
+export const batchEstimateSchema = z.strictObject({
+  images: z.number().int(),
+  calls: z.number().int().describe('API calls (image jobs)'),
+  expectedCostUsd: usd('Expected cost at the price table, USD'),
+  expectedDurationSeconds: nullableSeconds('Time to make every call at the quotas; null when a model has no deployment'),
+  models: z.array(
+    z.strictObject({
+      model: z.string(),
+      images: z.number().int(),
+      calls: z.number().int(),
+      expectedCostUsd: usd('USD'),
+      bases: z.array(z.enum(['per-image', 'tokens', 'unpriced'])).describe('Which figures the cost comes from'),
+      unpricedImages: z.number().int().describe('Images the price table has no price for, counted as 0'),
+      deployments: z.array(z.string()).describe('The configured deployments that serve the model'),
+      callsPerMinute: z.number().min(0),
+      expectedDurationSeconds: nullableSeconds('null when no deployment serves the model'),
+    }),
+  ),
+  prices: z.strictObject({ takenOn: z.string(), source: z.string() }),
+});
+
+export const estimateResultSchema = z.strictObject({
+  inputs: z.number().int().describe('Requests (or CSV rows that are not blank) read'),
+  accepted: z.number().int(),
+  rejected: z.array(rejectedSchema),
+  jobs: z.number().int(),
+  images: z.number().int(),
+  notices: enqueueResultSchema.shape.notices,
+  estimate: batchEstimateSchema,
+  quotasFrom: z.enum(['config', 'built-in simulator', 'none']).describe('Whose quotas the durations assume'),
+});
+
 export const errorBodySchema = z.strictObject({ error: z.string(), message: z.string() });
 
 export const validationErrorBodySchema = z.strictObject({ error: z.literal('validation'), message: z.string(), issues: z.array(issueSchema) });
@@ -136,7 +180,7 @@ export const validationErrorBodySchema = z.strictObject({ error: z.literal('vali
 export const healthSchema = z.strictObject({ status: z.enum(['up', 'down']).describe('Whether Redis answers; why not is in the server log, never here') });
 
 /** The named schemas, by their name in `#/components/schemas/`. Requests are described as a client sends them, responses as the server sends them. */
-const REQUEST_COMPONENTS = { ImageRequest: imageRequestSchema, EnqueueBody: documentedEnqueueBodySchema };
+const REQUEST_COMPONENTS = { ImageRequest: imageRequestSchema, EnqueueBody: documentedEnqueueBodySchema, EstimateBody: documentedEstimateBodySchema };
 const RESPONSE_COMPONENTS = {
   ImageRecord: imageRecordSchema,
   Issue: issueSchema,
@@ -147,6 +191,7 @@ const RESPONSE_COMPONENTS = {
   ClientSpend: clientSpendSchema,
   WebhookDelivery: webhookDeliverySchema,
   CancelResult: cancelResultSchema,
+  EstimateResult: estimateResultSchema,
   ResultsPage: resultsPageSchema,
   Error: errorBodySchema,
   ValidationErrorBody: validationErrorBodySchema,
@@ -188,4 +233,5 @@ type Fits<Sent, Schema extends z.ZodType> = [Sent] extends [DeepReadonly<z.input
 const _summaryFits: Fits<BatchSummary, typeof batchSummarySchema> = true;
 const _cancelFits: Fits<CancelResult & { readonly summary: BatchSummary }, typeof cancelResultSchema> = true;
 const _pageFits: Fits<ResultsPage, typeof resultsPageSchema> = true;
+const _estimateFits: Fits<BatchEstimate, typeof batchEstimateSchema> = true;
 const _statusFits: Fits<BatchSummary & { readonly clientSpend?: ClientSpend & { readonly dailyCapUsd?: number }; readonly webhooks: readonly WebhookDelivery[] }, typeof batchStatusSchema> = true;

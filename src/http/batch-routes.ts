@@ -4,26 +4,15 @@ import { z } from 'zod';
 import type { ImgbatchClient } from '../client/imgbatch-client.js';
 import { ValidationError } from '../errors/imgbatch-error.js';
 import { safeIdSchema } from '../job/image-request.js';
-import type { RejectedRequest } from '../job/prepare-jobs.js';
 import type { EnqueueResult } from '../queue/producer.js';
 import { componentRef, enqueueBodySchema } from './api-schemas.js';
 import { admitEnqueue, type EnqueueAdmission } from './admit-enqueue.js';
 import { principalOf } from './api-principal.js';
+import { describeRejected, flatIssues } from './describe-rejected.js';
 import { BodyTooLargeError } from './body-too-large-error.js';
 import { limitBodyStream } from './limit-body-stream.js';
 import { routeSchemaOf, streamedBodySchema, validatedBy } from './zod-validator-compiler.js';
 
-/** How an HTTP client finds the input an issue is about: a CSV row number or a JSON array index. */
-function whereFields(location: string | undefined): { row?: number; index?: number } {
-  const row = /^row (\d+)$/.exec(location ?? '')?.[1];
-  if (row !== undefined) return { row: Number(row) };
-  const index = /^requests\[(\d+)\]$/.exec(location ?? '')?.[1];
-  return index === undefined ? {} : { index: Number(index) };
-}
-
-function describeRejected(rejected: readonly RejectedRequest[]): unknown[] {
-  return rejected.map((r) => ({ location: r.location, ...whereFields(r.location), issues: r.issues.map(({ field, reason }) => ({ field, reason })) }));
-}
 
 const maxCostUsdSchema = z.number({ error: 'must be an amount in USD, 0 or more' }).min(0, 'must be an amount in USD, 0 or more');
 const csvQuerySchema = z.strictObject({
@@ -143,9 +132,7 @@ export function registerBatchRoutes(app: FastifyInstance, options: BatchRoutesOp
           });
         }
         if (result.accepted === 0) {
-          const issues = result.rejected.flatMap((r) =>
-            r.issues.map((issue) => ({ location: issue.location ?? r.location, ...whereFields(issue.location ?? r.location), field: issue.field, reason: issue.reason })),
-          );
+          const issues = flatIssues(result.rejected);
           return reply.status(400).send({
             error: 'validation',
             message: issues.length === 0 ? 'the body holds no request' : 'no request in the body is valid',

@@ -6,6 +6,7 @@ import type { HttpSettings } from '../config/config.js';
 import { ValidationError } from '../errors/imgbatch-error.js';
 import { createSilentLogger, type Logger } from '../log/logger.js';
 import { registerBatchRoutes } from './batch-routes.js';
+import { registerEstimateRoute, type EstimateSettings } from './estimate-route.js';
 import { componentRef } from './api-schemas.js';
 import { BodyTooLargeError } from './body-too-large-error.js';
 import { registerBatchImageRoutes } from './batch-image-routes.js';
@@ -36,6 +37,8 @@ export interface HttpServerOptions extends HttpSettings {
   readonly apiToken: string | null;
   /** Largest body of POST /v1/batches, bytes (JSON and CSV); larger ones get 413; default 10 MiB. Other routes take 16 KiB, sign-in 4 KiB. */
   readonly bodyLimitBytes?: number;
+  /** Prices, quotas and models of `POST /v1/estimate`; default the built-in prices and models, no quotas (durations null). */
+  readonly estimate?: EstimateSettings;
   /** Where unexpected errors are logged; default silent. */
   readonly logger?: Logger;
   /** Served at `GET /metrics` (Prometheus text, behind the same auth); the caller closes it. Default: no /metrics route. */
@@ -238,6 +241,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     );
     registerBatchRoutes(api, { client: options.client, bodyLimitBytes });
     registerBatchImageRoutes(api, { client: options.client });
+    registerEstimateRoute(api, { bodyLimitBytes, settings: options.estimate ?? {} });
     registerDashboardRoutes(api, { client: options.client, session, failures });
     if (options.metrics !== undefined) registerMetricsRoute(api, options.metrics, logger);
     done();

@@ -231,7 +231,7 @@ export function createProducer(options: ProducerOptions = {}): Producer {
     enqueueInputs,
     enqueue(requests, enqueueOptions) {
       return enqueueInputs(
-        requests.map((request, index) => ({ request, location: `requests[${index}]`, defaultId: `req-${index}` })),
+        requests.map((request, index) => ({ request, location: `requests[${index}]`, position: { index }, defaultId: `req-${index}` })),
         enqueueOptions,
       );
     },

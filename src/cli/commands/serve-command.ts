@@ -11,6 +11,8 @@ import { createResultStore } from '../../storage/create-result-store.js';
 import { closeInOrder } from '../close-in-order.js';
 import { redisTargetOf } from '../redis-target-of.js';
 import { wholeNumberArg } from '../whole-number-arg.js';
+import { estimateDeployments } from '../estimate-deployments.js';
+import { createConfiguredInputReader } from '../../inputs/create-configured-input-reader.js';
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
 
@@ -74,6 +76,7 @@ export const serveCommand = defineCommand({
     // One connection for the API and its metrics: both only read and enqueue.
     const redis = createRedisClient(redisTargetOf(config), 'producer');
     const client = createImgbatchClient({ connection: redis, prefix: config.redisPrefix, store, imagesPerCall: config.worker.imagesPerCall, models: config.models, logger });
+    const quotas = estimateDeployments(config);
     const metrics = createPrometheusMetrics({ connection: redis, prefix: config.redisPrefix, logger });
     const server = createHttpServer({
       ...config.http,
@@ -84,6 +87,15 @@ export const serveCommand = defineCommand({
       bodyLimitBytes,
       logger,
       metrics,
+      // POST /v1/estimate prices as `imgbatch estimate` does, at the same quotas.
+      estimate: {
+        prices: config.prices,
+        deployments: quotas.deployments,
+        quotasFrom: quotas.isSimulator ? 'built-in simulator' : 'config',
+        models: config.models,
+        imagesPerCall: config.worker.imagesPerCall,
+        inputReader: createConfiguredInputReader(config, store),
+      },
       // Sign-outs in Redis: every API replica on this Redis refuses a signed-out cookie, also after a restart.
       sessionRevocations: createRedisSessionRevocations({ connection: redis, prefix: config.redisPrefix }),
     });
