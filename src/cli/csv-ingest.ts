@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { ArgsDef } from 'citty';
+import type { BatchCallback } from '../batch/batch-registry.js';
 import type { StoreConfig } from '../config/config.js';
 import { compilePromptTemplate } from '../ingest/prompt-template.js';
 import { readCsvRequests, type CsvRequestOptions } from '../ingest/read-csv-requests.js';
@@ -105,6 +106,8 @@ export async function enqueueCsvFile(
     readonly progress?: NodeJS.WriteStream;
     /** The batch's budget, set before its first job (see EnqueueOptions). */
     readonly maxCostUsd?: number | undefined;
+    /** Where the batch's webhook events go, set before its first job (see EnqueueOptions). */
+    readonly callback?: BatchCallback | undefined;
   } = {},
 ): Promise<EnqueueResult> {
   const enqueueOptions = {
@@ -112,6 +115,7 @@ export async function enqueueCsvFile(
     localInputsDir: csvFolder(plan),
     ...(options.checkServed !== undefined && { checkServed: options.checkServed }),
     ...(options.maxCostUsd !== undefined && { maxCostUsd: options.maxCostUsd }),
+    ...(options.callback !== undefined && { callback: options.callback }),
   };
   // A file that cannot be stat'ed goes the plain way, so reading it fails with the usual error.
   const sizeBytes = options.progress === undefined ? undefined : await stat(plan.csv).then((s) => s.size, () => undefined);

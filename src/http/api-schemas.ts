@@ -6,6 +6,7 @@ import type { ResultsPage } from '../client/imgbatch-client.js';
 import { imageRequestSchema } from '../job/image-request.js';
 import { buildJobContract } from '../job/job-contract.js';
 import { imageRecordSchema } from '../storage/image-record.js';
+import { callbackSchema } from '../webhooks/callback-schema.js';
 import type { ClientSpend } from '../batch/client-ledger.js';
 import type { BatchEstimate } from '../cost/batch-estimate.js';
 import { WEBHOOK_DELIVERY_STATUSES, type WebhookDelivery } from '../webhooks/webhook-delivery-state.js';
@@ -30,6 +31,9 @@ export const enqueueBodySchema = z.strictObject({
     .describe(
       'Budget for the batch, USD, set before its jobs are added: once spent + in flight would pass it, no new call starts and the rest end `skipped`. Default: the budget the batch has, or none.',
     ),
+  callback: callbackSchema
+    .optional()
+    .describe("Where the batch's webhook events go (https, a host on the server's webhooks.allowedHosts; see docs/webhooks.md). Default: the batch's callback stays as it is (none for a new batch)."),
   requests: z.array(z.unknown(), { error: 'is required: an array of requests' }).min(1, 'must hold at least one request'),
 });
 

@@ -1,7 +1,9 @@
 import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
+import type { BatchCallback } from '../batch/batch-registry.js';
 import type { ImgbatchClient } from '../client/imgbatch-client.js';
+import { checkCallbackUrl, type CallbackPolicy } from '../webhooks/check-callback-url.js';
 import { ValidationError } from '../errors/imgbatch-error.js';
 import { safeIdSchema } from '../job/image-request.js';
 import type { EnqueueResult } from '../queue/producer.js';
@@ -23,6 +25,12 @@ const csvQuerySchema = z.strictObject({
     .pipe(maxCostUsdSchema)
     .optional()
     .describe("Budget for a CSV body's batch, USD (a JSON body carries its own)"),
+  callbackUrl: z.string().min(1).max(2048).optional().describe("Where a CSV body's batch sends its webhook events (a JSON body carries `callback`)"),
+  callbackPerImage: z
+    .enum(['true', 'false'], 'must be true or false')
+    .transform((text) => text === 'true')
+    .optional()
+    .describe('With callbackUrl: also send image.finished for every image; default false'),
 });
 const batchParamsSchema = z.strictObject({ batchId: safeIdSchema });
 const resultsQuerySchema = z.strictObject({
@@ -49,6 +57,8 @@ const invalid = (description: string): Record<string, unknown> => componentRef('
 
 export interface BatchRoutesOptions {
   readonly client: ImgbatchClient;
+  /** Hosts callback URLs may name (the config's webhooks); a batch naming another is refused with 400. */
+  readonly callbackPolicy: CallbackPolicy;
   /** Largest enqueue body (JSON or CSV), bytes. */
   readonly bodyLimitBytes: number;
 }
@@ -56,6 +66,17 @@ export interface BatchRoutesOptions {
 /** `/v1/batches`: enqueue (JSON or CSV), status, results, cancel. Validation and errors are the server's. */
 export function registerBatchRoutes(app: FastifyInstance, options: BatchRoutesOptions): void {
   const { client } = options;
+
+  /** The batch's callback, refused with a 400 naming `field` when its host is not on the allow-list; undefined when none was given. */
+  function checkedCallback(url: string | undefined, perImage: boolean | undefined, field: string): BatchCallback | undefined {
+    if (url === undefined) {
+      if (perImage === true) throw new ValidationError([{ field: 'callbackPerImage', reason: 'needs callbackUrl' }]);
+      return undefined;
+    }
+    const problem = checkCallbackUrl(url, options.callbackPolicy);
+    if (problem !== undefined) throw new ValidationError([{ field, reason: problem }]);
+    return { url, perImage: perImage ?? false };
+  }
 
   async function refuse(reply: FastifyReply, admission: Extract<EnqueueAdmission, { kind: 'refused' }>): Promise<FastifyReply> {
     if (admission.retryAfterSeconds !== undefined) void reply.header('retry-after', String(admission.retryAfterSeconds));
@@ -107,6 +128,7 @@ export function registerBatchRoutes(app: FastifyInstance, options: BatchRoutesOp
         const principal = principalOf(request);
         if (isCsv(request.headers['content-type'])) {
           const { query } = request;
+          const callback = checkedCallback(query.callbackUrl, query.callbackPerImage, 'callbackUrl');
           const admission = await admitEnqueue(principal, query.batchId, client.clientLedger);
           if (admission.kind === 'refused') return refuse(reply, admission);
           const body = limitBodyStream(request.body as Readable, options.bodyLimitBytes);
@@ -114,6 +136,7 @@ export function registerBatchRoutes(app: FastifyInstance, options: BatchRoutesOp
             ...(admission.batchId !== undefined && { batchId: admission.batchId }),
             ...(query.model !== undefined && { defaultModel: query.model }),
             ...(query.maxCostUsd !== undefined && { maxCostUsd: query.maxCostUsd }),
+            ...(callback !== undefined && { callback }),
           });
         } else {
           // The query's settings are for CSV bodies; taking them silently with JSON would drop them.
@@ -124,11 +147,13 @@ export function registerBatchRoutes(app: FastifyInstance, options: BatchRoutesOp
           // Without a Content-Type fastify reads no body, and so no schema applies.
           const body = request.body as z.output<typeof enqueueBodySchema> | undefined;
           if (body === undefined) throw new ValidationError([{ field: '(body)', reason: 'is required: a JSON object with `requests` (application/json), or a CSV file (text/csv)' }]);
+          const callback = checkedCallback(body.callback?.url, body.callback?.perImage, 'callback.url');
           const admission = await admitEnqueue(principal, body.batchId, client.clientLedger);
           if (admission.kind === 'refused') return refuse(reply, admission);
           result = await client.enqueue(body.requests, {
             ...(admission.batchId !== undefined && { batchId: admission.batchId }),
             ...(body.maxCostUsd !== undefined && { maxCostUsd: body.maxCostUsd }),
+            ...(callback !== undefined && { callback }),
           });
         }
         if (result.accepted === 0) {

@@ -24,6 +24,7 @@ import { registerMetricsRoute } from './metrics-route.js';
 import { registerOpenApi } from './register-openapi.js';
 import type { SessionRevocations } from './session-revocations.js';
 import { zodValidatorCompiler } from './zod-validator-compiler.js';
+import type { CallbackPolicy } from '../webhooks/check-callback-url.js';
 
 /** The options of the HTTP surface's guards (HttpSettings, from `http:` in the config file) are documented there with their defaults. */
 export interface HttpServerOptions extends HttpSettings {
@@ -39,6 +40,8 @@ export interface HttpServerOptions extends HttpSettings {
   readonly bodyLimitBytes?: number;
   /** Prices, quotas and models of `POST /v1/estimate`; default the built-in prices and models, no quotas (durations null). */
   readonly estimate?: EstimateSettings;
+  /** Hosts a batch's callback URL may name (the config's `webhooks`); default none: a batch with a callback is refused with the reason. */
+  readonly callbackPolicy?: CallbackPolicy;
   /** Where unexpected errors are logged; default silent. */
   readonly logger?: Logger;
   /** Served at `GET /metrics` (Prometheus text, behind the same auth); the caller closes it. Default: no /metrics route. */
@@ -239,7 +242,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       },
       () => app.swagger(),
     );
-    registerBatchRoutes(api, { client: options.client, bodyLimitBytes });
+    registerBatchRoutes(api, { client: options.client, bodyLimitBytes, callbackPolicy: options.callbackPolicy ?? { allowedHosts: [] } });
     registerBatchImageRoutes(api, { client: options.client });
     registerEstimateRoute(api, { bodyLimitBytes, settings: options.estimate ?? {} });
     registerDashboardRoutes(api, { client: options.client, session, failures });

@@ -11,6 +11,7 @@ import type { CommandOutcome } from '../exit-code.js';
 import { budgetVerdictLine } from '../budget-verdict-line.js';
 import { formatEstimate } from '../format-estimate.js';
 import { maxCostArgs, parseMaxCost } from '../max-cost-arg.js';
+import { callbackArgs, parseCallback } from '../callback-arg.js';
 import { formatRejections } from '../report-rejections.js';
 import { redisTargetOf } from '../redis-target-of.js';
 
@@ -21,12 +22,14 @@ export const enqueueCommand = defineCommand({
     batch: { type: 'string', description: 'Batch id (default: the file name)' },
     ...csvIngestArgs,
     ...maxCostArgs,
+    ...callbackArgs,
     json: { type: 'boolean', description: 'Print the result as JSON', default: false },
   },
   async run({ args }): Promise<CommandOutcome> {
     const config = loadConfig();
     const plan = planCsvIngest(args, config.store);
     const maxCostUsd = parseMaxCost(args['max-cost']);
+    const callback = parseCallback(args, config.webhooks.policy);
     const imagesPerCall = config.worker.imagesPerCall;
 
     if (plan.isDryRun || plan.isStrict) {
@@ -59,7 +62,7 @@ export const enqueueCommand = defineCommand({
       editInputs: { store, reader: createConfiguredInputReader(config, store) },
     });
     try {
-      const result = await enqueueCsvFile(plan, producer, { progress: process.stderr, maxCostUsd });
+      const result = await enqueueCsvFile(plan, producer, { progress: process.stderr, maxCostUsd, callback });
       const rejectsFile = await saveRejects(plan, result.rejected);
       reportRejections(result.rejected, rejectsFile);
       reportNotices(result.notices);

@@ -87,6 +87,7 @@ export const serveCommand = defineCommand({
       bodyLimitBytes,
       logger,
       metrics,
+      callbackPolicy: config.webhooks.policy,
       // POST /v1/estimate prices as `imgbatch estimate` does, at the same quotas.
       estimate: {
         prices: config.prices,

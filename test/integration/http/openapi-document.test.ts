@@ -80,7 +80,7 @@ describe('the OpenAPI document, generated from the route schemas', () => {
     const post = doc.paths['/v1/batches']?.post;
     expect(Object.keys(post?.requestBody?.content ?? {})).toEqual(['application/json', 'text/csv']);
     expect(post?.requestBody?.content['application/json']?.schema).toEqual({ $ref: '#/components/schemas/EnqueueBody' });
-    expect(post?.parameters?.map((q) => q.name)).toEqual(['batchId', 'model', 'maxCostUsd']);
+    expect(post?.parameters?.map((q) => q.name)).toEqual(['batchId', 'model', 'maxCostUsd', 'callbackUrl', 'callbackPerImage']);
     expect(doc.paths['/v1/batches/{batchId}/results']?.get?.parameters).toContainEqual(expect.objectContaining({ name: 'limit', in: 'query', schema: expect.objectContaining({ minimum: 1, maximum: 1000 }) as unknown }));
     expect(doc.paths['/batches/{batchId}']?.get?.parameters).toContainEqual(expect.objectContaining({ name: 'page', in: 'query' }));
     expect(Object.keys(doc.paths['/admin/login']?.post?.requestBody?.content ?? {})).toEqual(['application/x-www-form-urlencoded', 'application/json']);
