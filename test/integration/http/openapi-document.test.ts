@@ -90,6 +90,10 @@ describe('the OpenAPI document, generated from the route schemas', () => {
     const { schemas } = doc.components;
     expect(Object.keys(schemas.ImageRequest?.properties ?? {})).toEqual(expect.arrayContaining(['prompt', 'n', 'model', 'size']));
     expect(Object.keys(schemas.ImageJob?.properties ?? {})).toEqual(expect.arrayContaining(['v', 'batchId', 'variants', 'enqueuedAt']));
+    // A batch's callback, the estimate, and where a status shows client spend and webhook deliveries.
+    expect(Object.keys(schemas.EnqueueBody?.properties ?? {})).toEqual(['batchId', 'maxCostUsd', 'callback', 'requests']);
+    expect(doc.paths['/v1/estimate']?.post?.responses['200']?.content?.['application/json']?.schema).toEqual({ $ref: '#/components/schemas/EstimateResult' });
+    expect(Object.keys(schemas.BatchStatus?.properties ?? {})).toEqual(expect.arrayContaining(['client', 'clientSpend', 'webhooks']));
     // Every reference points at a schema the document holds.
     const refs = [...JSON.stringify(doc).matchAll(/"\$ref":"#\/components\/schemas\/([^"]+)"/g)].map((m) => m[1] ?? '');
     expect(refs.length).toBeGreaterThan(10);
