@@ -66,6 +66,12 @@ export { createHttpServer, DEFAULT_BODY_LIMIT_BYTES } from './http/create-http-s
 export type { HttpServer, HttpServerOptions, RegisteredRoute } from './http/create-http-server.js';
 export { createRedisSessionRevocations } from './http/redis-session-revocations.js';
 export type { SessionRevocations } from './http/session-revocations.js';
+// API clients: tokens (kept as SHA-256) with scopes, a batch-id prefix and a daily cap; their spend.
+export { hashApiToken } from './http/hash-api-token.js';
+export { API_SCOPES } from './config/api-client-config.js';
+export type { ApiClientConfig, ApiScope } from './config/api-client-config.js';
+export type { ClientLedger, ClientSpend } from './batch/client-ledger.js';
+export type { EstimateSettings } from './http/estimate-route.js';
 export { createSimulator } from './simulator/create-simulator.js';
 export type { Simulator, SimulatorExtras } from './simulator/create-simulator.js';
 export { createLogger } from './log/logger.js';

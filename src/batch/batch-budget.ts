@@ -1,4 +1,5 @@
 import { fromMicroUsd, toMicroUsd } from '../cost/micro-usd.js';
+import { utcDay } from './utc-day.js';
 import { ValidationError } from '../errors/imgbatch-error.js';
 import { toBatchField } from './batch-field.js';
 import { checkBatchId } from '../job/image-request.js';
@@ -55,8 +56,10 @@ end
  * A call that may have been billed without our knowing (it timed out) is counted the same way,
  * and also under `possiblyBilledMicros`, so the spend can say how much of it is a guess.
  * KEYS: batch hash, reservations hash, per-image costs hash, spend over all batches, the job's
- * state hash. ARGV: job id, the call's micro-USD, 'billed' or 'possibly', call id, then
- * (image key, micro-USD) pairs.
+ * state hash, spend per client, spend per client today. ARGV: job id, the call's micro-USD,
+ * 'billed' or 'possibly', call id, then (image key, micro-USD) pairs. A batch made by an API
+ * client (header field `client`) adds the cost to the client's spend, in all and on today's UTC
+ * day, which its daily cap is checked against.
  */
 const SETTLE_COST_SCRIPT = `
 ${DROP_RESERVATION}if redis.call('HSETNX', KEYS[5], 'settled:' .. ARGV[4], 1) == 0 then return 0 end
@@ -71,6 +74,12 @@ if total ~= 0 then
   if ARGV[3] == 'possibly' then
     redis.call('HINCRBY', KEYS[1], 'possiblyBilledMicros', total)
     redis.call('HINCRBY', KEYS[4], 'possiblyBilledMicros', total)
+  end
+  local client = redis.call('HGET', KEYS[1], 'client')
+  if client then
+    redis.call('HINCRBY', KEYS[6], client, total)
+    redis.call('HINCRBY', KEYS[7], client, total)
+    redis.call('EXPIRE', KEYS[7], 604800)
   end
 end
 return total
@@ -167,14 +176,14 @@ export interface BatchBudget {
 
 interface BudgetCommands {
   imgbatchReserveCost(k1: string, k2: string, jobId: string, micros: number, mode: 'reserve' | 'check'): Promise<number[]>;
-  imgbatchSettleCost(k1: string, k2: string, k3: string, k4: string, k5: string, jobId: string, callMicros: number, kind: 'billed' | 'possibly', callId: string, ...pairs: (string | number)[]): Promise<number>;
+  imgbatchSettleCost(k1: string, k2: string, k3: string, k4: string, k5: string, k6: string, k7: string, jobId: string, callMicros: number, kind: 'billed' | 'possibly', callId: string, ...pairs: (string | number)[]): Promise<number>;
   imgbatchReleaseCost(k1: string, k2: string, jobId: string): Promise<number>;
   imgbatchReleaseIdleReservations(k1: string, k2: string, k3: string): Promise<number>;
 }
 
 export function createBatchBudget(redis: RedisClient, keys: KeySpace): BatchBudget {
   redis.defineCommand('imgbatchReserveCost', { lua: RESERVE_COST_SCRIPT, numberOfKeys: 2 });
-  redis.defineCommand('imgbatchSettleCost', { lua: SETTLE_COST_SCRIPT, numberOfKeys: 5 });
+  redis.defineCommand('imgbatchSettleCost', { lua: SETTLE_COST_SCRIPT, numberOfKeys: 7 });
   redis.defineCommand('imgbatchReleaseCost', { lua: RELEASE_COST_SCRIPT, numberOfKeys: 2 });
   redis.defineCommand('imgbatchReleaseIdleReservations', { lua: RELEASE_IDLE_RESERVATIONS_SCRIPT, numberOfKeys: 3 });
   const commands = redis as unknown as BudgetCommands;
@@ -207,6 +216,9 @@ export function createBatchBudget(redis: RedisClient, keys: KeySpace): BatchBudg
         keys.batchCosts(batchId),
         keys.costTotal,
         keys.jobState(jobId),
+        keys.clientSpend,
+        // The day by this process's clock: a call settled at midnight counts on one side of it.
+        keys.clientSpendOn(utcDay(Date.now())),
         jobId,
         checkedMicroUsd('usd', call.usd),
         call.isPossiblyBilled === true ? 'possibly' : 'billed',

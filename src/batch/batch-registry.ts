@@ -56,6 +56,8 @@ export interface BatchSummary {
   readonly inFlightCostUsd: number;
   /** The batch's budget (`--max-cost`), USD; undefined when it has none. */
   readonly maxCostUsd: number | undefined;
+  /** The API client that made the batch (ClientLedger); undefined for one made without (CLI, library). */
+  readonly client?: string;
 }
 
 export interface BatchRegistry extends BatchBudget {
@@ -268,6 +270,7 @@ export function createBatchRegistry(redis: RedisClient, keys: KeySpace, options:
         possiblyBilledCostUsd: fromMicroUsd(Number(header.possiblyBilledMicros ?? 0)),
         inFlightCostUsd: fromMicroUsd(Math.max(0, Number(header.reservedMicros ?? 0))),
         maxCostUsd: header.maxCostMicros === undefined ? undefined : fromMicroUsd(Number(header.maxCostMicros)),
+        ...(header.client !== undefined && { client: header.client }),
       };
     },
 

@@ -2,15 +2,15 @@ import { createReadStream } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { ArgsDef } from 'citty';
+import type { BatchCallback } from '../batch/batch-registry.js';
 import type { StoreConfig } from '../config/config.js';
 import { compilePromptTemplate } from '../ingest/prompt-template.js';
 import { readCsvRequests, type CsvRequestOptions } from '../ingest/read-csv-requests.js';
 import type { InputReader } from '../inputs/input-reader.js';
 import { resolveEditInputs } from '../inputs/resolve-edit-inputs.js';
-import { checkInputs, type InputCheck } from '../job/check-inputs.js';
-import type { ImageJobData } from '../job/image-job.js';
+import type { InputCheck } from '../job/check-inputs.js';
 import type { ImageRequest } from '../job/image-request.js';
-import type { ModelNotice, RejectedRequest } from '../job/prepare-jobs.js';
+import type { ModelNotice, RejectedRequest, RequestInput } from '../job/prepare-jobs.js';
 import type { ModelCatalogue } from '../models/model-catalogue.js';
 import { enqueueIntoBatch, type BatchEnqueueDeps, type BatchEnqueueResult } from '../batch/enqueue-into-batch.js';
 import { batchIdFromPath } from './batch-name.js';
@@ -89,23 +89,14 @@ function csvFolder(plan: CsvIngestPlan): string {
 }
 
 /**
- * Validates the whole file without enqueueing (dry run, and the first pass of --strict). With
- * `reader`, input images of edits are read and checked too (nothing is copied).
+ * The file's rows as an enqueue reads them, for checks that enqueue nothing (dry run, --strict's
+ * first pass, estimates). With `reader`, input images of edits are read and checked too (nothing
+ * is copied).
  */
-export async function checkCsvFile(
-  plan: CsvIngestPlan,
-  options: {
-    readonly imagesPerCall: number;
-    readonly models?: ModelCatalogue;
-    readonly checkServed?: (request: ImageRequest) => string | undefined;
-    readonly onJob?: (job: ImageJobData) => void;
-    readonly reader?: InputReader;
-  },
-): Promise<InputCheck> {
-  const { reader, ...checkOptions } = options;
+export function readCsvFileInputs(plan: CsvIngestPlan, options: { readonly reader?: InputReader; readonly models?: ModelCatalogue }): AsyncIterable<RequestInput> {
   const rows = readCsvRequests(plan.csv, plan.read);
-  const checked = reader === undefined ? rows : resolveEditInputs(rows, { batchId: plan.batchId, reader, localDir: csvFolder(plan), models: options.models });
-  return checkInputs(checked, { batchId: plan.batchId, ...checkOptions });
+  const { reader } = options;
+  return reader === undefined ? rows : resolveEditInputs(rows, { batchId: plan.batchId, reader, localDir: csvFolder(plan), models: options.models });
 }
 
 /**
@@ -122,6 +113,8 @@ export async function enqueueCsvFile(
     readonly maxCostUsd?: number | undefined;
     /** `--redo-changed` (see BatchEnqueueOptions). */
     readonly redoChanged?: boolean;
+    /** Where the batch's webhook events go, set before its first job (see EnqueueOptions). */
+    readonly callback?: BatchCallback | undefined;
   } = {},
 ): Promise<BatchEnqueueResult> {
   const enqueueOptions = {
@@ -130,6 +123,7 @@ export async function enqueueCsvFile(
     ...(options.checkServed !== undefined && { checkServed: options.checkServed }),
     ...(options.maxCostUsd !== undefined && { maxCostUsd: options.maxCostUsd }),
     ...(options.redoChanged === true && { redoChanged: true }),
+    ...(options.callback !== undefined && { callback: options.callback }),
   };
   // A file that cannot be stat'ed goes the plain way, so reading it fails with the usual error.
   const sizeBytes = options.progress === undefined ? undefined : await stat(plan.csv).then((s) => s.size, () => undefined);

@@ -2,10 +2,11 @@ import type { Config } from '../config/config.js';
 import { createConfiguredInputReader } from '../inputs/create-configured-input-reader.js';
 import { createSilentLogger } from '../log/logger.js';
 import { createResultStore } from '../storage/create-result-store.js';
-import { createBatchEstimator, type BatchEstimate } from '../cost/batch-estimate.js';
+import type { BatchEstimate } from '../cost/batch-estimate.js';
+import { estimateRequests } from '../cost/estimate-requests.js';
 import type { InputCheck } from '../job/check-inputs.js';
 import type { ImageRequest } from '../job/image-request.js';
-import { checkCsvFile, type CsvIngestPlan } from './csv-ingest.js';
+import { readCsvFileInputs, type CsvIngestPlan } from './csv-ingest.js';
 import { estimateDeployments } from './estimate-deployments.js';
 
 export interface CsvEstimate {
@@ -25,21 +26,20 @@ export async function estimateCsvFile(
   options: { readonly checkServed?: (request: ImageRequest) => string | undefined } = {},
 ): Promise<CsvEstimate> {
   const { deployments, isSimulator } = estimateDeployments(config);
-  const estimator = createBatchEstimator({ prices: config.prices, deployments });
   // Input images of edits are read and checked as an enqueue would, without copying; `store:`
   // references are read from the configured store.
   const store = createResultStore(config.store, createSilentLogger());
   try {
-    const check = await checkCsvFile(plan, {
-      imagesPerCall: config.worker.imagesPerCall,
+    const inputs = readCsvFileInputs(plan, { reader: createConfiguredInputReader(config, store), models: config.models });
+    const { check, estimate } = await estimateRequests(inputs, {
+      batchId: plan.batchId,
+      prices: config.prices,
+      deployments,
       models: config.models,
-      reader: createConfiguredInputReader(config, store),
+      imagesPerCall: config.worker.imagesPerCall,
       ...(options.checkServed !== undefined && { checkServed: options.checkServed }),
-      onJob: (job) => {
-        estimator.add(job);
-      },
     });
-    return { check, estimate: estimator.result(), isSimulator };
+    return { check, estimate, isSimulator };
   } finally {
     await store.close();
   }

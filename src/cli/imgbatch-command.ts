@@ -12,6 +12,7 @@ import { schedulesCommand } from './commands/schedules-command.js';
 import { serveCommand } from './commands/serve-command.js';
 import { simulateCommand } from './commands/simulate-command.js';
 import { statusCommand } from './commands/status-command.js';
+import { tokensCommand } from './commands/tokens-command.js';
 import { workerCommand } from './commands/worker-command.js';
 import { packageVersion } from './package-version.js';
 
@@ -33,5 +34,6 @@ export const imgbatchCommand = defineCommand({
     resume: resumeCommand,
     schedules: schedulesCommand,
     batches: batchesCommand,
+    tokens: tokensCommand,
   },
 });

@@ -4,6 +4,7 @@ import { enqueueIntoBatch, type BatchEnqueueResult } from '../batch/enqueue-into
 import { resumeBatch, type ResumeResult } from '../batch/resume-batch.js';
 import { cancelBatch, type CancelResult } from '../batch/cancel-batch.js';
 import type { BatchCallback, BatchSummary } from '../batch/batch-registry.js';
+import { createClientLedger, type ClientLedger } from '../batch/client-ledger.js';
 import { listManifestRows, type ManifestRow } from '../batch/list-manifest-rows.js';
 import type { FetchSettings } from '../config/config.js';
 import { DEFAULT_FETCH_SETTINGS } from '../config/load-config.js';
@@ -21,6 +22,7 @@ import { createProducer, requestInputsOf } from '../queue/producer.js';
 import { createRedisClient, DEFAULT_REDIS_URL, isRedisClient, type RedisClient, type RedisTarget } from '../queue/redis-connection.js';
 import type { ImageRecord } from '../storage/image-record.js';
 import type { ResultStore, StoredImage } from '../storage/result-store.js';
+import { createWebhookDeliveryLog, type WebhookDelivery } from '../webhooks/webhook-delivery-state.js';
 
 export interface ImgbatchClientOptions {
   /**
@@ -143,6 +145,10 @@ export interface ImgbatchClient {
   readonly scheduleQueue: ScheduleQueue;
   /** Removes the batch's jobs no worker has started; their images end `cancelled`. */
   cancel(batchId: string): Promise<CancelResult>;
+  /** Where each webhook event of the batch stands (pending, delivered, retrying, failed, refused), oldest first; empty without a callback. */
+  webhookDeliveries(batchId: string): Promise<WebhookDelivery[]>;
+  /** Which API client made each batch, and what each client has spent (the HTTP API's tokens, `http.clients`). */
+  readonly clientLedger: ClientLedger;
   /** Throws when Redis does not answer. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -182,6 +188,7 @@ export function createImgbatchClient(options: ImgbatchClientOptions = {}): Imgba
   });
 
   const scheduleQueue = createScheduleQueue(redis, keys, options.logger ?? createSilentLogger());
+  const webhookDeliveries = createWebhookDeliveryLog(redis, keys);
 
   function requireStore(): ResultStore {
     if (options.store === undefined) throw new ConfigError('this imgbatch client was created without a store; pass `store` to read results');
@@ -275,6 +282,9 @@ export function createImgbatchClient(options: ImgbatchClientOptions = {}): Imgba
 
     queue: producer.queue,
     scheduleQueue,
+
+    webhookDeliveries: (batchId) => webhookDeliveries.read(batchId),
+    clientLedger: createClientLedger(redis, keys),
 
     cancel: (batchId) => cancelBatch({ queue: producer.queue, batches: producer.batches, redis, keys }, batchId),
 

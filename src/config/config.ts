@@ -1,6 +1,7 @@
 import type { WebhookSettings } from '../webhooks/webhook-settings.js';
 import type { PriceTable } from '../cost/price-table.js';
 import type { ModelCatalogue } from '../models/model-catalogue.js';
+import type { ApiClientConfig } from './api-client-config.js';
 import type { DeploymentConfig } from './deployment-config.js';
 
 export type StoreConfig =
@@ -117,6 +118,11 @@ export interface HttpSettings {
   readonly headersTimeoutMs?: number;
   /** Failed authentications (wrong bearer token or sign-in) one client address may make per minute, and in a burst, before 429; default 10. */
   readonly authFailuresPerMinute?: number;
+  /**
+   * Clients of the API, each with its own token (stored as a SHA-256), scopes, batch-id prefix
+   * and daily spend cap; default none (IMGBATCH_API_TOKEN alone, with every scope). See docs/api-clients.md.
+   */
+  readonly clients?: readonly ApiClientConfig[];
 }
 
 /** Everything imgbatch reads from its environment and config file, validated and frozen. */

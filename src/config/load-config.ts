@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { DEFAULT_PRICE_TABLE } from '../cost/default-price-table.js';
 import { applyPriceOverrides, modelPricesOverrideSchema, priceOverridesSchema, type PriceOverrides } from '../cost/price-overrides.js';
 import { ConfigError } from '../errors/imgbatch-error.js';
+import { apiClientsSchema } from './api-client-config.js';
 import { parseRedisUrl } from './parse-redis-url.js';
 import { redactRedisUrl } from './redact-redis-url.js';
 import { BUILT_IN_CATALOGUE, createModelCatalogue, type ModelCatalogue } from '../models/model-catalogue.js';
@@ -96,6 +97,7 @@ const httpSchema = z.strictObject({
   requestTimeoutMs: positiveInt.optional(),
   headersTimeoutMs: positiveInt.optional(),
   authFailuresPerMinute: positiveInt.max(100_000).optional(),
+  clients: apiClientsSchema.optional(),
 });
 
 /** Time a webhook receiver has to answer one delivery, ms. */

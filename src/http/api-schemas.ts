@@ -7,6 +7,11 @@ import { imageRequestSchema } from '../job/image-request.js';
 import { buildJobContract } from '../job/job-contract.js';
 import { imageRecordSchema } from '../storage/image-record.js';
 import { reenqueueFieldsSchema } from './resume-schemas.js';
+import { callbackSchema } from '../webhooks/callback-schema.js';
+import type { ClientSpend } from '../batch/client-ledger.js';
+import type { BatchEstimate } from '../cost/batch-estimate.js';
+import { WEBHOOK_DELIVERY_STATUSES, type WebhookDelivery } from '../webhooks/webhook-delivery-state.js';
+import { WEBHOOK_EVENT_TYPES } from '../webhooks/webhook-event.js';
 import type { JsonSchema } from './zod-validator-compiler.js';
 
 /*
@@ -33,7 +38,19 @@ export const enqueueBodySchema = z.strictObject({
     .describe(
       'Requests the batch already holds with another prompt, model, size, quality, style, format or input are made again, their previous images kept in the store under `<batch>/previous/`. Default false: they are listed in `changed` and keep their images, no call is made.',
     ),
+  callback: callbackSchema
+    .optional()
+    .describe("Where the batch's webhook events go (https, a host on the server's webhooks.allowedHosts; see docs/webhooks.md). Default: the batch's callback stays as it is (none for a new batch)."),
   requests: z.array(z.unknown(), { error: 'is required: an array of requests' }).min(1, 'must hold at least one request'),
+});
+
+/** What POST /v1/estimate checks of a JSON body: the requests, each checked on its own later as an enqueue would. */
+export const estimateBodySchema = z.strictObject({
+  requests: z.array(z.unknown(), { error: 'is required: an array of requests' }).min(1, 'must hold at least one request'),
+});
+
+const documentedEstimateBodySchema = estimateBodySchema.extend({
+  requests: z.array(imageRequestSchema).min(1).describe('Requests that are not valid ImageRequests come back in `rejected` (with index, field and reason); the others are estimated.'),
 });
 
 /** The body as documented: the same envelope, each request an ImageRequest (a request that is not one is listed in `rejected`, not refused with the batch). */
@@ -96,6 +113,30 @@ export const batchSummarySchema = z.strictObject({
   inFlightCostUsd: usd('Expected cost of the calls in flight, USD (reserved against the budget)'),
   possiblyBilledCostUsd: usd('Expected cost of calls that timed out or died unanswered and may have been billed, USD (counted against the budget)'),
   maxCostUsd: usd("The batch's budget, USD; absent when it has none").optional(),
+  client: z.string().optional().describe('The API client (`http.clients` name, or `admin`) that made the batch; absent for one made by the CLI or the library'),
+});
+
+export const clientSpendSchema = z.strictObject({
+  client: z.string(),
+  todayUsd: usd('What the client has spent on the current UTC day, USD: what its daily cap is checked against'),
+  totalUsd: usd('What the client has spent in all, USD'),
+  dailyCapUsd: usd("The client's daily cap, USD; absent when it has none").optional(),
+});
+
+export const webhookDeliverySchema = z.strictObject({
+  eventId: z.string().describe('The id receivers deduplicate on'),
+  type: z.enum(WEBHOOK_EVENT_TYPES),
+  status: z.enum(WEBHOOK_DELIVERY_STATUSES).describe('`retrying` names the last HTTP status or error; `failed`: out of attempts; `refused`: host no longer allowed, or no secret'),
+  attempts: z.number().int(),
+  lastHttpStatus: z.number().int().optional(),
+  lastError: z.string().optional(),
+  updatedAt: z.number().int().describe('Epoch ms of the last change'),
+});
+
+/** GET /v1/batches/:id: the summary, the spend of the client that made the batch, and where its webhook events stand. */
+export const batchStatusSchema = batchSummarySchema.extend({
+  clientSpend: clientSpendSchema.optional().describe('Spend of the client that made the batch (today and in all); absent for a batch made without one'),
+  webhooks: z.array(webhookDeliverySchema).describe("Each webhook event of the batch and its delivery state, oldest first; empty when the batch has no callback or nothing happened yet"),
 });
 
 export const cancelResultSchema = z.strictObject({
@@ -111,6 +152,40 @@ export const resultsPageSchema = z.strictObject({
   nextCursor: z.string().optional().describe('Absent on the last page'),
 });
 
+const nullableSeconds = (description: string): z.ZodType<number | null> => z.number().min(0).nullable().describe(description);
+
+export const batchEstimateSchema = z.strictObject({
+  images: z.number().int(),
+  calls: z.number().int().describe('API calls (image jobs)'),
+  expectedCostUsd: usd('Expected cost at the price table, USD'),
+  expectedDurationSeconds: nullableSeconds('Time to make every call at the quotas; null when a model has no deployment'),
+  models: z.array(
+    z.strictObject({
+      model: z.string(),
+      images: z.number().int(),
+      calls: z.number().int(),
+      expectedCostUsd: usd('USD'),
+      bases: z.array(z.enum(['per-image', 'tokens', 'unpriced'])).describe('Which figures the cost comes from'),
+      unpricedImages: z.number().int().describe('Images the price table has no price for, counted as 0'),
+      deployments: z.array(z.string()).describe('The configured deployments that serve the model'),
+      callsPerMinute: z.number().min(0),
+      expectedDurationSeconds: nullableSeconds('null when no deployment serves the model'),
+    }),
+  ),
+  prices: z.strictObject({ takenOn: z.string(), source: z.string() }),
+});
+
+export const estimateResultSchema = z.strictObject({
+  inputs: z.number().int().describe('Requests (or CSV rows that are not blank) read'),
+  accepted: z.number().int(),
+  rejected: z.array(rejectedSchema),
+  jobs: z.number().int(),
+  images: z.number().int(),
+  notices: enqueueResultSchema.shape.notices,
+  estimate: batchEstimateSchema,
+  quotasFrom: z.enum(['config', 'built-in simulator', 'none']).describe('Whose quotas the durations assume'),
+});
+
 export const errorBodySchema = z.strictObject({ error: z.string(), message: z.string() });
 
 export const validationErrorBodySchema = z.strictObject({ error: z.literal('validation'), message: z.string(), issues: z.array(issueSchema) });
@@ -118,14 +193,18 @@ export const validationErrorBodySchema = z.strictObject({ error: z.literal('vali
 export const healthSchema = z.strictObject({ status: z.enum(['up', 'down']).describe('Whether Redis answers; why not is in the server log, never here') });
 
 /** The named schemas, by their name in `#/components/schemas/`. Requests are described as a client sends them, responses as the server sends them. */
-const REQUEST_COMPONENTS = { ImageRequest: imageRequestSchema, EnqueueBody: documentedEnqueueBodySchema };
+const REQUEST_COMPONENTS = { ImageRequest: imageRequestSchema, EnqueueBody: documentedEnqueueBodySchema, EstimateBody: documentedEstimateBodySchema };
 const RESPONSE_COMPONENTS = {
   ImageRecord: imageRecordSchema,
   Issue: issueSchema,
   Rejected: rejectedSchema,
   EnqueueResult: enqueueResultSchema,
   BatchSummary: batchSummarySchema,
+  BatchStatus: batchStatusSchema,
+  ClientSpend: clientSpendSchema,
+  WebhookDelivery: webhookDeliverySchema,
   CancelResult: cancelResultSchema,
+  EstimateResult: estimateResultSchema,
   ResultsPage: resultsPageSchema,
   Error: errorBodySchema,
   ValidationErrorBody: validationErrorBodySchema,
@@ -167,3 +246,5 @@ type Fits<Sent, Schema extends z.ZodType> = [Sent] extends [DeepReadonly<z.input
 const _summaryFits: Fits<BatchSummary, typeof batchSummarySchema> = true;
 const _cancelFits: Fits<CancelResult & { readonly summary: BatchSummary }, typeof cancelResultSchema> = true;
 const _pageFits: Fits<ResultsPage, typeof resultsPageSchema> = true;
+const _estimateFits: Fits<BatchEstimate, typeof batchEstimateSchema> = true;
+const _statusFits: Fits<BatchSummary & { readonly clientSpend?: ClientSpend & { readonly dailyCapUsd?: number }; readonly webhooks: readonly WebhookDelivery[] }, typeof batchStatusSchema> = true;

@@ -1,27 +1,20 @@
 import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
+import type { BatchCallback } from '../batch/batch-registry.js';
 import type { ImgbatchClient } from '../client/imgbatch-client.js';
+import { checkCallbackUrl, type CallbackPolicy } from '../webhooks/check-callback-url.js';
 import { ValidationError } from '../errors/imgbatch-error.js';
 import { safeIdSchema } from '../job/image-request.js';
-import type { RejectedRequest } from '../job/prepare-jobs.js';
 import type { BatchEnqueueResult } from '../batch/enqueue-into-batch.js';
 import { componentRef, enqueueBodySchema } from './api-schemas.js';
+import { admitEnqueue, type EnqueueAdmission } from './admit-enqueue.js';
+import { principalOf } from './api-principal.js';
+import { describeRejected, flatIssues } from './describe-rejected.js';
 import { BodyTooLargeError } from './body-too-large-error.js';
 import { limitBodyStream } from './limit-body-stream.js';
 import { routeSchemaOf, streamedBodySchema, validatedBy } from './zod-validator-compiler.js';
 
-/** How an HTTP client finds the input an issue is about: a CSV row number or a JSON array index. */
-function whereFields(location: string | undefined): { row?: number; index?: number } {
-  const row = /^row (\d+)$/.exec(location ?? '')?.[1];
-  if (row !== undefined) return { row: Number(row) };
-  const index = /^requests\[(\d+)\]$/.exec(location ?? '')?.[1];
-  return index === undefined ? {} : { index: Number(index) };
-}
-
-function describeRejected(rejected: readonly RejectedRequest[]): unknown[] {
-  return rejected.map((r) => ({ location: r.location, ...whereFields(r.location), issues: r.issues.map(({ field, reason }) => ({ field, reason })) }));
-}
 
 const maxCostUsdSchema = z.number({ error: 'must be an amount in USD, 0 or more' }).min(0, 'must be an amount in USD, 0 or more');
 const csvQuerySchema = z.strictObject({
@@ -37,6 +30,12 @@ const csvQuerySchema = z.strictObject({
     .transform((value) => value === 'true')
     .optional()
     .describe('For a CSV body: make changed rows again, keeping their previous images (a JSON body carries its own); default false'),
+  callbackUrl: z.string().min(1).max(2048).optional().describe("Where a CSV body's batch sends its webhook events (a JSON body carries `callback`)"),
+  callbackPerImage: z
+    .enum(['true', 'false'], 'must be true or false')
+    .transform((text) => text === 'true')
+    .optional()
+    .describe('With callbackUrl: also send image.finished for every image; default false'),
 });
 const batchParamsSchema = z.strictObject({ batchId: safeIdSchema });
 const resultsQuerySchema = z.strictObject({
@@ -56,12 +55,15 @@ function isCsv(contentType: string | undefined): boolean {
 }
 
 const unauthorized = componentRef('Error', 'Missing or wrong bearer token');
+const forbidden = componentRef('Error', "The token lacks the route's scope (`scope_missing`), or the batch is outside its prefix (`batch_outside_prefix`) or another client's (`batch_of_another_client`)");
 const rateLimited = componentRef('Error', 'Too many failed authentications from this address; see Retry-After');
 const notFound = componentRef('Error', 'No such batch');
 const invalid = (description: string): Record<string, unknown> => componentRef('ValidationErrorBody', description);
 
 export interface BatchRoutesOptions {
   readonly client: ImgbatchClient;
+  /** Hosts callback URLs may name (the config's webhooks); a batch naming another is refused with 400. */
+  readonly callbackPolicy: CallbackPolicy;
   /** Largest enqueue body (JSON or CSV), bytes. */
   readonly bodyLimitBytes: number;
 }
@@ -69,6 +71,22 @@ export interface BatchRoutesOptions {
 /** `/v1/batches`: enqueue (JSON or CSV), status, results, cancel. Validation and errors are the server's. */
 export function registerBatchRoutes(app: FastifyInstance, options: BatchRoutesOptions): void {
   const { client } = options;
+
+  /** The batch's callback, refused with a 400 naming `field` when its host is not on the allow-list; undefined when none was given. */
+  function checkedCallback(url: string | undefined, perImage: boolean | undefined, field: string): BatchCallback | undefined {
+    if (url === undefined) {
+      if (perImage === true) throw new ValidationError([{ field: 'callbackPerImage', reason: 'needs callbackUrl' }]);
+      return undefined;
+    }
+    const problem = checkCallbackUrl(url, options.callbackPolicy);
+    if (problem !== undefined) throw new ValidationError([{ field, reason: problem }]);
+    return { url, perImage: perImage ?? false };
+  }
+
+  async function refuse(reply: FastifyReply, admission: Extract<EnqueueAdmission, { kind: 'refused' }>): Promise<FastifyReply> {
+    if (admission.retryAfterSeconds !== undefined) void reply.header('retry-after', String(admission.retryAfterSeconds));
+    return reply.status(admission.status).send({ error: admission.code, message: admission.message });
+  }
 
   async function existingBatch(batchId: string, reply: FastifyReply): Promise<boolean> {
     const summary = await client.status(batchId);
@@ -103,22 +121,28 @@ export function registerBatchRoutes(app: FastifyInstance, options: BatchRoutesOp
             202: componentRef('EnqueueResult', 'Jobs added (or already there); refused requests are listed'),
             400: invalid('No request is valid, or the body is malformed; issues name row/index, field and reason'),
             401: unauthorized,
+            403: forbidden,
             413: componentRef('Error', 'Body over the size limit'),
             415: componentRef('Error', 'Neither application/json nor text/csv'),
-            429: rateLimited,
+            429: componentRef('Error', "Too many failed authentications from this address, or the client's daily cap is reached (`daily_cap_reached`); see Retry-After"),
           },
         },
       },
       async (request, reply) => {
         let result: BatchEnqueueResult;
+        const principal = principalOf(request);
         if (isCsv(request.headers['content-type'])) {
           const { query } = request;
+          const callback = checkedCallback(query.callbackUrl, query.callbackPerImage, 'callbackUrl');
+          const admission = await admitEnqueue(principal, query.batchId, client.clientLedger);
+          if (admission.kind === 'refused') return refuse(reply, admission);
           const body = limitBodyStream(request.body as Readable, options.bodyLimitBytes);
           result = await client.enqueueCsv(body, {
-            ...(query.batchId !== undefined && { batchId: query.batchId }),
+            ...(admission.batchId !== undefined && { batchId: admission.batchId }),
             ...(query.model !== undefined && { defaultModel: query.model }),
             ...(query.maxCostUsd !== undefined && { maxCostUsd: query.maxCostUsd }),
             ...(query.redoChanged !== undefined && { redoChanged: query.redoChanged }),
+            ...(callback !== undefined && { callback }),
           });
         } else {
           // The query's settings are for CSV bodies; taking them silently with JSON would drop them.
@@ -129,16 +153,18 @@ export function registerBatchRoutes(app: FastifyInstance, options: BatchRoutesOp
           // Without a Content-Type fastify reads no body, and so no schema applies.
           const body = request.body as z.output<typeof enqueueBodySchema> | undefined;
           if (body === undefined) throw new ValidationError([{ field: '(body)', reason: 'is required: a JSON object with `requests` (application/json), or a CSV file (text/csv)' }]);
+          const callback = checkedCallback(body.callback?.url, body.callback?.perImage, 'callback.url');
+          const admission = await admitEnqueue(principal, body.batchId, client.clientLedger);
+          if (admission.kind === 'refused') return refuse(reply, admission);
           result = await client.enqueue(body.requests, {
-            ...(body.batchId !== undefined && { batchId: body.batchId }),
+            ...(admission.batchId !== undefined && { batchId: admission.batchId }),
             ...(body.maxCostUsd !== undefined && { maxCostUsd: body.maxCostUsd }),
             ...(body.redoChanged !== undefined && { redoChanged: body.redoChanged }),
+            ...(callback !== undefined && { callback }),
           });
         }
         if (result.accepted === 0) {
-          const issues = result.rejected.flatMap((r) =>
-            r.issues.map((issue) => ({ location: issue.location ?? r.location, ...whereFields(issue.location ?? r.location), field: issue.field, reason: issue.reason })),
-          );
+          const issues = flatIssues(result.rejected);
           return reply.status(400).send({
             error: 'validation',
             message: issues.length === 0 ? 'the body holds no request' : 'no request in the body is valid',
@@ -161,17 +187,21 @@ export function registerBatchRoutes(app: FastifyInstance, options: BatchRoutesOp
     '/v1/batches/:batchId',
     {
       schema: {
-        summary: 'Counts by outcome, images pending, API calls, cost so far against the budget',
+        summary: "Counts by outcome, images pending, API calls, cost so far against the budget, the spend of the client that made it, and its webhook deliveries",
         params: batchParams,
         security: [{ bearer: [] }, { session: [] }],
-        response: { 200: componentRef('BatchSummary', 'The batch'), 400: invalid('Not a valid batch id'), 401: unauthorized, 404: notFound, 429: rateLimited },
+        response: { 200: componentRef('BatchStatus', 'The batch'), 400: invalid('Not a valid batch id'), 401: unauthorized, 403: forbidden, 404: notFound, 429: rateLimited },
       },
     },
     async (request, reply) => {
       const { batchId } = request.params;
       const summary = await client.status(batchId);
       if (summary.createdAt === undefined) return reply.status(404).send({ error: 'not_found', message: `no batch ${batchId}` });
-      return summary;
+      const [spend, webhooks] = await Promise.all([summary.client === undefined ? undefined : client.clientLedger.spendOf(summary.client), client.webhookDeliveries(batchId)]);
+      // The cap is known only for the asker's own batches: other clients' settings are not its business.
+      const principal = principalOf(request);
+      const cap = principal?.name === summary.client ? principal?.dailyCapUsd : undefined;
+      return { ...summary, ...(spend !== undefined && { clientSpend: { ...spend, ...(cap !== undefined && { dailyCapUsd: cap }) } }), webhooks };
     },
   );
 
@@ -183,7 +213,7 @@ export function registerBatchRoutes(app: FastifyInstance, options: BatchRoutesOp
         params: batchParams,
         querystring: routeSchemaOf(resultsQuerySchema),
         security: [{ bearer: [] }, { session: [] }],
-        response: { 200: componentRef('ResultsPage', 'One page'), 400: invalid('Not a valid batch id, cursor or limit'), 401: unauthorized, 404: notFound, 429: rateLimited },
+        response: { 200: componentRef('ResultsPage', 'One page'), 400: invalid('Not a valid batch id, cursor or limit'), 401: unauthorized, 403: forbidden, 404: notFound, 429: rateLimited },
       },
     },
     async (request, reply) => {
@@ -200,7 +230,7 @@ export function registerBatchRoutes(app: FastifyInstance, options: BatchRoutesOp
       schema: {
         summary: 'Cancel: remove the jobs no worker has started; their images end `cancelled`, jobs in flight finish',
         params: batchParams,
-        response: { 200: componentRef('CancelResult', 'What was cancelled'), 400: invalid('Not a valid batch id'), 401: unauthorized, 404: notFound, 429: rateLimited },
+        response: { 200: componentRef('CancelResult', 'What was cancelled'), 400: invalid('Not a valid batch id'), 401: unauthorized, 403: forbidden, 404: notFound, 429: rateLimited },
       },
     },
     async (request, reply) => {

@@ -1,18 +1,22 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ApiScope } from '../config/api-client-config.js';
 import type { AuthFailureLimiter } from './create-auth-failure-limiter.js';
 import type { BrowserSession } from './browser-session.js';
-import { isBearerAuthorized } from './is-bearer-authorized.js';
+import { ADMIN_PRINCIPAL, batchOutsidePrefix, hasScope, setPrincipal, type ApiPrincipal } from './api-principal.js';
+import type { TokenDirectory } from './create-token-directory.js';
 import { LOGIN_CONTENT_SECURITY_POLICY, renderLoginPage } from './render-login-page.js';
 
 export interface AuthHookOptions {
-  /** The bearer token every non-public route requires. Required. */
-  readonly apiToken: string;
-  /** Browser sessions signed with the same token. Required. */
+  /** The tokens every non-public route takes: IMGBATCH_API_TOKEN and the config file's clients. Required. */
+  readonly tokens: TokenDirectory;
+  /** Browser sessions, signed in with IMGBATCH_API_TOKEN. Required. */
   readonly session: BrowserSession;
   /** Counts wrong bearer tokens per client address; a client over its budget gets 429 before its token is looked at. Required. */
   readonly failures: AuthFailureLimiter;
   /** Whether a route (fastify's route pattern, e.g. `/healthz`) is open to all. Required. */
   readonly isPublic: (routeUrl: string | undefined) => boolean;
+  /** The scope a route needs (`null`: any caller with a token); see scopeOfRoute. Required. */
+  readonly scopeOf: (method: string, routeUrl: string | undefined) => ApiScope | null;
 }
 
 /** Methods a session cookie may be used for: reads only. */
@@ -32,25 +36,48 @@ async function refuseTooManyFailures(reply: FastifyReply, retryAfterMs: number):
 }
 
 /**
- * The server's `onRequest` hook: every route but the public ones needs the bearer token, or,
- * for reads only, a browser session cookie. Cookies are never enough to change anything, so a
- * page on another site cannot make a signed-in browser enqueue or cancel (CSRF), even in a
- * browser that ignores SameSite. A browser navigating without a session gets the sign-in page
- * (401); everyone else gets the JSON 401 with `WWW-Authenticate: Bearer`. Runs before the body
- * is read, so an unauthenticated upload is refused unread. A client that has sent too many
- * wrong bearer tokens gets 429 before its next one is compared, so it learns nothing from it.
+ * Whether the principal may use this route, on this batch (a route with a `:batchId`): 403 with
+ * the reason when not. Enqueue names its batch in the body, so its route checks the prefix itself.
+ */
+async function admit(request: FastifyRequest, reply: FastifyReply, principal: ApiPrincipal, scope: ApiScope | null): Promise<void> {
+  if (scope !== null && !hasScope(principal, scope)) {
+    await reply.status(403).send({ error: 'scope_missing', message: `client ${principal.name} does not hold the ${scope} scope, which ${request.method} ${request.routeOptions.url ?? ''} needs` });
+    return;
+  }
+  const batchId = (request.params as Readonly<Record<string, unknown>> | undefined)?.batchId;
+  const outside = typeof batchId === 'string' ? batchOutsidePrefix(principal, batchId) : undefined;
+  if (outside !== undefined) {
+    await reply.status(403).send({ error: 'batch_outside_prefix', message: outside });
+    return;
+  }
+  setPrincipal(request, principal);
+}
+
+/**
+ * The server's `onRequest` hook: every route but the public ones needs a bearer token (the
+ * admin's IMGBATCH_API_TOKEN or a client's from the config file) holding the route's scope,
+ * or, for reads only, a browser session cookie (signed in as admin). Cookies are never enough
+ * to change anything, so a page on another site cannot make a signed-in browser enqueue or
+ * cancel (CSRF), even in a browser that ignores SameSite. A browser navigating without a
+ * session gets the sign-in page (401); everyone else gets the JSON 401 with
+ * `WWW-Authenticate: Bearer`; a known token without the scope, or outside its batch prefix,
+ * gets 403 with the reason. Runs before the body is read, so an unauthenticated upload is
+ * refused unread. A client that has sent too many wrong bearer tokens gets 429 before its
+ * next one is compared, so it learns nothing from it.
  */
 export function createAuthHook(options: AuthHookOptions): (request: FastifyRequest, reply: FastifyReply) => Promise<void> {
   return async (request, reply) => {
     if (options.isPublic(request.routeOptions.url)) return;
+    const scope = options.scopeOf(request.method, request.routeOptions.url);
     const { authorization } = request.headers;
     if (authorization !== undefined) {
       const retryAfterMs = options.failures.retryAfterMs(request.ip);
       if (retryAfterMs > 0) return refuseTooManyFailures(reply, retryAfterMs);
-      if (isBearerAuthorized(authorization, options.apiToken)) return;
+      const principal = options.tokens.resolve(authorization);
+      if (principal !== undefined) return admit(request, reply, principal, scope);
       options.failures.recordFailure(request.ip);
     }
-    if (SAFE_METHODS.has(request.method) && (await options.session.isValid(request.headers.cookie))) return;
+    if (SAFE_METHODS.has(request.method) && (await options.session.isValid(request.headers.cookie))) return admit(request, reply, ADMIN_PRINCIPAL, scope);
     if (wantsPage(request)) {
       await reply
         .status(401)
@@ -60,6 +87,6 @@ export function createAuthHook(options: AuthHookOptions): (request: FastifyReque
         .send(renderLoginPage({ next: request.url }));
       return;
     }
-    await reply.status(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', message: 'send Authorization: Bearer <IMGBATCH_API_TOKEN>' });
+    await reply.status(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', message: 'send Authorization: Bearer <token> (IMGBATCH_API_TOKEN, or a client token of the config file)' });
   };
 }

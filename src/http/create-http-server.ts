@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { isIP, type AddressInfo } from 'node:net';
 import { fastify, type FastifyError, type FastifyInstance } from 'fastify';
 import type { ImgbatchClient } from '../client/imgbatch-client.js';
@@ -5,6 +6,7 @@ import type { HttpSettings } from '../config/config.js';
 import { ValidationError } from '../errors/imgbatch-error.js';
 import { createSilentLogger, type Logger } from '../log/logger.js';
 import { registerBatchRoutes } from './batch-routes.js';
+import { registerEstimateRoute, type EstimateSettings } from './estimate-route.js';
 import { componentRef } from './api-schemas.js';
 import { BodyTooLargeError } from './body-too-large-error.js';
 import { registerBatchImageRoutes } from './batch-image-routes.js';
@@ -12,6 +14,8 @@ import { registerBatchResumeRoutes } from './batch-resume-routes.js';
 import { createBrowserSession } from './browser-session.js';
 import { createAuthFailureLimiter } from './create-auth-failure-limiter.js';
 import { createAuthHook } from './create-auth-hook.js';
+import { createTokenDirectory } from './create-token-directory.js';
+import { scopeOfRoute } from './route-scopes.js';
 import { createHostCheck } from './create-host-check.js';
 import { LOGOUT_PATH, registerDashboardRoutes } from './dashboard-routes.js';
 import { LOGIN_PATH } from './render-login-page.js';
@@ -21,15 +25,24 @@ import { registerMetricsRoute } from './metrics-route.js';
 import { registerOpenApi } from './register-openapi.js';
 import type { SessionRevocations } from './session-revocations.js';
 import { zodValidatorCompiler } from './zod-validator-compiler.js';
+import type { CallbackPolicy } from '../webhooks/check-callback-url.js';
 
 /** The options of the HTTP surface's guards (HttpSettings, from `http:` in the config file) are documented there with their defaults. */
 export interface HttpServerOptions extends HttpSettings {
   /** Enqueues, reads and cancels batches; made with a `store` so results can be served. The caller closes it. */
   readonly client: ImgbatchClient;
-  /** Bearer token every route but /healthz requires (browsers sign in with it at /admin/login); `null` turns auth off (local use only, say so explicitly). Required. */
+  /**
+   * The admin's bearer token (IMGBATCH_API_TOKEN: every scope, every batch; browsers sign in
+   * with it at /admin/login). `null` with no `clients` turns auth off (local use only, say so
+   * explicitly); `null` with `clients` leaves only theirs. Required.
+   */
   readonly apiToken: string | null;
   /** Largest body of POST /v1/batches, bytes (JSON and CSV); larger ones get 413; default 10 MiB. Other routes take 16 KiB, sign-in 4 KiB. */
   readonly bodyLimitBytes?: number;
+  /** Prices, quotas and models of `POST /v1/estimate`; default the built-in prices and models, no quotas (durations null). */
+  readonly estimate?: EstimateSettings;
+  /** Hosts a batch's callback URL may name (the config's `webhooks`); default none: a batch with a callback is refused with the reason. */
+  readonly callbackPolicy?: CallbackPolicy;
   /** Where unexpected errors are logged; default silent. */
   readonly logger?: Logger;
   /** Served at `GET /metrics` (Prometheus text, behind the same auth); the caller closes it. Default: no /metrics route. */
@@ -85,6 +98,11 @@ function wholeNumber(field: string, value: number, min: number): number {
   return value;
 }
 
+/** Whether requests need a token: the admin's, or a client's from the config file. */
+function isAuthOn(options: HttpServerOptions): boolean {
+  return options.apiToken !== null || (options.clients?.length ?? 0) > 0;
+}
+
 /** The numbers and lists of the options, checked before anything is built. */
 function checkedSettings(options: HttpServerOptions): {
   bodyLimitBytes: number;
@@ -99,7 +117,7 @@ function checkedSettings(options: HttpServerOptions): {
     throw new ValidationError([{ field: 'headersTimeoutMs', reason: `${headersTimeoutMs} is over requestTimeoutMs (${requestTimeoutMs}): the headers are part of the request` }]);
   }
   // With auth off, the Host check is what keeps other web pages out (DNS rebinding), so it cannot be turned off.
-  if (options.apiToken === null && options.allowedHosts?.includes('*') === true) {
+  if (!isAuthOn(options) && options.allowedHosts?.includes('*') === true) {
     throw new ValidationError([
       { field: 'allowedHosts', reason: '"*" is not allowed with auth off: any web page whose name its owner points at this machine could use the API; list the names you use instead' },
     ]);
@@ -117,7 +135,8 @@ function checkedSettings(options: HttpServerOptions): {
 export function createHttpServer(options: HttpServerOptions): HttpServer {
   const { bodyLimitBytes, requestTimeoutMs, headersTimeoutMs, authFailuresPerMinute, trustProxy } = checkedSettings(options);
   // Auth on and no names listed: any Host (a rebound page has no credentials to send).
-  const hostCheck = options.allowedHosts === undefined && options.apiToken !== null ? undefined : createHostCheck({ allowedHosts: options.allowedHosts });
+  const authIsOn = isAuthOn(options);
+  const hostCheck = options.allowedHosts === undefined && authIsOn ? undefined : createHostCheck({ allowedHosts: options.allowedHosts });
   const logger = options.logger ?? createSilentLogger();
   const app = fastify({
     logger: false,
@@ -154,14 +173,17 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     });
   }
 
-  const session =
-    options.apiToken === null
-      ? undefined
-      : createBrowserSession({ token: options.apiToken, ...(options.sessionRevocations !== undefined && { revocations: options.sessionRevocations }) });
-  const failures = options.apiToken === null ? undefined : createAuthFailureLimiter({ failuresPerMinute: authFailuresPerMinute });
+  // Browsers sign in with the admin token. With client tokens only, sessions are signed with a
+  // key nobody holds: there is no browser sign-in, and the clients' tokens work as before.
+  const sessionKey = options.apiToken ?? randomBytes(32).toString('hex');
+  const session = authIsOn
+    ? createBrowserSession({ token: sessionKey, ...(options.sessionRevocations !== undefined && { revocations: options.sessionRevocations }) })
+    : undefined;
+  const failures = authIsOn ? createAuthFailureLimiter({ failuresPerMinute: authFailuresPerMinute }) : undefined;
   // onRequest runs before the body is read, so an unauthenticated upload is refused unread.
-  if (options.apiToken !== null && session !== undefined && failures !== undefined) {
-    app.addHook('onRequest', createAuthHook({ apiToken: options.apiToken, session, failures, isPublic: (url) => PUBLIC_ROUTES.has(url ?? '') }));
+  if (session !== undefined && failures !== undefined) {
+    const tokens = createTokenDirectory({ adminToken: options.apiToken, clients: options.clients ?? [] });
+    app.addHook('onRequest', createAuthHook({ tokens, session, failures, isPublic: (url) => PUBLIC_ROUTES.has(url ?? ''), scopeOf: scopeOfRoute }));
   }
 
   // Bodies are JSON or CSV; without this, fastify's built-in text/plain parser would take plain text too.
@@ -221,9 +243,10 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       },
       () => app.swagger(),
     );
-    registerBatchRoutes(api, { client: options.client, bodyLimitBytes });
+    registerBatchRoutes(api, { client: options.client, bodyLimitBytes, callbackPolicy: options.callbackPolicy ?? { allowedHosts: [] } });
     registerBatchImageRoutes(api, { client: options.client });
     registerBatchResumeRoutes(api, { client: options.client });
+    registerEstimateRoute(api, { bodyLimitBytes, settings: options.estimate ?? {} });
     registerDashboardRoutes(api, { client: options.client, session, failures });
     if (options.metrics !== undefined) registerMetricsRoute(api, options.metrics, logger);
     done();

@@ -158,6 +158,6 @@ export async function* readCsvRequests(source: string | Readable, options: CsvRe
       if ('prompt' in rendered) request.prompt = rendered.prompt;
       else (issues ??= []).push(...rendered.missing.map((name) => ({ location, field: name, reason: `is empty, and the prompt template ${JSON.stringify(template.text)} uses it` })));
     }
-    yield { request, location, defaultId: `row-${row}`, original: { columns: header, values: record }, ...(issues !== undefined && { issues }) };
+    yield { request, location, position: { row }, defaultId: `row-${row}`, original: { columns: header, values: record }, ...(issues !== undefined && { issues }) };
   }
 }

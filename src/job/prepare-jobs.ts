@@ -8,11 +8,21 @@ import { createRequestIdIndex } from './request-id-index.js';
 import { BUILT_IN_CATALOGUE, type ModelCatalogue } from '../models/model-catalogue.js';
 import { lifecycleOf, retiredReason, retiringWarning } from '../models/lifecycle-of.js';
 
+/**
+ * Where an input sits in what the client sent, as numbers: the CSV row as a spreadsheet shows it
+ * (the header is row 1), or the index in a JSON `requests` array. Set by whoever reads the
+ * input, so an HTTP client gets `{row, field, reason}` or `{index, field, reason}` without
+ * anything parsing `location` back.
+ */
+export type InputPosition = { readonly row: number } | { readonly index: number };
+
 /** One request as it arrived, with where it came from for error messages. */
 export interface RequestInput {
   readonly request: unknown;
   /** e.g. `row 12` (CSV) or `requests[3]` (API); names the input in every error. */
   readonly location: string;
+  /** The same place as numbers; absent for inputs of no row or index. */
+  readonly position?: InputPosition;
   /** Request id to use when the request has none, e.g. `row-12`. */
   readonly defaultId: string;
   /**
@@ -34,6 +44,8 @@ export interface OriginalRow {
 
 export interface RejectedRequest {
   readonly location: string;
+  /** The input's `position`, when it had one. */
+  readonly position?: InputPosition;
   readonly issues: readonly FieldIssue[];
   readonly original?: OriginalRow;
 }
@@ -117,7 +129,12 @@ export function createJobPreparer(options: {
     prepare(input) {
       const reject = (issues: readonly FieldIssue[]): PreparedRequest => ({
         kind: 'rejected',
-        rejection: { location: input.location, issues, ...(input.original !== undefined && { original: input.original }) },
+        rejection: {
+          location: input.location,
+          issues,
+          ...(input.position !== undefined && { position: input.position }),
+          ...(input.original !== undefined && { original: input.original }),
+        },
       });
       if (input.issues !== undefined && input.issues.length > 0) return reject(input.issues);
       const parsed = imageRequestSchema.safeParse(input.request);

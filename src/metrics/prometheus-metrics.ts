@@ -2,6 +2,7 @@ import type { RedisClient } from '../queue/redis-connection.js';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { DEFAULT_LIMITER_SETTINGS } from '../config/load-config.js';
 import { createBatchBudget } from '../batch/batch-budget.js';
+import { createClientLedger, type ClientSpend } from '../batch/client-ledger.js';
 import { createSlotLimiter, type DeploymentLimiterState } from '../limiter/slot-limiter.js';
 import { createSilentLogger, type Logger } from '../log/logger.js';
 import { createImageQueue } from '../queue/image-queue.js';
@@ -39,6 +40,7 @@ interface Scrape {
   readonly jobCounts: Readonly<Record<string, number>>;
   readonly limiter: ReadonlyArray<{ readonly deployment: RegisteredDeployment; readonly state: DeploymentLimiterState }>;
   readonly costUsd: number;
+  readonly clients: readonly ClientSpend[];
 }
 
 /**
@@ -55,20 +57,22 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions): Prom
   const limiter = createSlotLimiter(connection, keys, DEFAULT_LIMITER_SETTINGS);
   const queue = createImageQueue(connection, keys, options.logger ?? createSilentLogger());
   const batches = createBatchBudget(connection, keys);
+  const ledger = createClientLedger(connection, keys);
   const registry = new Registry();
 
   async function readScrape(): Promise<Scrape> {
-    const [calls, jobCounts, costUsd] = await Promise.all([
+    const [calls, jobCounts, costUsd, clients] = await Promise.all([
       callMetrics.read(),
       queue.getJobCounts(...JOB_STATES),
       batches.totalCostUsd(),
+      ledger.spends(),
     ]);
     const states = await Promise.all(calls.deployments.map((deployment) => limiter.state(deployment.name)));
     const limiterRows = calls.deployments.flatMap((deployment, index) => {
       const state = states[index];
       return state === undefined ? [] : [{ deployment, state }];
     });
-    return { calls, jobCounts, limiter: limiterRows, costUsd };
+    return { calls, jobCounts, limiter: limiterRows, costUsd, clients };
   }
 
   // Every metric's collect() runs in the same tick of one registry.metrics() call: they share
@@ -198,6 +202,30 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions): Prom
       const s = await scrape();
       costTotal.reset();
       costTotal.inc(s.costUsd);
+    },
+  });
+
+  const clientCostTotal: Counter<'client'> = new Counter({
+    name: 'imgbatch_client_cost_usd_total',
+    help: 'Spend of the batches each API client (http.clients, or admin) made, US dollars, over all time.',
+    labelNames: ['client'],
+    registers: [registry],
+    async collect() {
+      const s = await scrape();
+      clientCostTotal.reset();
+      for (const c of s.clients) clientCostTotal.inc({ client: c.client }, c.totalUsd);
+    },
+  });
+
+  const clientCostToday: Gauge<'client'> = new Gauge({
+    name: 'imgbatch_client_cost_usd_today',
+    help: 'Spend of each API client on the current UTC day, US dollars: what its daily cap is checked against.',
+    labelNames: ['client'],
+    registers: [registry],
+    async collect() {
+      const s = await scrape();
+      clientCostToday.reset();
+      for (const c of s.clients) clientCostToday.set({ client: c.client }, c.todayUsd);
     },
   });
 

@@ -47,6 +47,10 @@ export interface KeySpace {
   readonly batches: string;
   /** Spend over every batch (hash: spentMicros), kept with each batch's, for metrics. */
   readonly costTotal: string;
+  /** Client name -> its spend over all time, micro-USD (hash), beside each batch's; a batch's client is its header's `client`. */
+  readonly clientSpend: string;
+  /** Client name -> its spend on one UTC day (`YYYY-MM-DD`), micro-USD (hash; expires a week after its last write). */
+  clientSpendOn(day: string): string;
   /** Cluster-wide call counters and latency buckets written by every worker (hash: JSON field -> count). */
   readonly metricsCalls: string;
   /** Deployments the workers serve (hash: name -> JSON { model, ratePerMinute }), for metrics. */
@@ -88,6 +92,8 @@ export function createKeySpace(prefix: string): KeySpace {
     batchCostReservations: (batchId) => `${bullPrefix}:batch:${batchId}:cost-reservations`,
     batches: `${bullPrefix}:batches`,
     costTotal: `${bullPrefix}:cost`,
+    clientSpend: `${bullPrefix}:client-spend`,
+    clientSpendOn: (day) => `${bullPrefix}:client-spend:${day}`,
     metricsCalls: `${bullPrefix}:metrics:calls`,
     metricsDeployments: `${bullPrefix}:metrics:deployments`,
     webhookOutbox: `${bullPrefix}:webhooks:outbox`,

@@ -140,7 +140,7 @@ const MAX_CHUNKS_IN_FLIGHT = 3;
 
 /** Requests of a JSON array as inputs: named `requests[i]`, with `req-<i>` for one without an id. */
 export function requestInputsOf(requests: readonly unknown[]): RequestInput[] {
-  return requests.map((request, index) => ({ request, location: `requests[${index}]`, defaultId: `req-${index}` }));
+  return requests.map((request, index) => ({ request, location: `requests[${index}]`, position: { index }, defaultId: `req-${index}` }));
 }
 
 export function newBatchId(now = Date.now()): string {

@@ -44,7 +44,11 @@ export async function fireSchedule(deps: FireScheduleDeps, schedule: ScheduleJob
   const firedBy = await deps.redis.get(firedKey);
   if (firedBy !== null) return { kind: 'already_fired', batchId, firedByDueAtMs: Number(firedBy) };
   const { source } = schedule;
-  const enqueueOptions = { batchId, ...(schedule.maxCostUsd !== undefined && { maxCostUsd: schedule.maxCostUsd }) };
+  const enqueueOptions = {
+    batchId,
+    ...(schedule.maxCostUsd !== undefined && { maxCostUsd: schedule.maxCostUsd }),
+    ...(schedule.callback !== undefined && { callback: schedule.callback }),
+  };
   const result =
     source.kind === 'csv'
       ? await deps.producer.enqueueInputs(

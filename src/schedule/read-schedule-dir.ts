@@ -1,9 +1,8 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError, ValidationError, type FieldIssue } from '../errors/imgbatch-error.js';
-import { parseScheduleFile, SCHEDULE_FILE_SUFFIX } from './schedule-file.js';
+import { parseScheduleFile, SCHEDULE_FILE_SUFFIX, type ParseScheduleFileOptions } from './schedule-file.js';
 import type { ScheduleJobData } from './schedule-job.js';
-import type { ModelCatalogue } from '../models/model-catalogue.js';
 
 async function isFile(path: string): Promise<boolean> {
   try {
@@ -19,7 +18,7 @@ async function isFile(path: string): Promise<boolean> {
  * (ValidationError, one issue per file and field): sync applies a folder whole or not at all,
  * so one bad file never makes its scheduler look deleted.
  */
-export async function readScheduleDir(dir: string, options: { readonly models?: ModelCatalogue } = {}): Promise<ScheduleJobData[]> {
+export async function readScheduleDir(dir: string, options: Pick<ParseScheduleFileOptions, 'models' | 'callbackPolicy'> = {}): Promise<ScheduleJobData[]> {
   let names: string[];
   try {
     names = (await readdir(dir)).filter((name) => name.endsWith(SCHEDULE_FILE_SUFFIX)).sort();
@@ -32,7 +31,7 @@ export async function readScheduleDir(dir: string, options: { readonly models?: 
   for (const name of names) {
     const file = join(dir, name);
     try {
-      const schedule = parseScheduleFile(file, await readFile(file, 'utf8'), options.models === undefined ? {} : { models: options.models });
+      const schedule = parseScheduleFile(file, await readFile(file, 'utf8'), options);
       if (schedule.source.kind === 'csv' && !(await isFile(schedule.source.path))) {
         issues.push({ location: file, field: 'csv', reason: `no file at ${schedule.source.path} (paths are relative to the schedule file)` });
         continue;

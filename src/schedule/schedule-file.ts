@@ -5,6 +5,8 @@ import { compilePromptTemplate } from '../ingest/prompt-template.js';
 import { safeIdSchema } from '../job/image-request.js';
 import { createJobPreparer } from '../job/prepare-jobs.js';
 import type { ModelCatalogue } from '../models/model-catalogue.js';
+import { callbackSchema } from '../webhooks/callback-schema.js';
+import { checkCallbackUrl, type CallbackPolicy } from '../webhooks/check-callback-url.js';
 import { checkBatchNameTemplate, checkConsecutiveRuns, isKnownTimeZone } from './batch-name-template.js';
 import { nextRunTimes } from './next-run-times.js';
 import { SCHEDULE_JOB_VERSION, type ScheduleJobData } from './schedule-job.js';
@@ -66,6 +68,8 @@ const scheduleFileSchema = z
     }),
     /** Budget of each run's batch, USD. */
     maxCostUsd: z.number({ error: 'must be a number of USD' }).positive('must be more than 0').optional(),
+    /** Where each run's batch sends its webhook events: `{ "url": "https://…", "perImage": false }`. */
+    callback: callbackSchema.optional(),
   })
   .superRefine((file, ctx) => {
     if ((file.csv === undefined) === (file.requests === undefined)) {
@@ -97,6 +101,8 @@ export interface ParseScheduleFileOptions {
   readonly nowMs?: number;
   /** The models inline requests are checked against; default the built-in ones. */
   readonly models?: ModelCatalogue;
+  /** Hosts a callback may name (the config's `webhooks`); default: a callback is refused with the reason (callbacks are off). */
+  readonly callbackPolicy?: CallbackPolicy;
 }
 
 /**
@@ -133,6 +139,8 @@ export function parseScheduleFile(file: string, text: string, options: ParseSche
   }
   for (const problem of checkConsecutiveRuns(data.batch, runsAtMs, data.tz, name)) issues.push({ location: file, field: 'batch', reason: problem });
   if (data.requests !== undefined) issues.push(...requestIssues(file, data.requests, options.models));
+  const callbackProblem = data.callback === undefined ? undefined : checkCallbackUrl(data.callback.url, options.callbackPolicy ?? { allowedHosts: [] });
+  if (callbackProblem !== undefined) issues.push({ location: file, field: 'callback.url', reason: callbackProblem });
   if (data.prompt !== undefined) {
     try {
       compilePromptTemplate(data.prompt);
@@ -160,5 +168,6 @@ export function parseScheduleFile(file: string, text: string, options: ParseSche
     batch: data.batch,
     source,
     ...(data.maxCostUsd !== undefined && { maxCostUsd: data.maxCostUsd }),
+    ...(data.callback !== undefined && { callback: data.callback }),
   };
 }

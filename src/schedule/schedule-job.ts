@@ -33,6 +33,8 @@ export const scheduleJobSchema = z.strictObject({
   ]),
   /** Budget of each run's batch, USD. */
   maxCostUsd: z.number().positive().optional(),
+  /** Where each run's batch sends its webhook events (checked against the allow-list at sync; the workers check again at delivery). */
+  callback: z.strictObject({ url: z.string().min(1), perImage: z.boolean() }).optional(),
 });
 
 export type ScheduleJobData = z.output<typeof scheduleJobSchema>;

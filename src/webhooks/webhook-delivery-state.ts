@@ -2,7 +2,8 @@ import type { RedisClient } from '../queue/redis-connection.js';
 import type { KeySpace } from '../queue/key-space.js';
 import type { WebhookEventType } from './webhook-event.js';
 
-export type WebhookDeliveryStatus = 'pending' | 'delivered' | 'retrying' | 'failed' | 'refused';
+export const WEBHOOK_DELIVERY_STATUSES = ['pending', 'delivered', 'retrying', 'failed', 'refused'] as const;
+export type WebhookDeliveryStatus = (typeof WEBHOOK_DELIVERY_STATUSES)[number];
 
 /** Where one event's delivery stands, as `imgbatch status` and `GET /v1/batches/:id` show it. */
 export interface WebhookDelivery {

@@ -14,6 +14,7 @@ import type { CommandOutcome } from '../exit-code.js';
 import { budgetVerdictLine } from '../budget-verdict-line.js';
 import { formatEstimate } from '../format-estimate.js';
 import { maxCostArgs, parseMaxCost } from '../max-cost-arg.js';
+import { callbackArgs, parseCallback } from '../callback-arg.js';
 import { formatRejections } from '../report-rejections.js';
 import { reenqueueLines } from '../reenqueue-lines.js';
 import { redisTargetOf } from '../redis-target-of.js';
@@ -29,12 +30,14 @@ export const enqueueCommand = defineCommand({
     batch: { type: 'string', description: 'Batch id (default: the file name)' },
     ...csvIngestArgs,
     ...maxCostArgs,
+    ...callbackArgs,
     json: { type: 'boolean', description: 'Print the result as JSON', default: false },
   },
   async run({ args }): Promise<CommandOutcome> {
     const config = loadConfig();
     const plan = planCsvIngest(args, config.store);
     const maxCostUsd = parseMaxCost(args['max-cost']);
+    const callback = parseCallback(args, config.webhooks.policy);
     const imagesPerCall = config.worker.imagesPerCall;
 
     if (plan.isDryRun || plan.isStrict) {
@@ -69,7 +72,7 @@ export const enqueueCommand = defineCommand({
     });
     try {
       const batch = { producer, store, jobState: createJobState(redis, createKeySpace(config.redisPrefix)) };
-      const result = await enqueueCsvFile(plan, batch, { progress: process.stderr, maxCostUsd, redoChanged: args['redo-changed'] });
+      const result = await enqueueCsvFile(plan, batch, { progress: process.stderr, maxCostUsd, redoChanged: args['redo-changed'], callback });
       const rejectsFile = await saveRejects(plan, result.rejected);
       reportRejections(result.rejected, rejectsFile);
       reportNotices(result.notices);

@@ -34,7 +34,8 @@ const syncCommand = defineCommand({
     json: { type: 'boolean', description: 'Print the result as JSON', default: false },
   },
   async run({ args }) {
-    const schedules = await readScheduleDir(args.dir, { models: loadConfig().models });
+    const config = loadConfig();
+    const schedules = await readScheduleDir(args.dir, { models: config.models, callbackPolicy: config.webhooks.policy });
     await withScheduleQueue(async (queue) => {
       const result = await syncSchedules(queue, schedules);
       if (args.json) {

@@ -11,6 +11,8 @@ import { createResultStore } from '../../storage/create-result-store.js';
 import { closeInOrder } from '../close-in-order.js';
 import { redisTargetOf } from '../redis-target-of.js';
 import { wholeNumberArg } from '../whole-number-arg.js';
+import { estimateDeployments } from '../estimate-deployments.js';
+import { createConfiguredInputReader } from '../../inputs/create-configured-input-reader.js';
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
 
@@ -32,7 +34,7 @@ export const serveCommand = defineCommand({
   meta: {
     name: 'serve',
     description:
-      'Run the HTTP API (POST/GET/DELETE /v1/batches, /healthz, /openapi.json, /metrics) and the dashboard (/admin/queues, /batches/<id>) until SIGINT/SIGTERM. Every route but /healthz needs `Authorization: Bearer $IMGBATCH_API_TOKEN`; browsers sign in with the token at /admin/login and out at /admin/logout. Workers run separately (`imgbatch worker`).',
+      'Run the HTTP API (POST/GET/DELETE /v1/batches, /healthz, /openapi.json, /metrics) and the dashboard (/admin/queues, /batches/<id>) until SIGINT/SIGTERM. Every route but /healthz needs `Authorization: Bearer <token>`: $IMGBATCH_API_TOKEN (admin), or a client token of the config file http.clients (scopes, batch prefix, daily cap); browsers sign in with the token at /admin/login and out at /admin/logout. Workers run separately (`imgbatch worker`).',
   },
   args: {
     port: { type: 'string', description: 'Port to listen on; 0 picks a free one (default 8080)', default: '8080' },
@@ -53,10 +55,14 @@ export const serveCommand = defineCommand({
     const config = loadConfig();
     const port = wholeNumberArg('port', args.port, 0, 65_535);
     const bodyLimitBytes = wholeNumberArg('max-body-mb', args['max-body-mb'], 1, 1_024) * 1024 * 1024;
-    if (args.auth && config.apiToken === undefined) {
-      throw new ConfigError('IMGBATCH_API_TOKEN is not set: set it (e.g. `export IMGBATCH_API_TOKEN=$(openssl rand -hex 32)`), or pass --no-auth for local use');
+    const hasClients = (config.http.clients?.length ?? 0) > 0;
+    if (args.auth && config.apiToken === undefined && !hasClients) {
+      throw new ConfigError(
+        'IMGBATCH_API_TOKEN is not set and the config file lists no http.clients: set one (e.g. `export IMGBATCH_API_TOKEN=$(openssl rand -hex 32)`; clients: `imgbatch tokens new`), or pass --no-auth for local use',
+      );
     }
     if (!args.auth && config.apiToken !== undefined) throw new ConfigError('--no-auth and IMGBATCH_API_TOKEN both given: unset one');
+    if (!args.auth && hasClients) throw new ConfigError('--no-auth and the config file\'s http.clients both given: remove one');
     if (!args.auth && !LOOPBACK_HOSTS.has(args.host)) throw new ConfigError(`--no-auth is for local use: bind to 127.0.0.1, not ${args.host}, or set IMGBATCH_API_TOKEN`);
     const allowedHosts = args['allowed-hosts'] === undefined ? config.http.allowedHosts : listArg('allowed-hosts', args['allowed-hosts']);
     // Without auth, the Host check is all that keeps a web page that points its name at 127.0.0.1 (DNS rebinding) from enqueueing.
@@ -70,6 +76,7 @@ export const serveCommand = defineCommand({
     // One connection for the API and its metrics: both only read and enqueue.
     const redis = createRedisClient(redisTargetOf(config), 'producer');
     const client = createImgbatchClient({ connection: redis, prefix: config.redisPrefix, store, imagesPerCall: config.worker.imagesPerCall, models: config.models, logger });
+    const quotas = estimateDeployments(config);
     const metrics = createPrometheusMetrics({ connection: redis, prefix: config.redisPrefix, logger });
     const server = createHttpServer({
       ...config.http,
@@ -80,6 +87,16 @@ export const serveCommand = defineCommand({
       bodyLimitBytes,
       logger,
       metrics,
+      callbackPolicy: config.webhooks.policy,
+      // POST /v1/estimate prices as `imgbatch estimate` does, at the same quotas.
+      estimate: {
+        prices: config.prices,
+        deployments: quotas.deployments,
+        quotasFrom: quotas.isSimulator ? 'built-in simulator' : 'config',
+        models: config.models,
+        imagesPerCall: config.worker.imagesPerCall,
+        inputReader: createConfiguredInputReader(config, store),
+      },
       // Sign-outs in Redis: every API replica on this Redis refuses a signed-out cookie, also after a restart.
       sessionRevocations: createRedisSessionRevocations({ connection: redis, prefix: config.redisPrefix }),
     });

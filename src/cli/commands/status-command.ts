@@ -1,5 +1,6 @@
 import { defineCommand } from 'citty';
 import { createBatchRegistry } from '../../batch/batch-registry.js';
+import { createClientLedger } from '../../batch/client-ledger.js';
 import { loadConfig } from '../../config/load-config.js';
 import { formatUsd } from '../../cost/format-usd.js';
 import { createKeySpace } from '../../queue/key-space.js';
@@ -10,12 +11,15 @@ import { readDeploymentStatuses } from '../read-deployment-statuses.js';
 import { findBatch } from '../open-batch.js';
 import { createStoreBreaker } from '../../storage/store-breaker.js';
 import { formatStoreStatus, storeStatus } from '../format-store-status.js';
+import { formatClientSpend } from '../format-client-spend.js';
+import { formatWebhookDeliveries } from '../format-webhook-deliveries.js';
+import { createWebhookDeliveryLog } from '../../webhooks/webhook-delivery-state.js';
 
 export const statusCommand = defineCommand({
   meta: {
     name: 'status',
     description:
-      'The store (ok, or paused with the reason while it cannot be written) and each configured deployment: configured and effective rate, calls and 429s in the last minute, cooldown or pause with its reason; with a batch id, also its counts by outcome and its cost so far against its budget.',
+      'The store (ok, or paused with the reason while it cannot be written) and each configured deployment: configured and effective rate, calls and 429s in the last minute, cooldown or pause with its reason; the spend of each API client (today UTC and in all); with a batch id, also its counts by outcome, its cost so far against its budget, its client and its webhook deliveries.',
   },
   args: {
     batch: { type: 'positional', description: 'Batch id (optional)', required: false },
@@ -28,13 +32,16 @@ export const statusCommand = defineCommand({
       const deployments = await readDeploymentStatuses(redis, config);
       // A batch `run` made on the embedded simulator lives under a prefix of its own: findBatch looks there too.
       const found = args.batch === undefined ? undefined : await findBatch(redis, config, args.batch);
-      const registry = createBatchRegistry(redis, createKeySpace(found?.prefix ?? config.redisPrefix));
+      const keys = createKeySpace(found?.prefix ?? config.redisPrefix);
+      const registry = createBatchRegistry(redis, keys);
       const batch = args.batch === undefined ? undefined : (found?.summary ?? (await registry.summary(args.batch)));
       const errors = args.batch === undefined ? {} : await registry.errors(args.batch);
       const breaker = createStoreBreaker(redis, createKeySpace(found?.prefix ?? config.redisPrefix));
       const store = storeStatus(await breaker.state(), await breaker.spooledCount());
+      const webhooks = args.batch === undefined ? [] : await createWebhookDeliveryLog(redis, keys).read(args.batch);
+      const clients = await createClientLedger(redis, createKeySpace(config.redisPrefix)).spends();
       if (args.json) {
-        process.stdout.write(`${JSON.stringify({ store, deployments, ...(batch !== undefined && { batch: { ...batch, errors } }) })}\n`);
+        process.stdout.write(`${JSON.stringify({ store, deployments, clients, ...(batch !== undefined && { batch: { ...batch, errors, webhooks } }) })}\n`);
         return;
       }
       if (batch !== undefined) {
@@ -43,9 +50,10 @@ export const statusCommand = defineCommand({
         const inFlight = batch.inFlightCostUsd > 0 ? ` + ${formatUsd(batch.inFlightCostUsd)} in flight` : '';
         process.stdout.write(
           `batch ${batch.batchId}: ${batch.images} images: ${stored} stored, ${filtered} filtered, ${failed} failed, ${rejected} rejected, ${cancelled} cancelled, ${skipped} skipped, ${batch.pending} pending; ${batch.calls} API calls (${batch.rateLimitedCalls} answered 429)\n` +
-            `  cost so far ${formatUsd(batch.costUsd)}${inFlight} (${budget})\n`,
+            `  cost so far ${formatUsd(batch.costUsd)}${inFlight} (${budget})${batch.client === undefined ? '' : `; made by API client ${batch.client}`}\n`,
         );
         for (const [key, message] of Object.entries(errors)) process.stdout.write(`  ${key}: ${message}\n`);
+        process.stdout.write(formatWebhookDeliveries(webhooks));
         process.stdout.write('\n');
       }
       process.stdout.write(`${formatStoreStatus(store, Date.now())}\n`);
@@ -54,6 +62,7 @@ export const statusCommand = defineCommand({
           ? 'no deployments configured (AZURE_OPENAI_ENDPOINT or IMGBATCH_CONFIG)\n'
           : `${formatDeploymentTable(deployments)}\n`,
       );
+      if (clients.length > 0) process.stdout.write(`\n${formatClientSpend(clients)}`);
     } finally {
       await redis.quit();
     }

@@ -26,7 +26,7 @@ describe('imgbatch serve', () => {
   it('refuses to start without IMGBATCH_API_TOKEN, and --no-auth anywhere but a loopback address or with any Host allowed', async () => {
     const noToken = await finished(cli(['serve', '--port', '0'], {}));
     expect(noToken.code).toBe(2);
-    expect(noToken.stderr).toMatch(/^imgbatch: IMGBATCH_API_TOKEN is not set: .*or pass --no-auth for local use/);
+    expect(noToken.stderr).toMatch(/^imgbatch: IMGBATCH_API_TOKEN is not set and the config file lists no http.clients: .*or pass --no-auth for local use/);
     const exposed = await finished(cli(['serve', '--port', '0', '--no-auth', '--host', '0.0.0.0'], {}));
     expect(exposed.code).toBe(2);
     expect(exposed.stderr).toContain('--no-auth is for local use: bind to 127.0.0.1, not 0.0.0.0');

@@ -27,7 +27,7 @@ describe('the library client (createImgbatchClient) against an in-process worker
     p.startWorker();
     const enqueued = await c.enqueue([...kites(2), { id: 'bad', prompt: 'a gore scene', model: 'gpt-image-1-mini' }, { prompt: '', model: 'gpt-image-1-mini' }], { batchId: 'lib' });
     expect(enqueued).toMatchObject({ batchId: 'lib', accepted: 3, jobsAdded: 3 });
-    expect(enqueued.rejected).toEqual([{ location: 'requests[3]', issues: [{ location: 'requests[3]', field: 'prompt', reason: 'must not be empty' }] }]);
+    expect(enqueued.rejected).toEqual([{ location: 'requests[3]', position: { index: 3 }, issues: [{ location: 'requests[3]', field: 'prompt', reason: 'must not be empty' }] }]);
 
     const seen: BatchSummary[] = [];
     const final = await c.waitForBatch('lib', { pollMs: 20, timeoutMs: 15_000, onProgress: (s) => seen.push(s) });

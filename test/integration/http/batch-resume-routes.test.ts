@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { ImgbatchClient } from '../../../src/client/imgbatch-client.js';
 import { enqueueResultSchema } from '../../../src/http/api-schemas.js';
 import { useHttpServer } from '../../helpers/http-server.js';
+import { waitForIdleQueue } from '../../helpers/job-events.js';
 import { usePipeline, type Pipeline } from '../../helpers/pipeline.js';
 
 const GPT = { name: 'gpt', model: 'gpt-image-1-mini', ratePerMinute: 600, latency: { meanMs: 20, sdMs: 5 } };
@@ -65,13 +66,18 @@ describe('resume and retry-failed over HTTP and the library client (real Redis, 
     expect(await p.store.getRecord('retry/boat-0')).toBeNull();
   });
 
-  it('POST /v1/batches/:id/resume does what `imgbatch resume` does: the failed job retried, the missing image made again, the budget set first', async () => {
+  it('POST /v1/batches/:id/resume does what `imgbatch resume` does: the failed job retried, the budget set first; the image deleted from the store is made by enqueueing its row again', async () => {
     const { p, client, post } = await brokenBatch('whole');
     const resumed = await post('/v1/batches/whole/resume', { maxCostUsd: 5 });
-    expect(resumed).toMatchObject({ status: 200, body: { retried: 1, requeued: 1, forgottenOutcomes: 1, summary: { maxCostUsd: 5, pending: 2 } } });
+    // Finished jobs leave Redis with their outcome: the deleted image has no job left to make it
+    // again (forgotten, its outcome kept so the batch still ends); the failed job is retried.
+    expect(resumed).toMatchObject({ status: 200, body: { retried: 1, requeued: 0, forgotten: 1, summary: { maxCostUsd: 5, pending: 1 } } });
     expect(await client.waitForBatch('whole', { pollMs: 20, timeoutMs: 15_000 })).toMatchObject({ pending: 0, counts: { stored: 2, failed: 0 } });
     expect(callsFor(p, 'A flaky kite')).toBe(2);
+    expect(await post('/v1/batches', { batchId: 'whole', requests: ROWS })).toMatchObject({ status: 202 });
+    await waitForIdleQueue(p.producer.queue);
     expect(callsFor(p, 'A boat')).toBe(2);
+    expect(await p.store.getRecord('whole/boat-0')).toMatchObject({ prompt: 'A boat' });
     // Stored images are never made again: a second resume queues nothing and calls nothing.
     expect(await post('/v1/batches/whole/resume', {})).toMatchObject({ status: 200, body: { retried: 0, requeued: 0, forgottenOutcomes: 0, summary: { pending: 0 } } });
     expect(p.simulator.stats()).toHaveLength(4);
@@ -81,8 +87,9 @@ describe('resume and retry-failed over HTTP and the library client (real Redis, 
     const { p, client } = await brokenBatch('lib');
     expect(await client.retryFailed('lib')).toMatchObject({ retried: 1, requeued: 0 });
     expect(await client.waitForBatch('lib', { pollMs: 20, timeoutMs: 15_000 })).toMatchObject({ pending: 0, counts: { stored: 2 } });
-    expect(await client.resume('lib')).toMatchObject({ retried: 0, requeued: 1, forgottenOutcomes: 1 });
-    expect(await client.waitForBatch('lib', { pollMs: 20, timeoutMs: 15_000 })).toMatchObject({ pending: 0, counts: { stored: 2 } });
+    expect(await client.resume('lib')).toMatchObject({ retried: 0, requeued: 0, forgotten: 1 });
+    await client.enqueue(ROWS, { batchId: 'lib' });
+    await waitForIdleQueue(p.producer.queue);
     expect(callsFor(p, 'A boat')).toBe(2);
     expect(callsFor(p, 'A flaky kite')).toBe(2);
   });
@@ -101,7 +108,7 @@ describe('resume and retry-failed over HTTP and the library client (real Redis, 
     const edited = [{ ...ROWS[0], prompt: 'A flaky red kite' }, ROWS[1]];
     const kept = await post('/v1/batches', { batchId: 'edits', requests: edited });
     // The failed job is still the old request: reported as changed, kept, and retried as the batch's resume.
-    expect(kept).toMatchObject({ status: 202, body: { changed: ['flaky'], redoneImages: 0, resumed: { retried: 1, requeued: 1 } } });
+    expect(kept).toMatchObject({ status: 202, body: { changed: ['flaky'], redoneImages: 0, resumed: { retried: 1, requeued: 0 } } });
     expect(enqueueResultSchema.safeParse(kept.body).success).toBe(true);
     expect(await p.waitForBatch('edits', 15_000)).toMatchObject({ pending: 0, counts: { stored: 2 } });
     expect(await p.store.getRecord('edits/flaky-0')).toMatchObject({ prompt: 'A flaky kite' });

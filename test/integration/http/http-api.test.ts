@@ -2,7 +2,7 @@ import { request as httpRequest } from 'node:http';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createImgbatchClient } from '../../../src/client/imgbatch-client.js';
-import { batchSummarySchema, cancelResultSchema, enqueueResultSchema, resultsPageSchema, validationErrorBodySchema } from '../../../src/http/api-schemas.js';
+import { batchStatusSchema, cancelResultSchema, enqueueResultSchema, resultsPageSchema, validationErrorBodySchema } from '../../../src/http/api-schemas.js';
 import { createHttpServer } from '../../../src/http/create-http-server.js';
 import { createLogger } from '../../../src/log/logger.js';
 import { useHttpServer } from '../../helpers/http-server.js';
@@ -100,7 +100,7 @@ describe('HTTP API over real HTTP (fastify on port 0, real Redis, simulator, in-
     enqueueResultSchema.parse(posted.body);
 
     const done = await waitUntilDone(o, 'api-json');
-    batchSummarySchema.parse(done);
+    batchStatusSchema.parse(done);
     expect(done).toMatchObject({ batchId: 'api-json', images: 3, pending: 0, calls: 3, counts: { stored: 3, filtered: 0, failed: 0, rejected: 0, cancelled: 0 } });
 
     const first = await o.call('/v1/batches/api-json/results?limit=2');

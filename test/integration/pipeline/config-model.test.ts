@@ -53,7 +53,7 @@ describe('a model added only in the config file', () => {
     // 2560 is past the config's 2048 edge: refused at enqueue, naming the rule the config set.
     expect(enqueued.accepted).toBe(1);
     expect(enqueued.rejected).toEqual([
-      { location: 'requests[1]', issues: [{ location: 'requests[1]', field: 'size', reason: expect.stringContaining('the long edge may be at most 2048 px (it is 2560)') as string }] },
+      { location: 'requests[1]', position: { index: 1 }, issues: [{ location: 'requests[1]', field: 'size', reason: expect.stringContaining('the long edge may be at most 2048 px (it is 2560)') as string }] },
     ]);
 
     const summary = await p.waitForBatch('newmodel');

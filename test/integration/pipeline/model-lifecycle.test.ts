@@ -20,6 +20,7 @@ describe('model lifecycles in the pipeline (real Redis, simulator)', () => {
     expect(result.rejected).toEqual([
       {
         location: 'requests[0]',
+        position: { index: 0 },
         issues: [{ location: 'requests[0]', field: 'model', reason: 'gpt-image-1 was retired on Azure on 2026-10-23 (its deployments no longer answer); use gpt-image-2 instead' }],
       },
     ]);

@@ -168,6 +168,18 @@ describe('schedules: files -> BullMQ job schedulers -> batches', () => {
     expect(await p.producer.batches.summary('inline-2025-01-31')).toMatchObject({ images: 2, jobs: 2 });
   });
 
+  it("a run's batch takes the schedule file's callback", async () => {
+    const { p, redis } = await setUp();
+    const schedule = parseScheduleFile(
+      'jobs/hooked.schedule.json',
+      JSON.stringify({ cron: '0 2 * * *', batch: 'hooked-{date}', requests: [{ id: 'a', prompt: 'A kite', model: 'gpt-image-1-mini' }], callback: { url: 'https://hooks.example.com/imgbatch', perImage: true } }),
+      { callbackPolicy: { allowedHosts: ['hooks.example.com'] } },
+    );
+    const fired = await fireSchedule({ producer: p.producer, redis, keys: createKeySpace(p.prefix) }, schedule, Date.UTC(2025, 0, 31, 2));
+    expect(fired).toMatchObject({ kind: 'enqueued', batchId: 'hooked-2025-01-31' });
+    expect(await p.producer.batches.callbackOf('hooked-2025-01-31')).toEqual({ url: 'https://hooks.example.com/imgbatch', perImage: true });
+  });
+
   it('a run that finds its batch already fired adds nothing and the worker says why, at warn', async () => {
     const { p, redis, queue } = await setUp();
     const keys = createKeySpace(p.prefix);

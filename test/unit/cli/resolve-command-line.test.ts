@@ -35,6 +35,8 @@ describe('resolveCommandLine on the real command tree', async () => {
       'serve',
       'simulate',
       'status',
+      'tokens hash',
+      'tokens new',
       'worker',
     ]);
   });
@@ -68,8 +70,8 @@ describe('resolveCommandLine on the real command tree', async () => {
   it.each([
     [['rn', 'a.csv'], ['imgbatch'], 'unknown command rn; did you mean run?'],
     [['schedules', 'synk'], ['imgbatch', 'schedules'], 'unknown command synk; did you mean sync?'],
-    [[], ['imgbatch'], 'missing command (commands: run, enqueue, estimate, worker, status, simulate, deployments, cancel, serve, results, gallery, resume, schedules, batches)'],
-    [['--json', 'status'], ['imgbatch'], '--json is not an option of imgbatch; options go after the command (commands: run, enqueue, estimate, worker, status, simulate, deployments, cancel, serve, results, gallery, resume, schedules, batches)'],
+    [[], ['imgbatch'], 'missing command (commands: run, enqueue, estimate, worker, status, simulate, deployments, cancel, serve, results, gallery, resume, schedules, batches, tokens)'],
+    [['--json', 'status'], ['imgbatch'], '--json is not an option of imgbatch; options go after the command (commands: run, enqueue, estimate, worker, status, simulate, deployments, cancel, serve, results, gallery, resume, schedules, batches, tokens)'],
     [['--version', 'run'], ['imgbatch'], '--version takes nothing else (given run)'],
   ])('refuses %j', async (argv, path, problem) => {
     expect(await resolveCommandLine(imgbatchCommand, argv)).toEqual({ kind: 'usage-error', path, problems: [problem] });

@@ -648,6 +648,25 @@ describe('loadConfig: the HTTP settings', () => {
     expect(configError({ [name]: value }).message).toContain(name);
   });
 
+  it('reads API clients from http.clients: token hash, scopes, batch prefix and daily cap', () => {
+    const hash = 'A'.repeat(64);
+    const file = writeConfig('clients.yaml', `http:\n  clients:\n    - { name: shop, tokenSha256: ${hash}, scopes: [enqueue, read], batchPrefix: shop-, dailyCapUsd: 25 }\n`);
+    expect(load({ IMGBATCH_CONFIG: file }).http.clients).toEqual([{ name: 'shop', tokenSha256: 'a'.repeat(64), scopes: ['enqueue', 'read'], batchPrefix: 'shop-', dailyCapUsd: 25 }]);
+  });
+
+  it.each([
+    ['a token instead of its hash', '- { name: shop, tokenSha256: my-secret-token, scopes: [read] }', /clients\.0\.tokenSha256: must be the SHA-256 of the token in hex/],
+    ['an unknown scope', `- { name: shop, tokenSha256: ${'a'.repeat(64)}, scopes: [write] }`, /clients\.0\.scopes\.0: must be one of enqueue, read, cancel, admin/],
+    ['no scope', `- { name: shop, tokenSha256: ${'a'.repeat(64)}, scopes: [] }`, /clients\.0\.scopes: must list at least one/],
+    ['the name admin', `- { name: admin, tokenSha256: ${'a'.repeat(64)}, scopes: [read] }`, /clients\.0\.name: "admin" is the name of the IMGBATCH_API_TOKEN holder/],
+    ['a negative cap', `- { name: shop, tokenSha256: ${'a'.repeat(64)}, scopes: [read], dailyCapUsd: -1 }`, /clients\.0\.dailyCapUsd: must be an amount in USD/],
+    ['a name twice', `- { name: shop, tokenSha256: ${'a'.repeat(64)}, scopes: [read] }\n    - { name: shop, tokenSha256: ${'b'.repeat(64)}, scopes: [read] }`, /clients\.1\.name: "shop" is used by another client/],
+    ['a token twice', `- { name: shop, tokenSha256: ${'a'.repeat(64)}, scopes: [read] }\n    - { name: blog, tokenSha256: ${'A'.repeat(64)}, scopes: [read] }`, /clients\.1\.tokenSha256: is the token of another client/],
+  ])('http.clients with %s is an error naming the entry and field', (_case, entries, message) => {
+    const file = writeConfig('bad-clients.yaml', `http:\n  clients:\n    ${entries}\n`);
+    expect(configError({ IMGBATCH_CONFIG: file }).message).toMatch(message);
+  });
+
   it('an unknown key in the http section is an error naming it', () => {
     const file = writeConfig('http-typo.yaml', 'http:\n  allowedHost: [api.example.com]\n');
     expect(configError({ IMGBATCH_CONFIG: file }).message).toMatch(/http: Unrecognized key: "allowedHost"/);

@@ -299,3 +299,14 @@ describe('readCsvRequests with a prompt template', () => {
     );
   });
 });
+
+describe('readCsvRequests: row positions', () => {
+  it('numbers each row as a spreadsheet shows it, blank lines counted, in `position` beside `location`', async () => {
+    const path = writeCsv('positions.csv', 'prompt,model\na mug,gpt-image-1-mini\n\n,,\na bell,gpt-image-1-mini\n');
+    const inputs = await readAll(path);
+    expect(inputs.map((input) => [input.location, input.position])).toEqual([
+      ['row 2', { row: 2 }],
+      ['row 5', { row: 5 }],
+    ]);
+  });
+});

@@ -175,3 +175,15 @@ describe('createJobPreparer and model lifecycles', () => {
     expect(preparer.notices()).toEqual([]);
   });
 });
+
+describe('createJobPreparer: where a refused request sits, as numbers', () => {
+  it('passes the input’s row or index on to its rejection, whatever its location text says', () => {
+    const preparer = createJobPreparer({ batchId: 'b', now: TODAY });
+    const fromCsv = preparer.prepare({ request: good({ n: 0 }), location: 'sheet "mugs", line 12', position: { row: 12 }, defaultId: 'a' });
+    const fromJson = preparer.prepare({ request: good({ model: 'dall-e-2' }), location: 'the third request', position: { index: 2 }, defaultId: 'b' });
+    const unplaced = preparer.prepare({ request: good({ n: 0 }), location: 'job file', defaultId: 'c' });
+    expect(fromCsv).toMatchObject({ kind: 'rejected', rejection: { position: { row: 12 }, issues: [{ field: 'n' }] } });
+    expect(fromJson).toMatchObject({ kind: 'rejected', rejection: { position: { index: 2 }, issues: [{ field: 'model' }] } });
+    expect(unplaced.kind === 'rejected' && 'position' in unplaced.rejection).toBe(false);
+  });
+});

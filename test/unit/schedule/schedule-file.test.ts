@@ -138,4 +138,23 @@ describe('the shipped example, jobs/nightly-banners.schedule.json', () => {
       source: { kind: 'csv', path: resolve('jobs/banners.csv') },
     });
   });
+
+  it("reads a callback, per image when asked, and refuses one the config's allow-list does not name", () => {
+    const base = { cron: '0 2 * * *', csv: 'banners.csv', batch: 'banners-{date}' };
+    const policy = { allowedHosts: ['*.example.com'] };
+    expect(parseScheduleFile(FILE, JSON.stringify({ ...base, callback: { url: 'https://hooks.example.com/x' } }), { callbackPolicy: policy }).callback).toEqual({ url: 'https://hooks.example.com/x', perImage: false });
+    expect(parseScheduleFile(FILE, JSON.stringify({ ...base, callback: { url: 'https://a.example.com/x', perImage: true } }), { callbackPolicy: policy }).callback).toEqual({ url: 'https://a.example.com/x', perImage: true });
+    const refuse = (callback: unknown, options = { callbackPolicy: policy }): FieldIssue[] => {
+      try {
+        parseScheduleFile(FILE, JSON.stringify({ ...base, callback }), options);
+      } catch (error) {
+        if (error instanceof ValidationError) return [...error.issues];
+        throw error;
+      }
+      throw new Error('expected the file to be refused');
+    };
+    expect(refuse({ url: 'https://evil.test/x' })).toEqual([{ location: FILE, field: 'callback.url', reason: expect.stringContaining('host evil.test is not on') as unknown }]);
+    expect(refuse({ url: 'https://hooks.example.com/x' }, { callbackPolicy: { allowedHosts: [] } })).toEqual([{ location: FILE, field: 'callback.url', reason: expect.stringContaining('callbacks are off') as unknown }]);
+    expect(refuse({ href: 'https://hooks.example.com/x' })).toEqual(expect.arrayContaining([expect.objectContaining({ location: FILE, field: expect.stringMatching(/^callback/) as unknown })]));
+  });
 });
