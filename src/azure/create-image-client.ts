@@ -122,6 +122,22 @@ async function withPlatformFormEncoded(init: RequestInit | undefined): Promise<R
   return { ...init, headers, body: new Uint8Array(await encoded.arrayBuffer()) };
 }
 
+/** One dispatcher per call timeout, shared by every client with that timeout and by the warm-up. */
+const dispatchers = new Map<number, Agent>();
+
+/**
+ * The connection pool of clients whose calls may take `timeoutMs`: what the warm-up opens its
+ * connections in, so the first call finds one (warmUpImageCalls).
+ */
+export function imageCallDispatcher(timeoutMs: number): Agent {
+  let dispatcher = dispatchers.get(timeoutMs);
+  if (dispatcher === undefined) {
+    dispatcher = new Agent({ headersTimeout: timeoutMs + 1_000, bodyTimeout: timeoutMs });
+    dispatchers.set(timeoutMs, dispatcher);
+  }
+  return dispatcher;
+}
+
 /**
  * The HTTP transport of a client whose calls may take minutes. Node's own fetch gives up on a
  * response whose headers take over 300 s and on a body silent for 300 s (undici's defaults
@@ -133,7 +149,7 @@ async function withPlatformFormEncoded(init: RequestInit | undefined): Promise<R
  * platform's Response, so headers stay `Headers` for everything that reads them.
  */
 function longCallTransport(timeoutMs: number): { fetch: typeof globalThis.fetch } {
-  const dispatcher = new Agent({ headersTimeout: timeoutMs + 1_000, bodyTimeout: timeoutMs });
+  const dispatcher = imageCallDispatcher(timeoutMs);
   const longCallFetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     const answer = await undiciFetch(input as Parameters<typeof undiciFetch>[0], { ...((await withPlatformFormEncoded(init)) as Parameters<typeof undiciFetch>[1]), dispatcher });
     return new Response(answer.body as ReadableStream<Uint8Array> | null, { status: answer.status, statusText: answer.statusText, headers: new Headers([...answer.headers]) });

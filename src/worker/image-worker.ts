@@ -120,7 +120,8 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
   const latency = createLatencyTracker();
   const models = options.models ?? BUILT_IN_CATALOGUE;
   const fetchSettings = options.fetch ?? DEFAULT_FETCH_SETTINGS;
-  const callImages = options.callImages ?? createAzureCallImages(options.deployments, (deployment) => callTimeoutOf(deployment, models, options.settings).ms, fetchSettings.maxDownloadBytes);
+  const callTimeoutMsOf = (deployment: DeploymentConfig): number => callTimeoutOf(deployment, models, options.settings).ms;
+  const callImages = options.callImages ?? createAzureCallImages(options.deployments, callTimeoutMsOf, fetchSettings.maxDownloadBytes);
   const downloadOptions = {
     maxBytes: fetchSettings.maxDownloadBytes,
     timeoutMs: fetchSettings.timeoutMs,
@@ -271,7 +272,10 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
     limiter.prepare(slotCandidateListsOf(options.deployments)),
     options.callImages !== undefined
       ? undefined
-      : warmUpImageCalls(options.deployments, WARM_UP_TIMEOUT_MS).then((failures) => {
+      : warmUpImageCalls(
+          options.deployments.map((deployment) => ({ ...deployment, timeoutMs: callTimeoutMsOf(deployment) })),
+          WARM_UP_TIMEOUT_MS,
+        ).then((failures) => {
           for (const failure of failures) logger.warn({ origin: failure.origin, error: failure.error }, 'endpoint not reached before the first call');
         }),
   ]).catch((error: unknown) => {

@@ -20,6 +20,8 @@ export interface RecordingServer {
   /** `http://127.0.0.1:<port>`, the resource root to give the client. */
   readonly endpoint: string;
   readonly requests: readonly RecordedRequest[];
+  /** TCP connections the server has accepted so far. */
+  readonly connections: number;
   close(): Promise<void>;
 }
 
@@ -51,6 +53,10 @@ export async function startRecordingServer(reply: (request: RecordedRequest) => 
       }
     });
   });
+  let connections = 0;
+  server.on('connection', () => {
+    connections++;
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', resolve);
@@ -59,6 +65,9 @@ export async function startRecordingServer(reply: (request: RecordedRequest) => 
   return {
     endpoint: `http://127.0.0.1:${port}`,
     requests,
+    get connections() {
+      return connections;
+    },
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve, reject) => {
