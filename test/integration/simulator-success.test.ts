@@ -108,7 +108,8 @@ describe('simulator success responses through the real AzureOpenAI client', () =
 
   it('uses the model default quality for usage (gpt-image-1-mini: medium)', async () => {
     const result = await client('mini').images.generate({ model: 'mini', prompt: 'a boat' });
-    expect(result.usage?.output_tokens).toBe(1056);
+    // What mini's medium per-image list price ($0.011) implies at $8 per 1M output tokens.
+    expect(result.usage?.output_tokens).toBe(1375);
   });
 
   it('returns a JPEG when output_format is jpeg', async () => {

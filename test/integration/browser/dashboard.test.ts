@@ -58,8 +58,9 @@ describe('the dashboard in headless Chromium: bull-board and the batch page, beh
     const boardShot = await screenshotPath('dashboard-queues');
     await page.screenshot({ path: boardShot, fullPage: true });
 
-    // A job in bull-board links to its batch page.
-    await page.goto(`${base}/admin/queues/queue/images?status=completed`);
+    // A job in bull-board links to its batch page (the failed one: completed jobs leave Redis
+    // as soon as their outcome is recorded).
+    await page.goto(`${base}/admin/queues/queue/images?status=failed`);
     const jobLink = page.locator('a[href="/batches/shop"]').first();
     await jobLink.waitFor({ timeout: 15_000 });
     const jobsShot = await screenshotPath('dashboard-jobs');
