@@ -3,7 +3,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export const config = tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'output/**', 'coverage/**', 'bin/**'] },
+  { ignores: ['dist/**', '.test-build/**', 'node_modules/**', 'output/**', 'coverage/**', 'bin/**'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {

@@ -1,4 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { inject } from 'vitest';
+
+/** `node` and its arguments that start `imgbatch` from the run's own build (see buildForTests). */
+export function imgbatchCommand(...args: string[]): string[] {
+  return [inject('cliEntry'), ...args];
+}
 
 export interface CliResult {
   readonly code: number | null;
@@ -11,7 +17,7 @@ export interface CliResult {
  * machine running the tests never reach it.
  */
 export function spawnCli(args: string[], env: Record<string, string>): { child: ChildProcess; done: Promise<CliResult> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+  const child = spawn(process.execPath, imgbatchCommand(...args), {
     cwd: process.cwd(),
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
   });

@@ -5,6 +5,7 @@ import { Agent, createServer, request as httpRequest, type IncomingMessage, type
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { imgbatchCommand } from './run-cli.js';
 
 /** The repository root: the worker runs `src/cli/main.ts` from here, as `npm run imgbatch` does. */
 const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -106,7 +107,7 @@ export function startWorkerProcess(options: WorkerProcessOptions): WorkerProcess
     const value = process.env[name];
     if (value !== undefined) env[name] = value;
   }
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'worker'], {
+  const child = spawn(process.execPath, imgbatchCommand('worker'), {
     cwd: PROJECT_ROOT,
     env,
     stdio: ['ignore', 'ignore', 'pipe'],

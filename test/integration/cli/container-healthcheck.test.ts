@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../../helpers/free-port.js';
 import { uniquePrefix } from '../../helpers/redis.js';
+import { imgbatchCommand } from '../../helpers/run-cli.js';
 
 const TOKEN = 'healthcheck-test-token-0123456789';
 const children: ChildProcess[] = [];
@@ -31,7 +32,7 @@ function processNamed(args: string[]): ChildProcess {
 }
 
 async function startServe(port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--host', '0.0.0.0', '--port', String(port)], {
+  const child = spawn(process.execPath, imgbatchCommand('serve', '--host', '0.0.0.0', '--port', String(port)), {
     cwd: process.cwd(),
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', REDIS_URL: inject('redisUrl'), IMGBATCH_REDIS_PREFIX: uniquePrefix('health'), IMGBATCH_API_TOKEN: TOKEN },
   });

@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
 import { describe, expect, inject, it } from 'vitest';
 import { uniquePrefix } from '../../helpers/redis.js';
+import { imgbatchCommand } from '../../helpers/run-cli.js';
 
 const TOKEN = 'serve-test-token-0123456789';
 
 function cli(args: string[], env: Record<string, string>): ReturnType<typeof spawn> {
-  return spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+  return spawn(process.execPath, imgbatchCommand(...args), {
     cwd: process.cwd(),
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', REDIS_URL: inject('redisUrl'), IMGBATCH_REDIS_PREFIX: uniquePrefix('serve'), ...env },
   });
