@@ -5,7 +5,11 @@
  * faults on (5 % 500s, 2 % hangs past the client timeout, 1 % connection resets, bursts of
  * 429), two deployments, three `imgbatch worker` processes, 2,000 images. While the batch
  * runs, a random worker is SIGKILLed about every 10 s and replaced, and redis-server is
- * restarted once (SIGTERM, then started again on the same port and folder).
+ * restarted once (SIGTERM, then started again on the same port and folder), the store (Azurite,
+ * blobs in a folder) is stopped for 20 s and started again, and redis-server is paused (SIGSTOP)
+ * for 3× the job lock, so that every lock held then expires while its call still runs. The batch
+ * has a budget (`--max-cost`) the images do not reach: the spend, possibly billed calls
+ * included, must stay under it.
  *
  * The verdict comes from the simulator's own record of calls and from what the store and the
  * batch registry hold afterwards (see chaos/chaos-report.ts). A kill pays twice for every call
@@ -17,7 +21,8 @@
  *
  * Prints a table, then one JSON object as the last line. Exits 1 when an image was lost, a
  * stored file differs from its record, more images were paid twice than workers were killed,
- * or a duplicate has no kill to explain it. Flags (or CHAOS_<FLAG> variables): see
+ * a duplicate has no kill to explain it, the spend went over the budget, or a store outage or
+ * Redis pause that was asked for did not happen. Flags (or CHAOS_<FLAG> variables): see
  * chaos/chaos-options.ts, e.g. `npm run chaos -- --images 200 --keep`.
  */
 import { parseChaosOptions } from './chaos/chaos-options.js';
@@ -48,6 +53,11 @@ function table(run: ChaosRun): string {
     ['workers SIGKILLed', String(run.kills)],
     ['workers started', String(run.workersStarted)],
     ['redis-server restarts', String(run.redisRestarts)],
+    ['redis-server pauses (SIGSTOP > lock)', String(run.redisPauses)],
+    ['store outages (Azurite stopped)', String(run.storeOutages)],
+    ['spend incl. possibly billed, USD', `${run.spentUsd.toFixed(4)} (possibly billed ${run.possiblyBilledUsd.toFixed(4)})`],
+    ['budget (--max-cost), USD', run.maxCostUsd.toFixed(4)],
+    ['over budget, USD', run.overBudgetUsd.toFixed(4)],
     ['429 bursts', String(run.bursts)],
     ['wall time, s', run.wallSeconds.toFixed(1)],
   ];
@@ -73,10 +83,15 @@ process.stdout.write(
     images: report.images,
     kills: run.kills,
     redis_restarts: run.redisRestarts,
+    redis_pauses: run.redisPauses,
+    store_outages: run.storeOutages,
     lost: report.lost,
     duplicates: report.duplicates,
+    unexplained_duplicates: report.unexplainedDuplicates,
     mismatch: report.mismatch,
+    over_budget_usd: Number(run.overBudgetUsd.toFixed(6)),
     wall_s: Number(run.wallSeconds.toFixed(1)),
   })}\n`,
 );
-if (report.lost > 0 || report.mismatch > 0 || report.duplicates > run.kills || report.unexplainedDuplicates > 0) process.exitCode = 1;
+const missedFaults = (options.storeOutageMs > 0 && run.storeOutages === 0) || (options.redisPauseMs !== 0 && run.redisPauses === 0);
+if (report.lost > 0 || report.mismatch > 0 || report.duplicates > run.kills || report.unexplainedDuplicates > 0 || run.overBudgetUsd > 0 || missedFaults) process.exitCode = 1;

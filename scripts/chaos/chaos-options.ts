@@ -15,6 +15,20 @@ const chaosOptionsSchema = z.strictObject({
   maxKills: z.coerce.number().int().min(0).optional(),
   /** Share of the images finished when redis-server is restarted once (default 0.4). */
   redisRestartAt: share.default(0.4),
+  /** Share of the images finished when the store (Azurite) is stopped once (default 0.2). */
+  storeOutageAt: share.default(0.2),
+  /** How long the store stays stopped, ms; 0 for no outage (default 20000). */
+  storeOutageMs: z.coerce.number().int().min(0).default(20_000),
+  /** Share of the images finished when redis-server is paused once with SIGSTOP (default 0.6). */
+  redisPauseAt: share.default(0.6),
+  /** How long redis-server stays paused, ms; 0 for no pause (default 3 × the job lock, so every lock held then expires). */
+  redisPauseMs: z.coerce.number().int().min(0).optional(),
+  /**
+   * The batch's `--max-cost` is the expected cost of its images times (1 + this) (default 0.5):
+   * room for retries and kills, so the images themselves do not reach it; the run checks that
+   * the spend, possibly billed calls included, stays under it.
+   */
+  budgetMargin: z.coerce.number().min(0).default(0.5),
   /**
    * Requests per minute of each of the two simulated deployments (default 600). With the
    * latency, this sets the calls in flight per worker, and so what one kill pays twice.
@@ -51,6 +65,11 @@ const FLAGS = {
   'kill-every-ms': 'killEveryMs',
   'max-kills': 'maxKills',
   'redis-restart-at': 'redisRestartAt',
+  'store-outage-at': 'storeOutageAt',
+  'store-outage-ms': 'storeOutageMs',
+  'redis-pause-at': 'redisPauseAt',
+  'redis-pause-ms': 'redisPauseMs',
+  'budget-margin': 'budgetMargin',
   rpm: 'ratePerMinute',
   'latency-ms': 'latencyMs',
   'timeout-ms': 'timeoutMs',

@@ -23,8 +23,10 @@ export interface ChaosEvidence {
   /** The batch registry's outcome and last error per image key. */
   readonly outcomes: ReadonlyMap<string, ImageOutcome>;
   readonly errors: Readonly<Record<string, string>>;
-  /** When workers were SIGKILLed, epoch ms. */
-  readonly killTimesMs: readonly number[];
+  /** Which worker was SIGKILLed when, epoch ms. */
+  readonly kills: ReadonlyArray<{ readonly atMs: number; readonly worker: number }>;
+  /** The simulator's request id of each answered call -> the worker that sent it. */
+  readonly callers: ReadonlyMap<string, number>;
   /** The bytes the simulator makes for a record's prompt: what its file must hold. */
   readonly expectedBytes: (record: ImageRecord) => Uint8Array;
 }
@@ -40,8 +42,8 @@ export interface ChaosReport {
   /** Successful (image-making) calls for a key that already had one. */
   readonly duplicates: number;
   /**
-   * Duplicates whose earlier successful call was not in flight when a worker was killed: paid
-   * twice with no crash to explain it (a bug). Must be 0.
+   * Duplicates whose earlier successful call's worker was not killed between that call and the
+   * next one for the image: paid twice with no crash to explain it (a bug). Must be 0.
    */
   readonly unexplainedDuplicates: number;
   /** Stored files that differ from their record (missing, other size, other bytes), and image files no record points at. */
@@ -58,13 +60,6 @@ export interface ChaosReport {
 /** Calls that produced (and billed) images. */
 const IMAGE_MAKING: readonly CallOutcome[] = ['ok', 'partial'];
 const EXAMPLES = 10;
-/**
- * After its answer, a call's image is safe once the record is written: a decode, two file
- * writes and a few Redis round trips. A kill within this long after the answer explains a
- * second call for the image.
- */
-const STORE_WINDOW_MS = 2_000;
-
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.byteLength === b.byteLength && Buffer.compare(a, b) === 0;
 }
@@ -89,15 +84,19 @@ export function buildChaosReport(evidence: ChaosEvidence): ChaosReport {
     list.push(call);
     imageCallsPerKey.set(key, list);
   }
-  const wasInFlightAtKill = (call: CallRecord): boolean =>
-    evidence.killTimesMs.some((killMs) => killMs >= call.arrivedAtMs && killMs <= call.arrivedAtMs + (call.latencyMs ?? 0) + STORE_WINDOW_MS);
+  // Only the death of the worker that made a call loses its answer (the image in its memory or
+  // on its way to the store): a kill of any other worker explains nothing.
+  const wasLostToItsWorkersKill = (call: CallRecord, next: CallRecord): boolean => {
+    const worker = evidence.callers.get(call.requestId);
+    return worker !== undefined && evidence.kills.some((kill) => kill.worker === worker && kill.atMs >= call.arrivedAtMs && kill.atMs <= next.arrivedAtMs);
+  };
   let duplicates = 0;
   let unexplainedDuplicates = 0;
   for (const [key, calls] of imageCallsPerKey) {
     if (calls.length <= 1) continue;
     duplicates += calls.length - 1;
     // Every call but the last was paid for an image that never reached the store.
-    const unexplained = calls.slice(0, -1).filter((call) => !wasInFlightAtKill(call)).length;
+    const unexplained = calls.slice(0, -1).filter((call, i) => !wasLostToItsWorkersKill(call, calls[i + 1] ?? call)).length;
     unexplainedDuplicates += unexplained;
     note(examples.duplicates, `${key}: ${calls.length} successful calls${unexplained > 0 ? `, ${unexplained} not explained by a kill` : ''}`);
   }

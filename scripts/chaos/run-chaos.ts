@@ -1,7 +1,9 @@
-import { mkdir, mkdtemp, opendir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BlobServiceClient } from '@azure/storage-blob';
+import { startAzurite } from '../../test/helpers/services.js';
 import type { ImageOutcome } from '../../src/batch/image-outcome.js';
 import { freePort, startRedisServer, type RedisServerProcess } from '../../src/cli/redis-server-process.js';
 import { imageKey } from '../../src/job/image-job.js';
@@ -9,10 +11,13 @@ import { createProducer } from '../../src/queue/producer.js';
 import { createSimulator } from '../../src/simulator/create-simulator.js';
 import { fakeImage } from '../../src/simulator/fake-image.js';
 import { createSeededRandom } from '../../src/simulator/seeded-random.js';
-import { createFsResultStore } from '../../src/storage/fs-result-store.js';
+import { DEFAULT_PRICE_TABLE } from '../../src/cost/default-price-table.js';
+import { expectedCallCost } from '../../src/cost/expected-call-cost.js';
+import { createBlobResultStore } from '../../src/storage/blob-result-store.js';
 import type { ImageRecord } from '../../src/storage/image-record.js';
 import type { ChaosOptions } from './chaos-options.js';
 import { buildChaosReport, type ChaosReport, type StoredFile } from './chaos-report.js';
+import { createCallerProxies } from './caller-proxy.js';
 import { createWorkerFleet } from './worker-fleet.js';
 
 const MODEL = 'gpt-image-1-mini';
@@ -21,12 +26,27 @@ const BATCH = 'chaos';
 const PREFIX = 'chaos';
 const SIM_KEY = 'sim-key';
 const IMAGE_PX = 64;
+const SIZE = '1024x1024';
+const QUALITY = 'low';
+const CONTAINER = 'imgbatch';
 const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 export interface ChaosRun {
   readonly report: ChaosReport;
   readonly kills: number;
   readonly redisRestarts: number;
+  /** Times redis-server was paused (SIGSTOP) longer than the job lock, then continued. */
+  readonly redisPauses: number;
+  /** Times the store (Azurite) was stopped mid-batch, then started again on the same port and data. */
+  readonly storeOutages: number;
+  /** The batch's budget, USD: the images' expected cost times (1 + budgetMargin). */
+  readonly maxCostUsd: number;
+  /** What the batch cost, USD, possibly billed calls (timeouts, resets, killed workers) included. */
+  readonly spentUsd: number;
+  /** The part of `spentUsd` that is possibly billed. */
+  readonly possiblyBilledUsd: number;
+  /** max(0, spentUsd - maxCostUsd): must be 0. */
+  readonly overBudgetUsd: number;
   readonly bursts: number;
   readonly workersStarted: number;
   /** From the first enqueue until every image had an outcome (or the deadline). */
@@ -48,26 +68,17 @@ export interface ChaosRunHooks {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function listBatchFolder(folder: string): Promise<{ files: StoredFile[]; tempFiles: number }> {
+/** The batch's image blobs (not records, not images kept aside in sub-folders), by URL as a record's `location` names them. */
+async function listBatchBlobs(connectionString: string): Promise<StoredFile[]> {
+  const container = BlobServiceClient.fromConnectionString(connectionString).getContainerClient(CONTAINER);
   const files: StoredFile[] = [];
-  let tempFiles = 0;
-  let directory;
-  try {
-    directory = await opendir(folder);
-  } catch {
-    return { files, tempFiles };
+  const folder = `${BATCH}/`;
+  for await (const item of container.listBlobsFlat({ prefix: folder })) {
+    if (item.name.endsWith('.json') || item.name.slice(folder.length).includes('/')) continue;
+    const blob = container.getBlockBlobClient(item.name);
+    files.push({ path: blob.url, bytes: await blob.downloadToBuffer() });
   }
-  for await (const entry of directory) {
-    if (!entry.isFile()) continue;
-    if (entry.name.startsWith('.')) {
-      if (entry.name.endsWith('.tmp')) tempFiles++;
-      continue;
-    }
-    if (entry.name.endsWith('.json')) continue;
-    const path = join(folder, entry.name);
-    files.push({ path, bytes: await readFile(path) });
-  }
-  return { files, tempFiles };
+  return files;
 }
 
 /**
@@ -86,11 +97,16 @@ export async function runChaos(options: ChaosOptions, hooks: ChaosRunHooks = {})
 
   const dir = await mkdtemp(join(tmpdir(), 'imgbatch-chaos-'));
   const redisDir = join(dir, 'redis');
-  const outputDir = join(dir, 'output');
+  const azuriteDir = join(dir, 'azurite');
   const logDir = join(dir, 'logs');
-  await Promise.all([mkdir(redisDir), mkdir(outputDir), mkdir(logDir)]);
+  await Promise.all([mkdir(redisDir), mkdir(azuriteDir), mkdir(logDir)]);
   const redisPort = await freePort();
   let redis: RedisServerProcess = await startRedisServer({ port: redisPort, dir: redisDir, appendOnly: true });
+  // Blobs in a folder, so that a stop and a start on the same port keep them: a real outage, not a wipe.
+  let azurite = await startAzurite({ location: azuriteDir });
+  const azuritePort = azurite.port;
+  const { connectionString } = azurite;
+  const redisPauseMs = options.redisPauseMs ?? 3 * options.lockMs;
   const simulator = await createSimulator({
     deployments: DEPLOYMENTS.map((name) => ({
       name,
@@ -102,11 +118,15 @@ export async function runChaos(options: ChaosOptions, hooks: ChaosRunHooks = {})
     imageWidthPx: IMAGE_PX,
     imageHeightPx: IMAGE_PX,
   });
-  const configPath = join(dir, 'deployments.json');
-  await writeFile(
-    configPath,
-    JSON.stringify({
-      deployments: DEPLOYMENTS.map((name) => ({ name, endpoint: simulator.url, deployment: name, model: MODEL, ratePerMinute: options.ratePerMinute, auth: { apiKeyEnv: 'SIM_KEY' } })),
+  const proxies = createCallerProxies(simulator.url);
+  // Each worker calls the simulator through its own proxy, so that every call has a known caller.
+  const writeWorkerConfig = async (worker: number): Promise<string> => {
+    const endpoint = await proxies.open(worker);
+    const configPath = join(dir, `deployments-${String(worker)}.json`);
+    await writeFile(
+      configPath,
+      JSON.stringify({
+      deployments: DEPLOYMENTS.map((name) => ({ name, endpoint, deployment: name, model: MODEL, ratePerMinute: options.ratePerMinute, auth: { apiKeyEnv: 'SIM_KEY' } })),
       worker: {
         // Enough calls in flight for both quotas through hung calls, without thousands of idle slots.
         concurrency: 64,
@@ -116,17 +136,22 @@ export async function runChaos(options: ChaosOptions, hooks: ChaosRunHooks = {})
         pauseRecheckMs: 1_000,
         lockDurationMs: options.lockMs,
         stalledIntervalMs: options.lockMs,
+        // The run's own spool: another run on this machine with the same prefix must not share it.
+        spoolDir: join(dir, 'spool'),
       },
     }),
   );
+    return configPath;
+  };
   const fleet = createWorkerFleet({
     cwd: PROJECT_ROOT,
     logDir,
+    envFor: async (worker) => ({ IMGBATCH_CONFIG: await writeWorkerConfig(worker) }),
     env: {
       REDIS_URL: redis.url,
       IMGBATCH_REDIS_PREFIX: PREFIX,
-      IMGBATCH_CONFIG: configPath,
-      IMGBATCH_OUTPUT_DIR: outputDir,
+      AZURE_STORAGE_CONNECTION_STRING: connectionString,
+      IMGBATCH_BLOB_CONTAINER: CONTAINER,
       IMGBATCH_LOG_LEVEL: hooks.workerLogLevel ?? 'info',
       SIM_KEY,
     },
@@ -135,8 +160,17 @@ export async function runChaos(options: ChaosOptions, hooks: ChaosRunHooks = {})
 
   // What the chaos did and when, epoch ms (the simulator's clock): which duplicate a kill explains.
   const events: Array<{ readonly atMs: number; readonly what: string }> = [];
+  const killed: Array<{ readonly atMs: number; readonly worker: number }> = [];
   let kills = 0;
   let redisRestarts = 0;
+  let redisPauses = 0;
+  let storeOutages = 0;
+  // When the stopped store is started again, epoch ms; undefined while it runs.
+  let storeBackAt: number | undefined;
+  const promptChars = `chaos image ${options.images}`.length;
+  const maxCostUsd = expectedCallCost(DEFAULT_PRICE_TABLE, { model: MODEL, size: SIZE, quality: QUALITY, images: 1, promptChars }).usd * options.images * (1 + options.budgetMargin);
+  let spentUsd: number;
+  let possiblyBilledUsd: number;
   let bursts = 0;
   let wallSeconds: number;
   let isFinished = false;
@@ -145,12 +179,13 @@ export async function runChaos(options: ChaosOptions, hooks: ChaosRunHooks = {})
     log(
       `${options.images} images, ${options.workers} workers, 2 deployments at ${options.ratePerMinute} rpm, latency ~${options.latencyMs} ms, ` +
         `faults 500 ${options.error500Rate} / hang ${options.hangRate} / reset ${options.resetRate}, kill every ~${options.killEveryMs} ms, ` +
-        `redis restart at ${Math.round(options.redisRestartAt * 100)} %, folder ${dir}`,
+        `redis restart at ${Math.round(options.redisRestartAt * 100)} %, store outage ${options.storeOutageMs} ms at ${Math.round(options.storeOutageAt * 100)} %, ` +
+        `redis pause ${redisPauseMs} ms at ${Math.round(options.redisPauseAt * 100)} %, budget $${maxCostUsd.toFixed(4)}, folder ${dir}`,
     );
-    for (let i = 0; i < options.workers; i++) fleet.start();
+    for (let i = 0; i < options.workers; i++) await fleet.start();
     const startedAt = Date.now();
-    const requests = Array.from({ length: options.images }, (_, i) => ({ id: `img${i}`, prompt: `chaos image ${i}`, model: MODEL }));
-    const enqueued = await producer.enqueue(requests, { batchId: BATCH });
+    const requests = Array.from({ length: options.images }, (_, i) => ({ id: `img${i}`, prompt: `chaos image ${i}`, model: MODEL, size: SIZE, quality: QUALITY }));
+    const enqueued = await producer.enqueue(requests, { batchId: BATCH, maxCostUsd });
     log(`enqueued ${enqueued.imagesAdded} images`);
 
     let nextKillAt = Date.now() + jitter(options.killEveryMs);
@@ -173,14 +208,30 @@ export async function runChaos(options: ChaosOptions, hooks: ChaosRunHooks = {})
       }
       if (Date.now() >= nextKillAt && (options.maxKills === undefined || kills < options.maxKills)) {
         const killAt = Date.now();
-        const pid = await fleet.kill(Math.floor(random.next() * options.workers));
+        const victim = await fleet.kill(Math.floor(random.next() * options.workers));
         kills++;
-        events.push({ atMs: killAt, what: `kill ${String(pid)}` });
-        fleet.start();
-        log(`SIGKILL worker ${String(pid)} (kill ${kills}); ${done}/${options.images} done`);
+        events.push({ atMs: killAt, what: `kill worker ${String(victim?.worker)} pid ${String(victim?.pid)}` });
+        if (victim !== undefined) killed.push({ atMs: killAt, worker: victim.worker });
+        await fleet.start();
+        log(`SIGKILL worker ${String(victim?.worker)} pid ${String(victim?.pid)} (kill ${kills}); ${done}/${options.images} done`);
         nextKillAt = Date.now() + jitter(options.killEveryMs);
       }
-      if (redisRestarts === 0 && done >= options.images * options.redisRestartAt) {
+      if (storeOutages === 0 && options.storeOutageMs > 0 && done >= options.images * options.storeOutageAt) {
+        log(`stopping the store (Azurite) for ${options.storeOutageMs} ms; ${done}/${options.images} done`);
+        events.push({ atMs: Date.now(), what: 'store stop' });
+        await azurite.stop();
+        storeOutages++;
+        storeBackAt = Date.now() + options.storeOutageMs;
+      }
+      if (storeBackAt !== undefined && Date.now() >= storeBackAt) {
+        azurite = await startAzurite({ port: azuritePort, location: azuriteDir });
+        events.push({ atMs: Date.now(), what: 'store up' });
+        storeBackAt = undefined;
+        log(`the store is back; ${done}/${options.images} done`);
+      }
+      // One fault at a time: the Redis faults wait for the store to be back.
+      const isStoreUp = storeBackAt === undefined;
+      if (isStoreUp && redisRestarts === 0 && done >= options.images * options.redisRestartAt) {
         log(`restarting redis-server (SIGTERM; same port and append-only file); ${done}/${options.images} done`);
         events.push({ atMs: Date.now(), what: 'redis stop' });
         await redis.stop();
@@ -188,6 +239,21 @@ export async function runChaos(options: ChaosOptions, hooks: ChaosRunHooks = {})
         events.push({ atMs: Date.now(), what: 'redis up' });
         redisRestarts++;
         log('redis-server is back');
+      }
+      if (isStoreUp && redisPauses === 0 && redisPauseMs > 0 && done >= options.images * options.redisPauseAt) {
+        // Longer than the job lock: the stalled checker hands every in-flight job to another
+        // worker once Redis answers again, while the first calls are still running.
+        log(`pausing redis-server (SIGSTOP) for ${redisPauseMs} ms; ${done}/${options.images} done`);
+        events.push({ atMs: Date.now(), what: 'redis pause' });
+        redis.process.kill('SIGSTOP');
+        try {
+          await sleep(redisPauseMs);
+        } finally {
+          redis.process.kill('SIGCONT');
+        }
+        events.push({ atMs: Date.now(), what: 'redis continue' });
+        redisPauses++;
+        log('redis-server continues');
       }
       if (Date.now() >= nextBurstAt) {
         // Every call to the deployment in the next 1-3 s gets a 429 telling it to wait out the rest.
@@ -201,26 +267,37 @@ export async function runChaos(options: ChaosOptions, hooks: ChaosRunHooks = {})
     wallSeconds = (Date.now() - startedAt) / 1000;
     log(`${isFinished ? 'batch finished' : 'stopped'} after ${wallSeconds.toFixed(1)} s; stopping workers`);
     await fleet.stopAll(20_000);
+    if (storeBackAt !== undefined) {
+      azurite = await startAzurite({ port: azuritePort, location: azuriteDir });
+      storeBackAt = undefined;
+    }
 
+    const finalSummary = await producer.batches.summary(BATCH);
+    spentUsd = finalSummary.costUsd;
+    possiblyBilledUsd = finalSummary.possiblyBilledCostUsd;
     const records = new Map<string, ImageRecord>();
-    for await (const record of createFsResultStore({ root: outputDir }).listRecords(BATCH)) records.set(record.key, record);
+    for await (const record of createBlobResultStore({ container: CONTAINER, connectionString }).listRecords(BATCH)) records.set(record.key, record);
     const outcomes = new Map<string, ImageOutcome>();
     for await (const page of producer.batches.outcomes(BATCH)) for (const [key, outcome] of page) outcomes.set(key, outcome);
-    const { files, tempFiles } = await listBatchFolder(join(outputDir, BATCH));
+    const files = await listBatchBlobs(connectionString);
+    // Blob uploads are atomic: no unfinished writes to count.
+    const tempFiles = 0;
     const calls = simulator.stats();
     // The bytes the simulator makes for each stored record's prompt, to tell a file from another image's.
     const expected = new Map<string, Uint8Array>();
     for (const record of records.values()) {
       expected.set(record.key, (await fakeImage({ prompt: record.prompt, variant: 0, widthPx: IMAGE_PX, heightPx: IMAGE_PX, format: 'png' })).bytes);
     }
-    if (options.keep) await writeFile(join(dir, 'calls.json'), JSON.stringify({ calls, events }, null, 1));
+    const callers = proxies.callers();
+    if (options.keep) await writeFile(join(dir, 'calls.json'), JSON.stringify({ calls, events, callers: Object.fromEntries(callers) }, null, 1));
     report = buildChaosReport({
       imageKeys: requests.map((r) => imageKey(BATCH, r.id, 0)),
       calls,
       records,
       files,
       tempFiles,
-      killTimesMs: events.filter((e) => e.what.startsWith('kill')).map((e) => e.atMs),
+      kills: killed,
+      callers,
       outcomes,
       errors: await producer.batches.errors(BATCH),
       expectedBytes: (record) => expected.get(record.key) ?? new Uint8Array(),
@@ -228,10 +305,13 @@ export async function runChaos(options: ChaosOptions, hooks: ChaosRunHooks = {})
   } finally {
     await fleet.stopAll(5_000);
     await producer.close().catch(() => undefined);
+    await proxies.close();
     await simulator.close();
     await redis.stop();
+    await azurite.stop();
     if (options.keep || report === undefined) log(`kept ${dir} (worker logs in ${logDir})`);
     else await rm(dir, { recursive: true, force: true });
   }
-  return { report, kills, redisRestarts, bursts, workersStarted: fleet.started(), wallSeconds, isFinished, dir };
+  const overBudgetUsd = Math.max(0, spentUsd - maxCostUsd);
+  return { report, kills, redisRestarts, redisPauses, storeOutages, maxCostUsd, spentUsd, possiblyBilledUsd, overBudgetUsd, bursts, workersStarted: fleet.started(), wallSeconds, isFinished, dir };
 }

@@ -10,13 +10,21 @@ export interface WorkerFleetOptions {
   readonly logDir: string;
   /** The repository root, where `src/cli/main.ts` is. */
   readonly cwd: string;
+  /** More environment for worker number `worker` (1, 2, ...), e.g. its own config file. */
+  readonly envFor?: (worker: number) => Promise<Readonly<Record<string, string>>>;
+}
+
+/** A worker that was SIGKILLed: its process id and its number (as `envFor` saw it). */
+export interface KilledWorker {
+  readonly pid: number | undefined;
+  readonly worker: number;
 }
 
 export interface WorkerFleet {
   /** Starts one more `imgbatch worker` process (it takes a few seconds to load and connect). */
-  start(): ChildProcess;
-  /** SIGKILLs the running worker at `index` (modulo the running count); resolves with its pid once it is gone. */
-  kill(index: number): Promise<number | undefined>;
+  start(): Promise<ChildProcess>;
+  /** SIGKILLs the running worker at `index` (modulo the running count); resolves once it is gone. */
+  kill(index: number): Promise<KilledWorker | undefined>;
   running(): number;
   /** Workers started so far. */
   started(): number;
@@ -36,19 +44,23 @@ async function exited(child: ChildProcess): Promise<void> {
 /** `imgbatch worker` processes run through tsx, as `npm run imgbatch worker` would. */
 export function createWorkerFleet(options: WorkerFleetOptions): WorkerFleet {
   const children: ChildProcess[] = [];
+  const numbers = new Map<ChildProcess, number>();
   let count = 0;
   const baseEnv: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...options.env };
   return {
-    start() {
+    async start() {
       count++;
-      const log = createWriteStream(join(options.logDir, `worker-${count}.log`));
+      const worker = count;
+      const extraEnv = (await options.envFor?.(worker)) ?? {};
+      const log = createWriteStream(join(options.logDir, `worker-${worker}.log`));
       const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'worker'], {
         cwd: options.cwd,
-        env: baseEnv,
+        env: { ...baseEnv, ...extraEnv },
         stdio: ['ignore', 'ignore', 'pipe'],
       });
       child.stderr.pipe(log);
       children.push(child);
+      numbers.set(child, worker);
       return child;
     },
     async kill(index) {
@@ -57,7 +69,7 @@ export function createWorkerFleet(options: WorkerFleetOptions): WorkerFleet {
       if (victim === undefined) return undefined;
       victim.kill('SIGKILL');
       await exited(victim);
-      return victim.pid;
+      return { pid: victim.pid, worker: numbers.get(victim) ?? 0 };
     },
     running: () => children.filter(isRunning).length,
     started: () => count,

@@ -36,7 +36,8 @@ function evidence(overrides: Partial<ChaosEvidence>): ChaosEvidence {
     tempFiles: 0,
     outcomes: new Map(),
     errors: {},
-    killTimesMs: [],
+    kills: [],
+    callers: new Map(),
     expectedBytes: (record) => new Uint8Array(record.sizeBytes ?? 0),
     ...overrides,
   };
@@ -57,15 +58,31 @@ describe('buildChaosReport', () => {
     expect(report).toMatchObject({ lost: 2, failedWithReason: 1, stored: 0 });
   });
 
-  it('counts second successful calls as duplicates, and those whose first call no kill interrupted as unexplained', () => {
+  it('counts second successful calls as duplicates, and those whose first call\'s own worker was not killed before the next call as unexplained', () => {
     const report = buildChaosReport(
       evidence({
         imageKeys: ['b/a-0', 'b/b-0'],
         calls: [call('b/a-0', 1_000), call('b/a-0', 9_000), call('b/b-0', 20_000), call('b/b-0', 30_000), call('b/b-0', 40_000, 'error_500')],
-        killTimesMs: [1_050],
+        // Worker 1 made both first calls; worker 2 is killed while b's first call runs, worker 1 only after b's second.
+        callers: new Map([
+          ['r-b/a-0-1000', 1],
+          ['r-b/b-0-20000', 1],
+        ]),
+        kills: [
+          { atMs: 1_050, worker: 1 },
+          { atMs: 20_050, worker: 2 },
+          { atMs: 35_000, worker: 1 },
+        ],
       }),
     );
     expect(report).toMatchObject({ duplicates: 2, unexplainedDuplicates: 1 });
+  });
+
+  it('counts a duplicate whose first call has no known caller as unexplained', () => {
+    const report = buildChaosReport(
+      evidence({ imageKeys: ['b/a-0'], calls: [call('b/a-0', 1_000), call('b/a-0', 9_000)], kills: [{ atMs: 1_050, worker: 1 }] }),
+    );
+    expect(report).toMatchObject({ duplicates: 1, unexplainedDuplicates: 1 });
   });
 
   it('counts a stored file that is missing, has another size or other bytes, and a file no record claims, as mismatches', () => {
