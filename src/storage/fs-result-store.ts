@@ -1,6 +1,6 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, open, opendir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { createHash } from 'node:crypto';
+import { mkdir, opendir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { StorageError } from '../errors/imgbatch-error.js';
 import { ASIDE_FOLDER, asideName } from './aside-name.js';
 import { decodeRecord } from './decode-record.js';
@@ -12,6 +12,7 @@ import { parseBatchId, parseImageExtension, parseResultKey } from './parse-resul
 import type { ResultStore, StoredImage } from './result-store.js';
 import { storedImageExtension } from './stored-image-extension.js';
 import { toStorageError } from './to-storage-error.js';
+import { syncFolder, TEMP_SUFFIX, writeFileAtomic } from './write-file-atomic.js';
 
 export interface FsResultStoreOptions {
   /** The folder that holds one sub-folder per batch; relative paths resolve against the working directory. Required. */
@@ -25,46 +26,10 @@ export interface FsResultStoreOptions {
 }
 
 /** Unfinished writes are dot-files ending in `.tmp`, so listings and people skip them. */
-const TEMP_SUFFIX = '.tmp';
 const DEFAULT_STALE_TEMP_AFTER_MS = 10 * 60_000;
 
 function errorCode(thrown: unknown): unknown {
   return thrown instanceof Error ? (thrown as NodeJS.ErrnoException).code : undefined;
-}
-
-/**
- * Writes `data` to `path` so that readers see either the old file or the whole new one: the
- * bytes go to a temp file in the same folder (a rename is atomic only within one file
- * system), are flushed to disk, then renamed over the target.
- */
-async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
-  const tempPath = join(dirname(path), `.${basename(path)}.${process.pid}-${randomUUID().slice(0, 8)}${TEMP_SUFFIX}`);
-  try {
-    const handle = await open(tempPath, 'wx');
-    try {
-      await handle.writeFile(data);
-      // Without this a crash soon after the rename can leave a renamed but empty file.
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(tempPath, path);
-  } catch (thrown) {
-    await rm(tempPath, { force: true }).catch(() => undefined);
-    throw thrown;
-  }
-  // The rename lives in the folder's own data: until the folder is flushed too, a power cut can
-  // lose the new name even though the file's bytes are on disk (rename(2), fsync(2)).
-  await syncFolder(dirname(path));
-}
-
-async function syncFolder(path: string): Promise<void> {
-  const folder = await open(path, 'r');
-  try {
-    await folder.sync();
-  } finally {
-    await folder.close();
-  }
 }
 
 /** Removes the temp files in `folder` older than `olderThanMs`: the leftovers of writers that died. */

@@ -1,10 +1,11 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../errors/imgbatch-error.js';
 import { imageRecordSchema, type ImageRecord } from './image-record.js';
 import type { StoredImage } from './result-store.js';
+import { writeFileAtomic } from './write-file-atomic.js';
 
 /** A paid result waiting for the store: the image (absent for a filtered one) and its record. */
 export interface SpooledResult {
@@ -41,29 +42,10 @@ const metaSchema = z.object({
   spooledAt: z.number(),
 });
 
-const TEMP_SUFFIX = '.tmp';
 
 /** File name of a key: keys hold `/`, and the hash keeps every name one safe segment. */
 function nameOf(key: string): string {
   return createHash('sha256').update(key).digest('hex').slice(0, 40);
-}
-
-async function writeDurably(path: string, data: Uint8Array | string): Promise<void> {
-  const temp = `${path}.${process.pid}-${randomUUID().slice(0, 8)}${TEMP_SUFFIX}`;
-  try {
-    const handle = await open(temp, 'wx');
-    try {
-      await handle.writeFile(data);
-      // The point of the spool is to outlive a crash: the bytes must be on disk before the name.
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, path);
-  } catch (thrown) {
-    await rm(temp, { force: true }).catch(() => undefined);
-    throw thrown;
-  }
 }
 
 function isMissing(thrown: unknown): boolean {
@@ -116,8 +98,8 @@ export function createFolderImageSpool(options: FolderImageSpoolOptions): ImageS
       if (usedBytes + sizeBytes > maxBytes) return false;
       try {
         await mkdir(dir, { recursive: true });
-        if (result.image !== undefined) await writeDurably(join(dir, `${name}.bin`), result.image.bytes);
-        await writeDurably(join(dir, `${name}.json`), meta);
+        if (result.image !== undefined) await writeFileAtomic(join(dir, `${name}.bin`), result.image.bytes);
+        await writeFileAtomic(join(dir, `${name}.json`), meta);
       } catch {
         // The spool's own disk is full or read-only too: the caller keeps the bytes in memory.
         await rm(join(dir, `${name}.bin`), { force: true }).catch(() => undefined);
