@@ -23,7 +23,6 @@
  * Flags: --images N (default 2000).
  */
 import { randomBytes } from 'node:crypto';
-import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,7 +34,7 @@ import { IMAGE_QUEUE_NAME } from '../src/job/image-job.js';
 import { createKeySpace } from '../src/queue/key-space.js';
 import { createProducer } from '../src/queue/producer.js';
 import { createSimulator } from '../src/simulator/create-simulator.js';
-import { spawnNode, stopAll, waitUntil } from './bench/child-processes.js';
+import { spawnNode, stopAll, waitForLogLine, waitUntil } from './bench/child-processes.js';
 import { formatTable } from './bench/format-table.js';
 
 const MODEL = 'gpt-image-1-mini';
@@ -121,26 +120,6 @@ function printKinds(label: string, after: Footprint, count: number): void {
     .sort((x, y) => y[1].bytes - x[1].bytes)
     .map(([kind, { keys, bytes }]) => [kind, String(keys), String(bytes), (bytes / count).toFixed(1)]);
   log(`${label}: Redis after the run, by kind of key\n${formatTable(['key', 'keys', 'bytes', 'bytes/image'], rows)}`);
-}
-
-function waitForLogLine(child: ChildProcess, msg: string, timeoutMs: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let seen = '';
-    const timer = setTimeout(() => {
-      reject(new Error(`no "${msg}" from the worker after ${timeoutMs} ms`));
-    }, timeoutMs);
-    child.stderr?.on('data', (chunk: Buffer) => {
-      seen = (seen + chunk.toString('utf8')).slice(-10_000);
-      if (seen.includes(`"msg":"${msg}"`)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`the worker exited (${String(code)}) before "${msg}"`));
-    });
-  });
 }
 
 interface RunFigures {

@@ -29,14 +29,13 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { ChildProcess } from 'node:child_process';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { startRedisServer } from '../src/cli/redis-server-process.js';
 import { createProducer } from '../src/queue/producer.js';
 import { readRedisUsage } from '../src/queue/read-redis-usage.js';
 import { createSimulator } from '../src/simulator/create-simulator.js';
-import { spawnNode, stopAll, waitUntil } from './bench/child-processes.js';
+import { spawnNode, stopAll, waitForLogLine, waitUntil } from './bench/child-processes.js';
 import { formatTable } from './bench/format-table.js';
 import { readProcessUsage } from './bench/process-usage.js';
 import { quotaUtilization } from './bench/quota-utilization.js';
@@ -131,26 +130,6 @@ async function commandsOf(redis: Redis, read: () => Promise<unknown>): Promise<n
   await redis.config('RESETSTAT');
   await read();
   return (await readRedisUsage(redis)).totalCommands;
-}
-
-function waitForLogLine(child: ChildProcess, msg: string, timeoutMs: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let seen = '';
-    const timer = setTimeout(() => {
-      reject(new Error(`no "${msg}" from the worker after ${timeoutMs} ms`));
-    }, timeoutMs);
-    child.stderr?.on('data', (chunk: Buffer) => {
-      seen = (seen + chunk.toString('utf8')).slice(-10_000);
-      if (seen.includes(`"msg":"${msg}"`)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`the worker exited (${String(code)}) before "${msg}"`));
-    });
-  });
 }
 
 async function runImgbatch(redis: Redis, redisUrl: string, label: string, fleet: readonly Deployment[], callLatency: Latency, count: number): Promise<RunFigures> {

@@ -39,3 +39,24 @@ export async function waitUntil(check: () => Promise<boolean>, timeoutMs: number
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+/** Resolves when the child logs a JSON line whose `msg` is `msg` on stderr; rejects after timeoutMs or if it exits first. */
+export function waitForLogLine(child: ChildProcess, msg: string, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => {
+      reject(new Error(`no "${msg}" from the worker after ${timeoutMs} ms`));
+    }, timeoutMs);
+    child.stderr?.on('data', (chunk: Buffer) => {
+      seen = (seen + chunk.toString('utf8')).slice(-10_000);
+      if (seen.includes(`"msg":"${msg}"`)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the worker exited (${String(code)}) before "${msg}"`));
+    });
+  });
+}

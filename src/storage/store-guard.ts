@@ -113,20 +113,33 @@ export function createStoreGuard(options: StoreGuardOptions): StoreGuard {
     }
   }
 
+  /** Writes the result; what made the store refuse it as unwritable, or undefined once written. Other errors are thrown. */
+  async function tryWrite(result: SpooledResult): Promise<StoreUnwritable | undefined> {
+    try {
+      await write(result);
+      return undefined;
+    } catch (thrown) {
+      const failure = storeUnwritableOf(thrown);
+      if (failure === undefined) throw thrown;
+      return failure;
+    }
+  }
+
+  /** Puts the result in the spool and marks it, if the spool takes it. */
+  async function trySpool(result: SpooledResult): Promise<boolean> {
+    if (!(await spool.put(result))) return false;
+    // Marked after the bytes are on disk: a mark without bytes would hold its job forever.
+    await breaker.markSpooled(result.key, holder);
+    return true;
+  }
+
   async function keep(result: SpooledResult): Promise<KeptWhere> {
     if (!isPausedHere) {
-      try {
-        await write(result);
-        return 'stored';
-      } catch (thrown) {
-        const failure = storeUnwritableOf(thrown);
-        if (failure === undefined) throw thrown;
-        await trip(failure);
-      }
+      const failure = await tryWrite(result);
+      if (failure === undefined) return 'stored';
+      await trip(failure);
     }
-    if (await spool.put(result)) {
-      // Marked after the bytes are on disk: a mark without bytes would hold its job forever.
-      await breaker.markSpooled(result.key, holder);
+    if (await trySpool(result)) {
       logger.warn({ imageKey: result.key }, 'paid image kept in the spool until the store takes writes again');
       return 'spooled';
     }
@@ -135,17 +148,8 @@ export function createStoreGuard(options: StoreGuardOptions): StoreGuard {
     logger.warn({ imageKey: result.key }, 'spool full: paid image held in memory by its job until the store or the spool takes it');
     for (;;) {
       await sleep(options.probeIntervalMs);
-      try {
-        await write(result);
-        return 'stored';
-      } catch (thrown) {
-        const failure = storeUnwritableOf(thrown);
-        if (failure === undefined) throw thrown;
-      }
-      if (await spool.put(result)) {
-        await breaker.markSpooled(result.key, holder);
-        return 'spooled';
-      }
+      if ((await tryWrite(result)) === undefined) return 'stored';
+      if (await trySpool(result)) return 'spooled';
     }
   }
 

@@ -1,25 +1,9 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { boundedFetch, type BoundedFetchOptions } from '../../../src/net/bounded-fetch.js';
 import { FetchError } from '../../../src/net/fetch-error.js';
+import { useLocalHttpServers } from '../../helpers/local-http-server.js';
 
-const servers: Server[] = [];
-
-afterEach(async () => {
-  for (const server of servers.splice(0)) {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => { resolve(); }));
-  }
-});
-
-/** A test server on 127.0.0.1; returns its port. */
-async function serve(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<number> {
-  const server = createServer(handler);
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return (server.address() as AddressInfo).port;
-}
+const serve = useLocalHttpServers();
 
 const LOOPBACK: BoundedFetchOptions = { maxBytes: 1_000, timeoutMs: 2_000, allowLoopback: true };
 
