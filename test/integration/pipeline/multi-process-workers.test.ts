@@ -83,7 +83,8 @@ describe('imgbatch worker processes sharing one Redis', () => {
     });
     const ratePerMinute = 600;
     const windowCapacity = ratePerMinute / 6;
-    const requests = 22;
+    // 120 images at 10 calls a second: twelve seconds, so at least one whole 10 s window is pressed.
+    const requests = 12;
     const imagesPerRequest = 10;
     const images = requests * imagesPerRequest;
     const sim = await startSimulator({
@@ -144,12 +145,12 @@ describe('imgbatch worker processes sharing one Redis', () => {
       process.stderr.write(`${workerLogs()}\n`);
     });
     const sim = await startSimulator({
-      deployments: [{ name: 'slow', model: MODEL, ratePerMinute: 60, latency: { meanMs: 4_000, sdMs: 0 } }],
+      deployments: [{ name: 'slow', model: MODEL, ratePerMinute: 60, latency: { meanMs: 3_000, sdMs: 0 } }],
     });
     // A short lock and stall check, so the crashed worker's job is free again within seconds.
     const configPath = await writeWorkerConfig(dir, 'worker.json', {
       deployments: [{ name: 'slow', endpoint: sim.url, model: MODEL, ratePerMinute: 60 }],
-      worker: { concurrency: 4, timeoutMs: 15_000, lockDurationMs: 2_000, stalledIntervalMs: 1_000 },
+      worker: { concurrency: 4, timeoutMs: 8_000, lockDurationMs: 2_000, stalledIntervalMs: 1_000 },
     });
     const workerA = startWorker(configPath);
     await workerA.waitForLog('worker started');
@@ -165,7 +166,7 @@ describe('imgbatch worker processes sharing one Redis', () => {
       15_000,
       () => `job ${jobId} never became active\n${workerLogs()}`,
     );
-    // The call has reached the service (and will be billed) but its answer is 4 s away.
+    // The call has reached the service (and will be billed) but its answer is 3 s away.
     await waitFor(
       () => Promise.resolve(sim.stats().some((call) => call.clientRequestId === imageKey) ? true : undefined),
       10_000,
@@ -176,7 +177,7 @@ describe('imgbatch worker processes sharing one Redis', () => {
     expect((await producer.batches.summary('crash')).pending).toBe(1);
 
     const workerB = startWorker(configPath);
-    // B takes the job over but calls only after A's call would have timed out (15 s after it
+    // B takes the job over but calls only after A's call would have timed out (8 s after it
     // started): until then a living A could still have kept the image.
     const summary = await waitForBatch('crash', 40_000);
     expect(workerB.logs.some((line) => line.msg === 'a call of this job may still be in flight; looking at the store again after its deadline')).toBe(true);
