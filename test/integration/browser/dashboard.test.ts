@@ -44,7 +44,7 @@ describe('the dashboard in headless Chromium: bull-board and the batch page, beh
     await page.locator('input[name="token"]').fill(`${TOKEN}-wrong`);
     await page.locator('button[type="submit"]').click();
     await page.waitForSelector('[role="alert"]');
-    expect(await page.locator('[role="alert"]').textContent()).toBe('That is not the API token.');
+    expect(await page.locator('[role="alert"]').textContent()).toBe('That is not a token this server takes.');
 
     await page.locator('input[name="token"]').fill(TOKEN);
     await Promise.all([page.waitForURL(`${base}/admin/queues`), page.locator('button[type="submit"]').click()]);
