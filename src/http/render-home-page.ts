@@ -144,10 +144,14 @@ function callChart(status: DeploymentStatus, nowMs: number): string {
     const minute = byMinute.get(thisMinute - (CHART_MINUTES - 1) + i);
     if (minute === undefined || minute.calls === 0) continue;
     const x = (i * barWidth).toFixed(1);
-    const ok = minute.calls - minute.rateLimited;
-    bars.push(`<rect x="${x}" y="${y(ok).toFixed(1)}" width="${(barWidth - 1).toFixed(1)}" height="${(plotHeight - y(ok)).toFixed(1)}" fill="#3d6fb6"><title>${minute.calls} calls, ${minute.rateLimited} 429s</title></rect>`);
-    if (minute.rateLimited > 0) {
-      bars.push(`<rect x="${x}" y="${y(minute.calls).toFixed(1)}" width="${(barWidth - 1).toFixed(1)}" height="${(y(ok) - y(minute.calls)).toFixed(1)}" fill="#b3261e"></rect>`);
+    // At least 2 px a bar, so a few calls against a quota of hundreds still show.
+    const okHeight = minute.calls > minute.rateLimited ? Math.max(2, plotHeight - y(minute.calls - minute.rateLimited)) : 0;
+    const limitedHeight = minute.rateLimited > 0 ? Math.max(2, y(minute.calls - minute.rateLimited) - y(minute.calls)) : 0;
+    const title = `<title>${minute.calls} calls, ${minute.rateLimited} 429s</title>`;
+    const width = (barWidth - 1).toFixed(1);
+    if (okHeight > 0) bars.push(`<rect x="${x}" y="${(plotHeight - okHeight).toFixed(1)}" width="${width}" height="${okHeight.toFixed(1)}" fill="#3d6fb6">${title}</rect>`);
+    if (limitedHeight > 0) {
+      bars.push(`<rect x="${x}" y="${(plotHeight - okHeight - limitedHeight).toFixed(1)}" width="${width}" height="${limitedHeight.toFixed(1)}" fill="#b3261e">${title}</rect>`);
     }
   }
   const quotaY = y(status.configuredRatePerMinute).toFixed(1);
@@ -188,7 +192,7 @@ function deploymentCard(options: HomePageOptions, status: DeploymentStatus): str
     `<article class="deployment" data-deployment="${escapeHtml(status.name)}">` +
     `<h3>${escapeHtml(status.name)} <span class="muted">${escapeHtml(status.model)}</span></h3>` +
     `<div class="state" data-state="${status.condition.kind}">${escapeHtml(stateText(status))}</div>` +
-    `<div class="rate">quota ${status.configuredRatePerMinute}/min${escapeHtml(effective)} · ${status.callsLastMinute} calls in the last minute</div>` +
+    `<div class="rate">quota ${status.configuredRatePerMinute}/min${escapeHtml(effective)} · calls in the last minute: ${status.callsLastMinute}</div>` +
     `<div class="rate-limited">429s: ${status.rateLimitedLastMinute} in the last minute, ${status.rateLimitedTotal} in all</div>` +
     callChart(status, options.nowMs) +
     controlForm(options, status) +
@@ -218,7 +222,8 @@ export function renderHomePage(options: HomePageOptions): string {
   ];
   return (
     '<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">' +
-    `<meta name="referrer" content="no-referrer"><title>imgbatch</title><style>${STYLE}</style></head>\n<body>` +
+    // same-origin, not no-referrer: under no-referrer a browser sends `Origin: null` with the forms' POSTs, and the server checks Origin.
+    `<meta name="referrer" content="same-origin"><title>imgbatch</title><style>${STYLE}</style></head>\n<body>` +
     `<header><h1>imgbatch</h1>${links.join('')}</header><main>` +
     batchesSection(options) +
     deploymentsSection(options) +

@@ -117,7 +117,7 @@ describe("the dashboard's home page over real HTTP: batches, deployments, and pa
     const { html } = await home(base, { authorization: `Bearer ${ADMIN_TOKEN}` });
     const card = (name: string): string => new RegExp(`<article class="deployment" data-deployment="${name}">.*?</article>`).exec(html)?.[0] ?? '';
     expect(card('east')).toContain('<div class="state" data-state="running">running</div>');
-    expect(card('east')).toContain('quota 600/min · 3 calls in the last minute');
+    expect(card('east')).toContain('quota 600/min · calls in the last minute: 3');
     expect(card('east')).toContain('429s: 1 in the last minute, 1 in all');
     expect(card('east')).toContain('<title>3 calls, 1 429s</title>');
     expect(card('east')).toContain('aria-label="calls per minute over the last hour against the quota of 600 per minute"');
