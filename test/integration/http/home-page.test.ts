@@ -31,11 +31,11 @@ describe("the dashboard's home page over real HTTP: batches, deployments, and pa
     redis = undefined;
   });
 
-  async function open(): Promise<{ p: Pipeline; base: string }> {
+  async function open(apiToken: string | null = ADMIN_TOKEN): Promise<{ p: Pipeline; base: string }> {
     const p = await openPipeline({ simulator: { deployments: [EAST, WEST, NORTH] } });
     redis = createRedisClient(p.redisUrl, 'producer');
     const deployments = createDeploymentControls(redis, { deployments: p.deployments, redisPrefix: p.prefix, limiter: p.limiterSettings, models: BUILT_IN_CATALOGUE });
-    const { base } = await serve(p, { apiToken: ADMIN_TOKEN, clients: [READER.config, SHOP.config], deployments });
+    const { base } = await serve(p, apiToken === null ? { apiToken, deployments } : { apiToken, clients: [READER.config, SHOP.config], deployments });
     return { p, base };
   }
 
@@ -181,5 +181,20 @@ describe("the dashboard's home page over real HTTP: batches, deployments, and pa
     expect((await p.limiter.state('east')).pausedReason).toBeUndefined();
     const unknown = await fetch(`${base}/admin/deployments/nowhere/pause`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
     expect(unknown.status).toBe(404);
+  });
+
+  it('with auth off, takes the forms from its own pages only: a form from another origin is refused', async () => {
+    const { p, base } = await open(null);
+    const origin = new URL(base).origin;
+    const post = (headers: Record<string, string>): Promise<Response> =>
+      fetch(`${base}/admin/deployments/east/pause`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: 'action=pause' });
+    for (const headers of [{ origin: 'http://evil.example' }, {}]) {
+      const refused = await post(headers);
+      expect(refused.status).toBe(403);
+      expect(await refused.json()).toMatchObject({ error: 'cross_origin' });
+    }
+    expect((await p.limiter.state('east')).pausedReason).toBeUndefined();
+    expect((await post({ origin })).status).toBe(303);
+    expect((await p.limiter.state('east')).pausedReason).toBe('paused from the dashboard by a local user (no auth)');
   });
 });
