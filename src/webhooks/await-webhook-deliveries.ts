@@ -15,6 +15,8 @@ export interface AwaitDeliveriesOptions {
   readonly timeoutMs: number;
   /** How often the delivery log is read, ms. Default 100. */
   readonly pollMs?: number;
+  /** Asked before each wait: true stops waiting (a signal). Default never. */
+  readonly isCancelled?: () => boolean;
 }
 
 /**
@@ -28,7 +30,7 @@ export async function awaitWebhookDeliveries(log: Pick<WebhookDeliveryLog, 'read
   for (;;) {
     const deliveries = await log.read(batchId);
     const isSettled = deliveries.some((d) => d.type === 'batch.ended') && deliveries.every((d) => SETTLED.has(d.status));
-    if (isSettled || Date.now() >= deadline) return { deliveries, isSettled };
+    if (isSettled || Date.now() >= deadline || options.isCancelled?.() === true) return { deliveries, isSettled };
     await new Promise((resolve) => setTimeout(resolve, Math.min(pollMs, Math.max(0, deadline - Date.now()))));
   }
 }

@@ -230,13 +230,19 @@ export const runCommand = defineCommand({
       }
       if (webhooks !== undefined && summary.pending === 0) {
         // The batch ended: its batch.ended event (and per-image ones) go out before this process does.
-        const { deliveries, isSettled } = await awaitWebhookDeliveries(createWebhookDeliveryLog(workerConnection, keys), batchId, { timeoutMs: WEBHOOK_WAIT_MS });
+        const { deliveries, isSettled } = await awaitWebhookDeliveries(createWebhookDeliveryLog(workerConnection, keys), batchId, {
+          timeoutMs: WEBHOOK_WAIT_MS,
+          // A second Ctrl-C is not needed to leave: the first one stops the wait too.
+          isCancelled: () => stop.requested,
+        });
         process.stderr.write(formatWebhookDeliveries(deliveries));
         if (!isSettled) {
           const left = deliveries.filter((d) => d.status === 'pending' || d.status === 'retrying').length;
           process.stderr.write(
-            `webhooks: ${left === 0 ? 'the batch.ended event was not handed over' : `${left} event(s) still pending or retrying`} after ${WEBHOOK_WAIT_MS / 1000} s; ` +
-              'they stay queued in Redis, and `imgbatch worker` on the same Redis delivers them\n',
+            `webhooks: ${left === 0 ? 'the batch.ended event was not handed over' : `${left} event(s) still pending or retrying`}${stop.requested ? ' (stopped by a signal)' : ` after ${WEBHOOK_WAIT_MS / 1000} s`}; ` +
+              (runtime.redis.source === 'started'
+                ? 'they are lost with the Redis this run started and stops; run against a lasting Redis (REDIS_URL) with `imgbatch worker` to have them retried\n'
+                : 'they stay queued in Redis, and `imgbatch worker` on the same Redis delivers them\n'),
           );
         }
       }
