@@ -66,6 +66,12 @@ export { createHttpServer, DEFAULT_BODY_LIMIT_BYTES } from './http/create-http-s
 export type { HttpServer, HttpServerOptions, RegisteredRoute } from './http/create-http-server.js';
 export { createRedisSessionRevocations } from './http/redis-session-revocations.js';
 export type { SessionRevocations } from './http/session-revocations.js';
+// The dashboard's home page: the deployments' state and switches, and pages of the batch index (client.batchPage).
+export { createDeploymentControls } from './limiter/deployment-controls.js';
+export type { DeploymentControls } from './limiter/deployment-controls.js';
+export type { DeploymentCondition, DeploymentStatus } from './limiter/deployment-status.js';
+export type { CallMinute } from './limiter/slot-limiter.js';
+export type { BatchOverview, BatchPage, BatchPageQuery } from './batch/list-batch-page.js';
 // API clients: tokens (kept as SHA-256) with scopes, a batch-id prefix and a daily cap; their spend.
 export { hashApiToken } from './http/hash-api-token.js';
 export { API_SCOPES } from './config/api-client-config.js';

@@ -16,6 +16,7 @@ import { createSilentLogger, type Logger } from '../log/logger.js';
 import type { ModelCatalogue } from '../models/model-catalogue.js';
 import { createScheduleQueue, type ScheduleQueue } from '../schedule/schedule-queue.js';
 import type { ImageQueue } from '../queue/image-queue.js';
+import { listBatchPage, type BatchPage, type BatchPageQuery } from '../batch/list-batch-page.js';
 import { createKeySpace } from '../queue/key-space.js';
 import { createJobState } from '../queue/job-state.js';
 import { createProducer, requestInputsOf } from '../queue/producer.js';
@@ -126,6 +127,8 @@ export interface ImgbatchClient {
   retryFailed(batchId: string, options?: ClientResumeOptions): Promise<ResumeResult>;
   /** Counts by outcome, images pending, API calls so far. An unknown batch has 0 images. */
   status(batchId: string): Promise<BatchSummary>;
+  /** One page of the batches Redis holds, newest first: counts, cost and budget, client (see listBatchPage). */
+  batchPage(query: BatchPageQuery): Promise<BatchPage>;
   /** Resolves with the final counts once no image of the batch is pending. */
   waitForBatch(batchId: string, options?: WaitOptions): Promise<BatchSummary>;
   /** Every record (stored or filtered image) of the batch, from the store, in no particular order. */
@@ -283,6 +286,7 @@ export function createImgbatchClient(options: ImgbatchClientOptions = {}): Imgba
     queue: producer.queue,
     scheduleQueue,
 
+    batchPage: (query) => listBatchPage(redis, keys, query),
     webhookDeliveries: (batchId) => webhookDeliveries.read(batchId),
     clientLedger: createClientLedger(redis, keys),
 

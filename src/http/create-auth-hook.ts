@@ -2,14 +2,15 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiScope } from '../config/api-client-config.js';
 import type { AuthFailureLimiter } from './create-auth-failure-limiter.js';
 import type { BrowserSession } from './browser-session.js';
-import { ADMIN_PRINCIPAL, batchOutsidePrefix, hasScope, setPrincipal, type ApiPrincipal } from './api-principal.js';
+import { batchOutsidePrefix, hasScope, setPrincipal, type ApiPrincipal } from './api-principal.js';
+import { expectCsrfToken, isSameOrigin } from './form-csrf.js';
 import type { TokenDirectory } from './create-token-directory.js';
 import { LOGIN_CONTENT_SECURITY_POLICY, renderLoginPage } from './render-login-page.js';
 
 export interface AuthHookOptions {
   /** The tokens every non-public route takes: IMGBATCH_API_TOKEN and the config file's clients. Required. */
   readonly tokens: TokenDirectory;
-  /** Browser sessions, signed in with IMGBATCH_API_TOKEN. Required. */
+  /** Browser sessions, signed in with IMGBATCH_API_TOKEN or a client token. Required. */
   readonly session: BrowserSession;
   /** Counts wrong bearer tokens per client address; a client over its budget gets 429 before its token is looked at. Required. */
   readonly failures: AuthFailureLimiter;
@@ -17,6 +18,12 @@ export interface AuthHookOptions {
   readonly isPublic: (routeUrl: string | undefined) => boolean;
   /** The scope a route needs (`null`: any caller with a token); see scopeOfRoute. Required. */
   readonly scopeOf: (method: string, routeUrl: string | undefined) => ApiScope | null;
+  /**
+   * Whether a POST route is a dashboard form, which a session cookie may post to from this
+   * server's own pages (Origin checked here, the form's CSRF token by the route: form-csrf.ts).
+   * Default none.
+   */
+  readonly isSessionForm?: (routeUrl: string | undefined) => boolean;
 }
 
 /** Methods a session cookie may be used for: reads only. */
@@ -56,9 +63,11 @@ async function admit(request: FastifyRequest, reply: FastifyReply, principal: Ap
 /**
  * The server's `onRequest` hook: every route but the public ones needs a bearer token (the
  * admin's IMGBATCH_API_TOKEN or a client's from the config file) holding the route's scope,
- * or, for reads only, a browser session cookie (signed in as admin). Cookies are never enough
- * to change anything, so a page on another site cannot make a signed-in browser enqueue or
- * cancel (CSRF), even in a browser that ignores SameSite. A browser navigating without a
+ * or, for reads and the dashboard's own forms, a browser session cookie (signed in with either,
+ * holding that token's scopes). A cookie alone is never enough to change anything: a form post
+ * also needs this server's Origin and the session's CSRF token, so a page on another site cannot
+ * make a signed-in browser enqueue, cancel or pause (CSRF), even in a browser that ignores
+ * SameSite. A browser navigating without a
  * session gets the sign-in page (401); everyone else gets the JSON 401 with
  * `WWW-Authenticate: Bearer`; a known token without the scope, or outside its batch prefix,
  * gets 403 with the reason. Runs before the body is read, so an unauthenticated upload is
@@ -77,7 +86,19 @@ export function createAuthHook(options: AuthHookOptions): (request: FastifyReque
       if (principal !== undefined) return admit(request, reply, principal, scope);
       options.failures.recordFailure(request.ip);
     }
-    if (SAFE_METHODS.has(request.method) && (await options.session.isValid(request.headers.cookie))) return admit(request, reply, ADMIN_PRINCIPAL, scope);
+    const isForm = request.method === 'POST' && (options.isSessionForm?.(request.routeOptions.url) ?? false);
+    if (SAFE_METHODS.has(request.method) || isForm) {
+      const signedIn = await options.session.signedIn(request.headers.cookie);
+      if (signedIn !== undefined) {
+        if (!isForm) return admit(request, reply, signedIn.principal, scope);
+        if (!isSameOrigin(request)) {
+          await reply.status(403).send({ error: 'cross_origin', message: 'a dashboard form must be posted from this server’s own pages (Origin)' });
+          return;
+        }
+        expectCsrfToken(request, signedIn.csrfToken);
+        return admit(request, reply, signedIn.principal, scope);
+      }
+    }
     if (wantsPage(request)) {
       await reply
         .status(401)

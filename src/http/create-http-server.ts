@@ -17,7 +17,9 @@ import { createAuthHook } from './create-auth-hook.js';
 import { createTokenDirectory } from './create-token-directory.js';
 import { scopeOfRoute } from './route-scopes.js';
 import { createHostCheck } from './create-host-check.js';
-import { LOGOUT_PATH, registerDashboardRoutes } from './dashboard-routes.js';
+import { LOGOUT_PATH, QUEUES_PATH, registerDashboardRoutes } from './dashboard-routes.js';
+import { registerHomeRoutes, SESSION_FORM_ROUTES } from './home-routes.js';
+import type { DeploymentControls } from '../limiter/deployment-controls.js';
 import { LOGIN_PATH } from './render-login-page.js';
 import { trackUnusedConnections } from './track-unused-connections.js';
 import type { PrometheusMetrics } from '../metrics/prometheus-metrics.js';
@@ -52,6 +54,12 @@ export interface HttpServerOptions extends HttpSettings {
    * other replicas do not see (`imgbatch serve` uses Redis: createRedisSessionRevocations).
    */
   readonly sessionRevocations?: SessionRevocations;
+  /**
+   * The configured deployments' state and pause/resume switches, for the dashboard's home page
+   * (`imgbatch serve` passes createDeploymentControls over the config); default none: the page
+   * lists batches only and says so.
+   */
+  readonly deployments?: DeploymentControls;
 }
 
 /** A route as fastify registered it. */
@@ -173,17 +181,21 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     });
   }
 
-  // Browsers sign in with the admin token. With client tokens only, sessions are signed with a
-  // key nobody holds: there is no browser sign-in, and the clients' tokens work as before.
+  // Browsers sign in with the admin token or a client's; the session holds that token's scopes.
+  // Sessions are signed with the admin token; with client tokens only, with a key of this
+  // process (a restart signs everyone out, and replicas do not share sessions).
   const sessionKey = options.apiToken ?? randomBytes(32).toString('hex');
+  const tokens = createTokenDirectory({ adminToken: options.apiToken, clients: options.clients ?? [] });
   const session = authIsOn
-    ? createBrowserSession({ token: sessionKey, ...(options.sessionRevocations !== undefined && { revocations: options.sessionRevocations }) })
+    ? createBrowserSession({ token: sessionKey, accounts: tokens, ...(options.sessionRevocations !== undefined && { revocations: options.sessionRevocations }) })
     : undefined;
   const failures = authIsOn ? createAuthFailureLimiter({ failuresPerMinute: authFailuresPerMinute }) : undefined;
   // onRequest runs before the body is read, so an unauthenticated upload is refused unread.
   if (session !== undefined && failures !== undefined) {
-    const tokens = createTokenDirectory({ adminToken: options.apiToken, clients: options.clients ?? [] });
-    app.addHook('onRequest', createAuthHook({ tokens, session, failures, isPublic: (url) => PUBLIC_ROUTES.has(url ?? ''), scopeOf: scopeOfRoute }));
+    app.addHook(
+      'onRequest',
+      createAuthHook({ tokens, session, failures, isPublic: (url) => PUBLIC_ROUTES.has(url ?? ''), scopeOf: scopeOfRoute, isSessionForm: (url) => SESSION_FORM_ROUTES.has(url ?? '') }),
+    );
   }
 
   // Bodies are JSON or CSV; without this, fastify's built-in text/plain parser would take plain text too.
@@ -248,6 +260,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     registerBatchResumeRoutes(api, { client: options.client });
     registerEstimateRoute(api, { bodyLimitBytes, settings: options.estimate ?? {} });
     registerDashboardRoutes(api, { client: options.client, session, failures });
+    registerHomeRoutes(api, { client: options.client, deployments: options.deployments, session, queuesPath: QUEUES_PATH, logoutPath: LOGOUT_PATH });
     if (options.metrics !== undefined) registerMetricsRoute(api, options.metrics, logger);
     done();
   });

@@ -10,6 +10,7 @@ import { GALLERY_CONTENT_SECURITY_POLICY, renderGallery, type GalleryRow } from 
 import { selectGalleryRows } from '../gallery/select-gallery-rows.js';
 import { safeIdSchema } from '../job/image-request.js';
 import { componentRef } from './api-schemas.js';
+import { HOME_PATH } from './home-routes.js';
 import type { BrowserSession } from './browser-session.js';
 import type { AuthFailureLimiter } from './create-auth-failure-limiter.js';
 import { LOGIN_CONTENT_SECURITY_POLICY, LOGIN_PATH, renderLoginPage, type LoginProblem } from './render-login-page.js';
@@ -49,7 +50,7 @@ const LOGIN_BODY_LIMIT_BYTES = 4 * 1024;
 
 const nextSchema = z.string().max(2048).optional().describe('The same-origin path to go to after signing in (anything else goes to the dashboard)');
 const loginQuerySchema = z.object({ next: nextSchema });
-const loginBodySchema = z.object({ token: z.string().max(1024).default('').describe('The API token (IMGBATCH_API_TOKEN)'), next: nextSchema });
+const loginBodySchema = z.object({ token: z.string().max(1024).default('').describe('An API token: IMGBATCH_API_TOKEN, or a client token of the config file (the session holds its scopes and batch prefix)'), next: nextSchema });
 
 const html = (description: string): Record<string, unknown> => ({ description, content: { 'text/html': { schema: { type: 'string' } } } });
 const redirect = (description: string): Record<string, unknown> => ({ description, headers: { location: { type: 'string', description: 'Where the browser goes next' } }, type: 'null' });
@@ -155,7 +156,7 @@ export function registerDashboardRoutes(app: FastifyInstance, options: Dashboard
       LOGIN_PATH,
       { schema: { summary: 'The sign-in form (public)', querystring: routeSchemaOf(loginQuerySchema), security: [], response: { 200: html('The sign-in form') } } },
       async (request, reply) => {
-        const next = sameOriginPath(request.query.next, QUEUES_PATH);
+        const next = sameOriginPath(request.query.next, HOME_PATH);
         return reply.header('content-type', 'text/html; charset=utf-8').header('content-security-policy', LOGIN_CONTENT_SECURITY_POLICY).send(renderLoginPage({ next }));
       },
     );
@@ -165,7 +166,7 @@ export function registerDashboardRoutes(app: FastifyInstance, options: Dashboard
       {
         bodyLimit: LOGIN_BODY_LIMIT_BYTES,
         schema: {
-          summary: 'Sign in with the API token (public): sets the session cookie and redirects to `next`',
+          summary: 'Sign in with an API token (public; the admin token or a client token): sets the session cookie and redirects to `next` (default the home page, /admin)',
           consumes: ['application/x-www-form-urlencoded', 'application/json'],
           body: routeSchemaOf(loginBodySchema),
           security: [],
@@ -180,7 +181,7 @@ export function registerDashboardRoutes(app: FastifyInstance, options: Dashboard
       },
       async (request, reply) => {
         const body = request.body;
-        const next = sameOriginPath(body.next, QUEUES_PATH);
+        const next = sameOriginPath(body.next, HOME_PATH);
         const loginPage = (status: 401 | 429, problem: LoginProblem): FastifyReply =>
           reply
             .status(status)
@@ -195,11 +196,12 @@ export function registerDashboardRoutes(app: FastifyInstance, options: Dashboard
           if (retryAfterMs > 0) {
             return loginPage(429, { kind: 'too-many-failures', retryAfterSeconds: Math.ceil(retryAfterMs / 1000) });
           }
-          if (!session.isToken(body.token)) {
+          const principal = session.signIn(body.token);
+          if (principal === undefined) {
             failures.recordFailure(request.ip);
             return loginPage(401, { kind: 'wrong-token' });
           }
-          reply.header('set-cookie', session.issueCookie({ isSecure: request.protocol === 'https' }));
+          reply.header('set-cookie', session.issueCookie({ isSecure: request.protocol === 'https', name: principal.name }));
         }
         // 303: the browser follows with a GET, and reloading the next page does not post the token again.
         return reply.status(303).header('location', next).header('cache-control', 'no-store').send();

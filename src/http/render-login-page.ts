@@ -30,7 +30,7 @@ export interface LoginPageOptions {
 function problemText(problem: LoginProblem): string {
   switch (problem.kind) {
     case 'wrong-token':
-      return 'That is not the API token.';
+      return 'That is not a token this server takes.';
     case 'too-many-failures':
       return `Too many failed sign-ins from this address: try again in ${problem.retryAfterSeconds} s.`;
   }
@@ -45,7 +45,7 @@ export function renderLoginPage(options: LoginPageOptions): string {
     '<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">' +
     `<meta name="referrer" content="no-referrer"><title>Sign in · imgbatch</title><style>${STYLE}</style></head>\n<body>` +
     `<form method="post" action="${LOGIN_PATH}"><h1>imgbatch dashboard</h1>` +
-    `<p>Sign in with the API token (IMGBATCH_API_TOKEN).</p>` +
+    `<p>Sign in with an API token: IMGBATCH_API_TOKEN, or a client token of the config file.</p>` +
     (options.problem === undefined ? '' : `<p class="error" role="alert">${escapeHtml(problemText(options.problem))}</p>`) +
     `<input type="password" name="token" aria-label="API token" placeholder="API token" autocomplete="current-password" required autofocus>` +
     `<input type="hidden" name="next" value="${escapeHtml(options.next)}">` +

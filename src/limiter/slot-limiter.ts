@@ -35,6 +35,33 @@ export interface DeploymentLimiterState {
   /** Calls that came back in the last minute, and how many of them were 429s. */
   readonly callsLastMinute: number;
   readonly rateLimitedLastMinute: number;
+  /** Calls that came back, and 429s among them, per minute of the last hour that had any, oldest first. */
+  readonly callMinutes: readonly CallMinute[];
+}
+
+/** One minute of a deployment's calls that came back. */
+export interface CallMinute {
+  /** Start of the minute, Redis time (ms since the epoch, a multiple of 60000). */
+  readonly minuteStartMs: number;
+  readonly calls: number;
+  readonly rateLimited: number;
+}
+
+/** Per-minute counts (`<minute>` and `<minute>:429` fields) as minutes, oldest first. */
+function callMinutesOf(hash: Readonly<Record<string, string>>): CallMinute[] {
+  const minutes = new Map<number, { calls: number; rateLimited: number }>();
+  for (const [field, value] of Object.entries(hash)) {
+    const match = /^(\d+)(:429)?$/.exec(field);
+    if (match === null) continue;
+    const minute = Number(match[1]);
+    const entry = minutes.get(minute) ?? { calls: 0, rateLimited: 0 };
+    if (match[2] === undefined) entry.calls = Number(value);
+    else entry.rateLimited = Number(value);
+    minutes.set(minute, entry);
+  }
+  return [...minutes]
+    .sort(([a], [b]) => a - b)
+    .map(([minute, counts]) => ({ minuteStartMs: minute * 60_000, ...counts }));
 }
 
 /** How a call came back, for the call log: `ok`, a 429, or anything else. */
@@ -102,6 +129,7 @@ interface LimiterCommands {
     stateKey: string,
     callsKey: string,
     reservations: string,
+    minutesKey: string,
     prefix: string,
     deployment: string,
     waitMs: number,
@@ -111,7 +139,7 @@ interface LimiterCommands {
     jobId: string,
     images: number,
   ): Promise<[number, string, number]>;
-  imgbatchRecordCall(stateKey: string, callsKey: string, result: string, step: number, id: string): Promise<number>;
+  imgbatchRecordCall(stateKey: string, callsKey: string, minutesKey: string, result: string, step: number, id: string): Promise<number>;
   imgbatchRecentCalls(callsKey: string): Promise<string[]>;
   imgbatchCheckCallable(key: string): Promise<[string, number]>;
   imgbatchPauseDeployment(key: string, prefix: string, deployment: string, reason: string): Promise<number>;
@@ -126,8 +154,8 @@ function limiterCommands(): readonly LuaCommand[] {
   commandsRead ??= [
     luaCommand('imgbatchAcquireSlot', file('acquire-slot.lua'), 2),
     luaCommand('imgbatchRegisterSlotGroup', file('register-slot-group.lua'), 1),
-    luaCommand('imgbatchCooldownAfter429', file('cooldown-after-429.lua'), 3),
-    luaCommand('imgbatchRecordCall', file('record-call.lua'), 2),
+    luaCommand('imgbatchCooldownAfter429', file('cooldown-after-429.lua'), 4),
+    luaCommand('imgbatchRecordCall', file('record-call.lua'), 3),
     luaCommand('imgbatchRecentCalls', file('recent-calls.lua'), 1),
     luaCommand('imgbatchCheckCallable', file('check-callable.lua'), 1),
     luaCommand('imgbatchPauseDeployment', file('pause-deployment.lua'), 1),
@@ -192,6 +220,7 @@ export function createSlotLimiter(redis: RedisClient, keys: KeySpace, settings: 
         keys.limiterDeployment(deployment),
         keys.limiterCalls(deployment),
         keys.limiterReservations,
+        keys.limiterCallMinutes(deployment),
         keys.limiterPrefix,
         deployment,
         Math.max(0, Math.ceil(waitMs)),
@@ -205,7 +234,7 @@ export function createSlotLimiter(redis: RedisClient, keys: KeySpace, settings: 
     },
 
     async recordCall(deployment, result) {
-      await commands.imgbatchRecordCall(keys.limiterDeployment(deployment), keys.limiterCalls(deployment), result, settings.recoverStep, uniqueId());
+      await commands.imgbatchRecordCall(keys.limiterDeployment(deployment), keys.limiterCalls(deployment), keys.limiterCallMinutes(deployment), result, settings.recoverStep, uniqueId());
     },
 
     async pause(deployment, reason) {
@@ -217,7 +246,11 @@ export function createSlotLimiter(redis: RedisClient, keys: KeySpace, settings: 
     },
 
     async state(deployment) {
-      const [hash, recent] = await Promise.all([redis.hgetall(keys.limiterDeployment(deployment)), commands.imgbatchRecentCalls(keys.limiterCalls(deployment))]);
+      const [hash, recent, minutes] = await Promise.all([
+        redis.hgetall(keys.limiterDeployment(deployment)),
+        commands.imgbatchRecentCalls(keys.limiterCalls(deployment)),
+        redis.hgetall(keys.limiterCallMinutes(deployment)),
+      ]);
       const numberOrUndefined = (v: string | undefined): number | undefined => (v === undefined ? undefined : Number(v));
       return {
         deployment,
@@ -228,6 +261,7 @@ export function createSlotLimiter(redis: RedisClient, keys: KeySpace, settings: 
         rateFactor: Number(hash.rateFactor ?? 1),
         callsLastMinute: recent.length,
         rateLimitedLastMinute: recent.filter((member) => member.split(':')[1] === '429').length,
+        callMinutes: callMinutesOf(minutes),
       };
     },
   };

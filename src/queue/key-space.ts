@@ -19,6 +19,8 @@ export interface KeySpace {
   limiterGroup(groupId: string): string;
   /** Calls of one deployment in the last minute (sorted set by time), for status. */
   limiterCalls(name: string): string;
+  /** Calls of one deployment per minute over the last hour (hash: `<minute>` and `<minute>:429` -> count), for the dashboard's chart. */
+  limiterCallMinutes(name: string): string;
   /** Slots reserved by delayed jobs (hash: job id -> `deployment|slotMs`). */
   readonly limiterReservations: string;
   /** Per-job bookkeeping that must outlive a worker (hash: calls, rateLimitWaits, `settled:<call id>` markers of calls counted in the spend). */
@@ -78,6 +80,7 @@ export function createKeySpace(prefix: string): KeySpace {
     limiterDeployment: (name) => `${bullPrefix}:limiter:deployment:${name}`,
     limiterGroup: (groupId) => `${bullPrefix}:limiter:group:${groupId}`,
     limiterCalls: (name) => `${bullPrefix}:limiter:calls:${name}`,
+    limiterCallMinutes: (name) => `${bullPrefix}:limiter:call-minutes:${name}`,
     limiterReservations: `${bullPrefix}:limiter:reservations`,
     jobState: (jobId) => `${bullPrefix}:job-state:${jobId}`,
     pendingDownloads: (jobId) => `${bullPrefix}:job-downloads:${jobId}`,

@@ -5,7 +5,7 @@ import { createKeySpace } from '../../queue/key-space.js';
 import { createRedisClient } from '../../queue/redis-connection.js';
 import { batchPrefixesToSearch } from '../batch-prefix.js';
 import { formatDeploymentTable } from '../format-deployment-status.js';
-import { readDeploymentStatuses } from '../read-deployment-statuses.js';
+import { readDeploymentStatuses } from '../../limiter/read-deployment-statuses.js';
 import { redisTargetOf } from '../redis-target-of.js';
 
 const listCommand = defineCommand({

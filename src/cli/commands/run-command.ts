@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { defineCommand } from 'citty';
 import type { BatchSummary } from '../../batch/batch-registry.js';
 import { loadConfig } from '../../config/load-config.js';
@@ -28,6 +29,17 @@ import { redactUrl } from '../redact-url.js';
 import { reenqueueLines } from '../reenqueue-lines.js';
 import { buildRunSummary, formatRunSummary } from '../run-summary.js';
 import { workerOverrides } from '../worker-overrides.js';
+import { formatWebhookDeliveries } from '../format-webhook-deliveries.js';
+import { awaitWebhookDeliveries } from '../../webhooks/await-webhook-deliveries.js';
+import { createWebhookDeliveryLog } from '../../webhooks/webhook-delivery-state.js';
+import { createWebhookService, type WebhookService } from '../../webhooks/webhook-service.js';
+
+/**
+ * How long `run` waits, after the batch ended, for its webhook events to be delivered. A
+ * receiver that answers in time takes well under a second; one that fails is retried with
+ * backoff for a day, by whichever worker runs on this Redis.
+ */
+const WEBHOOK_WAIT_MS = 30_000;
 
 /** The deployments of this run that are paused now, with the reason each was paused for. */
 async function pausedDeployments(limiter: SlotLimiter, deployments: ReadonlyArray<Pick<DeploymentConfig, 'name'>>): Promise<Array<{ name: string; reason: string }>> {
@@ -122,8 +134,12 @@ export const runCommand = defineCommand({
       batchRetentionSeconds: config.batchRetentionSeconds,
       logger,
     });
+    // With a callback, this process delivers the batch's events too, as `imgbatch worker` does.
+    const webhooks: WebhookService | undefined =
+      callback === undefined ? undefined : createWebhookService({ connection: workerConnection, prefix, settings: config.webhooks, consumerName: `${hostname()}:${process.pid}:run`, logger });
     // The worker first: its calls in flight still use the connection, the store and the simulator.
-    const closeAll = (): Promise<void> => closeInOrder([() => worker.close(), () => workerConnection.quit(), () => producer.close(), () => runtime.close()]);
+    const closeAll = (): Promise<void> =>
+      closeInOrder([() => worker.close(), async () => webhooks?.close(), () => workerConnection.quit(), () => producer.close(), () => runtime.close()]);
     // An object, not a let: the signal handler sets it behind the type checker's back.
     const stop = { requested: false };
     const onSignal = (signal: NodeJS.Signals): void => {
@@ -211,6 +227,24 @@ export const runCommand = defineCommand({
         for (const [key, message] of Object.entries(errors)) if (!isOverBudget(key)) process.stderr.write(`${key}: ${message}\n`);
         const [firstOver] = overBudget;
         if (firstOver !== undefined) process.stderr.write(`${overBudget.length} images skipped, e.g. ${firstOver[0]}: ${firstOver[1]}\n`);
+      }
+      if (webhooks !== undefined && summary.pending === 0) {
+        // The batch ended: its batch.ended event (and per-image ones) go out before this process does.
+        const { deliveries, isSettled } = await awaitWebhookDeliveries(createWebhookDeliveryLog(workerConnection, keys), batchId, {
+          timeoutMs: WEBHOOK_WAIT_MS,
+          // A second Ctrl-C is not needed to leave: the first one stops the wait too.
+          isCancelled: () => stop.requested,
+        });
+        process.stderr.write(formatWebhookDeliveries(deliveries));
+        if (!isSettled) {
+          const left = deliveries.filter((d) => d.status === 'pending' || d.status === 'retrying').length;
+          process.stderr.write(
+            `webhooks: ${left === 0 ? 'the batch.ended event was not handed over' : `${left} event(s) still pending or retrying`}${stop.requested ? ' (stopped by a signal)' : ` after ${WEBHOOK_WAIT_MS / 1000} s`}; ` +
+              (runtime.redis.source === 'started'
+                ? 'they are lost with the Redis this run started and stops; run against a lasting Redis (REDIS_URL) with `imgbatch worker` to have them retried\n'
+                : 'they stay queued in Redis, and `imgbatch worker` on the same Redis delivers them\n'),
+          );
+        }
       }
       human.write(`${formatRunSummary(result)}\n`);
       if (args.json) process.stdout.write(`${JSON.stringify({ ...result, changed: enqueued.changed })}\n`);

@@ -4,6 +4,7 @@ import { loadConfig } from '../../config/load-config.js';
 import { ConfigError } from '../../errors/imgbatch-error.js';
 import { createHttpServer } from '../../http/create-http-server.js';
 import { createRedisSessionRevocations } from '../../http/redis-session-revocations.js';
+import { createDeploymentControls } from '../../limiter/deployment-controls.js';
 import { createLogger } from '../../log/logger.js';
 import { createPrometheusMetrics } from '../../metrics/prometheus-metrics.js';
 import { createRedisClient } from '../../queue/redis-connection.js';
@@ -34,7 +35,7 @@ export const serveCommand = defineCommand({
   meta: {
     name: 'serve',
     description:
-      'Run the HTTP API (POST/GET/DELETE /v1/batches, /healthz, /openapi.json, /metrics) and the dashboard (/admin/queues, /batches/<id>) until SIGINT/SIGTERM. Every route but /healthz needs `Authorization: Bearer <token>`: $IMGBATCH_API_TOKEN (admin), or a client token of the config file http.clients (scopes, batch prefix, daily cap); browsers sign in with the token at /admin/login and out at /admin/logout. Workers run separately (`imgbatch worker`).',
+      'Run the HTTP API (POST/GET/DELETE /v1/batches, /healthz, /openapi.json, /metrics) and the dashboard (/admin: batches and deployments, with pause/resume for admins; /admin/queues: bull-board; /batches/<id>) until SIGINT/SIGTERM. Every route but /healthz needs `Authorization: Bearer <token>`: $IMGBATCH_API_TOKEN (admin), or a client token of the config file http.clients (scopes, batch prefix, daily cap); browsers sign in with either token at /admin/login and out at /admin/logout. Workers run separately (`imgbatch worker`).',
   },
   args: {
     port: { type: 'string', description: 'Port to listen on; 0 picks a free one (default 8080)', default: '8080' },
@@ -97,6 +98,8 @@ export const serveCommand = defineCommand({
         imagesPerCall: config.worker.imagesPerCall,
         inputReader: createConfiguredInputReader(config, store),
       },
+      // The home page's deployments: what `imgbatch deployments` shows and switches.
+      deployments: createDeploymentControls(redis, config),
       // Sign-outs in Redis: every API replica on this Redis refuses a signed-out cookie, also after a restart.
       sessionRevocations: createRedisSessionRevocations({ connection: redis, prefix: config.redisPrefix }),
     });

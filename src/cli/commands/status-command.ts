@@ -7,7 +7,7 @@ import { createKeySpace } from '../../queue/key-space.js';
 import { createRedisClient } from '../../queue/redis-connection.js';
 import { redisTargetOf } from '../redis-target-of.js';
 import { formatDeploymentTable } from '../format-deployment-status.js';
-import { readDeploymentStatuses } from '../read-deployment-statuses.js';
+import { readDeploymentStatuses } from '../../limiter/read-deployment-statuses.js';
 import { findBatch } from '../open-batch.js';
 import { createStoreBreaker } from '../../storage/store-breaker.js';
 import { formatStoreStatus, storeStatus } from '../format-store-status.js';

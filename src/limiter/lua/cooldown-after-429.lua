@@ -5,7 +5,8 @@
   while on shared capacity. With a job id, the job that got the 429 is given the
   deployment's first slot at or after the cooldown (take-front-slot.lua).
 
-  KEYS[1] deployment state hash, KEYS[2] call log (sorted set), KEYS[3] reservations hash
+  KEYS[1] deployment state hash, KEYS[2] call log (sorted set), KEYS[3] reservations hash,
+  KEYS[4] per-minute counts (hash)
   ARGV[1] limiter key prefix, ARGV[2] deployment name, ARGV[3] waitMs, ARGV[4] decrease factor,
   ARGV[5] lowest rate factor, ARGV[6] a unique call-log member id, ARGV[7] job id ('' for none),
   ARGV[8] images in the job's call
@@ -15,6 +16,7 @@
 ]]
 --- @include "../../lua/includes/redis-now-ms"
 --- @include "includes/limiter-keys"
+--- @include "includes/count-call-minute"
 --- @include "includes/slot-index"
 --- @include "includes/bucket"
 --- @include "includes/reservation"
@@ -42,6 +44,7 @@ redis.call('HINCRBY', stateKey, 'rateLimited', 1)
 redis.call('ZADD', KEYS[2], now, now .. ':429:' .. ARGV[6])
 redis.call('ZREMRANGEBYSCORE', KEYS[2], 0, now - 60000)
 redis.call('PEXPIRE', KEYS[2], 120000)
+countCallMinute(KEYS[4], now, true)
 
 local retryIn = -1
 local bucket = readBucket(prefix, name)

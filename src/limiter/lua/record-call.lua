@@ -1,13 +1,15 @@
 --[[
   After a call that came back (any answer but 429): logs it for "calls in the last minute"
+  (and in its minute of the last hour's counts),
   and, on success, gives back part of a rate cut (additive increase). The rate in force
   spaces the slots booked from now on; it does not move the next free slot, so the slot
   indexes stay as they are.
 
-  KEYS[1] deployment state hash, KEYS[2] call log (sorted set)
+  KEYS[1] deployment state hash, KEYS[2] call log (sorted set), KEYS[3] per-minute counts (hash)
   ARGV[1] outcome, ARGV[2] recovery step, ARGV[3] a unique call-log member id
 ]]
 --- @include "../../lua/includes/redis-now-ms"
+--- @include "includes/count-call-minute"
 
 local now = redisNowMs()
 if ARGV[1] == 'ok' then
@@ -20,4 +22,5 @@ end
 redis.call('ZADD', KEYS[2], now, now .. ':' .. ARGV[1] .. ':' .. ARGV[3])
 redis.call('ZREMRANGEBYSCORE', KEYS[2], 0, now - 60000)
 redis.call('PEXPIRE', KEYS[2], 120000)
+countCallMinute(KEYS[3], now, false)
 return 1

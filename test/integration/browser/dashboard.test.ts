@@ -1,5 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createDeploymentControls } from '../../../src/limiter/deployment-controls.js';
+import { BUILT_IN_CATALOGUE } from '../../../src/models/model-catalogue.js';
+import { createRedisClient, type RedisClient } from '../../../src/queue/redis-connection.js';
 import { describeScreenshot, screenshotPath, useChromium } from '../../helpers/chromium.js';
 import { useHttpServer } from '../../helpers/http-server.js';
 import { usePipeline, type Pipeline } from '../../helpers/pipeline.js';
@@ -7,10 +10,72 @@ import { usePipeline, type Pipeline } from '../../helpers/pipeline.js';
 const GPT = { name: 'gpt', model: 'gpt-image-1-mini', ratePerMinute: 600, latency: { meanMs: 20, sdMs: 5 } };
 const TOKEN = 'dashboard-token-0123456789abcdef';
 
-describe('the dashboard in headless Chromium: bull-board and the batch page, behind the API token', () => {
+describe('the dashboard in headless Chromium: the home page, bull-board and the batch page, behind the API token', () => {
   const openPipeline = usePipeline();
   const openChromium = useChromium();
   const serve = useHttpServer();
+  let redis: RedisClient | undefined;
+  afterEach(async () => {
+    await redis?.quit();
+    redis = undefined;
+  });
+
+  it("opens on the home page: a running batch's progress and a paused deployment's Resume button, which resumes it", async () => {
+    const p = await openPipeline({ simulator: { deployments: [GPT] } });
+    p.startWorker();
+    await p.producer.enqueue([{ id: 'mug', prompt: 'A red mug', model: 'gpt-image-1-mini' }], { batchId: 'shop' });
+    await p.waitForBatch('shop');
+    // The deployment is paused (as after a 401), then the batch grows: its new images wait.
+    await p.limiter.pause('gpt', 'auth (HTTP 401): Access denied due to invalid subscription key');
+    await p.producer.enqueue(
+      [
+        { id: 'lamp', prompt: 'A brass lamp', model: 'gpt-image-1-mini' },
+        { id: 'kite', prompt: 'A kite', model: 'gpt-image-1-mini' },
+      ],
+      { batchId: 'shop' },
+    );
+    redis = createRedisClient(p.redisUrl, 'producer');
+    const deployments = createDeploymentControls(redis, { deployments: p.deployments, redisPrefix: p.prefix, limiter: p.limiterSettings, models: BUILT_IN_CATALOGUE });
+    const { base } = await serve(p, { apiToken: TOKEN, deployments });
+    const browser = await openChromium();
+    const page = await browser.newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (error) => problems.push(error.message));
+    page.on('console', (message) => {
+      // A CSP refusal (an inline style, a script) shows up here; the browser's own favicon request does too.
+      if (message.type() === 'error' && !message.location().url.endsWith('/favicon.ico')) problems.push(message.text());
+    });
+
+    await page.goto(`${base}/admin/login`);
+    await page.locator('input[name="token"]').fill(TOKEN);
+    await Promise.all([page.waitForURL(`${base}/admin`), page.locator('button[type="submit"]').click()]);
+
+    const row = page.locator('tr[data-batch="shop"]');
+    expect(await row.locator('.progress').textContent()).toBe('1 stored · 0 filtered · 0 failed of 3');
+    expect(await row.locator('.pending').textContent()).toBe('2');
+    const card = page.locator('article[data-deployment="gpt"]');
+    expect(await card.locator('.state').textContent()).toBe('paused: auth (HTTP 401): Access denied due to invalid subscription key');
+    expect(await card.locator('svg.chart rect[fill="#3d6fb6"]').count()).toBe(1);
+    expect(await page.locator('a[href="/admin/queues"]').count()).toBe(1);
+    const homeShot = await screenshotPath('dashboard-home');
+    await page.screenshot({ path: homeShot, fullPage: true });
+    const shot = await describeScreenshot(homeShot);
+    expect(shot.widthPx).toBe(1280);
+    expect(shot.distinctColours).toBeGreaterThan(5);
+
+    // The form posts with the session's CSRF token and comes back to the home page.
+    await card.locator('button', { hasText: 'Resume' }).click();
+    await card.locator('.state[data-state="running"]').waitFor({ timeout: 10_000 });
+    expect(page.url()).toBe(`${base}/admin`);
+    expect(await card.locator('button').textContent()).toBe('Pause');
+    expect((await p.limiter.state('gpt')).pausedReason).toBeUndefined();
+    // Workers call the deployment again: the batch finishes.
+    await p.waitForBatch('shop');
+    await page.reload();
+    expect(await row.locator('.progress').textContent()).toBe('3 stored · 0 filtered · 0 failed of 3');
+    expect(await row.locator('.eta').textContent()).toBe('done');
+    expect(problems).toEqual([]);
+  });
 
   async function finishedBatch(): Promise<{ p: Pipeline; base: string }> {
     const p = await openPipeline({ simulator: { deployments: [GPT], imageWidthPx: 320, imageHeightPx: 320 }, worker: { attempts: 1 } });
@@ -44,7 +109,7 @@ describe('the dashboard in headless Chromium: bull-board and the batch page, beh
     await page.locator('input[name="token"]').fill(`${TOKEN}-wrong`);
     await page.locator('button[type="submit"]').click();
     await page.waitForSelector('[role="alert"]');
-    expect(await page.locator('[role="alert"]').textContent()).toBe('That is not the API token.');
+    expect(await page.locator('[role="alert"]').textContent()).toBe('That is not a token this server takes.');
 
     await page.locator('input[name="token"]').fill(TOKEN);
     await Promise.all([page.waitForURL(`${base}/admin/queues`), page.locator('button[type="submit"]').click()]);

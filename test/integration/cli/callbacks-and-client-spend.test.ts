@@ -7,10 +7,13 @@ import { createBatchRegistry } from '../../../src/batch/batch-registry.js';
 import { createClientLedger } from '../../../src/batch/client-ledger.js';
 import { createKeySpace } from '../../../src/queue/key-space.js';
 import { createWebhookDeliveryLog } from '../../../src/webhooks/webhook-delivery-state.js';
+import { WEBHOOK_SIGNATURE_HEADER } from '../../../src/webhooks/webhook-signature.js';
+import { useLocalHttpServers } from '../../helpers/local-http-server.js';
 import { connectTestRedis, deleteKeysWithPrefix, uniquePrefix } from '../../helpers/redis.js';
 import { runCli } from '../../helpers/run-cli.js';
 
-describe('imgbatch enqueue --callback, and status showing spend per API client and webhook deliveries', () => {
+describe('imgbatch enqueue/run --callback, and status showing spend per API client and webhook deliveries', () => {
+  const serveLocally = useLocalHttpServers();
   let redis: Redis;
   let dir: string;
   let csv: string;
@@ -63,5 +66,29 @@ describe('imgbatch enqueue --callback, and status showing spend per API client a
     expect(text.stdout).toContain('cost so far $0.2500 (no budget); made by API client shop');
     expect(text.stdout).toContain('  webhook batch.ended evt_1-0: retrying after 2 attempt(s) (last: HTTP 503)');
     expect(text.stdout).toMatch(/API clients \(spend today UTC \/ in all\):\n {2}shop {2}\$0\.2500 \/ \$0\.2500\n/);
+  });
+
+  it('run --callback delivers the batch.ended event, signed, before it exits, and says so', async () => {
+    const received: Array<{ signature: string | undefined; body: Record<string, unknown> }> = [];
+    const port = await serveLocally((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        const signature = req.headers[WEBHOOK_SIGNATURE_HEADER];
+        received.push({ signature: typeof signature === 'string' ? signature : undefined, body: JSON.parse(body) as Record<string, unknown> });
+        res.writeHead(204).end();
+      });
+    });
+    const config = join(dir, 'local-hooks.json');
+    await writeFile(config, JSON.stringify({ webhooks: { allowedHosts: ['127.0.0.1'], allowLoopbackHttp: true } }));
+    const result = await runCli(['run', csv, '--batch', 'run-hooked', '--callback', `http://127.0.0.1:${port}/hook`], {
+      ...env,
+      IMGBATCH_CONFIG: config,
+      IMGBATCH_WEBHOOK_SECRET: 'run-webhook-secret-0123456789',
+    });
+    expect(result.code).toBe(0);
+    // Received before the process exited: nothing else delivers it (no `imgbatch worker` runs here).
+    expect(received).toEqual([{ signature: expect.stringMatching(/^t=\d+,v1=[0-9a-f]{64}$/) as unknown, body: expect.objectContaining({ type: 'batch.ended', batchId: 'run-hooked' }) as unknown }]);
+    expect(result.stderr).toMatch(/ {2}webhook batch\.ended \S+: delivered after 1 attempt\(s\)/);
   });
 });

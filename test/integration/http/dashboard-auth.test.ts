@@ -123,15 +123,15 @@ describe('dashboard auth over real HTTP: bearer for everything, a session cookie
     const wrong = await login(base, { token: `${TOKEN}x`, next: '/batches/shop' });
     expect(wrong.status).toBe(401);
     expect(wrong.headers.get('set-cookie')).toBeNull();
-    expect(await wrong.text()).toContain('That is not the API token.');
+    expect(await wrong.text()).toContain('That is not a token this server takes.');
     expect((await login(base, { token: '' })).status).toBe(401);
 
     for (const next of ['//evil.example/x', 'https://evil.example/', '/\\evil.example', '/.//evil.example', '/%2e//evil.example']) {
       const response = await login(base, { token: TOKEN, next });
       expect(response.status).toBe(303);
-      expect(response.headers.get('location')).toBe('/admin/queues');
+      expect(response.headers.get('location')).toBe('/admin');
     }
-    expect((await login(base, { token: TOKEN })).headers.get('location')).toBe('/admin/queues');
+    expect((await login(base, { token: TOKEN })).headers.get('location')).toBe('/admin');
   });
 
   it('reads at most 4 KiB at sign-in (a public route) and 16 KiB on routes that take no upload: larger bodies get 413', async () => {

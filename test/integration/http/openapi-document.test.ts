@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createImgbatchClient } from '../../../src/client/imgbatch-client.js';
 import { createHttpServer } from '../../../src/http/create-http-server.js';
+import { SESSION_FORM_ROUTES } from '../../../src/http/home-routes.js';
 import { createPrometheusMetrics, type PrometheusMetrics } from '../../../src/metrics/prometheus-metrics.js';
 import { createRedisClient, type RedisClient } from '../../../src/queue/redis-connection.js';
 import { useHttpServer } from '../../helpers/http-server.js';
@@ -64,9 +65,10 @@ describe('the OpenAPI document, generated from the route schemas', () => {
       const responses = Object.entries(operation.responses);
       expect(responses.length, `${route.method} ${route.url} declares its responses`).toBeGreaterThan(0);
       for (const [status, declared] of responses) expect(declared.description, `${route.method} ${route.url} ${status}`).not.toBe('Default Response');
-      // Security as the auth hook applies it: public routes none, reads the token or a session, changes the token only.
+      // Security as the auth hook applies it: public routes none, reads and the dashboard's forms the token or a session, other changes the token only.
       const security = operation.security ?? doc.security;
-      const expected = PUBLIC.has(route.url) ? [] : route.method === 'GET' ? [{ bearer: [] }, { session: [] }] : [{ bearer: [] }];
+      const takesSession = route.method === 'GET' || SESSION_FORM_ROUTES.has(route.url);
+      const expected = PUBLIC.has(route.url) ? [] : takesSession ? [{ bearer: [] }, { session: [] }] : [{ bearer: [] }];
       expect(security, `${route.method} ${route.url} security`).toEqual(expected);
       for (const name of [...route.url.matchAll(/:(\w+)/g)].map((m) => m[1])) {
         expect(operation.parameters, `${route.method} ${route.url} documents :${name}`).toContainEqual(expect.objectContaining({ name, in: 'path', schema: expect.any(Object) as unknown }));

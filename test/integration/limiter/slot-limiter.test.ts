@@ -157,4 +157,26 @@ describe('slot limiter (Redis token bucket, capacity 1)', () => {
     await limiter.resume('stop');
     expect(await limiter.acquire('stop-3', [{ name: 'stop', ratePerMinute: 60 }])).toMatchObject({ kind: 'go', deployment: 'stop' });
   });
+
+  it("counts an hour of calls per minute (429s apart) in the call log's script, dropping minutes older than an hour", async () => {
+    const keys = createKeySpace(prefix);
+    const [seconds] = await redis.time();
+    const minute = Math.floor(Number(seconds) / 60);
+    // Minutes as an earlier hour of calls left them: one older than the hour, one inside it.
+    await redis.hset(keys.limiterCallMinutes('chart'), { [String(minute - 61)]: 9, [`${minute - 61}:429`]: 4, [String(minute - 30)]: 2 });
+    await limiter.recordCall('chart', 'ok');
+    await limiter.recordCall('chart', 'error');
+    await limiter.cooldown('chart', 0);
+    const { callMinutes } = await limiter.state('chart');
+    // The call minute is Redis's at the call: the test's read of the clock may be a minute behind it.
+    const now = callMinutes.at(-1)?.minuteStartMs ?? 0;
+    expect([minute, minute + 1]).toContain(now / 60_000);
+    expect(callMinutes).toEqual([
+      { minuteStartMs: (minute - 30) * 60_000, calls: 2, rateLimited: 0 },
+      { minuteStartMs: now, calls: 3, rateLimited: 1 },
+    ]);
+    const ttlMs = await redis.pttl(keys.limiterCallMinutes('chart'));
+    expect(ttlMs).toBeGreaterThan(60 * 60_000);
+    expect(ttlMs).toBeLessThanOrEqual(61 * 60_000);
+  });
 });
