@@ -45,6 +45,10 @@ function fakes(answers: Array<Uint8Array | Error>, options: { storeFails?: boole
       kept.get(jobId)?.delete(variant);
       return Promise.resolve();
     },
+    forget(jobId) {
+      kept.delete(jobId);
+      return Promise.resolve();
+    },
   };
   const deps: DownloadDeps = {
     pendingDownloads,
