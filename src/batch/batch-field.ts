@@ -10,7 +10,28 @@ export function toBatchField(batchId: string, id: string): string {
   return id.startsWith(prefix) ? id.slice(prefix.length) : `:${id}`;
 }
 
-/** The image key or job id a field of the batch's hashes and sets stands for (see toBatchField). */
+/** The end of a job id: the variants it covers, `v3` or `v0-3` (see imageJobId). */
+const JOB_SPAN = /^v\d+(?:-\d+)?$/;
+
+/**
+ * A field written before fields lost their batch id: the whole image key
+ * (`<batch>/<request>-<n>`) or job id (`<batch>/<request>/v<n>`). Request and batch ids hold no
+ * `/`, so a field of today has at most one (`<request>/v<n>`, a job) and an old job field two.
+ * An old image field has one too; it is told apart by not ending in a job span. Only an old
+ * image of a request named like a span (`v1-2`) would be misread.
+ */
+function isWholeKey(batchId: string, field: string): boolean {
+  const parts = field.split('/');
+  if (parts.length >= 3) return true;
+  return parts.length === 2 && parts[0] === batchId && !JOB_SPAN.test(parts[1] ?? '');
+}
+
+/**
+ * The image key or job id a field of the batch's hashes and sets stands for (see toBatchField).
+ * Fields of a batch written by an imgbatch before this layout (whole keys) are read as they
+ * are, so its status, results and problems still read right (docs/operations.md, "Upgrading").
+ */
 export function fromBatchField(batchId: string, field: string): string {
-  return field.startsWith(':') ? field.slice(1) : `${batchId}/${field}`;
+  if (field.startsWith(':')) return field.slice(1);
+  return isWholeKey(batchId, field) ? field : `${batchId}/${field}`;
 }

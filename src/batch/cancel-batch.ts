@@ -5,6 +5,7 @@ import { checkBatchId } from '../job/image-request.js';
 import type { ImageQueue } from '../queue/image-queue.js';
 import { createJobState } from '../queue/job-state.js';
 import type { KeySpace } from '../queue/key-space.js';
+import { createPendingDownloads } from '../queue/pending-downloads.js';
 import type { BatchRegistry } from './batch-registry.js';
 
 /** BullMQ states of a job no worker has started (or one that gave its slot back and waits again). */
@@ -53,6 +54,7 @@ async function idsWithPrefix(queue: ImageQueue, prefix: string): Promise<Set<str
 export async function cancelBatch(deps: CancelDeps, batchId: string): Promise<CancelResult> {
   checkBatchId(batchId);
   const jobState = createJobState(deps.redis, deps.keys);
+  const pendingDownloads = createPendingDownloads(deps.redis, deps.keys);
   // Jobs added by other BullMQ clients join the batch's job set only when a worker first sees
   // them; until then the contract's id format (`<batchId>/...`) is how they are found.
   const candidates = await idsWithPrefix(deps.queue, `${batchId}/`);
@@ -74,6 +76,9 @@ export async function cancelBatch(deps: CancelDeps, batchId: string): Promise<Ca
     }
     jobsCancelled++;
     await jobState.clear(jobId);
+    // An image left at a URL and waiting for its next download try: no run will come for it,
+    // so its URL is not kept until it expires (about a day).
+    await pendingDownloads.forget(jobId);
     // A delayed job may hold a limiter slot reservation; the slot is lost, the entry need not stay.
     await deps.redis.hdel(deps.keys.limiterReservations, jobId);
     const identity = imageJobIdentitySchema.safeParse(job.data);

@@ -36,6 +36,8 @@ export const OUTCOME_REASONS = [
   'budget_exceeded',
   /** Generated (and paid for) but the store did not take it. */
   'not_kept',
+  /** The service answered with a body over the size cap: not read, counted as possibly billed, not retried. */
+  'response_too_large',
   /** The worker holding the job stopped more often than allowed (killed, or its lock lost). */
   'stalled_too_often',
   /** The job left the queue without recording this image's outcome; found and recorded afterwards. */

@@ -2,7 +2,7 @@ import { imageKey, parseImageJobId, type ImageJobData } from '../job/image-job.j
 import type { ImageRecord } from '../storage/image-record.js';
 import type { ResultStore } from '../storage/result-store.js';
 import type { BatchRegistry } from './batch-registry.js';
-import type { ImageOutcome } from './image-outcome.js';
+import type { ImageOutcome, OutcomeReason } from './image-outcome.js';
 
 /**
  * What became of one image, for people: `stored` and `filtered` come from the store's record;
@@ -27,6 +27,11 @@ export interface ManifestRow {
   /** Why the image is not stored: the filter's verdict, the last error, or `budget: …` for a skipped image. */
   readonly error: string | undefined;
   /**
+   * The reason code of a failed, rejected or skipped image (see OUTCOME_REASONS): what code
+   * acts on, where `error` is for people. Optional so rows built elsewhere still fit.
+   */
+  readonly reason?: OutcomeReason | undefined;
+  /**
    * What the image cost, USD: the record's cost, or for an image without a record (paid for but
    * not kept) the cost the batch registry settled; undefined when nothing is known (not made yet,
    * or a record written before imgbatch kept costs). Optional so rows built elsewhere (a
@@ -40,7 +45,7 @@ export interface ManifestRow {
 export interface ManifestDeps {
   readonly store: Pick<ResultStore, 'listRecords'>;
   /** `imageCosts` gives images without a record their settled cost; default none (their cost stays empty). */
-  readonly batches: Pick<BatchRegistry, 'jobIds' | 'outcomes' | 'errors'> & Partial<Pick<BatchRegistry, 'imageCosts'>>;
+  readonly batches: Pick<BatchRegistry, 'jobIds' | 'outcomes' | 'errors' | 'reasons'> & Partial<Pick<BatchRegistry, 'imageCosts'>>;
   /**
    * A job's data while Redis still holds the job, to give images without a record their prompt
    * and extra columns; default none (those rows then carry only id, variant, status and error).
@@ -124,7 +129,7 @@ export async function* listManifestRows(deps: ManifestDeps, batchId: string): As
   }
   if (rest.size === 0) return;
 
-  const errors = await deps.batches.errors(batchId);
+  const [errors, reasons] = await Promise.all([deps.batches.errors(batchId), deps.batches.reasons(batchId)]);
   const costs = (await deps.batches.imageCosts?.(batchId, [...rest.keys()])) ?? new Map<string, number>();
   const jobs = new Map<string, ImageJobData | undefined>();
   for (const key of [...rest.keys()].sort()) {
@@ -149,6 +154,7 @@ export async function* listManifestRows(deps: ManifestDeps, batchId: string): As
       latencyMs: undefined,
       attempts: undefined,
       error: errors[key] ?? (isDoneButGone ? `counted as ${image.outcome ?? ''} but not in the store; imgbatch resume ${batchId} makes it again` : undefined),
+      reason: isDoneButGone ? undefined : reasons[key],
       costUsd: costs.get(key),
       metadata: data?.metadata ?? {},
     };

@@ -7,7 +7,7 @@ export const MANIFEST_FORMATS = ['csv', 'jsonl'] as const;
 export type ManifestFormat = (typeof MANIFEST_FORMATS)[number];
 
 /** The fixed columns, in order; the row's extra CSV columns follow them. */
-const MANIFEST_COLUMNS = ['id', 'variant', 'status', 'location', 'prompt', 'revised_prompt', 'deployment', 'latency_ms', 'attempts', 'error', 'cost'] as const;
+const MANIFEST_COLUMNS = ['id', 'variant', 'status', 'location', 'prompt', 'revised_prompt', 'deployment', 'latency_ms', 'attempts', 'error', 'cost', 'reason'] as const;
 
 function fixedCells(row: ManifestRow): Record<(typeof MANIFEST_COLUMNS)[number], string | number | undefined> {
   return {
@@ -23,6 +23,7 @@ function fixedCells(row: ManifestRow): Record<(typeof MANIFEST_COLUMNS)[number],
     error: row.error,
     // USD, as recorded (micro-dollar precision): a spreadsheet sums the column to the batch's cost.
     cost: row.costUsd,
+    reason: row.reason,
   };
 }
 

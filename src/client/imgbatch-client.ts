@@ -6,6 +6,7 @@ import { cancelBatch, type CancelResult } from '../batch/cancel-batch.js';
 import type { BatchCallback, BatchSummary } from '../batch/batch-registry.js';
 import { createClientLedger, type ClientLedger } from '../batch/client-ledger.js';
 import { listManifestRows, type ManifestRow } from '../batch/list-manifest-rows.js';
+import { readImageProblems, type ImageProblems } from '../batch/read-image-problems.js';
 import type { FetchSettings } from '../config/config.js';
 import { DEFAULT_FETCH_SETTINGS } from '../config/load-config.js';
 import { BatchWaitTimeoutError, ConfigError } from '../errors/imgbatch-error.js';
@@ -150,6 +151,11 @@ export interface ImgbatchClient {
   cancel(batchId: string): Promise<CancelResult>;
   /** Where each webhook event of the batch stands (pending, delivered, retrying, failed, refused), oldest first; empty without a callback. */
   webhookDeliveries(batchId: string): Promise<WebhookDelivery[]>;
+  /**
+   * The images of the batch that failed, were rejected or skipped, with their reason code and
+   * message: how many, and at most `limit` of them (default 100), so a huge batch is not read whole.
+   */
+  problems(batchId: string, options?: { readonly limit?: number }): Promise<ImageProblems>;
   /** Which API client made each batch, and what each client has spent (the HTTP API's tokens, `http.clients`). */
   readonly clientLedger: ClientLedger;
   /** Throws when Redis does not answer. */
@@ -288,6 +294,7 @@ export function createImgbatchClient(options: ImgbatchClientOptions = {}): Imgba
 
     batchPage: (query) => listBatchPage(redis, keys, query),
     webhookDeliveries: (batchId) => webhookDeliveries.read(batchId),
+    problems: (batchId, problemOptions) => readImageProblems(redis, keys, batchId, problemOptions?.limit ?? DEFAULT_PAGE),
     clientLedger: createClientLedger(redis, keys),
 
     cancel: (batchId) => cancelBatch({ queue: producer.queue, batches: producer.batches, redis, keys }, batchId),

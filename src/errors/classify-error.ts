@@ -90,10 +90,11 @@ export function classifyError(err: unknown, nowMs: number = Date.now()): Decisio
   if (thrown instanceof OpenAIError) {
     return clientSideDecision(thrown);
   }
-  // A 200 whose body was over the cap: like a body that cannot be read, the images may have been
-  // made and billed, and another call may answer within it; attempts bound the cost.
+  // A 200 whose body was over the cap: the images may have been made and billed, and a body over
+  // n × base64(40 MiB) + 1 MiB is not an answer the service gives by chance; a retry would most
+  // likely be billed and refused again, so it is final.
   if (thrown instanceof ResponseTooLargeError) {
-    return transient('response_too_large', thrown.message, true, 200);
+    return { kind: 'too_large', message: thrown.message, status: 200 };
   }
   if (thrown instanceof ImgbatchError && thrown.code === 'VALIDATION') {
     return { kind: 'rejected', code: 'validation', message: thrown.message };

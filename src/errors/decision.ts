@@ -36,6 +36,12 @@ export type Decision =
       /** True when the request reached the service, so the image may have been billed. */
       readonly mayHaveBilled: boolean;
     }
+  /**
+   * Terminal: the service answered, but with a body over the cap (see maxImagesResponseBytes:
+   * n images of 40 MiB in base64 and 1 MiB more), not read. The images may have been made and
+   * billed; another call would most likely answer the same, and may be billed again.
+   */
+  | { readonly kind: 'too_large'; readonly message: string; readonly status: number }
   /** Every call to this deployment would fail the same way: stop calling it, keep jobs queued. */
   | { readonly kind: 'pause_deployment'; readonly reason: PauseReason; readonly status?: number; readonly message: string };
 

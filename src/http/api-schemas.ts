@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { IMAGE_OUTCOMES } from '../batch/image-outcome.js';
+import { IMAGE_OUTCOMES, OUTCOME_REASONS } from '../batch/image-outcome.js';
 import type { BatchSummary } from '../batch/batch-registry.js';
 import type { CancelResult } from '../batch/cancel-batch.js';
 import type { ResultsPage } from '../client/imgbatch-client.js';
@@ -10,6 +10,7 @@ import { reenqueueFieldsSchema } from './resume-schemas.js';
 import { callbackSchema } from '../webhooks/callback-schema.js';
 import type { ClientSpend } from '../batch/client-ledger.js';
 import type { BatchEstimate } from '../cost/batch-estimate.js';
+import type { ImageProblems } from '../batch/read-image-problems.js';
 import { WEBHOOK_DELIVERY_STATUSES, type WebhookDelivery } from '../webhooks/webhook-delivery-state.js';
 import { WEBHOOK_EVENT_TYPES } from '../webhooks/webhook-event.js';
 import type { JsonSchema } from './zod-validator-compiler.js';
@@ -19,6 +20,9 @@ import type { JsonSchema } from './zod-validator-compiler.js';
  * OpenAPI document's `components.schemas` are generated from them (z.toJSONSchema), so the
  * document describes what the server does.
  */
+
+/** How many images that were not made GET /v1/batches/:id lists, at most: a status stays small for a batch of any size. */
+export const STATUS_PROBLEMS_LIMIT = 100;
 
 const usd = (description: string): z.ZodNumber => z.number().min(0).describe(description);
 
@@ -133,10 +137,23 @@ export const webhookDeliverySchema = z.strictObject({
   updatedAt: z.number().int().describe('Epoch ms of the last change'),
 });
 
-/** GET /v1/batches/:id: the summary, the spend of the client that made the batch, and where its webhook events stand. */
+export const imageProblemSchema = z.strictObject({
+  imageKey: z.string().describe('`<batch>/<request>-<variant>`'),
+  outcome: z.enum(IMAGE_OUTCOMES).describe('`failed`, `rejected` or `skipped`'),
+  reason: z.enum(OUTCOME_REASONS).optional().describe('The reason code (see docs/http-api.md); absent for an image recorded before imgbatch kept codes'),
+  message: z.string().describe('What happened, for people; never parse it, use `reason`'),
+});
+
+export const imageProblemsSchema = z.strictObject({
+  total: z.number().int().min(0).describe('Images of the batch that failed, were rejected or skipped, with a message'),
+  images: z.array(imageProblemSchema).describe(`At most ${STATUS_PROBLEMS_LIMIT} of them, by image key; all of them when total is at most that`),
+});
+
+/** GET /v1/batches/:id: the summary, the spend of the client that made the batch, where its webhook events stand, and its images that were not made. */
 export const batchStatusSchema = batchSummarySchema.extend({
   clientSpend: clientSpendSchema.optional().describe('Spend of the client that made the batch (today and in all); absent for a batch made without one'),
   webhooks: z.array(webhookDeliverySchema).describe("Each webhook event of the batch and its delivery state, oldest first; empty when the batch has no callback or nothing happened yet"),
+  problems: imageProblemsSchema.describe('Images that failed, were rejected or skipped: their reason code and message, capped (the manifest, `imgbatch results`, lists every one with its `reason`)'),
 });
 
 export const cancelResultSchema = z.strictObject({
@@ -203,6 +220,7 @@ const RESPONSE_COMPONENTS = {
   BatchStatus: batchStatusSchema,
   ClientSpend: clientSpendSchema,
   WebhookDelivery: webhookDeliverySchema,
+  ImageProblem: imageProblemSchema,
   CancelResult: cancelResultSchema,
   EstimateResult: estimateResultSchema,
   ResultsPage: resultsPageSchema,
@@ -247,4 +265,7 @@ const _summaryFits: Fits<BatchSummary, typeof batchSummarySchema> = true;
 const _cancelFits: Fits<CancelResult & { readonly summary: BatchSummary }, typeof cancelResultSchema> = true;
 const _pageFits: Fits<ResultsPage, typeof resultsPageSchema> = true;
 const _estimateFits: Fits<BatchEstimate, typeof batchEstimateSchema> = true;
-const _statusFits: Fits<BatchSummary & { readonly clientSpend?: ClientSpend & { readonly dailyCapUsd?: number }; readonly webhooks: readonly WebhookDelivery[] }, typeof batchStatusSchema> = true;
+const _statusFits: Fits<
+  BatchSummary & { readonly clientSpend?: ClientSpend & { readonly dailyCapUsd?: number }; readonly webhooks: readonly WebhookDelivery[]; readonly problems: ImageProblems },
+  typeof batchStatusSchema
+> = true;

@@ -7,7 +7,7 @@ import { checkCallbackUrl, type CallbackPolicy } from '../webhooks/check-callbac
 import { ValidationError } from '../errors/imgbatch-error.js';
 import { safeIdSchema } from '../job/image-request.js';
 import type { BatchEnqueueResult } from '../batch/enqueue-into-batch.js';
-import { componentRef, enqueueBodySchema } from './api-schemas.js';
+import { componentRef, enqueueBodySchema, STATUS_PROBLEMS_LIMIT } from './api-schemas.js';
 import { admitEnqueue, type EnqueueAdmission } from './admit-enqueue.js';
 import { principalOf } from './api-principal.js';
 import { describeRejected, flatIssues } from './describe-rejected.js';
@@ -187,7 +187,8 @@ export function registerBatchRoutes(app: FastifyInstance, options: BatchRoutesOp
     '/v1/batches/:batchId',
     {
       schema: {
-        summary: "Counts by outcome, images pending, API calls, cost so far against the budget, the spend of the client that made it, and its webhook deliveries",
+        summary:
+          'Counts by outcome, images pending, API calls, cost so far against the budget, the spend of the client that made it, its webhook deliveries, and the images not made with their reason codes (capped)',
         params: batchParams,
         security: [{ bearer: [] }, { session: [] }],
         response: { 200: componentRef('BatchStatus', 'The batch'), 400: invalid('Not a valid batch id'), 401: unauthorized, 403: forbidden, 404: notFound, 429: rateLimited },
@@ -197,11 +198,15 @@ export function registerBatchRoutes(app: FastifyInstance, options: BatchRoutesOp
       const { batchId } = request.params;
       const summary = await client.status(batchId);
       if (summary.createdAt === undefined) return reply.status(404).send({ error: 'not_found', message: `no batch ${batchId}` });
-      const [spend, webhooks] = await Promise.all([summary.client === undefined ? undefined : client.clientLedger.spendOf(summary.client), client.webhookDeliveries(batchId)]);
+      const [spend, webhooks, problems] = await Promise.all([
+        summary.client === undefined ? undefined : client.clientLedger.spendOf(summary.client),
+        client.webhookDeliveries(batchId),
+        client.problems(batchId, { limit: STATUS_PROBLEMS_LIMIT }),
+      ]);
       // The cap is known only for the asker's own batches: other clients' settings are not its business.
       const principal = principalOf(request);
       const cap = principal?.name === summary.client ? principal?.dailyCapUsd : undefined;
-      return { ...summary, ...(spend !== undefined && { clientSpend: { ...spend, ...(cap !== undefined && { dailyCapUsd: cap }) } }), webhooks };
+      return { ...summary, ...(spend !== undefined && { clientSpend: { ...spend, ...(cap !== undefined && { dailyCapUsd: cap }) } }), webhooks, problems };
     },
   );
 

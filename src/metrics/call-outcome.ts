@@ -24,6 +24,7 @@ function fromDecision(decision: Decision, imagesAsked: number): CallVerdict {
     case 'transient':
       return { outcome: 'transient_error', filtered: undefined };
     case 'rejected':
+    case 'too_large':
       return { outcome: 'terminal_error', filtered: undefined };
     case 'pause_deployment':
       return { outcome: 'deployment_error', filtered: undefined };

@@ -28,6 +28,8 @@ export interface PendingDownloads {
   read(jobId: string): Promise<ReadonlyMap<number, PendingDownload>>;
   /** Forgets one (downloaded and stored, or given up on). */
   drop(jobId: string, variant: number): Promise<void>;
+  /** Forgets every pending download of the job: it was cancelled, and no run will come for them. */
+  forget(jobId: string): Promise<void>;
 }
 
 const pendingDownloadSchema = z.object({
@@ -75,6 +77,9 @@ export function createPendingDownloads(redis: RedisClient, keys: KeySpace): Pend
     },
     async drop(jobId, variant) {
       await redis.hdel(keys.pendingDownloads(jobId), String(variant));
+    },
+    async forget(jobId) {
+      await redis.del(keys.pendingDownloads(jobId));
     },
   };
 }

@@ -1,10 +1,7 @@
 import { ValidationError } from '../errors/imgbatch-error.js';
 import { allJobSchedulers } from './all-job-schedulers.js';
-import { SCHEDULE_JOB_NAME, type ScheduleQueue } from './schedule-queue.js';
+import { KEEP_SCHEDULE_RUNS, SCHEDULE_JOB_NAME, type ScheduleQueue } from './schedule-queue.js';
 import type { ScheduleJobData } from './schedule-job.js';
-
-/** How long runs stay in Redis once done: enough to look at last week's runs, bounded for every-second patterns. */
-const KEEP_RUNS = { age: 7 * 24 * 3600, count: 1_000 };
 
 export interface SyncResult {
   /** Schedulers created or updated, by name. */
@@ -32,7 +29,7 @@ export async function syncSchedules(queue: ScheduleQueue, schedules: readonly Sc
           data: schedule,
           // A run that fails (Redis blip, CSV unreadable) is tried again; the batch name is the
           // run's, so a retry adds only what the failed try did not.
-          opts: { attempts: 3, backoff: { type: 'exponential', delay: 5_000 }, removeOnComplete: KEEP_RUNS, removeOnFail: KEEP_RUNS },
+          opts: { attempts: 3, backoff: { type: 'exponential', delay: 5_000 }, removeOnComplete: KEEP_SCHEDULE_RUNS, removeOnFail: KEEP_SCHEDULE_RUNS },
         },
       );
     } catch (error) {

@@ -30,7 +30,12 @@ export interface WebhookDeliveryLog {
   writePending(events: ReadonlyArray<{ readonly batchId: string; readonly eventId: string; readonly type: WebhookEventType }>): Promise<void>;
   /** Every event of the batch with its delivery state, oldest first. */
   read(batchId: string): Promise<WebhookDelivery[]>;
+  /** The ids, among these events, whose delivery is over (delivered, failed or refused), in one round trip. */
+  finishedOf(events: ReadonlyArray<{ readonly batchId: string; readonly eventId: string }>): Promise<Set<string>>;
 }
+
+/** States after which no delivery job of the event is left (BullMQ removed it, or keeps it failed). */
+const FINISHED_STATUSES: ReadonlySet<WebhookDeliveryStatus> = new Set(['delivered', 'failed', 'refused']);
 
 export function createWebhookDeliveryLog(redis: RedisClient, keys: KeySpace): WebhookDeliveryLog {
   return {
@@ -53,6 +58,19 @@ export function createWebhookDeliveryLog(redis: RedisClient, keys: KeySpace): We
       const results = (await pipeline.exec()) ?? [];
       const error = results.map(([failure]) => failure).find((failure) => failure !== null);
       if (error) throw error;
+    },
+    async finishedOf(events) {
+      if (events.length === 0) return new Set();
+      const pipeline = redis.pipeline();
+      for (const { batchId, eventId } of events) pipeline.hget(keys.batchWebhooks(batchId), eventId);
+      const results = (await pipeline.exec()) ?? [];
+      const finished = new Set<string>();
+      events.forEach(({ eventId }, i) => {
+        const [error, text] = results[i] ?? [null, null];
+        if (error) throw error;
+        if (typeof text === 'string' && FINISHED_STATUSES.has((JSON.parse(text) as WebhookDelivery).status)) finished.add(eventId);
+      });
+      return finished;
     },
     async read(batchId) {
       const all = await redis.hgetall(keys.batchWebhooks(batchId));

@@ -69,16 +69,20 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
    * Hands one page of outbox entries over to the delivery queue in a few round trips, whatever
    * its size: the jobs in one addBulk, their pending states in one pipeline, the acknowledgements
    * in another. Acknowledged only once the jobs exist: a crash before that leaves the entries
-   * to be claimed again, and their job ids (the event ids) keep them from being delivered twice.
+   * to be claimed again. Their job ids (the event ids) keep an event still queued from being
+   * added twice; a delivered job leaves Redis at once, so an event the delivery log says is
+   * over is not added again.
    */
   async function handOver(entries: readonly StreamEntry[]): Promise<void> {
     if (entries.length === 0) return;
-    const events: WebhookEvent[] = [];
+    const found: WebhookEvent[] = [];
     for (const [streamId, list] of entries) {
       const event = await eventFor(streamId, fieldsOf(list));
       if (event === undefined) logger.warn({ streamId }, 'webhook outbox entry of an unknown type dropped');
-      else events.push(event);
+      else found.push(event);
     }
+    const finished = await options.deliveries.finishedOf(found.map((event) => ({ batchId: event.batchId, eventId: event.id })));
+    const events = found.filter((event) => !finished.has(event.id));
     if (events.length > 0) {
       await queue.addBulk(
         events.map((event) => ({

@@ -21,8 +21,8 @@ export type WebhookJob = z.infer<typeof webhookJobSchema>;
 
 export type WebhookQueue = Queue<WebhookJob>;
 
-/** Delivered events stay a week (an event id added again within it adds nothing). */
-const KEEP_FINISHED_SECONDS = 7 * 24 * 3600;
+/** Events out of attempts stay a week, for a look at their last error in the dashboard. */
+const KEEP_FAILED_SECONDS = 7 * 24 * 3600;
 
 export function createWebhookQueue(connection: RedisClient, keys: KeySpace, logger: Logger): WebhookQueue {
   const queue = new Queue<WebhookJob>(WEBHOOK_QUEUE_NAME, {
@@ -32,8 +32,11 @@ export function createWebhookQueue(connection: RedisClient, keys: KeySpace, logg
       // BullMQ owns webhook retries: this schedule, and nothing else, decides when an event is tried again.
       attempts: WEBHOOK_ATTEMPTS,
       backoff: { type: 'webhook' },
-      removeOnComplete: { age: KEEP_FINISHED_SECONDS },
-      removeOnFail: { age: KEEP_FINISHED_SECONDS },
+      // A delivered event leaves Redis at once: its state is in the batch's delivery log (which
+      // expires with the batch), and the dispatcher reads that log, not the finished job, to
+      // hand an event over only once.
+      removeOnComplete: true,
+      removeOnFail: { age: KEEP_FAILED_SECONDS },
     },
   });
   queue.on('error', (error) => {

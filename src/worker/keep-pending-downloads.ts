@@ -1,7 +1,7 @@
 import type { WorkerSettings } from '../config/config.js';
 import { FetchError } from '../net/fetch-error.js';
 import type { PendingDownload, PendingDownloads } from '../queue/pending-downloads.js';
-import type { ResultStore } from '../storage/result-store.js';
+import type { StoreGate } from '../storage/store-guard.js';
 import { backoffMs } from './backoff.js';
 import { detectImageType } from './image-type.js';
 
@@ -12,14 +12,20 @@ export interface DownloadDeps {
   readonly pendingDownloads: PendingDownloads;
   /** One try; throws FetchError (`isTransient` says whether another try can help). */
   readonly downloadImage: (url: string) => Promise<Uint8Array>;
-  readonly store: Pick<ResultStore, 'putImage'>;
+  /**
+   * The store guard, as for an image that came in the answer: a store that cannot be written
+   * opens the breaker and the downloaded bytes go to the spool.
+   */
+  readonly storeGate: Pick<StoreGate, 'keepImage'>;
   readonly settings: Pick<WorkerSettings, 'backoffBaseMs' | 'backoffMaxMs'>;
   readonly now: () => number;
 }
 
-/** How one download ended: the image kept, given up on (with the reason), or to be tried again. */
+/** How one download ended: the image kept (stored, or spooled), given up on (with the reason), or to be tried again. */
 export type DownloadOutcome =
   | { readonly kind: 'stored'; readonly variant: number }
+  /** Downloaded and in this worker's spool until the store takes writes again; no call is made for it. */
+  | { readonly kind: 'spooled'; readonly variant: number }
   | { readonly kind: 'failed'; readonly variant: number; readonly message: string }
   | { readonly kind: 'waiting'; readonly variant: number; readonly retryAtMs: number; readonly reason: string };
 
@@ -28,10 +34,11 @@ function messageOf(error: unknown): string {
 }
 
 /**
- * Downloads one generated image and stores it with its record. The image is paid for, so a
- * failure that may pass (a timeout, a reset, a 5xx, a store that cannot be written) keeps the
- * URL and the cause in the job's pending downloads, to be tried again with backoff and without
- * a new call, until the URL expires. A refusal by the fetch rules (scheme, address, redirect to
+ * Downloads one generated image and keeps it with its record through the store gate: stored,
+ * or spooled (and the breaker opened) while the store cannot be written, like an image that
+ * came in the answer. The image is paid for, so a failure that may pass (a timeout, a reset,
+ * a 5xx, a write the store refused) keeps the URL and the cause in the job's pending
+ * downloads, to be tried again with backoff and without a new call, until the URL expires. A refusal by the fetch rules (scheme, address, redirect to
  * another host, size, not an image) or a 4xx is final: trying again cannot help.
  */
 export async function downloadAndKeep(deps: DownloadDeps, jobId: string, variant: number, download: PendingDownload, formatHint: string | undefined): Promise<DownloadOutcome> {
@@ -40,9 +47,10 @@ export async function downloadAndKeep(deps: DownloadDeps, jobId: string, variant
     const bytes = await deps.downloadImage(download.url);
     const type = detectImageType(bytes, formatHint);
     try {
-      await deps.store.putImage(download.record.key, { bytes, contentType: type.contentType, extension: type.extension }, download.record);
+      const where = await deps.storeGate.keepImage(download.record.key, { bytes, contentType: type.contentType, extension: type.extension }, download.record);
+      // Spooled bytes are kept as surely as stored ones: the URL is no longer needed.
       if (download.tries > 0) await deps.pendingDownloads.drop(jobId, variant);
-      return { kind: 'stored', variant };
+      return { kind: where, variant };
     } catch (error) {
       // The URL still holds the image: keep it rather than the bytes, and store it on a later try.
       failure = { cause: `downloaded but not stored: ${messageOf(error)}`, isTransient: true };

@@ -98,6 +98,11 @@ function afterCall(setback: Extract<Setback, { kind: 'call' }>, counters: JobCou
       return { kind: 'keep_filtered' };
     case 'rejected':
       return { kind: 'fail', outcome: 'rejected', reason: 'service_rejected', message: `request rejected by the service (${decision.code}): ${decision.message}` };
+    case 'too_large': {
+      // Final at the first: each retry may be billed, and would most likely be too large again.
+      const message = `an answer too large to read (${decision.message}); it may have been billed (${setback.expectedUsd} counted against the budget) and is not retried`;
+      return { kind: 'fail', outcome: 'failed', reason: 'response_too_large', message, lastError: decision.message };
+    }
     case 'rate_limited': {
       const waits = counters.rateLimitWaits + 1;
       if (waits > settings.maxRateLimitWaits) {

@@ -242,6 +242,9 @@ export function createFakePendingDownloads(): FakePendingDownloads {
     async drop(jobId, variant) {
       kept.get(jobId)?.delete(variant);
     },
+    async forget(jobId) {
+      kept.delete(jobId);
+    },
   };
 }
 

@@ -16,8 +16,8 @@ import { settleCall } from './settle-call.js';
 
 /**
  * After a call that made no image: a content filter's refusal is kept (store), billed as far
- * as we know, and never called again; an unanswered call (timeout, reset) is settled as
- * possibly billed at its expected cost; any other gives its reservation back. Then the retry
+ * as we know, and never called again; an unanswered call (timeout, reset) or an answer too
+ * large to read is settled as possibly billed at its expected cost; any other gives its reservation back. Then the retry
  * policy says what happens to the job.
  */
 export async function finishRefused(deps: StageDeps, ctx: JobContext, made: CallInHand, answer: Extract<CallAnswer, { kind: 'refused' }>): Promise<ProcessResult> {
@@ -38,10 +38,11 @@ export async function finishRefused(deps: StageDeps, ctx: JobContext, made: Call
     return { kind: 'completed', summary: { batchId: ctx.data.batchId, requestId: ctx.data.requestId, outcomes: ctx.outcomes, deployment: target.name, calls: counters.calls } };
   }
   const { expected } = made;
-  const isPossiblyBilled = isUnansweredCall(decision);
+  // An answer too large to read is like no answer: the images may have been made and billed.
+  const isPossiblyBilled = isUnansweredCall(decision) || decision.kind === 'too_large';
   const possibly = { callId: made.callId, usd: expected.usd, images: pending.map((v) => ({ imageKey: ctx.keyOf(v), usd: expected.perImageUsd })), isPossiblyBilled: true };
   await settleCall(deps, job, isPossiblyBilled ? possibly : 'unbilled');
-  if (isPossiblyBilled) deps.logger.warn({ jobId: ctx.jobId, deployment: target.name, code: decision.kind === 'transient' ? decision.code : undefined, usd: expected.usd }, 'call unanswered; counted as possibly billed');
+  if (isPossiblyBilled) deps.logger.warn({ jobId: ctx.jobId, deployment: target.name, code: decision.kind === 'transient' ? decision.code : undefined, usd: expected.usd }, 'call unanswered or its answer not read; counted as possibly billed');
   const setback = { kind: 'call', decision, timeout: callTimeoutOf(target, deps.models, deps.settings), expectedUsd: formatUsd(expected.usd) } as const;
   return carryOutStep(deps, ctx, stopped(nextStep(setback, counters, deps.settings)).step, pending, target.name);
 }

@@ -1,10 +1,9 @@
 import type { ImageRecord } from '../../storage/image-record.js';
-import type { StoreGate } from '../../storage/store-guard.js';
 import { detectImageType } from '../image-type.js';
 import { downloadAndKeep, IMAGE_URL_LIFETIME_MS, type DownloadDeps } from '../keep-pending-downloads.js';
 import type { JobContext } from './job-context.js';
 
-export type KeepImageDeps = DownloadDeps & { readonly storeGate: Pick<StoreGate, 'keepImage'> };
+export type KeepImageDeps = DownloadDeps;
 
 /** Where one paid image of an answer is now. */
 export type ImageKept =
@@ -17,10 +16,10 @@ export type ImageKept =
   | { readonly kind: 'failed'; readonly message: string };
 
 /**
- * Keeps one image of an answer with its record: bytes in the answer go through the store gate
- * (stored, or spooled while the store cannot be written); an image left at a URL is
- * downloaded under the fetch rules, and kept for a later try, without a new call, when the
- * download fails in a way that may pass. Throws when the store refuses this one write.
+ * Keeps one image of an answer with its record through the store gate (stored, or spooled
+ * while the store cannot be written): bytes in the answer at once; an image left at a URL
+ * once downloaded under the fetch rules, and kept for a later try, without a new call, when
+ * the download fails in a way that may pass. Throws when the store refuses this one write.
  */
 export async function keepAnswerImage(
   deps: KeepImageDeps,
@@ -34,7 +33,8 @@ export async function keepAnswerImage(
     const downloaded = await downloadAndKeep(deps, ctx.jobId, variant, download, ctx.data.outputFormat);
     switch (downloaded.kind) {
       case 'stored':
-        return { kind: 'stored' };
+      case 'spooled':
+        return { kind: downloaded.kind };
       case 'waiting':
         return { kind: 'waiting', retryAtMs: downloaded.retryAtMs, reason: downloaded.reason };
       case 'failed':

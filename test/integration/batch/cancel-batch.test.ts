@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { cancelBatch } from '../../../src/batch/cancel-batch.js';
 import { restoreCancelled } from '../../../src/batch/restore-cancelled.js';
 import { createKeySpace } from '../../../src/queue/key-space.js';
+import { createPendingDownloads } from '../../../src/queue/pending-downloads.js';
 import { waitForIdleQueue } from '../../helpers/job-events.js';
 import { usePipeline, type Pipeline } from '../../helpers/pipeline.js';
 import { runCli } from '../../helpers/run-cli.js';
@@ -23,11 +24,11 @@ describe('cancelling a batch', () => {
     await redis?.quit();
     redis = undefined;
   });
-  async function open(deployment: typeof SLOW, concurrency = 16): Promise<{ p: Pipeline; cancel: (batchId: string) => ReturnType<typeof cancelBatch> }> {
+  async function open(deployment: typeof SLOW, concurrency = 16): Promise<{ p: Pipeline; redis: Redis; cancel: (batchId: string) => ReturnType<typeof cancelBatch> }> {
     const p = await openPipeline({ simulator: { deployments: [deployment] }, worker: { concurrency } });
     const connection = (redis = new Redis(p.redisUrl, { maxRetriesPerRequest: null }));
     const deps = { queue: p.producer.queue, batches: p.producer.batches, redis: connection, keys: createKeySpace(p.prefix) };
-    return { p, cancel: (batchId) => cancelBatch(deps, batchId) };
+    return { p, redis: connection, cancel: (batchId) => cancelBatch(deps, batchId) };
   }
 
   it('removes every job no worker has started, records its images as cancelled, and the batch is finished', async () => {
@@ -56,6 +57,21 @@ describe('cancelling a batch', () => {
     // batch left to run, no further call can be made.
     await waitForIdleQueue(p.producer.queue);
     expect(p.simulator.stats().filter((c) => c.clientRequestId?.startsWith('busy/') === true)).toHaveLength(2);
+  });
+
+  it('forgets the pending download of a cancelled job that waited for its image\'s URL, instead of keeping it until it expires', async () => {
+    const { p, redis: connection, cancel } = await open(FAST);
+    await p.producer.enqueue(requests(2), { batchId: 'urls' });
+    const keys = createKeySpace(p.prefix);
+    const downloads = createPendingDownloads(connection, keys);
+    const record = {
+      key: 'urls/r0-0', batchId: 'urls', requestId: 'r0', variant: 0, status: 'stored', prompt: 'kite number 0', model: 'dalle-like',
+      size: '1024x1024', quality: 'standard', deployment: 'dalle', latencyMs: 900, attempts: 1, createdAt: new Date().toISOString(),
+    } as const;
+    await downloads.keep('urls/r0/v0', 0, { url: 'https://blob.example.net/a.png', expiresAtMs: Date.now() + 24 * 3_600_000, tries: 1, cause: 'HTTP 503', record });
+    expect((await downloads.read('urls/r0/v0')).size).toBe(1);
+    expect(await cancel('urls')).toMatchObject({ jobsCancelled: 2, imagesCancelled: 2 });
+    expect(await connection.exists(keys.pendingDownloads('urls/r0/v0'))).toBe(0);
   });
 
   it('finds jobs another BullMQ client added that no worker has seen yet (by the contract job id)', async () => {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createBatchRegistry } from '../../../src/batch/batch-registry.js';
 import { DEFAULT_LIMITER_SETTINGS } from '../../../src/config/load-config.js';
 import { createSlotLimiter } from '../../../src/limiter/slot-limiter.js';
 import { createKeySpace } from '../../../src/queue/key-space.js';
@@ -80,5 +81,25 @@ describe('imgbatch status and imgbatch deployments', () => {
     expect((await runCli(['deployments', 'resume', 'east'], env)).stdout).toBe('deployment east was not paused\n');
     const after = JSON.parse((await runCli(['status', '--json'], env)).stdout) as { deployments: Array<Record<string, unknown>> };
     expect(after.deployments[0]?.state).toBe('ok');
+  });
+
+  it('with a batch id, counts its images not made by reason code and lists each with its code and message', async () => {
+    const registry = createBatchRegistry(redis, createKeySpace(prefix));
+    await registry.addJobs('shoes', ['a', 'b', 'c', 'd'].map((id) => ({ jobId: `shoes/${id}/v0`, images: 1 })), 1);
+    await registry.recordOutcome('shoes', 'shoes/a-0', 'failed', 'HTTP 500 on each of 3 attempts', 'attempts_exhausted');
+    await registry.recordOutcome('shoes', 'shoes/b-0', 'skipped', 'budget: $0.0100 of $0.0100 spent', 'budget_exceeded');
+    await registry.recordOutcome('shoes', 'shoes/c-0', 'skipped', 'budget: $0.0100 of $0.0100 spent', 'budget_exceeded');
+    await registry.recordOutcome('shoes', 'shoes/d-0', 'stored');
+
+    const json = await runCli(['status', 'shoes', '--json'], env);
+    expect(json.code).toBe(0);
+    const { batch } = JSON.parse(json.stdout) as { batch: Record<string, unknown> };
+    expect(batch.reasonCounts).toEqual({ attempts_exhausted: 1, budget_exceeded: 2 });
+    expect(batch.errors).toMatchObject({ 'shoes/a-0': 'HTTP 500 on each of 3 attempts' });
+
+    const text = await runCli(['status', 'shoes'], env);
+    expect(text.stdout).toContain('  by reason: 1 attempts_exhausted, 2 budget_exceeded\n');
+    expect(text.stdout).toContain('  shoes/a-0: [attempts_exhausted] HTTP 500 on each of 3 attempts\n');
+    expect(text.stdout).toContain('  shoes/c-0: [budget_exceeded] budget: $0.0100 of $0.0100 spent\n');
   });
 });

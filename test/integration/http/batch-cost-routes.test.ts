@@ -31,7 +31,7 @@ describe('budget and cost over the HTTP API and the library client', () => {
     };
   }
 
-  it('POST /v1/batches takes maxCostUsd; GET /v1/batches/:id shows the cost so far, the budget and the skipped images', async () => {
+  it('POST /v1/batches takes maxCostUsd; GET /v1/batches/:id shows the cost so far, the budget and the skipped images with their reason code', async () => {
     const api = await serve();
     const posted = await api.call('/v1/batches', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ batchId: 'api-budget', maxCostUsd: 0.02, requests: kites(4) }) });
     expect(posted.status).toBe(202);
@@ -44,6 +44,16 @@ describe('budget and cost over the HTTP API and the library client', () => {
       () => 'batch api-budget to finish',
     );
     expect(done).toMatchObject({ counts: { stored: 2, skipped: 2 }, costUsd: 0.017448, inFlightCostUsd: 0, maxCostUsd: 0.02, calls: 2 });
+    const problems = done.problems as { total: number; images: Array<Record<string, unknown>> };
+    expect(problems.total).toBe(2);
+    expect(problems.images).toHaveLength(2);
+    for (const image of problems.images) {
+      expect(image).toMatchObject({ imageKey: expect.stringMatching(/^api-budget\/kite-\d-0$/) as string, outcome: 'skipped', reason: 'budget_exceeded', message: expect.stringMatching(/^budget: /) as string });
+    }
+    // Capped: a status never reads a huge batch's problems whole.
+    const capped = await api.client.problems('api-budget', { limit: 1 });
+    expect(capped.total).toBe(2);
+    expect(capped.images).toHaveLength(1);
   });
 
   it('a CSV body takes ?maxCostUsd=; a bad amount is a 400 naming the field', async () => {

@@ -102,7 +102,8 @@ describe('the OpenAPI document, generated from the route schemas', () => {
     // A batch's callback, the estimate, and where a status shows client spend and webhook deliveries.
     expect(Object.keys(schemas.EnqueueBody?.properties ?? {})).toEqual(['batchId', 'maxCostUsd', 'redoChanged', 'callback', 'requests']);
     expect(doc.paths['/v1/estimate']?.post?.responses['200']?.content?.['application/json']?.schema).toEqual({ $ref: '#/components/schemas/EstimateResult' });
-    expect(Object.keys(schemas.BatchStatus?.properties ?? {})).toEqual(expect.arrayContaining(['client', 'clientSpend', 'webhooks']));
+    expect(Object.keys(schemas.BatchStatus?.properties ?? {})).toEqual(expect.arrayContaining(['client', 'clientSpend', 'webhooks', 'problems']));
+    expect(schemas.ImageProblem?.properties?.reason?.enum).toEqual(expect.arrayContaining(['attempts_exhausted', 'budget_exceeded', 'not_kept']));
     // Every reference points at a schema the document holds.
     const refs = [...JSON.stringify(doc).matchAll(/"\$ref":"#\/components\/schemas\/([^"]+)"/g)].map((m) => m[1] ?? '');
     expect(refs.length).toBeGreaterThan(10);

@@ -7,8 +7,10 @@ import { BUILT_IN_MODELS } from '../../../src/models/model-table.js';
 import { createKeySpace } from '../../../src/queue/key-space.js';
 import { createPendingDownloads } from '../../../src/queue/pending-downloads.js';
 import { createRedisConnection } from '../../../src/queue/redis-connection.js';
+import { createStoreBreaker } from '../../../src/storage/store-breaker.js';
 import { useBlobHost } from '../../helpers/blob-host.js';
 import { usePipeline, type Pipeline, type PipelineOptions } from '../../helpers/pipeline.js';
+import { createFaultyStore, type FaultyStore } from '../../helpers/store-faults.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
 /**
@@ -28,8 +30,8 @@ describe('images answered as a URL are downloaded under the fetch rules, and a p
     redis = undefined;
   });
 
-  async function run(simulator: PipelineOptions['simulator'], inputFetch?: PipelineOptions['inputFetch']): Promise<Pipeline> {
-    const p = await open({ simulator: { deployments: [DALLE], ...simulator }, models: DALLE_LIKE, ...(inputFetch !== undefined && { inputFetch }) });
+  async function run(simulator: PipelineOptions['simulator'], inputFetch?: PipelineOptions['inputFetch'], more: Partial<PipelineOptions> = {}): Promise<Pipeline> {
+    const p = await open({ simulator: { deployments: [DALLE], ...simulator }, models: DALLE_LIKE, ...(inputFetch !== undefined && { inputFetch }), ...more });
     p.startWorker();
     await p.producer.enqueue([REQUEST], { batchId: 'urls' });
     return p;
@@ -116,5 +118,41 @@ describe('images answered as a URL are downloaded under the fetch rules, and a p
     expect(record?.revisedPrompt).toContain('A red kite over a beach');
     expect((await readFile(record?.location ?? '')).subarray(1, 4).toString()).toBe('PNG');
     expect((await pendingDownloadsOf(p).read('urls/kite/v0')).size).toBe(0);
+  });
+
+  it('a later download while the store cannot be written goes through the store guard: the breaker opens, the bytes wait in the spool, then land with 0 extra calls', async () => {
+    const blobs = await startBlobHost();
+    blobs.mode = 'unavailable';
+    let faulty: FaultyStore | undefined;
+    const p = await run({ filesBaseUrl: blobs.baseUrl }, undefined, {
+      worker: { storeProbeMs: 200 },
+      workerStore: (folderStore) => (faulty = createFaultyStore(folderStore, 'ENOSPC')),
+    });
+    blobs.simulatorUrl = p.simulator.url;
+    await waitFor(async () => (await pendingDownloadsOf(p).read('urls/kite/v0')).get(0), 10_000, () => 'a pending download');
+
+    if (faulty === undefined) throw new Error('the worker store was not made');
+    faulty.isBroken = true;
+    blobs.mode = 'serve';
+    redis ??= createRedisConnection(p.redisUrl, 'worker');
+    const breaker = createStoreBreaker(redis, createKeySpace(p.prefix));
+    const opened = await waitFor(async () => {
+      const state = await breaker.state();
+      return state.kind === 'open' ? state : undefined;
+    }, 10_000, () => 'the store breaker opened');
+    expect(opened).toMatchObject({ code: 'disk_full' });
+    await waitFor(async () => ((await breaker.spooledCount()) === 1 ? true : undefined), 10_000, () => 'the downloaded image marked as spooled');
+    // The URL is no longer needed: the spool holds the bytes.
+    expect((await pendingDownloadsOf(p).read('urls/kite/v0')).size).toBe(0);
+    expect((await p.producer.batches.summary('urls')).pending).toBe(1);
+
+    faulty.isBroken = false;
+    const summary = await p.waitForBatch('urls');
+    expect(summary.counts).toMatchObject({ stored: 1, failed: 0 });
+    expect(p.simulator.stats()).toHaveLength(1);
+    const record = await p.store.getRecord('urls/kite-0');
+    expect(record).toMatchObject({ status: 'stored', attempts: 1, deployment: 'dalle' });
+    expect((await readFile(record?.location ?? '')).subarray(1, 4).toString()).toBe('PNG');
+    await waitFor(async () => ((await breaker.state()).kind === 'closed' ? true : undefined), 10_000, () => 'the breaker closed');
   });
 });

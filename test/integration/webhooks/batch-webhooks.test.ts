@@ -5,7 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/log/logger.js';
 import { createKeySpace } from '../../../src/queue/key-space.js';
 import { createWebhookDeliveryLog, type WebhookDelivery } from '../../../src/webhooks/webhook-delivery-state.js';
-import type { WebhookEvent } from '../../../src/webhooks/webhook-event.js';
+import { webhookEventId, type WebhookEvent } from '../../../src/webhooks/webhook-event.js';
+import { WEBHOOK_JOB_NAME } from '../../../src/webhooks/webhook-queue.js';
 import { createWebhookService, type WebhookService } from '../../../src/webhooks/webhook-service.js';
 import type { WebhookSettings } from '../../../src/webhooks/webhook-settings.js';
 import { verifyWebhookSignature } from '../../../src/webhooks/webhook-signature.js';
@@ -66,7 +67,7 @@ describe('batch webhooks', () => {
     for (const close of closers.splice(0)) await close();
   });
 
-  function startService(p: Pipeline, settings: Partial<WebhookSettings>, name: string): WebhookService {
+  function startService(p: Pipeline, settings: Partial<WebhookSettings>, name: string, claimIdleMs?: number): WebhookService {
     const connection = new Redis(p.redisUrl, { maxRetriesPerRequest: null });
     const service = createWebhookService({
       connection,
@@ -75,6 +76,7 @@ describe('batch webhooks', () => {
       consumerName: name,
       logger: createLogger({ level: 'silent' }),
       retryDelayMs: () => 200,
+      ...(claimIdleMs !== undefined && { claimIdleMs }),
     });
     services.push({ service, connection });
     return service;
@@ -89,11 +91,11 @@ describe('batch webhooks', () => {
     }
   }
 
-  it('POSTs batch.ended, signed over the body, retries after a 500 with the same event id and body, and records it delivered', async () => {
+  it('POSTs batch.ended, signed over the body, retries after a 500 with the same event id and body, records it delivered, and leaves no finished job in Redis', async () => {
     const p = await open({ simulator: { deployments: [{ name: 'mini', model: 'gpt-image-1-mini', ratePerMinute: 6000 }] } });
     const receiver = await startReceiver([500, 200]);
     closers.push(receiver.close);
-    startService(p, {}, 'host-a');
+    const service = startService(p, {}, 'host-a');
     p.startWorker();
     await p.producer.enqueue(requests(3), { batchId: 'shop', callback: { url: receiver.url, perImage: false } });
     await p.waitForBatch('shop');
@@ -104,6 +106,9 @@ describe('batch webhooks', () => {
       () => `deliveries: ${JSON.stringify(receiver.received.length)} POSTs`,
     );
     expect(delivered).toMatchObject({ type: 'batch.ended', attempts: 2, lastHttpStatus: 200 });
+    // The delivery log keeps the state; the job itself leaves Redis once it completes.
+    await waitFor(async () => ((await service.queue.getJob(delivered.eventId)) === undefined ? true : undefined), 5_000, () => 'the delivered job removed');
+    expect(await service.queue.getJobCounts('completed', 'failed', 'waiting', 'delayed', 'active')).toEqual({ completed: 0, failed: 0, waiting: 0, delayed: 0, active: 0 });
     expect(receiver.received).toHaveLength(2);
     const [first, second] = receiver.received;
     expect(second?.body).toBe(first?.body);
@@ -201,5 +206,32 @@ describe('batch webhooks', () => {
     } finally {
       await connection.quit();
     }
+  });
+
+  it('does not deliver again an event handed over a second time after its job was delivered and removed (a dispatcher died before acknowledging it)', async () => {
+    const p = await open({ simulator: { deployments: [{ name: 'mini', model: 'gpt-image-1-mini', ratePerMinute: 6000 }] } });
+    const receiver = await startReceiver([200]);
+    closers.push(receiver.close);
+    const keys = createKeySpace(p.prefix);
+    const connection = new Redis(p.redisUrl);
+    closers.push(async () => {
+      await connection.quit();
+    });
+    await p.producer.batches.setCallback('again', { url: receiver.url, perImage: false });
+    // A dispatcher that read the event, queued its delivery and died before acknowledging it.
+    await connection.xgroup('CREATE', keys.webhookOutbox, 'dispatchers', '0', 'MKSTREAM');
+    const streamId = await connection.xadd(keys.webhookOutbox, '*', 'type', 'batch.ended', 'batchId', 'again');
+    await connection.xreadgroup('GROUP', 'dispatchers', 'dead-host', 'COUNT', 10, 'STREAMS', keys.webhookOutbox, '>');
+    const eventId = webhookEventId(streamId ?? '');
+    const service = startService(p, {}, 'host-b', 1_000);
+    await service.queue.add(WEBHOOK_JOB_NAME, { eventId, type: 'batch.ended', batchId: 'again', body: JSON.stringify({ id: eventId }) }, { jobId: eventId });
+
+    await waitFor(async () => ((await deliveriesOf(p, 'again'))[0]?.status === 'delivered' ? true : undefined), 10_000, () => 'the event delivered');
+    await waitFor(async () => ((await service.queue.getJob(eventId)) === undefined ? true : undefined), 5_000, () => 'the delivered job removed');
+    // The living dispatcher claims the abandoned entry and acknowledges it: the hand-over is done.
+    await waitFor(async () => ((await connection.xlen(keys.webhookOutbox)) === 0 ? true : undefined), 15_000, () => 'the abandoned entry claimed');
+    expect(await service.queue.getJob(eventId)).toBeUndefined();
+    expect(receiver.received).toHaveLength(1);
+    expect((await deliveriesOf(p, 'again')).map((d) => d.status)).toEqual(['delivered']);
   });
 });

@@ -229,13 +229,13 @@ describe('generateImages: the answer body is capped', () => {
   it.each([
     ['declared by Content-Length', { 'content-length': String(Buffer.byteLength(body)) }],
     ['sent chunked, without a length', { 'transfer-encoding': 'chunked' }],
-  ] as const)('a 200 over maxBodyBytes (%s) is not read whole: transient, may have been billed', async (_how, headers) => {
+  ] as const)('a 200 over maxBodyBytes (%s) is not read whole: final (too_large)', async (_how, headers) => {
     const { endpoint, requests } = await serve(() => ({ kind: 'respond', status: 200, headers: { 'content-type': 'application/json', 'apim-request-id': 'apim-big', ...headers }, body }));
     const failure = await failureOf(generateImages(createImageClient(targetFor(endpoint)), GPT_IMAGE_JOB, { clientRequestId: 'c-big', maxBodyBytes: 1_000 }));
     expect(requests).toHaveLength(1);
     expect(failure.cause).toBeInstanceOf(ResponseTooLargeError);
     expect(failure).toMatchObject({ status: 200, serviceRequestId: 'apim-big', clientRequestId: 'c-big' });
-    expect(classifyError(failure)).toMatchObject({ kind: 'transient', code: 'response_too_large', mayHaveBilled: true, status: 200 });
+    expect(classifyError(failure)).toMatchObject({ kind: 'too_large', status: 200 });
     expect(failure.message).toMatch(/over the limit of 1000 bytes/);
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ImageOutcome } from '../../../src/batch/image-outcome.js';
+import type { ImageOutcome, OutcomeReason } from '../../../src/batch/image-outcome.js';
 import { listManifestRows, type ManifestDeps, type ManifestRow } from '../../../src/batch/list-manifest-rows.js';
 import type { ImageJobData } from '../../../src/job/image-job.js';
 import type { ImageRecord } from '../../../src/storage/image-record.js';
@@ -32,6 +32,7 @@ function deps(options: {
   jobIds: string[];
   outcomes: Array<[string, ImageOutcome]>;
   errors?: Record<string, string>;
+  reasons?: Record<string, OutcomeReason>;
   jobs?: Record<string, ImageJobData>;
   costs?: Record<string, number>;
 }): ManifestDeps {
@@ -41,6 +42,7 @@ function deps(options: {
       jobIds: () => each([options.jobIds]),
       outcomes: () => each([options.outcomes]),
       errors: () => Promise.resolve(options.errors ?? {}),
+      reasons: () => Promise.resolve(options.reasons ?? {}),
       imageCosts: (_batchId, keys) => Promise.resolve(new Map(keys.flatMap((key) => (options.costs?.[key] === undefined ? [] : [[key, options.costs[key]] as const])))),
     },
     jobData: (jobId) => Promise.resolve(options.jobs?.[jobId]),
@@ -70,6 +72,7 @@ describe('listManifestRows', () => {
           ['b/kite-0', 'stored'],
         ],
         errors: { 'b/lamp-0': 'HTTP 500 after 5 attempts' },
+        reasons: { 'b/lamp-0': 'attempts_exhausted' },
         jobs: { 'b/lamp/v0': { ...failedJob, variants: [0] } },
       }),
     );
@@ -83,8 +86,8 @@ describe('listManifestRows', () => {
     expect(all[0]).toMatchObject({ location: '/out/b/mug-0.png', revisedPrompt: 'A red mug', deployment: 'east', latencyMs: 812.4, attempts: 1, metadata: { sku: 'M-1' } });
     expect(all[1]?.error).toBe('content filter at the prompt stage (violence): blocked');
     expect(all[2]?.error).toMatch(/counted as stored but not in the store; imgbatch resume b makes it again/);
-    expect(all[3]).toMatchObject({ prompt: 'A lamp', error: 'HTTP 500 after 5 attempts', metadata: { sku: 'L-1' } });
-    expect(all[4]).toMatchObject({ prompt: undefined, error: undefined, metadata: {} });
+    expect(all[3]).toMatchObject({ prompt: 'A lamp', error: 'HTTP 500 after 5 attempts', reason: 'attempts_exhausted', metadata: { sku: 'L-1' } });
+    expect(all[4]).toMatchObject({ prompt: undefined, error: undefined, reason: undefined, metadata: {} });
   });
 
   it('gives each row its cost: the record\'s, else the cost the registry settled (paid, not kept); skipped rows say why', async () => {

@@ -18,7 +18,7 @@ const ROWS: ManifestRow[] = [
     costUsd: 0.002176,
     metadata: { sku: '=HYPERLINK("http://evil")', status: 'new', cost: 'high' },
   },
-  { id: 'lamp', variant: 0, status: 'failed', location: undefined, prompt: '-A lamp', revisedPrompt: undefined, deployment: undefined, latencyMs: undefined, attempts: undefined, error: '@boom', costUsd: undefined, metadata: { campaign: 'spring' } },
+  { id: 'lamp', variant: 0, status: 'failed', location: undefined, prompt: '-A lamp', revisedPrompt: undefined, deployment: undefined, latencyMs: undefined, attempts: undefined, error: '@boom', reason: 'attempts_exhausted', costUsd: undefined, metadata: { campaign: 'spring' } },
 ];
 
 async function write(format: ManifestFormat): Promise<{ text: string; count: number }> {
@@ -36,13 +36,13 @@ async function write(format: ManifestFormat): Promise<{ text: string; count: num
 }
 
 describe('writeManifest', () => {
-  it('CSV: fixed columns, then every extra column any row has; formula prefixes neutralised; a name clash gets "metadata."', async () => {
+  it('CSV: fixed columns (a failed image\'s reason code last), then every extra column any row has; formula prefixes neutralised; a name clash gets "metadata."', async () => {
     const { text, count } = await write('csv');
     expect(count).toBe(2);
     expect(text.split('\n')).toEqual([
-      'id,variant,status,location,prompt,revised_prompt,deployment,latency_ms,attempts,error,cost,campaign,metadata.cost,sku,metadata.status',
-      `mug,0,stored,/out/b/mug-0.png,"A mug, red",A red mug,east,812,1,,0.002176,,high,"'=HYPERLINK(""http://evil"")",new`,
-      "lamp,0,failed,,'-A lamp,,,,,'@boom,,spring,,,",
+      'id,variant,status,location,prompt,revised_prompt,deployment,latency_ms,attempts,error,cost,reason,campaign,metadata.cost,sku,metadata.status',
+      `mug,0,stored,/out/b/mug-0.png,"A mug, red",A red mug,east,812,1,,0.002176,,,high,"'=HYPERLINK(""http://evil"")",new`,
+      "lamp,0,failed,,'-A lamp,,,,,'@boom,,attempts_exhausted,spring,,,",
       '',
     ]);
   });
@@ -63,6 +63,6 @@ describe('writeManifest', () => {
       cost: 0.002176,
       metadata: { sku: '=HYPERLINK("http://evil")', status: 'new', cost: 'high' },
     });
-    expect(lines[1]).toMatchObject({ id: 'lamp', status: 'failed', prompt: '-A lamp', error: '@boom' });
+    expect(lines[1]).toMatchObject({ id: 'lamp', status: 'failed', prompt: '-A lamp', error: '@boom', reason: 'attempts_exhausted' });
   });
 });

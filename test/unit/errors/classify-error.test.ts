@@ -226,13 +226,11 @@ describe('classifyError: anything else thrown', () => {
     expect(classifyError(new ValidationError([{ field: 'n', reason: 'too many' }])).kind).toBe('rejected');
   });
 
-  it('a 200 whose body was over the cap is transient and may have been billed (the service answered)', () => {
+  it('a 200 whose body was over the cap is final (too_large): a retry may be billed and would be too large again', () => {
     const wrapped = new ImagesCallError(new ResponseTooLargeError(1_000, 4_096), { latencyMs: 30, clientRequestId: 'c-1', status: 200 });
     expect(classifyError(wrapped)).toEqual({
-      kind: 'transient',
-      code: 'response_too_large',
+      kind: 'too_large',
       message: 'the response body is over the limit of 1000 bytes (4096 bytes seen); not read further',
-      mayHaveBilled: true,
       status: 200,
     });
   });

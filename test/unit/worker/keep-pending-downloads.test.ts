@@ -28,8 +28,8 @@ const RECORD: ImageRecord = {
 
 const FRESH: PendingDownload = { url: URL, expiresAtMs: NOW + 24 * 3_600_000, tries: 0, cause: '', record: RECORD };
 
-/** In-memory fakes of the stage's own ports: the pending-download list, the store and the download. */
-function fakes(answers: Array<Uint8Array | Error>, options: { storeFails?: boolean } = {}) {
+/** In-memory fakes of the stage's own ports: the pending-download list, the store gate and the download. */
+function fakes(answers: Array<Uint8Array | Error>, options: { storeFails?: boolean; storeSpools?: boolean } = {}) {
   const kept = new Map<string, Map<number, PendingDownload>>();
   const stored: Array<{ key: string; image: StoredImage; record: ImageRecord }> = [];
   const downloads: string[] = [];
@@ -45,6 +45,10 @@ function fakes(answers: Array<Uint8Array | Error>, options: { storeFails?: boole
       kept.get(jobId)?.delete(variant);
       return Promise.resolve();
     },
+    forget(jobId) {
+      kept.delete(jobId);
+      return Promise.resolve();
+    },
   };
   const deps: DownloadDeps = {
     pendingDownloads,
@@ -54,11 +58,12 @@ function fakes(answers: Array<Uint8Array | Error>, options: { storeFails?: boole
       if (answer === undefined) return Promise.reject(new Error('no answer scripted'));
       return answer instanceof Error ? Promise.reject(answer) : Promise.resolve(answer);
     },
-    store: {
-      putImage(key, image, record) {
-        if (options.storeFails === true) return Promise.reject(new Error('EACCES: permission denied'));
+    storeGate: {
+      keepImage(key, image, record) {
+        // The gate throws only for a write refused for this one image; an unwritable store spools.
+        if (options.storeFails === true) return Promise.reject(new Error('the store refused the key'));
         stored.push({ key, image, record });
-        return Promise.resolve(record);
+        return Promise.resolve(options.storeSpools === true ? 'spooled' : 'stored');
       },
     },
     settings: { backoffBaseMs: 1_000, backoffMaxMs: 60_000 },
@@ -93,7 +98,15 @@ describe('downloadAndKeep: one try at an image answered as a URL', () => {
   it('keeps the URL when the bytes came but the store refused them: the URL still holds the image', async () => {
     const { deps, kept } = fakes([PNG], { storeFails: true });
     expect(await downloadAndKeep(deps, JOB, 0, FRESH, undefined)).toMatchObject({ kind: 'waiting' });
-    expect(kept.get(JOB)?.get(0)?.cause).toBe('downloaded but not stored: EACCES: permission denied');
+    expect(kept.get(JOB)?.get(0)?.cause).toBe('downloaded but not stored: the store refused the key');
+  });
+
+  it('a later try whose bytes the store gate spools (the store cannot be written) drops the URL: the spool keeps the image', async () => {
+    const { deps, kept, stored } = fakes([PNG], { storeSpools: true });
+    await deps.pendingDownloads.keep(JOB, 0, { ...FRESH, tries: 2, cause: 'HTTP 503' });
+    expect(await downloadAndKeep(deps, JOB, 0, { ...FRESH, tries: 2, cause: 'HTTP 503' }, undefined)).toEqual({ kind: 'spooled', variant: 0 });
+    expect(stored.map((s) => s.key)).toEqual(['b/r-0']);
+    expect(kept.get(JOB)?.get(0)).toBeUndefined();
   });
 
   it.each([

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { APIConnectionError, APIError } from 'openai';
+import { ResponseTooLargeError } from '../../../src/errors/response-too-large-error.js';
 import { processImageJob } from '../../../src/worker/process-image-job.js';
 import type { ImageRecord } from '../../../src/storage/image-record.js';
 import type { StoreGate } from '../../../src/storage/store-guard.js';
@@ -194,6 +195,15 @@ describe('processImageJob through its stages, on fakes of its own ports', () => 
     expect(p.batches.settlements).toEqual([expect.objectContaining({ isPossiblyBilled: true })]);
     expect(p.batches.spentUsd).toBeGreaterThan(0);
     expect((await p.jobState.read(job.id)).openCall).toBeUndefined();
+  });
+
+  it('an answer over the size cap is final after one call: failed with reason response_too_large, the call settled as possibly billed', async () => {
+    const p = createFakeProcessor({ answer: () => Promise.reject(new ResponseTooLargeError(1_000, 4_096)) });
+    expect(await processImageJob(p.deps, fakeJob())).toMatchObject({ kind: 'failed', message: expect.stringContaining('an answer too large to read') as unknown });
+    expect(p.batches.outcomes.get('b/mug-0')).toMatchObject({ outcome: 'failed', reason: 'response_too_large' });
+    expect(p.calls).toHaveLength(1);
+    expect(p.batches.settlements).toEqual([expect.objectContaining({ isPossiblyBilled: true })]);
+    expect(p.batches.spentUsd).toBeGreaterThan(0);
   });
 
   it('a call that comes back with fewer images than asked settles the whole call and retries only the missing one', async () => {

@@ -26,6 +26,7 @@ function afterCall(decision: Decision): Setback {
 const TIMEOUT: Decision = { kind: 'transient', code: 'timeout', message: 'Request timed out.', mayHaveBilled: true };
 const RESET: Decision = { kind: 'transient', code: 'ECONNRESET', message: 'Connection error.', mayHaveBilled: true };
 const SERVER_ERROR: Decision = { kind: 'transient', code: 'server_error', message: 'The server had an error', mayHaveBilled: true, status: 500 };
+const TOO_LARGE: Decision = { kind: 'too_large', message: 'the response body is over the limit of 1000 bytes (4096 bytes seen); not read further', status: 200 };
 const RATE_LIMITED: Decision = { kind: 'rate_limited', retryAfterMs: 7_000, message: 'Too many requests' };
 const RATE_LIMITED_NO_WAIT: Decision = { kind: 'rate_limited', retryAfterMs: null, message: 'Too many requests' };
 
@@ -54,6 +55,7 @@ describe('nextStep: the one owner of an image job\'s retries', () => {
     ['a 500 on the last attempt fails with the last error', afterCall(SERVER_ERROR), counters({ calls: 3 }), { kind: 'fail', outcome: 'failed', reason: 'attempts_exhausted', message: 'failed after 3 attempts; last error: server_error: The server had an error' }],
     ['a first timeout is retried, counted as a timeout', afterCall(TIMEOUT), counters({ calls: 1 }), { kind: 'retry', afterMs: 1_000, count: 'timeout' }],
     ['a timeout beyond timeoutRetries fails, naming the setting to raise', afterCall(TIMEOUT), counters({ calls: 2, timeouts: 1 }), { kind: 'fail', outcome: 'failed', reason: 'timeouts_exhausted', count: 'timeout' }],
+    ['an answer over the size cap fails at once as response_too_large, possibly billed, never called again', afterCall(TOO_LARGE), counters({ calls: 1 }), { kind: 'fail', outcome: 'failed', reason: 'response_too_large', message: 'an answer too large to read (the response body is over the limit of 1000 bytes (4096 bytes seen); not read further); it may have been billed ($0.0420 counted against the budget) and is not retried' }],
     ['a deployment that answers 401 is paused and the job waits for another', afterCall({ kind: 'pause_deployment', reason: 'auth', status: 401, message: 'bad key' }), counters(), { kind: 'pause_deployment', reason: 'auth (HTTP 401): bad key', count: 'paused' }],
   ];
 
