@@ -16,12 +16,13 @@ const NO_COUNTERS: JobCounters = { calls: 0, freeCalls: 0, rateLimitWaits: 0, ti
 
 export type SlotDeps = CountDeps & {
   readonly limiter: Pick<CallSlots, 'acquire' | 'checkCallable'>;
-  readonly batches: Pick<SpendBook, 'checkBudget' | 'reserveCost'>;
+  readonly batches: Pick<SpendBook, 'checkBudget' | 'openCall'>;
   readonly settings: RetrySettings;
   readonly wakeEarlyMs: number;
   readonly lateToleranceMs: number;
   readonly logger: Logger;
   readonly sleep: (ms: number) => Promise<void>;
+  readonly now: () => number;
 };
 
 export type SlotTaken =
@@ -31,8 +32,8 @@ export type SlotTaken =
   | { readonly kind: 'stopped'; readonly step: StoppingStep };
 
 /**
- * The second half of admission: the budget, then a slot of the shared limiter, then the
- * budget reservation and the call's count right before the call. Checked before taking a
+ * The second half of admission: the budget, then a slot of the shared limiter, then the call
+ * opened (budget reserved, counted, open until its deadline: count-call.ts) right before it. Checked before taking a
  * slot, so a batch past its budget spends none of the quota other batches could use; the
  * reservation after the wait for the slot is what holds (workers racing for the last of a
  * budget are served one at a time).
@@ -59,12 +60,14 @@ export async function takeSlot(deps: SlotDeps, ctx: JobContext, pending: readonl
       if (state.kind === 'paused') return stopped(nextStep({ kind: 'deployments_paused', why: `deployment ${offer.deployment} paused (${state.reason})` }, NO_COUNTERS, deps.settings));
       if (state.kind === 'cooling_down') return stopped(nextStep({ kind: 'cooling_down', deployment: offer.deployment, remainingMs: state.remainingMs }, NO_COUNTERS, deps.settings));
     }
-    const reservation = await deps.batches.reserveCost(data.batchId, jobId, expected.usd);
-    // Refused here, the slot goes unused: the batch is at its end anyway.
-    if (!reservation.isWithinBudget) return { kind: 'over_budget', verdict: reservation };
     const deployment = candidates.find((d) => d.name === offer.deployment);
     if (deployment === undefined) throw new Error(`limiter granted unknown deployment ${offer.deployment}`);
-    const { counters, callId } = await countCall(deps, ctx, deployment, pending, expected);
+    const { opening, callId } = await countCall(deps, ctx, deployment, pending, expected);
+    // Refused here, the slot goes unused: the batch is at its end anyway, or another run of
+    // this job has a call open (it may bring these images).
+    if (opening.kind === 'over_budget') return { kind: 'over_budget', verdict: opening.verdict };
+    if (opening.kind === 'in_flight') return stopped(nextStep({ kind: 'call_in_flight', leftMs: opening.leftMs }, NO_COUNTERS, deps.settings));
+    const { counters } = opening;
     // A call that starts well after its slot, next to later ones on time, would crowd one of
     // Azure's short windows. Measured after the last Redis round trip: a Redis outage or a busy
     // event loop makes a call late; it gives the slot up and takes the next free one.
