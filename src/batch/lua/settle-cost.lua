@@ -20,9 +20,11 @@
 --- @include "includes/budget-reservation"
 
 dropReservation(KEYS[1], KEYS[2], ARGV[1])
-if redis.call('HGET', KEYS[5], 'openCallId') == ARGV[4] then redis.call('HDEL', KEYS[5], 'openCall', 'openCallId', 'openUntilMs') end
+local wasOpen = redis.call('HGET', KEYS[5], 'openCallId') == ARGV[4]
+if wasOpen then redis.call('HDEL', KEYS[5], 'openCall', 'openCallId', 'openUntilMs') end
 if redis.call('HSETNX', KEYS[5], 'settled:' .. ARGV[4], 1) == 0 then return 0 end
-if redis.call('TTL', KEYS[5]) < 0 then redis.call('EXPIRE', KEYS[5], tonumber(ARGV[5])) end
+-- A job state that held this call open has its expiry (open-call.lua set it).
+if not wasOpen and redis.call('TTL', KEYS[5]) < 0 then redis.call('EXPIRE', KEYS[5], tonumber(ARGV[5])) end
 for i = 6, #ARGV, 2 do
   redis.call('HINCRBY', KEYS[3], ARGV[i], ARGV[i + 1])
 end

@@ -24,11 +24,12 @@ end
 --[[
   After an outcome changed: a batch whose every image has an outcome gets `endedAt` (once) and
   its keys expire `retentionSeconds` later; a key written after the end (a first error of an
-  image recorded again) gets the time the others have left. A batch that runs again is reopened.
+  image recorded again) gets the time the others have left. A batch that runs again is reopened
+  (`canReopen` false: the change cannot have lowered the number of images done).
 ]]
-local function settleBatchLifetime(header, counts, retentionSeconds)
+local function settleBatchLifetime(header, counts, retentionSeconds, canReopen)
   if not isBatchDone(header, counts) then
-    reopenBatch(header)
+    if canReopen ~= false then reopenBatch(header) end
     return
   end
   local hasJustEnded = redis.call('HSETNX', header, 'endedAt', redisNowMs()) == 1
