@@ -3,7 +3,7 @@ import { utcDay } from './utc-day.js';
 import { ValidationError } from '../errors/imgbatch-error.js';
 import { toBatchField } from './batch-field.js';
 import { checkBatchId } from '../job/image-request.js';
-import { JOB_STATE_TTL_SECONDS, toJobCounters, type JobCounters } from '../queue/job-state.js';
+import { JOB_STATE_TTL_SECONDS } from '../queue/job-state.js';
 import { defineLuaCommands, luaCommand } from '../lua/lua-command.js';
 import type { KeySpace } from '../queue/key-space.js';
 import type { RedisClient } from '../queue/redis-connection.js';
@@ -45,12 +45,42 @@ export interface CallToOpen {
 
 /** What opening a call answered. */
 export type CallOpening =
-  /** Budget reserved, call counted (job and batch) and open until `untilMs` (Redis's clock); `counters` include it. */
-  | { readonly kind: 'opened'; readonly counters: JobCounters; readonly untilMs: number }
+  /**
+   * Budget reserved, call counted (job and batch) and open until `untilMs` (Redis's clock);
+   * `calls`: the job's calls counted, this one included (its other counters are as its run read them).
+   */
+  | { readonly kind: 'opened'; readonly calls: number; readonly untilMs: number }
   /** Another call of the job is open (a second run of the job, or one left by a stopped worker): nothing done. */
   | { readonly kind: 'in_flight'; readonly leftMs: number }
   /** The call would take the batch past its budget: nothing counted, the job's reservation dropped. */
   | { readonly kind: 'over_budget'; readonly verdict: BudgetVerdict };
+
+/** A batch's budget and spend as read at one moment (its job's start), USD. */
+export interface BudgetSnapshot {
+  readonly maxCostUsd: number | undefined;
+  readonly spentUsd: number;
+  /** Expected cost of the calls in flight (reserved). */
+  readonly reservedUsd: number;
+}
+
+/**
+ * Whether a call expected to cost `usd` fits the budget as `snapshot` saw it: the check before
+ * a slot is taken, with no round trip of its own. SpendBook.openCall checks again, atomically,
+ * before the call; everything reserved counts as others' (a job starts holding none).
+ */
+export function budgetVerdictOf(snapshot: BudgetSnapshot, usd: number): BudgetVerdict {
+  const { maxCostUsd, spentUsd, reservedUsd } = snapshot;
+  const isWithinBudget = maxCostUsd === undefined || toMicroUsd(spentUsd) + toMicroUsd(reservedUsd) + toMicroUsd(usd) <= toMicroUsd(maxCostUsd);
+  return { isWithinBudget, spentUsd, inFlightUsd: reservedUsd, maxCostUsd };
+}
+
+/** A BudgetSnapshot from the HMGET of maxCostMicros, spentMicros, reservedMicros. */
+export function budgetSnapshotOf(fields: ReadonlyArray<string | null | false | undefined>): BudgetSnapshot {
+  const [max, spent, reserved] = fields;
+  const micros = (value: string | null | false | undefined): number | undefined => (typeof value === 'string' ? Number(value) : undefined);
+  const maxMicros = micros(max);
+  return { maxCostUsd: maxMicros === undefined ? undefined : fromMicroUsd(maxMicros), spentUsd: fromMicroUsd(micros(spent) ?? 0), reservedUsd: fromMicroUsd(Math.max(0, micros(reserved) ?? 0)) };
+}
 
 function budgetVerdict(reply: readonly number[]): BudgetVerdict {
   const [fits = 1, spent = 0, others = 0, max = -1] = reply.map(Number);
@@ -135,7 +165,7 @@ function callOpening(reply: readonly unknown[]): CallOpening {
   const [kind, ...rest] = reply;
   switch (kind) {
     case 'opened':
-      return { kind, untilMs: Number(rest[0]), counters: toJobCounters((rest[1] ?? []) as string[]) };
+      return { kind, untilMs: Number(rest[0]), calls: Number(rest[1]) };
     case 'in_flight':
       return { kind, leftMs: Number(rest[0]) };
     case 'over_budget':

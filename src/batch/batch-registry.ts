@@ -5,7 +5,7 @@ import type { KeySpace } from '../queue/key-space.js';
 import { toJobCounters, type JobCounters } from '../queue/job-state.js';
 import { defineLuaCommands, luaCommand } from '../lua/lua-command.js';
 import { fromBatchField, toBatchField } from './batch-field.js';
-import { createBatchBudget, type BatchBudget } from './batch-budget.js';
+import { budgetSnapshotOf, createBatchBudget, type BatchBudget, type BudgetSnapshot } from './batch-budget.js';
 import { emptyOutcomeCounts, IMAGE_OUTCOMES, isOutcomeReason, type ImageOutcome, type OutcomeCounts, type OutcomeReason } from './image-outcome.js';
 
 function imagesPerCallMismatch(batchId: string, existing: string | undefined, asked: number): ValidationError {
@@ -113,6 +113,8 @@ export interface BatchRegistry extends BatchBudget {
 /** A job's state as its run starts. */
 export interface JobStart {
   readonly counters: JobCounters;
+  /** The batch's budget and spend as the job starts. */
+  readonly budget: BudgetSnapshot;
   /**
    * How long the job's open call may still run, ms by Redis's clock (0: past its deadline, left
    * by a worker that stopped); undefined when no call is open.
@@ -130,7 +132,7 @@ export interface BatchCallback {
 
 interface RegistryCommands {
   imgbatchEnsureJob(k1: string, k2: string, k3: string, now: number, batchId: string, jobId: string, images: number): Promise<number>;
-  imgbatchStartJob(k1: string, k2: string, k3: string, k4: string, now: number, batchId: string, jobField: string, images: number): Promise<[string[], number | string]>;
+  imgbatchStartJob(k1: string, k2: string, k3: string, k4: string, now: number, batchId: string, jobField: string, images: number): Promise<[string[], number | string, Array<string | null>]>;
   imgbatchAddJobs(k1: string, k2: string, k3: string, ...args: (string | number)[]): Promise<string[]>;
   imgbatchRecordOutcome(k1: string, k2: string, k3: string, k4: string, k5: string, k6: string, field: string, outcome: string, error: string, batchId: string, retentionSeconds: number, key: string, reason: string): Promise<string | null>;
   imgbatchClearOutcome(k1: string, k2: string, k3: string, k4: string, k5: string, field: string): Promise<string | null>;
@@ -194,8 +196,8 @@ export function createBatchRegistry(redis: RedisClient, keys: KeySpace, options:
     },
 
     async startJob(batchId, jobId, images) {
-      const [state, leftMs] = await commands.imgbatchStartJob(keys.batch(batchId), keys.batchJobs(batchId), keys.batches, keys.jobState(jobId), Date.now(), batchId, toBatchField(batchId, jobId), images);
-      return { counters: toJobCounters(state), openCallLeftMs: Number(leftMs) < 0 ? undefined : Number(leftMs) };
+      const [state, leftMs, budget] = await commands.imgbatchStartJob(keys.batch(batchId), keys.batchJobs(batchId), keys.batches, keys.jobState(jobId), Date.now(), batchId, toBatchField(batchId, jobId), images);
+      return { counters: toJobCounters(state), openCallLeftMs: Number(leftMs) < 0 ? undefined : Number(leftMs), budget: budgetSnapshotOf(budget) };
     },
 
     async claimImagesPerCall(batchId, imagesPerCall) {

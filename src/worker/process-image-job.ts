@@ -93,7 +93,7 @@ async function runStages(deps: StageDeps, jobId: string, data: ImageJobData): Pr
   if (admission.kind === 'stopped') return carryOutStep(deps, ctx, admission.step, pending);
   const priced = pricedCallOf(data, admission.editInputs);
   const expected = expectedCostOf(deps.prices, priced, pending.length);
-  const slot = await takeSlot(deps, ctx, pending, admission.candidates, expected);
+  const slot = await takeSlot(deps, ctx, pending, admission.candidates, expected, { counters, budget: start.budget });
   if (slot.kind === 'over_budget') return skipOverBudget(deps, ctx, pending, slot.verdict, expected);
   if (slot.kind === 'stopped') return carryOutStep(deps, ctx, slot.step, pending);
   const answer = await sendCall(deps, ctx, slot.deployment, pending, { callNumber: slot.counters.calls, editInputs: admission.editInputs });

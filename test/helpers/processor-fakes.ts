@@ -73,7 +73,9 @@ export function createFakeBatches(jobState: FakeJobState = createFakeJobState(),
     async startJob(_batchId, jobId) {
       const counters = await jobState.read(jobId);
       const untilMs = counters.openCall?.untilMs;
-      return { counters, openCallLeftMs: untilMs === undefined ? undefined : Math.max(0, untilMs - now()) };
+      const reservedUsd = [...batches.reservations.values()].reduce((sum, usd) => sum + usd, 0);
+      const budget = { maxCostUsd: batches.maxCostUsd, spentUsd: batches.spentUsd, reservedUsd };
+      return { counters, openCallLeftMs: untilMs === undefined ? undefined : Math.max(0, untilMs - now()), budget };
     },
     async recordOutcome(_batchId, imageKey, outcome, error, reason) {
       failIfScripted(batches.failures, 'recordOutcome');
@@ -81,9 +83,6 @@ export function createFakeBatches(jobState: FakeJobState = createFakeJobState(),
     },
     async outcomeOf(_batchId, imageKey) {
       return batches.outcomes.get(imageKey)?.outcome;
-    },
-    async checkBudget(_batchId, jobId, usd) {
-      return verdict(jobId, usd, batches);
     },
     async reserveCost(_batchId, jobId, usd) {
       const result = verdict(jobId, usd, batches);
@@ -98,8 +97,8 @@ export function createFakeBatches(jobState: FakeJobState = createFakeJobState(),
       if (!reservation.isWithinBudget) return { kind: 'over_budget', verdict: reservation };
       batches.calls++;
       const untilMs = now() + call.timeoutMs;
-      const counters = jobState.leaveOpenCall(jobId, { callId: call.callId, usd: call.usd, images: call.images, untilMs });
-      return { kind: 'opened', counters, untilMs };
+      const { calls } = jobState.leaveOpenCall(jobId, { callId: call.callId, usd: call.usd, images: call.images, untilMs });
+      return { kind: 'opened', calls, untilMs };
     },
     async settleCost(_batchId, jobId, call) {
       failIfScripted(batches.failures, 'settleCost');

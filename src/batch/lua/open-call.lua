@@ -13,7 +13,7 @@
   KEYS: batch hash, reservations hash, the job's state hash.
   ARGV: job id, expected micro-USD, call id, timeout ms, the open call (JSON: call id, USD,
   each image's share), job state TTL seconds.
-  Returns {'opened', deadline ms, job state (HGETALL)}, {'in_flight', ms left} or
+  Returns {'opened', deadline ms, the job's calls counted with this one}, {'in_flight', ms left} or
   {'over_budget', spent, reserved by others, max}.
 ]]
 --- @include "../../lua/includes/redis-now-ms"
@@ -25,8 +25,8 @@ if openUntil then return {'in_flight', math.max(0, tonumber(openUntil) - now)} e
 local verdict = reserveBudget(KEYS[1], KEYS[2], ARGV[1], tonumber(ARGV[2]), true)
 if verdict[1] == 0 then return {'over_budget', verdict[2], verdict[3], verdict[4]} end
 local untilMs = now + tonumber(ARGV[4])
-redis.call('HINCRBY', KEYS[3], 'calls', 1)
+local calls = redis.call('HINCRBY', KEYS[3], 'calls', 1)
 redis.call('HSET', KEYS[3], 'openCall', ARGV[5], 'openCallId', ARGV[3], 'openUntilMs', untilMs)
 redis.call('EXPIRE', KEYS[3], tonumber(ARGV[6]))
 redis.call('HINCRBY', KEYS[1], 'calls', 1)
-return {'opened', untilMs, redis.call('HGETALL', KEYS[3])}
+return {'opened', untilMs, calls}

@@ -1,4 +1,4 @@
-import type { BudgetVerdict, CallOpening, CallSettlement, CallToOpen } from '../../batch/batch-budget.js';
+import type { CallOpening, CallSettlement, CallToOpen } from '../../batch/batch-budget.js';
 import type { JobStart } from '../../batch/batch-registry.js';
 import type { ImageOutcome, OutcomeReason } from '../../batch/image-outcome.js';
 import type { SlotCandidate } from '../../limiter/slot-group.js';
@@ -15,7 +15,7 @@ import type { StoredImage } from '../../storage/result-store.js';
 /** Where each image's outcome is kept, for batches to count. */
 export interface OutcomeBook {
   ensureJob(batchId: string, jobId: string, images: number): Promise<void>;
-  /** ensureJob and the job's state (with its open call's time left by Redis's clock), one round trip. */
+  /** ensureJob, the job's state (with its open call's time left by Redis's clock) and the batch's budget and spend, one round trip. */
   startJob(batchId: string, jobId: string, images: number): Promise<JobStart>;
   recordOutcome(batchId: string, imageKey: string, outcome: ImageOutcome, error?: string, reason?: OutcomeReason): Promise<void>;
   outcomeOf(batchId: string, imageKey: string): Promise<ImageOutcome | undefined>;
@@ -27,7 +27,6 @@ export interface OutcomeBook {
  * open) and settled (its cost counted, the call closed).
  */
 export interface SpendBook {
-  checkBudget(batchId: string, jobId: string, usd: number): Promise<BudgetVerdict>;
   openCall(batchId: string, jobId: string, call: CallToOpen): Promise<CallOpening>;
   settleCost(batchId: string, jobId: string, call: CallSettlement): Promise<void>;
   releaseCost(batchId: string, jobId: string): Promise<void>;

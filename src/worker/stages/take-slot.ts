@@ -1,4 +1,4 @@
-import type { BudgetVerdict } from '../../batch/batch-budget.js';
+import { budgetVerdictOf, type BudgetSnapshot, type BudgetVerdict } from '../../batch/batch-budget.js';
 import type { DeploymentConfig } from '../../config/deployment-config.js';
 import type { ExpectedCost } from '../../cost/expected-call-cost.js';
 import { slotCandidateOf } from '../../limiter/slot-candidate-lists.js';
@@ -16,7 +16,7 @@ const NO_COUNTERS: JobCounters = { calls: 0, freeCalls: 0, rateLimitWaits: 0, ti
 
 export type SlotDeps = CountDeps & {
   readonly limiter: Pick<CallSlots, 'acquire' | 'checkCallable'>;
-  readonly batches: Pick<SpendBook, 'checkBudget' | 'openCall'>;
+  readonly batches: Pick<SpendBook, 'openCall'>;
   readonly settings: RetrySettings;
   readonly wakeEarlyMs: number;
   readonly lateToleranceMs: number;
@@ -38,9 +38,17 @@ export type SlotTaken =
  * reservation after the wait for the slot is what holds (workers racing for the last of a
  * budget are served one at a time).
  */
-export async function takeSlot(deps: SlotDeps, ctx: JobContext, pending: readonly number[], candidates: readonly DeploymentConfig[], expected: ExpectedCost): Promise<SlotTaken> {
+export async function takeSlot(
+  deps: SlotDeps,
+  ctx: JobContext,
+  pending: readonly number[],
+  candidates: readonly DeploymentConfig[],
+  expected: ExpectedCost,
+  /** The job's counters and its batch's budget as this run read them at its start. */
+  known: { readonly counters: JobCounters; readonly budget: BudgetSnapshot },
+): Promise<SlotTaken> {
   const { jobId, data } = ctx;
-  const budget = await deps.batches.checkBudget(data.batchId, jobId, expected.usd);
+  const budget = budgetVerdictOf(known.budget, expected.usd);
   if (!budget.isWithinBudget) return { kind: 'over_budget', verdict: budget };
   const slotCandidates = candidates.map(slotCandidateOf);
   for (let missed = 0; ; ) {
@@ -67,7 +75,7 @@ export async function takeSlot(deps: SlotDeps, ctx: JobContext, pending: readonl
     // this job has a call open (it may bring these images).
     if (opening.kind === 'over_budget') return { kind: 'over_budget', verdict: opening.verdict };
     if (opening.kind === 'in_flight') return stopped(nextStep({ kind: 'call_in_flight', leftMs: opening.leftMs }, NO_COUNTERS, deps.settings));
-    const { counters } = opening;
+    const counters: JobCounters = { ...known.counters, calls: opening.calls };
     // A call that starts well after its slot, next to later ones on time, would crowd one of
     // Azure's short windows. Measured after the last Redis round trip: a Redis outage or a busy
     // event loop makes a call late; it gives the slot up and takes the next free one.
