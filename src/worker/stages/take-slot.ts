@@ -25,6 +25,12 @@ export type SlotDeps = CountDeps & {
   readonly now: () => number;
 };
 
+/** The job's counters and its batch's budget as this run read them at its start. */
+export interface KnownAtStart {
+  readonly counters: JobCounters;
+  readonly budget: BudgetSnapshot;
+}
+
 export type SlotTaken =
   /** Call now: budget reserved, the call counted (and remembered as open) under `callId`. */
   | { readonly kind: 'taken'; readonly deployment: DeploymentConfig; readonly counters: JobCounters; readonly callId: string }
@@ -32,21 +38,13 @@ export type SlotTaken =
   | { readonly kind: 'stopped'; readonly step: StoppingStep };
 
 /**
- * The second half of admission: the budget, then a slot of the shared limiter, then the call
- * opened (budget reserved, counted, open until its deadline: count-call.ts) right before it. Checked before taking a
- * slot, so a batch past its budget spends none of the quota other batches could use; the
- * reservation after the wait for the slot is what holds (workers racing for the last of a
- * budget are served one at a time).
+ * The second half of admission: the budget (as read at the job's start), then a slot of the
+ * shared limiter, then the call opened right before it (count-call.ts: budget reserved, call
+ * counted, open until its deadline). Checked before taking a slot, so a batch past its budget
+ * spends none of the quota other batches could use; the reservation after the wait for the
+ * slot is what holds (workers racing for the last of a budget are served one at a time).
  */
-export async function takeSlot(
-  deps: SlotDeps,
-  ctx: JobContext,
-  pending: readonly number[],
-  candidates: readonly DeploymentConfig[],
-  expected: ExpectedCost,
-  /** The job's counters and its batch's budget as this run read them at its start. */
-  known: { readonly counters: JobCounters; readonly budget: BudgetSnapshot },
-): Promise<SlotTaken> {
+export async function takeSlot(deps: SlotDeps, ctx: JobContext, pending: readonly number[], candidates: readonly DeploymentConfig[], expected: ExpectedCost, known: KnownAtStart): Promise<SlotTaken> {
   const { jobId, data } = ctx;
   const budget = budgetVerdictOf(known.budget, expected.usd);
   if (!budget.isWithinBudget) return { kind: 'over_budget', verdict: budget };
