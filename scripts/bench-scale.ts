@@ -116,7 +116,7 @@ function topCommands(commands: Readonly<Record<string, number>>, count: number):
   return Object.entries(commands)
     .filter(([name]) => name !== 'info' && name !== 'config' && !name.startsWith('config|'))
     .sort((x, y) => y[1] - x[1])
-    .slice(0, 10)
+    .slice(0, 16)
     .map(([name, calls]) => `${name} ${(calls / count).toFixed(1)}`)
     .join(', ');
 }
@@ -311,6 +311,10 @@ const rows = [...results.values()].map((r) => [
 ]);
 process.stdout.write(`image scale ${imageScale}, latency scale ${latencyScale}\n${formatTable(header, rows)}\n`);
 for (const r of results.values()) process.stdout.write(`${r.label}: most run per image: ${r.topCommands}\n`);
+const bareRun = results.get('bare');
+if (bareRun !== undefined) {
+  for (const r of results.values()) if (r !== bareRun) process.stdout.write(`${r.label}: Redis commands per image ÷ bare BullMQ's per job: ${(r.cmdsPerImage / bareRun.cmdsPerImage).toFixed(2)} (target ≤ 2.5)\n`);
+}
 const a = results.get('A');
 const b = results.get('B');
 const c4 = results.get('C4');

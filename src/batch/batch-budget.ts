@@ -4,110 +4,9 @@ import { ValidationError } from '../errors/imgbatch-error.js';
 import { toBatchField } from './batch-field.js';
 import { checkBatchId } from '../job/image-request.js';
 import { JOB_STATE_TTL_SECONDS } from '../queue/job-state.js';
+import { defineLuaCommands, luaCommand } from '../lua/lua-command.js';
 import type { KeySpace } from '../queue/key-space.js';
 import type { RedisClient } from '../queue/redis-connection.js';
-
-/**
- * Reserves a call's expected cost against the batch's budget, or only checks that it would
- * fit. One script, so workers racing for the last of a budget are served one at a time:
- * together they overshoot only by what calls cost beyond what was expected of them. A job's
- * reservation replaces its earlier one (a job taken over after a crash reserves again).
- * Money in whole micro-USD. KEYS: batch hash, reservations hash. ARGV: job id, micro-USD,
- * 'reserve' or 'check'. Returns {fits 1/0, spent, reserved by others, max or -1}.
- */
-const RESERVE_COST_SCRIPT = `
-local max = redis.call('HGET', KEYS[1], 'maxCostMicros')
-local spent = tonumber(redis.call('HGET', KEYS[1], 'spentMicros') or '0')
-local reserved = tonumber(redis.call('HGET', KEYS[1], 'reservedMicros') or '0')
-local own = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
-local others = reserved - own
-local amount = tonumber(ARGV[2])
-local reserve = ARGV[3] == 'reserve'
-if max and spent + others + amount > tonumber(max) then
-  if reserve and own ~= 0 then
-    redis.call('HDEL', KEYS[2], ARGV[1])
-    redis.call('HINCRBY', KEYS[1], 'reservedMicros', -own)
-  end
-  return {0, spent, others, tonumber(max)}
-end
-if reserve then
-  redis.call('HSET', KEYS[2], ARGV[1], amount)
-  redis.call('HINCRBY', KEYS[1], 'reservedMicros', amount - own)
-end
-return {1, spent, others, max and tonumber(max) or -1}
-`;
-
-/** Lua shared by the scripts below: drops the reservation of job ARGV[1] (KEYS[1] batch hash, KEYS[2] reservations). */
-const DROP_RESERVATION = `
-local own = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
-if own ~= 0 then
-  redis.call('HDEL', KEYS[2], ARGV[1])
-  redis.call('HINCRBY', KEYS[1], 'reservedMicros', -own)
-end
-`;
-
-/**
- * Counts what one call cost and drops the job's reservation. Every call paid is added: an image
- * made again (deleted from the store, or generated but not kept) was paid again, and the
- * budget and the spend must say so. The call's marker makes the script safe to run twice for
- * one call (a command sent again after a reconnect): the second run counts nothing. The marker
- * is a field of the job's state hash, which goes when the job completes (a key per call, kept
- * for a day, was 120 bytes of Redis per image).
- * A call that may have been billed without our knowing (it timed out) is counted the same way,
- * and also under `possiblyBilledMicros`, so the spend can say how much of it is a guess.
- * KEYS: batch hash, reservations hash, per-image costs hash, spend over all batches, the job's
- * state hash, spend per client, spend per client today. ARGV: job id, the call's micro-USD,
- * 'billed' or 'possibly', call id, then (image key, micro-USD) pairs. A batch made by an API
- * client (header field `client`) adds the cost to the client's spend, in all and on today's UTC
- * day, which its daily cap is checked against.
- */
-const SETTLE_COST_SCRIPT = `
-${DROP_RESERVATION}if redis.call('HSETNX', KEYS[5], 'settled:' .. ARGV[4], 1) == 0 then return 0 end
-if redis.call('TTL', KEYS[5]) < 0 then redis.call('EXPIRE', KEYS[5], ${JOB_STATE_TTL_SECONDS}) end
-for i = 5, #ARGV, 2 do
-  redis.call('HINCRBY', KEYS[3], ARGV[i], ARGV[i + 1])
-end
-local total = tonumber(ARGV[2])
-if total ~= 0 then
-  redis.call('HINCRBY', KEYS[1], 'spentMicros', total)
-  redis.call('HINCRBY', KEYS[4], 'spentMicros', total)
-  if ARGV[3] == 'possibly' then
-    redis.call('HINCRBY', KEYS[1], 'possiblyBilledMicros', total)
-    redis.call('HINCRBY', KEYS[4], 'possiblyBilledMicros', total)
-  end
-  local client = redis.call('HGET', KEYS[1], 'client')
-  if client then
-    redis.call('HINCRBY', KEYS[6], client, total)
-    redis.call('HINCRBY', KEYS[7], client, total)
-    redis.call('EXPIRE', KEYS[7], 604800)
-  end
-end
-return total
-`;
-
-/**
- * Drops the reservations of jobs no worker holds: a worker reserves only while its job is
- * active, so a reservation of a job not in BullMQ's active list was left by a worker that died.
- * Checked and dropped in one script, so a job taken up meanwhile cannot lose a fresh
- * reservation. KEYS: batch hash, reservations hash, the image queue's active list.
- */
-const RELEASE_IDLE_RESERVATIONS_SCRIPT = `
-local released = 0
-local held = redis.call('HGETALL', KEYS[2])
-for i = 1, #held, 2 do
-  if not redis.call('LPOS', KEYS[3], held[i]) then
-    redis.call('HDEL', KEYS[2], held[i])
-    redis.call('HINCRBY', KEYS[1], 'reservedMicros', -tonumber(held[i + 1]))
-    released = released + 1
-  end
-end
-return released
-`;
-
-/** Drops a job's reservation. KEYS: batch hash, reservations hash. ARGV: job id. */
-const RELEASE_COST_SCRIPT = `
-${DROP_RESERVATION}return own
-`;
 
 /** What one call cost: in all, and the share of each image it returned. */
 export interface CallSettlement {
@@ -130,6 +29,57 @@ export interface BudgetVerdict {
   /** Expected cost of the batch's other calls in flight. */
   readonly inFlightUsd: number;
   readonly maxCostUsd: number | undefined;
+}
+
+/** A call about to be sent, as SpendBook.openCall opens it. */
+export interface CallToOpen {
+  /** Unique per call: its settlement and its closing name it. */
+  readonly callId: string;
+  /** Expected cost, USD: reserved against the budget, and what the call counts as if nobody settles it. */
+  readonly usd: number;
+  /** Each image's share of the expected cost. */
+  readonly images: ReadonlyArray<{ readonly imageKey: string; readonly usd: number }>;
+  /** The call's timeout: it is open until now (by Redis's clock) plus this. */
+  readonly timeoutMs: number;
+}
+
+/** What opening a call answered. */
+export type CallOpening =
+  /**
+   * Budget reserved, call counted (job and batch) and open until `untilMs` (Redis's clock);
+   * `calls`: the job's calls counted, this one included (its other counters are as its run read them).
+   */
+  | { readonly kind: 'opened'; readonly calls: number; readonly untilMs: number }
+  /** Another call of the job is open (a second run of the job, or one left by a stopped worker): nothing done. */
+  | { readonly kind: 'in_flight'; readonly leftMs: number }
+  /** The call would take the batch past its budget: nothing counted, the job's reservation dropped. */
+  | { readonly kind: 'over_budget'; readonly verdict: BudgetVerdict };
+
+/** A batch's budget and spend as read at one moment (its job's start), USD. */
+export interface BudgetSnapshot {
+  readonly maxCostUsd: number | undefined;
+  readonly spentUsd: number;
+  /** Expected cost of the calls in flight (reserved). */
+  readonly reservedUsd: number;
+}
+
+/**
+ * Whether a call expected to cost `usd` fits the budget as `snapshot` saw it: the check before
+ * a slot is taken, with no round trip of its own. SpendBook.openCall checks again, atomically,
+ * before the call; everything reserved counts as others' (a job starts holding none).
+ */
+export function budgetVerdictOf(snapshot: BudgetSnapshot, usd: number): BudgetVerdict {
+  const { maxCostUsd, spentUsd, reservedUsd } = snapshot;
+  const isWithinBudget = maxCostUsd === undefined || toMicroUsd(spentUsd) + toMicroUsd(reservedUsd) + toMicroUsd(usd) <= toMicroUsd(maxCostUsd);
+  return { isWithinBudget, spentUsd, inFlightUsd: reservedUsd, maxCostUsd };
+}
+
+/** A BudgetSnapshot from the HMGET of maxCostMicros, spentMicros, reservedMicros. */
+export function budgetSnapshotOf(fields: ReadonlyArray<string | null | false | undefined>): BudgetSnapshot {
+  const [max, spent, reserved] = fields;
+  const micros = (value: string | null | false | undefined): number | undefined => (typeof value === 'string' ? Number(value) : undefined);
+  const maxMicros = micros(max);
+  return { maxCostUsd: maxMicros === undefined ? undefined : fromMicroUsd(maxMicros), spentUsd: fromMicroUsd(micros(spent) ?? 0), reservedUsd: fromMicroUsd(Math.max(0, micros(reserved) ?? 0)) };
 }
 
 function budgetVerdict(reply: readonly number[]): BudgetVerdict {
@@ -159,9 +109,15 @@ export interface BatchBudget {
   /** Reserves `usd` for the job's call if it fits the budget (atomically); replaces the job's earlier reservation. */
   reserveCost(batchId: string, jobId: string, usd: number): Promise<BudgetVerdict>;
   /**
+   * Right before a call is sent, in one atomic step (src/batch/lua/open-call.lua): unless another
+   * call of the job is open, reserves its expected cost, counts it (job and batch) and opens it
+   * until its deadline. Two runs of one job racing here open one call between them.
+   */
+  openCall(batchId: string, jobId: string, call: CallToOpen): Promise<CallOpening>;
+  /**
    * Adds what one call of the job cost to the batch's spend (and each image's share to the
-   * image), and drops the job's reservation. `callId` is unique per call: settling the same
-   * call again counts nothing.
+   * image), drops the job's reservation and closes the call if it is the job's open call.
+   * `callId` is unique per call: settling the same call again counts nothing.
    */
   settleCost(batchId: string, jobId: string, call: CallSettlement): Promise<void>;
   /** Drops the job's reservation without recording a cost (no call made, or none billed that we know of). */
@@ -176,16 +132,51 @@ export interface BatchBudget {
 
 interface BudgetCommands {
   imgbatchReserveCost(k1: string, k2: string, jobId: string, micros: number, mode: 'reserve' | 'check'): Promise<number[]>;
-  imgbatchSettleCost(k1: string, k2: string, k3: string, k4: string, k5: string, k6: string, k7: string, jobId: string, callMicros: number, kind: 'billed' | 'possibly', callId: string, ...pairs: (string | number)[]): Promise<number>;
+  imgbatchOpenCall(k1: string, k2: string, k3: string, jobId: string, micros: number, callId: string, timeoutMs: number, open: string, ttlSeconds: number): Promise<[string, ...unknown[]]>;
+  imgbatchSettleCost(
+    k1: string,
+    k2: string,
+    k3: string,
+    k4: string,
+    k5: string,
+    k6: string,
+    k7: string,
+    jobId: string,
+    callMicros: number,
+    kind: 'billed' | 'possibly',
+    callId: string,
+    ttlSeconds: number,
+    ...pairs: (string | number)[]
+  ): Promise<number>;
   imgbatchReleaseCost(k1: string, k2: string, jobId: string): Promise<number>;
   imgbatchReleaseIdleReservations(k1: string, k2: string, k3: string): Promise<number>;
 }
 
+const file = (name: string): URL => new URL(`./lua/${name}`, import.meta.url);
+const BUDGET_COMMANDS = [
+  luaCommand('imgbatchReserveCost', file('reserve-cost.lua'), 2),
+  luaCommand('imgbatchOpenCall', file('open-call.lua'), 3),
+  luaCommand('imgbatchSettleCost', file('settle-cost.lua'), 7),
+  luaCommand('imgbatchReleaseCost', file('release-cost.lua'), 2),
+  luaCommand('imgbatchReleaseIdleReservations', file('release-idle-reservations.lua'), 3),
+];
+
+function callOpening(reply: readonly unknown[]): CallOpening {
+  const [kind, ...rest] = reply;
+  switch (kind) {
+    case 'opened':
+      return { kind, untilMs: Number(rest[0]), calls: Number(rest[1]) };
+    case 'in_flight':
+      return { kind, leftMs: Number(rest[0]) };
+    case 'over_budget':
+      return { kind, verdict: budgetVerdict([0, ...rest.map(Number)]) };
+    default:
+      throw new Error(`open-call.lua answered ${String(kind)}`);
+  }
+}
+
 export function createBatchBudget(redis: RedisClient, keys: KeySpace): BatchBudget {
-  redis.defineCommand('imgbatchReserveCost', { lua: RESERVE_COST_SCRIPT, numberOfKeys: 2 });
-  redis.defineCommand('imgbatchSettleCost', { lua: SETTLE_COST_SCRIPT, numberOfKeys: 7 });
-  redis.defineCommand('imgbatchReleaseCost', { lua: RELEASE_COST_SCRIPT, numberOfKeys: 2 });
-  redis.defineCommand('imgbatchReleaseIdleReservations', { lua: RELEASE_IDLE_RESERVATIONS_SCRIPT, numberOfKeys: 3 });
+  defineLuaCommands(redis, BUDGET_COMMANDS);
   const commands = redis as unknown as BudgetCommands;
 
   return {
@@ -208,6 +199,22 @@ export function createBatchBudget(redis: RedisClient, keys: KeySpace): BatchBudg
       return budgetVerdict(await commands.imgbatchReserveCost(keys.batch(batchId), keys.batchCostReservations(batchId), jobId, checkedMicroUsd('usd', usd), 'reserve'));
     },
 
+    async openCall(batchId, jobId, call) {
+      const open = JSON.stringify({ callId: call.callId, usd: call.usd, images: call.images });
+      const reply = await commands.imgbatchOpenCall(
+        keys.batch(batchId),
+        keys.batchCostReservations(batchId),
+        keys.jobState(jobId),
+        jobId,
+        checkedMicroUsd('usd', call.usd),
+        call.callId,
+        Math.max(0, Math.ceil(call.timeoutMs)),
+        open,
+        JOB_STATE_TTL_SECONDS,
+      );
+      return callOpening(reply);
+    },
+
     async settleCost(batchId, jobId, call) {
       const pairs = call.images.flatMap(({ imageKey, usd }) => [toBatchField(batchId, imageKey), checkedMicroUsd('usd', usd)]);
       await commands.imgbatchSettleCost(
@@ -223,6 +230,7 @@ export function createBatchBudget(redis: RedisClient, keys: KeySpace): BatchBudg
         checkedMicroUsd('usd', call.usd),
         call.isPossiblyBilled === true ? 'possibly' : 'billed',
         call.callId,
+        JOB_STATE_TTL_SECONDS,
         ...pairs,
       );
     },

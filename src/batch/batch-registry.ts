@@ -2,9 +2,10 @@ import type { RedisClient } from '../queue/redis-connection.js';
 import { fromMicroUsd } from '../cost/micro-usd.js';
 import { ValidationError } from '../errors/imgbatch-error.js';
 import type { KeySpace } from '../queue/key-space.js';
+import { toJobCounters, type JobCounters } from '../queue/job-state.js';
 import { defineLuaCommands, luaCommand } from '../lua/lua-command.js';
 import { fromBatchField, toBatchField } from './batch-field.js';
-import { createBatchBudget, type BatchBudget } from './batch-budget.js';
+import { budgetSnapshotOf, createBatchBudget, type BatchBudget, type BudgetSnapshot } from './batch-budget.js';
 import { emptyOutcomeCounts, IMAGE_OUTCOMES, isOutcomeReason, type ImageOutcome, type OutcomeCounts, type OutcomeReason } from './image-outcome.js';
 
 function imagesPerCallMismatch(batchId: string, existing: string | undefined, asked: number): ValidationError {
@@ -68,6 +69,8 @@ export interface BatchRegistry extends BatchBudget {
   addJobs(batchId: string, jobs: ReadonlyArray<{ readonly jobId: string; readonly images: number }>, imagesPerCall: number): Promise<string[]>;
   /** Counts a job in its batch if it is not counted yet (jobs added by other BullMQ clients). */
   ensureJob(batchId: string, jobId: string, images: number): Promise<void>;
+  /** A job's first step in a worker, one round trip: ensureJob, and the job's state read (src/batch/lua/start-job.lua). */
+  startJob(batchId: string, jobId: string, images: number): Promise<JobStart>;
   /** Fixes the batch's images per call on its first enqueue; throws ValidationError on a different one later. */
   claimImagesPerCall(batchId: string, imagesPerCall: number): Promise<void>;
   /**
@@ -107,6 +110,18 @@ export interface BatchRegistry extends BatchBudget {
   reasons(batchId: string): Promise<Record<string, OutcomeReason>>;
 }
 
+/** A job's state as its run starts. */
+export interface JobStart {
+  readonly counters: JobCounters;
+  /** The batch's budget and spend as the job starts. */
+  readonly budget: BudgetSnapshot;
+  /**
+   * How long the job's open call may still run, ms by Redis's clock (0: past its deadline, left
+   * by a worker that stopped); undefined when no call is open.
+   */
+  readonly openCallLeftMs: number | undefined;
+}
+
 /** Where a batch's webhook events go. */
 export interface BatchCallback {
   /** An https URL on the config's allow-list. */
@@ -117,6 +132,7 @@ export interface BatchCallback {
 
 interface RegistryCommands {
   imgbatchEnsureJob(k1: string, k2: string, k3: string, now: number, batchId: string, jobId: string, images: number): Promise<number>;
+  imgbatchStartJob(k1: string, k2: string, k3: string, k4: string, now: number, batchId: string, jobField: string, images: number): Promise<[string[], number | string, Array<string | null>]>;
   imgbatchAddJobs(k1: string, k2: string, k3: string, ...args: (string | number)[]): Promise<string[]>;
   imgbatchRecordOutcome(k1: string, k2: string, k3: string, k4: string, k5: string, k6: string, field: string, outcome: string, error: string, batchId: string, retentionSeconds: number, key: string, reason: string): Promise<string | null>;
   imgbatchClearOutcome(k1: string, k2: string, k3: string, k4: string, k5: string, field: string): Promise<string | null>;
@@ -127,6 +143,7 @@ const file = (name: string): URL => new URL(`./lua/${name}`, import.meta.url);
 const REGISTRY_COMMANDS = [
   luaCommand('imgbatchAddJobs', file('add-jobs.lua'), 3),
   luaCommand('imgbatchEnsureJob', file('ensure-job.lua'), 3),
+  luaCommand('imgbatchStartJob', file('start-job.lua'), 4),
   luaCommand('imgbatchRecordOutcome', file('record-outcome.lua'), 6),
   luaCommand('imgbatchClearOutcome', file('clear-outcome.lua'), 5),
   luaCommand('imgbatchMoveOutcome', file('move-outcome.lua'), 6),
@@ -176,6 +193,11 @@ export function createBatchRegistry(redis: RedisClient, keys: KeySpace, options:
 
     async ensureJob(batchId, jobId, images) {
       await commands.imgbatchEnsureJob(keys.batch(batchId), keys.batchJobs(batchId), keys.batches, Date.now(), batchId, toBatchField(batchId, jobId), images);
+    },
+
+    async startJob(batchId, jobId, images) {
+      const [state, leftMs, budget] = await commands.imgbatchStartJob(keys.batch(batchId), keys.batchJobs(batchId), keys.batches, keys.jobState(jobId), Date.now(), batchId, toBatchField(batchId, jobId), images);
+      return { counters: toJobCounters(state), openCallLeftMs: Number(leftMs) < 0 ? undefined : Number(leftMs), budget: budgetSnapshotOf(budget) };
     },
 
     async claimImagesPerCall(batchId, imagesPerCall) {

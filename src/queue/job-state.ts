@@ -29,23 +29,21 @@ export interface OpenCall {
   /** Each image's share of it. */
   readonly images: ReadonlyArray<{ readonly imageKey: string; readonly usd: number }>;
   /**
-   * When the call ends at the latest, epoch ms by the sending worker's clock: its start plus
-   * its timeout. Until then it may still be running in a worker that lost the job (its lock
-   * expired in a Redis pause) and will keep its image; nobody calls for the job before.
+   * When the call ends at the latest, epoch ms by Redis's clock (the one every worker shares):
+   * its opening plus its timeout. Until then it may still be running in a worker that lost the
+   * job (its lock expired in a Redis pause) and will keep its image; nobody calls for the job
+   * before (src/batch/lua/open-call.lua refuses).
    */
   readonly untilMs?: number | undefined;
 }
 
+/**
+ * A job's counters in Redis. A call is counted and opened with the batch's budget in one
+ * script (SpendBook.openCall, src/batch/lua/open-call.lua) and closed by its settlement.
+ */
 export interface JobState {
-  /**
-   * Counts a call before it is sent, so a crash mid-call still shows it may have been billed;
-   * `open` is remembered until `closeCall`, for whoever runs the job next to settle.
-   */
-  countCall(jobId: string, open?: OpenCall): Promise<JobCounters>;
-  /** Takes back a call counted but never sent (its slot was missed). */
+  /** Takes back a call counted but never sent (its slot was missed), and forgets it as open. */
   uncountCall(jobId: string): Promise<void>;
-  /** Forgets the open call: it was settled (or released, not sent). */
-  closeCall(jobId: string): Promise<void>;
   /** Marks the last call as not spending an attempt (429, or deployment paused). */
   countFreeCall(jobId: string, kind: 'rate_limited' | 'paused'): Promise<JobCounters>;
   /** Counts a call that timed out. */
@@ -60,6 +58,17 @@ export interface JobState {
 /** Job state expires on its own when a job is removed without finishing. */
 export const JOB_STATE_TTL_SECONDS = 30 * 24 * 3600;
 
+/** The job state hash's fields that hold its open call (written by open-call.lua). */
+export const OPEN_CALL_FIELDS = ['openCall', 'openCallId', 'openUntilMs'] as const;
+
+/** Counters from the job state hash, as HGETALL answers it (a record, or a flat array from a script). */
+export function toJobCounters(reply: Record<string, string> | readonly string[]): JobCounters {
+  const hash: Record<string, string> = {};
+  if (Array.isArray(reply)) for (let i = 0; i + 1 < reply.length; i += 2) hash[reply[i] as string] = reply[i + 1] as string;
+  else Object.assign(hash, reply);
+  return toCounters(hash);
+}
+
 function toCounters(hash: Record<string, string>): JobCounters {
   return {
     calls: Number(hash.calls ?? 0),
@@ -67,28 +76,28 @@ function toCounters(hash: Record<string, string>): JobCounters {
     rateLimitWaits: Number(hash.rateLimitWaits ?? 0),
     timeouts: Number(hash.timeouts ?? 0),
     lastError: hash.lastError,
-    openCall: hash.openCall === undefined ? undefined : parseOpenCall(hash.openCall),
+    openCall: hash.openCall === undefined ? undefined : parseOpenCall(hash.openCall, hash.openUntilMs),
   };
 }
 
 /** Our own field, written by countCall; unreadable only if another writer put it there. */
-function parseOpenCall(text: string): OpenCall | undefined {
+function parseOpenCall(text: string, untilText: string | undefined): OpenCall | undefined {
   try {
     const value = JSON.parse(text) as Partial<OpenCall>;
     if (typeof value.callId !== 'string' || typeof value.usd !== 'number' || !Array.isArray(value.images)) return undefined;
-    return { callId: value.callId, usd: value.usd, images: value.images, ...(typeof value.untilMs === 'number' && { untilMs: value.untilMs }) };
+    const untilMs = untilText === undefined ? undefined : Number(untilText);
+    return { callId: value.callId, usd: value.usd, images: value.images, ...(untilMs !== undefined && Number.isFinite(untilMs) && { untilMs }) };
   } catch {
     return undefined;
   }
 }
 
 export function createJobState(redis: RedisClient, keys: KeySpace): JobState {
-  async function bump(jobId: string, fields: Record<string, number>, open?: OpenCall | null): Promise<JobCounters> {
+  async function bump(jobId: string, fields: Record<string, number>, isClosing = false): Promise<JobCounters> {
     const key = keys.jobState(jobId);
     const pipeline = redis.pipeline();
     for (const [field, by] of Object.entries(fields)) pipeline.hincrby(key, field, by);
-    if (open === null) pipeline.hdel(key, 'openCall');
-    else if (open !== undefined) pipeline.hset(key, 'openCall', JSON.stringify(open));
+    if (isClosing) pipeline.hdel(key, ...OPEN_CALL_FIELDS);
     pipeline.expire(key, JOB_STATE_TTL_SECONDS);
     pipeline.hgetall(key);
     const results = (await pipeline.exec()) ?? [];
@@ -97,12 +106,8 @@ export function createJobState(redis: RedisClient, keys: KeySpace): JobState {
     return toCounters(last[1] as Record<string, string>);
   }
   return {
-    countCall: (jobId, open) => bump(jobId, { calls: 1 }, open),
     async uncountCall(jobId) {
-      await bump(jobId, { calls: -1 }, null);
-    },
-    async closeCall(jobId) {
-      await redis.hdel(keys.jobState(jobId), 'openCall');
+      await bump(jobId, { calls: -1 }, true);
     },
     countTimeout: (jobId) => bump(jobId, { timeouts: 1 }),
     countFreeCall: (jobId, kind) => bump(jobId, kind === 'rate_limited' ? { freeCalls: 1, rateLimitWaits: 1 } : { freeCalls: 1 }),

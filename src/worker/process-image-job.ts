@@ -3,7 +3,8 @@
  * module of its own under ./stages, testable alone with in-memory fakes of the ports in
  * ./stages/processor-ports.ts:
  *
- *   0. settle-call.ts      a call left open by a worker that lost the job: wait until its deadline
+ *   0. start-job.lua       the job counted in its batch and its state read, one round trip;
+ *      settle-call.ts      a call left open by a worker that lost the job: wait until its deadline
  *                          (it may still be kept), then count it as possibly billed
  *   1. find-kept-images.ts already kept? the store, not Redis, says what is done (an image
  *                          stored for another request is not); keep-downloads-left.ts: an
@@ -11,7 +12,8 @@
  *      store gate          no call while the store cannot be written or an image waits in the spool
  *   2. admit-job.ts        admit (1/2): waited too long? a deployment here? edit inputs unchanged?
  *      take-slot.ts        admit (2/2): budget, a slot of the shared limiter, reservation, and the
- *      count-call.ts         call counted and remembered as open (with its deadline) before it is sent
+ *      count-call.ts         call opened before it is sent (open-call.lua: budget reserved, counted,
+ *                            open until its deadline; refused while another call of the job is open)
  *      skip-over-budget.ts   ...or the images end `skipped` (reason budget_exceeded), no call
  *   3. send-call.ts        call: one images call, its answer classified
  *   4. finish-answered.ts  settle and keep: store first (keep-images.ts), then the spend
@@ -37,7 +39,8 @@ import { finishAnswered } from './stages/finish-answered.js';
 import { finishRefused } from './stages/finish-refused.js';
 import { findKeptImages } from './stages/find-kept-images.js';
 import { keepDownloadsLeft } from './stages/keep-downloads-left.js';
-import { createJobContext } from './stages/job-context.js';
+import { createJobContext, type JobContext } from './stages/job-context.js';
+import type { JobCounters } from '../queue/job-state.js';
 import { expectedCostOf, pricedCallOf } from './stages/price-call.js';
 import { recordOutcomes } from './stages/record-outcomes.js';
 import { retryBookkeeping } from './stages/retry-bookkeeping.js';
@@ -64,13 +67,13 @@ export async function processImageJob(deps: ProcessorDeps, job: { readonly id: s
 }
 
 async function runStages(deps: StageDeps, jobId: string, data: ImageJobData): Promise<ProcessResult> {
-  // Jobs from other BullMQ clients skip our producer; count their images here, once.
-  await deps.batches.ensureJob(data.batchId, jobId, data.variants.length);
   const ctx = createJobContext(jobId, data);
-  // One round trip for both: a delayed job woken for its slot must reach the limiter in time.
-  const [left, found] = await Promise.all([deps.jobState.read(jobId), findKeptImages(deps.store, ctx)]);
-  const inFlightUntilMs = left.openCall?.untilMs;
-  if (inFlightUntilMs !== undefined && deps.now() < inFlightUntilMs) return waitForCallInFlight(deps, jobId, inFlightUntilMs);
+  // One round trip for the job's count in its batch (jobs from other BullMQ clients skip our
+  // producer) and its state; beside the store read: a delayed job woken for its slot must reach
+  // the limiter in time.
+  const [start, found] = await Promise.all([deps.batches.startJob(data.batchId, jobId, data.variants.length), findKeptImages(deps.store, ctx)]);
+  if (start.openCallLeftMs !== undefined && start.openCallLeftMs > 0) return waitForCallInFlight(deps, ctx, start.counters, start.openCallLeftMs);
+  const left = start.counters;
   const counters = await settleOpenCall(deps, { jobId, batchId: data.batchId }, left);
   if (found.kind === 'unreadable') return carryOutStep(deps, ctx, stopped(nextStep({ kind: 'store_unreadable', message: found.message }, counters, deps.settings)).step, []);
   // Its call was settled when it was kept (or by settleLeftCall): nothing to settle here.
@@ -90,7 +93,7 @@ async function runStages(deps: StageDeps, jobId: string, data: ImageJobData): Pr
   if (admission.kind === 'stopped') return carryOutStep(deps, ctx, admission.step, pending);
   const priced = pricedCallOf(data, admission.editInputs);
   const expected = expectedCostOf(deps.prices, priced, pending.length);
-  const slot = await takeSlot(deps, ctx, pending, admission.candidates, expected);
+  const slot = await takeSlot(deps, ctx, pending, admission.candidates, expected, { counters, budget: start.budget });
   if (slot.kind === 'over_budget') return skipOverBudget(deps, ctx, pending, slot.verdict, expected);
   if (slot.kind === 'stopped') return carryOutStep(deps, ctx, slot.step, pending);
   const answer = await sendCall(deps, ctx, slot.deployment, pending, { callNumber: slot.counters.calls, editInputs: admission.editInputs });
@@ -103,11 +106,12 @@ async function runStages(deps: StageDeps, jobId: string, data: ImageJobData): Pr
  * it (its lock expired in a Redis pause longer than the lock) or died. A living worker keeps
  * what its call brings, so nobody calls again before the call's own timeout has ended it;
  * then the store is read again, and only an image still missing is called for (the open call
- * counted as possibly billed). The deadline is by the sending worker's clock.
+ * counted as possibly billed). The time left is by Redis's clock, the one its deadline was set
+ * by; the delay is then taken on this worker's clock.
  */
-function waitForCallInFlight(deps: StageDeps, jobId: string, untilMs: number): ProcessResult {
-  deps.logger.warn({ jobId, untilMs }, 'a call of this job may still be in flight; looking at the store again after its deadline');
-  return { kind: 'delayed', untilMs, reason: `a call of this job may be in flight until ${new Date(untilMs).toISOString()}` };
+async function waitForCallInFlight(deps: StageDeps, ctx: JobContext, counters: JobCounters, leftMs: number): Promise<ProcessResult> {
+  deps.logger.warn({ jobId: ctx.jobId, leftMs }, 'a call of this job may still be in flight; looking at the store again after its deadline');
+  return carryOutStep(deps, ctx, stopped(nextStep({ kind: 'call_in_flight', leftMs }, counters, deps.settings)).step, []);
 }
 
 /** A job that is not a valid image job (or asks a model for what it cannot do): its images end `rejected`, no call. */

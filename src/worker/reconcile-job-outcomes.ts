@@ -2,14 +2,14 @@ import type { OutcomeDetail } from '../batch/image-outcome.js';
 import { imageKeysOf } from '../job/image-job.js';
 import { imageJobIdentitySchema } from '../job/image-job-identity.js';
 import type { JobState } from '../queue/job-state.js';
-import type { ImageKeeper, OutcomeBook } from './stages/processor-ports.js';
+import type { ImageKeeper, OutcomeBook, SpendBook } from './stages/processor-ports.js';
 import { retryBookkeeping } from './stages/retry-bookkeeping.js';
 import { settleLeftCall, type SettleDeps } from './stages/settle-call.js';
 
 export type ReconcileDeps = SettleDeps & {
-  readonly batches: OutcomeBook;
+  readonly batches: OutcomeBook & Pick<SpendBook, 'releaseCost'>;
   readonly store: Pick<ImageKeeper, 'getRecord'>;
-  readonly jobState: Pick<JobState, 'read' | 'closeCall'>;
+  readonly jobState: Pick<JobState, 'read'>;
 };
 
 /**

@@ -18,7 +18,9 @@ export type Setback =
   | { readonly kind: 'no_deployment_here'; readonly wanted: string }
   | { readonly kind: 'deployments_paused'; readonly why: string }
   | { readonly kind: 'cooling_down'; readonly deployment: string; readonly remainingMs: number }
-  | { readonly kind: 'slots_missed'; readonly missed: number };
+  | { readonly kind: 'slots_missed'; readonly missed: number }
+  /** Another call of this job is open (a second run of it, or a worker that lost it) for `leftMs` more, by Redis's clock. */
+  | { readonly kind: 'call_in_flight'; readonly leftMs: number };
 
 /** Which counter of the job's state the answer bumps (kept in Redis: they outlive a worker). */
 export type CounterBump = 'rate_limited' | 'paused' | 'timeout';
@@ -84,6 +86,11 @@ export function nextStep(setback: Setback, counters: JobCounters, settings: Retr
     case 'slots_missed':
       if (setback.missed < MAX_MISSED_SLOTS) return { kind: 'proceed' };
       return { kind: 'retry', afterMs: 0, reason: `missed ${setback.missed} slots in a row (process too busy)` };
+    case 'call_in_flight':
+      // A living worker keeps what its call brings: nobody calls before that call's own timeout
+      // has ended it; then the store is read again (at 0 ms left, the call is settled as
+      // possibly billed first).
+      return { kind: 'retry', afterMs: setback.leftMs, reason: `a call of this job may be in flight for ${setback.leftMs} ms more` };
     case 'call':
       return afterCall(setback, counters, settings, random);
   }

@@ -38,6 +38,7 @@ function failIfScripted(failures: Failures, method: string): void {
 }
 
 export interface FakeBatches extends ProcessorBatches {
+  reserveCost(batchId: string, jobId: string, usd: number): Promise<BudgetVerdict>;
   readonly outcomes: Map<string, { outcome: ImageOutcome; error?: string | undefined; reason?: OutcomeReason | undefined }>;
   readonly settlements: CallSettlement[];
   readonly reservations: Map<string, number>;
@@ -49,7 +50,11 @@ export interface FakeBatches extends ProcessorBatches {
   readonly failures: Failures;
 }
 
-export function createFakeBatches(): FakeBatches {
+/**
+ * `jobState`: the job state the batches' scripts write too (open-call.lua counts and opens the
+ * call there, settle-cost.lua closes it); `now`: Redis's clock, which open calls' deadlines are by.
+ */
+export function createFakeBatches(jobState: FakeJobState = createFakeJobState(), now: () => number = () => 0): FakeBatches {
   const settled = new Set<string>();
   const verdict = (jobId: string, usd: number, batches: FakeBatches): BudgetVerdict => {
     const others = [...batches.reservations].filter(([id]) => id !== jobId).reduce((sum, [, v]) => sum + v, 0);
@@ -65,6 +70,13 @@ export function createFakeBatches(): FakeBatches {
     maxCostUsd: undefined,
     failures: {},
     async ensureJob() {},
+    async startJob(_batchId, jobId) {
+      const counters = await jobState.read(jobId);
+      const untilMs = counters.openCall?.untilMs;
+      const reservedUsd = [...batches.reservations.values()].reduce((sum, usd) => sum + usd, 0);
+      const budget = { maxCostUsd: batches.maxCostUsd, spentUsd: batches.spentUsd, reservedUsd };
+      return { counters, openCallLeftMs: untilMs === undefined ? undefined : Math.max(0, untilMs - now()), budget };
+    },
     async recordOutcome(_batchId, imageKey, outcome, error, reason) {
       failIfScripted(batches.failures, 'recordOutcome');
       batches.outcomes.set(imageKey, { outcome, error, reason });
@@ -72,18 +84,26 @@ export function createFakeBatches(): FakeBatches {
     async outcomeOf(_batchId, imageKey) {
       return batches.outcomes.get(imageKey)?.outcome;
     },
-    async checkBudget(_batchId, jobId, usd) {
-      return verdict(jobId, usd, batches);
-    },
     async reserveCost(_batchId, jobId, usd) {
       const result = verdict(jobId, usd, batches);
       if (result.isWithinBudget) batches.reservations.set(jobId, usd);
       else batches.reservations.delete(jobId);
       return result;
     },
+    async openCall(batchId, jobId, call) {
+      const open = (await jobState.read(jobId)).openCall;
+      if (open !== undefined) return { kind: 'in_flight', leftMs: Math.max(0, (open.untilMs ?? 0) - now()) };
+      const reservation = await batches.reserveCost(batchId, jobId, call.usd);
+      if (!reservation.isWithinBudget) return { kind: 'over_budget', verdict: reservation };
+      batches.calls++;
+      const untilMs = now() + call.timeoutMs;
+      const { calls } = jobState.leaveOpenCall(jobId, { callId: call.callId, usd: call.usd, images: call.images, untilMs });
+      return { kind: 'opened', calls, untilMs };
+    },
     async settleCost(_batchId, jobId, call) {
       failIfScripted(batches.failures, 'settleCost');
       batches.reservations.delete(jobId);
+      jobState.closeCall(jobId, call.callId);
       if (settled.has(call.callId)) return;
       settled.add(call.callId);
       batches.settlements.push(call);
@@ -91,9 +111,6 @@ export function createFakeBatches(): FakeBatches {
     },
     async releaseCost(_batchId, jobId) {
       batches.reservations.delete(jobId);
-    },
-    async recordCall() {
-      batches.calls++;
     },
     async uncountCall() {
       batches.calls--;
@@ -105,6 +122,10 @@ export function createFakeBatches(): FakeBatches {
 
 export interface FakeJobState extends JobState {
   readonly states: Map<string, JobCounters>;
+  /** Counts a call and leaves it open, as open-call.lua does (a test's call of a worker that stopped mid-call). */
+  leaveOpenCall(jobId: string, open: OpenCall): JobCounters;
+  /** Closes the job's open call if it is `callId`, as settle-cost.lua does. */
+  closeCall(jobId: string, callId: string): void;
 }
 
 export function createFakeJobState(): FakeJobState {
@@ -117,14 +138,14 @@ export function createFakeJobState(): FakeJobState {
   };
   return {
     states,
-    async countCall(jobId, open?: OpenCall) {
-      return change(jobId, { calls: get(jobId).calls + 1, ...(open !== undefined && { openCall: open }) });
+    leaveOpenCall(jobId, open) {
+      return change(jobId, { calls: get(jobId).calls + 1, openCall: open });
+    },
+    closeCall(jobId, callId) {
+      if (states.get(jobId)?.openCall?.callId === callId) change(jobId, { openCall: undefined });
     },
     async uncountCall(jobId) {
       change(jobId, { calls: get(jobId).calls - 1, openCall: undefined });
-    },
-    async closeCall(jobId) {
-      change(jobId, { openCall: undefined });
     },
     async countFreeCall(jobId, kind) {
       const now = get(jobId);
@@ -313,8 +334,9 @@ export interface FakeProcessor {
  * variant). No timers: `sleep` moves the fake clock.
  */
 export function createFakeProcessor(options: { answer?: CallImages; settings?: Partial<WorkerSettings> } = {}): FakeProcessor {
-  const batches = createFakeBatches();
   const jobState = createFakeJobState();
+  // Redis's clock is the fakes' clock: one clock, as when Redis and the workers agree.
+  const batches = createFakeBatches(jobState, () => fake.clockMs);
   const limiter = createFakeSlots();
   const store = createFakeStore();
   const calls: FakeProcessor['calls'] = [];

@@ -10,22 +10,27 @@
 --- @include "includes/batch-lifetime"
 
 local previous = redis.call('HGET', KEYS[1], ARGV[1])
+-- The header's fields both includes need, in one read (commands per image are what a batch costs Redis).
+local header = redis.call('HMGET', KEYS[4], 'callbackUrl', 'images')
 if previous ~= ARGV[2] then
   redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
   redis.call('HINCRBY', KEYS[2], ARGV[2], 1)
   if previous then redis.call('HINCRBY', KEYS[2], previous, -1) end
-  emitWebhookEvents(ARGV[4], ARGV[6], previous, ARGV[2])
+  emitWebhookEvents(ARGV[4], ARGV[6], previous, ARGV[2], header[1] ~= false)
 end
-if ARGV[3] == '' then
-  redis.call('HDEL', KEYS[3], ARGV[1])
-else
+-- An image's first outcome has no error or reason to clear: clear-outcome.lua drops them with
+-- the outcome (one command less per image, of the few per image the batch itself costs).
+if ARGV[3] ~= '' then
   redis.call('HSET', KEYS[3], ARGV[1], ARGV[3])
+elseif previous then
+  redis.call('HDEL', KEYS[3], ARGV[1])
 end
 -- The reason code goes with the error it explains: both set, or both cleared.
-if ARGV[7] == '' then
-  redis.call('HDEL', KEYS[6], ARGV[1])
-else
+if ARGV[7] ~= '' then
   redis.call('HSET', KEYS[6], ARGV[1], ARGV[7])
+elseif previous then
+  redis.call('HDEL', KEYS[6], ARGV[1])
 end
-settleBatchLifetime(KEYS[4], KEYS[2], tonumber(ARGV[5]))
+-- An outcome set never lowers the number of images done, so it never reopens the batch.
+settleBatchLifetime(KEYS[4], KEYS[2], tonumber(ARGV[5]), false, header[2] or '0')
 return previous

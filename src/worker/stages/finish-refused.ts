@@ -41,7 +41,7 @@ export async function finishRefused(deps: StageDeps, ctx: JobContext, made: Call
   // An answer too large to read is like no answer: the images may have been made and billed.
   const isPossiblyBilled = isUnansweredCall(decision) || decision.kind === 'too_large';
   const possibly = { callId: made.callId, usd: expected.usd, images: pending.map((v) => ({ imageKey: ctx.keyOf(v), usd: expected.perImageUsd })), isPossiblyBilled: true };
-  await settleCall(deps, job, isPossiblyBilled ? possibly : 'unbilled');
+  await settleCall(deps, job, isPossiblyBilled ? possibly : { callId: made.callId, usd: 0, images: [] });
   if (isPossiblyBilled) deps.logger.warn({ jobId: ctx.jobId, deployment: target.name, code: decision.kind === 'transient' ? decision.code : undefined, usd: expected.usd }, 'call unanswered or its answer not read; counted as possibly billed');
   const setback = { kind: 'call', decision, timeout: callTimeoutOf(target, deps.models, deps.settings), expectedUsd: formatUsd(expected.usd) } as const;
   return carryOutStep(deps, ctx, stopped(nextStep(setback, counters, deps.settings)).step, pending, target.name);

@@ -1,4 +1,5 @@
-import type { BudgetVerdict, CallSettlement } from '../../batch/batch-budget.js';
+import type { CallOpening, CallSettlement, CallToOpen } from '../../batch/batch-budget.js';
+import type { JobStart } from '../../batch/batch-registry.js';
 import type { ImageOutcome, OutcomeReason } from '../../batch/image-outcome.js';
 import type { SlotCandidate } from '../../limiter/slot-group.js';
 import type { CallableState, CallResult, Cooldown, RateLimitedJob, SlotDecision } from '../../limiter/slot-limiter.js';
@@ -14,17 +15,21 @@ import type { StoredImage } from '../../storage/result-store.js';
 /** Where each image's outcome is kept, for batches to count. */
 export interface OutcomeBook {
   ensureJob(batchId: string, jobId: string, images: number): Promise<void>;
+  /** ensureJob, the job's state (with its open call's time left by Redis's clock) and the batch's budget and spend, one round trip. */
+  startJob(batchId: string, jobId: string, images: number): Promise<JobStart>;
   recordOutcome(batchId: string, imageKey: string, outcome: ImageOutcome, error?: string, reason?: OutcomeReason): Promise<void>;
   outcomeOf(batchId: string, imageKey: string): Promise<ImageOutcome | undefined>;
 }
 
-/** A batch's money and call counts: budget checks, reservations, what calls cost. */
+/**
+ * A batch's money and call counts: budget checks, and each call opened (budget reserved, call
+ * counted, open until its deadline: one atomic step, refused while another call of the job is
+ * open) and settled (its cost counted, the call closed).
+ */
 export interface SpendBook {
-  checkBudget(batchId: string, jobId: string, usd: number): Promise<BudgetVerdict>;
-  reserveCost(batchId: string, jobId: string, usd: number): Promise<BudgetVerdict>;
+  openCall(batchId: string, jobId: string, call: CallToOpen): Promise<CallOpening>;
   settleCost(batchId: string, jobId: string, call: CallSettlement): Promise<void>;
   releaseCost(batchId: string, jobId: string): Promise<void>;
-  recordCall(batchId: string): Promise<void>;
   uncountCall(batchId: string): Promise<void>;
   recordRateLimited(batchId: string): Promise<void>;
 }

@@ -4,21 +4,18 @@ import type { SpendBook } from './processor-ports.js';
 import { retryBookkeeping, type BookkeepingDeps } from './retry-bookkeeping.js';
 
 export type SettleDeps = BookkeepingDeps & {
-  readonly batches: Pick<SpendBook, 'settleCost' | 'releaseCost'>;
-  readonly jobState: Pick<JobState, 'closeCall'>;
+  readonly batches: Pick<SpendBook, 'settleCost'>;
 };
 
 /**
- * The settle stage, after the keep stage: what the call cost goes into the batch's spend (or,
- * for a call billed for nothing we know of, its reservation is given back), then the job's
- * open call is closed. Retried until Redis answers; settling the same call twice counts it
- * once (its `callId`), so a retry after a reply that was lost on the way costs nothing.
+ * The settle stage, after the keep stage: what the call cost goes into the batch's spend, and
+ * the job's open call is closed, in one script. A call billed for nothing we know of settles
+ * at 0 USD: its reservation is given back and it is closed all the same. Retried until Redis
+ * answers; settling the same call twice counts it once (its `callId`), so a retry after a
+ * reply that was lost on the way costs nothing.
  */
-export async function settleCall(deps: SettleDeps, job: JobOfBatch, settlement: CallSettlement | 'unbilled'): Promise<void> {
-  const { jobId, batchId } = job;
-  if (settlement === 'unbilled') await retryBookkeeping(deps, 'release cost', () => deps.batches.releaseCost(batchId, jobId));
-  else await retryBookkeeping(deps, 'settle cost', () => deps.batches.settleCost(batchId, jobId, settlement));
-  await retryBookkeeping(deps, 'close call', () => deps.jobState.closeCall(jobId));
+export async function settleCall(deps: SettleDeps, job: JobOfBatch, settlement: CallSettlement): Promise<void> {
+  await retryBookkeeping(deps, 'settle cost', () => deps.batches.settleCost(job.batchId, job.jobId, settlement));
 }
 
 /** A job as the spend knows it. */

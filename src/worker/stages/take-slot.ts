@@ -1,4 +1,4 @@
-import type { BudgetVerdict } from '../../batch/batch-budget.js';
+import { budgetVerdictOf, type BudgetSnapshot, type BudgetVerdict } from '../../batch/batch-budget.js';
 import type { DeploymentConfig } from '../../config/deployment-config.js';
 import type { ExpectedCost } from '../../cost/expected-call-cost.js';
 import { slotCandidateOf } from '../../limiter/slot-candidate-lists.js';
@@ -16,13 +16,20 @@ const NO_COUNTERS: JobCounters = { calls: 0, freeCalls: 0, rateLimitWaits: 0, ti
 
 export type SlotDeps = CountDeps & {
   readonly limiter: Pick<CallSlots, 'acquire' | 'checkCallable'>;
-  readonly batches: Pick<SpendBook, 'checkBudget' | 'reserveCost'>;
+  readonly batches: Pick<SpendBook, 'openCall'>;
   readonly settings: RetrySettings;
   readonly wakeEarlyMs: number;
   readonly lateToleranceMs: number;
   readonly logger: Logger;
   readonly sleep: (ms: number) => Promise<void>;
+  readonly now: () => number;
 };
+
+/** The job's counters and its batch's budget as this run read them at its start. */
+export interface KnownAtStart {
+  readonly counters: JobCounters;
+  readonly budget: BudgetSnapshot;
+}
 
 export type SlotTaken =
   /** Call now: budget reserved, the call counted (and remembered as open) under `callId`. */
@@ -31,15 +38,15 @@ export type SlotTaken =
   | { readonly kind: 'stopped'; readonly step: StoppingStep };
 
 /**
- * The second half of admission: the budget, then a slot of the shared limiter, then the
- * budget reservation and the call's count right before the call. Checked before taking a
- * slot, so a batch past its budget spends none of the quota other batches could use; the
- * reservation after the wait for the slot is what holds (workers racing for the last of a
- * budget are served one at a time).
+ * The second half of admission: the budget (as read at the job's start), then a slot of the
+ * shared limiter, then the call opened right before it (count-call.ts: budget reserved, call
+ * counted, open until its deadline). Checked before taking a slot, so a batch past its budget
+ * spends none of the quota other batches could use; the reservation after the wait for the
+ * slot is what holds (workers racing for the last of a budget are served one at a time).
  */
-export async function takeSlot(deps: SlotDeps, ctx: JobContext, pending: readonly number[], candidates: readonly DeploymentConfig[], expected: ExpectedCost): Promise<SlotTaken> {
+export async function takeSlot(deps: SlotDeps, ctx: JobContext, pending: readonly number[], candidates: readonly DeploymentConfig[], expected: ExpectedCost, known: KnownAtStart): Promise<SlotTaken> {
   const { jobId, data } = ctx;
-  const budget = await deps.batches.checkBudget(data.batchId, jobId, expected.usd);
+  const budget = budgetVerdictOf(known.budget, expected.usd);
   if (!budget.isWithinBudget) return { kind: 'over_budget', verdict: budget };
   const slotCandidates = candidates.map(slotCandidateOf);
   for (let missed = 0; ; ) {
@@ -59,12 +66,14 @@ export async function takeSlot(deps: SlotDeps, ctx: JobContext, pending: readonl
       if (state.kind === 'paused') return stopped(nextStep({ kind: 'deployments_paused', why: `deployment ${offer.deployment} paused (${state.reason})` }, NO_COUNTERS, deps.settings));
       if (state.kind === 'cooling_down') return stopped(nextStep({ kind: 'cooling_down', deployment: offer.deployment, remainingMs: state.remainingMs }, NO_COUNTERS, deps.settings));
     }
-    const reservation = await deps.batches.reserveCost(data.batchId, jobId, expected.usd);
-    // Refused here, the slot goes unused: the batch is at its end anyway.
-    if (!reservation.isWithinBudget) return { kind: 'over_budget', verdict: reservation };
     const deployment = candidates.find((d) => d.name === offer.deployment);
     if (deployment === undefined) throw new Error(`limiter granted unknown deployment ${offer.deployment}`);
-    const { counters, callId } = await countCall(deps, ctx, deployment, pending, expected);
+    const { opening, callId } = await countCall(deps, ctx, deployment, pending, expected);
+    // Refused here, the slot goes unused: the batch is at its end anyway, or another run of
+    // this job has a call open (it may bring these images).
+    if (opening.kind === 'over_budget') return { kind: 'over_budget', verdict: opening.verdict };
+    if (opening.kind === 'in_flight') return stopped(nextStep({ kind: 'call_in_flight', leftMs: opening.leftMs }, NO_COUNTERS, deps.settings));
+    const counters: JobCounters = { ...known.counters, calls: opening.calls };
     // A call that starts well after its slot, next to later ones on time, would crowd one of
     // Azure's short windows. Measured after the last Redis round trip: a Redis outage or a busy
     // event loop makes a call late; it gives the slot up and takes the next free one.

@@ -121,4 +121,58 @@ describe('the batch registry\'s budget and cost (Lua on a real Redis)', () => {
     await expect(batches.setMaxCost('raise', Number.NaN)).rejects.toThrow(/maxCostUsd/);
     await expect(batches.setMaxCost('no:colons', 1)).rejects.toThrow(/batchId/);
   });
+
+  describe('opening a call (open-call.lua): one open call per job, however many runs race for it', () => {
+    const call = (callId: string, timeoutMs = 60_000) => ({ callId, usd: 0.04, images: [{ imageKey: 'open/a-0', usd: 0.04 }], timeoutMs });
+
+    it('two runs of one job opening at once from two connections: exactly one opens, the other is told how long the open call may run', async () => {
+      const other = connectTestRedis();
+      try {
+        const otherBatches = createBatchRegistry(other, createKeySpace(prefix));
+        await batches.setMaxCost('open', 1);
+        const openings = await Promise.all([batches.openCall('open', 'open/a/v0', call('run-1')), otherBatches.openCall('open', 'open/a/v0', call('run-2'))]);
+        const opened = openings.filter((o) => o.kind === 'opened');
+        const refused = openings.filter((o) => o.kind === 'in_flight');
+        expect(opened).toHaveLength(1);
+        expect(refused).toEqual([{ kind: 'in_flight', leftMs: expect.any(Number) as number }]);
+        expect(refused[0]?.kind === 'in_flight' && refused[0].leftMs).toBeGreaterThan(50_000);
+        expect(opened[0]).toMatchObject({ kind: 'opened', calls: 1 });
+        expect((await batches.startJob('open', 'open/a/v0', 1)).counters).toMatchObject({ calls: 1, openCall: { usd: 0.04 } });
+        // Counted and reserved once, for the one call sent.
+        expect(await batches.summary('open')).toMatchObject({ calls: 1, inFlightCostUsd: 0.04 });
+        const start = await batches.startJob('open', 'open/a/v0', 1);
+        expect(start.openCallLeftMs).toBeGreaterThan(50_000);
+      } finally {
+        await other.quit();
+      }
+    });
+
+    it('the call is closed by its own settlement only: a late settlement of another call leaves it open', async () => {
+      const first = await batches.openCall('close', 'close/a/v0', call('first'));
+      expect(first.kind).toBe('opened');
+      await batches.settleCost('close', 'close/a/v0', { callId: 'first', usd: 0.04, images: [] });
+      const second = await batches.openCall('close', 'close/a/v0', call('second'));
+      expect(second).toMatchObject({ kind: 'opened', calls: 2 });
+      // The first call settled again (its worker came back late): the second stays open.
+      await batches.settleCost('close', 'close/a/v0', { callId: 'first', usd: 0.04, images: [] });
+      expect(await batches.openCall('close', 'close/a/v0', call('third'))).toMatchObject({ kind: 'in_flight' });
+      expect((await batches.summary('close')).costUsd).toBe(0.04);
+    });
+
+    it('a call past its deadline (left by a worker that stopped) still refuses a new one, with 0 ms left, until it is settled', async () => {
+      await batches.openCall('left', 'left/a/v0', call('left-open', 0));
+      expect(await batches.startJob('left', 'left/a/v0', 1)).toMatchObject({ openCallLeftMs: 0, counters: { openCall: { callId: 'left-open' } } });
+      expect(await batches.openCall('left', 'left/a/v0', call('next'))).toEqual({ kind: 'in_flight', leftMs: 0 });
+      await batches.settleCost('left', 'left/a/v0', { callId: 'left-open', usd: 0.04, images: [], isPossiblyBilled: true });
+      expect(await batches.openCall('left', 'left/a/v0', call('next'))).toMatchObject({ kind: 'opened' });
+    });
+
+    it('a call over the budget is not opened, counted or reserved', async () => {
+      await batches.setMaxCost('tight', 0.01);
+      expect(await batches.openCall('tight', 'tight/a/v0', call('too-dear'))).toMatchObject({ kind: 'over_budget', verdict: { isWithinBudget: false, maxCostUsd: 0.01 } });
+      expect(await batches.summary('tight')).toMatchObject({ calls: 0, inFlightCostUsd: 0 });
+      // The job's start reads the budget too, for the check before a slot (no round trip of its own).
+      expect(await batches.startJob('tight', 'tight/a/v0', 1)).toMatchObject({ openCallLeftMs: undefined, budget: { maxCostUsd: 0.01, spentUsd: 0, reservedUsd: 0 } });
+    });
+  });
 });

@@ -1,7 +1,9 @@
 import type { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createPrometheusMetrics, type PrometheusMetrics } from '../../../src/metrics/prometheus-metrics.js';
-import { CALL_DURATION_BUCKETS_SECONDS } from '../../../src/metrics/call-metrics.js';
+import { CALL_DURATION_BUCKETS_SECONDS, createCallMetrics } from '../../../src/metrics/call-metrics.js';
+import { createKeySpace } from '../../../src/queue/key-space.js';
+import { connectTestRedis, deleteKeysWithPrefix, uniquePrefix } from '../../helpers/redis.js';
 import { createRedisConnection } from '../../../src/queue/redis-connection.js';
 import type { CallOutcome as SimulatorOutcome } from '../../../src/simulator/call-stats.js';
 import { useHttpServer } from '../../helpers/http-server.js';
@@ -157,5 +159,26 @@ describe('GET /metrics (Prometheus text, cluster-wide counters kept in Redis)', 
     expect(down.status).toBe(503);
     expect(await down.json()).toMatchObject({ error: 'metrics_unavailable' });
     connection = undefined;
+  });
+
+  it('a call adds one counter to its duration bucket; read() gives Prometheus\'s cumulative buckets and count, older cumulative counters included', async () => {
+    const redis = connectTestRedis();
+    const prefix = uniquePrefix('durations');
+    try {
+      const keys = createKeySpace(prefix);
+      const callMetrics = createCallMetrics(redis, keys);
+      for (const durationMs of [30, 2_000, 200_000]) await callMetrics.record({ deployment: 'd', outcome: 'ok', durationMs, isRetry: false });
+      // One call counted by a worker that wrote every bucket at or above its duration (0.5 s).
+      for (const bound of CALL_DURATION_BUCKETS_SECONDS.filter((b) => b >= 0.5)) await redis.hincrby(keys.metricsCalls, JSON.stringify(['duration_bucket', 'd', bound]), 1);
+      await redis.hincrby(keys.metricsCalls, JSON.stringify(['duration_count', 'd']), 1);
+      const [series] = (await callMetrics.read()).durations;
+      const at = (bound: number): number | undefined => series?.buckets[CALL_DURATION_BUCKETS_SECONDS.indexOf(bound)];
+      expect([at(0.05), at(0.25), at(0.5), at(2.5), at(120)]).toEqual([1, 1, 2, 3, 3]);
+      // The 200 s call is above every bound: only in the count (Prometheus's +Inf bucket).
+      expect(series?.count).toBe(4);
+    } finally {
+      await deleteKeysWithPrefix(redis, prefix);
+      await redis.quit();
+    }
   });
 });

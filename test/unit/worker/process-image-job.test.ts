@@ -145,7 +145,7 @@ describe('processImageJob through its stages, on fakes of its own ports', () => 
   it('a call left open by a worker that stopped mid-call is settled as possibly billed at its expected cost before the job goes on', async () => {
     const p = createFakeProcessor();
     const job = fakeJob();
-    await p.jobState.countCall(job.id, { callId: 'dead-worker-call', usd: 0.011, images: [{ imageKey: 'b/mug-0', usd: 0.011 }] });
+    p.jobState.leaveOpenCall(job.id, { callId: 'dead-worker-call', usd: 0.011, images: [{ imageKey: 'b/mug-0', usd: 0.011 }] });
     expect(await processImageJob(p.deps, job)).toMatchObject({ kind: 'completed', summary: { calls: 2 } });
     expect(p.batches.settlements[0]).toEqual({ callId: 'dead-worker-call', usd: 0.011, images: [{ imageKey: 'b/mug-0', usd: 0.011 }], isPossiblyBilled: true });
     expect(p.batches.settlements).toHaveLength(2);
@@ -156,7 +156,7 @@ describe('processImageJob through its stages, on fakes of its own ports', () => 
     const job = fakeJob();
     // Worker A counted its call (timeout 60 s) and lost the job in a Redis pause; it is still waiting for the answer.
     const untilMs = p.clockMs + 60_000;
-    await p.jobState.countCall(job.id, { callId: 'call-of-a', usd: 0.011, images: [{ imageKey: 'b/mug-0', usd: 0.011 }], untilMs });
+    p.jobState.leaveOpenCall(job.id, { callId: 'call-of-a', usd: 0.011, images: [{ imageKey: 'b/mug-0', usd: 0.011 }], untilMs });
     expect(await processImageJob(p.deps, job)).toMatchObject({ kind: 'delayed', untilMs });
     expect(p.calls).toHaveLength(0);
     expect(p.batches.settlements).toHaveLength(0);
@@ -172,18 +172,35 @@ describe('processImageJob through its stages, on fakes of its own ports', () => 
     expect(p.batches.settlements).toEqual([expect.objectContaining({ callId: 'call-of-a', isPossiblyBilled: true })]);
   });
 
-  it('the call in flight is remembered with its deadline: its start plus the deployment\'s timeout', async () => {
+  it('the call in flight is opened with the deployment\'s timeout: open until its start plus that timeout (by Redis\'s clock)', async () => {
     const p = createFakeProcessor({ answer: () => Promise.reject(new Error('never answered')) });
     const job = fakeJob();
     const seen: unknown[] = [];
-    const countCall = p.jobState.countCall.bind(p.jobState);
-    p.jobState.countCall = (jobId, open) => {
-      seen.push(open);
-      return countCall(jobId, open);
+    const openCall = p.batches.openCall.bind(p.batches);
+    p.batches.openCall = async (batchId, jobId, call) => {
+      const opening = await openCall(batchId, jobId, call);
+      seen.push({ timeoutMs: call.timeoutMs, opening });
+      return opening;
     };
     const startMs = p.clockMs;
     await processImageJob(p.deps, job);
-    expect(seen).toEqual([expect.objectContaining({ untilMs: startMs + 60_000, usd: expect.any(Number) as number })]);
+    expect(seen).toEqual([{ timeoutMs: 60_000, opening: expect.objectContaining({ kind: 'opened', untilMs: startMs + 60_000 }) as unknown }]);
+  });
+
+  it('a second run of the job that reaches its call while the first run\'s call is open makes no call and waits for that call\'s deadline', async () => {
+    const p = createFakeProcessor();
+    const job = fakeJob();
+    // The first run opened its call after this run had read the job's state (both alive after a Redis pause).
+    const startJob = p.batches.startJob.bind(p.batches);
+    p.batches.startJob = async (batchId, jobId, images) => {
+      const start = await startJob(batchId, jobId, images);
+      p.jobState.leaveOpenCall(job.id, { callId: 'call-of-the-first-run', usd: 0.011, images: [{ imageKey: 'b/mug-0', usd: 0.011 }], untilMs: p.clockMs + 60_000 });
+      return start;
+    };
+    expect(await processImageJob(p.deps, job)).toMatchObject({ kind: 'delayed', untilMs: p.clockMs + 60_000 });
+    expect(p.calls).toHaveLength(0);
+    expect(p.batches.reservations.size).toBe(0);
+    expect((await p.jobState.read(job.id)).openCall?.callId).toBe('call-of-the-first-run');
   });
 
   it('a call whose connection is reset after it was sent is settled as possibly billed, and retried as an attempt', async () => {

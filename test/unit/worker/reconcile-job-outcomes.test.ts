@@ -7,8 +7,8 @@ import { createFakeBatches, createFakeJobState, createFakeStore } from '../../he
 const LOST = { reason: 'lost_outcome_reconciled', message: 'the job failed (boom) before recording this image\'s outcome' } as const;
 
 function fakes() {
-  const batches = createFakeBatches();
   const jobState = createFakeJobState();
+  const batches = createFakeBatches(jobState);
   const store = createFakeStore();
   const deps = { batches, jobState, store, logger: createLogger({ level: 'silent' }), sleep: () => Promise.resolve() };
   return { batches, jobState, store, deps };
@@ -30,7 +30,7 @@ describe('reconcileJobOutcomes: a job that left the queue without all its outcom
   it('counts the call its worker left open as possibly billed, once, and gives its reservation back', async () => {
     const { batches, jobState, deps } = fakes();
     await batches.reserveCost('b', job.id, 0.03);
-    await jobState.countCall(job.id, { callId: 'c1', usd: 0.03, images: [{ imageKey: 'b/mug-0', usd: 0.01 }] });
+    jobState.leaveOpenCall(job.id, { callId: 'c1', usd: 0.03, images: [{ imageKey: 'b/mug-0', usd: 0.01 }] });
     await reconcileJobOutcomes(deps, job, LOST);
     await reconcileJobOutcomes(deps, job, LOST);
     expect(batches.settlements).toEqual([{ callId: 'c1', usd: 0.03, images: [{ imageKey: 'b/mug-0', usd: 0.01 }], isPossiblyBilled: true }]);

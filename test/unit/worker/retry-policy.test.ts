@@ -41,6 +41,7 @@ describe('nextStep: the one owner of an image job\'s retries', () => {
     ['every deployment paused: waits for one', { kind: 'deployments_paused', why: 'a: auth' }, counters(), { kind: 'retry', afterMs: 30_000, reason: 'a: auth' }],
     ['a deployment cooling down: waits out the cooldown', { kind: 'cooling_down', deployment: 'a', remainingMs: 1_234 }, counters(), { kind: 'retry', afterMs: 1_234 }],
     ['a missed slot takes the next one', { kind: 'slots_missed', missed: 3 }, counters(), { kind: 'proceed' }],
+    ['a call of the job in flight elsewhere: waits for its deadline', { kind: 'call_in_flight', leftMs: 5_000 }, counters(), { kind: 'retry', afterMs: 5_000 }],
     ['four missed slots in a row put the job back at once', { kind: 'slots_missed', missed: 4 }, counters(), { kind: 'retry', afterMs: 0, reason: 'missed 4 slots in a row (process too busy)' }],
     // After a call
     ['a filtered call is kept as filtered, never called again', afterCall({ kind: 'filtered', filter: { stage: 'prompt', categories: ['violence'], code: 'content_filter', message: 'no' } }), counters(), { kind: 'keep_filtered' }],

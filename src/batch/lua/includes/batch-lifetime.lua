@@ -7,8 +7,9 @@
 
 local BATCH_KEY_SUFFIXES = {'', ':outcomes', ':counts', ':errors', ':reasons', ':jobs', ':costs', ':cost-reservations', ':webhooks'}
 
-local function isBatchDone(header, counts)
-  local images = tonumber(redis.call('HGET', header, 'images') or '0')
+-- `knownImages`: the header's `images` when the caller read it already (nil: read here).
+local function isBatchDone(header, counts, knownImages)
+  local images = tonumber(knownImages or redis.call('HGET', header, 'images') or '0')
   if images == 0 then return false end
   local done = 0
   for _, count in ipairs(redis.call('HVALS', counts)) do done = done + tonumber(count) end
@@ -24,11 +25,13 @@ end
 --[[
   After an outcome changed: a batch whose every image has an outcome gets `endedAt` (once) and
   its keys expire `retentionSeconds` later; a key written after the end (a first error of an
-  image recorded again) gets the time the others have left. A batch that runs again is reopened.
+  image recorded again) gets the time the others have left. A batch that runs again is reopened
+  (`canReopen` false: the change cannot have lowered the number of images done). `knownImages`:
+  the header's `images`, when the caller read it already.
 ]]
-local function settleBatchLifetime(header, counts, retentionSeconds)
-  if not isBatchDone(header, counts) then
-    reopenBatch(header)
+local function settleBatchLifetime(header, counts, retentionSeconds, canReopen, knownImages)
+  if not isBatchDone(header, counts, knownImages) then
+    if canReopen ~= false then reopenBatch(header) end
     return
   end
   local hasJustEnded = redis.call('HSETNX', header, 'endedAt', redisNowMs()) == 1

@@ -3,9 +3,12 @@
   outcome so none is lost between the two: `image.finished` when the batch asked for per-image
   events, and `batch.ended` when this image was the last one pending. Only for batches with a
   callback URL. KEYS[2] counts hash, KEYS[4] batch header, KEYS[5] outbox stream.
+  `hasCallback`: whether the header has a callback URL, when the caller read it already (nil:
+  read here).
 ]]
-local function emitWebhookEvents(batchId, imageKey, previous, outcome)
-  if redis.call('HEXISTS', KEYS[4], 'callbackUrl') == 0 or outcome == '' then return end
+local function emitWebhookEvents(batchId, imageKey, previous, outcome, hasCallback)
+  if hasCallback == nil then hasCallback = redis.call('HEXISTS', KEYS[4], 'callbackUrl') == 1 end
+  if not hasCallback or outcome == '' then return end
   if redis.call('HGET', KEYS[4], 'callbackPerImage') == '1' then
     redis.call('XADD', KEYS[5], '*', 'type', 'image.finished', 'batchId', batchId, 'imageKey', imageKey, 'outcome', outcome)
   end

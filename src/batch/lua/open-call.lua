@@ -1,0 +1,32 @@
+--[[
+  Opens a job's call right before it is sent, in one step: refused while an earlier call of the
+  job is still open, else the call's expected cost reserved against the batch's budget, the
+  call counted (job and batch) and remembered as open until its deadline.
+  Two runs of one job can be alive at once: after a Redis pause longer than the job lock, the
+  stalled checker hands the job to another run while the first still holds it. Both may pass
+  the "call in flight?" read at their start; only the first to get here opens a call, the
+  other is told how long the open call may still run (its images are looked for in the store
+  after that). An open call past its deadline was left by a worker that stopped: it is refused
+  too (0 ms left), so the job's next run settles it as possibly billed before calling again.
+  The deadline is by Redis's clock (TIME), the one clock every worker shares: a worker whose
+  clock runs behind would otherwise take a call still running elsewhere for one long over.
+  KEYS: batch hash, reservations hash, the job's state hash.
+  ARGV: job id, expected micro-USD, call id, timeout ms, the open call (JSON: call id, USD,
+  each image's share), job state TTL seconds.
+  Returns {'opened', deadline ms, the job's calls counted with this one}, {'in_flight', ms left} or
+  {'over_budget', spent, reserved by others, max}.
+]]
+--- @include "../../lua/includes/redis-now-ms"
+--- @include "includes/budget-reservation"
+
+local now = redisNowMs()
+local openUntil = redis.call('HGET', KEYS[3], 'openUntilMs')
+if openUntil then return {'in_flight', math.max(0, tonumber(openUntil) - now)} end
+local verdict = reserveBudget(KEYS[1], KEYS[2], ARGV[1], tonumber(ARGV[2]), true)
+if verdict[1] == 0 then return {'over_budget', verdict[2], verdict[3], verdict[4]} end
+local untilMs = now + tonumber(ARGV[4])
+local calls = redis.call('HINCRBY', KEYS[3], 'calls', 1)
+redis.call('HSET', KEYS[3], 'openCall', ARGV[5], 'openCallId', ARGV[3], 'openUntilMs', untilMs)
+redis.call('EXPIRE', KEYS[3], tonumber(ARGV[6]))
+redis.call('HINCRBY', KEYS[1], 'calls', 1)
+return {'opened', untilMs, calls}

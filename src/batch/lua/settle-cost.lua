@@ -1,0 +1,46 @@
+--[[
+  Counts what one call cost, drops the job's reservation and closes the job's open call if it
+  is this one. Every call paid is added: an image made again (deleted from the store, or
+  generated but not kept) was paid again, and the budget and the spend must say so. The call's
+  marker makes the script safe to run twice for one call (a command sent again after a
+  reconnect, or the call of a worker that lost its job settled by both): the second run counts
+  nothing. The marker is a field of the job's state hash, which goes when the job completes (a
+  key per call, kept for a day, was 120 bytes of Redis per image).
+  The open call is closed only when it is this call: a worker that lost its job (its lock
+  expired in a Redis pause) and settles its call late must not close the call the job's next
+  run has opened since.
+  A call that may have been billed without our knowing (it timed out) is counted the same way,
+  and also under `possiblyBilledMicros`, so the spend can say how much of it is a guess.
+  KEYS: batch hash, reservations hash, per-image costs hash, spend over all batches, the job's
+  state hash, spend per client, spend per client today. ARGV: job id, the call's micro-USD,
+  'billed' or 'possibly', call id, job state TTL seconds, then (image field, micro-USD) pairs.
+  A batch made by an API client (header field `client`) adds the cost to the client's spend, in
+  all and on today's UTC day, which its daily cap is checked against.
+]]
+--- @include "includes/budget-reservation"
+
+dropReservation(KEYS[1], KEYS[2], ARGV[1])
+local wasOpen = redis.call('HGET', KEYS[5], 'openCallId') == ARGV[4]
+if wasOpen then redis.call('HDEL', KEYS[5], 'openCall', 'openCallId', 'openUntilMs') end
+if redis.call('HSETNX', KEYS[5], 'settled:' .. ARGV[4], 1) == 0 then return 0 end
+-- A job state that held this call open has its expiry (open-call.lua set it).
+if not wasOpen and redis.call('TTL', KEYS[5]) < 0 then redis.call('EXPIRE', KEYS[5], tonumber(ARGV[5])) end
+for i = 6, #ARGV, 2 do
+  redis.call('HINCRBY', KEYS[3], ARGV[i], ARGV[i + 1])
+end
+local total = tonumber(ARGV[2])
+if total ~= 0 then
+  redis.call('HINCRBY', KEYS[1], 'spentMicros', total)
+  redis.call('HINCRBY', KEYS[4], 'spentMicros', total)
+  if ARGV[3] == 'possibly' then
+    redis.call('HINCRBY', KEYS[1], 'possiblyBilledMicros', total)
+    redis.call('HINCRBY', KEYS[4], 'possiblyBilledMicros', total)
+  end
+  local client = redis.call('HGET', KEYS[1], 'client')
+  if client then
+    redis.call('HINCRBY', KEYS[6], client, total)
+    redis.call('HINCRBY', KEYS[7], client, total)
+    redis.call('EXPIRE', KEYS[7], 604800)
+  end
+end
+return total
