@@ -25,7 +25,7 @@ export type LineDecision =
   | SlotDecision
   /**
    * The job keeps its place in the group's waiting room, `ahead` jobs before it: put it back
-   * as delayed for `waitMs` (its turn is then about maxSleepMs / 2 away) and ask again.
+   * as delayed for `waitMs` (its turn is then about maxSleepMs / 4 away) and ask again.
    */
   | { readonly kind: 'queued'; readonly waitMs: number; readonly ahead: number };
 
@@ -93,7 +93,7 @@ export interface SlotLimiter {
    */
   acquire(jobId: string, candidates: readonly SlotCandidate[], images?: number): Promise<SlotDecision>;
   /**
-   * `acquire` for a job with a place in line: while its turn is not within maxSleepMs it waits
+   * `acquire` for a job with a place in line: while its turn is not within maxSleepMs / 2 it waits
    * in the group's waiting room (`queued`), so a better priority that comes later, or another
    * batch's turn, goes first; nothing far is booked. `jobId` is its BullMQ id in the image
    * queue: a parked job whose BullMQ job is gone leaves the line.

@@ -17,10 +17,10 @@
 
   A job with a place in line (a priority and a batch) waits in the group's waiting room
   (waiting-room.lua) instead of booking a far slot: it takes a slot only while the slot its
-  place in line would get is within maxSleepMs (the next free slot, plus one group interval
-  per job ahead of it); otherwise it stays in the room and is delayed until about half of
-  maxSleepMs before that, so parked jobs come back one by one, in the order of the line, a
-  little ahead of their turn. A job without a place books as before (reservations).
+  place in line would get is within maxSleepMs / 2 (the next free slot, plus one group
+  interval per job ahead of it); otherwise it stays in the room and is delayed until a
+  quarter of maxSleepMs before that, so parked jobs come back one by one, in the order of the
+  line, a little ahead of their turn. A job without a place books as before (reservations).
 
   KEYS[1] reservations hash, KEYS[2] the group's hash
   ARGV[1] limiter key prefix, ARGV[2] group id, ARGV[3] job id, ARGV[4] maxSleepMs,
@@ -139,11 +139,15 @@ local function offerInLine(name, bucket)
   if not roomPriority then return offer(name, bookSlot(prefix, name, bucket, now, now, units), units, false) end
   local nextSlot = math.max(now, bucket.cooldownUntil, bucket.tat - bucket.burst)
   local turnIn = nextSlot - now + ahead * groupInterval
-  if turnIn <= maxSleep then
+  -- Slots are booked only half of maxSleep ahead: a better job that comes in finds at most
+  -- that much of the deployments' time already given away, while the jobs in the workers
+  -- still cover a late wake-up of the next in line.
+  local horizon = maxSleep / 2
+  if turnIn <= horizon then
     leaveRoom(prefix, groupId, jobId, score)
     return offer(name, bookSlot(prefix, name, bucket, now, now, units), units, false)
   end
-  local waitMs = math.ceil(turnIn - maxSleep / 2)
+  local waitMs = math.ceil(turnIn - horizon / 2)
   parkInRoom(prefix, groupId, jobId, now + waitMs + roomGraceMs)
   return {'queued', waitMs, ahead}
 end
