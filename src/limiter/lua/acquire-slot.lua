@@ -97,14 +97,14 @@ if held then
   end
 end
 
--- The best tier with a slot within maxSleep, else the earliest slot of any tier.
-local function pick()
+-- The best tier with a slot within `limit`, else the earliest slot of any tier.
+local function pick(limit)
   local earliest, earliestSlot
   for tier in string.gmatch(tiers, '[^,]+') do
     local first = redis.call('ZRANGE', groupTierKey(prefix, groupId, tier), 0, 0, 'WITHSCORES')
     if first[1] then
       local slot = math.max(now, tonumber(first[2]))
-      if slot - now <= maxSleep then return first[1] end
+      if slot - now <= limit then return first[1] end
       if earliest == nil or slot < earliestSlot then
         earliest, earliestSlot = first[1], slot
       end
@@ -125,24 +125,26 @@ local function pausedReply()
   return reply
 end
 
+-- Slots are booked only half of maxSleep ahead for jobs in line: a better job that comes in
+-- finds at most that much of the deployments' time already given away, while the jobs in the
+-- workers still cover a late wake-up of the next in line. Spill-over to a lower tier counts
+-- from the same horizon, or a tier booked that far would never spill.
+local horizon = maxSleep
 -- A job with a place in line: its score in the room, and the jobs ahead of it.
 local score, ahead
 if roomPriority then
-  score = enterRoom(prefix, groupId, jobId, roomPriority, batch)
+  horizon = maxSleep / 2
+  score = enterRoom(prefix, groupId, jobId, roomPriority, batch, now + roomGraceMs)
   sweepRoom(prefix, groupId, jobId, jobKeyPrefix, now)
   ahead = placeInRoom(prefix, groupId, jobId)
 end
 
--- Takes the slot, or (in line, when the job's turn is not within maxSleep) keeps the place.
+-- Takes the slot, or (in line, when the job's turn is not within the horizon) keeps its place.
 local function offerInLine(name, bucket)
   local units = unitsOf(bucket, images)
   if not roomPriority then return offer(name, bookSlot(prefix, name, bucket, now, now, units), units, false) end
   local nextSlot = math.max(now, bucket.cooldownUntil, bucket.tat - bucket.burst)
   local turnIn = nextSlot - now + ahead * groupInterval
-  -- Slots are booked only half of maxSleep ahead: a better job that comes in finds at most
-  -- that much of the deployments' time already given away, while the jobs in the workers
-  -- still cover a late wake-up of the next in line.
-  local horizon = maxSleep / 2
   if turnIn <= horizon then
     leaveRoom(prefix, groupId, jobId, score)
     return offer(name, bookSlot(prefix, name, bucket, now, now, units), units, false)
@@ -160,7 +162,7 @@ end
 -- Bounded: a deployment paused behind the indexes' back (a hand-written HSET) is moved out
 -- of them and the choice made again.
 for _ = 1, 8 do
-  local name = pick()
+  local name = pick(horizon)
   if name == nil then return pausedInLine() end
   local bucket = readBucket(prefix, name)
   if bucket == nil then return {'unregistered'} end

@@ -211,6 +211,16 @@ describe('the waiting room: priority first, then batches in turn', () => {
     expect(small.map((d) => d.kind === 'queued' && d.ahead)).toEqual([1, 3, 5]);
   });
 
+  it('still spills to a lower tier while the best one has no slot within the line\'s horizon', async () => {
+    const tiers = [
+      { name: 'tier-one', ratePerMinute: 60, priority: 1 },
+      { name: 'tier-two', ratePerMinute: 60, priority: 2 },
+    ];
+    expect(await ask('t-0', 'normal', 't', tiers)).toMatchObject({ kind: 'go', deployment: 'tier-one' });
+    expect(await ask('t-1', 'normal', 't', tiers)).toMatchObject({ kind: 'go', deployment: 'tier-two' });
+    expect(await ask('t-2', 'normal', 't', tiers)).toMatchObject({ kind: 'queued', ahead: 0 });
+  });
+
   it('does not let a parked job that was removed hold the line', async () => {
     const gone = [{ name: 'gone', ratePerMinute: 60 }];
     await ask('g-0', 'normal', 'g', gone);

@@ -21,8 +21,9 @@ local ROOM_TAG_SPAN = 1099511627776
 -- Dead heads dropped per call at most: the work of one call stays bounded.
 local ROOM_SWEEP = 8
 
--- The job's score, entering it at the back of its batch's round when it is not in the room.
-local function enterRoom(prefix, groupId, jobId, priority, batch)
+-- The job's score, entering it at the back of its batch's round when it is not in the room
+-- (its place lapses at deadlineMs unless it is parked or takes a slot before).
+local function enterRoom(prefix, groupId, jobId, priority, batch, deadlineMs)
   local room = groupRoomKey(prefix, groupId)
   local score = redis.call('ZSCORE', room, jobId)
   if score then return tonumber(score) end
@@ -35,6 +36,7 @@ local function enterRoom(prefix, groupId, jobId, priority, batch)
   redis.call('HSET', clock, batchField, tag)
   local newScore = priority * ROOM_TAG_SPAN + tag
   redis.call('ZADD', room, newScore, jobId)
+  redis.call('HSET', groupRoomUntilKey(prefix, groupId), jobId, string.format('%.0f', deadlineMs))
   return newScore
 end
 
