@@ -4,7 +4,9 @@
  * model (150 rpm each): register the group, CONFIG RESETSTAT, N acquires, INFO commandstats.
  * Two runs each: every slot waited for in the worker (maxSleepMs 1 h: the same path whatever the
  * size), and the default settings (maxSleepMs 2 s: most slots held as reservations, the way a
- * worker with a backlog takes them). Prints a table, then one JSON object as the last line.
+ * worker with a backlog takes them); then the default settings for jobs with a place in line
+ * (acquireInLine: most wait in the group's waiting room, whose heads are checked against their
+ * BullMQ job keys, made here). Prints a table, then one JSON object as the last line.
  * Quick (a second or two); it measures counts, not time.
  */
 import { parseArgs } from 'node:util';
@@ -12,6 +14,7 @@ import { Redis } from 'ioredis';
 import { startRedisServer } from '../src/cli/redis-server-process.js';
 import { DEFAULT_LIMITER_SETTINGS } from '../src/config/load-config.js';
 import { createSlotLimiter } from '../src/limiter/slot-limiter.js';
+import { IMAGE_QUEUE_NAME } from '../src/job/image-job.js';
 import { createKeySpace } from '../src/queue/key-space.js';
 import { readRedisUsage } from '../src/queue/read-redis-usage.js';
 
@@ -20,7 +23,8 @@ const acquires = Number(values.acquires);
 if (!Number.isInteger(acquires) || acquires < 1) throw new Error(`--acquires: ${values.acquires} is not allowed (a whole number from 1)`);
 
 const SIZES = [4, 16, 64] as const;
-const MODES = { 'all waited for': 3_600_000, 'default (reservations)': DEFAULT_LIMITER_SETTINGS.maxSleepMs } as const;
+const MODES = { 'all waited for': 3_600_000, 'default (reservations)': DEFAULT_LIMITER_SETTINGS.maxSleepMs, 'default, in line': DEFAULT_LIMITER_SETTINGS.maxSleepMs } as const;
+const IN_LINE = 'default, in line';
 
 interface Row {
   readonly mode: string;
@@ -39,8 +43,14 @@ try {
       const limiter = createSlotLimiter(redis, keys, { ...DEFAULT_LIMITER_SETTINGS, maxSleepMs });
       const candidates = Array.from({ length: size }, (_, i) => ({ name: `d${i}`, ratePerMinute: 150 }));
       await limiter.prepare([candidates]);
+      const isInLine = mode === IN_LINE;
+      // The jobs' BullMQ keys, as a producer would have added them: a head of the line whose key is gone is dropped.
+      if (isInLine) await Promise.all(Array.from({ length: acquires }, (_, i) => redis.hset(`${keys.bullPrefix}:${IMAGE_QUEUE_NAME}:job-${i}`, 'name', 'generate')));
       await redis.config('RESETSTAT');
-      for (let i = 0; i < acquires; i++) await limiter.acquire(`job-${i}`, candidates);
+      for (let i = 0; i < acquires; i++) {
+        if (isInLine) await limiter.acquireInLine(`job-${i}`, candidates, { priority: i % 2 === 0 ? 'normal' : 'bulk', batchId: `batch-${i % 3}` });
+        else await limiter.acquire(`job-${i}`, candidates);
+      }
       const usage = await readRedisUsage(redis);
       const top = Object.entries(usage.commands)
         .filter(([name]) => name !== 'info' && !name.startsWith('config'))
@@ -70,5 +80,8 @@ process.stdout.write(
     reserved_cmds_per_acquire_4: round(perAcquire(reserved, 4)),
     reserved_cmds_per_acquire_64: round(perAcquire(reserved, 64)),
     reserved_growth_64_vs_4: round(perAcquire(reserved, 64) / perAcquire(reserved, 4)),
+    in_line_cmds_per_acquire_4: round(perAcquire(IN_LINE, 4)),
+    in_line_cmds_per_acquire_64: round(perAcquire(IN_LINE, 64)),
+    in_line_growth_64_vs_4: round(perAcquire(IN_LINE, 64) / perAcquire(IN_LINE, 4)),
   })}\n`,
 );

@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import type { JobPriority } from '../job/job-priority.js';
 import { rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { ArgsDef } from 'citty';
@@ -115,6 +116,8 @@ export async function enqueueCsvFile(
     readonly redoChanged?: boolean;
     /** Where the batch's webhook events go, set before its first job (see EnqueueOptions). */
     readonly callback?: BatchCallback | undefined;
+    /** `--priority` of the batch's jobs (see EnqueueOptions). */
+    readonly priority?: JobPriority | undefined;
   } = {},
 ): Promise<BatchEnqueueResult> {
   const enqueueOptions = {
@@ -124,6 +127,7 @@ export async function enqueueCsvFile(
     ...(options.maxCostUsd !== undefined && { maxCostUsd: options.maxCostUsd }),
     ...(options.redoChanged === true && { redoChanged: true }),
     ...(options.callback !== undefined && { callback: options.callback }),
+    ...(options.priority !== undefined && { priority: options.priority }),
   };
   // A file that cannot be stat'ed goes the plain way, so reading it fails with the usual error.
   const sizeBytes = options.progress === undefined ? undefined : await stat(plan.csv).then((s) => s.size, () => undefined);

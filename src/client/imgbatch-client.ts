@@ -24,6 +24,7 @@ import { createProducer, requestInputsOf } from '../queue/producer.js';
 import { createRedisClient, DEFAULT_REDIS_URL, isRedisClient, type RedisClient, type RedisTarget } from '../queue/redis-connection.js';
 import type { ImageRecord } from '../storage/image-record.js';
 import type { ResultStore, StoredImage } from '../storage/result-store.js';
+import type { JobPriority } from '../job/job-priority.js';
 import { createWebhookDeliveryLog, type WebhookDelivery } from '../webhooks/webhook-delivery-state.js';
 
 export interface ImgbatchClientOptions {
@@ -70,6 +71,11 @@ export interface ClientEnqueueOptions {
    * (`<batch>/previous/`). Default false: they are listed in `changed` and keep their images.
    */
   readonly redoChanged?: boolean;
+  /**
+   * Who gets the deployments' next slots first: `high`, `normal` or `bulk`; batches of one
+   * priority take turns. Default: normal. Jobs the batch already holds keep theirs.
+   */
+  readonly priority?: JobPriority;
 }
 
 export interface ClientResumeOptions {

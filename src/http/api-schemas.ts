@@ -5,6 +5,7 @@ import type { CancelResult } from '../batch/cancel-batch.js';
 import type { ResultsPage } from '../client/imgbatch-client.js';
 import { imageRequestSchema } from '../job/image-request.js';
 import { buildJobContract } from '../job/job-contract.js';
+import { jobPrioritySchema } from '../job/job-priority.js';
 import { imageRecordSchema } from '../storage/image-record.js';
 import { reenqueueFieldsSchema } from './resume-schemas.js';
 import { callbackSchema } from '../webhooks/callback-schema.js';
@@ -42,6 +43,9 @@ export const enqueueBodySchema = z.strictObject({
     .describe(
       'Requests the batch already holds with another prompt, model, size, quality, style, format or input are made again, their previous images kept in the store under `<batch>/previous/`. Default false: they are listed in `changed` and keep their images, no call is made.',
     ),
+  priority: jobPrioritySchema
+    .optional()
+    .describe("Who gets the deployments' next slots first: high, normal or bulk; batches of one priority take turns. Default normal; jobs the batch already holds keep theirs."),
   callback: callbackSchema
     .optional()
     .describe("Where the batch's webhook events go (https, a host on the server's webhooks.allowedHosts; see docs/webhooks.md). Default: the batch's callback stays as it is (none for a new batch)."),

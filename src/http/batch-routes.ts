@@ -6,6 +6,7 @@ import type { ImgbatchClient } from '../client/imgbatch-client.js';
 import { checkCallbackUrl, type CallbackPolicy } from '../webhooks/check-callback-url.js';
 import { ValidationError } from '../errors/imgbatch-error.js';
 import { safeIdSchema } from '../job/image-request.js';
+import { jobPrioritySchema } from '../job/job-priority.js';
 import type { BatchEnqueueResult } from '../batch/enqueue-into-batch.js';
 import { componentRef, enqueueBodySchema, STATUS_PROBLEMS_LIMIT } from './api-schemas.js';
 import { admitEnqueue, type EnqueueAdmission } from './admit-enqueue.js';
@@ -30,6 +31,7 @@ const csvQuerySchema = z.strictObject({
     .transform((value) => value === 'true')
     .optional()
     .describe('For a CSV body: make changed rows again, keeping their previous images (a JSON body carries its own); default false'),
+  priority: jobPrioritySchema.optional().describe("Priority of a CSV body's jobs: high, normal or bulk (a JSON body carries its own); default normal"),
   callbackUrl: z.string().min(1).max(2048).optional().describe("Where a CSV body's batch sends its webhook events (a JSON body carries `callback`)"),
   callbackPerImage: z
     .enum(['true', 'false'], 'must be true or false')
@@ -142,6 +144,7 @@ export function registerBatchRoutes(app: FastifyInstance, options: BatchRoutesOp
             ...(query.model !== undefined && { defaultModel: query.model }),
             ...(query.maxCostUsd !== undefined && { maxCostUsd: query.maxCostUsd }),
             ...(query.redoChanged !== undefined && { redoChanged: query.redoChanged }),
+            ...(query.priority !== undefined && { priority: query.priority }),
             ...(callback !== undefined && { callback }),
           });
         } else {
@@ -160,6 +163,7 @@ export function registerBatchRoutes(app: FastifyInstance, options: BatchRoutesOp
             ...(admission.batchId !== undefined && { batchId: admission.batchId }),
             ...(body.maxCostUsd !== undefined && { maxCostUsd: body.maxCostUsd }),
             ...(body.redoChanged !== undefined && { redoChanged: body.redoChanged }),
+            ...(body.priority !== undefined && { priority: body.priority }),
             ...(callback !== undefined && { callback }),
           });
         }

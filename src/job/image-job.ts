@@ -4,6 +4,7 @@ import type { ModelCatalogue } from '../models/model-catalogue.js';
 import { validateRequestForModel } from '../models/validate-request-for-model.js';
 import { editInputsSchema } from './edit-input.js';
 import { cleanTextSchema, MAX_IMAGES_PER_REQUEST, safeIdSchema } from './image-request.js';
+import { jobPrioritySchema } from './job-priority.js';
 import { FINGERPRINT_PATTERN } from './request-fingerprint.js';
 
 /** The BullMQ queue every image job goes through; deployments are chosen per call, not per queue. */
@@ -51,6 +52,9 @@ const jobShapeSchema = z.strictObject({
     .describe(
       'A hash of what was asked (see requestFingerprint), copied into the image record. A stored image whose record carries another fingerprint is made again (and imgbatch enqueue keeps the old one aside first). Absent: a stored image is kept whatever it was made from.',
     ),
+  priority: jobPrioritySchema
+    .optional()
+    .describe("Who gets the deployments' next slots first: high, normal (absent means normal) or bulk; batches of one priority take turns."),
   /** When the producer enqueued it, epoch ms. */
   enqueuedAt: z.number().int().describe('When the job was added, epoch milliseconds; the wait bound counts from here.'),
 });

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { LimiterSettings } from '../config/config.js';
 import { ImgbatchError } from '../errors/imgbatch-error.js';
+import { IMAGE_QUEUE_NAME } from '../job/image-job.js';
+import { priorityRank, type JobPriority } from '../job/job-priority.js';
 import { defineLuaCommands, luaCommand, preloadLuaCommands, type LuaCommand } from '../lua/lua-command.js';
 import type { KeySpace } from '../queue/key-space.js';
 import type { RedisClient } from '../queue/redis-connection.js';
@@ -17,6 +19,29 @@ export type SlotDecision =
   | { readonly kind: 'reserved'; readonly deployment: string; readonly waitMs: number; readonly slotAtMs: number }
   /** Every candidate is paused. */
   | { readonly kind: 'paused'; readonly reasons: ReadonlyArray<{ readonly deployment: string; readonly reason: string }> };
+
+/** What a job with a place in line is told: a slot as above, or to wait its turn. */
+export type LineDecision =
+  | SlotDecision
+  /**
+   * The job keeps its place in the group's waiting room, `ahead` jobs before it: put it back
+   * as delayed for `waitMs` (its turn is then about maxSleepMs / 4 away) and ask again.
+   */
+  | { readonly kind: 'queued'; readonly waitMs: number; readonly ahead: number };
+
+/** A job's place in line for a slot group's slots. */
+export interface LinePlace {
+  /** The best priority waiting takes the next slot. */
+  readonly priority: JobPriority;
+  /** Batches of one priority take turns (round-robin). */
+  readonly batchId: string;
+}
+
+/**
+ * How long a parked job's place outlives its wake time, ms: a job that has not come back by
+ * then (its worker busy, BullMQ late) is dropped from the line and queues again when it does.
+ */
+const ROOM_GRACE_MS = 30_000;
 
 export type CallableState =
   | { readonly kind: 'callable' }
@@ -91,8 +116,16 @@ export interface SlotLimiter {
   /**
    * Takes (or claims a held) call slot for a job among the candidate deployments; `images`
    * is what the call asks for (default 1), the quota it spends where the quota counts images.
+   * A slot too far to wait for is held for the job (`reserved`), whoever comes after it.
    */
   acquire(jobId: string, candidates: readonly SlotCandidate[], images?: number): Promise<SlotDecision>;
+  /**
+   * `acquire` for a job with a place in line: while its turn is not within maxSleepMs / 2 it waits
+   * in the group's waiting room (`queued`), so a better priority that comes later, or another
+   * batch's turn, goes first; nothing far is booked. `jobId` is its BullMQ id in the image
+   * queue: a parked job whose BullMQ job is gone leaves the line.
+   */
+  acquireInLine(jobId: string, candidates: readonly SlotCandidate[], place: LinePlace, images?: number): Promise<LineDecision>;
   /**
    * Gets everything a first slot needs into Redis before it is taken: the scripts (the
    * limiter's, and any other defined on this connection with defineLuaCommands, such as those
@@ -123,7 +156,20 @@ function uniqueId(): string {
 type Arg = string | number;
 
 interface LimiterCommands {
-  imgbatchAcquireSlot(reservations: string, group: string, prefix: string, groupId: string, jobId: string, maxSleepMs: number, lateToleranceMs: number, images: number): Promise<Arg[]>;
+  imgbatchAcquireSlot(
+    reservations: string,
+    group: string,
+    prefix: string,
+    groupId: string,
+    jobId: string,
+    maxSleepMs: number,
+    lateToleranceMs: number,
+    images: number,
+    priority: Arg,
+    batchId: string,
+    jobKeyPrefix: string,
+    roomGraceMs: number,
+  ): Promise<Arg[]>;
   imgbatchRegisterSlotGroup(group: string, prefix: string, groupId: string, ...registration: string[]): Promise<number>;
   imgbatchCooldownAfter429(
     stateKey: string,
@@ -181,27 +227,54 @@ export function createSlotLimiter(redis: RedisClient, keys: KeySpace, settings: 
     registered.set(group.id, group.signature);
   }
 
-  function takeSlot(group: SlotGroup, jobId: string, images: number): Promise<Arg[]> {
-    return commands.imgbatchAcquireSlot(keys.limiterReservations, keys.limiterGroup(group.id), keys.limiterPrefix, group.id, jobId, settings.maxSleepMs, settings.lateToleranceMs, images);
+  // BullMQ's key of a job in the image queue is this plus its id.
+  const jobKeyPrefix = `${keys.bullPrefix}:${IMAGE_QUEUE_NAME}:`;
+
+  function takeSlot(group: SlotGroup, jobId: string, images: number, place: LinePlace | undefined): Promise<Arg[]> {
+    return commands.imgbatchAcquireSlot(
+      keys.limiterReservations,
+      keys.limiterGroup(group.id),
+      keys.limiterPrefix,
+      group.id,
+      jobId,
+      settings.maxSleepMs,
+      settings.lateToleranceMs,
+      images,
+      place === undefined ? '' : priorityRank(place.priority),
+      place?.batchId ?? '',
+      jobKeyPrefix,
+      ROOM_GRACE_MS,
+    );
+  }
+
+  async function decide(jobId: string, candidates: readonly SlotCandidate[], images: number, place: LinePlace | undefined): Promise<LineDecision> {
+    const group = slotGroupOf(candidates, settings.headroom);
+    if (registered.get(group.id) !== group.signature) await register(group);
+    let reply = await takeSlot(group, jobId, images, place);
+    if (reply[0] === 'unregistered') {
+      await register(group);
+      reply = await takeSlot(group, jobId, images, place);
+    }
+    const [kind, ...rest] = reply;
+    if (kind === 'go' || kind === 'reserved') return { kind, deployment: String(rest[0]), waitMs: Number(rest[1]), slotAtMs: Number(rest[2]) };
+    if (kind === 'queued') return { kind, waitMs: Number(rest[0]), ahead: Number(rest[1]) };
+    if (kind === 'paused') {
+      const reasons: { deployment: string; reason: string }[] = [];
+      for (let i = 0; i + 1 < rest.length; i += 2) reasons.push({ deployment: String(rest[i]), reason: String(rest[i + 1]) });
+      return { kind: 'paused', reasons };
+    }
+    throw new ImgbatchError('INTERNAL', `the limiter's slot group ${group.id} is missing in Redis right after it was registered (reply ${JSON.stringify(reply)})`);
   }
 
   return {
     async acquire(jobId, candidates, images = 1) {
-      const group = slotGroupOf(candidates, settings.headroom);
-      if (registered.get(group.id) !== group.signature) await register(group);
-      let reply = await takeSlot(group, jobId, images);
-      if (reply[0] === 'unregistered') {
-        await register(group);
-        reply = await takeSlot(group, jobId, images);
-      }
-      const [kind, ...rest] = reply;
-      if (kind === 'go' || kind === 'reserved') return { kind, deployment: String(rest[0]), waitMs: Number(rest[1]), slotAtMs: Number(rest[2]) };
-      if (kind === 'paused') {
-        const reasons: { deployment: string; reason: string }[] = [];
-        for (let i = 0; i + 1 < rest.length; i += 2) reasons.push({ deployment: String(rest[i]), reason: String(rest[i + 1]) });
-        return { kind: 'paused', reasons };
-      }
-      throw new ImgbatchError('INTERNAL', `the limiter's slot group ${group.id} is missing in Redis right after it was registered (reply ${JSON.stringify(reply)})`);
+      const decision = await decide(jobId, candidates, images, undefined);
+      if (decision.kind === 'queued') throw new ImgbatchError('INTERNAL', `the limiter queued job ${jobId}, which has no place in line`);
+      return decision;
+    },
+
+    acquireInLine(jobId, candidates, place, images = 1) {
+      return decide(jobId, candidates, images, place);
     },
 
     async prepare(candidateLists) {

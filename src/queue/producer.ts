@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createBatchRegistry, type BatchCallback, type BatchRegistry } from '../batch/batch-registry.js';
 import { IMAGE_JOB_NAME, imageJobId, type ImageJobData } from '../job/image-job.js';
+import type { JobPriority } from '../job/job-priority.js';
 import type { InputReader } from '../inputs/input-reader.js';
 import { resolveEditInputs } from '../inputs/resolve-edit-inputs.js';
 import { checkBatchId, type ImageRequest } from '../job/image-request.js';
@@ -60,6 +61,12 @@ export interface EnqueueOptions {
    * Default: the batch's callback stays as it is (none for a new batch).
    */
   readonly callback?: BatchCallback;
+  /**
+   * Who gets the deployments' next slots first: the batch's jobs carry it (`high`, `normal`,
+   * `bulk`); batches of one priority take turns. Default: the jobs carry none, i.e. `normal`.
+   * Jobs the batch already holds keep the priority they were added with.
+   */
+  readonly priority?: JobPriority;
   /** Clock for model lifecycles (a retired model is refused, one retiring soon noted), epoch ms; default now. */
   readonly nowMs?: number;
   /** Called as chunks reach Redis (and once at the end) with running totals; default none. */
@@ -236,7 +243,8 @@ export function createProducer(options: ProducerOptions = {}): Producer {
         }
         accepted++;
         jobsSeen += prepared.jobs.length;
-        for (const job of prepared.jobs) buffer.push(job);
+        const priority = enqueueOptions.priority;
+        for (const job of prepared.jobs) buffer.push(priority === undefined ? job : { ...job, priority });
         if (buffer.length < ADD_CHUNK) continue;
         flush();
         // Backpressure: stop pulling rows while Redis has enough to do.

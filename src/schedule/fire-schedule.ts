@@ -47,6 +47,7 @@ export async function fireSchedule(deps: FireScheduleDeps, schedule: ScheduleJob
   const enqueueOptions = {
     batchId,
     ...(schedule.maxCostUsd !== undefined && { maxCostUsd: schedule.maxCostUsd }),
+    ...(schedule.priority !== undefined && { priority: schedule.priority }),
     ...(schedule.callback !== undefined && { callback: schedule.callback }),
   };
   const result =

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ValidationError, type FieldIssue } from '../errors/imgbatch-error.js';
 import { compilePromptTemplate } from '../ingest/prompt-template.js';
 import { safeIdSchema } from '../job/image-request.js';
+import { jobPrioritySchema } from '../job/job-priority.js';
 import { createJobPreparer } from '../job/prepare-jobs.js';
 import type { ModelCatalogue } from '../models/model-catalogue.js';
 import { callbackSchema } from '../webhooks/callback-schema.js';
@@ -68,6 +69,8 @@ const scheduleFileSchema = z
     }),
     /** Budget of each run's batch, USD. */
     maxCostUsd: z.number({ error: 'must be a number of USD' }).positive('must be more than 0').optional(),
+    /** Priority of each run's jobs (high, normal, bulk); default normal. */
+    priority: jobPrioritySchema.optional(),
     /** Where each run's batch sends its webhook events: `{ "url": "https://…", "perImage": false }`. */
     callback: callbackSchema.optional(),
   })
@@ -168,6 +171,7 @@ export function parseScheduleFile(file: string, text: string, options: ParseSche
     batch: data.batch,
     source,
     ...(data.maxCostUsd !== undefined && { maxCostUsd: data.maxCostUsd }),
+    ...(data.priority !== undefined && { priority: data.priority }),
     ...(data.callback !== undefined && { callback: data.callback }),
   };
 }

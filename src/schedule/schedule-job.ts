@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { safeIdSchema } from '../job/image-request.js';
+import { jobPrioritySchema } from '../job/job-priority.js';
 
 export const SCHEDULE_JOB_VERSION = 1;
 
@@ -33,6 +34,8 @@ export const scheduleJobSchema = z.strictObject({
   ]),
   /** Budget of each run's batch, USD. */
   maxCostUsd: z.number().positive().optional(),
+  /** Priority of each run's jobs; absent: normal. */
+  priority: jobPrioritySchema.optional(),
   /** Where each run's batch sends its webhook events (checked against the allow-list at sync; the workers check again at delivery). */
   callback: z.strictObject({ url: z.string().min(1), perImage: z.boolean() }).optional(),
 });

@@ -5,7 +5,7 @@ import type { WorkerSettings } from '../../src/config/config.js';
 import type { DeploymentConfig } from '../../src/config/deployment-config.js';
 import { DEFAULT_PRICE_TABLE } from '../../src/cost/default-price-table.js';
 import type { ImageJobData } from '../../src/job/image-job.js';
-import type { SlotDecision } from '../../src/limiter/slot-limiter.js';
+import type { LineDecision } from '../../src/limiter/slot-limiter.js';
 import { createLogger } from '../../src/log/logger.js';
 import { BUILT_IN_CATALOGUE } from '../../src/models/model-catalogue.js';
 import type { JobCounters, JobState, OpenCall } from '../../src/queue/job-state.js';
@@ -172,8 +172,8 @@ export function createFakeJobState(): FakeJobState {
 }
 
 export interface FakeSlots extends CallSlots {
-  /** What `acquire` answers, first to last; when empty, `go` now on the first candidate. */
-  readonly offers: SlotDecision[];
+  /** What `acquireInLine` answers, first to last; when empty, `go` now on the first candidate. */
+  readonly offers: LineDecision[];
   readonly cooldowns: Array<{ deployment: string; waitMs: number }>;
   readonly paused: Map<string, string>;
 }
@@ -183,7 +183,7 @@ export function createFakeSlots(): FakeSlots {
     offers: [],
     cooldowns: [],
     paused: new Map(),
-    async acquire(_jobId, candidates) {
+    async acquireInLine(_jobId, candidates) {
       return slots.offers.shift() ?? { kind: 'go', deployment: candidates[0]?.name ?? '', waitMs: 0, slotAtMs: 0 };
     },
     async checkCallable() {

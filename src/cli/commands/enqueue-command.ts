@@ -15,6 +15,7 @@ import { budgetVerdictLine } from '../budget-verdict-line.js';
 import { formatEstimate } from '../format-estimate.js';
 import { maxCostArgs, parseMaxCost } from '../max-cost-arg.js';
 import { callbackArgs, parseCallback } from '../callback-arg.js';
+import { parsePriority, priorityArgs } from '../priority-arg.js';
 import { formatRejections } from '../report-rejections.js';
 import { reenqueueLines } from '../reenqueue-lines.js';
 import { redisTargetOf } from '../redis-target-of.js';
@@ -31,6 +32,7 @@ export const enqueueCommand = defineCommand({
     ...csvIngestArgs,
     ...maxCostArgs,
     ...callbackArgs,
+    ...priorityArgs,
     json: { type: 'boolean', description: 'Print the result as JSON', default: false },
   },
   async run({ args }): Promise<CommandOutcome> {
@@ -38,6 +40,7 @@ export const enqueueCommand = defineCommand({
     const plan = planCsvIngest(args, config.store);
     const maxCostUsd = parseMaxCost(args['max-cost']);
     const callback = parseCallback(args, config.webhooks.policy);
+    const priority = parsePriority(args.priority);
     const imagesPerCall = config.worker.imagesPerCall;
 
     if (plan.isDryRun || plan.isStrict) {
@@ -72,7 +75,7 @@ export const enqueueCommand = defineCommand({
     });
     try {
       const batch = { producer, store, jobState: createJobState(redis, createKeySpace(config.redisPrefix)) };
-      const result = await enqueueCsvFile(plan, batch, { progress: process.stderr, maxCostUsd, redoChanged: args['redo-changed'], callback });
+      const result = await enqueueCsvFile(plan, batch, { progress: process.stderr, maxCostUsd, redoChanged: args['redo-changed'], callback, priority });
       const rejectsFile = await saveRejects(plan, result.rejected);
       reportRejections(result.rejected, rejectsFile);
       reportNotices(result.notices);

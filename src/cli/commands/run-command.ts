@@ -23,6 +23,7 @@ import type { CommandOutcome } from '../exit-code.js';
 import { formatEstimate } from '../format-estimate.js';
 import { maxCostArgs, parseMaxCost } from '../max-cost-arg.js';
 import { callbackArgs, parseCallback } from '../callback-arg.js';
+import { parsePriority, priorityArgs } from '../priority-arg.js';
 import { openRuntime } from '../open-runtime.js';
 import { createProgressReporter } from '../progress-reporter.js';
 import { redactUrl } from '../redact-url.js';
@@ -69,6 +70,7 @@ export const runCommand = defineCommand({
     ...csvIngestArgs,
     ...maxCostArgs,
     ...callbackArgs,
+    ...priorityArgs,
     output: { type: 'string', description: 'Result folder (default ./output, or IMGBATCH_OUTPUT_DIR)' },
     concurrency: { type: 'string', description: 'Calls in flight at once, or auto (default auto: summed quota × 60 s calls, at least 32)' },
     'images-per-call': { type: 'string', description: 'Images per call for models that take n > 1 (default 1)' },
@@ -85,6 +87,7 @@ export const runCommand = defineCommand({
     const plan = planCsvIngest(args, config.store);
     const maxCostUsd = parseMaxCost(args['max-cost']);
     const callback = parseCallback(args, config.webhooks.policy);
+    const priority = parsePriority(args.priority);
     if (plan.isDryRun || plan.isStrict) {
       // Checked before anything starts: a dry run or a refused file starts no Redis and no simulator.
       const deployments = config.usesSimulator ? (demoSimulatorOptions(config.models, Date.now()).deployments ?? []).map((d) => ({ name: d.name, model: d.model, pools: [] })) : config.deployments;
@@ -161,7 +164,7 @@ export const runCommand = defineCommand({
       const batchId = plan.batchId;
       const before: BatchSummary = await producer.batches.summary(batchId);
       const batch = { producer, store: runtime.store, jobState: createJobState(workerConnection, keys) };
-      const enqueued = await enqueueCsvFile(plan, batch, { checkServed: servedBy(runtime.deployments), progress: process.stderr, maxCostUsd, redoChanged: args['redo-changed'], callback });
+      const enqueued = await enqueueCsvFile(plan, batch, { checkServed: servedBy(runtime.deployments), progress: process.stderr, maxCostUsd, redoChanged: args['redo-changed'], callback, priority });
       reportRejections(enqueued.rejected, await saveRejects(plan, enqueued.rejected));
       reportNotices(enqueued.notices);
       process.stderr.write(

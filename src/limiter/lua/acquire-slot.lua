@@ -15,13 +15,26 @@
   windows). A 429'd job's reservation ("p") that can no longer be used takes the front slot
   again rather than the back of the line.
 
+  A job with a place in line (a priority and a batch) waits in the group's waiting room
+  (waiting-room.lua) instead of booking a far slot: it takes a slot only while the slot its
+  place in line would get is within maxSleepMs / 2 (the next free slot, plus one group
+  interval per job ahead of it); otherwise it stays in the room and is delayed until a
+  quarter of maxSleepMs before that, so parked jobs come back one by one, in the order of the
+  line, a little ahead of their turn. A job without a place books as before (reservations).
+
   KEYS[1] reservations hash, KEYS[2] the group's hash
   ARGV[1] limiter key prefix, ARGV[2] group id, ARGV[3] job id, ARGV[4] maxSleepMs,
-  ARGV[5] lateToleranceMs, ARGV[6] images in the call (the quota units of per-image deployments)
+  ARGV[5] lateToleranceMs, ARGV[6] images in the call (the quota units of per-image deployments),
+  ARGV[7] the job's priority in the waiting room (1 best; '' for no place in line),
+  ARGV[8] its batch (the unit of round-robin), ARGV[9] the prefix of BullMQ job keys (a job
+  whose key is gone leaves the line; '' for no such check), ARGV[10] how long a parked job's
+  place outlives its wake time, ms
 
   Returns {'go', name, waitMs, slotMs}: call after waitMs (at most maxSleepMs; negative when
             a held slot is claimed after its time, by that much); slotMs is the slot by Redis's clock;
           {'reserved', name, waitMs, slotMs}: a slot further away is held for the job: delay it;
+          {'queued', waitMs, ahead}: the job keeps its place in the waiting room, `ahead` jobs
+            before it: delay it by waitMs;
           {'paused', name1, reason1, ...}: every deployment of the group is paused;
           {'unregistered'}: the group is not (or no longer) in Redis: register it and ask again.
 ]]
@@ -30,6 +43,7 @@
 --- @include "includes/bucket"
 --- @include "includes/reservation"
 --- @include "includes/take-front-slot"
+--- @include "includes/waiting-room"
 
 local reservationsKey = KEYS[1]
 local groupHash = KEYS[2]
@@ -39,10 +53,17 @@ local jobId = ARGV[3]
 local maxSleep = tonumber(ARGV[4])
 local tolerance = tonumber(ARGV[5])
 local images = tonumber(ARGV[6])
+local roomPriority = tonumber(ARGV[7])
+local batch = ARGV[8]
+local jobKeyPrefix = ARGV[9]
+local roomGraceMs = tonumber(ARGV[10]) or 0
 local now = redisNowMs()
 
-local tiers = redis.call('HGET', groupHash, 'tiers')
-if not tiers then return {'unregistered'} end
+local group = redis.call('HMGET', groupHash, 'tiers', 'intervalMs')
+local tiers = group[1]
+local groupInterval = tonumber(group[2])
+-- A group registered before it had an interval is registered again.
+if not tiers or not groupInterval then return {'unregistered'} end
 
 -- A slot just held for the job: waited for in the worker when near, else the job is delayed.
 local function offer(name, slot, units, isPriority)
@@ -76,14 +97,14 @@ if held then
   end
 end
 
--- The best tier with a slot within maxSleep, else the earliest slot of any tier.
-local function pick()
+-- The best tier with a slot within `limit`, else the earliest slot of any tier.
+local function pick(limit)
   local earliest, earliestSlot
   for tier in string.gmatch(tiers, '[^,]+') do
     local first = redis.call('ZRANGE', groupTierKey(prefix, groupId, tier), 0, 0, 'WITHSCORES')
     if first[1] then
       local slot = math.max(now, tonumber(first[2]))
-      if slot - now <= maxSleep then return first[1] end
+      if slot - now <= limit then return first[1] end
       if earliest == nil or slot < earliestSlot then
         earliest, earliestSlot = first[1], slot
       end
@@ -104,17 +125,48 @@ local function pausedReply()
   return reply
 end
 
+-- Slots are booked only half of maxSleep ahead for jobs in line: a better job that comes in
+-- finds at most that much of the deployments' time already given away, while the jobs in the
+-- workers still cover a late wake-up of the next in line. Spill-over to a lower tier counts
+-- from the same horizon, or a tier booked that far would never spill.
+local horizon = maxSleep
+-- A job with a place in line: its score in the room, and the jobs ahead of it.
+local score, ahead
+if roomPriority then
+  horizon = maxSleep / 2
+  score = enterRoom(prefix, groupId, jobId, roomPriority, batch, now + roomGraceMs)
+  sweepRoom(prefix, groupId, jobId, jobKeyPrefix, now)
+  ahead = placeInRoom(prefix, groupId, jobId)
+end
+
+-- Takes the slot, or (in line, when the job's turn is not within the horizon) keeps its place.
+local function offerInLine(name, bucket)
+  local units = unitsOf(bucket, images)
+  if not roomPriority then return offer(name, bookSlot(prefix, name, bucket, now, now, units), units, false) end
+  local nextSlot = math.max(now, bucket.cooldownUntil, bucket.tat - bucket.burst)
+  local turnIn = nextSlot - now + ahead * groupInterval
+  if turnIn <= horizon then
+    leaveRoom(prefix, groupId, jobId, score)
+    return offer(name, bookSlot(prefix, name, bucket, now, now, units), units, false)
+  end
+  local waitMs = math.ceil(turnIn - horizon / 2)
+  parkInRoom(prefix, groupId, jobId, now + waitMs + roomGraceMs)
+  return {'queued', waitMs, ahead}
+end
+
+local function pausedInLine()
+  if roomPriority then quitRoom(prefix, groupId, jobId) end
+  return pausedReply()
+end
+
 -- Bounded: a deployment paused behind the indexes' back (a hand-written HSET) is moved out
 -- of them and the choice made again.
 for _ = 1, 8 do
-  local name = pick()
-  if name == nil then return pausedReply() end
+  local name = pick(horizon)
+  if name == nil then return pausedInLine() end
   local bucket = readBucket(prefix, name)
   if bucket == nil then return {'unregistered'} end
-  if not bucket.pausedReason then
-    local units = unitsOf(bucket, images)
-    return offer(name, bookSlot(prefix, name, bucket, now, now, units), units, false)
-  end
+  if not bucket.pausedReason then return offerInLine(name, bucket) end
   unindex(prefix, name)
 end
-return pausedReply()
+return pausedInLine()

@@ -1,7 +1,8 @@
 --[[
   Registers a group of deployments a worker chooses among (one model, or one pool of a model):
   each member's bucket parameters on its state hash, and the member in its tier's slot index
-  at the time it can next start a call (or in the group's paused set). Idempotent; every
+  at the time it can next start a call (or in the group's paused set); on the group's hash,
+  the spacing of all its members' slots together (intervalMs). Idempotent; every
   worker process registers its groups before its first slot, so a group whose keys were lost
   is rebuilt from the deployments' state.
 
@@ -15,7 +16,9 @@
 
 local prefix = ARGV[1]
 local groupId = ARGV[2]
+local callsPerMs = 0
 for i = 4, #ARGV, 5 do
+  callsPerMs = callsPerMs + 1 / tonumber(ARGV[i + 2])
   local name, tier = ARGV[i], ARGV[i + 1]
   local key = deploymentKey(prefix, name)
   redis.call('HSET', key, 'intervalMs', ARGV[i + 2], 'burstMs', ARGV[i + 3], 'perImage', ARGV[i + 4])
@@ -30,6 +33,8 @@ for i = 4, #ARGV, 5 do
     redis.call('SREM', groupPausedKey(prefix, groupId), name)
   end
 end
+-- The spacing of the group's slots taken together, for the waiting room's wake times.
+redis.call('HSET', KEYS[1], 'intervalMs', string.format('%.3f', 1 / callsPerMs))
 -- Last: a group is in use once it has tiers, and by then every member is indexed.
 redis.call('HSET', KEYS[1], 'tiers', ARGV[3])
 return 1

@@ -1,5 +1,6 @@
 import { budgetVerdictOf, type BudgetSnapshot, type BudgetVerdict } from '../../batch/batch-budget.js';
 import type { DeploymentConfig } from '../../config/deployment-config.js';
+import { DEFAULT_JOB_PRIORITY } from '../../job/job-priority.js';
 import type { ExpectedCost } from '../../cost/expected-call-cost.js';
 import { slotCandidateOf } from '../../limiter/slot-candidate-lists.js';
 import type { Logger } from '../../log/logger.js';
@@ -15,7 +16,7 @@ import type { CallSlots, SpendBook } from './processor-ports.js';
 const NO_COUNTERS: JobCounters = { calls: 0, freeCalls: 0, rateLimitWaits: 0, timeouts: 0, lastError: undefined };
 
 export type SlotDeps = CountDeps & {
-  readonly limiter: Pick<CallSlots, 'acquire' | 'checkCallable'>;
+  readonly limiter: Pick<CallSlots, 'acquireInLine' | 'checkCallable'>;
   readonly batches: Pick<SpendBook, 'openCall'>;
   readonly settings: RetrySettings;
   readonly wakeEarlyMs: number;
@@ -49,11 +50,16 @@ export async function takeSlot(deps: SlotDeps, ctx: JobContext, pending: readonl
   const budget = budgetVerdictOf(known.budget, expected.usd);
   if (!budget.isWithinBudget) return { kind: 'over_budget', verdict: budget };
   const slotCandidates = candidates.map(slotCandidateOf);
+  const place = { priority: data.priority ?? DEFAULT_JOB_PRIORITY, batchId: data.batchId };
   for (let missed = 0; ; ) {
-    const offer = await deps.limiter.acquire(jobId, slotCandidates, pending.length);
+    const offer = await deps.limiter.acquireInLine(jobId, slotCandidates, place, pending.length);
     if (offer.kind === 'paused') {
       const why = `every deployment for ${data.model} is paused (${offer.reasons.map((r) => `${r.deployment}: ${r.reason}`).join('; ')})`;
       return stopped(nextStep({ kind: 'deployments_paused', why }, NO_COUNTERS, deps.settings));
+    }
+    if (offer.kind === 'queued') {
+      // Its place in line is kept while it waits; the delay already ends ahead of its turn.
+      return { kind: 'stopped', step: { kind: 'retry', afterMs: offer.waitMs, reason: `waiting for a slot behind ${offer.ahead} jobs` } };
     }
     if (offer.kind === 'reserved') {
       return { kind: 'stopped', step: { kind: 'retry', afterMs: Math.max(0, offer.waitMs - deps.wakeEarlyMs), reason: `slot on ${offer.deployment} in ${offer.waitMs} ms` } };

@@ -134,6 +134,20 @@ describe('HTTP API over real HTTP (fastify on port 0, real Redis, simulator, in-
     ]);
   });
 
+  it("gives the batch's jobs the priority a JSON body or a CSV query names, and refuses one it does not know", async () => {
+    const o = await open({ worker: false });
+    const request = { id: 'hero', prompt: 'A kite', model: 'gpt-image-1-mini' };
+    const json = await o.call('/v1/batches', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ batchId: 'api-high', priority: 'high', requests: [request] }) });
+    expect(json.status).toBe(202);
+    const csv = await o.call('/v1/batches?batchId=api-bulk&priority=bulk', { method: 'POST', headers: { 'content-type': 'text/csv' }, body: 'id,prompt,model\nmug,A mug,gpt-image-1-mini\n' });
+    expect(csv.status).toBe(202);
+    expect((await o.p.producer.queue.getJob('api-high/hero/v0'))?.data.priority).toBe('high');
+    expect((await o.p.producer.queue.getJob('api-bulk/mug/v0'))?.data.priority).toBe('bulk');
+    const bad = await o.call('/v1/batches', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ priority: 'urgent', requests: [request] }) });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.body)).toContain('priority');
+  });
+
   it('answers 400 naming row or index and field when every request is bad, or the body itself is malformed', async () => {
     const o = await open({ worker: false });
     const csv = await o.call('/v1/batches?batchId=bad-csv', {

@@ -82,7 +82,7 @@ describe('the OpenAPI document, generated from the route schemas', () => {
     const post = doc.paths['/v1/batches']?.post;
     expect(Object.keys(post?.requestBody?.content ?? {})).toEqual(['application/json', 'text/csv']);
     expect(post?.requestBody?.content['application/json']?.schema).toEqual({ $ref: '#/components/schemas/EnqueueBody' });
-    expect(post?.parameters?.map((q) => q.name)).toEqual(['batchId', 'model', 'maxCostUsd', 'redoChanged', 'callbackUrl', 'callbackPerImage']);
+    expect(post?.parameters?.map((q) => q.name)).toEqual(['batchId', 'model', 'maxCostUsd', 'redoChanged', 'priority', 'callbackUrl', 'callbackPerImage']);
     for (const action of ['resume', 'retry-failed']) {
       const resume = doc.paths[`/v1/batches/{batchId}/${action}`]?.post;
       expect(resume?.requestBody?.content['application/json']?.schema, action).toMatchObject({ properties: { maxCostUsd: { minimum: 0 } } });
@@ -100,7 +100,7 @@ describe('the OpenAPI document, generated from the route schemas', () => {
     expect(Object.keys(schemas.ImageRequest?.properties ?? {})).toEqual(expect.arrayContaining(['prompt', 'n', 'model', 'size']));
     expect(Object.keys(schemas.ImageJob?.properties ?? {})).toEqual(expect.arrayContaining(['v', 'batchId', 'variants', 'enqueuedAt']));
     // A batch's callback, the estimate, and where a status shows client spend and webhook deliveries.
-    expect(Object.keys(schemas.EnqueueBody?.properties ?? {})).toEqual(['batchId', 'maxCostUsd', 'redoChanged', 'callback', 'requests']);
+    expect(Object.keys(schemas.EnqueueBody?.properties ?? {})).toEqual(['batchId', 'maxCostUsd', 'redoChanged', 'priority', 'callback', 'requests']);
     expect(doc.paths['/v1/estimate']?.post?.responses['200']?.content?.['application/json']?.schema).toEqual({ $ref: '#/components/schemas/EstimateResult' });
     expect(Object.keys(schemas.BatchStatus?.properties ?? {})).toEqual(expect.arrayContaining(['client', 'clientSpend', 'webhooks', 'problems']));
     expect(schemas.ImageProblem?.properties?.reason?.enum).toEqual(expect.arrayContaining(['attempts_exhausted', 'budget_exceeded', 'not_kept']));

@@ -1,7 +1,10 @@
+import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITER_SETTINGS } from '../../../src/config/load-config.js';
-import { createSlotLimiter, type SlotLimiter } from '../../../src/limiter/slot-limiter.js';
+import { IMAGE_QUEUE_NAME } from '../../../src/job/image-job.js';
+import type { JobPriority } from '../../../src/job/job-priority.js';
+import { createSlotLimiter, type LineDecision, type SlotLimiter } from '../../../src/limiter/slot-limiter.js';
 import { createKeySpace } from '../../../src/queue/key-space.js';
 import { connectTestRedis, deleteKeysWithPrefix, uniquePrefix } from '../../helpers/redis.js';
 
@@ -178,5 +181,74 @@ describe('slot limiter (Redis token bucket, capacity 1)', () => {
     const ttlMs = await redis.pttl(keys.limiterCallMinutes('chart'));
     expect(ttlMs).toBeGreaterThan(60 * 60_000);
     expect(ttlMs).toBeLessThanOrEqual(61 * 60_000);
+  });
+});
+
+describe('the waiting room: priority first, then batches in turn', () => {
+  let redis: Redis;
+  let queue: Queue;
+  const prefix = uniquePrefix('room');
+  const keys = createKeySpace(prefix);
+  // 60 rpm: one slot a second, so with maxSleepMs 500 one job goes and the rest wait in line.
+  const line = [{ name: 'room', ratePerMinute: 60 }];
+  let limiter: SlotLimiter;
+
+  /** A job parked in BullMQ (delayed), asking for its turn. */
+  async function ask(jobId: string, priority: JobPriority, batchId: string, candidates = line): Promise<LineDecision> {
+    if ((await queue.getJob(jobId)) === undefined) await queue.add('generate', {}, { jobId, delay: 600_000 });
+    return limiter.acquireInLine(jobId, candidates, { priority, batchId });
+  }
+
+  beforeAll(() => {
+    redis = connectTestRedis();
+    queue = new Queue(IMAGE_QUEUE_NAME, { connection: redis, prefix: keys.bullPrefix });
+    limiter = createSlotLimiter(redis, keys, { ...settings, maxSleepMs: 500 });
+  });
+  afterAll(async () => {
+    await queue.close();
+    await deleteKeysWithPrefix(redis, prefix);
+    await redis.quit();
+  });
+
+  it('books nothing far: the jobs behind the first wait in line, and a high job that comes later goes before the bulk backlog', async () => {
+    expect(await ask('bulk-0', 'bulk', 'backlog')).toMatchObject({ kind: 'go', waitMs: 0 });
+    for (let i = 1; i <= 4; i++) expect(await ask(`bulk-${i}`, 'bulk', 'backlog')).toMatchObject({ kind: 'queued', ahead: i - 1 });
+    const high = await ask('high-0', 'high', 'app');
+    expect(high).toMatchObject({ kind: 'queued', ahead: 0 });
+    // The first bulk job in line is now behind the high one.
+    expect(await ask('bulk-1', 'bulk', 'backlog')).toMatchObject({ kind: 'queued', ahead: 1 });
+    // At its wake time the high job takes the next slot (within maxSleepMs); the bulk job does not.
+    await new Promise((r) => setTimeout(r, high.kind === 'queued' ? high.waitMs : 0));
+    expect(await ask('high-0', 'high', 'app')).toMatchObject({ kind: 'go', deployment: 'room' });
+    expect(await ask('bulk-1', 'bulk', 'backlog')).toMatchObject({ kind: 'queued', ahead: 0 });
+  });
+
+  it('alternates two batches of one priority, whatever the order they came in', async () => {
+    const pair = [{ name: 'pair', ratePerMinute: 60 }];
+    expect(await ask('a-0', 'normal', 'big', pair)).toMatchObject({ kind: 'go' });
+    for (let i = 1; i <= 5; i++) await ask(`a-${i}`, 'normal', 'big', pair);
+    // The small batch comes after the big one's five are in line, and takes every other place.
+    const small = [];
+    for (let i = 0; i < 3; i++) small.push(await ask(`b-${i}`, 'normal', 'small', pair));
+    expect(small.map((d) => d.kind === 'queued' && d.ahead)).toEqual([1, 3, 5]);
+  });
+
+  it('still spills to a lower tier while the best one has no slot within the line\'s horizon', async () => {
+    const tiers = [
+      { name: 'tier-one', ratePerMinute: 60, priority: 1 },
+      { name: 'tier-two', ratePerMinute: 60, priority: 2 },
+    ];
+    expect(await ask('t-0', 'normal', 't', tiers)).toMatchObject({ kind: 'go', deployment: 'tier-one' });
+    expect(await ask('t-1', 'normal', 't', tiers)).toMatchObject({ kind: 'go', deployment: 'tier-two' });
+    expect(await ask('t-2', 'normal', 't', tiers)).toMatchObject({ kind: 'queued', ahead: 0 });
+  });
+
+  it('does not let a parked job that was removed hold the line', async () => {
+    const gone = [{ name: 'gone', ratePerMinute: 60 }];
+    await ask('g-0', 'normal', 'g', gone);
+    expect(await ask('g-1', 'normal', 'g', gone)).toMatchObject({ kind: 'queued', ahead: 0 });
+    expect(await ask('g-2', 'normal', 'g', gone)).toMatchObject({ kind: 'queued', ahead: 1 });
+    await queue.remove('g-1');
+    expect(await ask('g-2', 'normal', 'g', gone)).toMatchObject({ kind: 'queued', ahead: 0 });
   });
 });

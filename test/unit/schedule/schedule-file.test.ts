@@ -30,10 +30,17 @@ describe('parseScheduleFile', () => {
     });
   });
 
-  it('reads inline requests, an explicit name, a 6-field pattern with seconds, a budget; tz defaults to UTC', () => {
+  it('reads inline requests, an explicit name, a 6-field pattern with seconds, a budget, a priority; tz defaults to UTC', () => {
     const requests = [{ id: 'hero', prompt: 'A banner with a kite', model: 'gpt-image-1-mini', n: 2 }];
-    const schedule = parseScheduleFile(FILE, JSON.stringify({ name: 'every-second', cron: '* * * * * *', requests, batch: '{name}-{datetime}', maxCostUsd: 2.5 }));
-    expect(schedule).toMatchObject({ name: 'every-second', cron: '* * * * * *', tz: 'UTC', source: { kind: 'requests', requests }, maxCostUsd: 2.5 });
+    const schedule = parseScheduleFile(FILE, JSON.stringify({ name: 'every-second', cron: '* * * * * *', requests, batch: '{name}-{datetime}', maxCostUsd: 2.5, priority: 'bulk' }));
+    expect(schedule).toMatchObject({ name: 'every-second', cron: '* * * * * *', tz: 'UTC', source: { kind: 'requests', requests }, maxCostUsd: 2.5, priority: 'bulk' });
+  });
+
+  it('refuses a priority it does not know, naming the ones it does', () => {
+    const requests = [{ id: 'hero', prompt: 'A banner with a kite', model: 'gpt-image-1-mini' }];
+    expect(issuesOf(JSON.stringify({ cron: '0 2 * * *', requests, batch: 'b-{date}', priority: 'urgent' }))).toEqual([
+      { location: FILE, field: 'priority', reason: 'must be one of high, normal, bulk' },
+    ]);
   });
 
   it('names the file and the field of every problem', () => {

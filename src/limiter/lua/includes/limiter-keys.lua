@@ -10,6 +10,9 @@
     group:<id>              hash: "tiers" (ascending, comma-separated), "m:<name>" -> tier
     group:<id>:tier:<tier>  sorted set: deployment -> the time it can next start a call (ms)
     group:<id>:paused       set: the group's paused deployments
+    group:<id>:room         sorted set: job id -> its place in the group's waiting room (waiting-room.lua)
+    group:<id>:room:until   hash: job id -> when a parked job's place lapses (ms)
+    group:<id>:room:clock   hash: "v:<priority>" -> virtual time, "b:<priority>:<batch>" -> the batch's last tag
 ]]
 local function deploymentKey(prefix, name)
   return prefix .. 'deployment:' .. name
@@ -33,4 +36,16 @@ end
 
 local function groupPausedKey(prefix, groupId)
   return prefix .. 'group:' .. groupId .. ':paused'
+end
+
+local function groupRoomKey(prefix, groupId)
+  return prefix .. 'group:' .. groupId .. ':room'
+end
+
+local function groupRoomUntilKey(prefix, groupId)
+  return prefix .. 'group:' .. groupId .. ':room:until'
+end
+
+local function groupRoomClockKey(prefix, groupId)
+  return prefix .. 'group:' .. groupId .. ':room:clock'
 end

@@ -1,0 +1,84 @@
+--[[
+  The waiting room of one slot group: who takes the group's next slots. Jobs wait in it,
+  delayed in BullMQ, instead of booking slots far ahead, so a job that comes later with a
+  better priority goes before a backlog that was booked first.
+
+  Order: priority first (1 high, 2 normal, 3 bulk), then start-time fair queuing between the
+  batches of one priority: a batch's next job is tagged max(V, the batch's last tag) + 1, where
+  V is the tag of the last job of that priority that left the room for a slot. A batch that
+  arrives behind a backlog of another thus starts at the front of the line's current round,
+  and the two alternate (round-robin), whatever their sizes.
+
+  A job keeps its place while it is parked: its entry stays in the room until it takes a slot.
+  A parked job that is removed (cancelled, done elsewhere) or never comes back would hold the
+  line: heads whose BullMQ job is gone or whose deadline passed are dropped, a few per call.
+]]
+--- @include "limiter-keys"
+
+-- Score = priority * 2^40 + tag: exact in a double while tags stay below 2^40 (they restart
+-- from 0 whenever the room empties).
+local ROOM_TAG_SPAN = 1099511627776
+-- Dead heads dropped per call at most: the work of one call stays bounded.
+local ROOM_SWEEP = 8
+
+-- The job's score, entering it at the back of its batch's round when it is not in the room
+-- (its place lapses at deadlineMs unless it is parked or takes a slot before).
+local function enterRoom(prefix, groupId, jobId, priority, batch, deadlineMs)
+  local room = groupRoomKey(prefix, groupId)
+  local score = redis.call('ZSCORE', room, jobId)
+  if score then return tonumber(score) end
+  local clock = groupRoomClockKey(prefix, groupId)
+  -- An empty room has no order to keep: the clock restarts, and the batches' tags with it.
+  if redis.call('ZCARD', room) == 0 then redis.call('DEL', clock) end
+  local batchField = 'b:' .. priority .. ':' .. batch
+  local f = redis.call('HMGET', clock, 'v:' .. priority, batchField)
+  local tag = math.max(tonumber(f[1]) or 0, tonumber(f[2]) or 0) + 1
+  redis.call('HSET', clock, batchField, tag)
+  local newScore = priority * ROOM_TAG_SPAN + tag
+  redis.call('ZADD', room, newScore, jobId)
+  redis.call('HSET', groupRoomUntilKey(prefix, groupId), jobId, string.format('%.0f', deadlineMs))
+  return newScore
+end
+
+-- Drops heads ahead of jobId whose job no longer exists in BullMQ (jobKeyPrefix .. id; no
+-- check when the prefix is '') or whose place lapsed.
+local function sweepRoom(prefix, groupId, jobId, jobKeyPrefix, now)
+  local room = groupRoomKey(prefix, groupId)
+  local untilKey = groupRoomUntilKey(prefix, groupId)
+  for _ = 1, ROOM_SWEEP do
+    local head = redis.call('ZRANGE', room, 0, 0)[1]
+    if head == nil or head == jobId then return end
+    local deadline = tonumber(redis.call('HGET', untilKey, head) or '')
+    local isGone = jobKeyPrefix ~= '' and redis.call('EXISTS', jobKeyPrefix .. head) == 0
+    if not isGone and (deadline == nil or deadline >= now) then return end
+    redis.call('ZREM', room, head)
+    redis.call('HDEL', untilKey, head)
+  end
+end
+
+-- Jobs ahead of jobId in the line.
+local function placeInRoom(prefix, groupId, jobId)
+  return redis.call('ZRANK', groupRoomKey(prefix, groupId), jobId)
+end
+
+-- A parked job's place lapses at deadlineMs unless it comes back before.
+local function parkInRoom(prefix, groupId, jobId, deadlineMs)
+  redis.call('HSET', groupRoomUntilKey(prefix, groupId), jobId, string.format('%.0f', deadlineMs))
+end
+
+-- The job takes a slot: it leaves the room, and its tag becomes its priority's virtual time.
+local function leaveRoom(prefix, groupId, jobId, score)
+  redis.call('ZREM', groupRoomKey(prefix, groupId), jobId)
+  redis.call('HDEL', groupRoomUntilKey(prefix, groupId), jobId)
+  local priority = math.floor(score / ROOM_TAG_SPAN)
+  local tag = score - priority * ROOM_TAG_SPAN
+  local clock = groupRoomClockKey(prefix, groupId)
+  local field = 'v:' .. priority
+  if tag > (tonumber(redis.call('HGET', clock, field)) or 0) then redis.call('HSET', clock, field, tag) end
+end
+
+-- A job that will not wait now (every deployment paused) gives its place up.
+local function quitRoom(prefix, groupId, jobId)
+  redis.call('ZREM', groupRoomKey(prefix, groupId), jobId)
+  redis.call('HDEL', groupRoomUntilKey(prefix, groupId), jobId)
+end
