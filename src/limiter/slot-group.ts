@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { quotaSpacingMs } from './quota-spacing.js';
 
 /** One deployment a job may be served by, as the limiter sees it. */
 export interface SlotCandidate {
@@ -33,7 +34,8 @@ function describe(candidate: SlotCandidate, index: number): string {
 
 /**
  * The group of `candidates`, with each member's spacing: 60 000 / ratePerMinute ms per quota
- * unit, widened by `headroom` (a share, e.g. 0.02).
+ * unit, or wider where a 10 s window would otherwise take one call too many (quotaSpacingMs),
+ * widened by `headroom` (a share, e.g. 0.02).
  *
  * @throws Error when there is no candidate, a name repeats, or a rate, burst or tier is not
  * allowed (the limiter's callers build candidates from validated config; this guards the API).
@@ -52,7 +54,7 @@ export function slotGroupOf(candidates: readonly SlotCandidate[], headroom: numb
     if (!Number.isInteger(tier) || tier < 1) throw new Error(`${describe(candidate, index)}: priority ${tier} is not allowed (a whole number from 1)`);
     const burst = candidate.burst ?? 1;
     if (!Number.isInteger(burst) || burst < 1) throw new Error(`${describe(candidate, index)}: burst ${burst} is not allowed (a whole number from 1)`);
-    const intervalMs = (60_000 / candidate.ratePerMinute) * (1 + headroom);
+    const intervalMs = quotaSpacingMs(candidate.ratePerMinute) * (1 + headroom);
     return {
       name: candidate.name,
       tier,
