@@ -4,6 +4,7 @@ import { ValidationError } from '../errors/imgbatch-error.js';
 import type { KeySpace } from '../queue/key-space.js';
 import { toJobCounters, type JobCounters } from '../queue/job-state.js';
 import { defineLuaCommands, luaCommand } from '../lua/lua-command.js';
+import { DEFAULT_JOB_PRIORITY, isJobPriority, type JobPriority } from '../job/job-priority.js';
 import { fromBatchField, toBatchField } from './batch-field.js';
 import { budgetSnapshotOf, createBatchBudget, type BatchBudget, type BudgetSnapshot } from './batch-budget.js';
 import { emptyOutcomeCounts, IMAGE_OUTCOMES, isOutcomeReason, type ImageOutcome, type OutcomeCounts, type OutcomeReason } from './image-outcome.js';
@@ -59,6 +60,11 @@ export interface BatchSummary {
   readonly maxCostUsd: number | undefined;
   /** The API client that made the batch (ClientLedger); undefined for one made without (CLI, library). */
   readonly client?: string;
+  /**
+   * The priority of the latest enqueue that named one, which the batch's new jobs get (see
+   * setPriority); `normal` when none did (or the jobs came from another BullMQ client).
+   */
+  readonly priority: JobPriority;
 }
 
 export interface BatchRegistry extends BatchBudget {
@@ -102,6 +108,16 @@ export interface BatchRegistry extends BatchBudget {
    * may change it.
    */
   setCallback(batchId: string, callback: BatchCallback): Promise<void>;
+  /**
+   * Records the priority the batch's jobs get from now on (header field `priority`), set before
+   * the enqueue's first job is added. An enqueue naming another priority replaces it: people
+   * raise or lower a batch's priority by enqueueing into it again, so refusing would leave
+   * them no way to, and the header always names what the newest jobs carry. Jobs added before
+   * keep theirs (BullMQ adds nothing for a job id it holds; the limiter reads the job's own).
+   */
+  setPriority(batchId: string, priority: JobPriority): Promise<void>;
+  /** The batch's recorded priority; undefined when no enqueue named one (its jobs are `normal`). */
+  priorityOf(batchId: string): Promise<JobPriority | undefined>;
   /** The batch's callback, if it has one. */
   callbackOf(batchId: string): Promise<BatchCallback | undefined>;
   /** Image key -> last error, for failed and rejected images. */
@@ -293,11 +309,21 @@ export function createBatchRegistry(redis: RedisClient, keys: KeySpace, options:
         inFlightCostUsd: fromMicroUsd(Math.max(0, Number(header.reservedMicros ?? 0))),
         maxCostUsd: header.maxCostMicros === undefined ? undefined : fromMicroUsd(Number(header.maxCostMicros)),
         ...(header.client !== undefined && { client: header.client }),
+        priority: isJobPriority(header.priority) ? header.priority : DEFAULT_JOB_PRIORITY,
       };
     },
 
     async setCallback(batchId, callback) {
       await redis.hset(keys.batch(batchId), { callbackUrl: callback.url, callbackPerImage: callback.perImage ? '1' : '0' });
+    },
+
+    async setPriority(batchId, priority) {
+      await redis.hset(keys.batch(batchId), 'priority', priority);
+    },
+
+    async priorityOf(batchId) {
+      const value = await redis.hget(keys.batch(batchId), 'priority');
+      return isJobPriority(value) ? value : undefined;
     },
 
     async callbackOf(batchId) {

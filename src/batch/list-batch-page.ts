@@ -1,6 +1,7 @@
 import { fromMicroUsd } from '../cost/micro-usd.js';
 import type { KeySpace } from '../queue/key-space.js';
 import type { RedisClient } from '../queue/redis-connection.js';
+import { isJobPriority, type JobPriority } from '../job/job-priority.js';
 import { emptyOutcomeCounts, IMAGE_OUTCOMES, type OutcomeCounts } from './image-outcome.js';
 
 /** One batch as the dashboard's home page lists it. */
@@ -20,8 +21,8 @@ export interface BatchOverview {
   readonly maxCostUsd: number | undefined;
   /** The API client that made it; undefined for one made without (CLI, library). */
   readonly client: string | undefined;
-  /** Its priority, when the batch header records one. */
-  readonly priority: string | undefined;
+  /** Its priority, when an enqueue named one (the batch header's `priority`); undefined: `normal`. */
+  readonly priority: JobPriority | undefined;
 }
 
 export interface BatchPage {
@@ -82,7 +83,7 @@ export async function listBatchPage(redis: RedisClient, keys: KeySpace, query: B
       costUsd: fromMicroUsd(Number(spentMicros ?? 0)),
       maxCostUsd: maxCostMicros === null || maxCostMicros === undefined ? undefined : fromMicroUsd(Number(maxCostMicros)),
       client: client ?? undefined,
-      priority: priority ?? undefined,
+      priority: isJobPriority(priority) ? priority : undefined,
     });
   });
   return { batches, total };

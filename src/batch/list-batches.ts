@@ -1,5 +1,6 @@
 import type { KeySpace } from '../queue/key-space.js';
 import type { RedisClient } from '../queue/redis-connection.js';
+import { DEFAULT_JOB_PRIORITY, isJobPriority, type JobPriority } from '../job/job-priority.js';
 import { emptyOutcomeCounts, IMAGE_OUTCOMES, type OutcomeCounts } from './image-outcome.js';
 
 /** One batch Redis still holds, as `imgbatch batches list` shows it. */
@@ -15,6 +16,8 @@ export interface BatchListing {
   readonly endedAt: number | undefined;
   /** Epoch ms when its keys expire (a retention after it ended); undefined while it runs. */
   readonly expiresAt: number | undefined;
+  /** The priority its latest enqueue named (new rows get it); `normal` when none did. */
+  readonly priority: JobPriority;
 }
 
 export interface BatchIndexPage {
@@ -38,7 +41,7 @@ export async function listBatches(redis: RedisClient, keys: KeySpace, nowMs: num
   for (let start = 0; ; start += PAGE) {
     const ids = await redis.zrange(keys.batches, start, start + PAGE - 1);
     const pipeline = redis.pipeline();
-    for (const id of ids) pipeline.hmget(keys.batch(id), 'createdAt', 'images', 'endedAt').hgetall(keys.batchCounts(id)).pttl(keys.batch(id));
+    for (const id of ids) pipeline.hmget(keys.batch(id), 'createdAt', 'images', 'endedAt', 'priority').hgetall(keys.batchCounts(id)).pttl(keys.batch(id));
     const replies = (await pipeline.exec()) ?? [];
     ids.forEach((batchId, index) => {
       const [header, rawCounts, ttl] = [0, 1, 2].map((offset) => {
@@ -46,7 +49,7 @@ export async function listBatches(redis: RedisClient, keys: KeySpace, nowMs: num
         if (error !== null) throw error;
         return value;
       }) as [Array<string | null>, Record<string, string>, number];
-      const [createdAt, images, endedAt] = header;
+      const [createdAt, images, endedAt, priority] = header;
       if (createdAt === null || createdAt === undefined) {
         expiredIds.push(batchId);
         return;
@@ -64,6 +67,7 @@ export async function listBatches(redis: RedisClient, keys: KeySpace, nowMs: num
         pending: Math.max(0, imageCount - done),
         endedAt: ended,
         expiresAt: ended === undefined || ttl < 0 ? undefined : nowMs + ttl,
+        priority: isJobPriority(priority) ? priority : DEFAULT_JOB_PRIORITY,
       });
     });
     if (ids.length < PAGE) break;

@@ -73,7 +73,8 @@ export interface ClientEnqueueOptions {
   readonly redoChanged?: boolean;
   /**
    * Who gets the deployments' next slots first: `high`, `normal` or `bulk`; batches of one
-   * priority take turns. Default: normal. Jobs the batch already holds keep theirs.
+   * priority take turns. It becomes the batch's (`status(batchId).priority`). Default: the
+   * batch's, `normal` for a new batch. Jobs the batch already holds keep theirs.
    */
   readonly priority?: JobPriority;
 }

@@ -45,7 +45,7 @@ export const enqueueBodySchema = z.strictObject({
     ),
   priority: jobPrioritySchema
     .optional()
-    .describe("Who gets the deployments' next slots first: high, normal or bulk; batches of one priority take turns. Default normal; jobs the batch already holds keep theirs."),
+    .describe("Who gets the deployments' next slots first: high, normal or bulk; batches of one priority take turns. Default the batch's (normal for a new batch); it becomes the batch's, and jobs the batch already holds keep theirs."),
   callback: callbackSchema
     .optional()
     .describe("Where the batch's webhook events go (https, a host on the server's webhooks.allowedHosts; see docs/webhooks.md). Default: the batch's callback stays as it is (none for a new batch)."),
@@ -122,6 +122,9 @@ export const batchSummarySchema = z.strictObject({
   possiblyBilledCostUsd: usd('Expected cost of calls that timed out or died unanswered and may have been billed, USD (counted against the budget)'),
   maxCostUsd: usd("The batch's budget, USD; absent when it has none").optional(),
   client: z.string().optional().describe('The API client (`http.clients` name, or `admin`) that made the batch; absent for one made by the CLI or the library'),
+  priority: jobPrioritySchema.describe(
+    'The priority of the latest enqueue that named one, which rows added to the batch get too; jobs added before keep theirs. `normal` when no enqueue named one',
+  ),
 });
 
 export const clientSpendSchema = z.strictObject({

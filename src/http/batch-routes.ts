@@ -31,7 +31,7 @@ const csvQuerySchema = z.strictObject({
     .transform((value) => value === 'true')
     .optional()
     .describe('For a CSV body: make changed rows again, keeping their previous images (a JSON body carries its own); default false'),
-  priority: jobPrioritySchema.optional().describe("Priority of a CSV body's jobs: high, normal or bulk (a JSON body carries its own); default normal"),
+  priority: jobPrioritySchema.optional().describe("Priority of a CSV body's jobs: high, normal or bulk (a JSON body carries its own); default the batch's (normal for a new batch)"),
   callbackUrl: z.string().min(1).max(2048).optional().describe("Where a CSV body's batch sends its webhook events (a JSON body carries `callback`)"),
   callbackPerImage: z
     .enum(['true', 'false'], 'must be true or false')

@@ -100,7 +100,8 @@ function batchRow(batch: BatchOverview, showsPriority: boolean, nowMs: number): 
     `<td class="num">${failedOf(batch)}</td>`,
     `<td class="num cost">${escapeHtml(cost)}</td>`,
     `<td>${batch.client === undefined ? '<span class="muted">–</span>' : escapeHtml(batch.client)}</td>`,
-    ...(showsPriority ? [`<td>${batch.priority === undefined ? '<span class="muted">–</span>' : escapeHtml(batch.priority)}</td>`] : []),
+    // A batch no enqueue gave a priority runs as normal (its jobs carry none).
+    ...(showsPriority ? [`<td>${batch.priority === undefined ? '<span class="muted">normal</span>' : escapeHtml(batch.priority)}</td>`] : []),
     `<td class="eta">${escapeHtml(eta)}</td>`,
   ];
   return `<tr data-batch="${escapeHtml(batch.batchId)}">${cells.join('')}</tr>`;

@@ -14,6 +14,11 @@ export const DEFAULT_JOB_PRIORITY: JobPriority = 'normal';
 
 export const jobPrioritySchema = z.enum(JOB_PRIORITIES, { error: `must be one of ${JOB_PRIORITIES.join(', ')}` });
 
+/** Whether a stored text (a batch header field, a job's data from another client) names a priority. */
+export function isJobPriority(value: unknown): value is JobPriority {
+  return JOB_PRIORITIES.some((priority) => priority === value);
+}
+
 /** The priority's rank in the limiter's waiting room: 1 is served first. */
 export function priorityRank(priority: JobPriority): number {
   switch (priority) {

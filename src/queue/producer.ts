@@ -63,8 +63,10 @@ export interface EnqueueOptions {
   readonly callback?: BatchCallback;
   /**
    * Who gets the deployments' next slots first: the batch's jobs carry it (`high`, `normal`,
-   * `bulk`); batches of one priority take turns. Default: the jobs carry none, i.e. `normal`.
-   * Jobs the batch already holds keep the priority they were added with.
+   * `bulk`); batches of one priority take turns. It is recorded in the batch (its summary's
+   * `priority`) and replaces the one recorded before. Default: the priority the batch records
+   * (rows added to a `bulk` batch are `bulk` too), none for a new batch, i.e. `normal`. Jobs
+   * the batch already holds keep the priority they were added with.
    */
   readonly priority?: JobPriority;
   /** Clock for model lifecycles (a retired model is refused, one retiring soon noted), epoch ms; default now. */
@@ -192,6 +194,10 @@ export function createProducer(options: ProducerOptions = {}): Producer {
     checkBatchId(batchId);
     if (enqueueOptions.maxCostUsd !== undefined) await batches.setMaxCost(batchId, enqueueOptions.maxCostUsd);
     if (enqueueOptions.callback !== undefined) await batches.setCallback(batchId, enqueueOptions.callback);
+    // Recorded before the first job is added, like the budget, so the batch never shows another
+    // priority than its newest jobs carry.
+    if (enqueueOptions.priority !== undefined) await batches.setPriority(batchId, enqueueOptions.priority);
+    const priority = enqueueOptions.priority ?? (await batches.priorityOf(batchId));
     await batches.claimImagesPerCall(batchId, options.imagesPerCall ?? 1);
     const preparer = createJobPreparer({
       batchId,
@@ -243,7 +249,6 @@ export function createProducer(options: ProducerOptions = {}): Producer {
         }
         accepted++;
         jobsSeen += prepared.jobs.length;
-        const priority = enqueueOptions.priority;
         for (const job of prepared.jobs) buffer.push(priority === undefined ? job : { ...job, priority });
         if (buffer.length < ADD_CHUNK) continue;
         flush();

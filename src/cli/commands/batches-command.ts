@@ -16,7 +16,7 @@ function formatTime(ms: number | undefined): string {
 }
 
 function formatBatchTable(batches: readonly BatchListing[]): string {
-  const header = ['BATCH', 'IMAGES', 'STORED', 'FAILED', 'PENDING', 'ENDED', 'EXPIRES'];
+  const header = ['BATCH', 'IMAGES', 'STORED', 'FAILED', 'PENDING', 'PRIORITY', 'ENDED', 'EXPIRES'];
   const rows = batches.map((b) => [
     b.batchId,
     String(b.images),
@@ -24,6 +24,7 @@ function formatBatchTable(batches: readonly BatchListing[]): string {
     // Everything that ended without an image the user can use, as `status` counts them.
     String(b.counts.failed + b.counts.rejected + b.counts.skipped + b.counts.cancelled),
     String(b.pending),
+    b.priority,
     formatTime(b.endedAt),
     formatTime(b.expiresAt),
   ]);
@@ -35,7 +36,7 @@ const listCommand = defineCommand({
   meta: {
     name: 'list',
     description:
-      'The batches Redis holds, oldest first: images, stored, failed (failed, rejected, skipped or cancelled), pending, when each ended and when its data expires (a retention after the end, redis.batchRetentionDays, default 30).',
+      'The batches Redis holds, oldest first: images, stored, failed (failed, rejected, skipped or cancelled), pending, priority (what rows added now get), when each ended and when its data expires (a retention after the end, redis.batchRetentionDays, default 30).',
   },
   args: { json: { type: 'boolean', description: 'Print JSON only: an array of batches (times as epoch ms, null while running)', default: false } },
   async run({ args }) {

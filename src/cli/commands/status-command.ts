@@ -56,7 +56,7 @@ export const statusCommand = defineCommand({
         const budget = batch.maxCostUsd === undefined ? 'no budget' : `budget ${formatUsd(batch.maxCostUsd)}`;
         const inFlight = batch.inFlightCostUsd > 0 ? ` + ${formatUsd(batch.inFlightCostUsd)} in flight` : '';
         process.stdout.write(
-          `batch ${batch.batchId}: ${batch.images} images: ${stored} stored, ${filtered} filtered, ${failed} failed, ${rejected} rejected, ${cancelled} cancelled, ${skipped} skipped, ${batch.pending} pending; ${batch.calls} API calls (${batch.rateLimitedCalls} answered 429)\n` +
+          `batch ${batch.batchId}: ${batch.images} images: ${stored} stored, ${filtered} filtered, ${failed} failed, ${rejected} rejected, ${cancelled} cancelled, ${skipped} skipped, ${batch.pending} pending; ${batch.calls} API calls (${batch.rateLimitedCalls} answered 429); priority ${batch.priority}\n` +
             `  cost so far ${formatUsd(batch.costUsd)}${inFlight} (${budget})${batch.client === undefined ? '' : `; made by API client ${batch.client}`}\n`,
         );
         const byReason = Object.entries(reasonCounts).sort(([a], [b]) => a.localeCompare(b));

@@ -101,7 +101,7 @@ describe('HTTP API over real HTTP (fastify on port 0, real Redis, simulator, in-
 
     const done = await waitUntilDone(o, 'api-json');
     batchStatusSchema.parse(done);
-    expect(done).toMatchObject({ batchId: 'api-json', images: 3, pending: 0, calls: 3, counts: { stored: 3, filtered: 0, failed: 0, rejected: 0, cancelled: 0 } });
+    expect(done).toMatchObject({ batchId: 'api-json', images: 3, pending: 0, calls: 3, priority: 'normal', counts: { stored: 3, filtered: 0, failed: 0, rejected: 0, cancelled: 0 } });
 
     const first = await o.call('/v1/batches/api-json/results?limit=2');
     expect(first.status).toBe(200);
@@ -134,6 +134,20 @@ describe('HTTP API over real HTTP (fastify on port 0, real Redis, simulator, in-
     ]);
   });
 
+  it('a batch enqueued into again with another priority shows the new one and gives it to new rows; rows enqueued without one get the batch\'s', async () => {
+    const o = await open({ worker: false });
+    const enqueue = (body: Record<string, unknown>) =>
+      o.call('/v1/batches', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ batchId: 'api-twice', ...body }) });
+    const row = (id: string) => ({ id, prompt: `A ${id}`, model: 'gpt-image-1-mini' });
+    expect((await enqueue({ priority: 'bulk', requests: [row('mug')] })).status).toBe(202);
+    expect((await enqueue({ priority: 'high', requests: [row('mug'), row('lamp')] })).status).toBe(202);
+    expect((await o.call('/v1/batches/api-twice')).body).toMatchObject({ priority: 'high', images: 2 });
+    expect((await enqueue({ requests: [row('kite')] })).status).toBe(202);
+    const priorities = await Promise.all(['mug', 'lamp', 'kite'].map(async (id) => (await o.p.producer.queue.getJob(`api-twice/${id}/v0`))?.data.priority));
+    expect(priorities).toEqual(['bulk', 'high', 'high']);
+    expect((await o.call('/v1/batches/api-twice')).body).toMatchObject({ priority: 'high', images: 3 });
+  });
+
   it("gives the batch's jobs the priority a JSON body or a CSV query names, and refuses one it does not know", async () => {
     const o = await open({ worker: false });
     const request = { id: 'hero', prompt: 'A kite', model: 'gpt-image-1-mini' };
@@ -143,6 +157,8 @@ describe('HTTP API over real HTTP (fastify on port 0, real Redis, simulator, in-
     expect(csv.status).toBe(202);
     expect((await o.p.producer.queue.getJob('api-high/hero/v0'))?.data.priority).toBe('high');
     expect((await o.p.producer.queue.getJob('api-bulk/mug/v0'))?.data.priority).toBe('bulk');
+    expect((await o.call('/v1/batches/api-high')).body).toMatchObject({ batchId: 'api-high', priority: 'high' });
+    expect((await o.call('/v1/batches/api-bulk')).body).toMatchObject({ priority: 'bulk' });
     const bad = await o.call('/v1/batches', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ priority: 'urgent', requests: [request] }) });
     expect(bad.status).toBe(400);
     expect(JSON.stringify(bad.body)).toContain('priority');

@@ -28,6 +28,7 @@ const SUMMARY: BatchSummary = {
   possiblyBilledCostUsd: 0,
   inFlightCostUsd: 0,
   maxCostUsd: undefined,
+  priority: 'normal',
 };
 
 function halfway(calls: number): BatchSummary {

@@ -16,6 +16,7 @@ function batch(fields: Partial<Omit<BatchSummary, 'counts'>> & { counts?: Partia
     possiblyBilledCostUsd: 0,
     inFlightCostUsd: 0,
     maxCostUsd: undefined,
+    priority: 'normal',
     ...rest,
     counts: { stored: 10, filtered: 0, failed: 0, rejected: 0, cancelled: 0, skipped: 0, ...counts },
   };
