@@ -121,12 +121,12 @@ describe('Redis stays bounded: finished jobs leave, ended batches expire', () =>
     expect(new Set(okPrompts).size).toBe(okPrompts.length);
   });
 
-  it('imgbatch batches list shows an ended batch with its expiry; prune --older-than removes it with its kept jobs, and bad durations are refused', async () => {
+  it('imgbatch batches list shows an ended batch with its priority and expiry; prune --older-than removes it with its kept jobs, and bad durations are refused', async () => {
     const p = await open({ simulator: { deployments: [GPT] } });
     const admin = connect(p);
     p.startWorker();
     p.simulator.script({ promptIncludes: 'unlucky' }, [{ kind: '500' }, { kind: '500' }, { kind: '500' }]);
-    await p.producer.enqueue([...kites(2), { id: 'unlucky', prompt: 'An unlucky kite', model: 'gpt-image-1.5', quality: 'low' }], { batchId: 'old' });
+    await p.producer.enqueue([...kites(2), { id: 'unlucky', prompt: 'An unlucky kite', model: 'gpt-image-1.5', quality: 'low' }], { batchId: 'old', priority: 'bulk' });
     const ended = await p.waitForBatch('old');
     expect(ended.counts).toMatchObject({ stored: 2, failed: 1 });
     const kept = p.producer.queue.getJob(jobIdOf('old', 'unlucky'));
@@ -137,15 +137,15 @@ describe('Redis stays bounded: finished jobs leave, ended batches expire', () =>
     expect(listed.stderr).toBe('');
     expect(listed.code).toBe(0);
     const rows = JSON.parse(listed.stdout) as Array<Record<string, unknown>>;
-    expect(rows).toEqual([expect.objectContaining({ batchId: 'old', images: 3, pending: 0, endedAt: ended.endedAt, expiresAt: expect.any(Number) as unknown })]);
+    expect(rows).toEqual([expect.objectContaining({ batchId: 'old', images: 3, pending: 0, priority: 'bulk', endedAt: ended.endedAt, expiresAt: expect.any(Number) as unknown })]);
     const expiresAt = Number(rows[0]?.expiresAt);
     // Thirty days (the default retention) after the end, as the TTL says to the second.
     expect(Math.abs(expiresAt - ((ended.endedAt ?? 0) + 30 * 86_400_000))).toBeLessThan(60_000);
 
     const table = await runCli(['batches', 'list'], env);
     expect(table.code).toBe(0);
-    expect(table.stdout).toMatch(/^BATCH\s+IMAGES\s+STORED\s+FAILED\s+PENDING\s+ENDED\s+EXPIRES\n/);
-    expect(table.stdout).toMatch(/\nold\s+3\s+2\s+1\s+0\s+\d{4}-\d\d-\d\d \d\d:\d\dZ\s+\d{4}-\d\d-\d\d \d\d:\d\dZ\n/);
+    expect(table.stdout).toMatch(/^BATCH\s+IMAGES\s+STORED\s+FAILED\s+PENDING\s+PRIORITY\s+ENDED\s+EXPIRES\n/);
+    expect(table.stdout).toMatch(/\nold\s+3\s+2\s+1\s+0\s+bulk\s+\d{4}-\d\d-\d\d \d\d:\d\dZ\s+\d{4}-\d\d-\d\d \d\d:\d\dZ\n/);
 
     // Within the retention, a plain prune keeps it.
     const kept30 = await runCli(['batches', 'prune', '--json'], env);

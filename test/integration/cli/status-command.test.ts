@@ -83,21 +83,24 @@ describe('imgbatch status and imgbatch deployments', () => {
     expect(after.deployments[0]?.state).toBe('ok');
   });
 
-  it('with a batch id, counts its images not made by reason code and lists each with its code and message', async () => {
+  it('with a batch id, shows its priority, counts its images not made by reason code and lists each with its code and message', async () => {
     const registry = createBatchRegistry(redis, createKeySpace(prefix));
     await registry.addJobs('shoes', ['a', 'b', 'c', 'd'].map((id) => ({ jobId: `shoes/${id}/v0`, images: 1 })), 1);
     await registry.recordOutcome('shoes', 'shoes/a-0', 'failed', 'HTTP 500 on each of 3 attempts', 'attempts_exhausted');
     await registry.recordOutcome('shoes', 'shoes/b-0', 'skipped', 'budget: $0.0100 of $0.0100 spent', 'budget_exceeded');
     await registry.recordOutcome('shoes', 'shoes/c-0', 'skipped', 'budget: $0.0100 of $0.0100 spent', 'budget_exceeded');
     await registry.recordOutcome('shoes', 'shoes/d-0', 'stored');
+    await registry.setPriority('shoes', 'bulk');
 
     const json = await runCli(['status', 'shoes', '--json'], env);
     expect(json.code).toBe(0);
     const { batch } = JSON.parse(json.stdout) as { batch: Record<string, unknown> };
+    expect(batch.priority).toBe('bulk');
     expect(batch.reasonCounts).toEqual({ attempts_exhausted: 1, budget_exceeded: 2 });
     expect(batch.errors).toMatchObject({ 'shoes/a-0': 'HTTP 500 on each of 3 attempts' });
 
     const text = await runCli(['status', 'shoes'], env);
+    expect(text.stdout).toContain('(0 answered 429); priority bulk\n');
     expect(text.stdout).toContain('  by reason: 1 attempts_exhausted, 2 budget_exceeded\n');
     expect(text.stdout).toContain('  shoes/a-0: [attempts_exhausted] HTTP 500 on each of 3 attempts\n');
     expect(text.stdout).toContain('  shoes/c-0: [budget_exceeded] budget: $0.0100 of $0.0100 spent\n');
