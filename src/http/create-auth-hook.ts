@@ -6,6 +6,7 @@ import { batchOutsidePrefix, hasScope, setPrincipal, type ApiPrincipal } from '.
 import { expectCsrfToken, isSameOrigin } from './form-csrf.js';
 import type { TokenDirectory } from './create-token-directory.js';
 import { LOGIN_CONTENT_SECURITY_POLICY, renderLoginPage } from './render-login-page.js';
+import { renderScopeMissingPage, SCOPE_MISSING_CONTENT_SECURITY_POLICY } from './render-scope-missing-page.js';
 
 export interface AuthHookOptions {
   /** The tokens every non-public route takes: IMGBATCH_API_TOKEN and the config file's clients. Required. */
@@ -24,6 +25,8 @@ export interface AuthHookOptions {
    * Default none.
    */
   readonly isSessionForm?: (routeUrl: string | undefined) => boolean;
+  /** Where the sign-out form posts, on the page a session without a page's scope gets. Required. */
+  readonly logoutPath: string;
 }
 
 /** Methods a session cookie may be used for: reads only. */
@@ -45,9 +48,20 @@ async function refuseTooManyFailures(reply: FastifyReply, retryAfterMs: number):
 /**
  * Whether the principal may use this route, on this batch (a route with a `:batchId`): 403 with
  * the reason when not. Enqueue names its batch in the body, so its route checks the prefix itself.
+ * A browser session asking for a page it may not see gets the 403 as a page with a sign-out form
+ * (`logoutPath`), not JSON it could do nothing with.
  */
-async function admit(request: FastifyRequest, reply: FastifyReply, principal: ApiPrincipal, scope: ApiScope | null): Promise<void> {
+async function admit(request: FastifyRequest, reply: FastifyReply, principal: ApiPrincipal, scope: ApiScope | null, logoutPath?: string): Promise<void> {
   if (scope !== null && !hasScope(principal, scope)) {
+    if (logoutPath !== undefined && wantsPage(request)) {
+      await reply
+        .status(403)
+        .header('content-type', 'text/html; charset=utf-8')
+        .header('content-security-policy', SCOPE_MISSING_CONTENT_SECURITY_POLICY)
+        .header('cache-control', 'no-store')
+        .send(renderScopeMissingPage({ name: principal.name, scopes: principal.scopes, needed: scope, logoutPath }));
+      return;
+    }
     await reply.status(403).send({ error: 'scope_missing', message: `client ${principal.name} does not hold the ${scope} scope, which ${request.method} ${request.routeOptions.url ?? ''} needs` });
     return;
   }
@@ -90,7 +104,7 @@ export function createAuthHook(options: AuthHookOptions): (request: FastifyReque
     if (SAFE_METHODS.has(request.method) || isForm) {
       const signedIn = await options.session.signedIn(request.headers.cookie);
       if (signedIn !== undefined) {
-        if (!isForm) return admit(request, reply, signedIn.principal, scope);
+        if (!isForm) return admit(request, reply, signedIn.principal, scope, options.logoutPath);
         if (!isSameOrigin(request)) {
           await reply.status(403).send({ error: 'cross_origin', message: 'a dashboard form must be posted from this server’s own pages (Origin)' });
           return;

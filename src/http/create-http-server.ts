@@ -194,7 +194,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   if (session !== undefined && failures !== undefined) {
     app.addHook(
       'onRequest',
-      createAuthHook({ tokens, session, failures, isPublic: (url) => PUBLIC_ROUTES.has(url ?? ''), scopeOf: scopeOfRoute, isSessionForm: (url) => SESSION_FORM_ROUTES.has(url ?? '') }),
+      createAuthHook({ tokens, session, failures, isPublic: (url) => PUBLIC_ROUTES.has(url ?? ''), scopeOf: scopeOfRoute, isSessionForm: (url) => SESSION_FORM_ROUTES.has(url ?? ''), logoutPath: LOGOUT_PATH }),
     );
   }
 

@@ -21,6 +21,7 @@ function client(name: string, scopes: readonly ApiScope[], extra: Partial<ApiCli
 
 const READER = client('reader', ['read']);
 const SHOP = client('shop', ['enqueue', 'read'], { batchPrefix: 'shop-' });
+const UPLOADER = client('uploader', ['enqueue']);
 
 describe("the dashboard's home page over real HTTP: batches, deployments, and pause/resume behind CSRF checks", () => {
   const openPipeline = usePipeline();
@@ -35,7 +36,7 @@ describe("the dashboard's home page over real HTTP: batches, deployments, and pa
     const p = await openPipeline({ simulator: { deployments: [EAST, WEST, NORTH] } });
     redis = createRedisClient(p.redisUrl, 'producer');
     const deployments = createDeploymentControls(redis, { deployments: p.deployments, redisPrefix: p.prefix, limiter: p.limiterSettings, models: BUILT_IN_CATALOGUE });
-    const { base } = await serve(p, apiToken === null ? { apiToken, deployments } : { apiToken, clients: [READER.config, SHOP.config], deployments });
+    const { base } = await serve(p, apiToken === null ? { apiToken, deployments } : { apiToken, clients: [READER.config, SHOP.config, UPLOADER.config], deployments });
     return { p, base };
   }
 
@@ -59,14 +60,14 @@ describe("the dashboard's home page over real HTTP: batches, deployments, and pa
 
   const rowsOf = (html: string): string[] => [...html.matchAll(/<tr data-batch="([^"]+)"/g)].map((m) => m[1] ?? '');
 
-  it('lists the batches newest first, 20 a page, with progress, pending, cost against budget and client; a client sees only its own prefix', async () => {
+  it('lists the batches newest first, 20 a page, with progress, pending, cost against budget, client and priority; a client sees only its own prefix', async () => {
     const { p, base } = await open();
     const ids = Array.from({ length: 21 }, (_, i) => `b-${String(i + 1).padStart(2, '0')}`);
     for (const batchId of ids) await p.producer.enqueue([REQUEST], { batchId, ...(batchId === 'b-21' && { maxCostUsd: 2.5 }) });
     const enqueued = await fetch(`${base}/v1/batches`, {
       method: 'POST',
       headers: { authorization: `Bearer ${SHOP.token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ batchId: 'shop-1', requests: [REQUEST, { ...REQUEST, prompt: 'a <script>alert(1)</script> lamp' }] }),
+      body: JSON.stringify({ batchId: 'shop-1', priority: 'high', requests: [REQUEST, { ...REQUEST, prompt: 'a <script>alert(1)</script> lamp' }] }),
     });
     expect(enqueued.status).toBe(202);
 
@@ -78,8 +79,12 @@ describe("the dashboard's home page over real HTTP: batches, deployments, and pa
     const shopRow = /<tr data-batch="shop-1">.*?<\/tr>/.exec(first.html)?.[0] ?? '';
     expect(shopRow).toContain('0 stored · 0 filtered · 0 failed of 2');
     expect(shopRow).toContain('<td class="num pending">2</td>');
-    expect(shopRow).toContain('<td>shop</td>');
-    expect(/<tr data-batch="b-21">.*?<\/tr>/.exec(first.html)?.[0]).toContain('<td class="num cost">$0.0000 of $2.5000</td>');
+    expect(shopRow).toContain('<td>shop</td><td>high</td>');
+    expect(first.html).toContain('<th>Client</th><th>Priority</th>');
+    const b21Row = /<tr data-batch="b-21">.*?<\/tr>/.exec(first.html)?.[0];
+    expect(b21Row).toContain('<td class="num cost">$0.0000 of $2.5000</td>');
+    // Enqueued without a priority: its jobs carry none, and run as normal.
+    expect(b21Row).toContain('<td><span class="muted">normal</span></td>');
     expect(first.html).toContain('batches 1–20 of 22, newest first');
     expect(first.html).toContain('<a rel="next" href="?page=2">Older</a>');
     expect(first.html).toContain('href="/admin/queues"');
@@ -181,6 +186,27 @@ describe("the dashboard's home page over real HTTP: batches, deployments, and pa
     expect((await p.limiter.state('east')).pausedReason).toBeUndefined();
     const unknown = await fetch(`${base}/admin/deployments/nowhere/pause`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
     expect(unknown.status).toBe(404);
+  });
+
+  it('a browser signed in with a token that may only enqueue gets a page saying what the token may do and a sign-out form, not JSON', async () => {
+    const { base } = await open();
+    const cookie = await signIn(base, UPLOADER.token);
+    const page = await home(base, { cookie });
+    expect(page.status).toBe(403);
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(page.headers.get('content-security-policy')).toMatch(/^default-src 'none'; style-src 'sha256-[^']+'; form-action 'self';/);
+    expect(page.html).toContain('signed in as client <strong>uploader</strong>, whose token does not hold the <code>read</code> scope');
+    expect(page.html).toContain('<li><code>enqueue</code>: enqueue batches through the API: <code>POST /v1/batches</code>');
+    expect(page.html).not.toContain('<code>cancel</code>:');
+    expect(page.html).toContain('<form method="post" action="/admin/logout"><button type="submit">Sign out</button></form>');
+    // A program asking for JSON still gets the JSON 403.
+    const json = await fetch(`${base}/admin`, { headers: { cookie, accept: 'application/json' } });
+    expect(json.status).toBe(403);
+    expect(await json.json()).toMatchObject({ error: 'scope_missing' });
+    // The form signs the session out: the next visit gets the sign-in page.
+    const signedOut = await fetch(`${base}/admin/logout`, { method: 'POST', redirect: 'manual', headers: { cookie } });
+    expect(signedOut.status).toBe(303);
+    expect((await home(base, { cookie })).status).toBe(401);
   });
 
   it('with auth off, takes the forms from its own pages only: a form from another origin is refused', async () => {
