@@ -55,7 +55,9 @@ describe('the library client (createImgbatchClient) against an in-process worker
 
   it('times out a wait with a typed error, cancels what has not started, and an enqueue after a cancel makes the images', async () => {
     const { p, c } = await open();
-    await c.enqueue(kites(3), { batchId: 'later' });
+    await c.enqueue(kites(3), { batchId: 'later', priority: 'bulk' });
+    expect(await c.status('later')).toMatchObject({ priority: 'bulk' });
+    expect((await c.batchPage({ offset: 0, limit: 10 })).batches).toEqual([expect.objectContaining({ batchId: 'later', priority: 'bulk' })]);
     const timeout = await rejection(c.waitForBatch('later', { timeoutMs: 100, pollMs: 20 }));
     expect(timeout).toBeInstanceOf(BatchWaitTimeoutError);
     expect(timeout).toMatchObject({ code: 'TIMEOUT', batchId: 'later', pending: 3 });
@@ -64,7 +66,8 @@ describe('the library client (createImgbatchClient) against an in-process worker
     expect(await c.waitForBatch('later', { timeoutMs: 1_000 })).toMatchObject({ pending: 0, counts: { cancelled: 3 } });
 
     await c.enqueue(kites(3), { batchId: 'later' });
-    expect(await c.status('later')).toMatchObject({ pending: 3, counts: { cancelled: 0 } });
+    // Enqueued again without a priority: the batch keeps its own.
+    expect(await c.status('later')).toMatchObject({ pending: 3, counts: { cancelled: 0 }, priority: 'bulk' });
     p.startWorker();
     expect(await c.waitForBatch('later', { pollMs: 20, timeoutMs: 15_000 })).toMatchObject({ counts: { stored: 3, cancelled: 0 } });
   });
