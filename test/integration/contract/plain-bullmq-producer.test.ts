@@ -72,7 +72,7 @@ describe('jobs added with plain BullMQ from the job contract (no imgbatch produc
       await new Promise((r) => setTimeout(r, 50));
       summary = await p.producer.batches.summary('foreign');
     }
-    expect(summary).toMatchObject({ images: 3, pending: 0, counts: { stored: 2, rejected: 1, failed: 0, filtered: 0, cancelled: 0 } });
+    expect(summary).toMatchObject({ images: 3, pending: 0, priority: 'normal', counts: { stored: 2, rejected: 1, failed: 0, filtered: 0, cancelled: 0 } });
 
     for (const requestId of ['mug', 'lamp']) {
       expect(await p.store.getRecord(`foreign/${requestId}-0`)).toMatchObject({ status: 'stored', model: 'gpt-image-1-mini', metadata: { source: 'plain-bullmq' } });
