@@ -194,11 +194,11 @@ export function createProducer(options: ProducerOptions = {}): Producer {
     checkBatchId(batchId);
     if (enqueueOptions.maxCostUsd !== undefined) await batches.setMaxCost(batchId, enqueueOptions.maxCostUsd);
     if (enqueueOptions.callback !== undefined) await batches.setCallback(batchId, enqueueOptions.callback);
-    // Recorded before the first job is added, like the budget, so the batch never shows another
-    // priority than its newest jobs carry.
+    await batches.claimImagesPerCall(batchId, options.imagesPerCall ?? 1);
+    // Recorded before the first job is added, so the batch never shows another priority than its
+    // newest jobs carry; after the images-per-call check, so an enqueue it refuses changes nothing.
     if (enqueueOptions.priority !== undefined) await batches.setPriority(batchId, enqueueOptions.priority);
     const priority = enqueueOptions.priority ?? (await batches.priorityOf(batchId));
-    await batches.claimImagesPerCall(batchId, options.imagesPerCall ?? 1);
     const preparer = createJobPreparer({
       batchId,
       ...(enqueueOptions.nowMs !== undefined && { now: enqueueOptions.nowMs }),
