@@ -27,23 +27,25 @@ describe('a pool of deployments of one model, one shared limiter', () => {
     dataDir = undefined;
   });
 
-  it('gives a deployment that answered 429 with a 20 s wait no call for 20 s, while the others carry the load', async () => {
+  it('gives a deployment that answered 429 with an 8 s wait no call for 8 s, while the others carry the load, then calls it again', async () => {
     const p = await open({ simulator: { deployments: [deployment('a', 120), deployment('b', 120), deployment('c', 120)] } });
-    p.simulator.script({ deployment: 'a' }, [{ kind: '429', retryAfterMs: 20_000, headers: 'ms-and-seconds' }]);
+    p.simulator.script({ deployment: 'a' }, [{ kind: '429', retryAfterMs: 8_000, headers: 'ms-and-seconds' }]);
     p.startWorker();
-    await p.producer.enqueue(requests(70), { batchId: 'cooldown' });
+    // More than b and c make in 8 s (about 32), so a has work again once its wait is over.
+    await p.producer.enqueue(requests(50), { batchId: 'cooldown' });
     const summary = await p.waitForBatch('cooldown', 45_000);
-    expect(summary.counts.stored).toBe(70);
+    expect(summary.counts.stored).toBe(50);
 
     const calls = p.simulator.stats();
     const throttled = calls.find((c) => c.deployment === 'a' && c.outcome === 'rate_limited');
     expect(throttled).toBeDefined();
     const throttledAt = throttled?.arrivedAtMs ?? 0;
     const toA = calls.filter((c) => c.deployment === 'a' && c.arrivedAtMs > throttledAt);
-    for (const call of toA) expect(call.arrivedAtMs - throttledAt).toBeGreaterThanOrEqual(19_950);
-    // b and c kept going during a's cooldown: about 2 calls/s each for most of 20 s.
-    const duringCooldown = calls.filter((c) => c.deployment !== 'a' && c.arrivedAtMs > throttledAt && c.arrivedAtMs < throttledAt + 20_000);
-    expect(duringCooldown.length).toBeGreaterThan(60);
+    expect(toA.length).toBeGreaterThan(0);
+    for (const call of toA) expect(call.arrivedAtMs - throttledAt).toBeGreaterThanOrEqual(7_950);
+    // b and c kept going during a's cooldown: about 2 calls/s each for most of 8 s.
+    const duringCooldown = calls.filter((c) => c.deployment !== 'a' && c.arrivedAtMs > throttledAt && c.arrivedAtMs < throttledAt + 8_000);
+    expect(duringCooldown.length).toBeGreaterThan(24);
     expect(calls.filter((c) => c.outcome === 'rate_limited')).toHaveLength(1);
   }, 60_000);
 
