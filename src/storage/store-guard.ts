@@ -3,7 +3,7 @@ import type { Logger } from '../log/logger.js';
 import type { ImageRecord } from './image-record.js';
 import type { ImageSpool, SpooledResult } from './image-spool.js';
 import type { ResultStore, StoredImage } from './result-store.js';
-import type { StoreBreaker } from './store-breaker.js';
+import type { StoreAdmissionState, StoreBreaker } from './store-breaker.js';
 import { STORE_UNWRITABLE_TEXT, storeUnwritableOf, type StoreUnwritable, type StoreUnwritableCode } from './store-write-failure.js';
 
 /** Why a job may not start its call now. */
@@ -112,6 +112,9 @@ export function createStoreGuard(options: StoreGuardOptions): StoreGuard {
   const now = options.now ?? (() => performance.now());
   // Until when (by `now`) this process admits calls without asking Redis; 0: ask.
   let clearUntil = 0;
+  // The read under way, if any: jobs that reach admission meanwhile wait for it rather than
+  // read too (a worker with many jobs in line would otherwise read once per job when it ends).
+  let reading: Promise<unknown> | undefined;
   // Counts trips, so that a read that was under way when this process tripped is not trusted.
   let trips = 0;
   let timer: NodeJS.Timeout | undefined;
@@ -240,6 +243,20 @@ export function createStoreGuard(options: StoreGuardOptions): StoreGuard {
     return round;
   }
 
+  /** Reads the breaker and notes what it says in this process's view. */
+  async function readAdmission(imageKeys: readonly string[]): Promise<StoreAdmissionState> {
+    const tripsBefore = trips;
+    const state = await breaker.admission(imageKeys);
+    if (state.kind === 'open_for_calls') {
+      isPausedHere = false;
+      if (state.spoolsEmpty && clearForMs > 0 && trips === tripsBefore) clearUntil = now() + clearForMs;
+    } else if (state.kind === 'store_paused') {
+      isPausedHere = true;
+      clearUntil = 0;
+    }
+    return state;
+  }
+
   return {
     async admit(imageKeys) {
       // A "closed" seen less than clearForMs ago is trusted. What a stale one costs is bounded:
@@ -252,16 +269,19 @@ export function createStoreGuard(options: StoreGuardOptions): StoreGuard {
       // Only a reply with every spool empty is trusted: a spooled image is never admitted from
       // the cache, and a mark made after the read comes from a write that opened the breaker.
       if (!isPausedHere && now() < clearUntil) return { kind: 'call' };
-      const tripsBefore = trips;
-      const state = await breaker.admission(imageKeys);
+      if (reading !== undefined) {
+        await reading.catch(() => undefined);
+        if (!isPausedHere && now() < clearUntil) return { kind: 'call' };
+      }
+      const read = readAdmission(imageKeys);
+      reading ??= read;
+      const state = await read.finally(() => {
+        if (reading === read) reading = undefined;
+      });
       switch (state.kind) {
         case 'open_for_calls':
-          isPausedHere = false;
-          if (state.spoolsEmpty && clearForMs > 0 && trips === tripsBefore) clearUntil = now() + clearForMs;
           return { kind: 'call' };
         case 'store_paused':
-          isPausedHere = true;
-          clearUntil = 0;
           return {
             kind: 'wait',
             code: 'store_paused',

@@ -192,6 +192,13 @@ describe('store guard: admission', () => {
     expect(breaker.admissions).toBe(2);
   });
 
+  it('lets jobs that reach admission while a read is under way wait for that read instead of reading too', async () => {
+    const { guard, breaker } = setup();
+    const admissions = await Promise.all(['b/r-0', 'b/r-1', 'b/r-2'].map((key) => guard.admit([key])));
+    expect(admissions).toEqual([{ kind: 'call' }, { kind: 'call' }, { kind: 'call' }]);
+    expect(breaker.admissions).toBe(1);
+  });
+
   it('stops trusting it at its own first failed write: the next job is turned away at once', async () => {
     const { guard, store } = setup();
     await guard.admit(['b/r-0']);
