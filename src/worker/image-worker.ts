@@ -138,7 +138,9 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
   };
   const callMetrics = createCallMetrics(connection, keys, {
     flushMs: options.metricsFlushMs ?? DEFAULT_METRICS_FLUSH_MS,
-    onFlushError: (error) => logger.warn({ err: error }, 'call metrics not recorded'),
+    onFlushError: (error) => {
+      logger.warn({ err: error }, 'call metrics not recorded');
+    },
   });
   // The API serving /metrics runs elsewhere; it learns each deployment's quota from here.
   callMetrics.registerDeployments(options.deployments).catch((error: unknown) => {
