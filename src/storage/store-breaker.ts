@@ -19,7 +19,11 @@ export type StoreBreakerState =
 
 /** What a job's admission found: call, or wait (and why). */
 export type StoreAdmissionState =
-  | { readonly kind: 'open_for_calls' }
+  | {
+      readonly kind: 'open_for_calls';
+      /** No image waits in any worker's spool: the answer holds for every image, not only these. */
+      readonly spoolsEmpty: boolean;
+    }
   | { readonly kind: 'store_paused'; readonly code: StoreUnwritableCode; readonly message: string; readonly openedAt: number }
   | { readonly kind: 'image_spooled'; readonly imageKey: string; readonly holder: string };
 
@@ -45,7 +49,7 @@ export interface StoreBreaker {
 
 interface BreakerCommands {
   imgbatchOpenStoreBreaker(key: string, code: string, message: string, by: string): Promise<number>;
-  imgbatchCheckStoreAdmission(breakerKey: string, spooledKey: string, ...imageKeys: string[]): Promise<[string, string, string, string, string]>;
+  imgbatchCheckStoreAdmission(breakerKey: string, spooledKey: string, ...imageKeys: string[]): Promise<[string, string, string, string, string, number]>;
 }
 
 const file = (name: string): URL => new URL(`./lua/${name}`, import.meta.url);
@@ -67,14 +71,14 @@ export function createStoreBreaker(redis: RedisClient, keys: KeySpace): StoreBre
   const commands = redis as unknown as BreakerCommands;
   return {
     async admission(imageKeys) {
-      const [code, message, openedAt, spooledKey, holder] = await commands.imgbatchCheckStoreAdmission(keys.storeBreaker, keys.storeSpooled, ...imageKeys);
+      const [code, message, openedAt, spooledKey, holder, spoolsEmpty] = await commands.imgbatchCheckStoreAdmission(keys.storeBreaker, keys.storeSpooled, ...imageKeys);
       if (code !== '') {
         // A code written by a newer version is still a paused store, shown as "unreachable".
         const known = codeSchema.safeParse(code);
         return { kind: 'store_paused', code: known.success ? known.data : 'unreachable', message, openedAt: Number(openedAt) };
       }
       if (spooledKey !== '') return { kind: 'image_spooled', imageKey: spooledKey, holder: holderOf(holder) };
-      return { kind: 'open_for_calls' };
+      return { kind: 'open_for_calls', spoolsEmpty: spoolsEmpty === 1 };
     },
     async state() {
       const fields = await redis.hgetall(keys.storeBreaker);

@@ -3,7 +3,7 @@ import type { Logger } from '../log/logger.js';
 import type { ImageRecord } from './image-record.js';
 import type { ImageSpool, SpooledResult } from './image-spool.js';
 import type { ResultStore, StoredImage } from './result-store.js';
-import type { StoreBreaker } from './store-breaker.js';
+import type { StoreAdmissionState, StoreBreaker } from './store-breaker.js';
 import { STORE_UNWRITABLE_TEXT, storeUnwritableOf, type StoreUnwritable, type StoreUnwritableCode } from './store-write-failure.js';
 
 /** Why a job may not start its call now. */
@@ -51,8 +51,22 @@ export interface StoreGuardOptions {
   readonly probeIntervalMs: number;
   /** How long a job that may not call waits before it is looked at again, ms. */
   readonly recheckMs: number;
+  /**
+   * How long this process trusts a breaker it saw closed, with no image in any spool, before it
+   * reads Redis again, ms (default DEFAULT_STORE_CLEAR_FOR_MS; 0 reads it for every job).
+   */
+  readonly clearForMs?: number;
+  /** Monotonic clock, ms; tests pass their own. */
+  readonly now?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
 }
+
+/**
+ * Reading the breaker cost a job run three Redis commands (a script, its HMGET and an HGET per
+ * image), about 5 per image counting the runs of jobs that wait for their turn; once per 250 ms
+ * per process it costs next to nothing. See admit() for why a stale "closed" costs little.
+ */
+export const DEFAULT_STORE_CLEAR_FOR_MS = 250;
 
 /** A record in its own batch, never an image of anyone's: what a probe writes. */
 export const STORE_PROBE_KEY = 'imgbatch-store-probe/probe-0';
@@ -94,6 +108,15 @@ export function createStoreGuard(options: StoreGuardOptions): StoreGuard {
   // This process's last view of the breaker: while open, results go straight to the spool
   // instead of waiting out the retrying store's backoff once more.
   let isPausedHere = false;
+  const clearForMs = options.clearForMs ?? DEFAULT_STORE_CLEAR_FOR_MS;
+  const now = options.now ?? (() => performance.now());
+  // Until when (by `now`) this process admits calls without asking Redis; 0: ask.
+  let clearUntil = 0;
+  // The read under way, if any: jobs that reach admission meanwhile wait for it rather than
+  // read too (a worker with many jobs in line would otherwise read once per job when it ends).
+  let reading: Promise<unknown> | undefined;
+  // Counts trips, so that a read that was under way when this process tripped is not trusted.
+  let trips = 0;
   let timer: NodeJS.Timeout | undefined;
   let round: Promise<void> | undefined;
 
@@ -104,6 +127,8 @@ export function createStoreGuard(options: StoreGuardOptions): StoreGuard {
 
   async function trip(failure: StoreUnwritable): Promise<void> {
     isPausedHere = true;
+    clearUntil = 0;
+    trips++;
     const opened = await breaker.open(failure, holder);
     if (opened) {
       logger.error(
@@ -189,6 +214,7 @@ export function createStoreGuard(options: StoreGuardOptions): StoreGuard {
       const stillFailing = await probe();
       if (stillFailing !== undefined) {
         isPausedHere = true;
+        clearUntil = 0;
         logger.debug({ code: stillFailing.code, error: stillFailing.message }, 'store probe failed; the store stays paused');
         return;
       }
@@ -217,15 +243,45 @@ export function createStoreGuard(options: StoreGuardOptions): StoreGuard {
     return round;
   }
 
+  /** Reads the breaker and notes what it says in this process's view. */
+  async function readAdmission(imageKeys: readonly string[]): Promise<StoreAdmissionState> {
+    const tripsBefore = trips;
+    const state = await breaker.admission(imageKeys);
+    if (state.kind === 'open_for_calls') {
+      isPausedHere = false;
+      if (state.spoolsEmpty && clearForMs > 0 && trips === tripsBefore) clearUntil = now() + clearForMs;
+    } else if (state.kind === 'store_paused') {
+      isPausedHere = true;
+      clearUntil = 0;
+    }
+    return state;
+  }
+
   return {
     async admit(imageKeys) {
-      const state = await breaker.admission(imageKeys);
+      // A "closed" seen less than clearForMs ago is trusted. What a stale one costs is bounded:
+      // the breaker opens when some worker's write fails; this process stops trusting at its own
+      // first failed write (trip), or clearForMs after its last read, whichever comes first, so it
+      // starts at most the calls its jobs reach admission for in that one window after another
+      // worker opened the breaker. Those calls' images are kept like any other (spooled, never
+      // dropped). A worker running one job at a time admits at most one job per window (its next
+      // admission follows its own write), so "spending stops within one call per worker" holds.
+      // Only a reply with every spool empty is trusted: a spooled image is never admitted from
+      // the cache, and a mark made after the read comes from a write that opened the breaker.
+      if (!isPausedHere && now() < clearUntil) return { kind: 'call' };
+      if (reading !== undefined) {
+        await reading.catch(() => undefined);
+        if (!isPausedHere && now() < clearUntil) return { kind: 'call' };
+      }
+      const read = readAdmission(imageKeys);
+      reading ??= read;
+      const state = await read.finally(() => {
+        if (reading === read) reading = undefined;
+      });
       switch (state.kind) {
         case 'open_for_calls':
-          isPausedHere = false;
           return { kind: 'call' };
         case 'store_paused':
-          isPausedHere = true;
           return {
             kind: 'wait',
             code: 'store_paused',

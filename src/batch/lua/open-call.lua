@@ -20,13 +20,17 @@
 --- @include "includes/budget-reservation"
 
 local now = redisNowMs()
-local openUntil = redis.call('HGET', KEYS[3], 'openUntilMs')
+-- The open call and the count in one read, the count and the open call in one write.
+local state = redis.call('HMGET', KEYS[3], 'openUntilMs', 'calls')
+local openUntil = state[1]
 if openUntil then return {'in_flight', math.max(0, tonumber(openUntil) - now)} end
 local verdict = reserveBudget(KEYS[1], KEYS[2], ARGV[1], tonumber(ARGV[2]), true)
 if verdict[1] == 0 then return {'over_budget', verdict[2], verdict[3], verdict[4]} end
 local untilMs = now + tonumber(ARGV[4])
-local calls = redis.call('HINCRBY', KEYS[3], 'calls', 1)
-redis.call('HSET', KEYS[3], 'openCall', ARGV[5], 'openCallId', ARGV[3], 'openUntilMs', untilMs)
-redis.call('EXPIRE', KEYS[3], tonumber(ARGV[6]))
+local calls = tonumber(state[2] or '0') + 1
+redis.call('HSET', KEYS[3], 'calls', calls, 'openCall', ARGV[5], 'openCallId', ARGV[3], 'openUntilMs', untilMs)
+-- A state with a count already has its expiry: every writer of `calls` (this script, and
+-- JobState's counters) sets it.
+if not state[2] then redis.call('EXPIRE', KEYS[3], tonumber(ARGV[6])) end
 redis.call('HINCRBY', KEYS[1], 'calls', 1)
 return {'opened', untilMs, calls}

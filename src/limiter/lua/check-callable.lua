@@ -7,4 +7,8 @@
 --- @include "../../lua/includes/redis-now-ms"
 
 local f = redis.call('HMGET', KEYS[1], 'paused', 'cooldownUntil')
-return {f[1] or '', math.max(0, math.ceil((tonumber(f[2]) or 0) - redisNowMs()))}
+local cooldownUntil = tonumber(f[2]) or 0
+-- The clock is read only when there is a cooldown to measure (a command less per check).
+local left = 0
+if cooldownUntil > 0 then left = math.max(0, math.ceil(cooldownUntil - redisNowMs())) end
+return {f[1] or '', left}

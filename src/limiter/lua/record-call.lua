@@ -20,7 +20,11 @@ if ARGV[1] == 'ok' then
   end
 end
 redis.call('ZADD', KEYS[2], now, now .. ':' .. ARGV[1] .. ':' .. ARGV[3])
-redis.call('ZREMRANGEBYSCORE', KEYS[2], 0, now - 60000)
-redis.call('PEXPIRE', KEYS[2], 120000)
-countCallMinute(KEYS[3], now, false)
+-- The log is trimmed, and its expiry moved, by the first call of each minute only (two commands
+-- less per call): it holds at most two minutes of calls, readers take the last one by score
+-- (recent-calls.lua), and it lives at least a minute past its last call.
+if countCallMinute(KEYS[3], now, false) then
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], 0, now - 60000)
+  redis.call('PEXPIRE', KEYS[2], 180000)
+end
 return 1

@@ -146,6 +146,14 @@ describe('slot limiter (Redis token bucket, capacity 1)', () => {
     expect((await limiter.state('cool')).rateLimitedCount).toBe(1);
   });
 
+  it('tells a job about to call that the deployment cools down, and for how long; one never throttled is callable', async () => {
+    expect(await limiter.checkCallable('never-throttled')).toEqual({ kind: 'callable' });
+    await limiter.cooldown('cooling', 5_000);
+    const state = await limiter.checkCallable('cooling');
+    expect(state.kind).toBe('cooling_down');
+    if (state.kind === 'cooling_down') expect(state.remainingMs).toBeGreaterThan(4_900);
+  });
+
   it('reports a paused deployment with its reason, and resumes', async () => {
     await limiter.pause('stop', 'auth: 401 Access denied');
     expect(await limiter.acquire('stop-1', [{ name: 'stop', ratePerMinute: 60 }])).toEqual({

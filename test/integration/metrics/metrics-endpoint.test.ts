@@ -23,6 +23,11 @@ const OUTCOME_OF: Partial<Record<SimulatorOutcome, string>> = {
   error_500: 'transient_error',
 };
 
+/** A sample's value, or undefined while the series is not there yet (no flush has written it). */
+function sampleIfAny(samples: ReturnType<typeof parsePrometheusText>, name: string, labels: Readonly<Record<string, string>>): number | undefined {
+  return samples.some((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v)) ? sampleValue(samples, name, labels) : undefined;
+}
+
 describe('GET /metrics (Prometheus text, cluster-wide counters kept in Redis)', () => {
   const open = usePipeline();
   let metrics: PrometheusMetrics | undefined;
@@ -62,10 +67,21 @@ describe('GET /metrics (Prometheus text, cluster-wide counters kept in Redis)', 
     expect(unauthenticated.status).toBe(401);
     expect((await fetch(`${base}/metrics`, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
 
-    const response = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
-    expect(response.status).toBe(200);
-    expect(response.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
-    const text = await response.text();
+    const simulatedCalls = p.simulator.summary().total;
+    // The worker sums its call counters and writes them every DEFAULT_METRICS_FLUSH_MS: wait
+    // for a scrape that has every call the simulator saw.
+    let last = '';
+    const text = await waitFor(
+      async () => {
+        const response = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
+        expect(response.status).toBe(200);
+        expect(response.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
+        last = await response.text();
+        return sampleIfAny(parsePrometheusText(last), 'imgbatch_call_duration_seconds_count', { deployment: 'gpt' }) === simulatedCalls ? last : undefined;
+      },
+      10_000,
+      () => last,
+    );
     expect(text).toContain('# TYPE imgbatch_calls_total counter');
     expect(text).toContain('# TYPE imgbatch_call_duration_seconds histogram');
     const samples = parsePrometheusText(text);
@@ -130,10 +146,19 @@ describe('GET /metrics (Prometheus text, cluster-wide counters kept in Redis)', 
     try {
       const url = await waitFor(async () => Promise.resolve(/listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr)?.[1]), 20_000, () => stderr);
       expect((await fetch(`${url}/metrics`)).status).toBe(401);
-      const response = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
-      expect(response.status).toBe(200);
-      const samples = parsePrometheusText(await response.text());
-      expect(sampleValue(samples, 'imgbatch_calls_total', { deployment: 'gpt', outcome: 'ok' })).toBe(1);
+      // The worker writes its call counters every DEFAULT_METRICS_FLUSH_MS: the call shows up by then.
+      let last = '';
+      const samples = await waitFor(
+        async () => {
+          const response = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
+          expect(response.status).toBe(200);
+          last = await response.text();
+          const parsed = parsePrometheusText(last);
+          return sampleIfAny(parsed, 'imgbatch_calls_total', { deployment: 'gpt', outcome: 'ok' }) === 1 ? parsed : undefined;
+        },
+        10_000,
+        () => last,
+      );
       expect(sampleValue(samples, 'imgbatch_queue_jobs', { queue: 'images', state: 'waiting' })).toBe(0);
     } finally {
       child.kill('SIGTERM');

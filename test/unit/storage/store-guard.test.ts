@@ -14,11 +14,14 @@ class FakeBreaker implements StoreBreaker {
   opened: (StoreUnwritable & { by: string }) | undefined;
   readonly spooled = new Map<string, string>();
   resets = 0;
+  /** Reads of the breaker: what a job run costs Redis. */
+  admissions = 0;
 
   admission(imageKeys: readonly string[]): Promise<StoreAdmissionState> {
+    this.admissions++;
     if (this.opened !== undefined) return Promise.resolve({ kind: 'store_paused', code: this.opened.code, message: this.opened.message, openedAt: 1 });
     const key = imageKeys.find((k) => this.spooled.has(k));
-    return Promise.resolve(key === undefined ? { kind: 'open_for_calls' } : { kind: 'image_spooled', imageKey: key, holder: this.spooled.get(key) ?? '' });
+    return Promise.resolve(key === undefined ? { kind: 'open_for_calls', spoolsEmpty: this.spooled.size === 0 } : { kind: 'image_spooled', imageKey: key, holder: this.spooled.get(key) ?? '' });
   }
   state(): Promise<StoreBreakerState> {
     const o = this.opened;
@@ -126,7 +129,7 @@ interface Setup {
   readonly sleeps: number[];
 }
 
-function setup(options: { spoolCapacity?: number; onSleep?: (store: FakeStore) => void } = {}): Setup {
+function setup(options: { spoolCapacity?: number; onSleep?: (store: FakeStore) => void; now?: () => number } = {}): Setup {
   const store = new FakeStore();
   const breaker = new FakeBreaker();
   const spool = new FakeSpool(options.spoolCapacity);
@@ -139,6 +142,8 @@ function setup(options: { spoolCapacity?: number; onSleep?: (store: FakeStore) =
     holder: 'host:1',
     probeIntervalMs: 250,
     recheckMs: 30_000,
+    // A clock that stands still unless a test moves it: "for a moment" is then exact.
+    now: options.now ?? (() => 0),
     sleep: (ms) => {
       sleeps.push(ms);
       options.onSleep?.(store);
@@ -172,6 +177,42 @@ describe('store guard: admission', () => {
     const admission = await guard.admit(['b/r-0', 'b/r-1']);
     expect(admission).toMatchObject({ kind: 'wait', code: 'image_spooled', retryInMs: 250 });
     expect(admission.kind === 'wait' && admission.reason).toContain('b/r-1 is paid for and kept in the spool of other:2');
+  });
+
+  it('trusts a closed breaker with empty spools for 250 ms without reading Redis, then reads it again', async () => {
+    let clock = 1_000;
+    const { guard, breaker } = setup({ now: () => clock });
+    await guard.admit(['b/r-0']);
+    clock += 249;
+    expect(await guard.admit(['b/r-1'])).toEqual({ kind: 'call' });
+    expect(breaker.admissions).toBe(1);
+    await breaker.open({ code: 'disk_full', message: 'ENOSPC' }, 'other:2');
+    clock += 1;
+    expect(await guard.admit(['b/r-2'])).toMatchObject({ kind: 'wait', code: 'store_paused' });
+    expect(breaker.admissions).toBe(2);
+  });
+
+  it('lets jobs that reach admission while a read is under way wait for that read instead of reading too', async () => {
+    const { guard, breaker } = setup();
+    const admissions = await Promise.all(['b/r-0', 'b/r-1', 'b/r-2'].map((key) => guard.admit([key])));
+    expect(admissions).toEqual([{ kind: 'call' }, { kind: 'call' }, { kind: 'call' }]);
+    expect(breaker.admissions).toBe(1);
+  });
+
+  it('stops trusting it at its own first failed write: the next job is turned away at once', async () => {
+    const { guard, store } = setup();
+    await guard.admit(['b/r-0']);
+    store.failure = DISK_FULL;
+    await guard.keepImage('b/r-0', IMAGE, recordOf('b/r-0'));
+    expect(await guard.admit(['b/r-1'])).toMatchObject({ kind: 'wait', code: 'store_paused' });
+  });
+
+  it('does not trust a closed breaker while an image waits in a spool: each job is looked up', async () => {
+    const { guard, breaker } = setup();
+    await breaker.markSpooled('b/r-9', 'other:2');
+    await guard.admit(['b/r-0']);
+    await breaker.markSpooled('b/r-1', 'other:2');
+    expect(await guard.admit(['b/r-1'])).toMatchObject({ kind: 'wait', code: 'image_spooled' });
   });
 });
 
