@@ -1,6 +1,7 @@
 import { createServer, request, type Server } from 'node:http';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
+import type { UnansweredForward } from './attribute-calls.js';
 
 /**
  * Which worker sent which call. The simulator records calls, not callers; each worker talks to
@@ -13,6 +14,8 @@ export interface CallerProxies {
   open(worker: number): Promise<string>;
   /** Simulator request id -> the worker that sent the call (calls that were answered). */
   callers(): ReadonlyMap<string, number>;
+  /** Calls whose answer never reached their worker (it died or gave up mid-call): see attributeCalls. */
+  unanswered(): readonly UnansweredForward[];
   close(): Promise<void>;
 }
 
@@ -20,14 +23,19 @@ export function createCallerProxies(upstreamUrl: string): CallerProxies {
   const upstream = new URL(upstreamUrl);
   const servers: Server[] = [];
   const callers = new Map<string, number>();
+  const unanswered: UnansweredForward[] = [];
   return {
     async open(worker) {
       const server = createServer((incoming, outgoing) => {
+        const sentAtMs = Date.now();
+        const clientRequestId = incoming.headers['x-ms-client-request-id'];
+        let isAnswered = false;
         const forward = request(
           { hostname: upstream.hostname, port: upstream.port, method: incoming.method, path: incoming.url, headers: incoming.headers },
           (answer) => {
             const id = answer.headers['x-request-id'];
             if (typeof id === 'string') callers.set(id, worker);
+            isAnswered = true;
             outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
             answer.pipe(outgoing);
           },
@@ -38,6 +46,8 @@ export function createCallerProxies(upstreamUrl: string): CallerProxies {
         // (The response's close, not the request's: that one fires once the request body is read.)
         outgoing.on('close', () => {
           if (!outgoing.writableFinished) forward.destroy();
+          // No request id came back to name the call by: kept to be matched by key and time.
+          if (!isAnswered) unanswered.push({ worker, clientRequestId: typeof clientRequestId === 'string' ? clientRequestId : null, sentAtMs, endedAtMs: Date.now() });
         });
         incoming.pipe(forward);
       });
@@ -48,6 +58,7 @@ export function createCallerProxies(upstreamUrl: string): CallerProxies {
       return `http://127.0.0.1:${String((server.address() as AddressInfo).port)}`;
     },
     callers: () => callers,
+    unanswered: () => unanswered,
     async close() {
       await Promise.all(
         servers.map(async (server) => {

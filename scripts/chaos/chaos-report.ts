@@ -60,6 +60,8 @@ export interface ChaosReport {
 /** Calls that produced (and billed) images. */
 const IMAGE_MAKING: readonly CallOutcome[] = ['ok', 'partial'];
 const EXAMPLES = 10;
+/** How long after its worker's kill a call may still reach the simulator: the proxy forwards what the worker had sent. */
+const SENT_BEFORE_KILL_GRACE_MS = 1_000;
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.byteLength === b.byteLength && Buffer.compare(a, b) === 0;
 }
@@ -85,10 +87,11 @@ export function buildChaosReport(evidence: ChaosEvidence): ChaosReport {
     imageCallsPerKey.set(key, list);
   }
   // Only the death of the worker that made a call loses its answer (the image in its memory or
-  // on its way to the store): a kill of any other worker explains nothing.
+  // on its way to the store): a kill of any other worker explains nothing. A call sent just
+  // before the kill may reach the simulator (through the worker's proxy) a moment after it.
   const wasLostToItsWorkersKill = (call: CallRecord, next: CallRecord): boolean => {
     const worker = evidence.callers.get(call.requestId);
-    return worker !== undefined && evidence.kills.some((kill) => kill.worker === worker && kill.atMs >= call.arrivedAtMs && kill.atMs <= next.arrivedAtMs);
+    return worker !== undefined && evidence.kills.some((kill) => kill.worker === worker && kill.atMs >= call.arrivedAtMs - SENT_BEFORE_KILL_GRACE_MS && kill.atMs <= next.arrivedAtMs);
   };
   let duplicates = 0;
   let unexplainedDuplicates = 0;

@@ -17,6 +17,7 @@ import { createBlobResultStore } from '../../src/storage/blob-result-store.js';
 import type { ImageRecord } from '../../src/storage/image-record.js';
 import type { ChaosOptions } from './chaos-options.js';
 import { buildChaosReport, type ChaosReport, type StoredFile } from './chaos-report.js';
+import { attributeCalls } from './attribute-calls.js';
 import { createCallerProxies } from './caller-proxy.js';
 import { createWorkerFleet } from './worker-fleet.js';
 
@@ -288,8 +289,8 @@ export async function runChaos(options: ChaosOptions, hooks: ChaosRunHooks = {})
     for (const record of records.values()) {
       expected.set(record.key, (await fakeImage({ prompt: record.prompt, variant: 0, widthPx: IMAGE_PX, heightPx: IMAGE_PX, format: 'png' })).bytes);
     }
-    const callers = proxies.callers();
-    if (options.keep) await writeFile(join(dir, 'calls.json'), JSON.stringify({ calls, events, callers: Object.fromEntries(callers) }, null, 1));
+    const callers = attributeCalls(calls, proxies.callers(), proxies.unanswered());
+    if (options.keep) await writeFile(join(dir, 'calls.json'), JSON.stringify({ calls, events, callers: Object.fromEntries(callers), unanswered: proxies.unanswered() }, null, 1));
     report = buildChaosReport({
       imageKeys: requests.map((r) => imageKey(BATCH, r.id, 0)),
       calls,

@@ -78,6 +78,18 @@ describe('buildChaosReport', () => {
     expect(report).toMatchObject({ duplicates: 2, unexplainedDuplicates: 1 });
   });
 
+  it('explains a duplicate whose first call reached the simulator just after its worker was killed (the call was on its way through the proxy)', () => {
+    const report = buildChaosReport(
+      evidence({
+        imageKeys: ['b/a-0'],
+        calls: [call('b/a-0', 1_003), call('b/a-0', 9_000)],
+        callers: new Map([['r-b/a-0-1003', 1]]),
+        kills: [{ atMs: 1_000, worker: 1 }],
+      }),
+    );
+    expect(report).toMatchObject({ duplicates: 1, unexplainedDuplicates: 0 });
+  });
+
   it('counts a duplicate whose first call has no known caller as unexplained', () => {
     const report = buildChaosReport(
       evidence({ imageKeys: ['b/a-0'], calls: [call('b/a-0', 1_000), call('b/a-0', 9_000)], kills: [{ atMs: 1_050, worker: 1 }] }),
