@@ -24,3 +24,9 @@ export function isSameOrigin(request: FastifyRequest): boolean {
   const origin = request.headers.origin;
   return origin !== undefined && origin === `${request.protocol}://${request.host}`;
 }
+
+/** Sent by a browser from another site's page: an Origin not this server's, or Fetch Metadata saying so. A client with no Origin (curl, a service) is not. */
+export function isCrossSite(request: FastifyRequest): boolean {
+  if (request.headers['sec-fetch-site'] === 'cross-site') return true;
+  return request.headers.origin !== undefined && !isSameOrigin(request);
+}

@@ -6,7 +6,7 @@ import type { DeploymentControls } from '../limiter/deployment-controls.js';
 import { componentRef } from './api-schemas.js';
 import { hasScope, principalOf } from './api-principal.js';
 import type { BrowserSession } from './browser-session.js';
-import { isCsrfTokenAccepted, isSameOrigin } from './form-csrf.js';
+import { isCrossSite, isCsrfTokenAccepted, isSameOrigin } from './form-csrf.js';
 import { HOME_CONTENT_SECURITY_POLICY, renderHomePage } from './render-home-page.js';
 import { routeSchemaOf, validatedBy } from './zod-validator-compiler.js';
 
@@ -137,9 +137,11 @@ export function registerHomeRoutes(app: FastifyInstance, options: HomeRoutesOpti
           },
         },
         async (request, reply) => {
-          // A form from another site is refused whatever its credentials: with auth off (serve
-          // --no-auth) the Origin is all that tells this server's page from any other.
-          if (isForm(request) && !isSameOrigin(request)) {
+          // A request from another site is refused whatever its credentials and body type: with
+          // auth off (serve --no-auth) the Origin is all that tells this server's page from any
+          // other, and a cross-site fetch with no body needs no form to pause a deployment.
+          // Browsers send Origin on every cross-origin POST; a form must carry it.
+          if (isCrossSite(request) || (isForm(request) && !isSameOrigin(request))) {
             return reply.status(403).send({ error: 'cross_origin', message: 'a dashboard form must be posted from this server’s own pages (Origin)' });
           }
           if (!isCsrfTokenAccepted(request, request.body?.csrf)) {

@@ -1,6 +1,6 @@
 --[[
-  Counts what one call cost, drops the job's reservation and closes the job's open call if it
-  is this one. Every call paid is added: an image made again (deleted from the store, or
+  Counts what one call cost and, if it is the job's open call, closes it and drops the job's
+  reservation. Every call paid is added: an image made again (deleted from the store, or
   generated but not kept) was paid again, and the budget and the spend must say so. The call's
   marker makes the script safe to run twice for one call (a command sent again after a
   reconnect, or the call of a worker that lost its job settled by both): the second run counts
@@ -19,10 +19,18 @@
 ]]
 --- @include "includes/budget-reservation"
 
-dropReservation(KEYS[1], KEYS[2], ARGV[1])
-local wasOpen = redis.call('HGET', KEYS[5], 'openCallId') == ARGV[4]
-if wasOpen then redis.call('HDEL', KEYS[5], 'openCall', 'openCallId', 'openUntilMs') end
+-- The job's reservation belongs to its open call: a late settlement of another call (a worker
+-- that lost the job, or a command sent again) must leave the open call's reservation alone,
+-- or other jobs would take that in-flight cost as free and the batch could pass its budget.
+local openCallId = redis.call('HGET', KEYS[5], 'openCallId')
+local wasOpen = openCallId == ARGV[4]
+if wasOpen then
+  dropReservation(KEYS[1], KEYS[2], ARGV[1])
+  redis.call('HDEL', KEYS[5], 'openCall', 'openCallId', 'openUntilMs')
+end
 if redis.call('HSETNX', KEYS[5], 'settled:' .. ARGV[4], 1) == 0 then return 0 end
+-- A first settlement while no call is open (the job state lost it): nothing else can hold the reservation.
+if not openCallId then dropReservation(KEYS[1], KEYS[2], ARGV[1]) end
 -- A job state that held this call open has its expiry (open-call.lua set it).
 if not wasOpen and redis.call('TTL', KEYS[5]) < 0 then redis.call('EXPIRE', KEYS[5], tonumber(ARGV[5])) end
 for i = 6, #ARGV, 2 do

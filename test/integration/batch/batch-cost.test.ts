@@ -147,16 +147,20 @@ describe('the batch registry\'s budget and cost (Lua on a real Redis)', () => {
       }
     });
 
-    it('the call is closed by its own settlement only: a late settlement of another call leaves it open', async () => {
+    it('the call is closed by its own settlement only: a late settlement of another call leaves it open, and its reservation held', async () => {
       const first = await batches.openCall('close', 'close/a/v0', call('first'));
       expect(first.kind).toBe('opened');
       await batches.settleCost('close', 'close/a/v0', { callId: 'first', usd: 0.04, images: [] });
       const second = await batches.openCall('close', 'close/a/v0', call('second'));
       expect(second).toMatchObject({ kind: 'opened', calls: 2 });
-      // The first call settled again (its worker came back late): the second stays open.
+      // The first call settled again (its worker came back late): the second stays open, and
+      // its cost stays reserved, so no other job can take it as free budget.
       await batches.settleCost('close', 'close/a/v0', { callId: 'first', usd: 0.04, images: [] });
       expect(await batches.openCall('close', 'close/a/v0', call('third'))).toMatchObject({ kind: 'in_flight' });
-      expect((await batches.summary('close')).costUsd).toBe(0.04);
+      expect(await batches.summary('close')).toMatchObject({ costUsd: 0.04, inFlightCostUsd: 0.04 });
+      // Its own settlement closes it and frees the reservation.
+      await batches.settleCost('close', 'close/a/v0', { callId: 'second', usd: 0.04, images: [] });
+      expect(await batches.summary('close')).toMatchObject({ costUsd: 0.08, inFlightCostUsd: 0 });
     });
 
     it('a call past its deadline (left by a worker that stopped) still refuses a new one, with 0 ms left, until it is settled', async () => {

@@ -209,13 +209,20 @@ describe("the dashboard's home page over real HTTP: batches, deployments, and pa
     expect((await home(base, { cookie })).status).toBe(401);
   });
 
-  it('with auth off, takes the forms from its own pages only: a form from another origin is refused', async () => {
+  it('with auth off, takes the forms from its own pages only: a form or a bodiless fetch from another origin is refused', async () => {
     const { p, base } = await open(null);
     const origin = new URL(base).origin;
     const post = (headers: Record<string, string>): Promise<Response> =>
       fetch(`${base}/admin/deployments/east/pause`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: 'action=pause' });
     for (const headers of [{ origin: 'http://evil.example' }, {}]) {
       const refused = await post(headers);
+      expect(refused.status).toBe(403);
+      expect(await refused.json()).toMatchObject({ error: 'cross_origin' });
+    }
+    // Nor a bodiless cross-site fetch (`mode: 'no-cors'` needs no form to send it), by its Origin
+    // or by its Fetch Metadata.
+    for (const headers of [{ origin: 'http://evil.example' }, { 'sec-fetch-site': 'cross-site' }]) {
+      const refused = await fetch(`${base}/admin/deployments/east/pause`, { method: 'POST', redirect: 'manual', headers });
       expect(refused.status).toBe(403);
       expect(await refused.json()).toMatchObject({ error: 'cross_origin' });
     }
