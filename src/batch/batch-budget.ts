@@ -115,6 +115,11 @@ export interface BatchBudget {
    */
   openCall(batchId: string, jobId: string, call: CallToOpen): Promise<CallOpening>;
   /**
+   * Keeps the job's open call `callId` open for at least `ms` more (src/batch/lua/hold-open-call.lua),
+   * while its images are being kept; false when it is no longer the job's open call.
+   */
+  holdCallOpen(jobId: string, callId: string, ms: number): Promise<boolean>;
+  /**
    * Adds what one call of the job cost to the batch's spend (and each image's share to the
    * image), drops the job's reservation and closes the call if it is the job's open call.
    * `callId` is unique per call: settling the same call again counts nothing.
@@ -133,6 +138,7 @@ export interface BatchBudget {
 interface BudgetCommands {
   imgbatchReserveCost(k1: string, k2: string, jobId: string, micros: number, mode: 'reserve' | 'check'): Promise<number[]>;
   imgbatchOpenCall(k1: string, k2: string, k3: string, jobId: string, micros: number, callId: string, timeoutMs: number, open: string, ttlSeconds: number): Promise<[string, ...unknown[]]>;
+  imgbatchHoldOpenCall(k1: string, callId: string, ms: number): Promise<number>;
   imgbatchSettleCost(
     k1: string,
     k2: string,
@@ -156,6 +162,7 @@ const file = (name: string): URL => new URL(`./lua/${name}`, import.meta.url);
 const BUDGET_COMMANDS = [
   luaCommand('imgbatchReserveCost', file('reserve-cost.lua'), 2),
   luaCommand('imgbatchOpenCall', file('open-call.lua'), 3),
+  luaCommand('imgbatchHoldOpenCall', file('hold-open-call.lua'), 1),
   luaCommand('imgbatchSettleCost', file('settle-cost.lua'), 7),
   luaCommand('imgbatchReleaseCost', file('release-cost.lua'), 2),
   luaCommand('imgbatchReleaseIdleReservations', file('release-idle-reservations.lua'), 3),
@@ -213,6 +220,10 @@ export function createBatchBudget(redis: RedisClient, keys: KeySpace): BatchBudg
         JOB_STATE_TTL_SECONDS,
       );
       return callOpening(reply);
+    },
+
+    async holdCallOpen(jobId, callId, ms) {
+      return (await commands.imgbatchHoldOpenCall(keys.jobState(jobId), callId, Math.max(0, Math.ceil(ms)))) === 1;
     },
 
     async settleCost(batchId, jobId, call) {

@@ -97,7 +97,7 @@ async function runStages(deps: StageDeps, jobId: string, data: ImageJobData): Pr
   if (slot.kind === 'over_budget') return skipOverBudget(deps, ctx, pending, slot.verdict, expected);
   if (slot.kind === 'stopped') return carryOutStep(deps, ctx, slot.step, pending);
   const answer = await sendCall(deps, ctx, slot.deployment, pending, { callNumber: slot.counters.calls, editInputs: admission.editInputs });
-  const made = { target: slot.deployment, counters: slot.counters, callId: slot.callId, pending, priced, expected };
+  const made = { target: slot.deployment, counters: slot.counters, callId: slot.callId, openUntilMs: slot.openUntilMs, pending, priced, expected };
   return answer.kind === 'answered' ? finishAnswered(deps, ctx, made, answer) : finishRefused(deps, ctx, made, answer);
 }
 

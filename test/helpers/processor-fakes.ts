@@ -41,6 +41,8 @@ export interface FakeBatches extends ProcessorBatches {
   reserveCost(batchId: string, jobId: string, usd: number): Promise<BudgetVerdict>;
   readonly outcomes: Map<string, { outcome: ImageOutcome; error?: string | undefined; reason?: OutcomeReason | undefined }>;
   readonly settlements: CallSettlement[];
+  /** Each call held open while its images were kept (holdCallOpen), in order. */
+  readonly holds: Array<{ jobId: string; callId: string; ms: number }>;
   readonly reservations: Map<string, number>;
   /** Calls counted for the batch (recordCall minus uncountCall). */
   calls: number;
@@ -64,6 +66,7 @@ export function createFakeBatches(jobState: FakeJobState = createFakeJobState(),
   const batches: FakeBatches = {
     outcomes: new Map(),
     settlements: [],
+    holds: [],
     reservations: new Map(),
     calls: 0,
     spentUsd: 0,
@@ -100,6 +103,10 @@ export function createFakeBatches(jobState: FakeJobState = createFakeJobState(),
       const { calls } = jobState.leaveOpenCall(jobId, { callId: call.callId, usd: call.usd, images: call.images, untilMs });
       return { kind: 'opened', calls, untilMs };
     },
+    async holdCallOpen(jobId, callId, ms) {
+      batches.holds.push({ jobId, callId, ms });
+      return jobState.holdOpenCall(jobId, callId, now() + ms);
+    },
     async settleCost(_batchId, jobId, call) {
       failIfScripted(batches.failures, 'settleCost');
       batches.reservations.delete(jobId);
@@ -126,6 +133,8 @@ export interface FakeJobState extends JobState {
   leaveOpenCall(jobId: string, open: OpenCall): JobCounters;
   /** Closes the job's open call if it is `callId`, as settle-cost.lua does. */
   closeCall(jobId: string, callId: string): void;
+  /** Moves the open call's deadline to `untilMs` if it is `callId` and that is later, as hold-open-call.lua does. */
+  holdOpenCall(jobId: string, callId: string, untilMs: number): boolean;
 }
 
 export function createFakeJobState(): FakeJobState {
@@ -143,6 +152,12 @@ export function createFakeJobState(): FakeJobState {
     },
     closeCall(jobId, callId) {
       if (states.get(jobId)?.openCall?.callId === callId) change(jobId, { openCall: undefined });
+    },
+    holdOpenCall(jobId, callId, untilMs) {
+      const open = states.get(jobId)?.openCall;
+      if (open?.callId !== callId) return false;
+      if (untilMs > (open.untilMs ?? 0)) change(jobId, { openCall: { ...open, untilMs } });
+      return true;
     },
     async uncountCall(jobId) {
       change(jobId, { calls: get(jobId).calls - 1, openCall: undefined });

@@ -9,6 +9,8 @@ export interface CallInHand {
   /** The job's counters as counted for this call. */
   readonly counters: JobCounters;
   readonly callId: string;
+  /** When the call stops being open, by this worker's clock (its start plus its timeout, or later). */
+  readonly openUntilMs: number;
   /** The variants it asked for. */
   readonly pending: readonly number[];
   readonly priced: PricedCallOf;

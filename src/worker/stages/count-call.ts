@@ -14,6 +14,7 @@ export interface CountDeps {
   readonly jobState: Pick<JobState, 'uncountCall'>;
   readonly settings: Pick<WorkerSettings, 'timeoutMs'>;
   readonly models: ModelCatalogue;
+  readonly now: () => number;
 }
 
 /**
@@ -24,12 +25,14 @@ export interface CountDeps {
  * call between them. If this process dies or loses the job mid-call, whoever runs the job next
  * waits for the deadline, then counts the call as possibly billed.
  */
-export async function countCall(deps: CountDeps, ctx: JobContext, deployment: DeploymentConfig, pending: readonly number[], expected: ExpectedCost): Promise<{ opening: CallOpening; callId: string }> {
+export async function countCall(deps: CountDeps, ctx: JobContext, deployment: DeploymentConfig, pending: readonly number[], expected: ExpectedCost): Promise<{ opening: CallOpening; callId: string; openUntilMs: number }> {
   const callId = randomUUID();
   const timeoutMs = callTimeoutOf(deployment, deps.models, deps.settings).ms;
   const images = pending.map((variant) => ({ imageKey: ctx.keyOf(variant), usd: expected.perImageUsd }));
+  // By this worker's clock, from before the call was opened: never later than Redis's deadline.
+  const openUntilMs = deps.now() + timeoutMs;
   const opening = await deps.batches.openCall(ctx.data.batchId, ctx.jobId, { callId, usd: expected.usd, images, timeoutMs });
-  return { opening, callId };
+  return { opening, callId, openUntilMs };
 }
 
 /** Takes back a call counted but never sent (its slot was missed), with its budget reservation. */

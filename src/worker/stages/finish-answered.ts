@@ -5,6 +5,7 @@ import { stopped } from './admit-job.js';
 import type { CallInHand } from './call-in-hand.js';
 import { carryOutStep } from './carry-out-step.js';
 import type { JobContext } from './job-context.js';
+import { holdCallOpenForKeeping } from './hold-call-open.js';
 import { keepImages } from './keep-images.js';
 import { recordOutcomes } from './record-outcomes.js';
 import { retryBookkeeping } from './retry-bookkeeping.js';
@@ -14,7 +15,8 @@ import { callTimeoutOf } from '../call-timeout.js';
 import { formatUsd } from '../../cost/format-usd.js';
 
 /**
- * After a 200 with images: keep them (store), then settle the call, then record the outcomes,
+ * After a 200 with images: keep them (store; the call held open meanwhile if its deadline is
+ * near, hold-call-open.ts), then settle the call, then record the outcomes,
  * in that order, so a Redis error after the call never loses a paid image. The whole call is
  * paid, also when fewer images came back than were asked for; each image returned carries its
  * share. Images that did not come back are tried again as the retry policy says; images in
@@ -24,6 +26,7 @@ export async function finishAnswered(deps: StageDeps, ctx: JobContext, made: Cal
   const { read, call } = answer;
   const { pending, target, counters } = made;
   const cost = actualCallCost(deps.prices, made.priced(pending.length), { kind: 'answered', usage: read.usage });
+  await holdCallOpenForKeeping(deps, ctx, made);
   const keeping = await keepImages(deps, ctx, pending, read, { deployment: target.name, counters, call, cost });
   const returned = [...read.images, ...read.filtered].flatMap((item) => {
     const variant = pending[item.index];

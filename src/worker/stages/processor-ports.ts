@@ -28,6 +28,7 @@ export interface OutcomeBook {
  */
 export interface SpendBook {
   openCall(batchId: string, jobId: string, call: CallToOpen): Promise<CallOpening>;
+  holdCallOpen(jobId: string, callId: string, ms: number): Promise<boolean>;
   settleCost(batchId: string, jobId: string, call: CallSettlement): Promise<void>;
   releaseCost(batchId: string, jobId: string): Promise<void>;
   uncountCall(batchId: string): Promise<void>;

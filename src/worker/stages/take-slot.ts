@@ -34,7 +34,7 @@ export interface KnownAtStart {
 
 export type SlotTaken =
   /** Call now: budget reserved, the call counted (and remembered as open) under `callId`. */
-  | { readonly kind: 'taken'; readonly deployment: DeploymentConfig; readonly counters: JobCounters; readonly callId: string }
+  | { readonly kind: 'taken'; readonly deployment: DeploymentConfig; readonly counters: JobCounters; readonly callId: string; readonly openUntilMs: number }
   | { readonly kind: 'over_budget'; readonly verdict: BudgetVerdict }
   | { readonly kind: 'stopped'; readonly step: StoppingStep };
 
@@ -74,7 +74,7 @@ export async function takeSlot(deps: SlotDeps, ctx: JobContext, pending: readonl
     }
     const deployment = candidates.find((d) => d.name === offer.deployment);
     if (deployment === undefined) throw new Error(`limiter granted unknown deployment ${offer.deployment}`);
-    const { opening, callId } = await countCall(deps, ctx, deployment, pending, expected);
+    const { opening, callId, openUntilMs } = await countCall(deps, ctx, deployment, pending, expected);
     // Refused here, the slot goes unused: the batch is at its end anyway, or another run of
     // this job has a call open (it may bring these images).
     if (opening.kind === 'over_budget') return { kind: 'over_budget', verdict: opening.verdict };
@@ -84,7 +84,7 @@ export async function takeSlot(deps: SlotDeps, ctx: JobContext, pending: readonl
     // Azure's short windows. Measured after the last Redis round trip: a Redis outage or a busy
     // event loop makes a call late; it gives the slot up and takes the next free one.
     const lateMs = deps.now() - slotAt;
-    if (lateMs <= deps.lateToleranceMs) return { kind: 'taken', deployment, counters, callId };
+    if (lateMs <= deps.lateToleranceMs) return { kind: 'taken', deployment, counters, callId, openUntilMs };
     await uncountCall(deps, ctx);
     missed++;
     deps.logger.debug({ jobId, deployment: offer.deployment, lateMs, missed }, 'slot missed: taking the next one');

@@ -171,6 +171,20 @@ describe('the batch registry\'s budget and cost (Lua on a real Redis)', () => {
       expect(await batches.openCall('left', 'left/a/v0', call('next'))).toMatchObject({ kind: 'opened' });
     });
 
+    it('a call whose images are still being kept is held open longer: only its own, never shortened', async () => {
+      await batches.openCall('hold', 'hold/a/v0', call('kept-slowly', 1_000));
+      expect(await batches.holdCallOpen('hold/a/v0', 'kept-slowly', 60_000)).toBe(true);
+      expect((await batches.startJob('hold', 'hold/a/v0', 1)).openCallLeftMs).toBeGreaterThan(50_000);
+      // A shorter hold leaves the later deadline as it is.
+      expect(await batches.holdCallOpen('hold/a/v0', 'kept-slowly', 0)).toBe(true);
+      expect((await batches.startJob('hold', 'hold/a/v0', 1)).openCallLeftMs).toBeGreaterThan(50_000);
+      // Another call's hold, or one after its settlement, changes nothing.
+      expect(await batches.holdCallOpen('hold/a/v0', 'not-this-one', 60_000)).toBe(false);
+      await batches.settleCost('hold', 'hold/a/v0', { callId: 'kept-slowly', usd: 0.04, images: [] });
+      expect(await batches.holdCallOpen('hold/a/v0', 'kept-slowly', 60_000)).toBe(false);
+      expect((await batches.startJob('hold', 'hold/a/v0', 1)).openCallLeftMs).toBeUndefined();
+    });
+
     it('a call over the budget is not opened, counted or reserved', async () => {
       await batches.setMaxCost('tight', 0.01);
       expect(await batches.openCall('tight', 'tight/a/v0', call('too-dear'))).toMatchObject({ kind: 'over_budget', verdict: { isWithinBudget: false, maxCostUsd: 0.01 } });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { APIConnectionError, APIError } from 'openai';
 import { ResponseTooLargeError } from '../../../src/errors/response-too-large-error.js';
 import { processImageJob } from '../../../src/worker/process-image-job.js';
+import { KEEPING_ALLOWANCE_MS } from '../../../src/worker/stages/hold-call-open.js';
 import type { ImageRecord } from '../../../src/storage/image-record.js';
 import type { StoreGate } from '../../../src/storage/store-guard.js';
 import { createFakePendingDownloads, createFakeProcessor, createOpenStoreGate, fakeJob, imagesAnswer, RedisReplyError } from '../../helpers/processor-fakes.js';
@@ -185,6 +186,30 @@ describe('processImageJob through its stages, on fakes of its own ports', () => 
     const startMs = p.clockMs;
     await processImageJob(p.deps, job);
     expect(seen).toEqual([{ timeoutMs: 60_000, opening: expect.objectContaining({ kind: 'opened', untilMs: startMs + 60_000 }) as unknown }]);
+  });
+
+  it('an answer that comes back close to its call\'s deadline holds the call open for the keeping allowance before its images are kept; one well inside its timeout does not', async () => {
+    // The deployment's timeout is 60 s; this answer arrives 50 s into it, 10 s before the deadline.
+    const late = createFakeProcessor({
+      answer: (_deployment, job) => {
+        late.clockMs += 50_000;
+        return Promise.resolve({ body: imagesAnswer(job.variants.length), latencyMs: 50_000 });
+      },
+    });
+    const job = fakeJob();
+    const putImage = late.store.putImage.bind(late.store);
+    const heldBeforeKept: number[] = [];
+    late.store.putImage = async (...args) => {
+      heldBeforeKept.push(late.batches.holds.length);
+      return putImage(...args);
+    };
+    expect(await processImageJob(late.deps, job)).toMatchObject({ kind: 'completed' });
+    expect(late.batches.holds).toEqual([{ jobId: job.id, callId: late.batches.settlements[0]?.callId, ms: KEEPING_ALLOWANCE_MS }]);
+    expect(heldBeforeKept).toEqual([1]);
+
+    const early = createFakeProcessor();
+    expect(await processImageJob(early.deps, fakeJob())).toMatchObject({ kind: 'completed' });
+    expect(early.batches.holds).toEqual([]);
   });
 
   it('a second run of the job that reaches its call while the first run\'s call is open makes no call and waits for that call\'s deadline', async () => {
