@@ -49,6 +49,7 @@ async function idsWithPrefix(queue: ImageQueue, prefix: string): Promise<Set<str
  * Removes every job of the batch that no worker has started (waiting, delayed, prioritized)
  * and records its images as `cancelled`, so the batch is finished without them. Active jobs
  * are left alone: their call may already be in flight, and stopping it would not un-bill it.
+ * A removed job also leaves the limiter's waiting rooms, where it would hold live jobs back.
  * Enqueueing the same requests again adds the removed jobs back and makes those images.
  */
 export async function cancelBatch(deps: CancelDeps, batchId: string): Promise<CancelResult> {
@@ -60,6 +61,9 @@ export async function cancelBatch(deps: CancelDeps, batchId: string): Promise<Ca
   const candidates = await idsWithPrefix(deps.queue, `${batchId}/`);
   for await (const page of deps.batches.jobIds(batchId)) for (const id of page) candidates.add(id);
 
+  // The waiting rooms a parked job of the batch may hold a place in: a cancelled job leaves
+  // them now, not only when it reaches the front, so no live job counts it as ahead of it.
+  const groupIds = await deps.redis.smembers(deps.keys.limiterGroups);
   let jobsCancelled = 0;
   let imagesCancelled = 0;
   let jobsInFlight = 0;
@@ -81,6 +85,11 @@ export async function cancelBatch(deps: CancelDeps, batchId: string): Promise<Ca
     await pendingDownloads.forget(jobId);
     // A delayed job may hold a limiter slot reservation; the slot is lost, the entry need not stay.
     await deps.redis.hdel(deps.keys.limiterReservations, jobId);
+    if (groupIds.length > 0) {
+      const leave = deps.redis.pipeline();
+      for (const groupId of groupIds) leave.zrem(deps.keys.limiterRoom(groupId), jobId).hdel(deps.keys.limiterRoomUntil(groupId), jobId);
+      await leave.exec();
+    }
     const identity = imageJobIdentitySchema.safeParse(job.data);
     if (!identity.success || identity.data.batchId !== batchId) return;
     const imageKeys = imageKeysOf(identity.data);

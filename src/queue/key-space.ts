@@ -17,6 +17,12 @@ export interface KeySpace {
   limiterDeployment(name: string): string;
   /** One group of deployments a worker chooses among (hash: tiers, m:<name> -> tier), beside its slot indexes. */
   limiterGroup(groupId: string): string;
+  /** The id of every group registered (set), so a cancel reaches every waiting room. */
+  readonly limiterGroups: string;
+  /** A group's waiting room (sorted set: job id -> place in line). */
+  limiterRoom(groupId: string): string;
+  /** When each parked job's place in a group's waiting room lapses (hash: job id -> ms). */
+  limiterRoomUntil(groupId: string): string;
   /** Calls of one deployment in the last minute (sorted set by time), for status. */
   limiterCalls(name: string): string;
   /** Calls of one deployment per minute over the last hour (hash: `<minute>` and `<minute>:429` -> count), for the dashboard's chart. */
@@ -79,6 +85,9 @@ export function createKeySpace(prefix: string): KeySpace {
     limiterPrefix: `${bullPrefix}:limiter:`,
     limiterDeployment: (name) => `${bullPrefix}:limiter:deployment:${name}`,
     limiterGroup: (groupId) => `${bullPrefix}:limiter:group:${groupId}`,
+    limiterGroups: `${bullPrefix}:limiter:groups`,
+    limiterRoom: (groupId) => `${bullPrefix}:limiter:group:${groupId}:room`,
+    limiterRoomUntil: (groupId) => `${bullPrefix}:limiter:group:${groupId}:room:until`,
     limiterCalls: (name) => `${bullPrefix}:limiter:calls:${name}`,
     limiterCallMinutes: (name) => `${bullPrefix}:limiter:call-minutes:${name}`,
     limiterReservations: `${bullPrefix}:limiter:reservations`,

@@ -146,7 +146,7 @@ local function offerInLine(name, bucket)
   local nextSlot = math.max(now, bucket.cooldownUntil, bucket.tat - bucket.burst)
   local turnIn = nextSlot - now + ahead * groupInterval
   if turnIn <= horizon then
-    leaveRoom(prefix, groupId, jobId, score)
+    leaveRoom(prefix, groupId, jobId, score, batch)
     return offer(name, bookSlot(prefix, name, bucket, now, now, units), units, false)
   end
   local waitMs = math.ceil(turnIn - horizon / 2)

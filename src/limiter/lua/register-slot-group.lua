@@ -16,6 +16,8 @@
 
 local prefix = ARGV[1]
 local groupId = ARGV[2]
+-- Known groups, for whoever must reach every waiting room (a batch's cancel).
+redis.call('SADD', groupsKey(prefix), groupId)
 local callsPerMs = 0
 for i = 4, #ARGV, 5 do
   callsPerMs = callsPerMs + 1 / tonumber(ARGV[i + 2])

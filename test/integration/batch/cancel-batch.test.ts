@@ -3,6 +3,9 @@ import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cancelBatch } from '../../../src/batch/cancel-batch.js';
 import { restoreCancelled } from '../../../src/batch/restore-cancelled.js';
+import { DEFAULT_LIMITER_SETTINGS } from '../../../src/config/load-config.js';
+import { slotGroupOf } from '../../../src/limiter/slot-group.js';
+import { createSlotLimiter } from '../../../src/limiter/slot-limiter.js';
 import { createKeySpace } from '../../../src/queue/key-space.js';
 import { createPendingDownloads } from '../../../src/queue/pending-downloads.js';
 import { waitForIdleQueue } from '../../helpers/job-events.js';
@@ -102,6 +105,32 @@ describe('cancelling a batch', () => {
     p.startWorker();
     const summary = await p.waitForBatch('again');
     expect(summary.counts).toMatchObject({ stored: 3, cancelled: 0 });
+  });
+
+  it("takes the cancelled jobs out of the limiter's waiting room, so a live job behind them no longer counts them ahead of it", async () => {
+    const { p, redis: connection, cancel } = await open(FAST);
+    const keys = createKeySpace(p.prefix);
+    await p.producer.enqueue(requests(1), { batchId: 'front' });
+    await p.producer.enqueue(requests(3), { batchId: 'dead' });
+    await p.producer.enqueue(requests(1), { batchId: 'live' });
+    const idsOf = async (batchId: string): Promise<string[]> =>
+      (await p.producer.queue.getRanges(['waiting', 'prioritized', 'delayed'], 0, 99)).filter((id) => id.startsWith(`${batchId}/`)).sort();
+    // One slot a second and maxSleepMs 500: after the opener's call every job waits in line.
+    const line = [{ name: 'room-dep', ratePerMinute: 60 }];
+    const limiter = createSlotLimiter(connection, keys, { ...DEFAULT_LIMITER_SETTINGS, headroom: 0, maxSleepMs: 500 });
+    expect(await limiter.acquire('opener', line)).toMatchObject({ kind: 'go' });
+    // A live job heads the line, so the dead ones behind it are not swept as heads.
+    for (const id of await idsOf('front')) expect(await limiter.acquireInLine(id, line, { priority: 'high', batchId: 'front' })).toMatchObject({ kind: 'queued', ahead: 0 });
+    const dead = await idsOf('dead');
+    for (const id of dead) await limiter.acquireInLine(id, line, { priority: 'normal', batchId: 'dead' });
+    const live = (await idsOf('live'))[0] ?? 'no live job';
+    // Batches take turns: the dead batch's first job and the front one are ahead of it.
+    expect(await limiter.acquireInLine(live, line, { priority: 'normal', batchId: 'live' })).toMatchObject({ kind: 'queued', ahead: 2 });
+    expect(await cancel('dead')).toMatchObject({ jobsCancelled: 3 });
+    expect(await limiter.acquireInLine(live, line, { priority: 'normal', batchId: 'live' })).toMatchObject({ kind: 'queued', ahead: 1 });
+    const room = keys.limiterRoom(slotGroupOf(line, 0).id);
+    expect(await connection.zrange(room, 0, -1)).not.toContain(dead[0]);
+    expect(await connection.hkeys(keys.limiterRoomUntil(slotGroupOf(line, 0).id))).not.toContain(dead[0]);
   });
 
   it('imgbatch cancel <batch> removes queued jobs and says how many', async () => {

@@ -5,6 +5,7 @@ import { DEFAULT_LIMITER_SETTINGS } from '../../../src/config/load-config.js';
 import { IMAGE_QUEUE_NAME } from '../../../src/job/image-job.js';
 import type { JobPriority } from '../../../src/job/job-priority.js';
 import { createSlotLimiter, type LineDecision, type SlotLimiter } from '../../../src/limiter/slot-limiter.js';
+import { slotGroupOf } from '../../../src/limiter/slot-group.js';
 import { createKeySpace } from '../../../src/queue/key-space.js';
 import { connectTestRedis, deleteKeysWithPrefix, uniquePrefix } from '../../helpers/redis.js';
 
@@ -258,5 +259,26 @@ describe('the waiting room: priority first, then batches in turn', () => {
     expect(await ask('g-2', 'normal', 'g', gone)).toMatchObject({ kind: 'queued', ahead: 1 });
     await queue.remove('g-1');
     expect(await ask('g-2', 'normal', 'g', gone)).toMatchObject({ kind: 'queued', ahead: 0 });
+  });
+
+  it("forgets a batch's tag once its last job in line has taken a slot, though the room is not empty, and lets the room's keys expire", async () => {
+    const tidy = [{ name: 'tidy', ratePerMinute: 60 }];
+    const room = keys.limiterRoom(slotGroupOf(tidy, 0).id);
+    expect(await ask('o-0', 'normal', 'old', tidy)).toMatchObject({ kind: 'go' });
+    const last = await ask('o-1', 'normal', 'old', tidy);
+    expect(last).toMatchObject({ kind: 'queued', ahead: 0 });
+    expect(await ask('w-0', 'normal', 'keep', tidy)).toMatchObject({ kind: 'queued', ahead: 1 });
+    await new Promise((r) => setTimeout(r, last.kind === 'queued' ? last.waitMs : 0));
+    expect(await ask('o-1', 'normal', 'old', tidy)).toMatchObject({ kind: 'go' });
+    expect(await redis.zrange(room, 0, -1)).toEqual(['w-0']);
+    // The old batch's tag is gone; the virtual time stays (the keep batch's tag, now no more than it, may go too).
+    const clock = Object.keys(await redis.hgetall(`${room}:clock`));
+    expect(clock).toContain('v:2');
+    expect(clock).not.toContain('b:2:old');
+    for (const key of [room, `${room}:until`, `${room}:clock`]) {
+      const ttlMs = await redis.pttl(key);
+      expect(ttlMs).toBeGreaterThan(23 * 3600_000);
+      expect(ttlMs).toBeLessThanOrEqual(24 * 3600_000);
+    }
   });
 });

@@ -7,6 +7,7 @@
     deployment:<name>       hash: tat, cooldownUntil, paused, rateFactor, intervalMs, ...
     groups-of:<name>        set: "<group id>:<tier>" of every slot index holding the deployment
     reserved:<name>         sorted set: job id -> reserved slot (ms), the slots a 429'd job may take over
+    groups                  set: the id of every group registered
     group:<id>              hash: "tiers" (ascending, comma-separated), "m:<name>" -> tier
     group:<id>:tier:<tier>  sorted set: deployment -> the time it can next start a call (ms)
     group:<id>:paused       set: the group's paused deployments
@@ -24,6 +25,10 @@ end
 
 local function reservedKey(prefix, name)
   return prefix .. 'reserved:' .. name
+end
+
+local function groupsKey(prefix)
+  return prefix .. 'groups'
 end
 
 local function groupKey(prefix, groupId)

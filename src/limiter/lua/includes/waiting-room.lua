@@ -11,7 +11,12 @@
 
   A job keeps its place while it is parked: its entry stays in the room until it takes a slot.
   A parked job that is removed (cancelled, done elsewhere) or never comes back would hold the
-  line: heads whose BullMQ job is gone or whose deadline passed are dropped, a few per call.
+  line: heads whose BullMQ job is gone or whose deadline passed are dropped, a few per call;
+  a cancelled batch's jobs are taken out by the cancel (src/batch/cancel-batch.ts).
+
+  Bounded in size: a batch's tag is dropped from the clock once it is no more than its
+  priority's virtual time (max(V, tag) is then V: the tag adds nothing), and the room's keys
+  expire a day after their last use, so a room no worker asks of any more goes away.
 ]]
 --- @include "limiter-keys"
 
@@ -20,13 +25,38 @@
 local ROOM_TAG_SPAN = 1099511627776
 -- Dead heads dropped per call at most: the work of one call stays bounded.
 local ROOM_SWEEP = 8
+-- Clock fields looked at per slot taken, for tags left behind by batches that ended without
+-- their last job taking a slot (cancelled, failed while parked).
+local ROOM_CLOCK_SAMPLE = 2
+-- The room's keys outlive their last use by this much (ms).
+local ROOM_TTL_MS = 86400000
+
+-- Every use of the room keeps its keys for another ROOM_TTL_MS.
+local function touchRoom(prefix, groupId)
+  redis.call('PEXPIRE', groupRoomKey(prefix, groupId), ROOM_TTL_MS)
+  redis.call('PEXPIRE', groupRoomUntilKey(prefix, groupId), ROOM_TTL_MS)
+  redis.call('PEXPIRE', groupRoomClockKey(prefix, groupId), ROOM_TTL_MS)
+end
+
+-- Drops the batch's tag ('b:<priority>:<batch>') when it is no more than its priority's
+-- virtual time: the next job of the batch gets max(V, tag) + 1 = V + 1 without it.
+local function forgetSpentTag(clock, field)
+  local priority = string.match(field, '^b:(%d+):')
+  if not priority then return end
+  local f = redis.call('HMGET', clock, 'v:' .. priority, field)
+  local v, tag = tonumber(f[1]), tonumber(f[2])
+  if v and tag and tag <= v then redis.call('HDEL', clock, field) end
+end
 
 -- The job's score, entering it at the back of its batch's round when it is not in the room
 -- (its place lapses at deadlineMs unless it is parked or takes a slot before).
 local function enterRoom(prefix, groupId, jobId, priority, batch, deadlineMs)
   local room = groupRoomKey(prefix, groupId)
   local score = redis.call('ZSCORE', room, jobId)
-  if score then return tonumber(score) end
+  if score then
+    touchRoom(prefix, groupId)
+    return tonumber(score)
+  end
   local clock = groupRoomClockKey(prefix, groupId)
   -- An empty room has no order to keep: the clock restarts, and the batches' tags with it.
   if redis.call('ZCARD', room) == 0 then redis.call('DEL', clock) end
@@ -37,6 +67,7 @@ local function enterRoom(prefix, groupId, jobId, priority, batch, deadlineMs)
   local newScore = priority * ROOM_TAG_SPAN + tag
   redis.call('ZADD', room, newScore, jobId)
   redis.call('HSET', groupRoomUntilKey(prefix, groupId), jobId, string.format('%.0f', deadlineMs))
+  touchRoom(prefix, groupId)
   return newScore
 end
 
@@ -67,7 +98,9 @@ local function parkInRoom(prefix, groupId, jobId, deadlineMs)
 end
 
 -- The job takes a slot: it leaves the room, and its tag becomes its priority's virtual time.
-local function leaveRoom(prefix, groupId, jobId, score)
+-- Its batch's tag goes once V has reached it (the batch's last job in line has left), and a
+-- few other spent tags with it.
+local function leaveRoom(prefix, groupId, jobId, score, batch)
   redis.call('ZREM', groupRoomKey(prefix, groupId), jobId)
   redis.call('HDEL', groupRoomUntilKey(prefix, groupId), jobId)
   local priority = math.floor(score / ROOM_TAG_SPAN)
@@ -75,6 +108,8 @@ local function leaveRoom(prefix, groupId, jobId, score)
   local clock = groupRoomClockKey(prefix, groupId)
   local field = 'v:' .. priority
   if tag > (tonumber(redis.call('HGET', clock, field)) or 0) then redis.call('HSET', clock, field, tag) end
+  forgetSpentTag(clock, 'b:' .. priority .. ':' .. batch)
+  for _, other in ipairs(redis.call('HRANDFIELD', clock, ROOM_CLOCK_SAMPLE)) do forgetSpentTag(clock, other) end
 end
 
 -- A job that will not wait now (every deployment paused) gives its place up.
