@@ -21,11 +21,12 @@
  * Flags: --image-scale F and --latency-scale F (default 1: the sizes above) shrink the runs,
  * e.g. `--image-scale 0.05 --latency-scale 0.05` for a check in about two minutes; --scenarios
  * A,B,C,bare picks runs (default all); --timeout-ms N sets the worker's call timeout (default:
- * imgbatch's own). Takes about 15 minutes at full size; run it on a quiet machine. Prints a
+ * imgbatch's own); --calls-out FILE writes every call the simulator saw (run, deployment, arrival
+ * ms after the run's first call, outcome) as JSON lines, to see where quota went unused. Takes about 15 minutes at full size; run it on a quiet machine. Prints a
  * table, then one JSON object as the last line.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -34,6 +35,7 @@ import { Redis } from 'ioredis';
 import { startRedisServer } from '../src/cli/redis-server-process.js';
 import { createProducer } from '../src/queue/producer.js';
 import { readRedisUsage } from '../src/queue/read-redis-usage.js';
+import type { CallRecord } from '../src/simulator/call-stats.js';
 import { createSimulator } from '../src/simulator/create-simulator.js';
 import { spawnNode, stopAll, waitForLogLine, waitUntil } from './bench/child-processes.js';
 import { formatTable } from './bench/format-table.js';
@@ -57,6 +59,7 @@ const { values } = parseArgs({
     'latency-scale': { type: 'string', default: '1' },
     scenarios: { type: 'string', default: SCENARIOS.join(',') },
     'timeout-ms': { type: 'string' },
+    'calls-out': { type: 'string' },
   },
   strict: true,
   allowPositionals: false,
@@ -72,6 +75,14 @@ const chosen = new Set(
 );
 const timeoutMs = values['timeout-ms'] === undefined ? undefined : Number(values['timeout-ms']);
 if (timeoutMs !== undefined && (!Number.isInteger(timeoutMs) || timeoutMs <= 0)) throw new Error(`--timeout-ms: ${values['timeout-ms'] ?? ''} is not allowed (a whole number of ms)`);
+
+const callsOut = values['calls-out'];
+
+async function writeCalls(path: string, label: string, calls: readonly CallRecord[]): Promise<void> {
+  const first = Math.min(...calls.map((c) => c.arrivedAtMs));
+  const lines = calls.map((c) => JSON.stringify({ run: label, deployment: c.deployment, atMs: c.arrivedAtMs - first, outcome: c.outcome }));
+  await appendFile(path, lines.length === 0 ? '' : `${lines.join('\n')}\n`);
+}
 
 const images = (full: number): number => Math.max(1, Math.round(full * imageScale));
 const latency = (meanMs: number, sdMs: number): Latency => ({ meanMs: Math.round(meanMs * latencyScale), sdMs: Math.round(sdMs * latencyScale) });
@@ -171,6 +182,7 @@ async function runImgbatch(redis: Redis, redisUrl: string, label: string, fleet:
       Array.from({ length: count }, (_, i) => ({ id: `img${i}`, prompt: `benchmark image ${i}`, model: MODEL })),
       { batchId: 'bench' },
     );
+    log(`${label}: enqueued in ${Date.now() - startedAt} ms`);
     let reads = 0;
     const expectedMs = (count / (totalRpm / 60)) * 1_000 + 4 * (callLatency.meanMs + 3 * callLatency.sdMs) + 300_000;
     await waitUntil(
@@ -187,7 +199,9 @@ async function runImgbatch(redis: Redis, redisUrl: string, label: string, fleet:
     const processUsage = readProcessUsage(pid);
     const summary = await readProgress();
     const memoryAfter = await usedMemory(redis);
-    const quota = quotaUtilization(simulator.stats(), totalRpm);
+    const calls = simulator.stats();
+    const quota = quotaUtilization(calls, totalRpm);
+    if (callsOut !== undefined) await writeCalls(callsOut, label, calls);
     const stored = summary.counts.stored;
     return {
       label,

@@ -183,7 +183,7 @@ const envSchema = z.object({
   AZURE_STORAGE_ACCOUNT_URL: z.url().optional(),
   IMGBATCH_BLOB_CONTAINER: z.string().min(3).optional(),
   IMGBATCH_BLOB_PREFIX: z.string().optional(),
-  IMGBATCH_CONCURRENCY: z.union([z.literal('auto'), positiveInt.max(1000)]).optional(),
+  IMGBATCH_CONCURRENCY: z.union([z.literal('auto'), positiveInt.max(100_000)]).optional(),
   IMGBATCH_TIMEOUT_MS: z.coerce.number().pipe(callTimeoutMsSchema).optional(),
   IMGBATCH_IMAGES_PER_CALL: positiveInt.max(10).optional(),
   IMGBATCH_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),

@@ -32,7 +32,7 @@ import { createJobState } from '../queue/job-state.js';
 import { createPendingDownloads } from '../queue/pending-downloads.js';
 import { maxImagesResponseBytes } from '../azure/max-images-response-bytes.js';
 import { isLoopbackEndpoint } from '../net/is-loopback-endpoint.js';
-import { concurrencyForLatency, workerConcurrency } from './worker-concurrency.js';
+import { admissionAllowance, concurrencyForLatency, concurrencyNow, workerConcurrency } from './worker-concurrency.js';
 import { callTimeoutOf } from './call-timeout.js';
 import { createLatencyTracker } from './latency-tracker.js';
 import { giveUpStalledJob, MAX_STALLS } from './give-up-stalled-job.js';
@@ -118,6 +118,11 @@ export function createAzureCallImages(
   };
 }
 
+/** How often `auto` concurrency follows the calls underway, ms. */
+const CONCURRENCY_TICK_MS = 250;
+/** Ticks between looks at the observed latency (5 s). */
+const RETARGET_EVERY_TICKS = 20;
+
 /** Time for the warm-up's connection to an endpoint, ms: a handshake, not an image call. */
 const WARM_UP_TIMEOUT_MS = 10_000;
 
@@ -187,12 +192,31 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
     logger,
   };
   const reconcileDeps = { ...deps, sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)) };
+  const isAuto = options.settings.concurrency === 'auto';
+  // `auto`: Little's law sets the target; the process climbs to it as calls start (see concurrencyNow).
+  let targetConcurrency = workerConcurrency(options.settings.concurrency, options.deployments, models);
+  const allowance = admissionAllowance(options.deployments, options.limiter.maxSleepMs);
+  /** Runs of this process whose call has started and that have not ended yet. */
+  let callsUnderway = 0;
+  const callImagesCounted = (run: { hasCalled: boolean }): CallImages => (deployment, job, callOptions) => {
+    if (!run.hasCalled) {
+      run.hasCalled = true;
+      callsUnderway++;
+    }
+    return deps.callImages(deployment, job, callOptions);
+  };
   const worker = new Worker<ImageJobData, JobSummary>(
     IMAGE_QUEUE_NAME,
     async (job, token) => {
       const jobId = job.id ?? job.name;
       if (job.stalledCounter > MAX_STALLS) throw new UnrecoverableError(await giveUpStalledJob(reconcileDeps, { id: jobId, data: job.data, stalls: job.stalledCounter }));
-      const result = await processImageJob(deps, { id: jobId, data: job.data });
+      const run = { hasCalled: false };
+      let result;
+      try {
+        result = await processImageJob(isAuto ? { ...deps, callImages: callImagesCounted(run) } : deps, { id: jobId, data: job.data });
+      } finally {
+        if (run.hasCalled) callsUnderway--;
+      }
       switch (result.kind) {
         case 'completed':
           return result.summary;
@@ -209,7 +233,7 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
       prefix: keys.bullPrefix,
       // Shown as the job's processedBy, so an operator sees which process made which image.
       name: workerName, // [store-gate] the same name is shown as a spool's holder
-      concurrency: workerConcurrency(options.settings.concurrency, options.deployments, models),
+      concurrency: isAuto ? concurrencyNow(targetConcurrency, 0, allowance) : targetConcurrency,
       lockDuration: options.settings.lockDurationMs,
       // The lock is renewed every half of its duration for as long as the job's call runs, so
       // a call of 10 minutes (gpt-image-2 allows 540 s) is never handed to a second worker while
@@ -233,19 +257,23 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
     logger.error({ err: error }, 'worker error');
   });
 
-  // Little's law at run time: if calls turn out slower than the starting size assumed, open
-  // more slots so the quota is still reached. Only with `auto`; an explicit number is kept.
-  const resize =
-    options.settings.concurrency === 'auto'
-      ? setInterval(() => {
-          if (latency.averageMs === undefined) return;
-          const next = concurrencyForLatency(worker.concurrency, options.deployments, latency.averageMs);
-          if (next > worker.concurrency) {
-            logger.info({ from: worker.concurrency, to: next, averageLatencyMs: Math.round(latency.averageMs) }, 'raising concurrency to keep up with call latency');
-            worker.concurrency = next;
+  // Only with `auto`; an explicit number is kept. The concurrency follows the calls underway
+  // (a backlog is taken in `allowance` jobs at a time), and Little's law at run time raises
+  // the target if calls turn out slower than the starting size assumed.
+  let ticks = 0;
+  const resize = isAuto
+    ? setInterval(() => {
+        if (++ticks % RETARGET_EVERY_TICKS === 0 && latency.averageMs !== undefined) {
+          const next = concurrencyForLatency(targetConcurrency, options.deployments, latency.averageMs);
+          if (next > targetConcurrency) {
+            logger.info({ from: targetConcurrency, to: next, averageLatencyMs: Math.round(latency.averageMs) }, 'raising concurrency to keep up with call latency');
+            targetConcurrency = next;
           }
-        }, 5_000)
-      : undefined;
+        }
+        const now = concurrencyNow(targetConcurrency, callsUnderway, allowance);
+        if (now !== worker.concurrency) worker.concurrency = now;
+      }, CONCURRENCY_TICK_MS)
+    : undefined;
   resize?.unref();
   worker.on('stalled', (jobId) => {
     // The worker holding this job died or hung; another takes it up. The processor waits for

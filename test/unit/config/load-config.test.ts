@@ -587,7 +587,7 @@ describe('loadConfig settings precedence', () => {
     ['IMGBATCH_BATCH_RETENTION_DAYS', 'forever'],
     ['IMGBATCH_CONCURRENCY', '0'],
     ['IMGBATCH_CONCURRENCY', 'lots'],
-    ['IMGBATCH_CONCURRENCY', '1001'],
+    ['IMGBATCH_CONCURRENCY', '100001'],
     ['IMGBATCH_IMAGES_PER_CALL', '11'],
     ['IMGBATCH_REDIS_PREFIX', 'a:b'],
     ['IMGBATCH_LOG_LEVEL', 'verbose'],
