@@ -32,9 +32,8 @@ import { createJobState } from '../queue/job-state.js';
 import { createPendingDownloads } from '../queue/pending-downloads.js';
 import { maxImagesResponseBytes } from '../azure/max-images-response-bytes.js';
 import { isLoopbackEndpoint } from '../net/is-loopback-endpoint.js';
-import { admissionAllowance, concurrencyForLatency, concurrencyNow, workerConcurrency } from './worker-concurrency.js';
+import { admissionAllowance, concurrencyCeiling, concurrencyNow, readProcessCapacity } from './worker-concurrency.js';
 import { callTimeoutOf } from './call-timeout.js';
-import { createLatencyTracker } from './latency-tracker.js';
 import { giveUpStalledJob, MAX_STALLS } from './give-up-stalled-job.js';
 import { reconcileJobOutcomes } from './reconcile-job-outcomes.js';
 import { processImageJob, type CallImages, type JobSummary, type ProcessorDeps } from './process-image-job.js';
@@ -120,8 +119,6 @@ export function createAzureCallImages(
 
 /** How often `auto` concurrency follows the calls underway, ms. */
 const CONCURRENCY_TICK_MS = 250;
-/** Ticks between looks at the observed latency (5 s). */
-const RETARGET_EVERY_TICKS = 20;
 
 /** Time for the warm-up's connection to an endpoint, ms: a handshake, not an image call. */
 const WARM_UP_TIMEOUT_MS = 10_000;
@@ -130,7 +127,6 @@ const WARM_UP_TIMEOUT_MS = 10_000;
 export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
   const keys = createKeySpace(options.prefix ?? 'imgbatch');
   const { connection, logger } = options;
-  const latency = createLatencyTracker();
   const models = options.models ?? BUILT_IN_CATALOGUE;
   const fetchSettings = options.fetch ?? DEFAULT_FETCH_SETTINGS;
   const callTimeoutMsOf = (deployment: DeploymentConfig): number => callTimeoutOf(deployment, models, options.settings).ms;
@@ -173,7 +169,7 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
   const deps: ProcessorDeps = {
     deployments: options.deployments,
     models,
-    callImages: meterCallImages(callImages, { metrics: callMetrics, latency, logger }),
+    callImages: meterCallImages(callImages, { metrics: callMetrics, logger }),
     downloadImage: (url) => downloadImage(url, downloadOptions),
     pendingDownloads: createPendingDownloads(connection, keys),
     inputReader: options.inputReader ?? createInputReader({ store: options.store, fetch: DEFAULT_FETCH_SETTINGS }),
@@ -192,9 +188,10 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
     logger,
   };
   const reconcileDeps = { ...deps, sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)) };
-  const isAuto = options.settings.concurrency === 'auto';
-  // `auto`: Little's law sets the target; the process climbs to it as calls start (see concurrencyNow).
-  let targetConcurrency = workerConcurrency(options.settings.concurrency, options.deployments, models);
+  const { concurrency } = options.settings;
+  const isAuto = concurrency === 'auto';
+  // `auto` follows the calls as they start (see concurrencyNow), up to what memory allows.
+  const ceiling = concurrencyCeiling(readProcessCapacity());
   const allowance = admissionAllowance(options.deployments, options.limiter.maxSleepMs);
   /** Runs of this process whose call has started and that have not ended yet. */
   let callsUnderway = 0;
@@ -233,7 +230,7 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
       prefix: keys.bullPrefix,
       // Shown as the job's processedBy, so an operator sees which process made which image.
       name: workerName, // [store-gate] the same name is shown as a spool's holder
-      concurrency: isAuto ? concurrencyNow(targetConcurrency, 0, allowance) : targetConcurrency,
+      concurrency: isAuto ? concurrencyNow(ceiling, 0, allowance) : concurrency,
       lockDuration: options.settings.lockDurationMs,
       // The lock is renewed every half of its duration for as long as the job's call runs, so
       // a call of 10 minutes (gpt-image-2 allows 540 s) is never handed to a second worker while
@@ -257,20 +254,12 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
     logger.error({ err: error }, 'worker error');
   });
 
-  // Only with `auto`; an explicit number is kept. The concurrency follows the calls underway
-  // (a backlog is taken in `allowance` jobs at a time), and Little's law at run time raises
-  // the target if calls turn out slower than the starting size assumed.
-  let ticks = 0;
+  // Only with `auto`; an explicit number is kept. The concurrency follows the calls underway:
+  // a backlog is taken in `allowance` jobs at a time, and calls slower than the model's expected
+  // latency simply keep more of them underway (Little's law, measured rather than assumed).
   const resize = isAuto
     ? setInterval(() => {
-        if (++ticks % RETARGET_EVERY_TICKS === 0 && latency.averageMs !== undefined) {
-          const next = concurrencyForLatency(targetConcurrency, options.deployments, latency.averageMs);
-          if (next > targetConcurrency) {
-            logger.info({ from: targetConcurrency, to: next, averageLatencyMs: Math.round(latency.averageMs) }, 'raising concurrency to keep up with call latency');
-            targetConcurrency = next;
-          }
-        }
-        const now = concurrencyNow(targetConcurrency, callsUnderway, allowance);
+        const now = concurrencyNow(ceiling, callsUnderway, allowance);
         if (now !== worker.concurrency) worker.concurrency = now;
       }, CONCURRENCY_TICK_MS)
     : undefined;

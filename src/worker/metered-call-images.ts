@@ -1,20 +1,16 @@
 import type { Logger } from '../log/logger.js';
-import type { LatencyTracker } from './latency-tracker.js';
 import type { CallMetrics } from '../metrics/call-metrics.js';
 import { callOutcome, type CallVerdict } from '../metrics/call-outcome.js';
 import type { CallImages } from './process-image-job.js';
 
 export interface CallMeterDeps {
   readonly metrics: CallMetrics;
-  /** This process's latency estimate (it sizes `auto` concurrency). */
-  readonly latency: LatencyTracker;
   readonly logger: Logger;
 }
 
 /**
  * Wraps the images calls so that each adds to the cluster-wide call metrics (outcome,
- * duration, filtered images, whether it was a retry) and to this process's latency estimate:
- * one timer for both. It only watches: the call's result or error passes through unchanged, and a metrics write that fails is logged, never thrown, so
+ * duration, filtered images, whether it was a retry). It only watches: the call's result or error passes through unchanged, and a metrics write that fails is logged, never thrown, so
  * Redis trouble in metrics can never fail (or repeat, and so re-bill) an image.
  */
 export function meterCallImages(callImages: CallImages, deps: CallMeterDeps): CallImages {
@@ -33,12 +29,10 @@ export function meterCallImages(callImages: CallImages, deps: CallMeterDeps): Ca
       result = await callImages(deployment, job, options);
     } catch (error) {
       const durationMs = performance.now() - startedAt;
-      deps.latency.record(durationMs);
       await record(deployment.name, callOutcome({ error }, job.variants.length), durationMs, options.callNumber);
       throw error;
     }
     const durationMs = performance.now() - startedAt;
-    deps.latency.record(durationMs);
     await record(deployment.name, callOutcome({ body: result.body }, job.variants.length), durationMs, options.callNumber);
     return result;
   };

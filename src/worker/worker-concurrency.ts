@@ -60,12 +60,12 @@ export function concurrencyCeiling(capacity: ProcessCapacity): number {
 type Deployment = Pick<DeploymentConfig, 'ratePerMinute' | 'model' | 'expectedLatencyMs'>;
 
 /**
- * Calls a worker process keeps in flight. `auto` applies Little's law per deployment: to start
- * calls at each deployment's quota while each call takes its model's expected latency (the
- * deployment's `expectedLatencyMs`, else the model's: gpt-image-2 171 s, the gpt-image-1 series
- * 60 s), rate × latency calls must be open at once; summed, with 20% spare, up to what the
- * process's memory and open files allow (concurrencyCeiling). Slots are cheap: a job waiting for
- * its limiter slot sits in the delayed set, not in a worker.
+ * Calls a worker process is expected to keep in flight, as the worker's start line reports it.
+ * `auto` applies Little's law per deployment: to start calls at each deployment's quota while
+ * each call takes its model's expected latency (the deployment's `expectedLatencyMs`, else the
+ * model's: gpt-image-2 171 s, the gpt-image-1 series 60 s), rate × latency calls must be open at
+ * once; summed, with 20% spare, up to what the process's memory and open files allow
+ * (concurrencyCeiling). At run time `auto` follows the calls really underway (concurrencyNow).
  */
 export function workerConcurrency(
   setting: number | 'auto',
@@ -77,22 +77,6 @@ export function workerConcurrency(
   const inFlight = deployments.reduce((sum, d) => sum + (d.ratePerMinute / 60) * (expectedLatencyOf(d, models) / 1000), 0);
   const needed = Math.ceil(inFlight * 1.2);
   return Math.min(ceiling, Math.max(MIN_AUTO_CONCURRENCY, needed));
-}
-
-/**
- * With `auto`, the concurrency the observed latency needs: rate × latency × 1.5 (Little's law
- * with room for jobs sleeping towards their slot). Never below the starting value, so an
- * early run of fast calls cannot starve a later run of slow ones; never above the ceiling.
- */
-export function concurrencyForLatency(
-  current: number,
-  deployments: readonly Pick<DeploymentConfig, 'ratePerMinute'>[],
-  averageLatencyMs: number,
-  ceiling: number = concurrencyCeiling(readProcessCapacity()),
-): number {
-  const callsPerSecond = deployments.reduce((sum, d) => sum + d.ratePerMinute / 60, 0);
-  const needed = Math.ceil(callsPerSecond * (averageLatencyMs / 1000) * 1.5);
-  return Math.min(ceiling, Math.max(current, needed));
 }
 
 /** The least time of calls ahead a worker takes jobs in for, ms. */
@@ -115,10 +99,11 @@ export function admissionAllowance(deployments: readonly Pick<DeploymentConfig, 
 
 /**
  * The concurrency `auto` runs at right now: the jobs whose call has started (in flight, or
- * keeping what it brought) plus the admission allowance, never above `target` (Little's law,
- * bounded by memory). It follows the calls up as they start, so the process still reaches
- * `target` when the work needs it.
+ * keeping what it brought) plus the admission allowance, never above `ceiling` (what memory and
+ * open files allow, concurrencyCeiling). Calls start at the limiter's pace, so this reaches
+ * rate × the latency the calls really take (Little's law) without assuming that latency: calls
+ * twice as slow as the model's expected latency keep twice as many underway from the start.
  */
-export function concurrencyNow(target: number, callsUnderway: number, allowance: number): number {
-  return Math.max(1, Math.min(target, callsUnderway + allowance));
+export function concurrencyNow(ceiling: number, callsUnderway: number, allowance: number): number {
+  return Math.max(1, Math.min(ceiling, callsUnderway + allowance));
 }

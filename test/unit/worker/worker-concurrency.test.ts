@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DeploymentConfig } from '../../../src/config/deployment-config.js';
 import { BUILT_IN_CATALOGUE } from '../../../src/models/model-catalogue.js';
-import { admissionAllowance, BYTES_PER_CALL_IN_FLIGHT, concurrencyCeiling, concurrencyForLatency, concurrencyNow, workerConcurrency as withCatalogue } from '../../../src/worker/worker-concurrency.js';
+import { admissionAllowance, BYTES_PER_CALL_IN_FLIGHT, concurrencyCeiling, concurrencyNow, workerConcurrency as withCatalogue } from '../../../src/worker/worker-concurrency.js';
 
 const GIB = 2 ** 30;
 /** A process with Node's default heap on a large machine (about 4 GiB) and a generous open-files limit. */
@@ -72,13 +72,6 @@ describe('worker concurrency', () => {
     expect(workerConcurrency('auto', [deployment(6000)], concurrencyCeiling({ heapLimitBytes: 2 * GIB, openFilesLimit: 1_024 }))).toBe(768);
   });
 
-  it('raising for observed latency stops at the ceiling and never lowers the current value', () => {
-    // 40 calls/s × 120 s × 1.5 = 7,200, above a 4,096 ceiling.
-    const deployments = Array.from({ length: 16 }, () => ({ ratePerMinute: 150 }));
-    expect(concurrencyForLatency(100, deployments, 120_000, 4_096)).toBe(4_096);
-    expect(concurrencyForLatency(500, deployments, 100, 4_096)).toBe(500);
-  });
-
   it('auto takes a backlog in twice maxSleepMs of the summed quota at a time, at least 32', () => {
     // 16 × 150 rpm = 40 calls/s × 2 × 2 s = 160; with maxSleepMs 5 s: × 10 s = 400.
     const deployments = Array.from({ length: 16 }, () => ({ ratePerMinute: 150 }));
@@ -88,12 +81,13 @@ describe('worker concurrency', () => {
     expect(admissionAllowance([{ ratePerMinute: 6 }], 2_000)).toBe(32);
   });
 
-  it('auto climbs with the calls underway up to its target, and back down as they end', () => {
-    // A backlog of thousands starts with the allowance, not the target.
-    expect(concurrencyNow(2_880, 0, 80)).toBe(80);
-    expect(concurrencyNow(2_880, 1_000, 80)).toBe(1_080);
-    expect(concurrencyNow(2_880, 2_850, 80)).toBe(2_880);
-    expect(concurrencyNow(2_880, 40, 80)).toBe(120);
+  it('auto climbs with the calls underway, up to what memory allows, and back down as they end', () => {
+    // A backlog of thousands starts with the allowance, not with thousands.
+    expect(concurrencyNow(8_192, 0, 160)).toBe(160);
+    // 40 calls/s of 120 s calls: 4,800 underway, whatever latency the model was expected to have.
+    expect(concurrencyNow(8_192, 4_800, 160)).toBe(4_960);
+    expect(concurrencyNow(4_096, 4_800, 160)).toBe(4_096);
+    expect(concurrencyNow(8_192, 40, 160)).toBe(200);
   });
 });
 
