@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { usePipeline } from '../../helpers/pipeline.js';
+
+const MODEL = 'gpt-image-1-mini';
+
+describe('`auto` concurrency (real Redis, simulator over HTTP)', () => {
+  const open = usePipeline();
+
+  it('takes a backlog of 300 jobs in a few dozen at a time, beside the calls underway, and makes every image', async () => {
+    // 1,200 rpm = 20 calls/s of 1 s: about 20 calls underway; the allowance is twice maxSleepMs
+    // (2 s) of quota, 80 jobs. Opened at once, `auto` (Little's law on the model's expected
+    // 60 s: 1,440) would fetch all 300 jobs before starting the first.
+    const p = await open({
+      simulator: { deployments: [{ name: 'quick', model: MODEL, ratePerMinute: 1_200, latency: { meanMs: 1_000, sdMs: 100 } }] },
+      worker: { concurrency: 'auto' },
+    });
+    const worker = p.startWorker();
+    const concurrencies: number[] = [];
+    const actives: number[] = [];
+    const done = new AbortController();
+    const sampling = (async () => {
+      while (!done.signal.aborted) {
+        concurrencies.push(worker.worker.concurrency);
+        actives.push((await p.producer.queue.getJobCounts('active')).active ?? 0);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    })();
+
+    await p.producer.enqueue(
+      Array.from({ length: 300 }, (_, i) => ({ id: `b${i}`, prompt: `backlog ${i}`, model: MODEL })),
+      { batchId: 'backlog' },
+    );
+    const summary = await p.waitForBatch('backlog', 120_000);
+    done.abort();
+    await sampling;
+
+    expect(summary.counts).toMatchObject({ stored: 300, failed: 0 });
+    // It starts at the allowance and climbs only by the calls underway (tens, not hundreds).
+    expect(concurrencies[0]).toBe(80);
+    expect(Math.max(...concurrencies)).toBeLessThan(150);
+    expect(Math.max(...actives)).toBeLessThan(150);
+    expect(actives.length).toBeGreaterThan(20);
+    // The calls kept the quota: no 429.
+    expect(p.simulator.stats().filter((call) => call.outcome === 'rate_limited')).toEqual([]);
+  }, 150_000);
+});
