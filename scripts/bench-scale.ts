@@ -37,7 +37,7 @@ import { createProducer } from '../src/queue/producer.js';
 import { readRedisUsage } from '../src/queue/read-redis-usage.js';
 import type { CallRecord } from '../src/simulator/call-stats.js';
 import { createSimulator } from '../src/simulator/create-simulator.js';
-import { spawnNode, stopAll, waitForLogLine, waitUntil } from './bench/child-processes.js';
+import { spawnNode, stopAll, waitForExit, waitForLogLine, waitUntil } from './bench/child-processes.js';
 import { formatTable } from './bench/format-table.js';
 import { readProcessUsage } from './bench/process-usage.js';
 import { quotaUtilization } from './bench/quota-utilization.js';
@@ -178,10 +178,8 @@ async function runImgbatch(redis: Redis, redisUrl: string, label: string, fleet:
     const pid = worker.pid ?? 0;
     const cpuAtStart = readProcessUsage(pid).cpuMs;
     const startedAt = Date.now();
-    await producer.enqueue(
-      Array.from({ length: count }, (_, i) => ({ id: `img${i}`, prompt: `benchmark image ${i}`, model: MODEL })),
-      { batchId: 'bench' },
-    );
+    // From a process of its own, as a producer would be: not in this one, the simulator's.
+    await waitForExit(spawnNode(['scripts/bench/enqueue-images.ts', String(count), MODEL, 'bench'], { REDIS_URL: redisUrl, IMGBATCH_REDIS_PREFIX: prefix }), 'the producer');
     log(`${label}: enqueued in ${Date.now() - startedAt} ms`);
     let reads = 0;
     const expectedMs = (count / (totalRpm / 60)) * 1_000 + 4 * (callLatency.meanMs + 3 * callLatency.sdMs) + 300_000;

@@ -11,6 +11,16 @@ export function spawnNode(args: readonly string[], env: Readonly<Record<string, 
   return child;
 }
 
+/** Resolves when the child exits with code 0; rejects naming `what` on any other exit. */
+export function waitForExit(child: ChildProcess, what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code, signal) => {
+      if (code === 0) resolve();
+      else reject(new Error(`${what} exited with ${signal ?? String(code)}`));
+    });
+  });
+}
+
 /** SIGTERM to each child, SIGKILL after 20 s; resolves when all have exited. */
 export async function stopAll(children: readonly ChildProcess[]): Promise<void> {
   await Promise.all(
