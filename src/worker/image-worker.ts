@@ -35,6 +35,7 @@ import { isLoopbackEndpoint } from '../net/is-loopback-endpoint.js';
 import { concurrencyForLatency, workerConcurrency } from './worker-concurrency.js';
 import { callTimeoutOf } from './call-timeout.js';
 import { createLatencyTracker } from './latency-tracker.js';
+import { lineWaitOf } from './line-wait-of.js';
 import { giveUpStalledJob, MAX_STALLS } from './give-up-stalled-job.js';
 import { reconcileJobOutcomes } from './reconcile-job-outcomes.js';
 import { processImageJob, type CallImages, type JobSummary, type ProcessorDeps } from './process-image-job.js';
@@ -183,6 +184,7 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
     // delayed jobs take time, and a job that arrives late loses its slot. Early costs nothing:
     // it sleeps the rest in the worker.
     wakeEarlyMs: options.limiter.maxSleepMs / 2,
+    lineWait: lineWaitOf(options.limiter, options.settings),
     lateToleranceMs: options.limiter.lateToleranceMs,
     logger,
   };

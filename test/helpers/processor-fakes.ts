@@ -388,6 +388,7 @@ export function createFakeProcessor(options: { answer?: CallImages; settings?: P
     settings: { ...FAKE_SETTINGS, ...options.settings },
     prices: DEFAULT_PRICE_TABLE,
     wakeEarlyMs: 0,
+    lineWait: { inProcessMs: 0, parkGridMs: 1 },
     lateToleranceMs: 50,
     logger: createLogger({ level: 'silent' }),
     now: () => fake.clockMs,

@@ -20,11 +20,30 @@ export type SlotDeps = CountDeps & {
   readonly batches: Pick<SpendBook, 'openCall'>;
   readonly settings: RetrySettings;
   readonly wakeEarlyMs: number;
+  readonly lineWait: LineWait;
   readonly lateToleranceMs: number;
   readonly logger: Logger;
   readonly sleep: (ms: number) => Promise<void>;
   readonly now: () => number;
 };
+
+/**
+ * How a job whose turn in the waiting room is not near yet waits for it. A park (BullMQ's
+ * delayed set, then a fetch and a start again) costs about forty Redis commands; a wait in the
+ * process costs none, only the ask for a slot when it ends. So a turn a few seconds away is
+ * waited for here, holding the job (its lock is renewed meanwhile like a call's), and only a
+ * farther one parks.
+ */
+export interface LineWait {
+  /** The most a job waits in the process for its turn in all, ms; beyond it, it parks. */
+  readonly inProcessMs: number;
+  /**
+   * A parked job's wake-up is put down to a multiple of this, ms (on this process's clock), so
+   * jobs parked close together come back together: BullMQ promotes them in one step, and its
+   * fetch that finds nothing more runs once for them all rather than once per job.
+   */
+  readonly parkGridMs: number;
+}
 
 /** The job's counters and its batch's budget as this run read them at its start. */
 export interface KnownAtStart {
@@ -51,6 +70,7 @@ export async function takeSlot(deps: SlotDeps, ctx: JobContext, pending: readonl
   if (!budget.isWithinBudget) return { kind: 'over_budget', verdict: budget };
   const slotCandidates = candidates.map(slotCandidateOf);
   const place = { priority: data.priority ?? DEFAULT_JOB_PRIORITY, batchId: data.batchId };
+  let waitedInLineMs = 0;
   for (let missed = 0; ; ) {
     const offer = await deps.limiter.acquireInLine(jobId, slotCandidates, place, pending.length);
     if (offer.kind === 'paused') {
@@ -58,8 +78,16 @@ export async function takeSlot(deps: SlotDeps, ctx: JobContext, pending: readonl
       return stopped(nextStep({ kind: 'deployments_paused', why }, NO_COUNTERS, deps.settings));
     }
     if (offer.kind === 'queued') {
-      // Its place in line is kept while it waits; the delay already ends ahead of its turn.
-      return { kind: 'stopped', step: { kind: 'retry', afterMs: offer.waitMs, reason: `waiting for a slot behind ${offer.ahead} jobs` } };
+      // Its place in line is kept while it waits, here or parked; the wait already ends ahead
+      // of its turn. It has no slot meanwhile: a better job that comes in still goes first, and
+      // this one asks again when it wakes.
+      if (waitedInLineMs + offer.waitMs <= deps.lineWait.inProcessMs) {
+        await deps.sleep(offer.waitMs);
+        waitedInLineMs += offer.waitMs;
+        continue;
+      }
+      const reason = `waiting for a slot behind ${offer.ahead} jobs`;
+      return { kind: 'stopped', step: { kind: 'retry', afterMs: offer.waitMs, reason, wakeGridMs: deps.lineWait.parkGridMs } };
     }
     if (offer.kind === 'reserved') {
       return { kind: 'stopped', step: { kind: 'retry', afterMs: Math.max(0, offer.waitMs - deps.wakeEarlyMs), reason: `slot on ${offer.deployment} in ${offer.waitMs} ms` } };
