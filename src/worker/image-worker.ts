@@ -36,6 +36,7 @@ import { concurrencyForLatency, workerConcurrency } from './worker-concurrency.j
 import { callTimeoutOf } from './call-timeout.js';
 import { createLatencyTracker } from './latency-tracker.js';
 import { lineWaitOf } from './line-wait-of.js';
+import { lockDurationOf } from './lock-duration-of.js';
 import { giveUpStalledJob, MAX_STALLS } from './give-up-stalled-job.js';
 import { reconcileJobOutcomes } from './reconcile-job-outcomes.js';
 import { processImageJob, type CallImages, type JobSummary, type ProcessorDeps } from './process-image-job.js';
@@ -148,6 +149,7 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
     logger.warn({ err: error }, 'deployments not registered for metrics');
   });
   const limiter = createSlotLimiter(connection, keys, options.limiter);
+  const lockDurationMs = lockDurationOf(options.settings, options.deployments, models);
   // [store-gate] One guard per process: the breaker is shared through Redis, the spool is this
   // machine's folder (per key prefix by default, so two imgbatch setups never mix their images).
   const workerName = `${hostname()}:${process.pid}`;
@@ -184,7 +186,7 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
     // delayed jobs take time, and a job that arrives late loses its slot. Early costs nothing:
     // it sleeps the rest in the worker.
     wakeEarlyMs: options.limiter.maxSleepMs / 2,
-    lineWait: lineWaitOf(options.limiter, options.settings),
+    lineWait: lineWaitOf(options.limiter, lockDurationMs),
     lateToleranceMs: options.limiter.lateToleranceMs,
     logger,
   };
@@ -212,12 +214,12 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
       // Shown as the job's processedBy, so an operator sees which process made which image.
       name: workerName, // [store-gate] the same name is shown as a spool's holder
       concurrency: workerConcurrency(options.settings.concurrency, options.deployments, models),
-      lockDuration: options.settings.lockDurationMs,
+      lockDuration: lockDurationMs,
       // The lock is renewed every half of its duration for as long as the job's call runs, so
       // a call of 10 minutes (gpt-image-2 allows 540 s) is never handed to a second worker while
       // the first still waits for it (test/integration/pipeline/long-calls.test.ts). BullMQ's
       // default; set here because everything against paying twice rests on it.
-      lockRenewTime: Math.max(1, Math.floor(options.settings.lockDurationMs / 2)),
+      lockRenewTime: Math.max(1, Math.floor(lockDurationMs / 2)),
       stalledInterval: options.settings.stalledIntervalMs,
       // A worker killed mid-call leaves its job stalled; another worker takes it up again.
       // BullMQ's own limit would fail the job where no outcome gets recorded (see

@@ -1,4 +1,4 @@
-import type { LimiterSettings, WorkerSettings } from '../config/config.js';
+import type { LimiterSettings } from '../config/config.js';
 import type { LineWait } from './stages/take-slot.js';
 
 /**
@@ -15,9 +15,9 @@ export const LINE_WAIT_IN_PROCESS_MS = 10_000;
  * parked job maxSleepMs / 4 before its turn, so put down to that grid it is back between
  * maxSleepMs / 4 and 3/8 ahead: still within the maxSleepMs / 2 that takes a slot at once.
  */
-export function lineWaitOf(limiter: Pick<LimiterSettings, 'maxSleepMs'>, worker: Pick<WorkerSettings, 'lockDurationMs'>): LineWait {
+export function lineWaitOf(limiter: Pick<LimiterSettings, 'maxSleepMs'>, lockDurationMs: number): LineWait {
   return {
-    inProcessMs: Math.max(limiter.maxSleepMs, Math.min(LINE_WAIT_IN_PROCESS_MS, worker.lockDurationMs / 2)),
+    inProcessMs: Math.max(limiter.maxSleepMs, Math.min(LINE_WAIT_IN_PROCESS_MS, lockDurationMs / 2)),
     parkGridMs: Math.max(1, Math.floor(limiter.maxSleepMs / 8)),
   };
 }
