@@ -131,10 +131,10 @@ end
 -- from the same horizon, or a tier booked that far would never spill.
 local horizon = maxSleep
 -- A job with a place in line: its score in the room, and the jobs ahead of it.
-local score, ahead
+local score, ahead, isNewInRoom
 if roomPriority then
   horizon = maxSleep / 2
-  score = enterRoom(prefix, groupId, jobId, roomPriority, batch, now + roomGraceMs)
+  score, isNewInRoom = enterRoom(prefix, groupId, jobId, roomPriority, batch, now + roomGraceMs)
   sweepRoom(prefix, groupId, jobId, jobKeyPrefix, now)
   ahead = placeInRoom(prefix, groupId, jobId)
 end
@@ -146,7 +146,7 @@ local function offerInLine(name, bucket)
   local nextSlot = math.max(now, bucket.cooldownUntil, bucket.tat - bucket.burst)
   local turnIn = nextSlot - now + ahead * groupInterval
   if turnIn <= horizon then
-    leaveRoom(prefix, groupId, jobId, score, batch)
+    leaveRoom(prefix, groupId, jobId, score, batch, isNewInRoom)
     return offer(name, bookSlot(prefix, name, bucket, now, now, units), units, false)
   end
   local waitMs = math.ceil(turnIn - horizon / 2)
