@@ -134,8 +134,9 @@ local horizon = maxSleep
 local score, ahead, isNewInRoom
 if roomPriority then
   horizon = maxSleep / 2
-  score, isNewInRoom = enterRoom(prefix, groupId, jobId, roomPriority, batch, now + roomGraceMs)
-  sweepRoom(prefix, groupId, jobId, jobKeyPrefix, now)
+  score, isNewInRoom = enterRoom(prefix, groupId, jobId, roomPriority, batch)
+  -- Dead heads only make a turn look farther: a job asks again before its turn, and sweeps then.
+  if not isNewInRoom then sweepRoom(prefix, groupId, jobId, jobKeyPrefix, now) end
   ahead = placeInRoom(prefix, groupId, jobId)
 end
 
@@ -165,7 +166,11 @@ for _ = 1, 8 do
   local name = pick(horizon)
   if name == nil then return pausedInLine() end
   local bucket = readBucket(prefix, name)
-  if bucket == nil then return {'unregistered'} end
+  if bucket == nil then
+    -- It asks again once the group is registered: a job that entered now holds no place meanwhile.
+    if isNewInRoom then quitRoom(prefix, groupId, jobId) end
+    return {'unregistered'}
+  end
   if not bucket.pausedReason then return offerInLine(name, bucket) end
   unindex(prefix, name)
 end

@@ -11,7 +11,8 @@
 
   A job keeps its place while it is parked: its entry stays in the room until it takes a slot.
   A parked job that is removed (cancelled, done elsewhere) or never comes back would hold the
-  line: heads whose BullMQ job is gone or whose deadline passed are dropped, a few per call;
+  line: heads whose BullMQ job is gone or whose deadline passed are dropped, a few per call of
+  a job already in line (a job's first call only enters it: it comes back before its turn);
   a cancelled batch's jobs are taken out by the cancel (src/batch/cancel-batch.ts).
 
   Bounded in size: a batch's tag is dropped from the clock once it is no more than its
@@ -54,10 +55,11 @@ local function forgetSpentTag(clock, field)
   if v and tag and tag <= v then redis.call('HDEL', clock, field) end
 end
 
--- The job's score, entering it at the back of its batch's round when it is not in the room
--- (its place lapses at deadlineMs unless it is parked or takes a slot before), and whether it
--- entered now (the call then renews the room's keys, parking or leaving: see touchRoom).
-local function enterRoom(prefix, groupId, jobId, priority, batch, deadlineMs)
+-- The job's score, entering it at the back of its batch's round when it is not in the room,
+-- and whether it entered now. A job that enters leaves the call with a slot (leaveRoom),
+-- parked with the time its place lapses (parkInRoom), or out of the room again (quitRoom); the
+-- call renews the room's keys then (see touchRoom).
+local function enterRoom(prefix, groupId, jobId, priority, batch)
   local room = groupRoomKey(prefix, groupId)
   local score = redis.call('ZSCORE', room, jobId)
   if score then return tonumber(score), false end
@@ -70,7 +72,6 @@ local function enterRoom(prefix, groupId, jobId, priority, batch, deadlineMs)
   redis.call('HSET', clock, batchField, tag)
   local newScore = priority * ROOM_TAG_SPAN + tag
   redis.call('ZADD', room, newScore, jobId)
-  redis.call('HSET', groupRoomUntilKey(prefix, groupId), jobId, string.format('%.0f', deadlineMs))
   return newScore, true
 end
 
@@ -106,7 +107,8 @@ end
 -- now and then, a few other spent tags with it.
 local function leaveRoom(prefix, groupId, jobId, score, batch, isNew)
   redis.call('ZREM', groupRoomKey(prefix, groupId), jobId)
-  redis.call('HDEL', groupRoomUntilKey(prefix, groupId), jobId)
+  -- A job that entered in this call has no lapse time yet.
+  if not isNew then redis.call('HDEL', groupRoomUntilKey(prefix, groupId), jobId) end
   local priority = math.floor(score / ROOM_TAG_SPAN)
   local tag = score - priority * ROOM_TAG_SPAN
   local clock = groupRoomClockKey(prefix, groupId)
