@@ -1,6 +1,6 @@
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DelayedError, UnrecoverableError, Worker } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { RedisClient } from '../queue/redis-connection.js';
 import type { OpenAI } from 'openai';
 import { createBatchRegistry } from '../batch/batch-registry.js';
@@ -35,7 +35,9 @@ import { isLoopbackEndpoint } from '../net/is-loopback-endpoint.js';
 import { concurrencyForLatency, workerConcurrency } from './worker-concurrency.js';
 import { callTimeoutOf } from './call-timeout.js';
 import { createLatencyTracker } from './latency-tracker.js';
+import { createLineGate } from './line-gate.js';
 import { lineWaitOf } from './line-wait-of.js';
+import { createQueueBacklog } from './queue-backlog.js';
 import { lockDurationOf } from './lock-duration-of.js';
 import { giveUpStalledJob, MAX_STALLS } from './give-up-stalled-job.js';
 import { reconcileJobOutcomes } from './reconcile-job-outcomes.js';
@@ -168,6 +170,8 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
   // What an earlier run of this worker spooled is written first (and the breaker probed).
   storeGuard.start();
   // [/store-gate]
+  // Jobs in this process's hands now, against worker.concurrency (queue-backlog.ts).
+  let jobsRunning = 0;
   const deps: ProcessorDeps = {
     deployments: options.deployments,
     models,
@@ -187,25 +191,35 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
     // it sleeps the rest in the worker.
     wakeEarlyMs: options.limiter.maxSleepMs / 2,
     lineWait: lineWaitOf(options.limiter, lockDurationMs),
+    lineGate: createLineGate(),
+    backlog: createQueueBacklog(connection, keys, () => jobsRunning >= worker.concurrency),
     lateToleranceMs: options.limiter.lateToleranceMs,
     logger,
   };
   const reconcileDeps = { ...deps, sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)) };
+  const processJob = async (job: Job<ImageJobData, JobSummary>, token: string | undefined): Promise<JobSummary> => {
+    const jobId = job.id ?? job.name;
+    if (job.stalledCounter > MAX_STALLS) throw new UnrecoverableError(await giveUpStalledJob(reconcileDeps, { id: jobId, data: job.data, stalls: job.stalledCounter }));
+    const result = await processImageJob(deps, { id: jobId, data: job.data });
+    switch (result.kind) {
+      case 'completed':
+        return result.summary;
+      case 'delayed':
+        logger.debug({ jobId, untilMs: result.untilMs, reason: result.reason }, 'job delayed');
+        await job.moveToDelayed(result.untilMs, token);
+        throw new DelayedError(result.reason);
+      case 'failed':
+        throw new UnrecoverableError(result.message);
+    }
+  };
   const worker = new Worker<ImageJobData, JobSummary>(
     IMAGE_QUEUE_NAME,
     async (job, token) => {
-      const jobId = job.id ?? job.name;
-      if (job.stalledCounter > MAX_STALLS) throw new UnrecoverableError(await giveUpStalledJob(reconcileDeps, { id: jobId, data: job.data, stalls: job.stalledCounter }));
-      const result = await processImageJob(deps, { id: jobId, data: job.data });
-      switch (result.kind) {
-        case 'completed':
-          return result.summary;
-        case 'delayed':
-          logger.debug({ jobId, untilMs: result.untilMs, reason: result.reason }, 'job delayed');
-          await job.moveToDelayed(result.untilMs, token);
-          throw new DelayedError(result.reason);
-        case 'failed':
-          throw new UnrecoverableError(result.message);
+      jobsRunning++;
+      try {
+        return await processJob(job, token);
+      } finally {
+        jobsRunning--;
       }
     },
     {

@@ -19,5 +19,6 @@ export function lineWaitOf(limiter: Pick<LimiterSettings, 'maxSleepMs'>, lockDur
   return {
     inProcessMs: Math.max(limiter.maxSleepMs, Math.min(LINE_WAIT_IN_PROCESS_MS, lockDurationMs / 2)),
     parkGridMs: Math.max(1, Math.floor(limiter.maxSleepMs / 8)),
+    gateMs: limiter.maxSleepMs,
   };
 }
