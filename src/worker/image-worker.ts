@@ -200,7 +200,8 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
   const processJob = async (job: Job<ImageJobData, JobSummary>, token: string | undefined): Promise<JobSummary> => {
     const jobId = job.id ?? job.name;
     if (job.stalledCounter > MAX_STALLS) throw new UnrecoverableError(await giveUpStalledJob(reconcileDeps, { id: jobId, data: job.data, stalls: job.stalledCounter }));
-    const result = await processImageJob(deps, { id: jobId, data: job.data });
+    // BullMQ records the delay of a job put back with moveToDelayed (or added delayed).
+    const result = await processImageJob(deps, { id: jobId, data: job.data, wasDelayed: job.delay > 0 });
     switch (result.kind) {
       case 'completed':
         return result.summary;

@@ -59,6 +59,8 @@ export interface LineWait {
 export interface KnownAtStart {
   readonly counters: JobCounters;
   readonly budget: BudgetSnapshot;
+  /** Put back to wait before (parked, a 429, a backoff): it may hold a place in line or a slot already. */
+  readonly wasDelayed?: boolean;
 }
 
 export type SlotTaken =
@@ -83,7 +85,10 @@ export async function takeSlot(deps: SlotDeps, ctx: JobContext, pending: readonl
   // bounded on its own, so a job let through late does not park for a turn that is near.
   // Not while its worker slot is wanted to fetch a job that has no place in line yet (queue-backlog.ts).
   const line = `${candidates.map((c) => c.name).join(',')}|${place.priority}|${place.batchId}`;
-  const { turn, letNextGo } = deps.lineGate.join(line);
+  // A job back from a wait, or with calls before (a 429 holds it a slot), may already be ahead
+  // of the jobs of its line here: it asks at once.
+  const isReturning = known.wasDelayed === true || known.counters.calls > 0;
+  const { turn, letNextGo } = isReturning ? { turn: Promise.resolve(), letNextGo: () => undefined } : deps.lineGate.join(line);
   try {
     await waitForTurn(deps, turn);
     return await takeSlotInLine(deps, ctx, pending, candidates, expected, known, place, letNextGo);
