@@ -48,8 +48,13 @@ export interface WorkerSettings {
    * deployment paused, or quota far below the batch); default 7 days.
    */
   readonly maxWaitMs: number;
-  /** How long a job's lock lasts unless renewed, ms; default 30000. BullMQ renews it every half of this while the job's call runs, however long. */
-  readonly lockDurationMs: number;
+  /**
+   * How long a job's lock lasts unless renewed, ms; default twice the longest expected call
+   * latency of the deployments, between 30000 and 120000 (120000 for the gpt-image models).
+   * BullMQ renews it every half of this while the job's call runs, however long; a crashed
+   * worker's jobs are taken up by another after it (plus stalledIntervalMs).
+   */
+  readonly lockDurationMs: number | undefined;
   /** How often jobs of crashed workers are looked for and handed to others, ms; default 30000. */
   readonly stalledIntervalMs: number;
   /**

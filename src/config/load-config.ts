@@ -30,7 +30,7 @@ export const DEFAULT_WORKER_SETTINGS: WorkerSettings = {
   timeoutMs: undefined,
   timeoutRetries: 1,
   maxWaitMs: 7 * 24 * 3600 * 1000,
-  lockDurationMs: 30_000,
+  lockDurationMs: undefined,
   stalledIntervalMs: 30_000,
   spoolMaxBytes: DEFAULT_SPOOL_MAX_BYTES,
   storeProbeMs: DEFAULT_STORE_PROBE_MS,

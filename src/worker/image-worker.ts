@@ -1,6 +1,6 @@
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DelayedError, UnrecoverableError, Worker } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { RedisClient } from '../queue/redis-connection.js';
 import type { OpenAI } from 'openai';
 import { createBatchRegistry } from '../batch/batch-registry.js';
@@ -34,6 +34,10 @@ import { maxImagesResponseBytes } from '../azure/max-images-response-bytes.js';
 import { isLoopbackEndpoint } from '../net/is-loopback-endpoint.js';
 import { admissionAllowance, concurrencyCeiling, concurrencyNow, readProcessCapacity } from './worker-concurrency.js';
 import { callTimeoutOf } from './call-timeout.js';
+import { createLineGate } from './line-gate.js';
+import { lineWaitOf } from './line-wait-of.js';
+import { createQueueBacklog } from './queue-backlog.js';
+import { lockDurationOf } from './lock-duration-of.js';
 import { giveUpStalledJob, MAX_STALLS } from './give-up-stalled-job.js';
 import { reconcileJobOutcomes } from './reconcile-job-outcomes.js';
 import { processImageJob, type CallImages, type JobSummary, type ProcessorDeps } from './process-image-job.js';
@@ -148,6 +152,7 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
     logger.warn({ err: error }, 'deployments not registered for metrics');
   });
   const limiter = createSlotLimiter(connection, keys, options.limiter);
+  const lockDurationMs = lockDurationOf(options.settings, options.deployments, models);
   // [store-gate] One guard per process: the breaker is shared through Redis, the spool is this
   // machine's folder (per key prefix by default, so two imgbatch setups never mix their images).
   const workerName = `${hostname()}:${process.pid}`;
@@ -166,6 +171,8 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
   // What an earlier run of this worker spooled is written first (and the breaker probed).
   storeGuard.start();
   // [/store-gate]
+  // Jobs in this process's hands now, against worker.concurrency (queue-backlog.ts).
+  let jobsRunning = 0;
   const deps: ProcessorDeps = {
     deployments: options.deployments,
     models,
@@ -184,15 +191,19 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
     // delayed jobs take time, and a job that arrives late loses its slot. Early costs nothing:
     // it sleeps the rest in the worker.
     wakeEarlyMs: options.limiter.maxSleepMs / 2,
+    lineWait: lineWaitOf(options.limiter, lockDurationMs),
+    lineGate: createLineGate(),
+    backlog: createQueueBacklog(connection, keys, () => jobsRunning >= worker.concurrency),
     lateToleranceMs: options.limiter.lateToleranceMs,
     logger,
   };
   const reconcileDeps = { ...deps, sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)) };
   const { concurrency } = options.settings;
   const isAuto = concurrency === 'auto';
-  // `auto` follows the calls as they start (see concurrencyNow), up to what memory allows.
+  // `auto` follows the calls as they start (see concurrencyNow), up to what memory allows; the
+  // allowance covers the jobs waiting in line in the process besides those taking their slot.
   const ceiling = concurrencyCeiling(readProcessCapacity());
-  const allowance = admissionAllowance(options.deployments, options.limiter.maxSleepMs);
+  const allowance = admissionAllowance(options.deployments, options.limiter.maxSleepMs, deps.lineWait.inProcessMs);
   /** Runs of this process whose call has started and that have not ended yet. */
   let callsUnderway = 0;
   const callImagesCounted = (run: { hasCalled: boolean }): CallImages => (deployment, job, callOptions) => {
@@ -202,27 +213,36 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
     }
     return deps.callImages(deployment, job, callOptions);
   };
+  const processJob = async (job: Job<ImageJobData, JobSummary>, token: string | undefined): Promise<JobSummary> => {
+    const jobId = job.id ?? job.name;
+    if (job.stalledCounter > MAX_STALLS) throw new UnrecoverableError(await giveUpStalledJob(reconcileDeps, { id: jobId, data: job.data, stalls: job.stalledCounter }));
+    const run = { hasCalled: false };
+    let result;
+    try {
+      // BullMQ records the delay of a job put back with moveToDelayed (or added delayed).
+      result = await processImageJob(isAuto ? { ...deps, callImages: callImagesCounted(run) } : deps, { id: jobId, data: job.data, wasDelayed: job.delay > 0 });
+    } finally {
+      if (run.hasCalled) callsUnderway--;
+    }
+    switch (result.kind) {
+      case 'completed':
+        return result.summary;
+      case 'delayed':
+        logger.debug({ jobId, untilMs: result.untilMs, reason: result.reason }, 'job delayed');
+        await job.moveToDelayed(result.untilMs, token);
+        throw new DelayedError(result.reason);
+      case 'failed':
+        throw new UnrecoverableError(result.message);
+    }
+  };
   const worker = new Worker<ImageJobData, JobSummary>(
     IMAGE_QUEUE_NAME,
     async (job, token) => {
-      const jobId = job.id ?? job.name;
-      if (job.stalledCounter > MAX_STALLS) throw new UnrecoverableError(await giveUpStalledJob(reconcileDeps, { id: jobId, data: job.data, stalls: job.stalledCounter }));
-      const run = { hasCalled: false };
-      let result;
+      jobsRunning++;
       try {
-        result = await processImageJob(isAuto ? { ...deps, callImages: callImagesCounted(run) } : deps, { id: jobId, data: job.data });
+        return await processJob(job, token);
       } finally {
-        if (run.hasCalled) callsUnderway--;
-      }
-      switch (result.kind) {
-        case 'completed':
-          return result.summary;
-        case 'delayed':
-          logger.debug({ jobId, untilMs: result.untilMs, reason: result.reason }, 'job delayed');
-          await job.moveToDelayed(result.untilMs, token);
-          throw new DelayedError(result.reason);
-        case 'failed':
-          throw new UnrecoverableError(result.message);
+        jobsRunning--;
       }
     },
     {
@@ -231,12 +251,12 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
       // Shown as the job's processedBy, so an operator sees which process made which image.
       name: workerName, // [store-gate] the same name is shown as a spool's holder
       concurrency: isAuto ? concurrencyNow(ceiling, 0, allowance) : concurrency,
-      lockDuration: options.settings.lockDurationMs,
+      lockDuration: lockDurationMs,
       // The lock is renewed every half of its duration for as long as the job's call runs, so
       // a call of 10 minutes (gpt-image-2 allows 540 s) is never handed to a second worker while
       // the first still waits for it (test/integration/pipeline/long-calls.test.ts). BullMQ's
       // default; set here because everything against paying twice rests on it.
-      lockRenewTime: Math.max(1, Math.floor(options.settings.lockDurationMs / 2)),
+      lockRenewTime: Math.max(1, Math.floor(lockDurationMs / 2)),
       stalledInterval: options.settings.stalledIntervalMs,
       // A worker killed mid-call leaves its job stalled; another worker takes it up again.
       // BullMQ's own limit would fail the job where no outcome gets recorded (see

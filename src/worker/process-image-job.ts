@@ -51,13 +51,18 @@ import { takeSlot } from './stages/take-slot.js';
 
 export type { CallImages, ImagesCallResult, JobSummary, ProcessorDeps, ProcessResult } from './processor-deps.js';
 
-export async function processImageJob(deps: ProcessorDeps, job: { readonly id: string; readonly data: unknown }): Promise<ProcessResult> {
+/**
+ * `wasDelayed`: the job was put back to wait before (parked in line, a 429, a backoff): it may
+ * hold a place in line or a slot already, so it does not queue behind this process's jobs of its
+ * line that came after it (take-slot.ts).
+ */
+export async function processImageJob(deps: ProcessorDeps, job: { readonly id: string; readonly data: unknown; readonly wasDelayed?: boolean }): Promise<ProcessResult> {
   const stageDeps: StageDeps = { ...deps, now: deps.now ?? Date.now, sleep: deps.sleep ?? ((ms) => new Promise<void>((resolve) => setTimeout(resolve, ms))) };
   const parsed = imageJobSchema.safeParse(job.data);
   const issues = parsed.success ? [...checkJobForModel(parsed.data, deps.models), ...retirementIssues(stageDeps, parsed.data)] : [];
   if (!parsed.success || issues.length > 0) return rejectInvalidJob(stageDeps, job, parsed.success ? issues.map((i) => `${i.field}: ${i.reason}`).join('; ') : describeJobIssues(parsed.error));
   try {
-    return await runStages(stageDeps, job.id, parsed.data);
+    return await runStages(stageDeps, job.id, parsed.data, job.wasDelayed ?? false);
   } catch (error) {
     // An unexpected error (Redis, the store) may leave the call's budget reservation behind,
     // holding budget no call uses; the job's retry reserves again.
@@ -66,7 +71,7 @@ export async function processImageJob(deps: ProcessorDeps, job: { readonly id: s
   }
 }
 
-async function runStages(deps: StageDeps, jobId: string, data: ImageJobData): Promise<ProcessResult> {
+async function runStages(deps: StageDeps, jobId: string, data: ImageJobData, wasDelayed: boolean): Promise<ProcessResult> {
   const ctx = createJobContext(jobId, data);
   // One round trip for the job's count in its batch (jobs from other BullMQ clients skip our
   // producer) and its state; beside the store read: a delayed job woken for its slot must reach
@@ -93,7 +98,7 @@ async function runStages(deps: StageDeps, jobId: string, data: ImageJobData): Pr
   if (admission.kind === 'stopped') return carryOutStep(deps, ctx, admission.step, pending);
   const priced = pricedCallOf(data, admission.editInputs);
   const expected = expectedCostOf(deps.prices, priced, pending.length);
-  const slot = await takeSlot(deps, ctx, pending, admission.candidates, expected, { counters, budget: start.budget });
+  const slot = await takeSlot(deps, ctx, pending, admission.candidates, expected, { counters, budget: start.budget, wasDelayed });
   if (slot.kind === 'over_budget') return skipOverBudget(deps, ctx, pending, slot.verdict, expected);
   if (slot.kind === 'stopped') return carryOutStep(deps, ctx, slot.step, pending);
   const answer = await sendCall(deps, ctx, slot.deployment, pending, { callNumber: slot.counters.calls, editInputs: admission.editInputs });

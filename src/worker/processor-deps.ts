@@ -11,6 +11,9 @@ import type { JobState } from '../queue/job-state.js';
 import type { PendingDownloads } from '../queue/pending-downloads.js';
 import type { StoreGate } from '../storage/store-guard.js';
 import type { CallSlots, ImageKeeper, ProcessorBatches } from './stages/processor-ports.js';
+import type { LineGate } from './line-gate.js';
+import type { QueueBacklog } from './queue-backlog.js';
+import type { LineWait } from './stages/take-slot.js';
 
 /** What one call to the images API returned (HTTP 200). Errors are thrown instead. */
 export interface ImagesCallResult {
@@ -53,6 +56,12 @@ export interface ProcessorDeps {
   readonly prices: PriceTable;
   /** How much earlier than its slot a delayed job wakes, to be in a worker when the slot comes. */
   readonly wakeEarlyMs: number;
+  /** How a job whose turn in the waiting room is not near waits: in the process, or parked (lineWaitOf). */
+  readonly lineWait: LineWait;
+  /** This process's jobs of one line ask for their turn one after another (line-gate.ts). */
+  readonly lineGate: LineGate;
+  /** Whether a job waiting in line should give its worker slot up (queue-backlog.ts). */
+  readonly backlog: QueueBacklog;
   /** How late after its slot a call may still start; later, the slot is given up. */
   readonly lateToleranceMs: number;
   readonly logger: Logger;

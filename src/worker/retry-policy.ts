@@ -29,7 +29,15 @@ export type NextStep =
   /** Nothing stops the job: go on. */
   | { readonly kind: 'proceed' }
   /** Put the job back for `afterMs`; it comes back and tries again. */
-  | { readonly kind: 'retry'; readonly afterMs: number; readonly reason: string; readonly count?: CounterBump; readonly lastError?: string }
+  | {
+      readonly kind: 'retry';
+      readonly afterMs: number;
+      readonly reason: string;
+      readonly count?: CounterBump;
+      readonly lastError?: string;
+      /** The wake-up is put down to a multiple of this (ms), never before now: jobs put back together come back together. */
+      readonly wakeGridMs?: number;
+    }
   /** 429: the deployment cools down `waitMs`; the job comes back for its first slot after. */
   | { readonly kind: 'cool_down'; readonly waitMs: number; readonly count: CounterBump }
   /** Every call to the deployment would fail the same way: pause it; the job waits for another. */

@@ -84,16 +84,17 @@ const MIN_ADMISSION_AHEAD_MS = 2_000;
 
 /**
  * With `auto`, how many jobs beyond those whose call has started the process holds at once:
- * enough for twice maxSleepMs (at least 2 s) of the summed quota, at least 32 jobs. They take their
- * slot, sleep towards it or wait in the limiter's line; a backlog of thousands is taken in this
- * many at a time rather than all at once. Taken in all at once, BullMQ fetches every job before
- * it starts any (a stall of a few seconds at ~1 ms a fetch), and then thousands of jobs reach
- * Redis together while the first calls are due: those leave late, the next ones on time, and
- * one of Azure's 10 s windows takes a call too many.
+ * enough for twice maxSleepMs (at least 2 s) of the summed quota, plus the longest wait in line
+ * a job spends in the process (`lineWaitMs`, line-wait-of.ts), at least 32 jobs. They take
+ * their slot, sleep towards it or wait in the limiter's line; a backlog of thousands is taken in
+ * this many at a time rather than all at once. Taken in all at once, BullMQ fetches every job
+ * before it starts any (a stall of a few seconds at ~1 ms a fetch), and then thousands of jobs
+ * reach Redis together while the first calls are due: those leave late, the next ones on time,
+ * and one of Azure's 10 s windows takes a call too many.
  */
-export function admissionAllowance(deployments: readonly Pick<DeploymentConfig, 'ratePerMinute'>[], maxSleepMs: number): number {
+export function admissionAllowance(deployments: readonly Pick<DeploymentConfig, 'ratePerMinute'>[], maxSleepMs: number, lineWaitMs = 0): number {
   const callsPerSecond = deployments.reduce((sum, d) => sum + d.ratePerMinute / 60, 0);
-  const aheadMs = Math.max(MIN_ADMISSION_AHEAD_MS, 2 * maxSleepMs);
+  const aheadMs = Math.max(MIN_ADMISSION_AHEAD_MS, 2 * maxSleepMs) + lineWaitMs;
   return Math.max(MIN_AUTO_CONCURRENCY, Math.ceil((callsPerSecond * aheadMs) / 1000));
 }
 

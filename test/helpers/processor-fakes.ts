@@ -1,4 +1,5 @@
 /* eslint-disable @typescript-eslint/require-await -- in-memory fakes of async ports: each answers at once, as a Promise like the real one */
+import { createLineGate } from '../../src/worker/line-gate.js';
 import type { BudgetVerdict, CallSettlement } from '../../src/batch/batch-budget.js';
 import type { ImageOutcome, OutcomeReason } from '../../src/batch/image-outcome.js';
 import type { WorkerSettings } from '../../src/config/config.js';
@@ -388,6 +389,10 @@ export function createFakeProcessor(options: { answer?: CallImages; settings?: P
     settings: { ...FAKE_SETTINGS, ...options.settings },
     prices: DEFAULT_PRICE_TABLE,
     wakeEarlyMs: 0,
+    lineWait: { inProcessMs: 0, parkGridMs: 1, gateMs: 0 },
+    lineGate: createLineGate(),
+    // Slots to spare: jobs wait for their turn in the process (queue-backlog.ts).
+    backlog: { isSlotWanted: async () => false },
     lateToleranceMs: 50,
     logger: createLogger({ level: 'silent' }),
     now: () => fake.clockMs,

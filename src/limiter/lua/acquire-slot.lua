@@ -131,11 +131,12 @@ end
 -- from the same horizon, or a tier booked that far would never spill.
 local horizon = maxSleep
 -- A job with a place in line: its score in the room, and the jobs ahead of it.
-local score, ahead
+local score, ahead, isNewInRoom
 if roomPriority then
   horizon = maxSleep / 2
-  score = enterRoom(prefix, groupId, jobId, roomPriority, batch, now + roomGraceMs)
-  sweepRoom(prefix, groupId, jobId, jobKeyPrefix, now)
+  score, isNewInRoom = enterRoom(prefix, groupId, jobId, roomPriority, batch)
+  -- Dead heads only make a turn look farther: a job asks again before its turn, and sweeps then.
+  if not isNewInRoom then sweepRoom(prefix, groupId, jobId, jobKeyPrefix, now) end
   ahead = placeInRoom(prefix, groupId, jobId)
 end
 
@@ -146,7 +147,7 @@ local function offerInLine(name, bucket)
   local nextSlot = math.max(now, bucket.cooldownUntil, bucket.tat - bucket.burst)
   local turnIn = nextSlot - now + ahead * groupInterval
   if turnIn <= horizon then
-    leaveRoom(prefix, groupId, jobId, score, batch)
+    leaveRoom(prefix, groupId, jobId, score, batch, isNewInRoom)
     return offer(name, bookSlot(prefix, name, bucket, now, now, units), units, false)
   end
   local waitMs = math.ceil(turnIn - horizon / 2)
@@ -165,7 +166,11 @@ for _ = 1, 8 do
   local name = pick(horizon)
   if name == nil then return pausedInLine() end
   local bucket = readBucket(prefix, name)
-  if bucket == nil then return {'unregistered'} end
+  if bucket == nil then
+    -- It asks again once the group is registered: a job that entered now holds no place meanwhile.
+    if isNewInRoom then quitRoom(prefix, groupId, jobId) end
+    return {'unregistered'}
+  end
   if not bucket.pausedReason then return offerInLine(name, bucket) end
   unindex(prefix, name)
 end

@@ -31,7 +31,7 @@ export async function carryOutStep(deps: CarryOutDeps, ctx: JobContext, step: St
   switch (step.kind) {
     case 'retry':
       deps.logger.debug({ jobId, afterMs: step.afterMs, reason: step.reason }, 'trying again later');
-      return { kind: 'delayed', untilMs: deps.now() + step.afterMs, reason: step.reason };
+      return { kind: 'delayed', untilMs: wakeAt(deps.now(), step.afterMs, step.wakeGridMs), reason: step.reason };
     case 'fail':
       await recordOutcomes(deps, ctx, variants, step.outcome, { reason: step.reason, message: step.message });
       return { kind: 'failed', message: step.message };
@@ -53,6 +53,13 @@ export async function carryOutStep(deps: CarryOutDeps, ctx: JobContext, step: St
       return { kind: 'delayed', untilMs: deps.now() + step.afterMs, reason: `deployment ${target} paused` };
     }
   }
+}
+
+/** now + afterMs, put down to a multiple of gridMs when one is given, but not before now. */
+function wakeAt(now: number, afterMs: number, gridMs: number | undefined): number {
+  const at = now + afterMs;
+  if (gridMs === undefined || gridMs <= 0) return at;
+  return Math.max(now, Math.floor(at / gridMs) * gridMs);
 }
 
 async function bump(deps: CarryOutDeps, jobId: string, count: CounterBump): Promise<void> {

@@ -3,7 +3,10 @@ import type { DeploymentConfig } from '../../config/deployment-config.js';
 import { DEFAULT_JOB_PRIORITY } from '../../job/job-priority.js';
 import type { ExpectedCost } from '../../cost/expected-call-cost.js';
 import { slotCandidateOf } from '../../limiter/slot-candidate-lists.js';
+import type { LinePlace } from '../../limiter/slot-limiter.js';
 import type { Logger } from '../../log/logger.js';
+import type { LineGate } from '../line-gate.js';
+import type { QueueBacklog } from '../queue-backlog.js';
 import type { JobCounters } from '../../queue/job-state.js';
 import { nextStep, type RetrySettings } from '../retry-policy.js';
 import { stopped } from './admit-job.js';
@@ -20,16 +23,44 @@ export type SlotDeps = CountDeps & {
   readonly batches: Pick<SpendBook, 'openCall'>;
   readonly settings: RetrySettings;
   readonly wakeEarlyMs: number;
+  readonly lineWait: LineWait;
+  readonly lineGate: LineGate;
+  readonly backlog: QueueBacklog;
   readonly lateToleranceMs: number;
   readonly logger: Logger;
   readonly sleep: (ms: number) => Promise<void>;
   readonly now: () => number;
 };
 
+/**
+ * How a job whose turn in the waiting room is not near yet waits for it. A park (BullMQ's
+ * delayed set, then a fetch and a start again) costs about forty Redis commands; a wait in the
+ * process costs none, only the ask for a slot when it ends. So a turn a few seconds away is
+ * waited for here, holding the job (its lock is renewed meanwhile like a call's), and only a
+ * farther one parks.
+ */
+export interface LineWait {
+  /** The most a job waits in the process for its turn in all, ms; beyond it, it parks. */
+  readonly inProcessMs: number;
+  /**
+   * A parked job's wake-up is put down to a multiple of this, ms (on this process's clock), so
+   * jobs parked close together come back together: BullMQ promotes them in one step, and its
+   * fetch that finds nothing more runs once for them all rather than once per job.
+   */
+  readonly parkGridMs: number;
+  /**
+   * The most a job waits for the job of its line before it in this process (line-gate.ts), and
+   * how often a job waiting in the process looks whether its worker slot is wanted (then it parks), ms.
+   */
+  readonly gateMs: number;
+}
+
 /** The job's counters and its batch's budget as this run read them at its start. */
 export interface KnownAtStart {
   readonly counters: JobCounters;
   readonly budget: BudgetSnapshot;
+  /** Put back to wait before (parked, a 429, a backoff): it may hold a place in line or a slot already. */
+  readonly wasDelayed?: boolean;
 }
 
 export type SlotTaken =
@@ -46,20 +77,60 @@ export type SlotTaken =
  * slot is what holds (workers racing for the last of a budget are served one at a time).
  */
 export async function takeSlot(deps: SlotDeps, ctx: JobContext, pending: readonly number[], candidates: readonly DeploymentConfig[], expected: ExpectedCost, known: KnownAtStart): Promise<SlotTaken> {
-  const { jobId, data } = ctx;
+  const { data } = ctx;
   const budget = budgetVerdictOf(known.budget, expected.usd);
   if (!budget.isWithinBudget) return { kind: 'over_budget', verdict: budget };
+  const place: LinePlace = { priority: data.priority ?? DEFAULT_JOB_PRIORITY, batchId: data.batchId };
+  // Behind the job of its line before it in this process (line-gate.ts); the wait there is
+  // bounded on its own, so a job let through late does not park for a turn that is near.
+  // Not while its worker slot is wanted to fetch a job that has no place in line yet (queue-backlog.ts).
+  const line = `${candidates.map((c) => c.name).join(',')}|${place.priority}|${place.batchId}`;
+  // A job back from a wait, or with calls before (a 429 holds it a slot), may already be ahead
+  // of the jobs of its line here: it asks at once.
+  const isReturning = known.wasDelayed === true || known.counters.calls > 0;
+  const { turn, letNextGo } = isReturning ? { turn: Promise.resolve(), letNextGo: () => undefined } : deps.lineGate.join(line);
+  try {
+    await waitForTurn(deps, turn);
+    return await takeSlotInLine(deps, ctx, pending, candidates, expected, known, place, letNextGo);
+  } finally {
+    letNextGo();
+  }
+}
+
+async function takeSlotInLine(
+  deps: SlotDeps,
+  ctx: JobContext,
+  pending: readonly number[],
+  candidates: readonly DeploymentConfig[],
+  expected: ExpectedCost,
+  known: KnownAtStart,
+  place: LinePlace,
+  letNextGo: () => void,
+): Promise<SlotTaken> {
+  const { jobId, data } = ctx;
   const slotCandidates = candidates.map(slotCandidateOf);
-  const place = { priority: data.priority ?? DEFAULT_JOB_PRIORITY, batchId: data.batchId };
+  let waitedInLineMs = 0;
   for (let missed = 0; ; ) {
     const offer = await deps.limiter.acquireInLine(jobId, slotCandidates, place, pending.length);
+    // Waiting here for its turn, it keeps the jobs of its line behind it; otherwise they may ask.
+    if (offer.kind !== 'queued' || waitedInLineMs + offer.waitMs > deps.lineWait.inProcessMs) letNextGo();
     if (offer.kind === 'paused') {
       const why = `every deployment for ${data.model} is paused (${offer.reasons.map((r) => `${r.deployment}: ${r.reason}`).join('; ')})`;
       return stopped(nextStep({ kind: 'deployments_paused', why }, NO_COUNTERS, deps.settings));
     }
     if (offer.kind === 'queued') {
-      // Its place in line is kept while it waits; the delay already ends ahead of its turn.
-      return { kind: 'stopped', step: { kind: 'retry', afterMs: offer.waitMs, reason: `waiting for a slot behind ${offer.ahead} jobs` } };
+      // Its place in line is kept while it waits, here or parked; the wait already ends ahead
+      // of its turn. It has no slot meanwhile: a better job that comes in still goes first, and
+      // this one asks again when it wakes.
+      // Held here only while its worker slot is not wanted to fetch a job that has no place in line yet.
+      if (waitedInLineMs + offer.waitMs <= deps.lineWait.inProcessMs && !(await deps.backlog.isSlotWanted())) {
+        const startedAt = deps.now();
+        await waitInProcess(deps, offer.waitMs);
+        waitedInLineMs += deps.now() - startedAt;
+        continue;
+      }
+      const reason = `waiting for a slot behind ${offer.ahead} jobs`;
+      return { kind: 'stopped', step: { kind: 'retry', afterMs: offer.waitMs, reason, wakeGridMs: deps.lineWait.parkGridMs } };
     }
     if (offer.kind === 'reserved') {
       return { kind: 'stopped', step: { kind: 'retry', afterMs: Math.max(0, offer.waitMs - deps.wakeEarlyMs), reason: `slot on ${offer.deployment} in ${offer.waitMs} ms` } };
@@ -90,5 +161,34 @@ export async function takeSlot(deps: SlotDeps, ctx: JobContext, pending: readonl
     deps.logger.debug({ jobId, deployment: offer.deployment, lateMs, missed }, 'slot missed: taking the next one');
     const step = nextStep({ kind: 'slots_missed', missed }, counters, deps.settings);
     if (step.kind !== 'proceed') return stopped(step);
+  }
+}
+
+/**
+ * Sleeps ms, in steps of gateMs, cut short when its worker slot is wanted meanwhile (a new
+ * batch waits in BullMQ): the job then asks again, and parks if its turn is not near.
+ */
+async function waitInProcess(deps: SlotDeps, ms: number): Promise<void> {
+  const endAt = deps.now() + ms;
+  for (let leftMs = ms; leftMs > 0; leftMs = endAt - deps.now()) {
+    await deps.sleep(Math.min(leftMs, Math.max(1, deps.lineWait.gateMs)));
+    if (endAt - deps.now() > 0 && (await deps.backlog.isSlotWanted())) return;
+  }
+}
+
+/**
+ * Waits for the job of its line before it in this process to let it go, at most
+ * lineWait.inProcessMs, and no longer once its worker slot is wanted (looked at every gateMs).
+ */
+async function waitForTurn(deps: SlotDeps, turn: Promise<void>): Promise<void> {
+  const state = { isTurn: false };
+  void turn.then(() => {
+    state.isTurn = true;
+  });
+  const endAt = deps.now() + deps.lineWait.inProcessMs;
+  while (!state.isTurn && deps.now() < endAt && !(await deps.backlog.isSlotWanted())) {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([turn, new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(1, Math.min(deps.lineWait.gateMs, endAt - deps.now())))))]);
+    clearTimeout(timer);
   }
 }

@@ -94,6 +94,35 @@ describe('processImageJob through its stages, on fakes of its own ports', () => 
     expect(p.batches.calls).toBe(1);
   });
 
+  it('a turn in line a few seconds away is waited for in the process, then the slot is taken: the job is not parked', async () => {
+    const p = createFakeProcessor();
+    const deps = { ...p.deps, lineWait: { inProcessMs: 10_000, parkGridMs: 250, gateMs: 10_000 } };
+    p.limiter.offers.push({ kind: 'queued', waitMs: 3_000, ahead: 40 }, { kind: 'go', deployment: 'east', waitMs: 200, slotAtMs: 0 });
+    expect(await processImageJob(deps, fakeJob())).toMatchObject({ kind: 'completed' });
+    expect(p.sleeps.slice(0, 2)).toEqual([3_000, 200]);
+    expect(p.calls).toHaveLength(1);
+  });
+
+  it('a turn farther than the wait in the process parks the job, woken on the grid ahead of its turn so jobs parked together come back together', async () => {
+    const p = createFakeProcessor();
+    const deps = { ...p.deps, lineWait: { inProcessMs: 10_000, parkGridMs: 250, gateMs: 10_000 } };
+    p.clockMs = 1_010;
+    p.limiter.offers.push({ kind: 'queued', waitMs: 12_345, ahead: 200 });
+    // 1_010 + 12_345 = 13_355, put down to the 250 ms grid.
+    expect(await processImageJob(deps, fakeJob())).toMatchObject({ kind: 'delayed', untilMs: 13_250, reason: 'waiting for a slot behind 200 jobs' });
+    expect(p.calls).toHaveLength(0);
+  });
+
+  it('waits in the process for a turn add up: once they would pass the bound, the job parks', async () => {
+    const p = createFakeProcessor();
+    const deps = { ...p.deps, lineWait: { inProcessMs: 10_000, parkGridMs: 250, gateMs: 10_000 } };
+    // A better job came in while it waited: its turn moved back.
+    p.limiter.offers.push({ kind: 'queued', waitMs: 6_000, ahead: 60 }, { kind: 'queued', waitMs: 6_000, ahead: 60 });
+    expect(await processImageJob(deps, fakeJob())).toMatchObject({ kind: 'delayed', reason: 'waiting for a slot behind 60 jobs' });
+    expect(p.sleeps).toEqual([6_000]);
+    expect(p.calls).toHaveLength(0);
+  });
+
   it('four slots missed in a row put the job back at once, with nothing counted', async () => {
     const p = createFakeProcessor();
     for (let i = 0; i < 4; i++) p.limiter.offers.push({ kind: 'go', deployment: 'east', waitMs: -1_000, slotAtMs: 0 });

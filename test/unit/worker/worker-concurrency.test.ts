@@ -79,6 +79,8 @@ describe('worker concurrency', () => {
     expect(admissionAllowance(deployments, 500)).toBe(80);
     expect(admissionAllowance(deployments, 5_000)).toBe(400);
     expect(admissionAllowance([{ ratePerMinute: 6 }], 2_000)).toBe(32);
+    // Plus the jobs waiting in line in the process: 10 s more of quota, 400.
+    expect(admissionAllowance(deployments, 2_000, 10_000)).toBe(560);
   });
 
   it('auto climbs with the calls underway, up to what memory allows, and back down as they end', () => {

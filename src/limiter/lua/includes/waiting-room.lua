@@ -11,12 +11,14 @@
 
   A job keeps its place while it is parked: its entry stays in the room until it takes a slot.
   A parked job that is removed (cancelled, done elsewhere) or never comes back would hold the
-  line: heads whose BullMQ job is gone or whose deadline passed are dropped, a few per call;
+  line: heads whose BullMQ job is gone or whose deadline passed are dropped, a few per call of
+  a job already in line (a job's first call only enters it: it comes back before its turn);
   a cancelled batch's jobs are taken out by the cancel (src/batch/cancel-batch.ts).
 
   Bounded in size: a batch's tag is dropped from the clock once it is no more than its
   priority's virtual time (max(V, tag) is then V: the tag adds nothing), and the room's keys
-  expire a day after their last use, so a room no worker asks of any more goes away.
+  expire a day after their last use (a job entering, told to wait, or one in 16 leaving), so a
+  room no worker asks of any more goes away.
 ]]
 --- @include "limiter-keys"
 
@@ -25,13 +27,18 @@
 local ROOM_TAG_SPAN = 1099511627776
 -- Dead heads dropped per call at most: the work of one call stays bounded.
 local ROOM_SWEEP = 8
--- Clock fields looked at per slot taken, for tags left behind by batches that ended without
--- their last job taking a slot (cancelled, failed while parked).
+-- Clock fields looked at every ROOM_CLOCK_SAMPLE_EVERY slots taken, for tags left behind by
+-- batches that ended without their last job taking a slot (cancelled, failed while parked).
 local ROOM_CLOCK_SAMPLE = 2
+local ROOM_CLOCK_SAMPLE_EVERY = 4
 -- The room's keys outlive their last use by this much (ms).
 local ROOM_TTL_MS = 86400000
+-- A job that was in the room before this call renews its keys on leaving once in this many
+-- tags: every job that enters or is told to wait renews them anyway, so three commands per
+-- slot are spared.
+local ROOM_TOUCH_EVERY = 16
 
--- Every use of the room keeps its keys for another ROOM_TTL_MS.
+-- A use of the room keeps its keys for another ROOM_TTL_MS.
 local function touchRoom(prefix, groupId)
   redis.call('PEXPIRE', groupRoomKey(prefix, groupId), ROOM_TTL_MS)
   redis.call('PEXPIRE', groupRoomUntilKey(prefix, groupId), ROOM_TTL_MS)
@@ -48,15 +55,14 @@ local function forgetSpentTag(clock, field)
   if v and tag and tag <= v then redis.call('HDEL', clock, field) end
 end
 
--- The job's score, entering it at the back of its batch's round when it is not in the room
--- (its place lapses at deadlineMs unless it is parked or takes a slot before).
-local function enterRoom(prefix, groupId, jobId, priority, batch, deadlineMs)
+-- The job's score, entering it at the back of its batch's round when it is not in the room,
+-- and whether it entered now. A job that enters leaves the call with a slot (leaveRoom),
+-- parked with the time its place lapses (parkInRoom), or out of the room again (quitRoom); the
+-- call renews the room's keys then (see touchRoom).
+local function enterRoom(prefix, groupId, jobId, priority, batch)
   local room = groupRoomKey(prefix, groupId)
   local score = redis.call('ZSCORE', room, jobId)
-  if score then
-    touchRoom(prefix, groupId)
-    return tonumber(score)
-  end
+  if score then return tonumber(score), false end
   local clock = groupRoomClockKey(prefix, groupId)
   -- An empty room has no order to keep: the clock restarts, and the batches' tags with it.
   if redis.call('ZCARD', room) == 0 then redis.call('DEL', clock) end
@@ -66,9 +72,7 @@ local function enterRoom(prefix, groupId, jobId, priority, batch, deadlineMs)
   redis.call('HSET', clock, batchField, tag)
   local newScore = priority * ROOM_TAG_SPAN + tag
   redis.call('ZADD', room, newScore, jobId)
-  redis.call('HSET', groupRoomUntilKey(prefix, groupId), jobId, string.format('%.0f', deadlineMs))
-  touchRoom(prefix, groupId)
-  return newScore
+  return newScore, true
 end
 
 -- Drops heads ahead of jobId whose job no longer exists in BullMQ (jobKeyPrefix .. id; no
@@ -95,21 +99,33 @@ end
 -- A parked job's place lapses at deadlineMs unless it comes back before.
 local function parkInRoom(prefix, groupId, jobId, deadlineMs)
   redis.call('HSET', groupRoomUntilKey(prefix, groupId), jobId, string.format('%.0f', deadlineMs))
+  touchRoom(prefix, groupId)
 end
 
 -- The job takes a slot: it leaves the room, and its tag becomes its priority's virtual time.
--- Its batch's tag goes once V has reached it (the batch's last job in line has left), and a
--- few other spent tags with it.
-local function leaveRoom(prefix, groupId, jobId, score, batch)
+-- Its batch's tag goes once V has reached it (the batch's last job in line has left), and,
+-- now and then, a few other spent tags with it.
+local function leaveRoom(prefix, groupId, jobId, score, batch, isNew)
   redis.call('ZREM', groupRoomKey(prefix, groupId), jobId)
-  redis.call('HDEL', groupRoomUntilKey(prefix, groupId), jobId)
+  -- A job that entered in this call has no lapse time yet.
+  if not isNew then redis.call('HDEL', groupRoomUntilKey(prefix, groupId), jobId) end
   local priority = math.floor(score / ROOM_TAG_SPAN)
   local tag = score - priority * ROOM_TAG_SPAN
   local clock = groupRoomClockKey(prefix, groupId)
   local field = 'v:' .. priority
-  if tag > (tonumber(redis.call('HGET', clock, field)) or 0) then redis.call('HSET', clock, field, tag) end
-  forgetSpentTag(clock, 'b:' .. priority .. ':' .. batch)
-  for _, other in ipairs(redis.call('HRANDFIELD', clock, ROOM_CLOCK_SAMPLE)) do forgetSpentTag(clock, other) end
+  local batchField = 'b:' .. priority .. ':' .. batch
+  local f = redis.call('HMGET', clock, field, batchField)
+  local v = tonumber(f[1]) or 0
+  if tag > v then
+    redis.call('HSET', clock, field, tag)
+    v = tag
+  end
+  local batchTag = tonumber(f[2])
+  if batchTag and batchTag <= v then redis.call('HDEL', clock, batchField) end
+  if tag % ROOM_CLOCK_SAMPLE_EVERY == 0 then
+    for _, other in ipairs(redis.call('HRANDFIELD', clock, ROOM_CLOCK_SAMPLE)) do forgetSpentTag(clock, other) end
+  end
+  if isNew or tag % ROOM_TOUCH_EVERY == 0 then touchRoom(prefix, groupId) end
 end
 
 -- A job that will not wait now (every deployment paused) gives its place up.

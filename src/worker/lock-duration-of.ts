@@ -1,0 +1,30 @@
+import type { WorkerSettings } from '../config/config.js';
+import type { DeploymentConfig } from '../config/deployment-config.js';
+import type { ModelCatalogue } from '../models/model-catalogue.js';
+import { expectedLatencyOf } from './call-timeout.js';
+
+/** The derived lock is never shorter than BullMQ's default. */
+export const MIN_DERIVED_LOCK_MS = 30_000;
+/**
+ * Nor longer than this: a crashed worker's jobs wait out the lock (plus `stalledIntervalMs`)
+ * before another worker takes them up. Those with a call in flight wait anyway for the call's
+ * deadline (300 s and more), so only jobs between calls wait longer than they would.
+ */
+export const MAX_DERIVED_LOCK_MS = 120_000;
+
+/**
+ * A job's lock duration, ms: `worker.lockDurationMs` when set, else twice the longest expected
+ * call latency of the deployments (their `expectedLatencyMs`, else their models'), between
+ * MIN_DERIVED_LOCK_MS and MAX_DERIVED_LOCK_MS. BullMQ renews a lock every quarter to half of
+ * its duration while the job runs, three Redis commands each time: with 30 s, a 60 s call
+ * renewed its lock about five times (15 commands); with 120 s, about once.
+ */
+export function lockDurationOf(
+  settings: Pick<WorkerSettings, 'lockDurationMs'>,
+  deployments: ReadonlyArray<Pick<DeploymentConfig, 'model' | 'expectedLatencyMs'>>,
+  models: ModelCatalogue,
+): number {
+  if (settings.lockDurationMs !== undefined) return settings.lockDurationMs;
+  const longestMs = deployments.reduce((longest, deployment) => Math.max(longest, expectedLatencyOf(deployment, models)), 0);
+  return Math.min(MAX_DERIVED_LOCK_MS, Math.max(MIN_DERIVED_LOCK_MS, 2 * longestMs));
+}

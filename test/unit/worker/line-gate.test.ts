@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { createLineGate } from '../../../src/worker/line-gate.js';
+
+describe('createLineGate: the jobs of one line in a process ask for their turn one after another', () => {
+  it('gives the next job of a line its turn once the one before lets it go, while other lines go on', async () => {
+    const gate = createLineGate();
+    const first = gate.join('east|3|backlog');
+    await first.turn;
+    const order: string[] = [];
+    const second = gate.join('east|3|backlog');
+    const secondTurn = second.turn.then(() => order.push('second'));
+    // A better priority (another line) is not held behind the backlog.
+    await gate.join('east|1|urgent').turn;
+    order.push('urgent');
+    first.letNextGo();
+    await secondTurn;
+    second.letNextGo();
+    expect(order).toEqual(['urgent', 'second']);
+  });
+
+  it('gives a job its turn at once when the jobs before it have all let go, however often they did', async () => {
+    const gate = createLineGate();
+    const first = gate.join('east|2|big');
+    first.letNextGo();
+    first.letNextGo();
+    const later = gate.join('east|2|big');
+    await later.turn;
+    later.letNextGo();
+    const third = gate.join('east|2|big');
+    await expect(third.turn).resolves.toBeUndefined();
+  });
+});
