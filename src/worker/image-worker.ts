@@ -32,7 +32,7 @@ import { createJobState } from '../queue/job-state.js';
 import { createPendingDownloads } from '../queue/pending-downloads.js';
 import { maxImagesResponseBytes } from '../azure/max-images-response-bytes.js';
 import { isLoopbackEndpoint } from '../net/is-loopback-endpoint.js';
-import { admissionAllowance, concurrencyCeiling, concurrencyNow, readProcessCapacity } from './worker-concurrency.js';
+import { admissionAllowance, concurrencyCeiling, concurrencyNow, nextConcurrency, readProcessCapacity } from './worker-concurrency.js';
 import { callTimeoutOf } from './call-timeout.js';
 import { createLineGate } from './line-gate.js';
 import { lineWaitOf } from './line-wait-of.js';
@@ -250,7 +250,7 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
       prefix: keys.bullPrefix,
       // Shown as the job's processedBy, so an operator sees which process made which image.
       name: workerName, // [store-gate] the same name is shown as a spool's holder
-      concurrency: isAuto ? concurrencyNow(ceiling, 0, allowance) : concurrency,
+      concurrency: isAuto ? nextConcurrency(0, concurrencyNow(ceiling, 0, allowance), allowance) : concurrency,
       lockDuration: lockDurationMs,
       // The lock is renewed every half of its duration for as long as the job's call runs, so
       // a call of 10 minutes (gpt-image-2 allows 540 s) is never handed to a second worker while
@@ -279,7 +279,7 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
   // latency simply keep more of them underway (Little's law, measured rather than assumed).
   const resize = isAuto
     ? setInterval(() => {
-        const now = concurrencyNow(ceiling, callsUnderway, allowance);
+        const now = nextConcurrency(worker.concurrency, concurrencyNow(ceiling, callsUnderway, allowance), allowance);
         if (now !== worker.concurrency) worker.concurrency = now;
       }, CONCURRENCY_TICK_MS)
     : undefined;

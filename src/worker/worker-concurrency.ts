@@ -108,3 +108,18 @@ export function admissionAllowance(deployments: readonly Pick<DeploymentConfig, 
 export function concurrencyNow(ceiling: number, callsUnderway: number, allowance: number): number {
   return Math.max(1, Math.min(ceiling, callsUnderway + allowance));
 }
+
+/** Ticks over which `auto` opens its admission allowance from nothing (2 s at 250 ms a tick). */
+const RAMP_TICKS = 8;
+
+/**
+ * The next concurrency of `auto`, one tick on: down to `target` at once, up by at most an
+ * eighth of the allowance a tick (at least 32). Each rise makes BullMQ fetch that many jobs one
+ * after another before it starts any of them, and then admits them together: raised by 600 at
+ * once (64 deployments' allowance), the first calls left ~300 ms late beside later ones on time
+ * and their second window took a call too many. Calls starting (tens a tick) rise freely.
+ */
+export function nextConcurrency(current: number, target: number, allowance: number): number {
+  const step = Math.max(MIN_AUTO_CONCURRENCY, Math.ceil(allowance / RAMP_TICKS));
+  return target > current ? Math.min(target, current + step) : target;
+}

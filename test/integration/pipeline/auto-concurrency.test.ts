@@ -36,8 +36,9 @@ describe('`auto` concurrency (real Redis, simulator over HTTP)', () => {
     await sampling;
 
     expect(summary.counts).toMatchObject({ stored: 300, failed: 0 });
-    // It starts at the allowance and climbs only by the calls underway (tens, not hundreds).
-    expect(concurrencies[0]).toBe(120);
+    // It opens the allowance over a few ticks (32 at a time) and climbs only by the calls
+    // underway (tens, not hundreds).
+    expect(concurrencies[0]).toBe(32);
     expect(Math.max(...concurrencies)).toBeLessThan(200);
     expect(Math.max(...actives)).toBeLessThan(200);
     expect(actives.length).toBeGreaterThan(20);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DeploymentConfig } from '../../../src/config/deployment-config.js';
 import { BUILT_IN_CATALOGUE } from '../../../src/models/model-catalogue.js';
-import { admissionAllowance, BYTES_PER_CALL_IN_FLIGHT, concurrencyCeiling, concurrencyNow, workerConcurrency as withCatalogue } from '../../../src/worker/worker-concurrency.js';
+import { admissionAllowance, BYTES_PER_CALL_IN_FLIGHT, concurrencyCeiling, concurrencyNow, nextConcurrency, workerConcurrency as withCatalogue } from '../../../src/worker/worker-concurrency.js';
 
 const GIB = 2 ** 30;
 /** A process with Node's default heap on a large machine (about 4 GiB) and a generous open-files limit. */
@@ -90,6 +90,18 @@ describe('worker concurrency', () => {
     expect(concurrencyNow(8_192, 4_800, 160)).toBe(4_960);
     expect(concurrencyNow(4_096, 4_800, 160)).toBe(4_096);
     expect(concurrencyNow(8_192, 40, 160)).toBe(200);
+  });
+
+  it('auto opens its allowance over eight ticks, and follows calls and falls back at once', () => {
+    // An allowance of 560 opens 70 a tick from nothing: 70, 140, … 560 after 8 ticks.
+    expect(nextConcurrency(0, 560, 560)).toBe(70);
+    expect(nextConcurrency(70, 560, 560)).toBe(140);
+    expect(nextConcurrency(530, 560, 560)).toBe(560);
+    // Calls starting raise the target by tens a tick: taken whole.
+    expect(nextConcurrency(560, 571, 560)).toBe(571);
+    expect(nextConcurrency(600, 420, 560)).toBe(420);
+    // A small allowance still opens 32 at a time.
+    expect(nextConcurrency(0, 40, 40)).toBe(32);
   });
 });
 
