@@ -125,9 +125,9 @@ export function createFsResultStore(options: FsResultStoreOptions): ResultStore 
     return path;
   }
 
-  async function writeRecord(key: string, record: ImageRecord): Promise<ImageRecord> {
+  /** Writes a record; `text` is its encodeRecord form when the caller has it already. */
+  async function writeRecord(key: string, record: ImageRecord, text: string = encodeRecord(key, record)): Promise<ImageRecord> {
     const { batchId, name } = parseResultKey(key);
-    const text = encodeRecord(key, record);
     const path = pathFor(batchId, `${name}.json`);
     try {
       await writeIn(batchId, undefined, path, text);
@@ -172,14 +172,14 @@ export function createFsResultStore(options: FsResultStoreOptions): ResultStore 
       const imagePath = pathFor(batchId, `${name}.${extension}`);
       const written: ImageRecord = { ...record, location: imagePath, contentType: image.contentType, sizeBytes: image.bytes.byteLength };
       // Fail on a bad record before writing anything.
-      encodeRecord(key, written);
+      const text = encodeRecord(key, written);
       try {
         await writeIn(batchId, undefined, imagePath, image.bytes);
       } catch (thrown) {
         throw toStorageError(thrown, `write image ${imagePath}`);
       }
       // The record goes last: its presence means the image is complete.
-      return await writeRecord(key, written);
+      return await writeRecord(key, written, text);
     },
 
     async putRecord(key, record) {
