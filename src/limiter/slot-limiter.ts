@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { LimiterSettings } from '../config/config.js';
 import { ImgbatchError } from '../errors/imgbatch-error.js';
 import { IMAGE_QUEUE_NAME } from '../job/image-job.js';
@@ -149,8 +149,18 @@ export interface SlotLimiter {
   state(deployment: string): Promise<DeploymentLimiterState>;
 }
 
+/** Distinct candidate lists whose slot group a limiter keeps worked out. */
+const MAX_REMEMBERED_GROUPS = 64;
+
+/**
+ * 12 random hex digits (48 bits), as randomBytes(6) gave them. Taken from randomUUID, which
+ * draws from a buffer of entropy filled once per many ids: randomBytes makes a crypto job per
+ * call, and this runs on every call recorded. A v4 UUID's first 12 hex digits are all random
+ * (its version digit comes after them).
+ */
 function uniqueId(): string {
-  return randomBytes(6).toString('hex');
+  const uuid = randomUUID();
+  return uuid.slice(0, 8) + uuid.slice(9, 13);
 }
 
 type Arg = string | number;
@@ -222,6 +232,22 @@ export function createSlotLimiter(redis: RedisClient, keys: KeySpace, settings: 
   // of its groups once; a group lost from Redis is registered again when a slot finds it gone.
   const registered = new Map<string, string>();
 
+  // Each decision names its candidates afresh; their group (a digest, checks, spacings) is
+  // worked out once per distinct list. Lists come from the config, so there are a few; the cap
+  // only guards library callers that make up many.
+  const groups = new Map<string, SlotGroup>();
+  function groupOf(candidates: readonly SlotCandidate[]): SlotGroup {
+    let key = '';
+    for (const c of candidates) key += `${c.name}\u0000${c.ratePerMinute}\u0000${c.quotaUnit ?? ''}\u0000${c.burst ?? ''}\u0000${c.priority ?? ''}\u0001`;
+    let group = groups.get(key);
+    if (group === undefined) {
+      group = slotGroupOf(candidates, settings.headroom);
+      if (groups.size >= MAX_REMEMBERED_GROUPS) groups.clear();
+      groups.set(key, group);
+    }
+    return group;
+  }
+
   async function register(group: SlotGroup): Promise<void> {
     await commands.imgbatchRegisterSlotGroup(keys.limiterGroup(group.id), keys.limiterPrefix, group.id, ...group.registration);
     registered.set(group.id, group.signature);
@@ -248,7 +274,7 @@ export function createSlotLimiter(redis: RedisClient, keys: KeySpace, settings: 
   }
 
   async function decide(jobId: string, candidates: readonly SlotCandidate[], images: number, place: LinePlace | undefined): Promise<LineDecision> {
-    const group = slotGroupOf(candidates, settings.headroom);
+    const group = groupOf(candidates);
     if (registered.get(group.id) !== group.signature) await register(group);
     let reply = await takeSlot(group, jobId, images, place);
     if (reply[0] === 'unregistered') {

@@ -26,7 +26,9 @@ export function isoDay(nowMs: number): string {
 export function lifecycleOf(model: Pick<ModelCapabilities, 'lifecycle'>, nowMs: number): LifecycleStatus {
   const { retiresOn } = model.lifecycle;
   if (retiresOn === undefined) return { kind: 'in_service' };
-  const daysLeft = Math.round((Date.parse(retiresOn) - Date.parse(isoDay(nowMs))) / DAY_MS);
+  // The start of nowMs's UTC day, as Date.parse(isoDay(nowMs)) gives it, without the strings:
+  // every job is checked, on every run.
+  const daysLeft = Math.round((Date.parse(retiresOn) - Math.floor(nowMs / DAY_MS) * DAY_MS) / DAY_MS);
   if (daysLeft <= 0) return { kind: 'retired', retiresOn };
   if (daysLeft <= RETIRING_NOTICE_DAYS) return { kind: 'retiring', retiresOn, daysLeft };
   return { kind: 'in_service' };

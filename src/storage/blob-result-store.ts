@@ -240,9 +240,10 @@ export function createBlobResultStore(options: BlobResultStoreOptions): BlobResu
     }
   }
 
-  async function writeRecord(key: string, record: ImageRecord): Promise<ImageRecord> {
+  /** Uploads a record; `text` is its encodeRecord form when the caller has it already. */
+  async function writeRecord(key: string, record: ImageRecord, text: string = encodeRecord(key, record)): Promise<ImageRecord> {
     const { batchId, name } = parseResultKey(key);
-    await upload(`${prefix}${batchId}/${name}.json`, encodeRecord(key, record), 'application/json; charset=utf-8');
+    await upload(`${prefix}${batchId}/${name}.json`, text, 'application/json; charset=utf-8');
     return record;
   }
 
@@ -268,10 +269,10 @@ export function createBlobResultStore(options: BlobResultStoreOptions): BlobResu
         sizeBytes: image.bytes.byteLength,
       };
       // Fail on a bad record before uploading anything.
-      encodeRecord(key, written);
+      const text = encodeRecord(key, written);
       await upload(blobName, image.bytes, image.contentType);
       // The record goes last: its presence means the image is complete.
-      return await writeRecord(key, written);
+      return await writeRecord(key, written, text);
     },
 
     async putRecord(key, record) {

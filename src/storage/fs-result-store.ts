@@ -61,14 +61,26 @@ export function createFsResultStore(options: FsResultStoreOptions): ResultStore 
   const staleTempAfterMs = options.staleTempAfterMs ?? DEFAULT_STALE_TEMP_AFTER_MS;
   /** Folders this process has swept (or is sweeping): once each, before its first write there. */
   const swept = new Map<string, Promise<void>>();
+  /**
+   * Folders this process has made (or found): the next writes there skip the mkdir, one file
+   * system call less per file. A folder removed since (by hand) is made again, see writeIn.
+   */
+  const made = new Set<string>();
+
+  function folderOf(batchId: string, subfolder?: 'inputs' | typeof ASIDE_FOLDER): string {
+    return subfolder === undefined ? join(root, batchId) : join(root, batchId, subfolder);
+  }
 
   /**
    * Makes the batch folder (or its `inputs` folder), and the first time in this process, sweeps
    * its stale temp files.
    */
   async function prepareFolder(batchId: string, subfolder?: 'inputs' | typeof ASIDE_FOLDER): Promise<void> {
-    const folder = subfolder === undefined ? join(root, batchId) : join(root, batchId, subfolder);
-    await mkdir(folder, { recursive: true });
+    const folder = folderOf(batchId, subfolder);
+    if (!made.has(folder)) {
+      await mkdir(folder, { recursive: true });
+      made.add(folder);
+    }
     let sweep = swept.get(folder);
     if (sweep === undefined) {
       // A failed sweep costs nothing but the leftovers: it never fails the write.
@@ -76,6 +88,23 @@ export function createFsResultStore(options: FsResultStoreOptions): ResultStore 
       swept.set(folder, sweep);
     }
     await sweep;
+  }
+
+  /**
+   * writeFileAtomic into a folder of the store, made if missing. The folder is taken as there
+   * once made; if it was removed since, the write fails with ENOENT before anything is renamed,
+   * and is made again once.
+   */
+  async function writeIn(batchId: string, subfolder: 'inputs' | typeof ASIDE_FOLDER | undefined, path: string, data: Uint8Array | string): Promise<void> {
+    await prepareFolder(batchId, subfolder);
+    try {
+      await writeFileAtomic(path, data);
+    } catch (thrown) {
+      const folder = folderOf(batchId, subfolder);
+      if (errorCode(thrown) !== 'ENOENT' || !made.delete(folder)) throw thrown;
+      await prepareFolder(batchId, subfolder);
+      await writeFileAtomic(path, data);
+    }
   }
 
   /** The absolute path of a file in a batch folder, checked once more to lie inside root. */
@@ -96,13 +125,12 @@ export function createFsResultStore(options: FsResultStoreOptions): ResultStore 
     return path;
   }
 
-  async function writeRecord(key: string, record: ImageRecord): Promise<ImageRecord> {
+  /** Writes a record; `text` is its encodeRecord form when the caller has it already. */
+  async function writeRecord(key: string, record: ImageRecord, text: string = encodeRecord(key, record)): Promise<ImageRecord> {
     const { batchId, name } = parseResultKey(key);
-    const text = encodeRecord(key, record);
     const path = pathFor(batchId, `${name}.json`);
     try {
-      await prepareFolder(batchId);
-      await writeFileAtomic(path, text);
+      await writeIn(batchId, undefined, path, text);
     } catch (thrown) {
       throw toStorageError(thrown, `write record ${path}`);
     }
@@ -144,15 +172,14 @@ export function createFsResultStore(options: FsResultStoreOptions): ResultStore 
       const imagePath = pathFor(batchId, `${name}.${extension}`);
       const written: ImageRecord = { ...record, location: imagePath, contentType: image.contentType, sizeBytes: image.bytes.byteLength };
       // Fail on a bad record before writing anything.
-      encodeRecord(key, written);
+      const text = encodeRecord(key, written);
       try {
-        await prepareFolder(batchId);
-        await writeFileAtomic(imagePath, image.bytes);
+        await writeIn(batchId, undefined, imagePath, image.bytes);
       } catch (thrown) {
         throw toStorageError(thrown, `write image ${imagePath}`);
       }
       // The record goes last: its presence means the image is complete.
-      return await writeRecord(key, written);
+      return await writeRecord(key, written, text);
     },
 
     async putRecord(key, record) {
@@ -172,10 +199,9 @@ export function createFsResultStore(options: FsResultStoreOptions): ResultStore 
       const asideImage = extension === undefined ? undefined : pathFor(batchId, join(ASIDE_FOLDER, `${aside}.${extension}`));
       const kept: ImageRecord = { ...record, ...(asideImage !== undefined && { location: asideImage }) };
       try {
-        await prepareFolder(batchId, ASIDE_FOLDER);
         // Record aside first, then the image, then the key freed: a crash part way leaves the
         // key still taken (nothing is made again) and a repeat finishes the move.
-        await writeFileAtomic(pathFor(batchId, join(ASIDE_FOLDER, `${aside}.json`)), encodeRecord(record.key, kept));
+        await writeIn(batchId, ASIDE_FOLDER, pathFor(batchId, join(ASIDE_FOLDER, `${aside}.json`)), encodeRecord(record.key, kept));
         if (asideImage !== undefined && extension !== undefined) {
           await rename(pathFor(batchId, `${name}.${extension}`), asideImage).catch((thrown: unknown) => {
             // Moved by an earlier try, or deleted by hand: the record aside is what is kept.
@@ -238,8 +264,7 @@ export function createFsResultStore(options: FsResultStoreOptions): ResultStore 
           throw thrown;
         });
         if (existing?.size === bytes.byteLength) return key;
-        await prepareFolder(parseInputKey(key).batchId, 'inputs');
-        await writeFileAtomic(path, bytes);
+        await writeIn(parseInputKey(key).batchId, 'inputs', path, bytes);
       } catch (thrown) {
         throw toStorageError(thrown, `write input ${path}`);
       }

@@ -79,6 +79,19 @@ describe('fs result store', () => {
     expect(error instanceof Error && error.message).toContain(`holds the record of ${batchId}/Mug-0, not of ${batchId}/mug-0`);
   });
 
+  it('makes a batch folder again when it was removed after the store first wrote there', async () => {
+    const store = createFsResultStore({ root });
+    const batchId = uniqueBatchId();
+    await store.putImage(`${batchId}/first-0`, pngImage(), storedRecord(`${batchId}/first-0`));
+    await rm(join(root, batchId), { recursive: true });
+
+    const written = await store.putImage(`${batchId}/second-0`, pngImage(), storedRecord(`${batchId}/second-0`));
+
+    expect(written.location).toBe(join(root, batchId, 'second-0.png'));
+    expect((await readdir(join(root, batchId))).sort()).toEqual(['second-0.json', 'second-0.png']);
+    expect(await store.getRecord(`${batchId}/second-0`)).toEqual(written);
+  });
+
   it('leaves no temp files behind after writes', async () => {
     const store = createFsResultStore({ root });
     const batchId = uniqueBatchId();
