@@ -101,7 +101,10 @@ export function createFsResultStore(options: FsResultStoreOptions): ResultStore 
       await writeFileAtomic(path, data);
     } catch (thrown) {
       const folder = folderOf(batchId, subfolder);
-      if (errorCode(thrown) !== 'ENOENT' || !made.delete(folder)) throw thrown;
+      if (errorCode(thrown) !== 'ENOENT') throw thrown;
+      // Whether or not another write got here first, the folder is made again (mkdir of an
+      // existing folder is fine) and this write tried once more.
+      made.delete(folder);
       await prepareFolder(batchId, subfolder);
       await writeFileAtomic(path, data);
     }

@@ -36,7 +36,7 @@ import { admissionAllowance, concurrencyCeiling, concurrencyNow, nextConcurrency
 import { callTimeoutOf } from './call-timeout.js';
 import { createLineGate } from './line-gate.js';
 import { lineWaitOf } from './line-wait-of.js';
-import { createQueueBacklog } from './queue-backlog.js';
+import { createQueueBacklog, type QueueBacklog } from './queue-backlog.js';
 import { lockDurationOf } from './lock-duration-of.js';
 import { giveUpStalledJob, MAX_STALLS } from './give-up-stalled-job.js';
 import { reconcileJobOutcomes } from './reconcile-job-outcomes.js';
@@ -121,6 +121,11 @@ export function createAzureCallImages(
   };
 }
 
+/** The backlog as `backlog` sees it, except that while the worker closes every slot is wanted. */
+function closingOr(backlog: QueueBacklog, isClosing: () => boolean): QueueBacklog {
+  return { isSlotWanted: () => (isClosing() ? Promise.resolve(true) : backlog.isSlotWanted()) };
+}
+
 /** How often `auto` concurrency follows the calls underway, ms. */
 const CONCURRENCY_TICK_MS = 250;
 
@@ -193,7 +198,8 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
     wakeEarlyMs: options.limiter.maxSleepMs / 2,
     lineWait: lineWaitOf(options.limiter, lockDurationMs),
     lineGate: createLineGate(),
-    backlog: createQueueBacklog(connection, keys, () => jobsRunning >= worker.concurrency),
+    // A closing worker wants every slot back: its jobs waiting in line park rather than call.
+    backlog: closingOr(createQueueBacklog(connection, keys, () => jobsRunning >= worker.concurrency), () => isClosing),
     lateToleranceMs: options.limiter.lateToleranceMs,
     logger,
   };
@@ -203,7 +209,8 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
   // `auto` follows the calls as they start (see concurrencyNow), up to what memory allows; the
   // allowance covers the jobs waiting in line in the process besides those taking their slot.
   const ceiling = concurrencyCeiling(readProcessCapacity());
-  const allowance = admissionAllowance(options.deployments, options.limiter.maxSleepMs, deps.lineWait.inProcessMs);
+  // A job may wait in the process twice: behind its line's jobs (line-gate.ts), then for its turn.
+  const allowance = admissionAllowance(options.deployments, options.limiter.maxSleepMs, 2 * deps.lineWait.inProcessMs);
   /** Runs of this process whose call has started and that have not ended yet. */
   let callsUnderway = 0;
   const callImagesCounted = (run: { hasCalled: boolean }): CallImages => (deployment, job, callOptions) => {
@@ -219,8 +226,9 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
     const run = { hasCalled: false };
     let result;
     try {
-      // BullMQ records the delay of a job put back with moveToDelayed (or added delayed).
-      result = await processImageJob(isAuto ? { ...deps, callImages: callImagesCounted(run) } : deps, { id: jobId, data: job.data, wasDelayed: job.delay > 0 });
+      // Back from a wait (parked, a backoff, a stall): BullMQ counts every fetch of a job in
+      // attemptsStarted, and clears `delay` when it promotes a delayed job, so that says nothing.
+      result = await processImageJob(isAuto ? { ...deps, callImages: callImagesCounted(run) } : deps, { id: jobId, data: job.data, wasDelayed: job.attemptsStarted > 1 });
     } finally {
       if (run.hasCalled) callsUnderway--;
     }

@@ -5,7 +5,8 @@ import type { LineWait } from './stages/take-slot.js';
  * The longest wait in the process for a turn in line, ms: once behind the jobs of its line in
  * this process (line-gate.ts), once for the turn the waiting room names. `concurrency: auto`
  * holds this much of the quota in jobs beside the calls underway (admissionAllowance), so a
- * fetched job rarely parks; a closing worker waits for such a job 20 s at most.
+ * fetched job rarely parks. A closing worker wants its slots back: such a job parks at its
+ * next look (every maxSleepMs) unless its turn has come.
  */
 export const LINE_WAIT_IN_PROCESS_MS = 10_000;
 

@@ -2,7 +2,7 @@ import { IMAGE_QUEUE_NAME } from '../job/image-job.js';
 import type { KeySpace } from '../queue/key-space.js';
 import type { RedisClient } from '../queue/redis-connection.js';
 
-/** How long an answer of `hasWaiting` is used again, ms: two commands at most this often per process. */
+/** How long an answer of `hasWaiting` is used again, ms: three commands at most this often per process. */
 export const BACKLOG_RECHECK_MS = 250;
 
 /**
@@ -21,11 +21,17 @@ export interface QueueBacklog {
 export function createQueueBacklog(redis: RedisClient, keys: Pick<KeySpace, 'bullPrefix'>, isFull: () => boolean, now: () => number = Date.now): QueueBacklog {
   const waitKey = `${keys.bullPrefix}:${IMAGE_QUEUE_NAME}:wait`;
   const prioritizedKey = `${keys.bullPrefix}:${IMAGE_QUEUE_NAME}:prioritized`;
+  const delayedKey = `${keys.bullPrefix}:${IMAGE_QUEUE_NAME}:delayed`;
   let known: { readonly atMs: number; readonly isWaiting: boolean } | undefined;
   let reading: Promise<boolean> | undefined;
   async function read(): Promise<boolean> {
-    const [waiting, prioritized] = await Promise.all([redis.llen(waitKey), redis.zcard(prioritizedKey)]);
-    known = { atMs: now(), isWaiting: waiting + prioritized > 0 };
+    // A parked job whose wake-up time has come is still in BullMQ's delayed set: BullMQ moves it
+    // to wait only when this process fetches, and a full process does not fetch until one of its
+    // jobs lets go. Its turn is now: it wants a slot more than a job waiting for a later turn.
+    // (BullMQ scores a delayed job timestamp × 0x1000 + a counter, as promoteDelayedJobs reads.)
+    const dueBefore = (now() + 1) * 0x1000 - 1;
+    const [waiting, prioritized, due] = await Promise.all([redis.llen(waitKey), redis.zcard(prioritizedKey), redis.zcount(delayedKey, 0, dueBefore)]);
+    known = { atMs: now(), isWaiting: waiting + prioritized + due > 0 };
     return known.isWaiting;
   }
   return {

@@ -8,8 +8,8 @@ describe('`auto` concurrency (real Redis, simulator over HTTP)', () => {
 
   it('takes a backlog of 300 jobs in a few dozen at a time, beside the calls underway, and makes every image', async () => {
     // 1,200 rpm = 20 calls/s of 1 s: about 20 calls underway; the allowance is twice maxSleepMs
-    // (2 s) plus the longest wait in line in the process (half the 4 s lock: 2 s) of quota, 120
-    // jobs. Opened at once, `auto` (Little's law on the model's expected 60 s: 1,440) would
+    // (2 s) plus twice the longest wait in line in the process (half the 4 s lock: 2 s) of
+    // quota, 160 jobs. Opened at once, `auto` (Little's law on the model's expected 60 s: 1,440) would
     // fetch all 300 jobs before starting the first.
     const p = await open({
       simulator: { deployments: [{ name: 'quick', model: MODEL, ratePerMinute: 1_200, latency: { meanMs: 1_000, sdMs: 100 } }] },
@@ -39,8 +39,8 @@ describe('`auto` concurrency (real Redis, simulator over HTTP)', () => {
     // It opens the allowance over a few ticks (32 at a time) and climbs only by the calls
     // underway (tens, not hundreds).
     expect(concurrencies[0]).toBe(32);
-    expect(Math.max(...concurrencies)).toBeLessThan(200);
-    expect(Math.max(...actives)).toBeLessThan(200);
+    expect(Math.max(...concurrencies)).toBeLessThan(250);
+    expect(Math.max(...actives)).toBeLessThan(250);
     expect(actives.length).toBeGreaterThan(20);
     // The calls kept the quota: no 429.
     expect(p.simulator.stats().filter((call) => call.outcome === 'rate_limited')).toEqual([]);

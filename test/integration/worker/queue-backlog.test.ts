@@ -1,0 +1,49 @@
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { IMAGE_QUEUE_NAME } from '../../../src/job/image-job.js';
+import { createKeySpace } from '../../../src/queue/key-space.js';
+import { createQueueBacklog } from '../../../src/worker/queue-backlog.js';
+import { connectTestRedis, deleteKeysWithPrefix, uniquePrefix } from '../../helpers/redis.js';
+import { waitFor } from '../../helpers/wait-for.js';
+
+describe('queue backlog: whether a full process should give a worker slot back (real Redis, BullMQ)', () => {
+  const redisUrl = inject('redisUrl');
+  let prefix: string;
+  let redis: Redis;
+  let queue: Queue;
+
+  beforeEach(() => {
+    prefix = uniquePrefix('backlog');
+    redis = connectTestRedis();
+    queue = new Queue(IMAGE_QUEUE_NAME, { connection: { url: redisUrl }, prefix: createKeySpace(prefix).bullPrefix });
+  });
+
+  afterEach(async () => {
+    await queue.close();
+    await deleteKeysWithPrefix(redis, prefix);
+    await redis.quit();
+  });
+
+  /** A backlog of its own for each look, so its 250 ms cache never hides a change. */
+  function backlogOf(isFull: boolean) {
+    return createQueueBacklog(redis, createKeySpace(prefix), () => isFull);
+  }
+
+  it('a job waiting unfetched wants a slot of a full process, not of one with a slot free', async () => {
+    await queue.add('image', { n: 1 });
+    expect(await backlogOf(true).isSlotWanted()).toBe(true);
+    expect(await backlogOf(false).isSlotWanted()).toBe(false);
+  });
+
+  it('a parked job whose wake-up has come wants a slot, though BullMQ has not moved it to wait yet; one due in an hour does not', async () => {
+    await queue.add('image', { n: 1 }, { delay: 3_600_000 });
+    expect(await backlogOf(true).isSlotWanted()).toBe(false);
+
+    await queue.add('image', { n: 2 }, { delay: 20 });
+    // Nothing fetches here, so the job stays in the delayed set once due.
+    const wanted = await waitFor(async () => ((await backlogOf(true).isSlotWanted()) ? true : undefined), 5_000, () => 'the due delayed job to want a slot');
+    expect(wanted).toBe(true);
+    expect(await queue.getDelayedCount()).toBe(2);
+  });
+});
