@@ -180,7 +180,7 @@ async function runImgbatch(redis: Redis, redisUrl: string, label: string, fleet:
     const startedAt = Date.now();
     // From a process of its own, as a producer would be: not in this one, the simulator's.
     await waitForExit(spawnNode(['scripts/bench/enqueue-images.ts', String(count), MODEL, 'bench'], { REDIS_URL: redisUrl, IMGBATCH_REDIS_PREFIX: prefix }), 'the producer');
-    log(`${label}: enqueued in ${Date.now() - startedAt} ms`);
+    log(`${label}: enqueued by the producer process ${Date.now() - startedAt} ms after its start`);
     let reads = 0;
     const expectedMs = (count / (totalRpm / 60)) * 1_000 + 4 * (callLatency.meanMs + 3 * callLatency.sdMs) + 300_000;
     await waitUntil(

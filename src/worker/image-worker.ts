@@ -213,6 +213,8 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
   const allowance = admissionAllowance(options.deployments, options.limiter.maxSleepMs, 2 * deps.lineWait.inProcessMs);
   /** Runs of this process whose call has started and that have not ended yet. */
   let callsUnderway = 0;
+  /** `auto`'s next concurrency from `current`: the calls underway plus the allowance, opened a step at a time. */
+  const followCalls = (current: number): number => nextConcurrency(current, concurrencyNow(ceiling, callsUnderway, allowance), allowance);
   const callImagesCounted = (run: { hasCalled: boolean }): CallImages => (deployment, job, callOptions) => {
     if (!run.hasCalled) {
       run.hasCalled = true;
@@ -258,7 +260,7 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
       prefix: keys.bullPrefix,
       // Shown as the job's processedBy, so an operator sees which process made which image.
       name: workerName, // [store-gate] the same name is shown as a spool's holder
-      concurrency: isAuto ? nextConcurrency(0, concurrencyNow(ceiling, 0, allowance), allowance) : concurrency,
+      concurrency: isAuto ? followCalls(0) : concurrency,
       lockDuration: lockDurationMs,
       // The lock is renewed every half of its duration for as long as the job's call runs, so
       // a call of 10 minutes (gpt-image-2 allows 540 s) is never handed to a second worker while
@@ -287,8 +289,8 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
   // latency simply keep more of them underway (Little's law, measured rather than assumed).
   const resize = isAuto
     ? setInterval(() => {
-        const now = nextConcurrency(worker.concurrency, concurrencyNow(ceiling, callsUnderway, allowance), allowance);
-        if (now !== worker.concurrency) worker.concurrency = now;
+        const next = followCalls(worker.concurrency);
+        if (next !== worker.concurrency) worker.concurrency = next;
       }, CONCURRENCY_TICK_MS)
     : undefined;
   resize?.unref();
