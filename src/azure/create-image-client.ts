@@ -1,4 +1,3 @@
-import { DefaultAzureCredential, getBearerTokenProvider } from '@azure/identity';
 import { AzureOpenAI, OpenAI } from 'openai';
 import { Agent, fetch as undiciFetch, request } from 'undici';
 import { ConfigError } from '../errors/imgbatch-error.js';
@@ -33,6 +32,19 @@ export interface AzureTarget {
   /** Client timeout per call, ms, until the whole answer is read; no default (gpt-image-2 high calls take up to 241 s). */
   readonly timeoutMs: number;
   readonly auth: AzureAuth;
+}
+
+/**
+ * Bearer tokens of `DefaultAzureCredential` for Azure OpenAI. `@azure/identity` is imported with
+ * the first token, not with this module: it takes about 0.4 s of CPU to load, which every
+ * command that never calls with Entra ID (an API key, the local simulator) would pay at start.
+ */
+function defaultCredentialTokens(): () => Promise<string> {
+  let provider: Promise<() => Promise<string>> | undefined;
+  return async () => {
+    provider ??= import('@azure/identity').then(({ DefaultAzureCredential, getBearerTokenProvider }) => getBearerTokenProvider(new DefaultAzureCredential(), COGNITIVE_SERVICES_SCOPE));
+    return (await provider)();
+  };
 }
 
 /** Node's timers overflow above this and fire at once. */
@@ -99,7 +111,7 @@ function checkAuth(auth: unknown): { apiKey: string } | { tokenProvider: () => P
     }
     const tokenProvider = fields['tokenProvider'];
     if (tokenProvider === undefined) {
-      return { tokenProvider: getBearerTokenProvider(new DefaultAzureCredential(), COGNITIVE_SERVICES_SCOPE) };
+      return { tokenProvider: defaultCredentialTokens() };
     }
     if (typeof tokenProvider !== 'function') {
       throw new ConfigError(`auth.tokenProvider: a ${typeof tokenProvider} is not allowed (expected a function returning a token)`);

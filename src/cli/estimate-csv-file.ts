@@ -1,7 +1,7 @@
 import type { Config } from '../config/config.js';
-import { createConfiguredInputReader } from '../inputs/create-configured-input-reader.js';
+import { openConfiguredInputReader } from '../inputs/open-configured-input-reader.js';
 import { createSilentLogger } from '../log/logger.js';
-import { createResultStore } from '../storage/create-result-store.js';
+import { openResultStore } from '../storage/open-result-store.js';
 import type { BatchEstimate } from '../cost/batch-estimate.js';
 import { estimateRequests } from '../cost/estimate-requests.js';
 import type { InputCheck } from '../job/check-inputs.js';
@@ -28,9 +28,9 @@ export async function estimateCsvFile(
   const { deployments, isSimulator } = estimateDeployments(config);
   // Input images of edits are read and checked as an enqueue would, without copying; `store:`
   // references are read from the configured store.
-  const store = createResultStore(config.store, createSilentLogger());
+  const store = await openResultStore(config.store, createSilentLogger());
   try {
-    const inputs = readCsvFileInputs(plan, { reader: createConfiguredInputReader(config, store), models: config.models });
+    const inputs = readCsvFileInputs(plan, { reader: await openConfiguredInputReader(config, store), models: config.models });
     const { check, estimate } = await estimateRequests(inputs, {
       batchId: plan.batchId,
       prices: config.prices,

@@ -4,7 +4,7 @@ import { DEFAULT_API_VERSION } from '../config/deployment-config.js';
 import type { Logger } from '../log/logger.js';
 import { createSimulator, type Simulator } from '../simulator/create-simulator.js';
 import { demoSimulatorOptions } from '../simulator/demo-simulator-options.js';
-import { createResultStore } from '../storage/create-result-store.js';
+import { openResultStore } from '../storage/open-result-store.js';
 import type { ResultStore } from '../storage/result-store.js';
 import { ensureRedis, type EnsuredRedis } from './ensure-redis.js';
 
@@ -49,7 +49,7 @@ export async function openRuntime(config: Config, logger: Logger): Promise<Runti
     await redis.stop();
     throw error;
   }
-  const store = createResultStore(config.store, logger);
+  const store = await openResultStore(config.store, logger);
   return {
     redis,
     deployments: simulator === undefined ? config.deployments : simulatorDeployments(simulator),

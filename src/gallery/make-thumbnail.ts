@@ -1,4 +1,3 @@
-import sharp from 'sharp';
 import type { StoredImage } from '../storage/result-store.js';
 
 export interface ThumbnailOptions {
@@ -40,6 +39,9 @@ export async function makeThumbnail(image: StoredImage, options: ThumbnailOption
   const quality = options.jpegQuality ?? 80;
   if (!Number.isInteger(maxSidePx) || maxSidePx < 1) throw new RangeError(`maxSidePx: ${maxSidePx} is not a whole number ≥ 1`);
   if (!Number.isInteger(quality) || quality < 1 || quality > 100) throw new RangeError(`jpegQuality: ${quality} is not a whole number from 1 to 100`);
+  // Imported with the first image, not with the module: libvips loads in about a tenth of a
+  // second, which every command that never reads an image would pay at start.
+  const { default: sharp } = await import('sharp');
   try {
     const source = sharp(image.bytes, { limitInputPixels: MAX_INPUT_PIXELS, failOn: 'error' });
     const metadata = await source.metadata();

@@ -1,4 +1,3 @@
-import sharp from 'sharp';
 
 /** What the bytes of an input image are, read from its header (never from its file name). */
 export interface InspectedImage {
@@ -15,6 +14,9 @@ export interface InspectedImage {
  * which parses only the header: a file named `.png` that holds a GIF is a GIF here.
  */
 export async function inspectImage(bytes: Uint8Array): Promise<InspectedImage> {
+  // Imported with the first image, not with the module: libvips loads in about a tenth of a
+  // second, which every command that never reads an image would pay at start.
+  const { default: sharp } = await import('sharp');
   try {
     const metadata = await sharp(bytes).metadata();
     return {

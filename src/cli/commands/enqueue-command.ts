@@ -1,13 +1,13 @@
 import { defineCommand } from 'citty';
 import { loadConfig } from '../../config/load-config.js';
 import { formatUsd } from '../../cost/format-usd.js';
-import { createConfiguredInputReader } from '../../inputs/create-configured-input-reader.js';
+import { openConfiguredInputReader } from '../../inputs/open-configured-input-reader.js';
 import { createLogger } from '../../log/logger.js';
 import { createJobState } from '../../queue/job-state.js';
 import { createKeySpace } from '../../queue/key-space.js';
 import { createProducer } from '../../queue/producer.js';
 import { createRedisClient } from '../../queue/redis-connection.js';
-import { createResultStore } from '../../storage/create-result-store.js';
+import { openResultStore } from '../../storage/open-result-store.js';
 import { csvIngestArgs, describeCheck, enqueueCsvFile, planCsvIngest, reportNotices, reportRejections, saveRejects } from '../csv-ingest.js';
 import { estimateCsvFile } from '../estimate-csv-file.js';
 import type { CommandOutcome } from '../exit-code.js';
@@ -64,14 +64,14 @@ export const enqueueCommand = defineCommand({
     }
 
     // Input images of edits are copied into the store the workers read.
-    const store = createResultStore(config.store, createLogger({ level: 'warn' }));
+    const store = await openResultStore(config.store, createLogger({ level: 'warn' }));
     const redis = createRedisClient(redisTargetOf(config), 'producer');
     const producer = createProducer({
       connection: redis,
       prefix: config.redisPrefix,
       imagesPerCall,
       models: config.models,
-      editInputs: { store, reader: createConfiguredInputReader(config, store) },
+      editInputs: { store, reader: await openConfiguredInputReader(config, store) },
     });
     try {
       const batch = { producer, store, jobState: createJobState(redis, createKeySpace(config.redisPrefix)) };

@@ -12,7 +12,7 @@ import { selectGalleryRows } from '../../gallery/select-gallery-rows.js';
 import { thumbnailDataUri } from '../../gallery/thumbnail-data-uri.js';
 import { imageKey } from '../../job/image-job.js';
 import { createLogger } from '../../log/logger.js';
-import { createResultStore } from '../../storage/create-result-store.js';
+import { openResultStore } from '../../storage/open-result-store.js';
 import { closeInOrder } from '../close-in-order.js';
 import { openBatch } from '../open-batch.js';
 import { wholeNumberArg } from '../whole-number-arg.js';
@@ -40,7 +40,7 @@ export const galleryCommand = defineCommand({
     const config = loadConfig();
     const logger = createLogger({ level: 'warn' });
     const batch = await openBatch(config, args.batch);
-    const store = createResultStore(config.store, logger);
+    const store = await openResultStore(config.store, logger);
     const client = createImgbatchClient({ connection: batch.redis, prefix: batch.prefix, store, logger });
     try {
       const selection = await selectGalleryRows(client.manifest(args.batch), { offset: (page - 1) * maxImages, limit: maxImages });

@@ -5,7 +5,7 @@ import { createImgbatchClient } from '../../client/imgbatch-client.js';
 import { loadConfig } from '../../config/load-config.js';
 import { ValidationError } from '../../errors/imgbatch-error.js';
 import { createLogger } from '../../log/logger.js';
-import { createResultStore } from '../../storage/create-result-store.js';
+import { openResultStore } from '../../storage/open-result-store.js';
 import { closeInOrder } from '../close-in-order.js';
 import { openBatch } from '../open-batch.js';
 import { MANIFEST_FORMATS, writeManifest, type ManifestFormat } from '../write-manifest.js';
@@ -32,7 +32,7 @@ export const resultsCommand = defineCommand({
     const config = loadConfig();
     const logger = createLogger({ level: 'warn' });
     const batch = await openBatch(config, args.batch);
-    const store = createResultStore(config.store, logger);
+    const store = await openResultStore(config.store, logger);
     const client = createImgbatchClient({ connection: batch.redis, prefix: batch.prefix, store, logger });
     try {
       const rows = () => client.manifest(args.batch);

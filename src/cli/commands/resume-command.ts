@@ -5,7 +5,7 @@ import { formatUsd } from '../../cost/format-usd.js';
 import { createLogger } from '../../log/logger.js';
 import { createJobState } from '../../queue/job-state.js';
 import { createKeySpace } from '../../queue/key-space.js';
-import { createResultStore } from '../../storage/create-result-store.js';
+import { openResultStore } from '../../storage/open-result-store.js';
 import { maxCostArgs, parseMaxCost } from '../max-cost-arg.js';
 import { openBatch } from '../open-batch.js';
 
@@ -24,7 +24,7 @@ export const resumeCommand = defineCommand({
     const config = loadConfig();
     const maxCostUsd = parseMaxCost(args['max-cost']);
     const batch = await openBatch(config, args.batch);
-    const store = createResultStore(config.store, createLogger({ level: 'warn' }));
+    const store = await openResultStore(config.store, createLogger({ level: 'warn' }));
     try {
       const result = await resumeBatch(
         { queue: batch.producer.queue, batches: batch.producer.batches, jobState: createJobState(batch.redis, createKeySpace(batch.prefix)), store },

@@ -3,7 +3,7 @@ import { defineCommand } from 'citty';
 import type { BatchSummary } from '../../batch/batch-registry.js';
 import { loadConfig } from '../../config/load-config.js';
 import { servesRequest, type DeploymentConfig } from '../../config/deployment-config.js';
-import { createConfiguredInputReader } from '../../inputs/create-configured-input-reader.js';
+import { openConfiguredInputReader } from '../../inputs/open-configured-input-reader.js';
 import type { ImageRequest } from '../../job/image-request.js';
 import { createSlotLimiter, type SlotLimiter } from '../../limiter/slot-limiter.js';
 import { createLogger } from '../../log/logger.js';
@@ -110,7 +110,7 @@ export const runCommand = defineCommand({
     const logger = createLogger({ level: args.verbose ? 'debug' : 'warn' });
     const runtime = await openRuntime(config, logger);
     const prefix = batchPrefix(config);
-    const inputReader = createConfiguredInputReader(config, runtime.store);
+    const inputReader = await openConfiguredInputReader(config, runtime.store);
     const producer = createProducer({
       connection: redisTargetOf(config, runtime.redis.url),
       prefix,

@@ -8,12 +8,12 @@ import { createDeploymentControls } from '../../limiter/deployment-controls.js';
 import { createLogger } from '../../log/logger.js';
 import { createPrometheusMetrics } from '../../metrics/prometheus-metrics.js';
 import { createRedisClient } from '../../queue/redis-connection.js';
-import { createResultStore } from '../../storage/create-result-store.js';
+import { openResultStore } from '../../storage/open-result-store.js';
 import { closeInOrder } from '../close-in-order.js';
 import { redisTargetOf } from '../redis-target-of.js';
 import { wholeNumberArg } from '../whole-number-arg.js';
 import { estimateDeployments } from '../estimate-deployments.js';
-import { createConfiguredInputReader } from '../../inputs/create-configured-input-reader.js';
+import { openConfiguredInputReader } from '../../inputs/open-configured-input-reader.js';
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
 
@@ -73,7 +73,7 @@ export const serveCommand = defineCommand({
     const trustProxy = args['trust-proxy'] === undefined ? config.http.trustProxy : trustProxyArg(args['trust-proxy']);
 
     const logger = createLogger({ level: config.logLevel });
-    const store = createResultStore(config.store, logger);
+    const store = await openResultStore(config.store, logger);
     // One connection for the API and its metrics: both only read and enqueue.
     const redis = createRedisClient(redisTargetOf(config), 'producer');
     const client = createImgbatchClient({ connection: redis, prefix: config.redisPrefix, store, imagesPerCall: config.worker.imagesPerCall, models: config.models, logger });
@@ -96,7 +96,7 @@ export const serveCommand = defineCommand({
         quotasFrom: quotas.isSimulator ? 'built-in simulator' : 'config',
         models: config.models,
         imagesPerCall: config.worker.imagesPerCall,
-        inputReader: createConfiguredInputReader(config, store),
+        inputReader: await openConfiguredInputReader(config, store),
       },
       // The home page's deployments: what `imgbatch deployments` shows and switches.
       deployments: createDeploymentControls(redis, config),

@@ -4,8 +4,8 @@ import { ConfigError } from '../../errors/imgbatch-error.js';
 import { createLogger } from '../../log/logger.js';
 import { createRedisClient } from '../../queue/redis-connection.js';
 import { redisTargetOf } from '../redis-target-of.js';
-import { createResultStore } from '../../storage/create-result-store.js';
-import { createConfiguredInputReader } from '../../inputs/create-configured-input-reader.js';
+import { openResultStore } from '../../storage/open-result-store.js';
+import { openConfiguredInputReader } from '../../inputs/open-configured-input-reader.js';
 import { callTimeoutOf } from '../../worker/call-timeout.js';
 import { createWebhookService } from '../../webhooks/webhook-service.js';
 import { hostname } from 'node:os';
@@ -38,9 +38,9 @@ export const workerCommand = defineCommand({
     const logger = createLogger({ level: config.logLevel });
     const redisTarget = redisTargetOf(config);
     const connection = createRedisClient(redisTarget, 'worker');
-    const store = createResultStore(config.store, logger);
+    const store = await openResultStore(config.store, logger);
     // Input images of edits: blob URLs with the storage credential, URLs under the config's fetch rules.
-    const inputReader = createConfiguredInputReader(config, store);
+    const inputReader = await openConfiguredInputReader(config, store);
     const worker = createImageWorker({
       connection,
       prefix: config.redisPrefix,
