@@ -16,7 +16,10 @@ export const TEST_BUILD_DIR = '.test-build';
 export async function buildForTests(root: string): Promise<string> {
   const out = join(root, TEST_BUILD_DIR);
   await rm(out, { recursive: true, force: true });
-  await promisify(execFile)(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json'), '--outDir', out], { cwd: root });
+  // Compiled without type checking or declarations (`npm run typecheck` checks the same sources):
+  // the same JavaScript in a third of tsc's CPU, before any test can start a process.
+  const tsc = [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json'), '--outDir', out, '--noCheck', '--declaration', 'false'];
+  await promisify(execFile)(process.execPath, tsc, { cwd: root });
   // The Lua scripts are read beside the modules that load them.
   await cp(join(root, 'src'), out, { recursive: true, filter: (path) => !/\.[a-z]+$/.test(path) || path.endsWith('.lua') });
   return join(out, 'cli', 'main.js');
