@@ -46,3 +46,11 @@ export async function isOnPath(command: string): Promise<boolean> {
   const result = await runCommand('sh', ['-c', `command -v ${command}`]);
   return result.code === 0;
 }
+
+/**
+ * `command args` at the lowest CPU priority (nice 19): the builds that run beside the
+ * timing-sensitive tests (vitest.config.ts, BUILDS) take only the CPU those leave.
+ */
+export function atLowPriority(command: string, args: readonly string[]): [string, string[]] {
+  return ['nice', ['-n', '19', command, ...args]];
+}

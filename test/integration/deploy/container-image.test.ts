@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { strayDevDependencies } from '../../helpers/installed-packages.js';
 import { makeNodeBaseRootfs } from '../../helpers/local-node-base-image.js';
 import { connectTestRedis, deleteKeysWithPrefix, uniquePrefix } from '../../helpers/redis.js';
-import { isOnPath, runCommand, runCommandOrThrow, type CommandResult } from '../../helpers/run-command.js';
+import { atLowPriority, isOnPath, runCommand, runCommandOrThrow, type CommandResult } from '../../helpers/run-command.js';
 
 const BASE_IMAGE = 'localhost/imgbatch-test-node:24';
 const IMAGE = 'localhost/imgbatch:test';
@@ -70,7 +70,7 @@ describe('the container image', () => {
     work = dir;
     const driver = await storageDriver(dir);
     const storage = ['--root', join(dir, 'storage'), '--runroot', join(dir, 'run'), '--storage-driver', driver];
-    buildah = (args) => runCommandOrThrow('buildah', [...storage, ...args], { env: { ...process.env } as Record<string, string> });
+    buildah = (args) => runCommandOrThrow(...atLowPriority('buildah', [...storage, ...args]), { env: { ...process.env } as Record<string, string> });
 
     const base = join(dir, 'base');
     const baseEnv = await makeNodeBaseRootfs(join(base, 'rootfs'), { nativeModules: await nativeModules() });

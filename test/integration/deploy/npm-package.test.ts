@@ -5,7 +5,7 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { strayDevDependencies } from '../../helpers/installed-packages.js';
 import { connectTestRedis, deleteKeysWithPrefix, uniquePrefix } from '../../helpers/redis.js';
-import { minimalEnv, runCommand, runCommandOrThrow } from '../../helpers/run-command.js';
+import { atLowPriority, minimalEnv, runCommand, runCommandOrThrow } from '../../helpers/run-command.js';
 
 /** Three rows, four images, on the cheapest model every simulator serves. */
 const CSV = ['id,prompt,n,model,size,quality', 'mug,A red mug on a white table,1,gpt-image-1-mini,1024x1024,low', 'kite,A kite over a beach,2,gpt-image-1-mini,1024x1024,low', 'boat,A paper boat,1,gpt-image-1-mini,1024x1024,low'].join('\n');
@@ -34,11 +34,11 @@ describe('the npm package', () => {
     app = join(work, 'app');
     await mkdir(join(app, 'jobs'), { recursive: true });
     // `npm pack` runs prepack, which compiles src/ into dist/ first.
-    const pack = await runCommandOrThrow('npm', ['pack', '--pack-destination', work, '--json'], { env: npmEnv() });
+    const pack = await runCommandOrThrow(...atLowPriority('npm', ['pack', '--pack-destination', work, '--json']), { env: npmEnv() });
     const [manifest] = JSON.parse(pack.stdout.slice(pack.stdout.indexOf('['))) as { filename: string; files: { path: string }[] }[];
     if (manifest === undefined) throw new Error(`npm pack printed no manifest: ${pack.stdout}`);
     packed = manifest.files.map((file) => file.path);
-    await runCommandOrThrow('npm', ['install', '--omit=dev', '--no-audit', '--no-fund', join(work, manifest.filename)], { cwd: app, env: npmEnv() });
+    await runCommandOrThrow(...atLowPriority('npm', ['install', '--omit=dev', '--no-audit', '--no-fund', join(work, manifest.filename)]), { cwd: app, env: npmEnv() });
     await writeFile(join(app, 'jobs', 'tiny.csv'), CSV);
   }, 240_000);
 

@@ -1,12 +1,17 @@
-import type { CommandDef } from 'citty';
+import type { CommandDef, Resolvable } from 'citty';
 import { describe, expect, it } from 'vitest';
 import { imgbatchCommand } from '../../../src/cli/imgbatch-command.js';
 import { resolveCommandLine } from '../../../src/cli/resolve-command-line.js';
 
+/** A command, or the import that gives it (imgbatch-command.ts loads each command when it runs). */
+async function resolved<T>(value: Resolvable<T>): Promise<T> {
+  return typeof value === 'function' ? (value as () => T | Promise<T>)() : value;
+}
+
 /** Every runnable command of the real tree with the words that name it and its required positionals. */
 async function leaves(command: CommandDef, words: string[] = []): Promise<Array<{ words: string[]; positionals: string[] }>> {
-  const subCommands = command.subCommands as Record<string, CommandDef> | undefined;
-  if (subCommands !== undefined) return (await Promise.all(Object.entries(subCommands).map(([name, sub]) => leaves(sub, [...words, name])))).flat();
+  const subCommands = command.subCommands === undefined ? undefined : await resolved(command.subCommands);
+  if (subCommands !== undefined) return (await Promise.all(Object.entries(subCommands).map(async ([name, sub]) => leaves(await resolved(sub), [...words, name])))).flat();
   const args = (command.args ?? {}) as Record<string, { type?: string; required?: boolean }>;
   const positionals = Object.values(args)
     .filter((a) => a.type === 'positional' && a.required !== false)
