@@ -200,7 +200,8 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
     lineWait: lineWaitOf(options.limiter, lockDurationMs),
     lineGate: createLineGate(),
     // A closing worker wants every slot back: its jobs waiting in line park rather than call.
-    backlog: closingOr(createQueueBacklog(connection, keys, () => jobsRunning >= worker.concurrency), () => isClosing),
+    // Full: holding all it may. Under `auto` that is the target, not the step the ramp is at.
+    backlog: closingOr(createQueueBacklog(connection, keys, () => jobsRunning >= (isAuto ? concurrencyNow(ceiling, callsUnderway, allowance) : worker.concurrency)), () => isClosing),
     lateToleranceMs: options.limiter.lateToleranceMs,
     logger,
   };
