@@ -32,7 +32,8 @@ import { createJobState } from '../queue/job-state.js';
 import { createPendingDownloads } from '../queue/pending-downloads.js';
 import { maxImagesResponseBytes } from '../azure/max-images-response-bytes.js';
 import { isLoopbackEndpoint } from '../net/is-loopback-endpoint.js';
-import { admissionAllowance, concurrencyCeiling, concurrencyNow, nextConcurrency, readProcessCapacity } from './worker-concurrency.js';
+import { admissionAllowance, admissionStep, concurrencyCeiling, concurrencyNow, nextConcurrency, readProcessCapacity } from './worker-concurrency.js';
+import { wakeWorkerLoop } from './wake-worker-loop.js';
 import { callTimeoutOf } from './call-timeout.js';
 import { createLineGate } from './line-gate.js';
 import { lineWaitOf } from './line-wait-of.js';
@@ -199,7 +200,8 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
     lineWait: lineWaitOf(options.limiter, lockDurationMs),
     lineGate: createLineGate(),
     // A closing worker wants every slot back: its jobs waiting in line park rather than call.
-    backlog: closingOr(createQueueBacklog(connection, keys, () => jobsRunning >= worker.concurrency), () => isClosing),
+    // Full: holding all it may. Under `auto` that is the target, not the step the ramp is at.
+    backlog: closingOr(createQueueBacklog(connection, keys, () => jobsRunning >= (isAuto ? concurrencyNow(ceiling, callsUnderway, allowance) : worker.concurrency)), () => isClosing),
     lateToleranceMs: options.limiter.lateToleranceMs,
     logger,
   };
@@ -213,8 +215,9 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
   const allowance = admissionAllowance(options.deployments, options.limiter.maxSleepMs, 2 * deps.lineWait.inProcessMs);
   /** Runs of this process whose call has started and that have not ended yet. */
   let callsUnderway = 0;
-  /** `auto`'s next concurrency from `current`: the calls underway plus the allowance, opened a step at a time. */
-  const followCalls = (current: number): number => nextConcurrency(current, concurrencyNow(ceiling, callsUnderway, allowance), allowance);
+  const step = admissionStep(options.deployments, CONCURRENCY_TICK_MS);
+  /** `auto`'s next concurrency from `current`: the calls underway plus the allowance, a step ahead of the jobs held at most. */
+  const followCalls = (current: number): number => nextConcurrency(current, concurrencyNow(ceiling, callsUnderway, allowance), step, jobsRunning);
   const callImagesCounted = (run: { hasCalled: boolean }): CallImages => (deployment, job, callOptions) => {
     if (!run.hasCalled) {
       run.hasCalled = true;
@@ -285,12 +288,18 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
   });
 
   // Only with `auto`; an explicit number is kept. The concurrency follows the calls underway:
-  // a backlog is taken in `allowance` jobs at a time, and calls slower than the model's expected
-  // latency simply keep more of them underway (Little's law, measured rather than assumed).
+  // a backlog is taken in `allowance` jobs at a time, a step ahead of the processor at most, and
+  // calls slower than the model's expected latency simply keep more of them underway (Little's
+  // law, measured rather than assumed).
   const resize = isAuto
     ? setInterval(() => {
         const next = followCalls(worker.concurrency);
-        if (next !== worker.concurrency) worker.concurrency = next;
+        if (next === worker.concurrency) return;
+        const isRising = next > worker.concurrency;
+        worker.concurrency = next;
+        // Held jobs waiting for their turn or their call do not end for seconds or minutes, and
+        // BullMQ looks at its concurrency again only when one does.
+        if (isRising) wakeWorkerLoop(worker);
       }, CONCURRENCY_TICK_MS)
     : undefined;
   resize?.unref();

@@ -109,17 +109,28 @@ export function concurrencyNow(ceiling: number, callsUnderway: number, allowance
   return Math.max(1, Math.min(ceiling, callsUnderway + allowance));
 }
 
-/** Ticks over which `auto` opens its admission allowance from nothing (2 s at 250 ms a tick). */
-const RAMP_TICKS = 8;
+/**
+ * How many jobs `auto` lets BullMQ fetch ahead of the processor, per tick of `tickMs`: twice the
+ * summed quota's calls in a tick (so admission stays ahead of the calls), and never fewer than
+ * one job per deployment (every deployment's first call goes at once) or 32.
+ *
+ * Why a step, and why ahead of the processor: BullMQ 6 fetches jobs one after another, up to
+ * the concurrency, before it starts any of them, and keeps fetching while the concurrency keeps
+ * rising. Opened an eighth of the allowance a tick (110 jobs for 16 deployments of 150 rpm), and
+ * with a producer writing at the same time, the first ~1 s went to fetching: one deployment
+ * called at once, the other fifteen 1.3 s later, and a burst of a hundred job starts held the event
+ * loop for 300 ms, which sent calls late next to others on time.
+ */
+export function admissionStep(deployments: readonly Pick<DeploymentConfig, 'ratePerMinute'>[], tickMs: number): number {
+  const callsPerSecond = deployments.reduce((sum, d) => sum + d.ratePerMinute / 60, 0);
+  return Math.max(MIN_AUTO_CONCURRENCY, deployments.length, Math.ceil((2 * callsPerSecond * tickMs) / 1000));
+}
 
 /**
- * The next concurrency of `auto`, one tick on: down to `target` at once, up by at most an
- * eighth of the allowance a tick (at least 32). Each rise makes BullMQ fetch that many jobs one
- * after another before it starts any of them, and then admits them together: raised by 600 at
- * once (64 deployments' allowance), the first calls left ~300 ms late beside later ones on time
- * and their second window took a call too many. Calls starting (tens a tick) rise freely.
+ * The next concurrency of `auto`, one tick on: down to `target` at once; up towards it by at
+ * most `step` jobs beyond those the processor holds (`held`), so that BullMQ never has more than
+ * a step fetched and not yet started. Calls starting (tens a tick) rise freely.
  */
-export function nextConcurrency(current: number, target: number, allowance: number): number {
-  const step = Math.max(MIN_AUTO_CONCURRENCY, Math.ceil(allowance / RAMP_TICKS));
-  return target > current ? Math.min(target, current + step) : target;
+export function nextConcurrency(current: number, target: number, step: number, held: number): number {
+  return target > current ? Math.min(target, Math.max(current, held + step)) : target;
 }

@@ -45,4 +45,27 @@ describe('`auto` concurrency (real Redis, simulator over HTTP)', () => {
     // The calls kept the quota: no 429.
     expect(p.simulator.stats().filter((call) => call.outcome === 'rate_limited')).toEqual([]);
   }, 150_000);
+  it('keeps taking jobs in while every job it holds waits on a call: no deployment waits for the first answer', async () => {
+    // 1,200 rpm = 20 calls/s, each answered after 5 s. It starts with 32 jobs, which all wait on
+    // their calls; BullMQ fetches more only when one of its jobs ends, so the worker wakes its
+    // loop as it raises the concurrency (or, failing that, a job waiting in line parks).
+    const latencyMs = 5_000;
+    const jobs = 60;
+    const p = await open({
+      simulator: { deployments: [{ name: 'slow', model: MODEL, ratePerMinute: 1_200, latency: { meanMs: latencyMs, sdMs: 0 } }] },
+      worker: { concurrency: 'auto', lockDurationMs: 12_000, timeoutMs: 15_000 },
+    });
+    p.startWorker();
+    await p.producer.enqueue(
+      Array.from({ length: jobs }, (_, i) => ({ id: `w${i}`, prompt: `waiting ${i}`, model: MODEL })),
+      { batchId: 'waiting' },
+    );
+    const summary = await p.waitForBatch('waiting', 60_000);
+    expect(summary.counts).toMatchObject({ stored: jobs, failed: 0 });
+    const calls = p.simulator.stats();
+    expect(calls.filter((call) => call.outcome === 'rate_limited')).toEqual([]);
+    // 60 calls take 3 s of quota: every one of them left before the first answer came back.
+    const firstAnswerAt = Math.min(...calls.map((call) => call.arrivedAtMs)) + latencyMs;
+    expect(calls.filter((call) => call.arrivedAtMs >= firstAnswerAt)).toEqual([]);
+  }, 90_000);
 });

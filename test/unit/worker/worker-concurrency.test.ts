@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DeploymentConfig } from '../../../src/config/deployment-config.js';
 import { BUILT_IN_CATALOGUE } from '../../../src/models/model-catalogue.js';
-import { admissionAllowance, BYTES_PER_CALL_IN_FLIGHT, concurrencyCeiling, concurrencyNow, nextConcurrency, workerConcurrency as withCatalogue } from '../../../src/worker/worker-concurrency.js';
+import { admissionAllowance, admissionStep, BYTES_PER_CALL_IN_FLIGHT, concurrencyCeiling, concurrencyNow, nextConcurrency, workerConcurrency as withCatalogue } from '../../../src/worker/worker-concurrency.js';
 
 const GIB = 2 ** 30;
 /** A process with Node's default heap on a large machine (about 4 GiB) and a generous open-files limit. */
@@ -92,16 +92,25 @@ describe('worker concurrency', () => {
     expect(concurrencyNow(8_192, 40, 160)).toBe(200);
   });
 
-  it('auto opens its allowance over eight ticks, and follows calls and falls back at once', () => {
-    // An allowance of 560 opens 70 a tick from nothing: 70, 140, … 560 after 8 ticks.
-    expect(nextConcurrency(0, 560, 560)).toBe(70);
-    expect(nextConcurrency(70, 560, 560)).toBe(140);
-    expect(nextConcurrency(530, 560, 560)).toBe(560);
+  it('auto opens its allowance a step beyond the jobs the processor holds, and follows calls and falls back at once', () => {
+    // An allowance of 560 opened from nothing, 40 jobs a step: BullMQ fetches 40 and no more
+    // until the processor has them.
+    expect(nextConcurrency(0, 560, 40, 0)).toBe(40);
+    expect(nextConcurrency(40, 560, 40, 0)).toBe(40);
+    expect(nextConcurrency(40, 560, 40, 40)).toBe(80);
+    expect(nextConcurrency(530, 560, 40, 530)).toBe(560);
     // Calls starting raise the target by tens a tick: taken whole.
-    expect(nextConcurrency(560, 571, 560)).toBe(571);
-    expect(nextConcurrency(600, 420, 560)).toBe(420);
-    // A small allowance still opens 32 at a time.
-    expect(nextConcurrency(0, 40, 40)).toBe(32);
+    expect(nextConcurrency(560, 571, 40, 560)).toBe(571);
+    expect(nextConcurrency(600, 420, 40, 600)).toBe(420);
+  });
+
+  it('auto steps by twice the quota of a tick, at least one job per deployment and 32', () => {
+    // 16 × 150 rpm = 40 calls/s: 10 a 250 ms tick, twice that 20; at least 32.
+    expect(admissionStep(Array.from({ length: 16 }, () => ({ ratePerMinute: 150 })), 250)).toBe(32);
+    // 64 deployments: every one's first call at once.
+    expect(admissionStep(Array.from({ length: 64 }, () => ({ ratePerMinute: 40 })), 250)).toBe(64);
+    // 100 × 600 rpm = 1,000 calls/s: 500 a tick.
+    expect(admissionStep(Array.from({ length: 100 }, () => ({ ratePerMinute: 600 })), 250)).toBe(500);
   });
 });
 
