@@ -179,6 +179,8 @@ interface LimiterCommands {
     batchId: string,
     jobKeyPrefix: string,
     roomGraceMs: number,
+    tiers: string,
+    groupIntervalMs: string,
   ): Promise<Arg[]>;
   imgbatchRegisterSlotGroup(group: string, prefix: string, groupId: string, ...registration: string[]): Promise<number>;
   imgbatchCooldownAfter429(
@@ -270,6 +272,8 @@ export function createSlotLimiter(redis: RedisClient, keys: KeySpace, settings: 
       place?.batchId ?? '',
       jobKeyPrefix,
       ROOM_GRACE_MS,
+      group.tiers,
+      group.intervalMs,
     );
   }
 

@@ -281,4 +281,27 @@ describe('the waiting room: priority first, then batches in turn', () => {
       expect(ttlMs).toBeLessThanOrEqual(24 * 3600_000);
     }
   });
+  it('spends no place in line for a job whose group turns out to be gone from Redis: its batch\'s next tag is the one it gets when it enters', async () => {
+    const lost = [{ name: 'lost', ratePerMinute: 60 }];
+    const id = slotGroupOf(lost, 0).id;
+    const room = keys.limiterRoom(id);
+    expect(await ask('l-0', 'normal', 'first', lost)).toMatchObject({ kind: 'go' });
+    expect(await ask('l-1', 'normal', 'first', lost)).toMatchObject({ kind: 'queued', ahead: 0 });
+    // The group's slot index lost, its hash and waiting room kept: this limiter still takes the
+    // group for registered, so its first ask finds it unregistered, registers it and asks again.
+    await redis.del(`${keys.limiterPrefix}group:${id}:tier:1`);
+    expect(await ask('l-2', 'normal', 'second', lost)).toMatchObject({ kind: 'queued', ahead: 1 });
+    // The first ask entered nothing: the batch's first job in line has tag 1, not 2.
+    expect(await redis.hget(`${room}:clock`, 'b:2:second')).toBe('1');
+  });
+
+  it('leaves no room key without an expiry when every deployment is paused', async () => {
+    const stopped = [{ name: 'stopped', ratePerMinute: 60 }];
+    const room = keys.limiterRoom(slotGroupOf(stopped, 0).id);
+    await limiter.prepare([stopped]);
+    await limiter.pause('stopped', 'test');
+    expect(await ask('s-0', 'normal', 's', stopped)).toMatchObject({ kind: 'paused', reasons: [{ deployment: 'stopped', reason: 'test' }] });
+    for (const key of [room, `${room}:until`, `${room}:clock`]) expect(await redis.pttl(key)).not.toBe(-1);
+    expect(await redis.zcard(room)).toBe(0);
+  });
 });
