@@ -36,7 +36,8 @@
   place outlives its wake time, ms, ARGV[11] the group's tiers (ascending, comma-separated),
   ARGV[12] the group's interval, ms (both as registered: the caller's group has them, so the
   group's hash is not read for them; a group missing in Redis has no slot index either, and is
-  found unregistered below)
+  found unregistered below), ARGV[13] '1' when the job was never called: only a 429 holds a slot
+  for a job in line, so it holds none and the reservations are not looked at ('' to look)
 
   Returns {'go', name, waitMs, slotMs}: call after waitMs (at most maxSleepMs; negative when
             a held slot is claimed after its time, by that much); slotMs is the slot by Redis's clock;
@@ -67,6 +68,7 @@ local jobKeyPrefix = ARGV[9]
 local roomGraceMs = tonumber(ARGV[10]) or 0
 local tiers = ARGV[11]
 local groupInterval = tonumber(ARGV[12])
+local isUncalled = ARGV[13] == '1'
 local now = redisNowMs()
 
 -- A slot just held for the job: waited for in the worker when near, else the job is delayed.
@@ -78,7 +80,7 @@ local function offer(name, slot, units, isPriority)
   return {'reserved', name, wait, at}
 end
 
-local held = redis.call('HGET', reservationsKey, jobId)
+local held = not isUncalled and redis.call('HGET', reservationsKey, jobId)
 if held then
   local name, slot, units, isPriority = parseReservation(held)
   redis.call('HDEL', reservationsKey, jobId)
@@ -163,22 +165,26 @@ if not roomPriority then return offer(name, bookSlot(prefix, name, bucket, now, 
 -- interval per job ahead of it) is within the horizon; otherwise it keeps its place.
 local nextSlot = math.max(now, bucket.cooldownUntil, bucket.tat - bucket.burst)
 local room = groupRoomKey(prefix, groupId)
+-- The head first: a job back at its turn is usually the head, and a new job that finds no
+-- head finds the room empty, each in one command.
+local head = redis.call('ZRANGE', room, 0, 0, 'WITHSCORES')
 local score, ahead
-local isNewInRoom = false
-local found = redis.call('ZSCORE', room, jobId)
+local isNewInRoom, isNewRoom = false, false
+local found = head[2]
+if head[1] ~= jobId then found = head[1] and redis.call('ZSCORE', room, jobId) end
 if found then
   score = tonumber(found)
   -- Dead heads only make a turn look farther: a job asks again before its turn, and sweeps then.
-  ahead = sweepRoom(prefix, groupId, jobId, jobKeyPrefix, now)
+  ahead = sweepRoom(prefix, groupId, jobId, jobKeyPrefix, now, head[1])
 else
   isNewInRoom = true
-  local isEmpty = redis.call('ZCARD', room) == 0
+  isNewRoom = head[1] == nil
   -- New to an empty room, its turn is the next free slot: taken now, nothing is written to the
   -- room (the next job to enter an empty room restarts its clock anyway).
-  if isEmpty and nextSlot - now <= horizon then return offer(name, bookSlot(prefix, name, bucket, now, now, units), units, false) end
-  score = enterRoom(prefix, groupId, jobId, roomPriority, batch, isEmpty)
+  if isNewRoom and nextSlot - now <= horizon then return offer(name, bookSlot(prefix, name, bucket, now, now, units), units, false) end
+  score = enterRoom(prefix, groupId, jobId, roomPriority, batch, isNewRoom)
   ahead = 0
-  if not isEmpty then ahead = placeInRoom(prefix, groupId, jobId) end
+  if not isNewRoom then ahead = placeInRoom(prefix, groupId, jobId) end
 end
 local turnIn = nextSlot - now + ahead * groupInterval
 if turnIn <= horizon then
@@ -186,5 +192,5 @@ if turnIn <= horizon then
   return offer(name, bookSlot(prefix, name, bucket, now, now, units), units, false)
 end
 local waitMs = math.ceil(turnIn - horizon / 2)
-parkInRoom(prefix, groupId, jobId, now + waitMs + roomGraceMs)
+parkInRoom(prefix, groupId, jobId, now + waitMs + roomGraceMs, isNewRoom)
 return {'queued', waitMs, ahead}

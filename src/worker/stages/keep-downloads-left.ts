@@ -13,13 +13,18 @@ export type DownloadsLeft =
 /**
  * Part of "already kept?", after the store was read: an image of the job paid for and left at
  * a URL that could not be downloaded yet is downloaded now, never called for again. While a
- * download waits for its next try, the job makes no call.
+ * download waits for its next try, the job makes no call. `callsCounted`: the calls its state
+ * counts; a URL is only left by a call's answer, and every call is counted before it is sent
+ * (open-call.lua), so a job with none has no download left and they are not read (a command
+ * less per image).
  */
 export async function keepDownloadsLeft(
   deps: DownloadDeps & RecordDeps & { readonly settings: Pick<WorkerSettings, 'pauseRecheckMs'> },
   ctx: JobContext,
   notInStore: readonly number[],
+  callsCounted: number,
 ): Promise<DownloadsLeft> {
+  if (callsCounted === 0) return { kind: 'to_call', pending: notInStore.filter((variant) => ctx.outcomes[ctx.keyOf(variant)] === undefined) };
   const downloads = await keepPendingDownloads(deps, ctx.jobId, notInStore, ctx.data.outputFormat);
   const spooled: number[] = [];
   for (const settled of downloads.settled) {

@@ -80,7 +80,8 @@ export async function takeSlot(deps: SlotDeps, ctx: JobContext, pending: readonl
   const { data } = ctx;
   const budget = budgetVerdictOf(known.budget, expected.usd);
   if (!budget.isWithinBudget) return { kind: 'over_budget', verdict: budget };
-  const place: LinePlace = { priority: data.priority ?? DEFAULT_JOB_PRIORITY, batchId: data.batchId };
+  // Never called (its state counts no call): no 429 holds it a slot.
+  const place: LinePlace = { priority: data.priority ?? DEFAULT_JOB_PRIORITY, batchId: data.batchId, isUncalled: known.counters.calls === 0 };
   // Behind the job of its line before it in this process (line-gate.ts); the wait there is
   // bounded on its own, so a job let through late does not park for a turn that is near.
   // Not while its worker slot is wanted to fetch a job that has no place in line yet (queue-backlog.ts).

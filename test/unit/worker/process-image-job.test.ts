@@ -302,12 +302,24 @@ describe('processImageJob: changed rows, pending downloads and the store gate', 
     const p = createFakeProcessor();
     const pendingDownloads = createFakePendingDownloads();
     const record = { key: 'b/mug-0', status: 'stored' } as ImageRecord;
+    // The earlier run's call was counted (and settled) before its answer left the URL.
+    p.jobState.states.set('b/mug/v0', { calls: 1, freeCalls: 0, rateLimitWaits: 0, timeouts: 0, lastError: undefined });
     await pendingDownloads.keep('b/mug/v0', 0, { url: 'https://files.example/0.png', expiresAtMs: 10_000_000, tries: 1, cause: 'HTTP 503', record });
     const result = await processImageJob({ ...p.deps, pendingDownloads }, fakeJob());
     expect(result).toMatchObject({ kind: 'completed', summary: { outcomes: { 'b/mug-0': 'stored' } } });
     expect(p.calls).toHaveLength(0);
     expect(p.store.records.get('b/mug-0')).toEqual(record);
     expect(pendingDownloads.kept.get('b/mug/v0')?.size).toBe(0);
+  });
+
+  it('a job whose state counts no call does not read pending downloads: only a counted call leaves one', async () => {
+    const p = createFakeProcessor();
+    const pendingDownloads = createFakePendingDownloads();
+    const readFor: string[] = [];
+    const result = await processImageJob({ ...p.deps, pendingDownloads: { ...pendingDownloads, read: (jobId) => (readFor.push(jobId), pendingDownloads.read(jobId)) } }, fakeJob());
+    expect(result).toMatchObject({ kind: 'completed', summary: { outcomes: { 'b/mug-0': 'stored' } } });
+    expect(p.calls).toHaveLength(1);
+    expect(readFor).toEqual([]);
   });
 
   it('a store that cannot be written holds the job back before any budget, slot or call', async () => {

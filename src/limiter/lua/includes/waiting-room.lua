@@ -17,8 +17,9 @@
 
   Bounded in size: a batch's tag is dropped from the clock once it is no more than its
   priority's virtual time (max(V, tag) is then V: the tag adds nothing), and the room's keys
-  expire a day after their last use (a job entering, told to wait, or one in 16 leaving), so a
-  room no worker asks of any more goes away.
+  expire a day after their last use (the room and its clock: made by a job entering an empty
+  room, renewed by one in 16 leaving; the lapse times: by every job told to wait), so a room no
+  worker asks of any more goes away.
 ]]
 --- @include "limiter-keys"
 
@@ -34,8 +35,7 @@ local ROOM_CLOCK_SAMPLE_EVERY = 4
 -- The room's keys outlive their last use by this much (ms).
 local ROOM_TTL_MS = 86400000
 -- A job that was in the room before this call renews its keys on leaving once in this many
--- tags: every job that enters or is told to wait renews them anyway, so three commands per
--- slot are spared.
+-- tags, so three commands per slot are spared.
 local ROOM_TOUCH_EVERY = 16
 
 -- A use of the room keeps its keys for another ROOM_TTL_MS.
@@ -82,13 +82,13 @@ local function placeInRoom(prefix, groupId, jobId)
 end
 
 -- Drops heads ahead of jobId (in the room) whose job no longer exists in BullMQ (jobKeyPrefix
--- .. id; no check when the prefix is '') or whose place lapsed; returns the jobs still ahead
--- of it (none, without asking, when it is the head).
-local function sweepRoom(prefix, groupId, jobId, jobKeyPrefix, now)
+-- .. id; no check when the prefix is '') or whose place lapsed, starting from `head` (read by
+-- the caller); returns the jobs still ahead of it (none, without asking, when it is the head).
+local function sweepRoom(prefix, groupId, jobId, jobKeyPrefix, now, head)
   local room = groupRoomKey(prefix, groupId)
   local untilKey = groupRoomUntilKey(prefix, groupId)
-  for _ = 1, ROOM_SWEEP do
-    local head = redis.call('ZRANGE', room, 0, 0)[1]
+  for i = 1, ROOM_SWEEP do
+    if i > 1 then head = redis.call('ZRANGE', room, 0, 0)[1] end
     if head == nil or head == jobId then return 0 end
     local deadline = tonumber(redis.call('HGET', untilKey, head) or '')
     local isGone = jobKeyPrefix ~= '' and redis.call('EXISTS', jobKeyPrefix .. head) == 0
@@ -99,10 +99,17 @@ local function sweepRoom(prefix, groupId, jobId, jobKeyPrefix, now)
   return placeInRoom(prefix, groupId, jobId)
 end
 
--- A parked job's place lapses at deadlineMs unless it comes back before.
-local function parkInRoom(prefix, groupId, jobId, deadlineMs)
-  redis.call('HSET', groupRoomUntilKey(prefix, groupId), jobId, string.format('%.0f', deadlineMs))
-  touchRoom(prefix, groupId)
+-- A parked job's place lapses at deadlineMs unless it comes back before. The lapse times' key
+-- may be made here, so it is given its expiry; the room and its clock were given theirs when
+-- they were made (a job entering an empty room: `isNewRoom`), and are renewed as jobs leave.
+local function parkInRoom(prefix, groupId, jobId, deadlineMs, isNewRoom)
+  local untilKey = groupRoomUntilKey(prefix, groupId)
+  redis.call('HSET', untilKey, jobId, string.format('%.0f', deadlineMs))
+  if isNewRoom then
+    touchRoom(prefix, groupId)
+  else
+    redis.call('PEXPIRE', untilKey, ROOM_TTL_MS)
+  end
 end
 
 -- The job takes a slot: it leaves the room, and its tag becomes its priority's virtual time.
