@@ -24,11 +24,14 @@ local now = redisNowMs()
 local state = redis.call('HMGET', KEYS[3], 'openUntilMs', 'calls')
 local openUntil = state[1]
 if openUntil then return {'in_flight', math.max(0, tonumber(openUntil) - now)} end
-local verdict = reserveBudget(KEYS[1], KEYS[2], ARGV[1], tonumber(ARGV[2]), true)
+local seen = {}
+local verdict = reserveBudget(KEYS[1], KEYS[2], ARGV[1], tonumber(ARGV[2]), true, seen)
 if verdict[1] == 0 then return {'over_budget', verdict[2], verdict[3], verdict[4]} end
 local untilMs = now + tonumber(ARGV[4])
 local calls = tonumber(state[2] or '0') + 1
-redis.call('HSET', KEYS[3], 'calls', calls, 'openCall', ARGV[5], 'openCallId', ARGV[3], 'openUntilMs', untilMs)
+-- The batch's API client ('' for none) goes with the open call: its settlement adds the cost to
+-- the client's spend without reading the header again.
+redis.call('HSET', KEYS[3], 'calls', calls, 'openCall', ARGV[5], 'openCallId', ARGV[3], 'openUntilMs', untilMs, 'openClient', seen.client or '')
 -- A state with a count already has its expiry: every writer of `calls` (this script, and
 -- JobState's counters) sets it.
 if not state[2] then redis.call('EXPIRE', KEYS[3], tonumber(ARGV[6])) end
