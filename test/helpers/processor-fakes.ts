@@ -202,9 +202,6 @@ export function createFakeSlots(): FakeSlots {
     async acquireInLine(_jobId, candidates) {
       return slots.offers.shift() ?? { kind: 'go', deployment: candidates[0]?.name ?? '', waitMs: 0, slotAtMs: 0 };
     },
-    async checkCallable() {
-      return { kind: 'callable' };
-    },
     async cooldown(deployment, waitMs) {
       slots.cooldowns.push({ deployment, waitMs });
       return { cooldownUntil: waitMs, rateFactor: 1, retryInMs: undefined };

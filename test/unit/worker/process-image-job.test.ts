@@ -202,6 +202,22 @@ describe('processImageJob through its stages, on fakes of its own ports', () => 
     expect(p.batches.settlements).toEqual([expect.objectContaining({ callId: 'call-of-a', isPossiblyBilled: true })]);
   });
 
+  it('a deployment paused or cooling down while the job slept towards its slot gets no call: the opening names the deployment and the job waits', async () => {
+    for (const refusal of [{ kind: 'paused', reason: 'HTTP 401' }, { kind: 'cooling_down', remainingMs: 5_000 }] as const) {
+      const p = createFakeProcessor();
+      p.limiter.offers.push({ kind: 'go', deployment: 'east', waitMs: 500, slotAtMs: 500 });
+      const asked: Array<string | undefined> = [];
+      p.batches.openCall = async (_batchId, _jobId, call) => {
+        asked.push(call.deployment);
+        return refusal;
+      };
+      const result = await processImageJob(p.deps, fakeJob());
+      expect(result.kind).toBe('delayed');
+      expect(asked).toEqual(['east']);
+      expect(p.calls).toHaveLength(0);
+    }
+  });
+
   it('the call in flight is opened with the deployment\'s timeout: open until its start plus that timeout (by Redis\'s clock)', async () => {
     const p = createFakeProcessor({ answer: () => Promise.reject(new Error('never answered')) });
     const job = fakeJob();
