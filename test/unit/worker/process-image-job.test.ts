@@ -207,9 +207,9 @@ describe('processImageJob through its stages, on fakes of its own ports', () => 
       const p = createFakeProcessor();
       p.limiter.offers.push({ kind: 'go', deployment: 'east', waitMs: 500, slotAtMs: 500 });
       const asked: Array<string | undefined> = [];
-      p.batches.openCall = async (_batchId, _jobId, call) => {
+      p.batches.openCall = (_batchId, _jobId, call) => {
         asked.push(call.deployment);
-        return refusal;
+        return Promise.resolve(refusal);
       };
       const result = await processImageJob(p.deps, fakeJob());
       expect(result.kind).toBe('delayed');
