@@ -13,18 +13,15 @@ export type DownloadsLeft =
 /**
  * Part of "already kept?", after the store was read: an image of the job paid for and left at
  * a URL that could not be downloaded yet is downloaded now, never called for again. While a
- * download waits for its next try, the job makes no call. `callsCounted`: the calls its state
- * counts; a URL is only left by a call's answer, and every call is counted before it is sent
- * (open-call.lua), so a job with none has no download left and they are not read (a command
- * less per image).
+ * download waits for its next try, the job makes no call. Read whatever the job's state counts:
+ * `imgbatch resume` and the review of known jobs clear that state while a pending download can
+ * outlive it, and skipping the read then would call (and pay) for the image again.
  */
 export async function keepDownloadsLeft(
   deps: DownloadDeps & RecordDeps & { readonly settings: Pick<WorkerSettings, 'pauseRecheckMs'> },
   ctx: JobContext,
   notInStore: readonly number[],
-  callsCounted: number,
 ): Promise<DownloadsLeft> {
-  if (callsCounted === 0) return { kind: 'to_call', pending: notInStore.filter((variant) => ctx.outcomes[ctx.keyOf(variant)] === undefined) };
   const downloads = await keepPendingDownloads(deps, ctx.jobId, notInStore, ctx.data.outputFormat);
   const spooled: number[] = [];
   for (const settled of downloads.settled) {

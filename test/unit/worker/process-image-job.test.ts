@@ -328,14 +328,16 @@ describe('processImageJob: changed rows, pending downloads and the store gate', 
     expect(pendingDownloads.kept.get('b/mug/v0')?.size).toBe(0);
   });
 
-  it('a job whose state counts no call does not read pending downloads: only a counted call leaves one', async () => {
+  it('a job whose state was cleared (resume, review) but whose image waits at a URL is downloaded, not called and paid again', async () => {
     const p = createFakeProcessor();
     const pendingDownloads = createFakePendingDownloads();
-    const readFor: string[] = [];
-    const result = await processImageJob({ ...p.deps, pendingDownloads: { ...pendingDownloads, read: (jobId) => (readFor.push(jobId), pendingDownloads.read(jobId)) } }, fakeJob());
+    const record = { key: 'b/mug-0', status: 'stored' } as ImageRecord;
+    // No state: it counts no call, yet the earlier run's answer left the image at a URL.
+    await pendingDownloads.keep('b/mug/v0', 0, { url: 'https://files.example/0.png', expiresAtMs: 10_000_000, tries: 1, cause: 'HTTP 503', record });
+    const result = await processImageJob({ ...p.deps, pendingDownloads }, fakeJob());
     expect(result).toMatchObject({ kind: 'completed', summary: { outcomes: { 'b/mug-0': 'stored' } } });
-    expect(p.calls).toHaveLength(1);
-    expect(readFor).toEqual([]);
+    expect(p.calls).toHaveLength(0);
+    expect(pendingDownloads.kept.get('b/mug/v0')?.size).toBe(0);
   });
 
   it('a store that cannot be written holds the job back before any budget, slot or call', async () => {
