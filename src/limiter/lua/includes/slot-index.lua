@@ -16,9 +16,9 @@ end
 
 -- The deployment's index memberships ("<group id>:<tier>") are the set groups-of:<name>; its
 -- state hash mirrors them in the field `indexes` (comma-separated), written with every change
--- of the set (register-slot-group.lua, reindex below), so a script that read the state hash
--- anyway (readBucket) moves the deployment in its indexes without reading the set: a command
--- less per slot taken.
+-- of the set and on every registration (register-slot-group.lua, reindex below), so a script
+-- that read the state hash anyway (readBucket) moves the deployment in its indexes without
+-- reading the set: a command less per slot taken.
 local function mirrorIndexes(prefix, name)
   local members = redis.call('SMEMBERS', groupsOfKey(prefix, name))
   redis.call('HSET', deploymentKey(prefix, name), 'indexes', table.concat(members, ','))
