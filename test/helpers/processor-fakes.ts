@@ -179,6 +179,9 @@ export function createFakeJobState(): FakeJobState {
     async clear(jobId) {
       states.delete(jobId);
     },
+    async forget(jobId) {
+      states.delete(jobId);
+    },
     async take(jobId) {
       const counters = get(jobId);
       states.delete(jobId);
