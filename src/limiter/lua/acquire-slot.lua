@@ -192,5 +192,5 @@ if turnIn <= horizon then
   return offer(name, bookSlot(prefix, name, bucket, now, now, units), units, false)
 end
 local waitMs = math.ceil(turnIn - horizon / 2)
-parkInRoom(prefix, groupId, jobId, now + waitMs + roomGraceMs, isNewRoom)
+parkInRoom(prefix, groupId, jobId, now + waitMs + roomGraceMs)
 return {'queued', waitMs, ahead}

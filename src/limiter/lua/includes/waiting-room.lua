@@ -17,9 +17,9 @@
 
   Bounded in size: a batch's tag is dropped from the clock once it is no more than its
   priority's virtual time (max(V, tag) is then V: the tag adds nothing), and the room's keys
-  expire a day after their last use (the room and its clock: made by a job entering an empty
-  room, renewed by one in 16 leaving; the lapse times: by every job told to wait), so a room no
-  worker asks of any more goes away.
+  expire a day after their last use (renewed by every job told to wait, a job taking a slot
+  at once from an empty room, and one in 16 leaving), so a room no worker asks of any more
+  goes away.
 ]]
 --- @include "limiter-keys"
 
@@ -99,17 +99,12 @@ local function sweepRoom(prefix, groupId, jobId, jobKeyPrefix, now, head)
   return placeInRoom(prefix, groupId, jobId)
 end
 
--- A parked job's place lapses at deadlineMs unless it comes back before. The lapse times' key
--- may be made here, so it is given its expiry; the room and its clock were given theirs when
--- they were made (a job entering an empty room: `isNewRoom`), and are renewed as jobs leave.
-local function parkInRoom(prefix, groupId, jobId, deadlineMs, isNewRoom)
-  local untilKey = groupRoomUntilKey(prefix, groupId)
-  redis.call('HSET', untilKey, jobId, string.format('%.0f', deadlineMs))
-  if isNewRoom then
-    touchRoom(prefix, groupId)
-  else
-    redis.call('PEXPIRE', untilKey, ROOM_TTL_MS)
-  end
+-- A parked job's place lapses at deadlineMs unless it comes back before. Every park renews
+-- all the room's keys (two commands more than the lapse times' alone): a room whose jobs park
+-- for long between the 1-in-16 leaves that renew it must not expire while they are in it.
+local function parkInRoom(prefix, groupId, jobId, deadlineMs)
+  redis.call('HSET', groupRoomUntilKey(prefix, groupId), jobId, string.format('%.0f', deadlineMs))
+  touchRoom(prefix, groupId)
 end
 
 -- The job takes a slot: it leaves the room, and its tag becomes its priority's virtual time.
