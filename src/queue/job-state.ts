@@ -129,8 +129,8 @@ export function createJobState(redis: RedisClient, keys: KeySpace): JobState {
     },
     async forget(jobId) {
       const results = (await redis.pipeline().del(keys.jobState(jobId)).hdel(keys.limiterReservations, jobId).exec()) ?? [];
-      const failed = results.find(([error]) => error !== null);
-      if (failed !== undefined) throw failed[0];
+      const error = results.map(([failed]) => failed).find((failed): failed is Error => failed !== null);
+      if (error !== undefined) throw error;
     },
     async take(jobId) {
       const key = keys.jobState(jobId);
