@@ -139,6 +139,19 @@ describe('slot limiter (Redis token bucket, capacity 1)', () => {
     expect(picks.filter((p) => p === 'route-b')).toHaveLength(2);
   });
 
+  it("rewrites a deployment's mirror of its slot-index memberships on every registration, though the set did not change (a worker of an older version adds memberships without it)", async () => {
+    const keys = createKeySpace(prefix);
+    const candidates = [{ name: 'mixed-versions', ratePerMinute: 60 }];
+    const deployment = `${keys.limiterPrefix}deployment:mixed-versions`;
+    await limiter.prepare([candidates]);
+    const registered = (await redis.hget(deployment, 'indexes'))?.split(',') ?? [];
+    expect(registered).toHaveLength(1);
+    // The older worker's own group, added to the set alone.
+    await redis.sadd(`${keys.limiterPrefix}groups-of:mixed-versions`, 'older-group:1');
+    await createSlotLimiter(redis, keys, settings).prepare([candidates]);
+    expect((await redis.hget(deployment, 'indexes'))?.split(',').sort()).toEqual([...registered, 'older-group:1'].sort());
+  });
+
   it('gives no slot before a cooldown ends', async () => {
     await limiter.cooldown('cool', 5_000);
     const slot = await limiter.acquire('cool-1', [{ name: 'cool', ratePerMinute: 600 }]);
