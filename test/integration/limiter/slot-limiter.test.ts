@@ -308,6 +308,17 @@ describe('the waiting room: priority first, then batches in turn', () => {
     expect(await redis.hget(`${room}:clock`, 'b:2:second')).toBe('1');
   });
 
+  it('renews the room and its clock whenever a job parks, so a room in use does not expire between the leaves that renew it', async () => {
+    const slow = [{ name: 'slow', ratePerMinute: 6 }];
+    const room = keys.limiterRoom(slotGroupOf(slow, 0).id);
+    expect(await ask('sl-0', 'normal', 'sl', slow)).toMatchObject({ kind: 'go' });
+    expect(await ask('sl-1', 'normal', 'sl', slow)).toMatchObject({ kind: 'queued', ahead: 0 });
+    // As if the room had been made long ago and no job had left it since.
+    for (const key of [room, `${room}:clock`]) await redis.pexpire(key, 60_000);
+    expect(await ask('sl-1', 'normal', 'sl', slow)).toMatchObject({ kind: 'queued', ahead: 0 });
+    for (const key of [room, `${room}:until`, `${room}:clock`]) expect(await redis.pttl(key)).toBeGreaterThan(23 * 3600_000);
+  });
+
   it('leaves no room key without an expiry when every deployment is paused', async () => {
     const stopped = [{ name: 'stopped', ratePerMinute: 60 }];
     const room = keys.limiterRoom(slotGroupOf(stopped, 0).id);
