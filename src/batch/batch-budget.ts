@@ -41,6 +41,12 @@ export interface CallToOpen {
   readonly images: ReadonlyArray<{ readonly imageKey: string; readonly usd: number }>;
   /** The call's timeout: it is open until now (by Redis's clock) plus this. */
   readonly timeoutMs: number;
+  /**
+   * The deployment it goes to: the call is not opened while it is paused or cooling down (another
+   * worker was told 401/403/404 or 429 since the slot was taken), in the same round trip.
+   * Unchecked when left out.
+   */
+  readonly deployment?: string;
 }
 
 /** What opening a call answered. */
@@ -53,7 +59,11 @@ export type CallOpening =
   /** Another call of the job is open (a second run of the job, or one left by a stopped worker): nothing done. */
   | { readonly kind: 'in_flight'; readonly leftMs: number }
   /** The call would take the batch past its budget: nothing counted, the job's reservation dropped. */
-  | { readonly kind: 'over_budget'; readonly verdict: BudgetVerdict };
+  | { readonly kind: 'over_budget'; readonly verdict: BudgetVerdict }
+  /** The deployment is paused (`reason`): nothing done. */
+  | { readonly kind: 'paused'; readonly reason: string }
+  /** The deployment cools down for `remainingMs` more (Redis's clock): nothing done. */
+  | { readonly kind: 'cooling_down'; readonly remainingMs: number };
 
 /** A batch's budget and spend as read at one moment (its job's start), USD. */
 export interface BudgetSnapshot {
@@ -137,7 +147,19 @@ export interface BatchBudget {
 
 interface BudgetCommands {
   imgbatchReserveCost(k1: string, k2: string, jobId: string, micros: number, mode: 'reserve' | 'check'): Promise<number[]>;
-  imgbatchOpenCall(k1: string, k2: string, k3: string, jobId: string, micros: number, callId: string, timeoutMs: number, open: string, ttlSeconds: number): Promise<[string, ...unknown[]]>;
+  imgbatchOpenCall(
+    k1: string,
+    k2: string,
+    k3: string,
+    k4: string,
+    jobId: string,
+    micros: number,
+    callId: string,
+    timeoutMs: number,
+    open: string,
+    ttlSeconds: number,
+    isDeploymentChecked: string,
+  ): Promise<[string, ...unknown[]]>;
   imgbatchHoldOpenCall(k1: string, callId: string, ms: number): Promise<number>;
   imgbatchSettleCost(
     k1: string,
@@ -161,7 +183,7 @@ interface BudgetCommands {
 const file = (name: string): URL => new URL(`./lua/${name}`, import.meta.url);
 const BUDGET_COMMANDS = [
   luaCommand('imgbatchReserveCost', file('reserve-cost.lua'), 2),
-  luaCommand('imgbatchOpenCall', file('open-call.lua'), 3),
+  luaCommand('imgbatchOpenCall', file('open-call.lua'), 4),
   luaCommand('imgbatchHoldOpenCall', file('hold-open-call.lua'), 1),
   luaCommand('imgbatchSettleCost', file('settle-cost.lua'), 7),
   luaCommand('imgbatchReleaseCost', file('release-cost.lua'), 2),
@@ -177,6 +199,10 @@ function callOpening(reply: readonly unknown[]): CallOpening {
       return { kind, leftMs: Number(rest[0]) };
     case 'over_budget':
       return { kind, verdict: budgetVerdict([0, ...rest.map(Number)]) };
+    case 'paused':
+      return { kind, reason: String(rest[0]) };
+    case 'cooling_down':
+      return { kind, remainingMs: Number(rest[0]) };
     default:
       throw new Error(`open-call.lua answered ${String(kind)}`);
   }
@@ -212,12 +238,14 @@ export function createBatchBudget(redis: RedisClient, keys: KeySpace): BatchBudg
         keys.batch(batchId),
         keys.batchCostReservations(batchId),
         keys.jobState(jobId),
+        keys.limiterDeployment(call.deployment ?? ''),
         jobId,
         checkedMicroUsd('usd', call.usd),
         call.callId,
         Math.max(0, Math.ceil(call.timeoutMs)),
         open,
         JOB_STATE_TTL_SECONDS,
+        call.deployment === undefined ? '' : '1',
       );
       return callOpening(reply);
     },

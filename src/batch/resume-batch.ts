@@ -113,7 +113,9 @@ export async function resumeBatch(deps: ResumeDeps, batchId: string, options: Re
         if (missingDone.delete(key)) forgottenOutcomes++;
         await deps.batches.clearOutcome(batchId, key);
       }
-      await deps.jobState.clear(jobId);
+      // With the limiter reservation it may hold: as a job whose state counts no call, it will
+      // not look for one again (a 429's priority one would stay in the hash for good).
+      await deps.jobState.forget(jobId);
       // The wait bound counts from the resume, not from the first enqueue.
       const data = { ...parsed.data, enqueuedAt: Date.now() };
       if (state === 'failed') {

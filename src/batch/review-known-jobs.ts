@@ -95,7 +95,9 @@ export function reviewKnownJobs(deps: KnownJobsReviewDeps, options: KnownJobsRev
       if (record !== null && record.fingerprint !== data.fingerprint) await deps.store.keepAside(key);
       await deps.batches.clearOutcome(data.batchId, key);
     }
-    await deps.jobState.clear(jobId);
+    // With the limiter reservation it may hold: as a job whose state counts no call, it will
+    // not look for one again (a 429's priority one would stay in the hash for good).
+    await deps.jobState.forget(jobId);
     redoneImages += keys.length;
     return false;
   }

@@ -26,6 +26,13 @@ export interface SlotGroup {
   readonly signature: string;
   /** register-slot-group.lua's arguments after the prefix and the id: tiers, then 5 per member. */
   readonly registration: readonly string[];
+  /** The group's tiers, ascending, comma-separated (as registered). */
+  readonly tiers: string;
+  /**
+   * The spacing of all members' slots together, ms (1 / the sum of their rates per ms), as
+   * register-slot-group.lua works it out: acquire-slot.lua is given it rather than reading it.
+   */
+  readonly intervalMs: string;
 }
 
 function describe(candidate: SlotCandidate, index: number): string {
@@ -68,5 +75,6 @@ export function slotGroupOf(candidates: readonly SlotCandidate[], headroom: numb
     .digest('hex')
     .slice(0, 16);
   const registration = [tiers, ...members.flatMap((m) => m.fields)];
-  return { id, signature: registration.join('\u0000'), registration };
+  const callsPerMs = members.reduce((sum, m) => sum + 1 / Number(m.fields[2]), 0);
+  return { id, signature: registration.join('\u0000'), registration, tiers, intervalMs: (1 / callsPerMs).toFixed(3) };
 }

@@ -35,6 +35,11 @@ export interface LinePlace {
   readonly priority: JobPriority;
   /** Batches of one priority take turns (round-robin). */
   readonly batchId: string;
+  /**
+   * The job was never called: only a 429 holds a slot for a job in line (cooldown), so it holds
+   * none and the reservations are not looked at (a command less per ask). Default false.
+   */
+  readonly isUncalled?: boolean;
 }
 
 /**
@@ -179,6 +184,9 @@ interface LimiterCommands {
     batchId: string,
     jobKeyPrefix: string,
     roomGraceMs: number,
+    tiers: string,
+    groupIntervalMs: string,
+    isUncalled: string,
   ): Promise<Arg[]>;
   imgbatchRegisterSlotGroup(group: string, prefix: string, groupId: string, ...registration: string[]): Promise<number>;
   imgbatchCooldownAfter429(
@@ -270,6 +278,9 @@ export function createSlotLimiter(redis: RedisClient, keys: KeySpace, settings: 
       place?.batchId ?? '',
       jobKeyPrefix,
       ROOM_GRACE_MS,
+      group.tiers,
+      group.intervalMs,
+      place?.isUncalled === true ? '1' : '',
     );
   }
 

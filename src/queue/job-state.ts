@@ -51,6 +51,13 @@ export interface JobState {
   setLastError(jobId: string, message: string): Promise<void>;
   read(jobId: string): Promise<JobCounters>;
   clear(jobId: string): Promise<void>;
+  /**
+   * Clears the state of a job to be made again (resume, review of known jobs) and the limiter
+   * reservation it may hold, in one round trip. A job whose state counts no call skips the
+   * reservation lookup (acquire-slot.lua), so a reservation left behind would never be claimed,
+   * and the reservations hash has no expiry.
+   */
+  forget(jobId: string): Promise<void>;
   /** Reads and clears in one round trip (a job that is done). */
   take(jobId: string): Promise<JobCounters>;
 }
@@ -59,7 +66,7 @@ export interface JobState {
 export const JOB_STATE_TTL_SECONDS = 30 * 24 * 3600;
 
 /** The job state hash's fields that hold its open call (written by open-call.lua). */
-export const OPEN_CALL_FIELDS = ['openCall', 'openCallId', 'openUntilMs'] as const;
+export const OPEN_CALL_FIELDS = ['openCall', 'openCallId', 'openUntilMs', 'openClient'] as const;
 
 /** Counters from the job state hash, as HGETALL answers it (a record, or a flat array from a script). */
 export function toJobCounters(reply: Record<string, string> | readonly string[]): JobCounters {
@@ -119,6 +126,11 @@ export function createJobState(redis: RedisClient, keys: KeySpace): JobState {
     },
     async clear(jobId) {
       await redis.del(keys.jobState(jobId));
+    },
+    async forget(jobId) {
+      const results = (await redis.pipeline().del(keys.jobState(jobId)).hdel(keys.limiterReservations, jobId).exec()) ?? [];
+      const error = results.map(([failed]) => failed).find((failed): failed is Error => failed !== null);
+      if (error !== undefined) throw error;
     },
     async take(jobId) {
       const key = keys.jobState(jobId);

@@ -179,6 +179,9 @@ export function createFakeJobState(): FakeJobState {
     async clear(jobId) {
       states.delete(jobId);
     },
+    async forget(jobId) {
+      states.delete(jobId);
+    },
     async take(jobId) {
       const counters = get(jobId);
       states.delete(jobId);
@@ -201,9 +204,6 @@ export function createFakeSlots(): FakeSlots {
     paused: new Map(),
     async acquireInLine(_jobId, candidates) {
       return slots.offers.shift() ?? { kind: 'go', deployment: candidates[0]?.name ?? '', waitMs: 0, slotAtMs: 0 };
-    },
-    async checkCallable() {
-      return { kind: 'callable' };
     },
     async cooldown(deployment, waitMs) {
       slots.cooldowns.push({ deployment, waitMs });

@@ -10,25 +10,37 @@
   too (0 ms left), so the job's next run settles it as possibly billed before calling again.
   The deadline is by Redis's clock (TIME), the one clock every worker shares: a worker whose
   clock runs behind would otherwise take a call still running elsewhere for one long over.
-  KEYS: batch hash, reservations hash, the job's state hash.
+  Before all that, the deployment's state (when ARGV[7] is '1'): a job that slept towards its
+  slot must not call a deployment another worker paused (401/403/404) or set cooling down (429)
+  meanwhile; checked here, the check costs no round trip of its own between slot and call.
+  KEYS: batch hash, reservations hash, the job's state hash, the deployment's limiter state hash.
   ARGV: job id, expected micro-USD, call id, timeout ms, the open call (JSON: call id, USD,
-  each image's share), job state TTL seconds.
-  Returns {'opened', deadline ms, the job's calls counted with this one}, {'in_flight', ms left} or
-  {'over_budget', spent, reserved by others, max}.
+  each image's share), job state TTL seconds, '1' to check the deployment ('' not to).
+  Returns {'opened', deadline ms, the job's calls counted with this one}, {'in_flight', ms left},
+  {'over_budget', spent, reserved by others, max}, {'paused', reason} or {'cooling_down', ms left}.
 ]]
 --- @include "../../lua/includes/redis-now-ms"
 --- @include "includes/budget-reservation"
 
 local now = redisNowMs()
+if ARGV[7] == '1' then
+  local deployment = redis.call('HMGET', KEYS[4], 'paused', 'cooldownUntil')
+  if deployment[1] then return {'paused', deployment[1]} end
+  local cooldownLeft = math.ceil((tonumber(deployment[2]) or 0) - now)
+  if cooldownLeft > 0 then return {'cooling_down', cooldownLeft} end
+end
 -- The open call and the count in one read, the count and the open call in one write.
 local state = redis.call('HMGET', KEYS[3], 'openUntilMs', 'calls')
 local openUntil = state[1]
 if openUntil then return {'in_flight', math.max(0, tonumber(openUntil) - now)} end
-local verdict = reserveBudget(KEYS[1], KEYS[2], ARGV[1], tonumber(ARGV[2]), true)
+local seen = {}
+local verdict = reserveBudget(KEYS[1], KEYS[2], ARGV[1], tonumber(ARGV[2]), true, seen)
 if verdict[1] == 0 then return {'over_budget', verdict[2], verdict[3], verdict[4]} end
 local untilMs = now + tonumber(ARGV[4])
 local calls = tonumber(state[2] or '0') + 1
-redis.call('HSET', KEYS[3], 'calls', calls, 'openCall', ARGV[5], 'openCallId', ARGV[3], 'openUntilMs', untilMs)
+-- The batch's API client ('' for none) goes with the open call: its settlement adds the cost to
+-- the client's spend without reading the header again.
+redis.call('HSET', KEYS[3], 'calls', calls, 'openCall', ARGV[5], 'openCallId', ARGV[3], 'openUntilMs', untilMs, 'openClient', seen.client or '')
 -- A state with a count already has its expiry: every writer of `calls` (this script, and
 -- JobState's counters) sets it.
 if not state[2] then redis.call('EXPIRE', KEYS[3], tonumber(ARGV[6])) end

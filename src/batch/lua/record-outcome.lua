@@ -9,11 +9,17 @@
 --- @include "includes/emit-webhook-events"
 --- @include "includes/batch-lifetime"
 
-local previous = redis.call('HGET', KEYS[1], ARGV[1])
+-- An image's first outcome (the usual case) is set in one command; only one set before is read.
+local previous = false
+local isChanged = true
+if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then
+  previous = redis.call('HGET', KEYS[1], ARGV[1])
+  isChanged = previous ~= ARGV[2]
+  if isChanged then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end
+end
 -- The header's fields both includes need, in one read (commands per image are what a batch costs Redis).
 local header = redis.call('HMGET', KEYS[4], 'callbackUrl', 'images')
-if previous ~= ARGV[2] then
-  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+if isChanged then
   redis.call('HINCRBY', KEYS[2], ARGV[2], 1)
   if previous then redis.call('HINCRBY', KEYS[2], previous, -1) end
   emitWebhookEvents(ARGV[4], ARGV[6], previous, ARGV[2], header[1] ~= false)

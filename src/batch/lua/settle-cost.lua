@@ -22,11 +22,16 @@
 -- The job's reservation belongs to its open call: a late settlement of another call (a worker
 -- that lost the job, or a command sent again) must leave the open call's reservation alone,
 -- or other jobs would take that in-flight cost as free and the batch could pass its budget.
-local openCallId = redis.call('HGET', KEYS[5], 'openCallId')
+local open = redis.call('HMGET', KEYS[5], 'openCallId', 'openClient')
+local openCallId = open[1]
 local wasOpen = openCallId == ARGV[4]
+-- The batch's client as open-call.lua saw it ('' for none); nil when the call was not open here
+-- (or opened before the client was kept with it): then the header is read.
+local knownClient
 if wasOpen then
+  knownClient = open[2] or nil
   dropReservation(KEYS[1], KEYS[2], ARGV[1])
-  redis.call('HDEL', KEYS[5], 'openCall', 'openCallId', 'openUntilMs')
+  redis.call('HDEL', KEYS[5], 'openCall', 'openCallId', 'openUntilMs', 'openClient')
 end
 if redis.call('HSETNX', KEYS[5], 'settled:' .. ARGV[4], 1) == 0 then return 0 end
 -- A first settlement while no call is open (the job state lost it): nothing else can hold the reservation.
@@ -44,8 +49,9 @@ if total ~= 0 then
     redis.call('HINCRBY', KEYS[1], 'possiblyBilledMicros', total)
     redis.call('HINCRBY', KEYS[4], 'possiblyBilledMicros', total)
   end
-  local client = redis.call('HGET', KEYS[1], 'client')
-  if client then
+  local client = knownClient
+  if client == nil then client = redis.call('HGET', KEYS[1], 'client') end
+  if client and client ~= '' then
     redis.call('HINCRBY', KEYS[6], client, total)
     redis.call('HINCRBY', KEYS[7], client, total)
     redis.call('EXPIRE', KEYS[7], 604800)

@@ -22,13 +22,22 @@
   quarter of maxSleepMs before that, so parked jobs come back one by one, in the order of the
   line, a little ahead of their turn. A job without a place books as before (reservations).
 
+  The room is written only once a slot was found: a call that finds the group unregistered
+  or every deployment paused leaves a job new to the room out of it (no tag spent, no key
+  made). A job new to an empty room that takes a slot at once leaves no trace in it: the next
+  job to enter an empty room restarts its clock anyway.
+
   KEYS[1] reservations hash, KEYS[2] the group's hash
   ARGV[1] limiter key prefix, ARGV[2] group id, ARGV[3] job id, ARGV[4] maxSleepMs,
   ARGV[5] lateToleranceMs, ARGV[6] images in the call (the quota units of per-image deployments),
   ARGV[7] the job's priority in the waiting room (1 best; '' for no place in line),
   ARGV[8] its batch (the unit of round-robin), ARGV[9] the prefix of BullMQ job keys (a job
   whose key is gone leaves the line; '' for no such check), ARGV[10] how long a parked job's
-  place outlives its wake time, ms
+  place outlives its wake time, ms, ARGV[11] the group's tiers (ascending, comma-separated),
+  ARGV[12] the group's interval, ms (both as registered: the caller's group has them, so the
+  group's hash is not read for them; a group missing in Redis has no slot index either, and is
+  found unregistered below), ARGV[13] '1' when the job was never called: only a 429 holds a slot
+  for a job in line, so it holds none and the reservations are not looked at ('' to look)
 
   Returns {'go', name, waitMs, slotMs}: call after waitMs (at most maxSleepMs; negative when
             a held slot is claimed after its time, by that much); slotMs is the slot by Redis's clock;
@@ -57,13 +66,10 @@ local roomPriority = tonumber(ARGV[7])
 local batch = ARGV[8]
 local jobKeyPrefix = ARGV[9]
 local roomGraceMs = tonumber(ARGV[10]) or 0
+local tiers = ARGV[11]
+local groupInterval = tonumber(ARGV[12])
+local isUncalled = ARGV[13] == '1'
 local now = redisNowMs()
-
-local group = redis.call('HMGET', groupHash, 'tiers', 'intervalMs')
-local tiers = group[1]
-local groupInterval = tonumber(group[2])
--- A group registered before it had an interval is registered again.
-if not tiers or not groupInterval then return {'unregistered'} end
 
 -- A slot just held for the job: waited for in the worker when near, else the job is delayed.
 local function offer(name, slot, units, isPriority)
@@ -74,7 +80,7 @@ local function offer(name, slot, units, isPriority)
   return {'reserved', name, wait, at}
 end
 
-local held = redis.call('HGET', reservationsKey, jobId)
+local held = not isUncalled and redis.call('HGET', reservationsKey, jobId)
 if held then
   local name, slot, units, isPriority = parseReservation(held)
   redis.call('HDEL', reservationsKey, jobId)
@@ -130,48 +136,61 @@ end
 -- workers still cover a late wake-up of the next in line. Spill-over to a lower tier counts
 -- from the same horizon, or a tier booked that far would never spill.
 local horizon = maxSleep
--- A job with a place in line: its score in the room, and the jobs ahead of it.
-local score, ahead, isNewInRoom
-if roomPriority then
-  horizon = maxSleep / 2
-  score, isNewInRoom = enterRoom(prefix, groupId, jobId, roomPriority, batch)
-  -- Dead heads only make a turn look farther: a job asks again before its turn, and sweeps then.
-  if not isNewInRoom then sweepRoom(prefix, groupId, jobId, jobKeyPrefix, now) end
-  ahead = placeInRoom(prefix, groupId, jobId)
-end
+if roomPriority then horizon = maxSleep / 2 end
 
--- Takes the slot, or (in line, when the job's turn is not within the horizon) keeps its place.
-local function offerInLine(name, bucket)
-  local units = unitsOf(bucket, images)
-  if not roomPriority then return offer(name, bookSlot(prefix, name, bucket, now, now, units), units, false) end
-  local nextSlot = math.max(now, bucket.cooldownUntil, bucket.tat - bucket.burst)
-  local turnIn = nextSlot - now + ahead * groupInterval
-  if turnIn <= horizon then
-    leaveRoom(prefix, groupId, jobId, score, batch, isNewInRoom)
-    return offer(name, bookSlot(prefix, name, bucket, now, now, units), units, false)
-  end
-  local waitMs = math.ceil(turnIn - horizon / 2)
-  parkInRoom(prefix, groupId, jobId, now + waitMs + roomGraceMs)
-  return {'queued', waitMs, ahead}
+-- The deployment whose slot the job would get, before the room is touched. Bounded: a
+-- deployment paused behind the indexes' back (a hand-written HSET) is moved out of them and
+-- the choice made again.
+local name, bucket
+for _ = 1, 8 do
+  name = pick(horizon)
+  if name == nil then break end
+  bucket = readBucket(prefix, name)
+  -- It asks again once the group is registered; nothing of it is in the room meanwhile.
+  if bucket == nil then return {'unregistered'} end
+  if not bucket.pausedReason then break end
+  unindex(prefix, name)
+  name = nil
 end
-
-local function pausedInLine()
+if name == nil then
+  -- A job already in line gives its place up: it will not wait now.
   if roomPriority then quitRoom(prefix, groupId, jobId) end
   return pausedReply()
 end
 
--- Bounded: a deployment paused behind the indexes' back (a hand-written HSET) is moved out
--- of them and the choice made again.
-for _ = 1, 8 do
-  local name = pick(horizon)
-  if name == nil then return pausedInLine() end
-  local bucket = readBucket(prefix, name)
-  if bucket == nil then
-    -- It asks again once the group is registered: a job that entered now holds no place meanwhile.
-    if isNewInRoom then quitRoom(prefix, groupId, jobId) end
-    return {'unregistered'}
-  end
-  if not bucket.pausedReason then return offerInLine(name, bucket) end
-  unindex(prefix, name)
+local units = unitsOf(bucket, images)
+if not roomPriority then return offer(name, bookSlot(prefix, name, bucket, now, now, units), units, false) end
+
+-- In line: the job takes the slot only when its turn (the next free slot, plus one group
+-- interval per job ahead of it) is within the horizon; otherwise it keeps its place.
+local nextSlot = math.max(now, bucket.cooldownUntil, bucket.tat - bucket.burst)
+local room = groupRoomKey(prefix, groupId)
+-- The head first: a job back at its turn is usually the head, and a new job that finds no
+-- head finds the room empty, each in one command.
+local head = redis.call('ZRANGE', room, 0, 0, 'WITHSCORES')
+local score, ahead
+local isNewInRoom, isNewRoom = false, false
+local found = head[2]
+if head[1] ~= jobId then found = head[1] and redis.call('ZSCORE', room, jobId) end
+if found then
+  score = tonumber(found)
+  -- Dead heads only make a turn look farther: a job asks again before its turn, and sweeps then.
+  ahead = sweepRoom(prefix, groupId, jobId, jobKeyPrefix, now, head[1])
+else
+  isNewInRoom = true
+  isNewRoom = head[1] == nil
+  -- New to an empty room, its turn is the next free slot: taken now, nothing is written to the
+  -- room (the next job to enter an empty room restarts its clock anyway).
+  if isNewRoom and nextSlot - now <= horizon then return offer(name, bookSlot(prefix, name, bucket, now, now, units), units, false) end
+  score = enterRoom(prefix, groupId, jobId, roomPriority, batch, isNewRoom)
+  ahead = 0
+  if not isNewRoom then ahead = placeInRoom(prefix, groupId, jobId) end
 end
-return pausedInLine()
+local turnIn = nextSlot - now + ahead * groupInterval
+if turnIn <= horizon then
+  leaveRoom(prefix, groupId, jobId, score, batch, isNewInRoom)
+  return offer(name, bookSlot(prefix, name, bucket, now, now, units), units, false)
+end
+local waitMs = math.ceil(turnIn - horizon / 2)
+parkInRoom(prefix, groupId, jobId, now + waitMs + roomGraceMs)
+return {'queued', waitMs, ahead}

@@ -49,7 +49,7 @@ countCallMinute(KEYS[4], now, true)
 local retryIn = -1
 local bucket = readBucket(prefix, name)
 if bucket then
-  rescore(prefix, name, nextFreeAt(bucket.tat, bucket.cooldownUntil, bucket.burst))
+  rescore(prefix, name, nextFreeAt(bucket.tat, bucket.cooldownUntil, bucket.burst), bucket.indexes)
   if jobId ~= '' and not bucket.pausedReason then
     local held = redis.call('HGET', KEYS[3], jobId)
     if held then

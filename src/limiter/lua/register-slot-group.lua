@@ -25,6 +25,10 @@ for i = 4, #ARGV, 5 do
   local key = deploymentKey(prefix, name)
   redis.call('HSET', key, 'intervalMs', ARGV[i + 2], 'burstMs', ARGV[i + 3], 'perImage', ARGV[i + 4])
   redis.call('SADD', groupsOfKey(prefix, name), groupId .. ':' .. tier)
+  -- Rewritten on every registration, not only when the set changed: a worker of an older
+  -- version adds memberships without the mirror, and a mirror left stale would keep the
+  -- deployment's score in its other indexes from moving. Once per process and group: cheap.
+  mirrorIndexes(prefix, name)
   redis.call('HSET', KEYS[1], 'm:' .. name, tier)
   local f = redis.call('HMGET', key, 'tat', 'cooldownUntil', 'burstMs', 'paused')
   if f[4] then

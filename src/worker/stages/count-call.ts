@@ -18,7 +18,8 @@ export interface CountDeps {
 }
 
 /**
- * Opens the call right before it is sent, in one atomic step: its expected cost reserved, the
+ * Opens the call right before it is sent, in one atomic step: refused while the deployment is
+ * paused or cooling down (the job may have slept towards its slot meanwhile), its expected cost reserved, the
  * call counted and remembered as open (its id, expected cost and deadline: now plus the
  * deployment's timeout, by Redis's clock) until it is settled. Refused while another call of
  * the job is open: two runs of one job (after a Redis pause longer than the lock) open one
@@ -31,7 +32,7 @@ export async function countCall(deps: CountDeps, ctx: JobContext, deployment: De
   const images = pending.map((variant) => ({ imageKey: ctx.keyOf(variant), usd: expected.perImageUsd }));
   // By this worker's clock, from before the call was opened: never later than Redis's deadline.
   const openUntilMs = deps.now() + timeoutMs;
-  const opening = await deps.batches.openCall(ctx.data.batchId, ctx.jobId, { callId, usd: expected.usd, images, timeoutMs });
+  const opening = await deps.batches.openCall(ctx.data.batchId, ctx.jobId, { callId, usd: expected.usd, images, timeoutMs, deployment: deployment.name });
   return { opening, callId, openUntilMs };
 }
 

@@ -13,7 +13,9 @@ export type DownloadsLeft =
 /**
  * Part of "already kept?", after the store was read: an image of the job paid for and left at
  * a URL that could not be downloaded yet is downloaded now, never called for again. While a
- * download waits for its next try, the job makes no call.
+ * download waits for its next try, the job makes no call. Read whatever the job's state counts:
+ * `imgbatch resume` and the review of known jobs clear that state while a pending download can
+ * outlive it, and skipping the read then would call (and pay) for the image again.
  */
 export async function keepDownloadsLeft(
   deps: DownloadDeps & RecordDeps & { readonly settings: Pick<WorkerSettings, 'pauseRecheckMs'> },

@@ -2,7 +2,7 @@ import type { CallOpening, CallSettlement, CallToOpen } from '../../batch/batch-
 import type { JobStart } from '../../batch/batch-registry.js';
 import type { ImageOutcome, OutcomeReason } from '../../batch/image-outcome.js';
 import type { SlotCandidate } from '../../limiter/slot-group.js';
-import type { CallableState, CallResult, Cooldown, LineDecision, LinePlace, RateLimitedJob } from '../../limiter/slot-limiter.js';
+import type { CallResult, Cooldown, LineDecision, LinePlace, RateLimitedJob } from '../../limiter/slot-limiter.js';
 import type { ImageRecord } from '../../storage/image-record.js';
 import type { StoredImage } from '../../storage/result-store.js';
 
@@ -40,7 +40,6 @@ export type ProcessorBatches = OutcomeBook & SpendBook;
 /** The shared call slots of the deployments (a Redis-side limiter in production). */
 export interface CallSlots {
   acquireInLine(jobId: string, candidates: readonly SlotCandidate[], place: LinePlace, images?: number): Promise<LineDecision>;
-  checkCallable(deployment: string): Promise<CallableState>;
   cooldown(deployment: string, waitMs: number, job?: RateLimitedJob): Promise<Cooldown>;
   recordCall(deployment: string, result: CallResult): Promise<void>;
   pause(deployment: string, reason: string): Promise<void>;

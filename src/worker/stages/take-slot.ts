@@ -19,7 +19,7 @@ import type { CallSlots, SpendBook } from './processor-ports.js';
 const NO_COUNTERS: JobCounters = { calls: 0, freeCalls: 0, rateLimitWaits: 0, timeouts: 0, lastError: undefined };
 
 export type SlotDeps = CountDeps & {
-  readonly limiter: Pick<CallSlots, 'acquireInLine' | 'checkCallable'>;
+  readonly limiter: Pick<CallSlots, 'acquireInLine'>;
   readonly batches: Pick<SpendBook, 'openCall'>;
   readonly settings: RetrySettings;
   readonly wakeEarlyMs: number;
@@ -80,7 +80,8 @@ export async function takeSlot(deps: SlotDeps, ctx: JobContext, pending: readonl
   const { data } = ctx;
   const budget = budgetVerdictOf(known.budget, expected.usd);
   if (!budget.isWithinBudget) return { kind: 'over_budget', verdict: budget };
-  const place: LinePlace = { priority: data.priority ?? DEFAULT_JOB_PRIORITY, batchId: data.batchId };
+  // Never called (its state counts no call): no 429 holds it a slot.
+  const place: LinePlace = { priority: data.priority ?? DEFAULT_JOB_PRIORITY, batchId: data.batchId, isUncalled: known.counters.calls === 0 };
   // Behind the job of its line before it in this process (line-gate.ts); the wait there is
   // bounded on its own, so a job let through late does not park for a turn that is near.
   // Not while its worker slot is wanted to fetch a job that has no place in line yet (queue-backlog.ts).
@@ -136,16 +137,14 @@ async function takeSlotInLine(
       return { kind: 'stopped', step: { kind: 'retry', afterMs: Math.max(0, offer.waitMs - deps.wakeEarlyMs), reason: `slot on ${offer.deployment} in ${offer.waitMs} ms` } };
     }
     const slotAt = deps.now() + offer.waitMs;
-    if (offer.waitMs > 0) {
-      await deps.sleep(offer.waitMs);
-      // While this job slept towards its slot, another may have been told 401 or 429.
-      const state = await deps.limiter.checkCallable(offer.deployment);
-      if (state.kind === 'paused') return stopped(nextStep({ kind: 'deployments_paused', why: `deployment ${offer.deployment} paused (${state.reason})` }, NO_COUNTERS, deps.settings));
-      if (state.kind === 'cooling_down') return stopped(nextStep({ kind: 'cooling_down', deployment: offer.deployment, remainingMs: state.remainingMs }, NO_COUNTERS, deps.settings));
-    }
+    if (offer.waitMs > 0) await deps.sleep(offer.waitMs);
     const deployment = candidates.find((d) => d.name === offer.deployment);
     if (deployment === undefined) throw new Error(`limiter granted unknown deployment ${offer.deployment}`);
+    // While this job slept towards its slot, another may have been told 401 or 429: the call is
+    // opened only if the deployment is neither paused nor cooling down (one round trip for both).
     const { opening, callId, openUntilMs } = await countCall(deps, ctx, deployment, pending, expected);
+    if (opening.kind === 'paused') return stopped(nextStep({ kind: 'deployments_paused', why: `deployment ${offer.deployment} paused (${opening.reason})` }, NO_COUNTERS, deps.settings));
+    if (opening.kind === 'cooling_down') return stopped(nextStep({ kind: 'cooling_down', deployment: offer.deployment, remainingMs: opening.remainingMs }, NO_COUNTERS, deps.settings));
     // Refused here, the slot goes unused: the batch is at its end anyway, or another run of
     // this job has a call open (it may bring these images).
     if (opening.kind === 'over_budget') return { kind: 'over_budget', verdict: opening.verdict };

@@ -2,8 +2,10 @@ import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBatchRegistry, type BatchRegistry } from '../../../src/batch/batch-registry.js';
+import { DEFAULT_LIMITER_SETTINGS } from '../../../src/config/load-config.js';
 import { ValidationError } from '../../../src/errors/imgbatch-error.js';
 import { IMAGE_QUEUE_NAME } from '../../../src/job/image-job.js';
+import { createSlotLimiter } from '../../../src/limiter/slot-limiter.js';
 import { createKeySpace } from '../../../src/queue/key-space.js';
 import { connectTestRedis, deleteKeysWithPrefix, uniquePrefix } from '../../helpers/redis.js';
 
@@ -183,6 +185,20 @@ describe('the batch registry\'s budget and cost (Lua on a real Redis)', () => {
       await batches.settleCost('hold', 'hold/a/v0', { callId: 'kept-slowly', usd: 0.04, images: [] });
       expect(await batches.holdCallOpen('hold/a/v0', 'kept-slowly', 60_000)).toBe(false);
       expect((await batches.startJob('hold', 'hold/a/v0', 1)).openCallLeftMs).toBeUndefined();
+    });
+
+    it('a call to a deployment paused or cooling down since its slot was taken is not opened, counted or reserved', async () => {
+      const limiter = createSlotLimiter(redis, createKeySpace(prefix), DEFAULT_LIMITER_SETTINGS);
+      const onto = (deployment: string) => ({ ...call(`to-${deployment}`), deployment });
+      await batches.setMaxCost('stop', 1);
+      await limiter.pause('stopped-one', 'HTTP 401: key revoked');
+      expect(await batches.openCall('stop', 'stop/a/v0', onto('stopped-one'))).toEqual({ kind: 'paused', reason: 'HTTP 401: key revoked' });
+      await limiter.cooldown('throttled-one', 30_000);
+      const cooling = await batches.openCall('stop', 'stop/a/v0', onto('throttled-one'));
+      expect(cooling).toMatchObject({ kind: 'cooling_down' });
+      expect(cooling.kind === 'cooling_down' && cooling.remainingMs).toBeGreaterThan(20_000);
+      expect(await batches.summary('stop')).toMatchObject({ calls: 0, inFlightCostUsd: 0 });
+      expect(await batches.openCall('stop', 'stop/a/v0', onto('callable-one'))).toMatchObject({ kind: 'opened', calls: 1 });
     });
 
     it('a call over the budget is not opened, counted or reserved', async () => {

@@ -107,8 +107,14 @@ describe('Redis stays bounded: finished jobs leave, ended batches expire', () =>
 
     const callsBefore = p.simulator.stats().length;
     const deps = { queue: p.producer.queue, batches: p.producer.batches, jobState: createJobState(admin, createKeySpace(p.prefix)), store: p.store };
+    // A priority slot a 429 left held for the failed job: once retried its state counts no call,
+    // so it would never look for it again; resume forgets it with the state.
+    const reservations = createKeySpace(p.prefix).limiterReservations;
+    const leftBy429 = 'left-by-a-429|1|1|p';
+    await admin.hset(reservations, jobIdOf('mixed', 'unlucky'), leftBy429);
     const resumed = await resumeBatch(deps, 'mixed', { maxCostUsd: 1 });
     expect(resumed).toMatchObject({ retried: stopped.counts.skipped + 1, unskipped: stopped.counts.skipped, requeued: 0, forgotten: 0 });
+    expect(await admin.hget(reservations, jobIdOf('mixed', 'unlucky'))).not.toBe(leftBy429);
 
     const finished = await p.waitForBatch('mixed');
     expect(finished).toMatchObject({ pending: 0, counts: { stored: 6, failed: 0, skipped: 0 } });

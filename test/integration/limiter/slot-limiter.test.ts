@@ -139,6 +139,19 @@ describe('slot limiter (Redis token bucket, capacity 1)', () => {
     expect(picks.filter((p) => p === 'route-b')).toHaveLength(2);
   });
 
+  it("rewrites a deployment's mirror of its slot-index memberships on every registration, though the set did not change (a worker of an older version adds memberships without it)", async () => {
+    const keys = createKeySpace(prefix);
+    const candidates = [{ name: 'mixed-versions', ratePerMinute: 60 }];
+    const deployment = `${keys.limiterPrefix}deployment:mixed-versions`;
+    await limiter.prepare([candidates]);
+    const registered = (await redis.hget(deployment, 'indexes'))?.split(',') ?? [];
+    expect(registered).toHaveLength(1);
+    // The older worker's own group, added to the set alone.
+    await redis.sadd(`${keys.limiterPrefix}groups-of:mixed-versions`, 'older-group:1');
+    await createSlotLimiter(redis, keys, settings).prepare([candidates]);
+    expect((await redis.hget(deployment, 'indexes'))?.split(',').sort()).toEqual([...registered, 'older-group:1'].sort());
+  });
+
   it('gives no slot before a cooldown ends', async () => {
     await limiter.cooldown('cool', 5_000);
     const slot = await limiter.acquire('cool-1', [{ name: 'cool', ratePerMinute: 600 }]);
@@ -280,5 +293,39 @@ describe('the waiting room: priority first, then batches in turn', () => {
       expect(ttlMs).toBeGreaterThan(23 * 3600_000);
       expect(ttlMs).toBeLessThanOrEqual(24 * 3600_000);
     }
+  });
+  it('spends no place in line for a job whose group turns out to be gone from Redis: its batch\'s next tag is the one it gets when it enters', async () => {
+    const lost = [{ name: 'lost', ratePerMinute: 60 }];
+    const id = slotGroupOf(lost, 0).id;
+    const room = keys.limiterRoom(id);
+    expect(await ask('l-0', 'normal', 'first', lost)).toMatchObject({ kind: 'go' });
+    expect(await ask('l-1', 'normal', 'first', lost)).toMatchObject({ kind: 'queued', ahead: 0 });
+    // The group's slot index lost, its hash and waiting room kept: this limiter still takes the
+    // group for registered, so its first ask finds it unregistered, registers it and asks again.
+    await redis.del(`${keys.limiterPrefix}group:${id}:tier:1`);
+    expect(await ask('l-2', 'normal', 'second', lost)).toMatchObject({ kind: 'queued', ahead: 1 });
+    // The first ask entered nothing: the batch's first job in line has tag 1, not 2.
+    expect(await redis.hget(`${room}:clock`, 'b:2:second')).toBe('1');
+  });
+
+  it('renews the room and its clock whenever a job parks, so a room in use does not expire between the leaves that renew it', async () => {
+    const slow = [{ name: 'slow', ratePerMinute: 6 }];
+    const room = keys.limiterRoom(slotGroupOf(slow, 0).id);
+    expect(await ask('sl-0', 'normal', 'sl', slow)).toMatchObject({ kind: 'go' });
+    expect(await ask('sl-1', 'normal', 'sl', slow)).toMatchObject({ kind: 'queued', ahead: 0 });
+    // As if the room had been made long ago and no job had left it since.
+    for (const key of [room, `${room}:clock`]) await redis.pexpire(key, 60_000);
+    expect(await ask('sl-1', 'normal', 'sl', slow)).toMatchObject({ kind: 'queued', ahead: 0 });
+    for (const key of [room, `${room}:until`, `${room}:clock`]) expect(await redis.pttl(key)).toBeGreaterThan(23 * 3600_000);
+  });
+
+  it('leaves no room key without an expiry when every deployment is paused', async () => {
+    const stopped = [{ name: 'stopped', ratePerMinute: 60 }];
+    const room = keys.limiterRoom(slotGroupOf(stopped, 0).id);
+    await limiter.prepare([stopped]);
+    await limiter.pause('stopped', 'test');
+    expect(await ask('s-0', 'normal', 's', stopped)).toMatchObject({ kind: 'paused', reasons: [{ deployment: 'stopped', reason: 'test' }] });
+    for (const key of [room, `${room}:until`, `${room}:clock`]) expect(await redis.pttl(key)).not.toBe(-1);
+    expect(await redis.zcard(room)).toBe(0);
   });
 });

@@ -202,6 +202,22 @@ describe('processImageJob through its stages, on fakes of its own ports', () => 
     expect(p.batches.settlements).toEqual([expect.objectContaining({ callId: 'call-of-a', isPossiblyBilled: true })]);
   });
 
+  it('a deployment paused or cooling down while the job slept towards its slot gets no call: the opening names the deployment and the job waits', async () => {
+    for (const refusal of [{ kind: 'paused', reason: 'HTTP 401' }, { kind: 'cooling_down', remainingMs: 5_000 }] as const) {
+      const p = createFakeProcessor();
+      p.limiter.offers.push({ kind: 'go', deployment: 'east', waitMs: 500, slotAtMs: 500 });
+      const asked: Array<string | undefined> = [];
+      p.batches.openCall = (_batchId, _jobId, call) => {
+        asked.push(call.deployment);
+        return Promise.resolve(refusal);
+      };
+      const result = await processImageJob(p.deps, fakeJob());
+      expect(result.kind).toBe('delayed');
+      expect(asked).toEqual(['east']);
+      expect(p.calls).toHaveLength(0);
+    }
+  });
+
   it('the call in flight is opened with the deployment\'s timeout: open until its start plus that timeout (by Redis\'s clock)', async () => {
     const p = createFakeProcessor({ answer: () => Promise.reject(new Error('never answered')) });
     const job = fakeJob();
@@ -302,11 +318,25 @@ describe('processImageJob: changed rows, pending downloads and the store gate', 
     const p = createFakeProcessor();
     const pendingDownloads = createFakePendingDownloads();
     const record = { key: 'b/mug-0', status: 'stored' } as ImageRecord;
+    // The earlier run's call was counted (and settled) before its answer left the URL.
+    p.jobState.states.set('b/mug/v0', { calls: 1, freeCalls: 0, rateLimitWaits: 0, timeouts: 0, lastError: undefined });
     await pendingDownloads.keep('b/mug/v0', 0, { url: 'https://files.example/0.png', expiresAtMs: 10_000_000, tries: 1, cause: 'HTTP 503', record });
     const result = await processImageJob({ ...p.deps, pendingDownloads }, fakeJob());
     expect(result).toMatchObject({ kind: 'completed', summary: { outcomes: { 'b/mug-0': 'stored' } } });
     expect(p.calls).toHaveLength(0);
     expect(p.store.records.get('b/mug-0')).toEqual(record);
+    expect(pendingDownloads.kept.get('b/mug/v0')?.size).toBe(0);
+  });
+
+  it('a job whose state was cleared (resume, review) but whose image waits at a URL is downloaded, not called and paid again', async () => {
+    const p = createFakeProcessor();
+    const pendingDownloads = createFakePendingDownloads();
+    const record = { key: 'b/mug-0', status: 'stored' } as ImageRecord;
+    // No state: it counts no call, yet the earlier run's answer left the image at a URL.
+    await pendingDownloads.keep('b/mug/v0', 0, { url: 'https://files.example/0.png', expiresAtMs: 10_000_000, tries: 1, cause: 'HTTP 503', record });
+    const result = await processImageJob({ ...p.deps, pendingDownloads }, fakeJob());
+    expect(result).toMatchObject({ kind: 'completed', summary: { outcomes: { 'b/mug-0': 'stored' } } });
+    expect(p.calls).toHaveLength(0);
     expect(pendingDownloads.kept.get('b/mug/v0')?.size).toBe(0);
   });
 

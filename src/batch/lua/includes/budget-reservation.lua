@@ -6,8 +6,11 @@
 
 -- Where a call of `amount` stands against the budget: {fits 1/0, spent, reserved by others, max or -1}.
 -- With `isReserve`, a call that fits replaces the job's reservation; one that does not drops it.
-local function reserveBudget(header, reservations, jobId, amount, isReserve)
-  local fields = redis.call('HMGET', header, 'maxCostMicros', 'spentMicros', 'reservedMicros')
+-- `seen`, when given, gets the header's `client` (false: none), read in the same HMGET for a
+-- caller that keeps it (open-call.lua).
+local function reserveBudget(header, reservations, jobId, amount, isReserve, seen)
+  local fields = redis.call('HMGET', header, 'maxCostMicros', 'spentMicros', 'reservedMicros', 'client')
+  if seen then seen.client = fields[4] end
   local max = fields[1]
   local spent = tonumber(fields[2] or '0')
   local reserved = tonumber(fields[3] or '0')

@@ -9,9 +9,11 @@
 
 -- The deployment's state, or nil when no worker registered it (its interval is unknown).
 local function readBucket(prefix, name)
-  local f = redis.call('HMGET', deploymentKey(prefix, name), 'tat', 'cooldownUntil', 'burstMs', 'intervalMs', 'perImage', 'rateFactor', 'paused')
+  local f = redis.call('HMGET', deploymentKey(prefix, name), 'tat', 'cooldownUntil', 'burstMs', 'intervalMs', 'perImage', 'rateFactor', 'paused', 'indexes')
   if not f[4] then return nil end
   return {
+    -- The slot indexes it is in (slot-index.lua), nil for a state registered before they were mirrored here.
+    indexes = f[8] or nil,
     tat = tonumber(f[1]) or 0,
     cooldownUntil = tonumber(f[2]) or 0,
     burst = tonumber(f[3]) or 0,
@@ -35,6 +37,6 @@ local function bookSlot(prefix, name, bucket, now, notBefore, units)
   local tat = math.max(bucket.tat, slot) + bucket.interval * units / bucket.rateFactor
   redis.call('HSET', deploymentKey(prefix, name), 'tat', string.format('%.3f', tat), 'lastGrantAt', now)
   bucket.tat = tat
-  rescore(prefix, name, nextFreeAt(tat, bucket.cooldownUntil, bucket.burst))
+  rescore(prefix, name, nextFreeAt(tat, bucket.cooldownUntil, bucket.burst), bucket.indexes)
   return slot
 end

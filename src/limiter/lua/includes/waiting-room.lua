@@ -17,8 +17,9 @@
 
   Bounded in size: a batch's tag is dropped from the clock once it is no more than its
   priority's virtual time (max(V, tag) is then V: the tag adds nothing), and the room's keys
-  expire a day after their last use (a job entering, told to wait, or one in 16 leaving), so a
-  room no worker asks of any more goes away.
+  expire a day after their last use (renewed by every job told to wait, a job taking a slot
+  at once from an empty room, and one in 16 leaving), so a room no worker asks of any more
+  goes away.
 ]]
 --- @include "limiter-keys"
 
@@ -34,8 +35,7 @@ local ROOM_CLOCK_SAMPLE_EVERY = 4
 -- The room's keys outlive their last use by this much (ms).
 local ROOM_TTL_MS = 86400000
 -- A job that was in the room before this call renews its keys on leaving once in this many
--- tags: every job that enters or is told to wait renews them anyway, so three commands per
--- slot are spared.
+-- tags, so three commands per slot are spared.
 local ROOM_TOUCH_EVERY = 16
 
 -- A use of the room keeps its keys for another ROOM_TTL_MS.
@@ -55,40 +55,25 @@ local function forgetSpentTag(clock, field)
   if v and tag and tag <= v then redis.call('HDEL', clock, field) end
 end
 
--- The job's score, entering it at the back of its batch's round when it is not in the room,
--- and whether it entered now. A job that enters leaves the call with a slot (leaveRoom),
--- parked with the time its place lapses (parkInRoom), or out of the room again (quitRoom); the
--- call renews the room's keys then (see touchRoom).
-local function enterRoom(prefix, groupId, jobId, priority, batch)
-  local room = groupRoomKey(prefix, groupId)
-  local score = redis.call('ZSCORE', room, jobId)
-  if score then return tonumber(score), false end
+-- Enters a job that is not in the room at the back of its batch's round; returns its score.
+-- `isEmpty`: the room is empty (the caller looked), so it has no order to keep: the clock
+-- restarts, and the batches' tags with it. A job that enters leaves the call parked with the
+-- time its place lapses (parkInRoom) or with a slot (leaveRoom); the call renews the room's
+-- keys then (see touchRoom).
+local function enterRoom(prefix, groupId, jobId, priority, batch, isEmpty)
   local clock = groupRoomClockKey(prefix, groupId)
-  -- An empty room has no order to keep: the clock restarts, and the batches' tags with it.
-  if redis.call('ZCARD', room) == 0 then redis.call('DEL', clock) end
   local batchField = 'b:' .. priority .. ':' .. batch
-  local f = redis.call('HMGET', clock, 'v:' .. priority, batchField)
-  local tag = math.max(tonumber(f[1]) or 0, tonumber(f[2]) or 0) + 1
-  redis.call('HSET', clock, batchField, tag)
-  local newScore = priority * ROOM_TAG_SPAN + tag
-  redis.call('ZADD', room, newScore, jobId)
-  return newScore, true
-end
-
--- Drops heads ahead of jobId whose job no longer exists in BullMQ (jobKeyPrefix .. id; no
--- check when the prefix is '') or whose place lapsed.
-local function sweepRoom(prefix, groupId, jobId, jobKeyPrefix, now)
-  local room = groupRoomKey(prefix, groupId)
-  local untilKey = groupRoomUntilKey(prefix, groupId)
-  for _ = 1, ROOM_SWEEP do
-    local head = redis.call('ZRANGE', room, 0, 0)[1]
-    if head == nil or head == jobId then return end
-    local deadline = tonumber(redis.call('HGET', untilKey, head) or '')
-    local isGone = jobKeyPrefix ~= '' and redis.call('EXISTS', jobKeyPrefix .. head) == 0
-    if not isGone and (deadline == nil or deadline >= now) then return end
-    redis.call('ZREM', room, head)
-    redis.call('HDEL', untilKey, head)
+  local tag = 1
+  if isEmpty then
+    redis.call('DEL', clock)
+  else
+    local f = redis.call('HMGET', clock, 'v:' .. priority, batchField)
+    tag = math.max(tonumber(f[1]) or 0, tonumber(f[2]) or 0) + 1
   end
+  redis.call('HSET', clock, batchField, tag)
+  local score = priority * ROOM_TAG_SPAN + tag
+  redis.call('ZADD', groupRoomKey(prefix, groupId), score, jobId)
+  return score
 end
 
 -- Jobs ahead of jobId in the line.
@@ -96,7 +81,27 @@ local function placeInRoom(prefix, groupId, jobId)
   return redis.call('ZRANK', groupRoomKey(prefix, groupId), jobId)
 end
 
--- A parked job's place lapses at deadlineMs unless it comes back before.
+-- Drops heads ahead of jobId (in the room) whose job no longer exists in BullMQ (jobKeyPrefix
+-- .. id; no check when the prefix is '') or whose place lapsed, starting from `head` (read by
+-- the caller); returns the jobs still ahead of it (none, without asking, when it is the head).
+local function sweepRoom(prefix, groupId, jobId, jobKeyPrefix, now, head)
+  local room = groupRoomKey(prefix, groupId)
+  local untilKey = groupRoomUntilKey(prefix, groupId)
+  for i = 1, ROOM_SWEEP do
+    if i > 1 then head = redis.call('ZRANGE', room, 0, 0)[1] end
+    if head == nil or head == jobId then return 0 end
+    local deadline = tonumber(redis.call('HGET', untilKey, head) or '')
+    local isGone = jobKeyPrefix ~= '' and redis.call('EXISTS', jobKeyPrefix .. head) == 0
+    if not isGone and (deadline == nil or deadline >= now) then break end
+    redis.call('ZREM', room, head)
+    redis.call('HDEL', untilKey, head)
+  end
+  return placeInRoom(prefix, groupId, jobId)
+end
+
+-- A parked job's place lapses at deadlineMs unless it comes back before. Every park renews
+-- all the room's keys (two commands more than the lapse times' alone): a room whose jobs park
+-- for long between the 1-in-16 leaves that renew it must not expire while they are in it.
 local function parkInRoom(prefix, groupId, jobId, deadlineMs)
   redis.call('HSET', groupRoomUntilKey(prefix, groupId), jobId, string.format('%.0f', deadlineMs))
   touchRoom(prefix, groupId)
@@ -128,7 +133,7 @@ local function leaveRoom(prefix, groupId, jobId, score, batch, isNew)
   if isNew or tag % ROOM_TOUCH_EVERY == 0 then touchRoom(prefix, groupId) end
 end
 
--- A job that will not wait now (every deployment paused) gives its place up.
+-- A job in line that will not wait now (every deployment paused) gives its place up.
 local function quitRoom(prefix, groupId, jobId)
   redis.call('ZREM', groupRoomKey(prefix, groupId), jobId)
   redis.call('HDEL', groupRoomUntilKey(prefix, groupId), jobId)
