@@ -1,5 +1,6 @@
 import type { ArgsDef, CommandDef, CommandMeta, Resolvable } from 'citty';
 import { checkArgs } from './check-args.js';
+import { resolved } from './resolved.js';
 import { nearestName } from './nearest-name.js';
 
 /** What a command line asks for, decided before any command code runs. */
@@ -12,20 +13,16 @@ export type CommandLine =
 const HELP_FLAGS = new Set(['--help', '-h']);
 const VERSION_FLAGS = new Set(['--version', '-v']);
 
-async function resolve<T>(value: Resolvable<T>): Promise<T> {
-  return typeof value === 'function' ? (value as () => T | Promise<T>)() : value;
-}
-
 async function metaOf(command: CommandDef): Promise<CommandMeta> {
-  return command.meta === undefined ? {} : resolve(command.meta);
+  return command.meta === undefined ? {} : resolved(command.meta);
 }
 
 /** A subcommand by its name or one of its `meta.alias` names. */
 async function findSubCommand(subCommands: Record<string, Resolvable<CommandDef>>, name: string): Promise<CommandDef | undefined> {
   const named = Object.hasOwn(subCommands, name) ? subCommands[name] : undefined;
-  if (named !== undefined) return resolve(named);
+  if (named !== undefined) return resolved(named);
   for (const candidate of Object.values(subCommands)) {
-    const command = await resolve(candidate);
+    const command = await resolved(candidate);
     const alias = (await metaOf(command)).alias;
     if ((Array.isArray(alias) ? alias : [alias]).includes(name)) return command;
   }
@@ -44,7 +41,7 @@ export async function resolveCommandLine(root: CommandDef, argv: readonly string
   let command = root;
   let rest = [...argv];
   for (;;) {
-    const subCommands = command.subCommands === undefined ? undefined : await resolve(command.subCommands);
+    const subCommands = command.subCommands === undefined ? undefined : await resolved(command.subCommands);
     if (subCommands === undefined || Object.keys(subCommands).length === 0) break;
     const [first, ...after] = rest;
     if (first !== undefined && HELP_FLAGS.has(first)) return { kind: 'help', path, command };
@@ -53,7 +50,7 @@ export async function resolveCommandLine(root: CommandDef, argv: readonly string
     }
     const names = Object.keys(subCommands);
     if (first === undefined || first.startsWith('-')) {
-      const fallback = command.default === undefined ? undefined : await resolve(command.default);
+      const fallback = command.default === undefined ? undefined : await resolved(command.default);
       const fallbackCommand = fallback === undefined ? undefined : await findSubCommand(subCommands, fallback);
       if (fallback !== undefined && fallbackCommand !== undefined) {
         command = fallbackCommand;
@@ -72,7 +69,7 @@ export async function resolveCommandLine(root: CommandDef, argv: readonly string
     path.push(first);
     rest = after;
   }
-  const args: ArgsDef = command.args === undefined ? {} : await resolve(command.args);
+  const args: ArgsDef = command.args === undefined ? {} : await resolved(command.args);
   const check = checkArgs(rest, args);
   if (check.wantsHelp) return { kind: 'help', path, command };
   if (check.problems.length > 0) return { kind: 'usage-error', path, problems: check.problems };

@@ -1,12 +1,8 @@
-import type { CommandDef, Resolvable } from 'citty';
+import type { CommandDef } from 'citty';
 import { describe, expect, it } from 'vitest';
 import { imgbatchCommand } from '../../../src/cli/imgbatch-command.js';
 import { resolveCommandLine } from '../../../src/cli/resolve-command-line.js';
-
-/** A command, or the import that gives it (imgbatch-command.ts loads each command when it runs). */
-async function resolved<T>(value: Resolvable<T>): Promise<T> {
-  return typeof value === 'function' ? (value as () => T | Promise<T>)() : value;
-}
+import { resolved } from '../../../src/cli/resolved.js';
 
 /** Every runnable command of the real tree with the words that name it and its required positionals. */
 async function leaves(command: CommandDef, words: string[] = []): Promise<Array<{ words: string[]; positionals: string[] }>> {
