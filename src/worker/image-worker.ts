@@ -124,7 +124,7 @@ export function createAzureCallImages(
 
 /** The backlog as `backlog` sees it, except that while the worker closes every slot is wanted. */
 function closingOr(backlog: QueueBacklog, isClosing: () => boolean): QueueBacklog {
-  return { isSlotWanted: () => (isClosing() ? Promise.resolve(true) : backlog.isSlotWanted()) };
+  return { isSlotWanted: (turnInMs) => (isClosing() ? Promise.resolve(true) : backlog.isSlotWanted(turnInMs)) };
 }
 
 /** How often `auto` concurrency follows the calls underway, ms. */
@@ -179,6 +179,7 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
   // [/store-gate]
   // Jobs in this process's hands now, against worker.concurrency (queue-backlog.ts).
   let jobsRunning = 0;
+  const lineWait = lineWaitOf(options.limiter, lockDurationMs);
   const deps: ProcessorDeps = {
     deployments: options.deployments,
     models,
@@ -197,11 +198,12 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
     // delayed jobs take time, and a job that arrives late loses its slot. Early costs nothing:
     // it sleeps the rest in the worker.
     wakeEarlyMs: options.limiter.maxSleepMs / 2,
-    lineWait: lineWaitOf(options.limiter, lockDurationMs),
+    lineWait,
     lineGate: createLineGate(),
     // A closing worker wants every slot back: its jobs waiting in line park rather than call.
     // Full: holding all it may. Under `auto` that is the target, not the step the ramp is at.
-    backlog: closingOr(createQueueBacklog(connection, keys, () => jobsRunning >= (isAuto ? concurrencyNow(ceiling, callsUnderway, allowance) : worker.concurrency)), () => isClosing),
+    // A job whose turn is within the wait in the process keeps its slot (queue-backlog.ts).
+    backlog: closingOr(createQueueBacklog(connection, keys, () => jobsRunning >= (isAuto ? concurrencyNow(ceiling, callsUnderway, allowance) : worker.concurrency), lineWait.inProcessMs), () => isClosing),
     lateToleranceMs: options.limiter.lateToleranceMs,
     logger,
   };

@@ -12,13 +12,26 @@ export const BACKLOG_RECHECK_MS = 250;
  * that is not near its turn parks, and the ones behind it reach the room: a batch that comes
  * behind a backlog takes turns with it at once. With a slot free, BullMQ fetches them anyway,
  * and once every job has been fetched, holding a slot costs nobody a place.
+ *
+ * A job whose turn is near keeps its slot even then: BullMQ puts a job it promotes from the
+ * delayed set at the back of its wait list, so parked while thousands of jobs wait to be
+ * fetched, it would come back only after all of them, its turn long gone, and the jobs behind
+ * it in line would wait for it (bench:scale once saw every deployment idle for 5 s that way).
+ * The jobs with far turns are the ones that park, and they make room for the backlog's.
  */
 export interface QueueBacklog {
-  isSlotWanted(): Promise<boolean>;
+  /**
+   * `turnInMs`: how far the asking job's turn is, when it knows (not while it waits behind
+   * the jobs of its line in this process); a turn within the near limit is never asked for.
+   */
+  isSlotWanted(turnInMs?: number): Promise<boolean>;
 }
 
-/** `isFull` says whether every slot of this process is taken (free to ask: no Redis). */
-export function createQueueBacklog(redis: RedisClient, keys: Pick<KeySpace, 'bullPrefix'>, isFull: () => boolean, now: () => number = Date.now): QueueBacklog {
+/**
+ * `isFull` says whether every slot of this process is taken (free to ask: no Redis); a job whose
+ * turn is within `nearMs` keeps its slot.
+ */
+export function createQueueBacklog(redis: RedisClient, keys: Pick<KeySpace, 'bullPrefix'>, isFull: () => boolean, nearMs: number, now: () => number = Date.now): QueueBacklog {
   const waitKey = `${keys.bullPrefix}:${IMAGE_QUEUE_NAME}:wait`;
   const prioritizedKey = `${keys.bullPrefix}:${IMAGE_QUEUE_NAME}:prioritized`;
   const delayedKey = `${keys.bullPrefix}:${IMAGE_QUEUE_NAME}:delayed`;
@@ -35,8 +48,8 @@ export function createQueueBacklog(redis: RedisClient, keys: Pick<KeySpace, 'bul
     return known.isWaiting;
   }
   return {
-    isSlotWanted() {
-      if (!isFull()) return Promise.resolve(false);
+    isSlotWanted(turnInMs) {
+      if ((turnInMs !== undefined && turnInMs <= nearMs) || !isFull()) return Promise.resolve(false);
       if (known !== undefined && now() - known.atMs < BACKLOG_RECHECK_MS) return Promise.resolve(known.isWaiting);
       reading ??= read().finally(() => {
         reading = undefined;

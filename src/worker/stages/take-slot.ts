@@ -123,8 +123,9 @@ async function takeSlotInLine(
       // Its place in line is kept while it waits, here or parked; the wait already ends ahead
       // of its turn. It has no slot meanwhile: a better job that comes in still goes first, and
       // this one asks again when it wakes.
-      // Held here only while its worker slot is not wanted to fetch a job that has no place in line yet.
-      if (waitedInLineMs + offer.waitMs <= deps.lineWait.inProcessMs && !(await deps.backlog.isSlotWanted())) {
+      // Held here unless its worker slot is wanted to fetch a job that has no place in line yet
+      // and its turn is not near (queue-backlog.ts), or the worker closes.
+      if (waitedInLineMs + offer.waitMs <= deps.lineWait.inProcessMs && !(await deps.backlog.isSlotWanted(offer.waitMs))) {
         const startedAt = deps.now();
         await waitInProcess(deps, offer.waitMs);
         waitedInLineMs += deps.now() - startedAt;
@@ -164,14 +165,14 @@ async function takeSlotInLine(
 }
 
 /**
- * Sleeps ms, in steps of gateMs, cut short when its worker slot is wanted meanwhile (a new
- * batch waits in BullMQ): the job then asks again, and parks if its turn is not near.
+ * Sleeps ms, in steps of gateMs, cut short when its worker slot is wanted meanwhile (the worker
+ * closes; a turn this near is not given up for the backlog): the job then asks again, and parks.
  */
 async function waitInProcess(deps: SlotDeps, ms: number): Promise<void> {
   const endAt = deps.now() + ms;
   for (let leftMs = ms; leftMs > 0; leftMs = endAt - deps.now()) {
     await deps.sleep(Math.min(leftMs, Math.max(1, deps.lineWait.gateMs)));
-    if (endAt - deps.now() > 0 && (await deps.backlog.isSlotWanted())) return;
+    if (endAt - deps.now() > 0 && (await deps.backlog.isSlotWanted(endAt - deps.now()))) return;
   }
 }
 

@@ -25,15 +25,23 @@ describe('queue backlog: whether a full process should give a worker slot back (
     await redis.quit();
   });
 
-  /** A backlog of its own for each look, so its 250 ms cache never hides a change. */
+  /** A backlog of its own for each look, so its 250 ms cache never hides a change; turns within 10 s are near. */
   function backlogOf(isFull: boolean) {
-    return createQueueBacklog(redis, createKeySpace(prefix), () => isFull);
+    return createQueueBacklog(redis, createKeySpace(prefix), () => isFull, 10_000);
   }
 
   it('a job waiting unfetched wants a slot of a full process, not of one with a slot free', async () => {
     await queue.add('image', { n: 1 });
     expect(await backlogOf(true).isSlotWanted()).toBe(true);
     expect(await backlogOf(false).isSlotWanted()).toBe(false);
+  });
+
+  it('a job whose turn is near keeps its slot for the backlog: parked, it would come back behind every job not fetched yet', async () => {
+    await queue.add('image', { n: 1 });
+    expect(await backlogOf(true).isSlotWanted(10_000)).toBe(false);
+    expect(await backlogOf(true).isSlotWanted(10_001)).toBe(true);
+    // Behind the jobs of its line in the process, a job does not know its turn yet.
+    expect(await backlogOf(true).isSlotWanted(undefined)).toBe(true);
   });
 
   it('a parked job whose wake-up has come wants a slot, though BullMQ has not moved it to wait yet; one due in an hour does not', async () => {

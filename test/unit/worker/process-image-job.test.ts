@@ -113,6 +113,28 @@ describe('processImageJob through its stages, on fakes of its own ports', () => 
     expect(p.calls).toHaveLength(0);
   });
 
+  it('asks whether its worker slot is wanted with how far its turn is: a backlog that keeps a near turn lets it wait, one that wants the slot parks it', async () => {
+    const asked: (number | undefined)[] = [];
+    const backlogWanting = (isWanted: boolean) => ({
+      isSlotWanted: async (turnInMs?: number) => {
+        asked.push(turnInMs);
+        return isWanted;
+      },
+    });
+    const kept = createFakeProcessor();
+    const keptDeps = { ...kept.deps, lineWait: { inProcessMs: 10_000, parkGridMs: 250, gateMs: 10_000 }, backlog: backlogWanting(false) };
+    kept.limiter.offers.push({ kind: 'queued', waitMs: 3_000, ahead: 40 }, { kind: 'go', deployment: 'east', waitMs: 0, slotAtMs: 0 });
+    expect(await processImageJob(keptDeps, fakeJob())).toMatchObject({ kind: 'completed' });
+    // Its turn 3 s away, as the limiter said; nothing is asked of a job that only sleeps to its slot.
+    expect(asked).toContain(3_000);
+
+    const wanted = createFakeProcessor();
+    const wantedDeps = { ...wanted.deps, lineWait: { inProcessMs: 10_000, parkGridMs: 250, gateMs: 10_000 }, backlog: backlogWanting(true) };
+    wanted.limiter.offers.push({ kind: 'queued', waitMs: 3_000, ahead: 40 });
+    expect(await processImageJob(wantedDeps, fakeJob())).toMatchObject({ kind: 'delayed', reason: 'waiting for a slot behind 40 jobs' });
+    expect(wanted.calls).toHaveLength(0);
+  });
+
   it('waits in the process for a turn add up: once they would pass the bound, the job parks', async () => {
     const p = createFakeProcessor();
     const deps = { ...p.deps, lineWait: { inProcessMs: 10_000, parkGridMs: 250, gateMs: 10_000 } };
