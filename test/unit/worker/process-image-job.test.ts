@@ -116,9 +116,9 @@ describe('processImageJob through its stages, on fakes of its own ports', () => 
   it('asks whether its worker slot is wanted with how far its turn is: a backlog that keeps a near turn lets it wait, one that wants the slot parks it', async () => {
     const asked: (number | undefined)[] = [];
     const backlogWanting = (isWanted: boolean) => ({
-      isSlotWanted: async (turnInMs?: number) => {
+      isSlotWanted: (turnInMs?: number) => {
         asked.push(turnInMs);
-        return isWanted;
+        return Promise.resolve(isWanted);
       },
     });
     const kept = createFakeProcessor();
