@@ -21,3 +21,12 @@ export async function deleteKeysWithPrefix(redis: Redis, prefix: string): Promis
     if (keys.length > 0) await redis.del(...keys);
   } while (cursor !== '0');
 }
+
+/**
+ * Redis's clock in ms, read as the limiter's scripts read it (TIME, whole ms): a bound a test
+ * draws from it holds however long the test process took between its commands.
+ */
+export async function redisNowMs(redis: Redis): Promise<number> {
+  const [seconds, micros] = await redis.time();
+  return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+}

@@ -138,7 +138,9 @@ describe('simulator close', () => {
     while (closing.stats().length < 2) await new Promise((resolve) => setTimeout(resolve, 10));
     const startedAtMs = Date.now();
     await closing.close();
-    expect(Date.now() - startedAtMs).toBeLessThan(1_000);
+    // A close that waited for the calls would take the slow reply's 5 s (and for ever for the
+    // hung one); half of that leaves a busy machine seconds to spare and still tells them apart.
+    expect(Date.now() - startedAtMs).toBeLessThan(2_500);
     expect(await hung).toBeInstanceOf(APIConnectionError);
     expect(await slow).toBeInstanceOf(APIConnectionError);
   });

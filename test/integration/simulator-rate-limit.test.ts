@@ -25,6 +25,15 @@ async function thirdCallError(deployment: string): Promise<RateLimitError> {
   return error as RateLimitError;
 }
 
+/**
+ * How long after the third call the first leaves the 10 s window, by the simulator's own record
+ * of when each arrived: the wait a 429 must name, however long the calls took to get there.
+ */
+function firstFreesInMs(deployment: string): number {
+  const [first, , third] = sim.stats().filter((call) => call.deployment === deployment);
+  return (first?.arrivedAtMs ?? 0) + 10_000 - (third?.arrivedAtMs ?? 0);
+}
+
 beforeAll(async () => {
   sim = await createSimulator({
     deployments: [
@@ -49,7 +58,7 @@ describe('simulator rate limit (sliding 10 s window of max(1, floor(rpm / 6)) ca
     const message = (error.error as { message: string }).message;
     const [, seconds] = MESSAGE.exec(message) ?? [];
     const retryAfterMs = Number(error.headers.get('retry-after-ms'));
-    expect(retryAfterMs).toBeGreaterThan(8_000);
+    expect(retryAfterMs).toBe(firstFreesInMs('ms-and-seconds'));
     expect(retryAfterMs).toBeLessThanOrEqual(10_000);
     expect(error.headers.get('retry-after')).toBe(String(Math.ceil(retryAfterMs / 1000)));
     expect(seconds).toBe(error.headers.get('retry-after'));
@@ -60,7 +69,7 @@ describe('simulator rate limit (sliding 10 s window of max(1, floor(rpm / 6)) ca
     const error = await thirdCallError('seconds');
     expect(error.headers.get('retry-after-ms')).toBeNull();
     const seconds = Number(error.headers.get('retry-after'));
-    expect(seconds).toBeGreaterThanOrEqual(9);
+    expect(seconds).toBe(Math.ceil(firstFreesInMs('seconds') / 1000));
     expect(seconds).toBeLessThanOrEqual(10);
     expect((error.error as { message: string }).message).toMatch(MESSAGE);
   });
@@ -71,7 +80,7 @@ describe('simulator rate limit (sliding 10 s window of max(1, floor(rpm / 6)) ca
     expect(error.headers.get('retry-after')).toBeNull();
     expect(error.headers.get('x-ratelimit-reset-requests')).toBeNull();
     const [, seconds] = MESSAGE.exec((error.error as { message: string }).message) ?? [];
-    expect(Number(seconds)).toBeGreaterThanOrEqual(9);
+    expect(Number(seconds)).toBe(Math.ceil(firstFreesInMs('none') / 1000));
   });
 
   it('counts filtered calls against the window, as the real service bills them', async () => {
