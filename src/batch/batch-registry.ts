@@ -70,13 +70,18 @@ export interface BatchSummary {
 export interface BatchRegistry extends BatchBudget {
   /**
    * Notes that these jobs belong to the batch; returns the ids that were not known before, so
-   * a second enqueue of the same rows counts nothing new.
+   * a second enqueue of the same rows counts nothing new. Those new ones are counted in their
+   * `line` (unstartedLineOf) until a worker starts them; a job without one is not.
    */
-  addJobs(batchId: string, jobs: ReadonlyArray<{ readonly jobId: string; readonly images: number }>, imagesPerCall: number): Promise<string[]>;
+  addJobs(batchId: string, jobs: ReadonlyArray<{ readonly jobId: string; readonly images: number; readonly line?: string }>, imagesPerCall: number): Promise<string[]>;
   /** Counts a job in its batch if it is not counted yet (jobs added by other BullMQ clients). */
   ensureJob(batchId: string, jobId: string, images: number): Promise<void>;
-  /** A job's first step in a worker, one round trip: ensureJob, and the job's state read (src/batch/lua/start-job.lua). */
-  startJob(batchId: string, jobId: string, images: number): Promise<JobStart>;
+  /**
+   * A job's first step in a worker, one round trip: ensureJob, and the job's state read
+   * (src/batch/lua/start-job.lua). `firstStartLine`: on the job's first start, its line
+   * (unstartedLineOf), counted down in the unstarted lines.
+   */
+  startJob(batchId: string, jobId: string, images: number, firstStartLine?: string): Promise<JobStart>;
   /** Fixes the batch's images per call on its first enqueue; throws ValidationError on a different one later. */
   claimImagesPerCall(batchId: string, imagesPerCall: number): Promise<void>;
   /**
@@ -146,8 +151,8 @@ export interface BatchCallback {
 
 interface RegistryCommands {
   imgbatchEnsureJob(k1: string, k2: string, k3: string, now: number, batchId: string, jobId: string, images: number): Promise<number>;
-  imgbatchStartJob(k1: string, k2: string, k3: string, k4: string, now: number, batchId: string, jobField: string, images: number): Promise<[string[], number | string, Array<string | null>]>;
-  imgbatchAddJobs(k1: string, k2: string, k3: string, ...args: (string | number)[]): Promise<string[]>;
+  imgbatchStartJob(k1: string, k2: string, k3: string, k4: string, k5: string, now: number, batchId: string, jobField: string, images: number, line: string): Promise<[string[], number | string, Array<string | null>]>;
+  imgbatchAddJobs(k1: string, k2: string, k3: string, k4: string, ...args: (string | number)[]): Promise<string[]>;
   imgbatchRecordOutcome(k1: string, k2: string, k3: string, k4: string, k5: string, k6: string, field: string, outcome: string, error: string, batchId: string, retentionSeconds: number, key: string, reason: string): Promise<string | null>;
   imgbatchClearOutcome(k1: string, k2: string, k3: string, k4: string, k5: string, field: string): Promise<string | null>;
   imgbatchMoveOutcome(k1: string, k2: string, k3: string, k4: string, k5: string, k6: string, field: string, expected: string, next: string, batchId: string, retentionSeconds: number, key: string): Promise<number>;
@@ -155,9 +160,9 @@ interface RegistryCommands {
 
 const file = (name: string): URL => new URL(`./lua/${name}`, import.meta.url);
 const REGISTRY_COMMANDS = [
-  luaCommand('imgbatchAddJobs', file('add-jobs.lua'), 3),
+  luaCommand('imgbatchAddJobs', file('add-jobs.lua'), 4),
   luaCommand('imgbatchEnsureJob', file('ensure-job.lua'), 3),
-  luaCommand('imgbatchStartJob', file('start-job.lua'), 4),
+  luaCommand('imgbatchStartJob', file('start-job.lua'), 5),
   luaCommand('imgbatchRecordOutcome', file('record-outcome.lua'), 6),
   luaCommand('imgbatchClearOutcome', file('clear-outcome.lua'), 5),
   luaCommand('imgbatchMoveOutcome', file('move-outcome.lua'), 6),
@@ -195,10 +200,11 @@ export function createBatchRegistry(redis: RedisClient, keys: KeySpace, options:
         keys.batch(batchId),
         keys.batchJobs(batchId),
         keys.batches,
+        keys.unstartedLines,
         Date.now(),
         batchId,
         imagesPerCall,
-        ...jobs.flatMap((job) => [toBatchField(batchId, job.jobId), job.images]),
+        ...jobs.flatMap((job) => [toBatchField(batchId, job.jobId), job.images, job.line ?? '']),
       );
       const [status, ...rest] = reply;
       if (status === 'mismatch') throw imagesPerCallMismatch(batchId, rest[0], imagesPerCall);
@@ -209,8 +215,19 @@ export function createBatchRegistry(redis: RedisClient, keys: KeySpace, options:
       await commands.imgbatchEnsureJob(keys.batch(batchId), keys.batchJobs(batchId), keys.batches, Date.now(), batchId, toBatchField(batchId, jobId), images);
     },
 
-    async startJob(batchId, jobId, images) {
-      const [state, leftMs, budget] = await commands.imgbatchStartJob(keys.batch(batchId), keys.batchJobs(batchId), keys.batches, keys.jobState(jobId), Date.now(), batchId, toBatchField(batchId, jobId), images);
+    async startJob(batchId, jobId, images, firstStartLine) {
+      const [state, leftMs, budget] = await commands.imgbatchStartJob(
+        keys.batch(batchId),
+        keys.batchJobs(batchId),
+        keys.batches,
+        keys.jobState(jobId),
+        keys.unstartedLines,
+        Date.now(),
+        batchId,
+        toBatchField(batchId, jobId),
+        images,
+        firstStartLine ?? '',
+      );
       return { counters: toJobCounters(state), openCallLeftMs: Number(leftMs) < 0 ? undefined : Number(leftMs), budget: budgetSnapshotOf(budget) };
     },
 

@@ -3,6 +3,7 @@ import { imageKeysOf } from '../job/image-job.js';
 import { imageJobIdentitySchema } from '../job/image-job-identity.js';
 import { checkBatchId } from '../job/image-request.js';
 import type { ImageQueue } from '../queue/image-queue.js';
+import { batchOfUnstartedLine } from '../queue/unstarted-lines.js';
 import { createJobState } from '../queue/job-state.js';
 import type { KeySpace } from '../queue/key-space.js';
 import { createPendingDownloads } from '../queue/pending-downloads.js';
@@ -99,5 +100,9 @@ export async function cancelBatch(deps: CancelDeps, batchId: string): Promise<Ca
   }
   const ids = [...candidates];
   for (let i = 0; i < ids.length; i += PARALLEL) await Promise.all(ids.slice(i, i + PARALLEL).map(cancelOne));
+  // No job of the batch waits unfetched any more: a full worker no longer parks its jobs to let
+  // the batch's lines in (src/queue/unstarted-lines.ts).
+  const lines = (await deps.redis.hkeys(deps.keys.unstartedLines)).filter((field) => batchOfUnstartedLine(field) === batchId);
+  if (lines.length > 0) await deps.redis.hdel(deps.keys.unstartedLines, ...lines);
   return { batchId, jobsCancelled, imagesCancelled, jobsInFlight };
 }

@@ -72,6 +72,8 @@ export interface KeySpace {
   batchWebhooks(batchId: string): string;
   /** Set once a schedule run has fully enqueued this batch (string: the run's due time, epoch ms; expires), so a repeat firing adds nothing. */
   scheduleFired(batchId: string): string;
+  /** Jobs the producer added that no worker has started, by line (hash: model NUL batch -> count; src/queue/unstarted-lines.ts). */
+  readonly unstartedLines: string;
   /** The store breaker, shared by every worker (hash: code, message, openedAt, openedBy, failedAt); absent while the store takes writes. */
   readonly storeBreaker: string;
   /** Images paid for and kept in a worker's local spool, not yet in the store (hash: image key -> JSON { holder, spooledAt }). */
@@ -111,6 +113,7 @@ export function createKeySpace(prefix: string): KeySpace {
     webhookOutbox: `${bullPrefix}:webhooks:outbox`,
     batchWebhooks: (batchId) => `${bullPrefix}:batch:${batchId}:webhooks`,
     scheduleFired: (batchId) => `${bullPrefix}:schedules:fired:${batchId}`,
+    unstartedLines: `${bullPrefix}:unstarted-lines`,
     storeBreaker: `${bullPrefix}:store:breaker`,
     storeSpooled: `${bullPrefix}:store:spooled`,
   };

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createBatchRegistry, type BatchCallback, type BatchRegistry } from '../batch/batch-registry.js';
 import { IMAGE_JOB_NAME, imageJobId, type ImageJobData } from '../job/image-job.js';
 import type { JobPriority } from '../job/job-priority.js';
+import { unstartedLineOf } from './unstarted-lines.js';
 import type { InputReader } from '../inputs/input-reader.js';
 import { resolveEditInputs } from '../inputs/resolve-edit-inputs.js';
 import { checkBatchId, type ImageRequest } from '../job/image-request.js';
@@ -166,7 +167,7 @@ export function createProducer(options: ProducerOptions = {}): Producer {
   const batches = createBatchRegistry(redis, keys, options.batchRetentionSeconds === undefined ? {} : { retentionSeconds: options.batchRetentionSeconds });
 
   async function addJobs(batchId: string, chunk: readonly ImageJobData[], review: KnownJobsReview | undefined): Promise<{ jobsAdded: number; imagesAdded: number }> {
-    const jobs = chunk.map((data) => ({ data, jobId: imageJobId(data), images: data.variants.length }));
+    const jobs = chunk.map((data) => ({ data, jobId: imageJobId(data), images: data.variants.length, line: unstartedLineOf(data) }));
     // Count first, then add. A worker sees a job only once it is added, so it can never count
     // the job before the producer does (it would, in the other order, and `imagesAdded` would
     // come out short). A crash between the two leaves counted jobs not yet added; enqueueing

@@ -124,7 +124,7 @@ export function createAzureCallImages(
 
 /** The backlog as `backlog` sees it, except that while the worker closes every slot is wanted. */
 function closingOr(backlog: QueueBacklog, isClosing: () => boolean): QueueBacklog {
-  return { isSlotWanted: (turnInMs) => (isClosing() ? Promise.resolve(true) : backlog.isSlotWanted(turnInMs)) };
+  return { isSlotWanted: (turnInMs, line) => (isClosing() ? Promise.resolve(true) : backlog.isSlotWanted(turnInMs, line)) };
 }
 
 /** How often `auto` concurrency follows the calls underway, ms. */
@@ -213,8 +213,12 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
   // `auto` follows the calls as they start (see concurrencyNow), up to what memory allows; the
   // allowance covers the jobs waiting in line in the process besides those taking their slot.
   const ceiling = concurrencyCeiling(readProcessCapacity());
-  // A job may wait in the process twice: behind its line's jobs (line-gate.ts), then for its turn.
-  const allowance = admissionAllowance(options.deployments, options.limiter.maxSleepMs, 2 * deps.lineWait.inProcessMs);
+  // Jobs for the turns one wait in the process covers (plus twice maxSleepMs). A job waits
+  // behind its line's jobs (line-gate.ts) at most that long, then for its turn at most that
+  // long again. Admitted for twice the wait (as once), the newest jobs' turns lay beyond both
+  // (4 s + 20 s of quota ahead against 20 s): each of them parked, a trip through BullMQ's
+  // delayed set of about forty Redis commands, and came back behind the jobs not fetched yet.
+  const allowance = admissionAllowance(options.deployments, options.limiter.maxSleepMs, lineWait.inProcessMs);
   /** Runs of this process whose call has started and that have not ended yet. */
   let callsUnderway = 0;
   const step = admissionStep(options.deployments, CONCURRENCY_TICK_MS);

@@ -41,6 +41,7 @@ import { findKeptImages } from './stages/find-kept-images.js';
 import { keepDownloadsLeft } from './stages/keep-downloads-left.js';
 import { createJobContext, type JobContext } from './stages/job-context.js';
 import type { JobCounters } from '../queue/job-state.js';
+import { unstartedLineOf } from '../queue/unstarted-lines.js';
 import { expectedCostOf, pricedCallOf } from './stages/price-call.js';
 import { recordOutcomes } from './stages/record-outcomes.js';
 import { retryBookkeeping } from './stages/retry-bookkeeping.js';
@@ -76,7 +77,9 @@ async function runStages(deps: StageDeps, jobId: string, data: ImageJobData, was
   // One round trip for the job's count in its batch (jobs from other BullMQ clients skip our
   // producer) and its state; beside the store read: a delayed job woken for its slot must reach
   // the limiter in time.
-  const [start, found] = await Promise.all([deps.batches.startJob(data.batchId, jobId, data.variants.length), findKeptImages(deps.store, ctx)]);
+  // On its first start it leaves the jobs waiting unfetched of its line (unstarted-lines.ts).
+  const firstStartLine = wasDelayed ? undefined : unstartedLineOf(data);
+  const [start, found] = await Promise.all([deps.batches.startJob(data.batchId, jobId, data.variants.length, firstStartLine), findKeptImages(deps.store, ctx)]);
   if (start.openCallLeftMs !== undefined && start.openCallLeftMs > 0) return waitForCallInFlight(deps, ctx, start.counters, start.openCallLeftMs);
   const left = start.counters;
   const counters = await settleOpenCall(deps, { jobId, batchId: data.batchId }, left);

@@ -1,60 +1,93 @@
 import { IMAGE_QUEUE_NAME } from '../job/image-job.js';
 import type { KeySpace } from '../queue/key-space.js';
 import type { RedisClient } from '../queue/redis-connection.js';
+import { hasOtherUnstartedLine } from '../queue/unstarted-lines.js';
 
-/** How long an answer of `hasWaiting` is used again, ms: three commands at most this often per process. */
+/** How long what `read` saw is used again, ms: four commands at most this often per process. */
 export const BACKLOG_RECHECK_MS = 250;
 
 /**
  * Whether a job waiting in line should give its worker slot up (park) rather than hold it. The
  * waiting room orders the jobs that reached it; a job not fetched from BullMQ yet has no place
- * in it. So when this process has no free slot to fetch one and image jobs wait in BullMQ, a job
- * that is not near its turn parks, and the ones behind it reach the room: a batch that comes
- * behind a backlog takes turns with it at once. With a slot free, BullMQ fetches them anyway,
- * and once every job has been fetched, holding a slot costs nobody a place.
+ * in it. So when this process has no free slot to fetch one and jobs of another line wait in
+ * BullMQ, a job that is not near its turn parks, and the ones behind it reach the room: a batch
+ * that comes behind a backlog takes turns with it at once. With a slot free, BullMQ fetches
+ * them anyway, and once every job has been fetched, holding a slot costs nobody a place.
  *
  * A job whose turn is near keeps its slot even then: BullMQ puts a job it promotes from the
  * delayed set at the back of its wait list, so parked while thousands of jobs wait to be
  * fetched, it would come back only after all of them, its turn long gone, and the jobs behind
- * it in line would wait for it (bench:scale once saw every deployment idle for 5 s that way).
+ * it in line would wait for it (bench:scale once saw every deployment idle for 2.4 s that way).
  * The jobs with far turns are the ones that park, and they make room for the backlog's.
+ *
+ * Nor does a job park for a backlog all of its own line (src/queue/unstarted-lines.ts): the job
+ * fetched in its place would queue behind it. Parked jobs whose wake-up has come, and a backlog
+ * of jobs the producer did not count (other BullMQ clients), still want slots.
  */
 export interface QueueBacklog {
   /**
    * `turnInMs`: how far the asking job's turn is, when it knows (not while it waits behind
    * the jobs of its line in this process); a turn within the near limit is never asked for.
+   * `line`: the job's line (unstartedLineOf); without one, any job waiting counts.
    */
-  isSlotWanted(turnInMs?: number): Promise<boolean>;
+  isSlotWanted(turnInMs?: number, line?: string): Promise<boolean>;
+}
+
+/** What waits in BullMQ for a slot of a full process, as last read. */
+interface Backlog {
+  readonly atMs: number;
+  /** Parked jobs due, and jobs in wait the producer did not count as unstarted. */
+  readonly isOtherWaiting: boolean;
+  /** Jobs waiting unfetched that the producer counted, as a sample of up to two lines. */
+  readonly isUnstartedWaiting: boolean;
+  readonly lines: readonly string[];
 }
 
 /**
  * `isFull` says whether every slot of this process is taken (free to ask: no Redis); a job whose
  * turn is within `nearMs` keeps its slot.
  */
-export function createQueueBacklog(redis: RedisClient, keys: Pick<KeySpace, 'bullPrefix'>, isFull: () => boolean, nearMs: number, now: () => number = Date.now): QueueBacklog {
+export function createQueueBacklog(
+  redis: RedisClient,
+  keys: Pick<KeySpace, 'bullPrefix' | 'unstartedLines'>,
+  isFull: () => boolean,
+  nearMs: number,
+  now: () => number = Date.now,
+): QueueBacklog {
   const waitKey = `${keys.bullPrefix}:${IMAGE_QUEUE_NAME}:wait`;
   const prioritizedKey = `${keys.bullPrefix}:${IMAGE_QUEUE_NAME}:prioritized`;
   const delayedKey = `${keys.bullPrefix}:${IMAGE_QUEUE_NAME}:delayed`;
-  let known: { readonly atMs: number; readonly isWaiting: boolean } | undefined;
-  let reading: Promise<boolean> | undefined;
-  async function read(): Promise<boolean> {
+  let known: Backlog | undefined;
+  let reading: Promise<Backlog> | undefined;
+  async function read(): Promise<Backlog> {
     // A parked job whose wake-up time has come is still in BullMQ's delayed set: BullMQ moves it
     // to wait only when this process fetches, and a full process does not fetch until one of its
     // jobs lets go. Its turn is now: it wants a slot more than a job waiting for a later turn.
     // (BullMQ scores a delayed job timestamp × 0x1000 + a counter, as promoteDelayedJobs reads.)
     const dueBefore = (now() + 1) * 0x1000 - 1;
-    const [waiting, prioritized, due] = await Promise.all([redis.llen(waitKey), redis.zcard(prioritizedKey), redis.zcount(delayedKey, 0, dueBefore)]);
-    known = { atMs: now(), isWaiting: waiting + prioritized + due > 0 };
-    return known.isWaiting;
+    const [waiting, prioritized, due, lines] = await Promise.all([
+      redis.llen(waitKey),
+      redis.zcard(prioritizedKey),
+      redis.zcount(delayedKey, 0, dueBefore),
+      redis.hrandfield(keys.unstartedLines, 2) as Promise<string[]>,
+    ]);
+    const isUnstartedWaiting = lines.length > 0;
+    // With lines counted, the jobs in wait are taken for theirs; parked jobs promoted in
+    // between are the ones BullMQ fetches after them anyway.
+    return { atMs: now(), isOtherWaiting: due > 0 || (!isUnstartedWaiting && waiting + prioritized > 0), isUnstartedWaiting, lines };
   }
+  const isWantedBy = (backlog: Backlog, line: string | undefined): boolean =>
+    backlog.isOtherWaiting || (backlog.isUnstartedWaiting && (line === undefined || hasOtherUnstartedLine(backlog.lines, line)));
   return {
-    isSlotWanted(turnInMs) {
-      if ((turnInMs !== undefined && turnInMs <= nearMs) || !isFull()) return Promise.resolve(false);
-      if (known !== undefined && now() - known.atMs < BACKLOG_RECHECK_MS) return Promise.resolve(known.isWaiting);
-      reading ??= read().finally(() => {
-        reading = undefined;
-      });
-      return reading;
+    async isSlotWanted(turnInMs, line) {
+      if ((turnInMs !== undefined && turnInMs <= nearMs) || !isFull()) return false;
+      if (known === undefined || now() - known.atMs >= BACKLOG_RECHECK_MS) {
+        reading ??= read().finally(() => {
+          reading = undefined;
+        });
+        known = await reading;
+      }
+      return isWantedBy(known, line);
     },
   };
 }

@@ -4,8 +4,11 @@
   the batch was made with: job ids encode the variants each call covers, so mixing settings
   would put one image in two jobs (counted twice, perhaps paid twice). New images reopen an
   ended batch.
-  KEYS: batch hash, batch job set, batch index. ARGV: now, batch id, images per call, then
-  (job field (src/batch/batch-field.ts), images) pairs. Returns {'mismatch', existing} or {'ok', added job ids...}.
+  The jobs added are counted in their line's field of the unstarted lines (src/queue/unstarted-lines.ts)
+  until a worker starts them.
+  KEYS: batch hash, batch job set, batch index, unstarted lines. ARGV: now, batch id, images per
+  call, then (job field (src/batch/batch-field.ts), images, line or '' for none) triples. Returns {'mismatch',
+  existing} or {'ok', added job ids...}.
 ]]
 --- @include "includes/batch-lifetime"
 
@@ -16,12 +19,15 @@ redis.call('HSETNX', KEYS[1], 'imagesPerCall', ARGV[3])
 redis.call('ZADD', KEYS[3], 'NX', ARGV[1], ARGV[2])
 local reply = {'ok'}
 local images = 0
-for i = 4, #ARGV, 2 do
+local lines = {}
+for i = 4, #ARGV, 3 do
   if redis.call('SADD', KEYS[2], ARGV[i]) == 1 then
     table.insert(reply, ARGV[i])
     images = images + tonumber(ARGV[i + 1])
+    if ARGV[i + 2] ~= '' then lines[ARGV[i + 2]] = (lines[ARGV[i + 2]] or 0) + 1 end
   end
 end
+for line, jobs in pairs(lines) do redis.call('HINCRBY', KEYS[4], line, jobs) end
 if #reply > 1 then
   redis.call('HINCRBY', KEYS[1], 'images', images)
   redis.call('HINCRBY', KEYS[1], 'jobs', #reply - 1)

@@ -4,8 +4,9 @@
   producer; its images reopen an ended batch), and its state read, with the time its open call
   (if any) may still run by Redis's clock, the clock open-call.lua set its deadline by; and the
   batch's budget and spend, for the check before a slot is taken (open-call.lua checks again).
-  KEYS: batch hash, batch job set, batch index, the job's state hash.
-  ARGV: now, batch id, job field, images.
+  A job's first start counts it down in its line of the unstarted lines (src/queue/unstarted-lines.ts).
+  KEYS: batch hash, batch job set, batch index, the job's state hash, unstarted lines.
+  ARGV: now, batch id, job field, images, the job's line on its first start ('' on a later one).
   Returns {job state (HGETALL), ms the open call may still run (0: past its deadline; -1: none),
   {budget or false, spent, reserved} in micro-USD}.
 ]]
@@ -19,6 +20,7 @@ if redis.call('SADD', KEYS[2], ARGV[3]) == 1 then
   redis.call('HINCRBY', KEYS[1], 'jobs', 1)
   reopenBatch(KEYS[1])
 end
+if ARGV[5] ~= '' and redis.call('HINCRBY', KEYS[5], ARGV[5], -1) <= 0 then redis.call('HDEL', KEYS[5], ARGV[5]) end
 local state = redis.call('HGETALL', KEYS[4])
 local left = -1
 for i = 1, #state, 2 do

@@ -16,7 +16,7 @@ import type { StoredImage } from '../../storage/result-store.js';
 export interface OutcomeBook {
   ensureJob(batchId: string, jobId: string, images: number): Promise<void>;
   /** ensureJob, the job's state (with its open call's time left by Redis's clock) and the batch's budget and spend, one round trip. */
-  startJob(batchId: string, jobId: string, images: number): Promise<JobStart>;
+  startJob(batchId: string, jobId: string, images: number, firstStartLine?: string): Promise<JobStart>;
   recordOutcome(batchId: string, imageKey: string, outcome: ImageOutcome, error?: string, reason?: OutcomeReason): Promise<void>;
   outcomeOf(batchId: string, imageKey: string): Promise<ImageOutcome | undefined>;
 }

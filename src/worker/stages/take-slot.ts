@@ -8,6 +8,7 @@ import type { Logger } from '../../log/logger.js';
 import type { LineGate } from '../line-gate.js';
 import type { QueueBacklog } from '../queue-backlog.js';
 import type { JobCounters } from '../../queue/job-state.js';
+import { unstartedLineOf } from '../../queue/unstarted-lines.js';
 import { nextStep, type RetrySettings } from '../retry-policy.js';
 import { stopped } from './admit-job.js';
 import type { StoppingStep } from './carry-out-step.js';
@@ -91,7 +92,7 @@ export async function takeSlot(deps: SlotDeps, ctx: JobContext, pending: readonl
   const isReturning = known.wasDelayed === true || known.counters.calls > 0;
   const { turn, letNextGo } = isReturning ? { turn: Promise.resolve(), letNextGo: () => undefined } : deps.lineGate.join(line);
   try {
-    await waitForTurn(deps, turn);
+    await waitForTurn(deps, turn, unstartedLineOf(data));
     return await takeSlotInLine(deps, ctx, pending, candidates, expected, known, place, letNextGo);
   } finally {
     letNextGo();
@@ -110,6 +111,7 @@ async function takeSlotInLine(
 ): Promise<SlotTaken> {
   const { jobId, data } = ctx;
   const slotCandidates = candidates.map(slotCandidateOf);
+  const unstarted = unstartedLineOf(data);
   let waitedInLineMs = 0;
   for (let missed = 0; ; ) {
     const offer = await deps.limiter.acquireInLine(jobId, slotCandidates, place, pending.length);
@@ -125,9 +127,9 @@ async function takeSlotInLine(
       // this one asks again when it wakes.
       // Held here unless its worker slot is wanted to fetch a job that has no place in line yet
       // and its turn is not near (queue-backlog.ts), or the worker closes.
-      if (waitedInLineMs + offer.waitMs <= deps.lineWait.inProcessMs && !(await deps.backlog.isSlotWanted(offer.waitMs))) {
+      if (waitedInLineMs + offer.waitMs <= deps.lineWait.inProcessMs && !(await deps.backlog.isSlotWanted(offer.waitMs, unstarted))) {
         const startedAt = deps.now();
-        await waitInProcess(deps, offer.waitMs);
+        await waitInProcess(deps, offer.waitMs, unstarted);
         waitedInLineMs += deps.now() - startedAt;
         continue;
       }
@@ -168,25 +170,26 @@ async function takeSlotInLine(
  * Sleeps ms, in steps of gateMs, cut short when its worker slot is wanted meanwhile (the worker
  * closes; a turn this near is not given up for the backlog): the job then asks again, and parks.
  */
-async function waitInProcess(deps: SlotDeps, ms: number): Promise<void> {
+async function waitInProcess(deps: SlotDeps, ms: number, line: string): Promise<void> {
   const endAt = deps.now() + ms;
   for (let leftMs = ms; leftMs > 0; leftMs = endAt - deps.now()) {
     await deps.sleep(Math.min(leftMs, Math.max(1, deps.lineWait.gateMs)));
-    if (endAt - deps.now() > 0 && (await deps.backlog.isSlotWanted(endAt - deps.now()))) return;
+    if (endAt - deps.now() > 0 && (await deps.backlog.isSlotWanted(endAt - deps.now(), line))) return;
   }
 }
 
 /**
  * Waits for the job of its line before it in this process to let it go, at most
- * lineWait.inProcessMs, and no longer once its worker slot is wanted (looked at every gateMs).
+ * lineWait.inProcessMs, and no longer once its worker slot is wanted for a job of another
+ * `line` (looked at every gateMs).
  */
-async function waitForTurn(deps: SlotDeps, turn: Promise<void>): Promise<void> {
+async function waitForTurn(deps: SlotDeps, turn: Promise<void>, line: string): Promise<void> {
   const state = { isTurn: false };
   void turn.then(() => {
     state.isTurn = true;
   });
   const endAt = deps.now() + deps.lineWait.inProcessMs;
-  while (!state.isTurn && deps.now() < endAt && !(await deps.backlog.isSlotWanted())) {
+  while (!state.isTurn && deps.now() < endAt && !(await deps.backlog.isSlotWanted(undefined, line))) {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([turn, new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(1, Math.min(deps.lineWait.gateMs, endAt - deps.now())))))]);
     clearTimeout(timer);

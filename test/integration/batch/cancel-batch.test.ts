@@ -8,6 +8,7 @@ import { slotGroupOf } from '../../../src/limiter/slot-group.js';
 import { createSlotLimiter } from '../../../src/limiter/slot-limiter.js';
 import { createKeySpace } from '../../../src/queue/key-space.js';
 import { createPendingDownloads } from '../../../src/queue/pending-downloads.js';
+import { unstartedLineOf } from '../../../src/queue/unstarted-lines.js';
 import { waitForIdleQueue } from '../../helpers/job-events.js';
 import { usePipeline, type Pipeline } from '../../helpers/pipeline.js';
 import { runCli } from '../../helpers/run-cli.js';
@@ -35,13 +36,19 @@ describe('cancelling a batch', () => {
   }
 
   it('removes every job no worker has started, records its images as cancelled, and the batch is finished', async () => {
-    const { p, cancel } = await open(FAST);
+    const { p, redis: connection, cancel } = await open(FAST);
+    await p.producer.enqueue(requests(2), { batchId: 'other' });
     await p.producer.enqueue(requests(4).map((r, i) => (i === 0 ? { ...r, n: 3 } : r)), { batchId: 'idle' });
+    const unstartedLines = createKeySpace(p.prefix).unstartedLines;
+    expect(await connection.hgetall(unstartedLines)).toEqual({ [unstartedLineOf({ model: 'gpt-image-1-mini', batchId: 'idle' })]: '6', [unstartedLineOf({ model: 'gpt-image-1-mini', batchId: 'other' })]: '2' });
     const result = await cancel('idle');
+    // No job of it waits unfetched: a full worker no longer parks its jobs to let it in; the other batch still counts.
+    expect(await connection.hgetall(unstartedLines)).toEqual({ [unstartedLineOf({ model: 'gpt-image-1-mini', batchId: 'other' })]: '2' });
     expect(result).toEqual({ batchId: 'idle', jobsCancelled: 6, imagesCancelled: 6, jobsInFlight: 0 });
     const summary = await p.producer.batches.summary('idle');
     expect(summary).toMatchObject({ images: 6, pending: 0, counts: { stored: 0, cancelled: 6 } });
-    expect(await p.producer.queue.getJobCounts('waiting', 'delayed', 'prioritized', 'active')).toMatchObject({ waiting: 0, delayed: 0, prioritized: 0, active: 0 });
+    // Only the other batch's two jobs wait.
+    expect(await p.producer.queue.getJobCounts('waiting', 'delayed', 'prioritized', 'active')).toMatchObject({ waiting: 2, delayed: 0, prioritized: 0, active: 0 });
     // Cancelling twice changes nothing.
     expect(await cancel('idle')).toEqual({ batchId: 'idle', jobsCancelled: 0, imagesCancelled: 0, jobsInFlight: 0 });
   });

@@ -2,7 +2,9 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { IMAGE_QUEUE_NAME } from '../../../src/job/image-job.js';
+import { createBatchRegistry } from '../../../src/batch/batch-registry.js';
 import { createKeySpace } from '../../../src/queue/key-space.js';
+import { unstartedLineOf } from '../../../src/queue/unstarted-lines.js';
 import { createQueueBacklog } from '../../../src/worker/queue-backlog.js';
 import { connectTestRedis, deleteKeysWithPrefix, uniquePrefix } from '../../helpers/redis.js';
 import { waitFor } from '../../helpers/wait-for.js';
@@ -42,6 +44,23 @@ describe('queue backlog: whether a full process should give a worker slot back (
     expect(await backlogOf(true).isSlotWanted(10_001)).toBe(true);
     // Behind the jobs of its line in the process, a job does not know its turn yet.
     expect(await backlogOf(true).isSlotWanted(undefined)).toBe(true);
+  });
+
+  it('a backlog all of the asking job\'s own line (model and batch) keeps its slot: the job fetched instead would queue behind it', async () => {
+    const keys = createKeySpace(prefix);
+    const batches = createBatchRegistry(redis, keys);
+    const line = (batchId: string): string => unstartedLineOf({ model: 'gpt-image-1-mini', batchId });
+    await batches.addJobs('big', [{ jobId: 'big/a/v0', images: 1, line: line('big') }], 1);
+    await queue.add('image', { n: 1 }, { jobId: 'big/a/v0' });
+    expect(await backlogOf(true).isSlotWanted(20_000, line('big'))).toBe(false);
+    // Behind the jobs of its line in this process, the same.
+    expect(await backlogOf(true).isSlotWanted(undefined, line('big'))).toBe(false);
+
+    // A batch behind the backlog: now the far jobs of the big one park and let it in.
+    await batches.addJobs('small', [{ jobId: 'small/a/v0', images: 1, line: line('small') }], 1);
+    await queue.add('image', { n: 2 }, { jobId: 'small/a/v0' });
+    expect(await backlogOf(true).isSlotWanted(20_000, line('big'))).toBe(true);
+    expect(await backlogOf(true).isSlotWanted(20_000, line('small'))).toBe(true);
   });
 
   it('a parked job whose wake-up has come wants a slot, though BullMQ has not moved it to wait yet; one due in an hour does not', async () => {
