@@ -202,8 +202,10 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
     lineGate: createLineGate(),
     // A closing worker wants every slot back: its jobs waiting in line park rather than call.
     // Full: holding all it may. Under `auto` that is the target, not the step the ramp is at.
-    // A job whose turn is within the wait in the process keeps its slot (queue-backlog.ts).
-    backlog: closingOr(createQueueBacklog(connection, keys, () => jobsRunning >= (isAuto ? concurrencyNow(ceiling, callsUnderway, allowance) : worker.concurrency), lineWait.inProcessMs), () => isClosing),
+    // A job whose turn is within maxSleepMs keeps its slot (queue-backlog.ts): farther ones
+    // park for another line's backlog, as they must under a fixed concurrency too, where no
+    // job's turn need lie beyond the wait in the process.
+    backlog: closingOr(createQueueBacklog(connection, keys, () => jobsRunning >= (isAuto ? concurrencyNow(ceiling, callsUnderway, allowance) : worker.concurrency), lineWait.gateMs), () => isClosing),
     lateToleranceMs: options.limiter.lateToleranceMs,
     logger,
   };

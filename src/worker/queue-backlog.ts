@@ -1,7 +1,6 @@
 import { IMAGE_QUEUE_NAME } from '../job/image-job.js';
 import type { KeySpace } from '../queue/key-space.js';
 import type { RedisClient } from '../queue/redis-connection.js';
-import { hasOtherUnstartedLine } from '../queue/unstarted-lines.js';
 
 /** How long what `read` saw is used again, ms: four commands at most this often per process. */
 export const BACKLOG_RECHECK_MS = 250;
@@ -14,15 +13,15 @@ export const BACKLOG_RECHECK_MS = 250;
  * that comes behind a backlog takes turns with it at once. With a slot free, BullMQ fetches
  * them anyway, and once every job has been fetched, holding a slot costs nobody a place.
  *
- * A job whose turn is near keeps its slot even then: BullMQ puts a job it promotes from the
+ * A job whose turn is near (maxSleepMs) keeps its slot even then: BullMQ puts a job it promotes from the
  * delayed set at the back of its wait list, so parked while thousands of jobs wait to be
  * fetched, it would come back only after all of them, its turn long gone, and the jobs behind
  * it in line would wait for it (bench:scale once saw every deployment idle for 2.4 s that way).
  * The jobs with far turns are the ones that park, and they make room for the backlog's.
  *
  * Nor does a job park for a backlog all of its own line (src/queue/unstarted-lines.ts): the job
- * fetched in its place would queue behind it. Parked jobs whose wake-up has come, and a backlog
- * of jobs the producer did not count (other BullMQ clients), still want slots.
+ * fetched in its place would queue behind it. Parked jobs whose wake-up has come, and jobs
+ * waiting beyond what the producer counted (other BullMQ clients, a resume), still want slots.
  */
 export interface QueueBacklog {
   /**
@@ -36,10 +35,9 @@ export interface QueueBacklog {
 /** What waits in BullMQ for a slot of a full process, as last read. */
 interface Backlog {
   readonly atMs: number;
-  /** Parked jobs due, and jobs in wait the producer did not count as unstarted. */
-  readonly isOtherWaiting: boolean;
-  /** Jobs waiting unfetched that the producer counted, as a sample of up to two lines. */
-  readonly isUnstartedWaiting: boolean;
+  /** Parked jobs due, or jobs in wait beyond those the producer counted as unstarted. */
+  readonly isUncountedWaiting: boolean;
+  /** The lines of the jobs the producer counted as unstarted. */
   readonly lines: readonly string[];
 }
 
@@ -65,19 +63,17 @@ export function createQueueBacklog(
     // jobs lets go. Its turn is now: it wants a slot more than a job waiting for a later turn.
     // (BullMQ scores a delayed job timestamp × 0x1000 + a counter, as promoteDelayedJobs reads.)
     const dueBefore = (now() + 1) * 0x1000 - 1;
-    const [waiting, prioritized, due, lines] = await Promise.all([
+    const [waiting, prioritized, due, counted] = await Promise.all([
       redis.llen(waitKey),
       redis.zcard(prioritizedKey),
       redis.zcount(delayedKey, 0, dueBefore),
-      redis.hrandfield(keys.unstartedLines, 2) as Promise<string[]>,
+      redis.hgetall(keys.unstartedLines),
     ]);
-    const isUnstartedWaiting = lines.length > 0;
-    // With lines counted, the jobs in wait are taken for theirs; parked jobs promoted in
-    // between are the ones BullMQ fetches after them anyway.
-    return { atMs: now(), isOtherWaiting: due > 0 || (!isUnstartedWaiting && waiting + prioritized > 0), isUnstartedWaiting, lines };
+    // Few fields: one per model, priority and batch with jobs not started yet.
+    const lines = Object.keys(counted).filter((line) => Number(counted[line]) > 0);
+    const countedJobs = lines.reduce((sum, line) => sum + Number(counted[line]), 0);
+    return { atMs: now(), isUncountedWaiting: due > 0 || waiting + prioritized > countedJobs, lines };
   }
-  const isWantedBy = (backlog: Backlog, line: string | undefined): boolean =>
-    backlog.isOtherWaiting || (backlog.isUnstartedWaiting && (line === undefined || hasOtherUnstartedLine(backlog.lines, line)));
   return {
     async isSlotWanted(turnInMs, line) {
       if ((turnInMs !== undefined && turnInMs <= nearMs) || !isFull()) return false;
@@ -87,7 +83,7 @@ export function createQueueBacklog(
         });
         known = await reading;
       }
-      return isWantedBy(known, line);
+      return known.isUncountedWaiting || known.lines.some((other) => other !== line);
     },
   };
 }

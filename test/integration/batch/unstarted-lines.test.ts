@@ -8,7 +8,7 @@ import { connectTestRedis, deleteKeysWithPrefix, uniquePrefix } from '../../help
 const mini = (batchId: string): string => unstartedLineOf({ model: 'gpt-image-1-mini', batchId });
 const two = (batchId: string): string => unstartedLineOf({ model: 'gpt-image-2', batchId });
 
-describe('unstarted lines: jobs the producer added that no worker has started, by model and batch (real Redis)', () => {
+describe('unstarted lines: jobs the producer added that no worker has started, by model, priority and batch (real Redis)', () => {
   let redis: Redis;
   const prefix = uniquePrefix('unstarted');
   let keys: KeySpace;

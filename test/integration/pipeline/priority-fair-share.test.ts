@@ -7,16 +7,14 @@ const requests = (count: number, prefix: string) => Array.from({ length: count }
 
 // One deployment at 600 rpm: ten calls a second, and with maxSleepMs 400 a job in line books at
 // most ~200 ms (two slots) ahead, so the order in which batches get slots shows in how far the
-// others got when one finishes. A job whose turn is within the wait in the process (half the
-// 1 s lock: five slots) keeps its worker slot though a batch waits unfetched behind it; the
-// farther ones park and let that batch in.
+// others got when one finishes. A job whose turn is within maxSleepMs keeps its worker slot
+// though a batch waits unfetched behind it; the farther ones park and let that batch in.
 describe('priority and fair share: who gets the next slots', () => {
   let p: Pipeline;
   beforeAll(async () => {
     p = await createPipeline({
       simulator: { deployments: [{ name: 'only', model: MODEL, ratePerMinute: 600, latency: { meanMs: 30, sdMs: 5 } }] },
       limiter: { maxSleepMs: 400 },
-      worker: { lockDurationMs: 1_000 },
     });
     p.startWorker();
   });

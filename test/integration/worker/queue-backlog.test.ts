@@ -27,9 +27,9 @@ describe('queue backlog: whether a full process should give a worker slot back (
     await redis.quit();
   });
 
-  /** A backlog of its own for each look, so its 250 ms cache never hides a change; turns within 10 s are near. */
+  /** A backlog of its own for each look, so its 250 ms cache never hides a change; turns within 2 s are near. */
   function backlogOf(isFull: boolean) {
-    return createQueueBacklog(redis, createKeySpace(prefix), () => isFull, 10_000);
+    return createQueueBacklog(redis, createKeySpace(prefix), () => isFull, 2_000);
   }
 
   it('a job waiting unfetched wants a slot of a full process, not of one with a slot free', async () => {
@@ -40,27 +40,38 @@ describe('queue backlog: whether a full process should give a worker slot back (
 
   it('a job whose turn is near keeps its slot for the backlog: parked, it would come back behind every job not fetched yet', async () => {
     await queue.add('image', { n: 1 });
-    expect(await backlogOf(true).isSlotWanted(10_000)).toBe(false);
-    expect(await backlogOf(true).isSlotWanted(10_001)).toBe(true);
+    expect(await backlogOf(true).isSlotWanted(2_000)).toBe(false);
+    expect(await backlogOf(true).isSlotWanted(2_001)).toBe(true);
     // Behind the jobs of its line in the process, a job does not know its turn yet.
     expect(await backlogOf(true).isSlotWanted(undefined)).toBe(true);
   });
 
-  it('a backlog all of the asking job\'s own line (model and batch) keeps its slot: the job fetched instead would queue behind it', async () => {
+  it('a backlog all of the asking job\'s own line (model, priority, batch) keeps its slot: the job fetched instead would queue behind it', async () => {
     const keys = createKeySpace(prefix);
     const batches = createBatchRegistry(redis, keys);
-    const line = (batchId: string): string => unstartedLineOf({ model: 'gpt-image-1-mini', batchId });
+    const line = (batchId: string, priority?: string): string => unstartedLineOf({ model: 'gpt-image-1-mini', priority, batchId });
     await batches.addJobs('big', [{ jobId: 'big/a/v0', images: 1, line: line('big') }], 1);
     await queue.add('image', { n: 1 }, { jobId: 'big/a/v0' });
-    expect(await backlogOf(true).isSlotWanted(20_000, line('big'))).toBe(false);
+    expect(await backlogOf(true).isSlotWanted(5_000, line('big'))).toBe(false);
     // Behind the jobs of its line in this process, the same.
     expect(await backlogOf(true).isSlotWanted(undefined, line('big'))).toBe(false);
 
-    // A batch behind the backlog: now the far jobs of the big one park and let it in.
-    await batches.addJobs('small', [{ jobId: 'small/a/v0', images: 1, line: line('small') }], 1);
+    // A batch behind the backlog: now the far jobs of the big one park and let it in; its own
+    // far jobs too (the big one is another line to them).
+    await batches.addJobs('small', [{ jobId: 'small/a/v0', images: 1, line: line('small', 'high') }], 1);
     await queue.add('image', { n: 2 }, { jobId: 'small/a/v0' });
-    expect(await backlogOf(true).isSlotWanted(20_000, line('big'))).toBe(true);
-    expect(await backlogOf(true).isSlotWanted(20_000, line('small'))).toBe(true);
+    expect(await backlogOf(true).isSlotWanted(5_000, line('big'))).toBe(true);
+    expect(await backlogOf(true).isSlotWanted(5_000, line('small', 'high'))).toBe(true);
+  });
+
+  it('jobs waiting beyond what the producer counted (another BullMQ client, a resume) want a slot though the counted ones are all of the asking line', async () => {
+    const keys = createKeySpace(prefix);
+    const batches = createBatchRegistry(redis, keys);
+    const line = unstartedLineOf({ model: 'gpt-image-1-mini', batchId: 'counted' });
+    await batches.addJobs('counted', [{ jobId: 'counted/a/v0', images: 1, line }], 1);
+    await queue.add('image', { n: 1 }, { jobId: 'counted/a/v0' });
+    await queue.add('image', { n: 2 }, { jobId: 'resumed/a/v0' });
+    expect(await backlogOf(true).isSlotWanted(5_000, line)).toBe(true);
   });
 
   it('a parked job whose wake-up has come wants a slot, though BullMQ has not moved it to wait yet; one due in an hour does not', async () => {
