@@ -72,7 +72,7 @@ export interface KeySpace {
   batchWebhooks(batchId: string): string;
   /** Set once a schedule run has fully enqueued this batch (string: the run's due time, epoch ms; expires), so a repeat firing adds nothing. */
   scheduleFired(batchId: string): string;
-  /** Jobs the producer added that no worker has started, by line (hash: model NUL batch -> count; src/queue/unstarted-lines.ts). */
+  /** Jobs the producer added that no worker has started, by line (hash: model NUL priority NUL batch -> count; src/queue/unstarted-lines.ts). */
   readonly unstartedLines: string;
   /** The store breaker, shared by every worker (hash: code, message, openedAt, openedBy, failedAt); absent while the store takes writes. */
   readonly storeBreaker: string;
