@@ -92,8 +92,10 @@ export async function takeSlot(deps: SlotDeps, ctx: JobContext, pending: readonl
   const isReturning = known.wasDelayed === true || known.counters.calls > 0;
   const { turn, letNextGo } = isReturning ? { turn: Promise.resolve(), letNextGo: () => undefined } : deps.lineGate.join(line);
   try {
-    await waitForTurn(deps, turn, unstartedLineOf(data));
-    return await takeSlotInLine(deps, ctx, pending, candidates, expected, known, place, letNextGo);
+    // Its line among the jobs waiting unfetched, for the backlog's question (queue-backlog.ts).
+    const unstarted = unstartedLineOf(data);
+    await waitForTurn(deps, turn, unstarted);
+    return await takeSlotInLine(deps, ctx, pending, candidates, expected, known, { place, unstarted }, letNextGo);
   } finally {
     letNextGo();
   }
@@ -106,12 +108,11 @@ async function takeSlotInLine(
   candidates: readonly DeploymentConfig[],
   expected: ExpectedCost,
   known: KnownAtStart,
-  place: LinePlace,
+  { place, unstarted }: { readonly place: LinePlace; readonly unstarted: string },
   letNextGo: () => void,
 ): Promise<SlotTaken> {
   const { jobId, data } = ctx;
   const slotCandidates = candidates.map(slotCandidateOf);
-  const unstarted = unstartedLineOf(data);
   let waitedInLineMs = 0;
   for (let missed = 0; ; ) {
     const offer = await deps.limiter.acquireInLine(jobId, slotCandidates, place, pending.length);
