@@ -54,7 +54,7 @@ export interface ChaosReport {
   readonly calls: number;
   readonly callsByOutcome: Readonly<Partial<Record<CallOutcome, number>>>;
   /** A few examples of each problem, for the reader of a failed run. */
-  readonly examples: { readonly lost: readonly string[]; readonly duplicates: readonly string[]; readonly mismatch: readonly string[]; readonly disagreements: readonly string[] };
+  readonly examples: { readonly lost: readonly string[]; readonly duplicates: readonly string[]; readonly unexplained: readonly string[]; readonly mismatch: readonly string[]; readonly disagreements: readonly string[] };
 }
 
 /** Calls that produced (and billed) images. */
@@ -71,7 +71,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
  * batch registry hold. Pure: the caller reads the evidence.
  */
 export function buildChaosReport(evidence: ChaosEvidence): ChaosReport {
-  const examples = { lost: [] as string[], duplicates: [] as string[], mismatch: [] as string[], disagreements: [] as string[] };
+  const examples = { lost: [] as string[], duplicates: [] as string[], unexplained: [] as string[], mismatch: [] as string[], disagreements: [] as string[] };
   const note = (list: string[], text: string): void => {
     if (list.length < EXAMPLES) list.push(text);
   };
@@ -101,7 +101,10 @@ export function buildChaosReport(evidence: ChaosEvidence): ChaosReport {
     // Every call but the last was paid for an image that never reached the store.
     const unexplained = calls.slice(0, -1).filter((call, i) => !wasLostToItsWorkersKill(call, calls[i + 1] ?? call)).length;
     unexplainedDuplicates += unexplained;
-    note(examples.duplicates, `${key}: ${calls.length} successful calls${unexplained > 0 ? `, ${unexplained} not explained by a kill` : ''}`);
+    // Who called when, so a failed run's reader can lay the calls beside the run's log.
+    const who = calls.map((call) => `worker ${String(evidence.callers.get(call.requestId) ?? '?')} at ${new Date(call.arrivedAtMs).toISOString().slice(11, 23)}`).join(', ');
+    // The unexplained ones apart: they are the bug a failed run reports, and get crowded out of the rest.
+    note(unexplained > 0 ? examples.unexplained : examples.duplicates, `${key}: ${calls.length} successful calls (${who})${unexplained > 0 ? `, ${unexplained} not explained by a kill` : ''}`);
   }
 
   const filesByPath = new Map(evidence.files.map((file) => [file.path, file]));

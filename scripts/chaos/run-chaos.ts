@@ -92,7 +92,8 @@ async function listBatchBlobs(connectionString: string): Promise<StoredFile[]> {
  * workers stopped.
  */
 export async function runChaos(options: ChaosOptions, hooks: ChaosRunHooks = {}): Promise<ChaosRun> {
-  const log = hooks.log ?? ((): void => undefined);
+  // Each line stamped with the time of day (UTC), the clock the report's call times use.
+  const log = (line: string): void => hooks.log?.(`${new Date().toISOString().slice(11, 23)} ${line}`);
   const random = createSeededRandom(options.seed * 7919 + 1);
   const jitter = (meanMs: number): number => Math.round(meanMs * (0.8 + 0.4 * random.next()));
 

@@ -76,6 +76,9 @@ describe('buildChaosReport', () => {
       }),
     );
     expect(report).toMatchObject({ duplicates: 2, unexplainedDuplicates: 1 });
+    // The unexplained one is shown apart, with who called when (time of day, UTC).
+    expect(report.examples.unexplained).toEqual(['b/b-0: 2 successful calls (worker 1 at 00:00:20.000, worker ? at 00:00:30.000), 1 not explained by a kill']);
+    expect(report.examples.duplicates).toEqual(['b/a-0: 2 successful calls (worker 1 at 00:00:01.000, worker ? at 00:00:09.000)']);
   });
 
   it('explains a duplicate whose first call reached the simulator just after its worker was killed (the call was on its way through the proxy)', () => {
