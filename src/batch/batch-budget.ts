@@ -47,6 +47,11 @@ export interface CallToOpen {
    * Unchecked when left out.
    */
   readonly deployment?: string;
+  /**
+   * The token of the BullMQ lock the run holds the job by: the call is not opened unless the
+   * job's lock is still this token. Unchecked when left out (a run outside a BullMQ worker).
+   */
+  readonly lockToken?: string;
 }
 
 /** What opening a call answered. */
@@ -63,7 +68,9 @@ export type CallOpening =
   /** The deployment is paused (`reason`): nothing done. */
   | { readonly kind: 'paused'; readonly reason: string }
   /** The deployment cools down for `remainingMs` more (Redis's clock): nothing done. */
-  | { readonly kind: 'cooling_down'; readonly remainingMs: number };
+  | { readonly kind: 'cooling_down'; readonly remainingMs: number }
+  /** The job's lock is not the run's (another run took the job over, or it expired): nothing done. */
+  | { readonly kind: 'lost_lock' };
 
 /** A batch's budget and spend as read at one moment (its job's start), USD. */
 export interface BudgetSnapshot {
@@ -152,6 +159,7 @@ interface BudgetCommands {
     k2: string,
     k3: string,
     k4: string,
+    k5: string,
     jobId: string,
     micros: number,
     callId: string,
@@ -159,6 +167,7 @@ interface BudgetCommands {
     open: string,
     ttlSeconds: number,
     isDeploymentChecked: string,
+    lockToken: string,
   ): Promise<[string, ...unknown[]]>;
   imgbatchHoldOpenCall(k1: string, callId: string, ms: number): Promise<number>;
   imgbatchSettleCost(
@@ -183,7 +192,7 @@ interface BudgetCommands {
 const file = (name: string): URL => new URL(`./lua/${name}`, import.meta.url);
 const BUDGET_COMMANDS = [
   luaCommand('imgbatchReserveCost', file('reserve-cost.lua'), 2),
-  luaCommand('imgbatchOpenCall', file('open-call.lua'), 4),
+  luaCommand('imgbatchOpenCall', file('open-call.lua'), 5),
   luaCommand('imgbatchHoldOpenCall', file('hold-open-call.lua'), 1),
   luaCommand('imgbatchSettleCost', file('settle-cost.lua'), 7),
   luaCommand('imgbatchReleaseCost', file('release-cost.lua'), 2),
@@ -203,6 +212,8 @@ function callOpening(reply: readonly unknown[]): CallOpening {
       return { kind, reason: String(rest[0]) };
     case 'cooling_down':
       return { kind, remainingMs: Number(rest[0]) };
+    case 'lost_lock':
+      return { kind };
     default:
       throw new Error(`open-call.lua answered ${String(kind)}`);
   }
@@ -239,6 +250,7 @@ export function createBatchBudget(redis: RedisClient, keys: KeySpace): BatchBudg
         keys.batchCostReservations(batchId),
         keys.jobState(jobId),
         keys.limiterDeployment(call.deployment ?? ''),
+        keys.imageJobLock(jobId),
         jobId,
         checkedMicroUsd('usd', call.usd),
         call.callId,
@@ -246,6 +258,7 @@ export function createBatchBudget(redis: RedisClient, keys: KeySpace): BatchBudg
         open,
         JOB_STATE_TTL_SECONDS,
         call.deployment === undefined ? '' : '1',
+        call.lockToken ?? '',
       );
       return callOpening(reply);
     },

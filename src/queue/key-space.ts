@@ -33,6 +33,8 @@ export interface KeySpace {
   jobState(jobId: string): string;
   /** Generated images of a job still to be downloaded from the URL the answer gave (hash: variant -> JSON; expires with the URLs). */
   pendingDownloads(jobId: string): string;
+  /** BullMQ's lock of an image job (its value: the token of the worker run holding it; BullMQ's key, read by open-call.lua). */
+  imageJobLock(jobId: string): string;
   /** BullMQ's list of the image queue's active jobs (BullMQ's key, read by our scripts). */
   readonly imageQueueActive: string;
   /** Batch header (hash: createdAt, images, jobs, calls, maxCostMicros, spentMicros, reservedMicros). */
@@ -95,6 +97,7 @@ export function createKeySpace(prefix: string): KeySpace {
     limiterReservations: `${bullPrefix}:limiter:reservations`,
     jobState: (jobId) => `${bullPrefix}:job-state:${jobId}`,
     pendingDownloads: (jobId) => `${bullPrefix}:job-downloads:${jobId}`,
+    imageJobLock: (jobId) => `${bullPrefix}:${IMAGE_QUEUE_NAME}:${jobId}:lock`,
     imageQueueActive: `${bullPrefix}:${IMAGE_QUEUE_NAME}:active`,
     batch: (batchId) => `${bullPrefix}:batch:${batchId}`,
     batchOutcomes: (batchId) => `${bullPrefix}:batch:${batchId}:outcomes`,

@@ -241,7 +241,7 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
     try {
       // Back from a wait (parked, a backoff, a stall): BullMQ counts every fetch of a job in
       // attemptsStarted, and clears `delay` when it promotes a delayed job, so that says nothing.
-      result = await processImageJob(isAuto ? { ...deps, callImages: callImagesCounted(run) } : deps, { id: jobId, data: job.data, wasDelayed: job.attemptsStarted > 1 });
+      result = await processImageJob(isAuto ? { ...deps, callImages: callImagesCounted(run) } : deps, { id: jobId, data: job.data, wasDelayed: job.attemptsStarted > 1, ...(token === undefined ? {} : { lockToken: token }) });
     } finally {
       if (run.hasCalled) callsUnderway--;
     }
@@ -254,6 +254,12 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
         throw new DelayedError(result.reason);
       case 'failed':
         throw new UnrecoverableError(result.message);
+      case 'lost':
+        // The job is not this run's to move: its lock is another run's, or gone. BullMQ does
+        // nothing with a job whose processor throws DelayedError (the processor moved it, as
+        // above); the holder finishes it, or the stalled check hands it to a worker.
+        logger.warn({ jobId, reason: result.reason }, 'job lost to another run');
+        throw new DelayedError(result.reason);
     }
   };
   const worker = new Worker<ImageJobData, JobSummary>(

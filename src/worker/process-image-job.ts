@@ -52,18 +52,27 @@ import { takeSlot } from './stages/take-slot.js';
 
 export type { CallImages, ImagesCallResult, JobSummary, ProcessorDeps, ProcessResult } from './processor-deps.js';
 
-/**
- * `wasDelayed`: the job was put back to wait before (parked in line, a 429, a backoff): it may
- * hold a place in line or a slot already, so it does not queue behind this process's jobs of its
- * line that came after it (take-slot.ts).
- */
-export async function processImageJob(deps: ProcessorDeps, job: { readonly id: string; readonly data: unknown; readonly wasDelayed?: boolean }): Promise<ProcessResult> {
+/** One run of a job, as BullMQ hands it over. */
+export interface JobRun {
+  readonly id: string;
+  readonly data: unknown;
+  /**
+   * The job was put back to wait before (parked in line, a 429, a backoff): it may hold a place
+   * in line or a slot already, so it does not queue behind this process's jobs of its line that
+   * came after it (take-slot.ts).
+   */
+  readonly wasDelayed?: boolean;
+  /** The token of the job's BullMQ lock this run holds (JobContext.lockToken). */
+  readonly lockToken?: string;
+}
+
+export async function processImageJob(deps: ProcessorDeps, job: JobRun): Promise<ProcessResult> {
   const stageDeps: StageDeps = { ...deps, now: deps.now ?? Date.now, sleep: deps.sleep ?? ((ms) => new Promise<void>((resolve) => setTimeout(resolve, ms))) };
   const parsed = imageJobSchema.safeParse(job.data);
   const issues = parsed.success ? [...checkJobForModel(parsed.data, deps.models), ...retirementIssues(stageDeps, parsed.data)] : [];
   if (!parsed.success || issues.length > 0) return rejectInvalidJob(stageDeps, job, parsed.success ? issues.map((i) => `${i.field}: ${i.reason}`).join('; ') : describeJobIssues(parsed.error));
   try {
-    return await runStages(stageDeps, job.id, parsed.data, job.wasDelayed ?? false);
+    return await runStages(stageDeps, job, parsed.data);
   } catch (error) {
     // An unexpected error (Redis, the store) may leave the call's budget reservation behind,
     // holding budget no call uses; the job's retry reserves again.
@@ -72,15 +81,20 @@ export async function processImageJob(deps: ProcessorDeps, job: { readonly id: s
   }
 }
 
-async function runStages(deps: StageDeps, jobId: string, data: ImageJobData, wasDelayed: boolean): Promise<ProcessResult> {
-  const ctx = createJobContext(jobId, data);
+async function runStages(deps: StageDeps, job: JobRun, data: ImageJobData): Promise<ProcessResult> {
+  const { id: jobId, wasDelayed = false, lockToken } = job;
+  const ctx = createJobContext(jobId, data, lockToken);
   // One round trip for the job's count in its batch (jobs from other BullMQ clients skip our
-  // producer) and its state; beside the store read: a delayed job woken for its slot must reach
-  // the limiter in time.
-  // On its first start it leaves the jobs waiting unfetched of its line (unstarted-lines.ts).
+  // producer) and its state. On its first start it leaves the jobs waiting unfetched of its line
+  // (unstarted-lines.ts).
   const firstStartLine = wasDelayed ? undefined : unstartedLineOf(data);
-  const [start, found] = await Promise.all([deps.batches.startJob(data.batchId, jobId, data.variants.length, firstStartLine), findKeptImages(deps.store, ctx)]);
+  const start = await deps.batches.startJob(data.batchId, jobId, data.variants.length, firstStartLine);
   if (start.openCallLeftMs !== undefined && start.openCallLeftMs > 0) return waitForCallInFlight(deps, ctx, start.counters, start.openCallLeftMs);
+  // The store is read after the state, never beside it: another run keeps its images before it
+  // closes its call, so a call found closed here has its images in the store by now. Read side
+  // by side, the store could be read before that run kept them and the state after it closed the
+  // call: the images would be made and paid a second time (seen in the chaos run).
+  const found = await findKeptImages(deps.store, ctx);
   const left = start.counters;
   const counters = await settleOpenCall(deps, { jobId, batchId: data.batchId }, left);
   if (found.kind === 'unreadable') return carryOutStep(deps, ctx, stopped(nextStep({ kind: 'store_unreadable', message: found.message }, counters, deps.settings)).step, []);
@@ -103,6 +117,7 @@ async function runStages(deps: StageDeps, jobId: string, data: ImageJobData, was
   const expected = expectedCostOf(deps.prices, priced, pending.length);
   const slot = await takeSlot(deps, ctx, pending, admission.candidates, expected, { counters, budget: start.budget, wasDelayed });
   if (slot.kind === 'over_budget') return skipOverBudget(deps, ctx, pending, slot.verdict, expected);
+  if (slot.kind === 'lost') return { kind: 'lost', reason: 'the job\'s lock is no longer this run\'s (it expired while Redis did not answer): no call made' };
   if (slot.kind === 'stopped') return carryOutStep(deps, ctx, slot.step, pending);
   const answer = await sendCall(deps, ctx, slot.deployment, pending, { callNumber: slot.counters.calls, editInputs: admission.editInputs });
   const made = { target: slot.deployment, counters: slot.counters, callId: slot.callId, openUntilMs: slot.openUntilMs, pending, priced, expected };

@@ -87,4 +87,9 @@ export type ProcessResult =
   /** Put the job back, delayed until `untilMs`; no attempt is spent by the delay itself. */
   | { readonly kind: 'delayed'; readonly untilMs: number; readonly reason: string }
   /** Terminal; outcomes are already recorded. */
-  | { readonly kind: 'failed'; readonly message: string };
+  | { readonly kind: 'failed'; readonly message: string }
+  /**
+   * The job is no longer this run's (its lock expired in a Redis outage; another run may hold
+   * it): nothing was called; the queue must leave the job to its holder, or to the stalled check.
+   */
+  | { readonly kind: 'lost'; readonly reason: string };

@@ -10,18 +10,26 @@
   too (0 ms left), so the job's next run settles it as possibly billed before calling again.
   The deadline is by Redis's clock (TIME), the one clock every worker shares: a worker whose
   clock runs behind would otherwise take a call still running elsewhere for one long over.
+  Only the run that holds the job's BullMQ lock opens a call (when ARGV[8] is its token): a run
+  that lost the lock in the pause may still be waiting for its slot, and if it called, kept and
+  closed its call before the run that took the job over reached here, that run would find no
+  call open and pay for the images again.
   Before all that, the deployment's state (when ARGV[7] is '1'): a job that slept towards its
   slot must not call a deployment another worker paused (401/403/404) or set cooling down (429)
   meanwhile; checked here, the check costs no round trip of its own between slot and call.
-  KEYS: batch hash, reservations hash, the job's state hash, the deployment's limiter state hash.
+  KEYS: batch hash, reservations hash, the job's state hash, the deployment's limiter state hash,
+  the job's BullMQ lock.
   ARGV: job id, expected micro-USD, call id, timeout ms, the open call (JSON: call id, USD,
-  each image's share), job state TTL seconds, '1' to check the deployment ('' not to).
+  each image's share), job state TTL seconds, '1' to check the deployment ('' not to), the
+  run's lock token ('' not to check).
   Returns {'opened', deadline ms, the job's calls counted with this one}, {'in_flight', ms left},
-  {'over_budget', spent, reserved by others, max}, {'paused', reason} or {'cooling_down', ms left}.
+  {'over_budget', spent, reserved by others, max}, {'paused', reason}, {'cooling_down', ms left}
+  or {'lost_lock'}.
 ]]
 --- @include "../../lua/includes/redis-now-ms"
 --- @include "includes/budget-reservation"
 
+if ARGV[8] ~= '' and redis.call('GET', KEYS[5]) ~= ARGV[8] then return {'lost_lock'} end
 local now = redisNowMs()
 if ARGV[7] == '1' then
   local deployment = redis.call('HMGET', KEYS[4], 'paused', 'cooldownUntil')

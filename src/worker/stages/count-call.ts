@@ -18,7 +18,8 @@ export interface CountDeps {
 }
 
 /**
- * Opens the call right before it is sent, in one atomic step: refused while the deployment is
+ * Opens the call right before it is sent, in one atomic step: refused unless this run still
+ * holds the job's lock (a run that lost the job makes no call), or while the deployment is
  * paused or cooling down (the job may have slept towards its slot meanwhile), its expected cost reserved, the
  * call counted and remembered as open (its id, expected cost and deadline: now plus the
  * deployment's timeout, by Redis's clock) until it is settled. Refused while another call of
@@ -32,7 +33,7 @@ export async function countCall(deps: CountDeps, ctx: JobContext, deployment: De
   const images = pending.map((variant) => ({ imageKey: ctx.keyOf(variant), usd: expected.perImageUsd }));
   // By this worker's clock, from before the call was opened: never later than Redis's deadline.
   const openUntilMs = deps.now() + timeoutMs;
-  const opening = await deps.batches.openCall(ctx.data.batchId, ctx.jobId, { callId, usd: expected.usd, images, timeoutMs, deployment: deployment.name });
+  const opening = await deps.batches.openCall(ctx.data.batchId, ctx.jobId, { callId, usd: expected.usd, images, timeoutMs, deployment: deployment.name, ...(ctx.lockToken === undefined ? {} : { lockToken: ctx.lockToken }) });
   return { opening, callId, openUntilMs };
 }
 

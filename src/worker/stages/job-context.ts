@@ -9,8 +9,15 @@ export interface JobContext {
   keyOf(variant: number): string;
   /** Image key -> the outcome this run recorded (what the job's summary reports). */
   readonly outcomes: Record<string, ImageOutcome>;
+  /**
+   * The token of the BullMQ lock this run holds the job by: a call is opened only while the
+   * job's lock is still this token (open-call.lua), so a run that lost the job (its lock
+   * expired in a Redis pause and another run took it) makes no call. Undefined outside a
+   * BullMQ worker (a processor run by a test or a tool): nothing is checked.
+   */
+  readonly lockToken: string | undefined;
 }
 
-export function createJobContext(jobId: string, data: ImageJobData): JobContext {
-  return { jobId, data, keyOf: (variant) => imageKey(data.batchId, data.requestId, variant), outcomes: {} };
+export function createJobContext(jobId: string, data: ImageJobData, lockToken?: string): JobContext {
+  return { jobId, data, keyOf: (variant) => imageKey(data.batchId, data.requestId, variant), outcomes: {}, lockToken };
 }

@@ -68,6 +68,8 @@ export type SlotTaken =
   /** Call now: budget reserved, the call counted (and remembered as open) under `callId`. */
   | { readonly kind: 'taken'; readonly deployment: DeploymentConfig; readonly counters: JobCounters; readonly callId: string; readonly openUntilMs: number }
   | { readonly kind: 'over_budget'; readonly verdict: BudgetVerdict }
+  /** The job is no longer this run's: its lock is another run's, or expired. */
+  | { readonly kind: 'lost' }
   | { readonly kind: 'stopped'; readonly step: StoppingStep };
 
 /**
@@ -153,6 +155,7 @@ async function takeSlotInLine(
     // this job has a call open (it may bring these images).
     if (opening.kind === 'over_budget') return { kind: 'over_budget', verdict: opening.verdict };
     if (opening.kind === 'in_flight') return stopped(nextStep({ kind: 'call_in_flight', leftMs: opening.leftMs }, NO_COUNTERS, deps.settings));
+    if (opening.kind === 'lost_lock') return { kind: 'lost' };
     const counters: JobCounters = { ...known.counters, calls: opening.calls };
     // A call that starts well after its slot, next to later ones on time, would crowd one of
     // Azure's short windows. Measured after the last Redis round trip: a Redis outage or a busy

@@ -201,6 +201,31 @@ describe('the batch registry\'s budget and cost (Lua on a real Redis)', () => {
       expect(await batches.openCall('stop', 'stop/a/v0', onto('callable-one'))).toMatchObject({ kind: 'opened', calls: 1 });
     });
 
+    it('only the run holding the job\'s BullMQ lock opens its call: a run whose lock another run took, or whose lock expired, opens nothing, counts nothing, reserves nothing', async () => {
+      const keys = createKeySpace(prefix);
+      const queue = new Queue(IMAGE_QUEUE_NAME, { connection: redis, prefix: keys.bullPrefix });
+      // No processor: the test fetches the job itself, as a worker does, under a token of its own.
+      const worker = new Worker(IMAGE_QUEUE_NAME, null, { connection: redis, prefix: keys.bullPrefix, lockDuration: 60_000 });
+      try {
+        await queue.add('image', {}, { jobId: 'locked/a/v0' });
+        const job = await worker.getNextJob('token-of-the-run');
+        expect(job.id).toBe('locked/a/v0');
+        await batches.setMaxCost('locked', 1);
+        const lockedCall = (callId: string, lockToken: string) => ({ ...call(callId), lockToken });
+        expect(await batches.openCall('locked', 'locked/a/v0', lockedCall('by-a-lost-run', 'token-of-a-lost-run'))).toEqual({ kind: 'lost_lock' });
+        expect(await batches.summary('locked')).toMatchObject({ calls: 0, inFlightCostUsd: 0 });
+        expect(await batches.openCall('locked', 'locked/a/v0', lockedCall('by-the-run', 'token-of-the-run'))).toMatchObject({ kind: 'opened', calls: 1 });
+        await batches.settleCost('locked', 'locked/a/v0', { callId: 'by-the-run', usd: 0.04, images: [] });
+        // Its lock expired (a Redis pause longer than it): not its call to open any more.
+        await redis.del(keys.imageJobLock('locked/a/v0'));
+        expect(await batches.openCall('locked', 'locked/a/v0', lockedCall('after-expiry', 'token-of-the-run'))).toEqual({ kind: 'lost_lock' });
+        expect(await batches.summary('locked')).toMatchObject({ calls: 1, costUsd: 0.04, inFlightCostUsd: 0 });
+      } finally {
+        await worker.close();
+        await queue.close();
+      }
+    });
+
     it('a call over the budget is not opened, counted or reserved', async () => {
       await batches.setMaxCost('tight', 0.01);
       expect(await batches.openCall('tight', 'tight/a/v0', call('too-dear'))).toMatchObject({ kind: 'over_budget', verdict: { isWithinBudget: false, maxCostUsd: 0.01 } });

@@ -295,6 +295,42 @@ describe('processImageJob through its stages, on fakes of its own ports', () => 
     expect((await p.jobState.read(job.id)).openCall?.callId).toBe('call-of-the-first-run');
   });
 
+  it('reads the store only after the job\'s state: images another run kept just before it closed its call are found, not made and paid again', async () => {
+    const p = createFakeProcessor();
+    const job = fakeJob();
+    // The other run (alive after a Redis pause) keeps its image and closes its call while this
+    // run's state read is on its way: the state comes back with no call open.
+    const kept = createFakeProcessor();
+    await processImageJob(kept.deps, job);
+    const startJob = p.batches.startJob.bind(p.batches);
+    p.batches.startJob = async (batchId, jobId, images) => {
+      const start = await startJob(batchId, jobId, images);
+      for (const [key, record] of kept.store.records) p.store.records.set(key, record);
+      return start;
+    };
+    expect(await processImageJob(p.deps, job)).toMatchObject({ kind: 'completed', summary: { outcomes: { 'b/mug-0': 'stored' } } });
+    expect(p.calls).toHaveLength(0);
+  });
+
+  it('opens its call only under the job\'s lock: a run whose lock another run took makes no call, reserves nothing, records nothing, and ends `lost`', async () => {
+    const p = createFakeProcessor();
+    const tokens: Array<string | undefined> = [];
+    const openCall = p.batches.openCall.bind(p.batches);
+    p.batches.openCall = (batchId, jobId, call) => {
+      tokens.push(call.lockToken);
+      return call.lockToken === 'token-of-the-run-that-took-over' ? openCall(batchId, jobId, call) : Promise.resolve({ kind: 'lost_lock' });
+    };
+    const result = await processImageJob(p.deps, { ...fakeJob(), lockToken: 'token-of-the-lost-run' });
+    expect(result).toMatchObject({ kind: 'lost' });
+    expect(tokens).toEqual(['token-of-the-lost-run']);
+    expect(p.calls).toHaveLength(0);
+    expect(p.batches.reservations.size).toBe(0);
+    expect(p.batches.outcomes.size).toBe(0);
+
+    expect(await processImageJob(p.deps, { ...fakeJob(), lockToken: 'token-of-the-run-that-took-over' })).toMatchObject({ kind: 'completed' });
+    expect(p.calls).toHaveLength(1);
+  });
+
   it('a call whose connection is reset after it was sent is settled as possibly billed, and retried as an attempt', async () => {
     const p = createFakeProcessor({
       answer: () => Promise.reject(new APIConnectionError({ cause: new TypeError('fetch failed', { cause: Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }) }) })),
