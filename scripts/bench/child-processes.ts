@@ -1,22 +1,35 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 
-/** A TypeScript entry point in a Node process of its own (through tsx), run from the repository root; stderr drained. */
+/** How much of a child's stderr is kept, to say why it failed. */
+const STDERR_TAIL_CHARS = 4_000;
+const stderrTails = new WeakMap<ChildProcess, string>();
+
+/**
+ * A TypeScript entry point in a Node process of its own (through tsx), run from the repository
+ * root; stderr drained, its tail kept for waitForExit's error. NODE_OPTIONS passes through, so
+ * `NODE_OPTIONS='--cpu-prof --cpu-prof-dir=DIR' npm run bench:scale` profiles the worker too.
+ */
 export function spawnNode(args: readonly string[], env: Readonly<Record<string, string>>): ChildProcess {
+  const passed = process.env.NODE_OPTIONS === undefined ? {} : { NODE_OPTIONS: process.env.NODE_OPTIONS };
   const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
     cwd: process.cwd(),
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...passed, ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
-  child.stderr.resume();
+  stderrTails.set(child, '');
+  child.stderr.on('data', (chunk: Buffer) => stderrTails.set(child, ((stderrTails.get(child) ?? '') + chunk.toString('utf8')).slice(-STDERR_TAIL_CHARS)));
   return child;
 }
 
-/** Resolves when the child exits with code 0; rejects naming `what` on any other exit. */
+/** Resolves when the child exits with code 0; rejects naming `what`, with the tail of its stderr, on any other exit or when it cannot be started. */
 export function waitForExit(child: ChildProcess, what: string): Promise<void> {
   return new Promise((resolve, reject) => {
+    child.once('error', (error) => {
+      reject(new Error(`${what} could not be run: ${error.message}`));
+    });
     child.once('exit', (code, signal) => {
       if (code === 0) resolve();
-      else reject(new Error(`${what} exited with ${signal ?? String(code)}`));
+      else reject(new Error(`${what} exited with ${signal ?? String(code)}; its stderr ended with:\n${stderrTails.get(child) ?? ''}`));
     });
   });
 }
