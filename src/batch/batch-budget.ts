@@ -51,7 +51,7 @@ export interface CallToOpen {
    * The token of the BullMQ lock the run holds the job by: the call is not opened unless the
    * job's lock is still this token. Unchecked when left out (a run outside a BullMQ worker).
    */
-  readonly lockToken?: string;
+  readonly lockToken?: string | undefined;
 }
 
 /** What opening a call answered. */

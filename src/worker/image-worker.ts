@@ -39,6 +39,7 @@ import { createLineGate } from './line-gate.js';
 import { lineWaitOf } from './line-wait-of.js';
 import { createQueueBacklog, type QueueBacklog } from './queue-backlog.js';
 import { lockDurationOf } from './lock-duration-of.js';
+import { createOverlappingRuns } from './overlapping-runs.js';
 import { giveUpStalledJob, MAX_STALLS } from './give-up-stalled-job.js';
 import { reconcileJobOutcomes } from './reconcile-job-outcomes.js';
 import { processImageJob, type CallImages, type JobSummary, type ProcessorDeps } from './process-image-job.js';
@@ -233,6 +234,16 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
     }
     return deps.callImages(deployment, job, callOptions);
   };
+  // BullMQ renews locks by job id: a run that took its job over in this process keeps its lock
+  // when the older run of that job ends (overlapping-runs.ts).
+  const lockRenewTimeMs = Math.max(1, Math.floor(lockDurationMs / 2));
+  const overlappingRuns = createOverlappingRuns({
+    lockDurationMs,
+    renewEveryMs: lockRenewTimeMs,
+    onRenewalFailed: (jobId, error) => {
+      logger.warn({ jobId, err: error }, 'the lock of a job taken over in this process could not be renewed');
+    },
+  });
   const processJob = async (job: Job<ImageJobData, JobSummary>, token: string | undefined): Promise<JobSummary> => {
     const jobId = job.id ?? job.name;
     if (job.stalledCounter > MAX_STALLS) throw new UnrecoverableError(await giveUpStalledJob(reconcileDeps, { id: jobId, data: job.data, stalls: job.stalledCounter }));
@@ -241,7 +252,7 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
     try {
       // Back from a wait (parked, a backoff, a stall): BullMQ counts every fetch of a job in
       // attemptsStarted, and clears `delay` when it promotes a delayed job, so that says nothing.
-      result = await processImageJob(isAuto ? { ...deps, callImages: callImagesCounted(run) } : deps, { id: jobId, data: job.data, wasDelayed: job.attemptsStarted > 1, ...(token === undefined ? {} : { lockToken: token }) });
+      result = await processImageJob(isAuto ? { ...deps, callImages: callImagesCounted(run) } : deps, { id: jobId, data: job.data, wasDelayed: job.attemptsStarted > 1, lockToken: token });
     } finally {
       if (run.hasCalled) callsUnderway--;
     }
@@ -266,9 +277,11 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
     IMAGE_QUEUE_NAME,
     async (job, token) => {
       jobsRunning++;
+      const endRun = token === undefined ? undefined : overlappingRuns.begin({ jobId: job.id ?? job.name, token, extendLock: (t, ms) => job.extendLock(t, ms) });
       try {
         return await processJob(job, token);
       } finally {
+        endRun?.();
         jobsRunning--;
       }
     },
@@ -283,7 +296,7 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
       // a call of 10 minutes (gpt-image-2 allows 540 s) is never handed to a second worker while
       // the first still waits for it (test/integration/pipeline/long-calls.test.ts). BullMQ's
       // default; set here because everything against paying twice rests on it.
-      lockRenewTime: Math.max(1, Math.floor(lockDurationMs / 2)),
+      lockRenewTime: lockRenewTimeMs,
       stalledInterval: options.settings.stalledIntervalMs,
       // A worker killed mid-call leaves its job stalled; another worker takes it up again.
       // BullMQ's own limit would fail the job where no outcome gets recorded (see

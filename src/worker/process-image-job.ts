@@ -63,9 +63,10 @@ export interface JobRun {
    */
   readonly wasDelayed?: boolean;
   /** The token of the job's BullMQ lock this run holds (JobContext.lockToken). */
-  readonly lockToken?: string;
+  readonly lockToken?: string | undefined;
 }
 
+/** Runs one job through its stages; `lost` when its lock turned out to be another run's before its call. */
 export async function processImageJob(deps: ProcessorDeps, job: JobRun): Promise<ProcessResult> {
   const stageDeps: StageDeps = { ...deps, now: deps.now ?? Date.now, sleep: deps.sleep ?? ((ms) => new Promise<void>((resolve) => setTimeout(resolve, ms))) };
   const parsed = imageJobSchema.safeParse(job.data);

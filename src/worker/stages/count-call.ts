@@ -33,7 +33,7 @@ export async function countCall(deps: CountDeps, ctx: JobContext, deployment: De
   const images = pending.map((variant) => ({ imageKey: ctx.keyOf(variant), usd: expected.perImageUsd }));
   // By this worker's clock, from before the call was opened: never later than Redis's deadline.
   const openUntilMs = deps.now() + timeoutMs;
-  const opening = await deps.batches.openCall(ctx.data.batchId, ctx.jobId, { callId, usd: expected.usd, images, timeoutMs, deployment: deployment.name, ...(ctx.lockToken === undefined ? {} : { lockToken: ctx.lockToken }) });
+  const opening = await deps.batches.openCall(ctx.data.batchId, ctx.jobId, { callId, usd: expected.usd, images, timeoutMs, deployment: deployment.name, lockToken: ctx.lockToken });
   return { opening, callId, openUntilMs };
 }
 
