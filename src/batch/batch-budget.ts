@@ -39,7 +39,7 @@ export interface CallToOpen {
   readonly usd: number;
   /** Each image's share of the expected cost. */
   readonly images: ReadonlyArray<{ readonly imageKey: string; readonly usd: number }>;
-  /** The call's timeout: it is open until now (by Redis's clock) plus this. */
+  /** How long the call stays open: until now (by Redis's clock) plus this (its timeout and a grace, count-call.ts). */
   readonly timeoutMs: number;
   /**
    * The deployment it goes to: the call is not opened while it is paused or cooling down (another

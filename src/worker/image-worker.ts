@@ -269,7 +269,7 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
         // The job is not this run's to move: its lock is another run's, or gone. BullMQ does
         // nothing with a job whose processor throws DelayedError (the processor moved it, as
         // above); the holder finishes it, or the stalled check hands it to a worker.
-        logger.warn({ jobId, reason: result.reason }, 'job lost to another run');
+        logger.warn({ jobId, reason: result.reason }, 'job no longer held by this run');
         throw new DelayedError(result.reason);
     }
   };

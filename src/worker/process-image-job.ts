@@ -118,7 +118,7 @@ async function runStages(deps: StageDeps, job: JobRun, data: ImageJobData): Prom
   const expected = expectedCostOf(deps.prices, priced, pending.length);
   const slot = await takeSlot(deps, ctx, pending, admission.candidates, expected, { counters, budget: start.budget, wasDelayed });
   if (slot.kind === 'over_budget') return skipOverBudget(deps, ctx, pending, slot.verdict, expected);
-  if (slot.kind === 'lost') return { kind: 'lost', reason: 'the job\'s lock is no longer this run\'s (it expired while Redis did not answer): no call made' };
+  if (slot.kind === 'lost') return { kind: 'lost', reason: 'the job\'s lock is no longer this run\'s (it expired while Redis did not answer; another run may hold it now): no call made' };
   if (slot.kind === 'stopped') return carryOutStep(deps, ctx, slot.step, pending);
   const answer = await sendCall(deps, ctx, slot.deployment, pending, { callNumber: slot.counters.calls, editInputs: admission.editInputs });
   const made = { target: slot.deployment, counters: slot.counters, callId: slot.callId, openUntilMs: slot.openUntilMs, pending, priced, expected };

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { APIConnectionError, APIError } from 'openai';
 import { ResponseTooLargeError } from '../../../src/errors/response-too-large-error.js';
 import { processImageJob } from '../../../src/worker/process-image-job.js';
+import { OPEN_CALL_GRACE_MS } from '../../../src/worker/stages/count-call.js';
 import { KEEPING_ALLOWANCE_MS } from '../../../src/worker/stages/hold-call-open.js';
 import type { ImageRecord } from '../../../src/storage/image-record.js';
 import type { StoreGate } from '../../../src/storage/store-guard.js';
@@ -240,7 +241,7 @@ describe('processImageJob through its stages, on fakes of its own ports', () => 
     }
   });
 
-  it('the call in flight is opened with the deployment\'s timeout: open until its start plus that timeout (by Redis\'s clock)', async () => {
+  it('the call in flight is opened with the deployment\'s timeout and a grace: open until its start plus both (by Redis\'s clock)', async () => {
     const p = createFakeProcessor({ answer: () => Promise.reject(new Error('never answered')) });
     const job = fakeJob();
     const seen: unknown[] = [];
@@ -252,7 +253,7 @@ describe('processImageJob through its stages, on fakes of its own ports', () => 
     };
     const startMs = p.clockMs;
     await processImageJob(p.deps, job);
-    expect(seen).toEqual([{ timeoutMs: 60_000, opening: expect.objectContaining({ kind: 'opened', untilMs: startMs + 60_000 }) as unknown }]);
+    expect(seen).toEqual([{ timeoutMs: 60_000 + OPEN_CALL_GRACE_MS, opening: expect.objectContaining({ kind: 'opened', untilMs: startMs + 60_000 + OPEN_CALL_GRACE_MS }) as unknown }]);
   });
 
   it('an answer that comes back close to its call\'s deadline holds the call open for the keeping allowance before its images are kept; one well inside its timeout does not', async () => {
