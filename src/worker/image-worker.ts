@@ -241,7 +241,9 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
     lockDurationMs,
     renewEveryMs: lockRenewTimeMs,
     onRenewalFailed: (jobId, error) => {
-      logger.warn({ jobId, err: error }, 'the lock of a job taken over in this process could not be renewed');
+      // Refused (no error): the older run outlived the newer one, whose end took the lock along.
+      if (error === undefined) logger.debug({ jobId }, 'a run of a job no longer holds its lock; not renewed');
+      else logger.warn({ jobId, err: error }, 'the lock of a job taken over in this process could not be renewed');
     },
   });
   const processJob = async (job: Job<ImageJobData, JobSummary>, token: string | undefined): Promise<JobSummary> => {
