@@ -6,6 +6,8 @@ import { promisify } from 'node:util';
 import { freePort, stopChild, waitForPort } from '../../src/cli/redis-server-process.js';
 
 const run = promisify(execFile);
+/** Tries per node before a port taken under it fails the start. */
+const PORT_ATTEMPTS = 5;
 
 export interface RedisClusterProcess {
   /** `redis+cluster://127.0.0.1:P1,127.0.0.1:P2,127.0.0.1:P3`: the URL imgbatch takes. */
@@ -32,28 +34,38 @@ export async function startRedisCluster(size = 3): Promise<RedisClusterProcess> 
   };
   try {
     for (let i = 0; i < size; i++) {
-      const port = await freePort();
-      // The bus port is named, not port + 10000, which may be taken or past 65535.
-      const busPort = await freePort();
-      const child = spawn(
-        'redis-server',
-        [
-          '--port', String(port),
-          '--bind', '127.0.0.1',
-          '--cluster-enabled', 'yes',
-          '--cluster-port', String(busPort),
-          '--cluster-config-file', join(dir, `nodes-${port}.conf`),
-          '--cluster-node-timeout', '5000',
-          '--appendonly', 'no',
-          '--save', '',
-          '--dir', dir,
-        ],
-        { stdio: 'ignore' },
-      );
-      child.on('error', () => undefined);
-      children.push(child);
-      ports.push(port);
-      await waitForPort(port, 10_000, () => child.exitCode === null);
+      // A port found free may be taken by another test's server before this one binds it (a
+      // node needs two: its own and its bus port); the node then exits at once, and is started
+      // again on other ports.
+      for (let attempt = 1; ; attempt++) {
+        const port = await freePort();
+        // The bus port is named, not port + 10000, which may be taken or past 65535.
+        const busPort = await freePort();
+        const child = spawn(
+          'redis-server',
+          [
+            '--port', String(port),
+            '--bind', '127.0.0.1',
+            '--cluster-enabled', 'yes',
+            '--cluster-port', String(busPort),
+            '--cluster-config-file', join(dir, `nodes-${port}.conf`),
+            '--cluster-node-timeout', '5000',
+            '--appendonly', 'no',
+            '--save', '',
+            '--dir', dir,
+          ],
+          { stdio: 'ignore' },
+        );
+        child.on('error', () => undefined);
+        children.push(child);
+        try {
+          await waitForPort(port, 10_000, () => child.exitCode === null);
+          ports.push(port);
+          break;
+        } catch (error) {
+          if (child.exitCode === null || attempt === PORT_ATTEMPTS) throw error;
+        }
+      }
     }
     await run('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes']);
     const deadline = Date.now() + 20_000;
