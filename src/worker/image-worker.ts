@@ -38,7 +38,7 @@ import { callTimeoutOf } from './call-timeout.js';
 import { createLineGate } from './line-gate.js';
 import { lineWaitOf } from './line-wait-of.js';
 import { createQueueBacklog, type QueueBacklog } from './queue-backlog.js';
-import { lockDurationOf } from './lock-duration-of.js';
+import { lockDurationOf, lockRenewTimeOf } from './lock-duration-of.js';
 import { createOverlappingRuns } from './overlapping-runs.js';
 import { giveUpStalledJob, MAX_STALLS } from './give-up-stalled-job.js';
 import { reconcileJobOutcomes } from './reconcile-job-outcomes.js';
@@ -236,7 +236,7 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
   };
   // BullMQ renews locks by job id: a run that took its job over in this process keeps its lock
   // when the older run of that job ends (overlapping-runs.ts).
-  const lockRenewTimeMs = Math.max(1, Math.floor(lockDurationMs / 2));
+  const lockRenewTimeMs = lockRenewTimeOf(lockDurationMs);
   const overlappingRuns = createOverlappingRuns({
     lockDurationMs,
     renewEveryMs: lockRenewTimeMs,
