@@ -139,6 +139,11 @@ export interface JobStart {
    * by a worker that stopped); undefined when no call is open.
    */
   readonly openCallLeftMs: number | undefined;
+  /**
+   * False when no job of the batch ever left an image at a URL to download later
+   * (src/queue/pending-downloads.ts): the job's pending downloads need no read.
+   */
+  readonly mayHaveDownloadsLeft: boolean;
 }
 
 /** Where a batch's webhook events go. */
@@ -228,7 +233,12 @@ export function createBatchRegistry(redis: RedisClient, keys: KeySpace, options:
         images,
         firstStartLine ?? '',
       );
-      return { counters: toJobCounters(state), openCallLeftMs: Number(leftMs) < 0 ? undefined : Number(leftMs), budget: budgetSnapshotOf(budget) };
+      return {
+        counters: toJobCounters(state),
+        openCallLeftMs: Number(leftMs) < 0 ? undefined : Number(leftMs),
+        budget: budgetSnapshotOf(budget),
+        mayHaveDownloadsLeft: budget[3] !== '0',
+      };
     },
 
     async claimImagesPerCall(batchId, imagesPerCall) {

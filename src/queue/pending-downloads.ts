@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { defineLuaCommands, luaCommand } from '../lua/lua-command.js';
 import { imageRecordSchema, type ImageRecord } from '../storage/image-record.js';
 import type { KeySpace } from './key-space.js';
 import type { RedisClient } from './redis-connection.js';
@@ -22,7 +23,10 @@ export interface PendingDownload {
  * crash too, downloads the image again instead of paying for another call.
  */
 export interface PendingDownloads {
-  /** Keeps (or updates) the pending download of one image of the job. */
+  /**
+   * Keeps (or updates) the pending download of one image of the job, and marks its batch
+   * (`record.batchId`) as one whose jobs read their pending downloads when they start.
+   */
   keep(jobId: string, variant: number, download: PendingDownload): Promise<void>;
   /** The job's pending downloads by variant; entries that cannot be read are left out. */
   read(jobId: string): Promise<ReadonlyMap<number, PendingDownload>>;
@@ -52,19 +56,24 @@ function parseEntry(text: string): PendingDownload | undefined {
   }
 }
 
+interface PendingDownloadCommands {
+  imgbatchKeepPendingDownload(downloads: string, batch: string, variant: string, download: string, keepUntilMs: number): Promise<number>;
+}
+
+const PENDING_DOWNLOAD_COMMANDS = [luaCommand('imgbatchKeepPendingDownload', new URL('./lua/keep-pending-download.lua', import.meta.url), 2)];
+
 export function createPendingDownloads(redis: RedisClient, keys: KeySpace): PendingDownloads {
+  defineLuaCommands(redis, PENDING_DOWNLOAD_COMMANDS);
+  const commands = redis as unknown as PendingDownloadCommands;
   return {
     async keep(jobId, variant, download) {
-      const key = keys.pendingDownloads(jobId);
-      // The key goes once its URLs can no longer be fetched (the images of one job come from one
-      // answer, so they expire together): Redis stays bounded.
-      const results = await redis
-        .pipeline()
-        .hset(key, String(variant), JSON.stringify(download))
-        .pexpireat(key, download.expiresAtMs + KEEP_AFTER_EXPIRY_MS)
-        .exec();
-      const failed = results?.find(([error]) => error !== null)?.[0];
-      if (failed !== undefined && failed !== null) throw failed;
+      await commands.imgbatchKeepPendingDownload(
+        keys.pendingDownloads(jobId),
+        keys.batch(download.record.batchId),
+        String(variant),
+        JSON.stringify(download),
+        download.expiresAtMs + KEEP_AFTER_EXPIRY_MS,
+      );
     },
     async read(jobId) {
       const hash = await redis.hgetall(keys.pendingDownloads(jobId));

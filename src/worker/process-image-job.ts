@@ -101,7 +101,7 @@ async function runStages(deps: StageDeps, job: JobRun, data: ImageJobData): Prom
   if (found.kind === 'unreadable') return carryOutStep(deps, ctx, stopped(nextStep({ kind: 'store_unreadable', message: found.message }, counters, deps.settings)).step, []);
   // Its call was settled when it was kept (or by settleLeftCall): nothing to settle here.
   for (const { variant, status } of found.kept) await recordOutcomes(deps, ctx, [variant], status);
-  const downloads = await keepDownloadsLeft(deps, ctx, found.pending);
+  const downloads = await keepDownloadsLeft(deps, ctx, found.pending, start.mayHaveDownloadsLeft);
   if (downloads.kind === 'stopped') return downloads.result;
   const { pending } = downloads;
   if (pending.length === 0) {

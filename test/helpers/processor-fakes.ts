@@ -50,6 +50,8 @@ export interface FakeBatches extends ProcessorBatches {
   /** What settled calls cost, USD. */
   spentUsd: number;
   maxCostUsd: number | undefined;
+  /** What startJob says of the batch's pending downloads (default true: they are read). */
+  mayHaveDownloadsLeft: boolean;
   readonly failures: Failures;
 }
 
@@ -72,6 +74,7 @@ export function createFakeBatches(jobState: FakeJobState = createFakeJobState(),
     calls: 0,
     spentUsd: 0,
     maxCostUsd: undefined,
+    mayHaveDownloadsLeft: true,
     failures: {},
     async ensureJob() {},
     async startJob(_batchId, jobId) {
@@ -79,7 +82,7 @@ export function createFakeBatches(jobState: FakeJobState = createFakeJobState(),
       const untilMs = counters.openCall?.untilMs;
       const reservedUsd = [...batches.reservations.values()].reduce((sum, usd) => sum + usd, 0);
       const budget = { maxCostUsd: batches.maxCostUsd, spentUsd: batches.spentUsd, reservedUsd };
-      return { counters, openCallLeftMs: untilMs === undefined ? undefined : Math.max(0, untilMs - now()), budget };
+      return { counters, openCallLeftMs: untilMs === undefined ? undefined : Math.max(0, untilMs - now()), budget, mayHaveDownloadsLeft: batches.mayHaveDownloadsLeft };
     },
     async recordOutcome(_batchId, imageKey, outcome, error, reason) {
       failIfScripted(batches.failures, 'recordOutcome');

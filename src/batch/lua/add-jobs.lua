@@ -14,7 +14,10 @@
 
 local existing = redis.call('HGET', KEYS[1], 'imagesPerCall')
 if existing and existing ~= ARGV[3] then return {'mismatch', existing} end
-redis.call('HSETNX', KEYS[1], 'createdAt', ARGV[1])
+-- A batch made here has never left a download pending (src/queue/pending-downloads.ts): its
+-- jobs skip reading theirs until one does. A batch made before that was kept has no such field,
+-- and its jobs read them.
+if redis.call('HSETNX', KEYS[1], 'createdAt', ARGV[1]) == 1 then redis.call('HSET', KEYS[1], 'downloadsLeft', '0') end
 redis.call('HSETNX', KEYS[1], 'imagesPerCall', ARGV[3])
 redis.call('ZADD', KEYS[3], 'NX', ARGV[1], ARGV[2])
 local reply = {'ok'}

@@ -8,7 +8,8 @@
   KEYS: batch hash, batch job set, batch index, the job's state hash, unstarted lines.
   ARGV: now, batch id, job field, images, the job's line on its first start ('' on a later one).
   Returns {job state (HGETALL), ms the open call may still run (0: past its deadline; -1: none),
-  {budget or false, spent, reserved} in micro-USD}.
+  {budget or false, spent, reserved} in micro-USD, then the batch's `downloadsLeft` ('0': no job of
+  it ever left a download pending, so none is read; else false or '1')}.
 ]]
 --- @include "../../lua/includes/redis-now-ms"
 --- @include "includes/batch-lifetime"
@@ -26,4 +27,4 @@ local left = -1
 for i = 1, #state, 2 do
   if state[i] == 'openUntilMs' then left = math.max(0, tonumber(state[i + 1]) - redisNowMs()) end
 end
-return {state, left, redis.call('HMGET', KEYS[1], 'maxCostMicros', 'spentMicros', 'reservedMicros')}
+return {state, left, redis.call('HMGET', KEYS[1], 'maxCostMicros', 'spentMicros', 'reservedMicros', 'downloadsLeft')}

@@ -13,7 +13,8 @@ export type DownloadsLeft =
 /**
  * Part of "already kept?", after the store was read: an image of the job paid for and left at
  * a URL that could not be downloaded yet is downloaded now, never called for again. While a
- * download waits for its next try, the job makes no call. Read whatever the job's state counts:
+ * download waits for its next try, the job makes no call. Whether to read is the batch's to say
+ * (`mayHaveDownloadsLeft`: no job of it ever left a download pending), never the job state's:
  * `imgbatch resume` and the review of known jobs clear that state while a pending download can
  * outlive it, and skipping the read then would call (and pay) for the image again.
  */
@@ -21,8 +22,9 @@ export async function keepDownloadsLeft(
   deps: DownloadDeps & RecordDeps & { readonly settings: Pick<WorkerSettings, 'pauseRecheckMs'> },
   ctx: JobContext,
   notInStore: readonly number[],
+  mayHaveDownloadsLeft: boolean,
 ): Promise<DownloadsLeft> {
-  const downloads = await keepPendingDownloads(deps, ctx.jobId, notInStore, ctx.data.outputFormat);
+  const downloads = mayHaveDownloadsLeft ? await keepPendingDownloads(deps, ctx.jobId, notInStore, ctx.data.outputFormat) : { settled: [] };
   const spooled: number[] = [];
   for (const settled of downloads.settled) {
     if (settled.kind === 'failed') await recordOutcomes(deps, ctx, [settled.variant], 'failed', { reason: 'not_kept', message: settled.message });
