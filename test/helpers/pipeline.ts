@@ -26,6 +26,9 @@ import type { CallImages } from '../../src/worker/process-image-job.js';
 import { deleteKeysWithPrefix, uniquePrefix } from './redis.js';
 
 /** Fast settings for tests: short backoffs and timeouts; the shapes of production. */
+/** How often a test worker writes its call metrics, ms. */
+export const TEST_METRICS_FLUSH_MS = 500;
+
 export const TEST_WORKER_SETTINGS: WorkerSettings = {
   concurrency: 16,
   attempts: 3,
@@ -144,6 +147,8 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
         logger,
         inputReader,
         fetch: { ...DEFAULT_FETCH_SETTINGS, ...options.inputFetch },
+        // Tests read the metrics soon after the calls; the default waits 10 s to write them.
+        metricsFlushMs: TEST_METRICS_FLUSH_MS,
         ...(options.callImages !== undefined && { callImages: options.callImages }),
         ...(options.models !== undefined && { models: options.models }),
         ...(options.prices !== undefined && { prices: options.prices }),

@@ -68,8 +68,9 @@ describe('GET /metrics (Prometheus text, cluster-wide counters kept in Redis)', 
     expect((await fetch(`${base}/metrics`, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
 
     const simulatedCalls = p.simulator.summary().total;
-    // The worker sums its call counters and writes them every DEFAULT_METRICS_FLUSH_MS: wait
-    // for a scrape that has every call the simulator saw.
+    // The worker sums its call counters and writes them every TEST_METRICS_FLUSH_MS (the
+    // pipeline's worker; DEFAULT_METRICS_FLUSH_MS otherwise): wait for a scrape that has every
+    // call the simulator saw.
     let last = '';
     const text = await waitFor(
       async () => {
@@ -146,7 +147,7 @@ describe('GET /metrics (Prometheus text, cluster-wide counters kept in Redis)', 
     try {
       const url = await waitFor(async () => Promise.resolve(/listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr)?.[1]), 20_000, () => stderr);
       expect((await fetch(`${url}/metrics`)).status).toBe(401);
-      // The worker writes its call counters every DEFAULT_METRICS_FLUSH_MS: the call shows up by then.
+      // The worker writes its call counters every TEST_METRICS_FLUSH_MS: the call shows up by then.
       let last = '';
       const samples = await waitFor(
         async () => {
