@@ -3,25 +3,31 @@
  * batch) ask the limiter's waiting room for their turn one after another: a job asks once the
  * job of its line before it in this process has its slot (or parked, or gave up). It then
  * stands right behind that job, and its turn is usually near enough to take a slot at once:
- * one ask (about 15 Redis commands) instead of two, a first that only says "not yet" and one at
- * its turn. Order is kept: a job's place among its batch's is what its batch's next tag gives
- * it whenever it enters (waiting-room.lua), and a better priority or another batch is another
- * line, never held here.
+ * one ask (about 7 Redis commands when the room is empty) instead of two, a first that only
+ * says "not yet" and one at its turn. Order is kept: a job's place among its batch's is what
+ * its batch's next tag gives it whenever it enters (waiting-room.lua), and a better priority or
+ * another batch is another line, never held here.
  */
 export interface LineGate {
   /**
    * Joins the line behind the jobs of it that joined before in this process: `turn` settles when
    * the one before lets the next go (at once when none is there); `letNextGo` lets the next one
    * go (calling it again does nothing). A job that stops waiting for its turn must still call it.
+   * `stillMs`: how long the line has not moved here, ms: since a job of it last let the next go,
+   * or since this one joined if that is later.
    */
-  join(line: string): { readonly turn: Promise<void>; readonly letNextGo: () => void };
+  join(line: string): { readonly turn: Promise<void>; readonly letNextGo: () => void; readonly stillMs: () => number };
 }
 
-export function createLineGate(): LineGate {
+/** `now`: the clock `stillMs` is by. */
+export function createLineGate(now: () => number = Date.now): LineGate {
   // Per line, what the next job to join waits for: the last one's letNextGo.
   const tails = new Map<string, Promise<void>>();
+  // Per line with jobs in it here, when one last let the next go.
+  const movedAt = new Map<string, number>();
   return {
     join(line) {
+      const joinedAt = now();
       const before = tails.get(line) ?? Promise.resolve();
       let open = (): void => undefined;
       const released = new Promise<void>((resolve) => {
@@ -35,8 +41,14 @@ export function createLineGate(): LineGate {
           if (isReleased) return;
           isReleased = true;
           open();
-          if (tails.get(line) === released) tails.delete(line);
+          if (tails.get(line) === released) {
+            tails.delete(line);
+            movedAt.delete(line);
+          } else {
+            movedAt.set(line, now());
+          }
         },
+        stillMs: () => now() - Math.max(joinedAt, movedAt.get(line) ?? joinedAt),
       };
     },
   };

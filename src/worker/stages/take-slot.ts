@@ -86,17 +86,18 @@ export async function takeSlot(deps: SlotDeps, ctx: JobContext, pending: readonl
   // Never called (its state counts no call): no 429 holds it a slot.
   const place: LinePlace = { priority: data.priority ?? DEFAULT_JOB_PRIORITY, batchId: data.batchId, isUncalled: known.counters.calls === 0 };
   // Behind the job of its line before it in this process (line-gate.ts); the wait there is
-  // bounded on its own, so a job let through late does not park for a turn that is near.
+  // bounded on its own (while the line moves), and not counted in the wait for its turn below,
+  // so a job let through late does not park for a turn that is near.
   // Not while its worker slot is wanted to fetch a job that has no place in line yet (queue-backlog.ts).
   const line = `${candidates.map((c) => c.name).join(',')}|${place.priority}|${place.batchId}`;
   // A job back from a wait, or with calls before (a 429 holds it a slot), may already be ahead
   // of the jobs of its line here: it asks at once.
   const isReturning = known.wasDelayed === true || known.counters.calls > 0;
-  const { turn, letNextGo } = isReturning ? { turn: Promise.resolve(), letNextGo: () => undefined } : deps.lineGate.join(line);
+  const { turn, letNextGo, stillMs } = isReturning ? { turn: Promise.resolve(), letNextGo: () => undefined, stillMs: () => 0 } : deps.lineGate.join(line);
   try {
     // Its line among the jobs waiting unfetched, for the backlog's question (queue-backlog.ts).
     const unstarted = unstartedLineOf(data);
-    await waitForTurn(deps, turn, unstarted);
+    await waitForTurn(deps, { turn, stillMs }, unstarted);
     return await takeSlotInLine(deps, ctx, pending, candidates, expected, known, { place, unstarted }, letNextGo);
   } finally {
     letNextGo();
@@ -183,19 +184,25 @@ async function waitInProcess(deps: SlotDeps, ms: number, line: string): Promise<
 }
 
 /**
- * Waits for the job of its line before it in this process to let it go, at most
- * lineWait.inProcessMs, and no longer once its worker slot is wanted for a job of another
- * `line` (looked at every gateMs).
+ * Waits for the job of its line before it in this process to let it go, for as long as the
+ * line moves here: it stops waiting once no job of the line has let the next go for
+ * lineWait.inProcessMs (the job before is stuck), or once its worker slot is wanted for a job
+ * of another `line` (looked at every gateMs). Bounded by the line's progress, not by the time
+ * since it joined: `auto` concurrency holds more of the quota in waiting jobs (admissionAllowance:
+ * 14 s with the defaults) than inProcessMs (10 s), and a job at the back of a line that moved
+ * every 25 ms gave up waiting, asked, was told "not yet" and asked again 4 s later: two asks
+ * for every image in bench:scale's A, about 12 Redis commands per image more than one.
  */
-async function waitForTurn(deps: SlotDeps, turn: Promise<void>, line: string): Promise<void> {
+async function waitForTurn(deps: SlotDeps, gate: { readonly turn: Promise<void>; readonly stillMs: () => number }, line: string): Promise<void> {
+  const { turn, stillMs } = gate;
   const state = { isTurn: false };
   void turn.then(() => {
     state.isTurn = true;
   });
-  const endAt = deps.now() + deps.lineWait.inProcessMs;
-  while (!state.isTurn && deps.now() < endAt && !(await deps.backlog.isSlotWanted(undefined, line))) {
+  const leftMs = (): number => deps.lineWait.inProcessMs - stillMs();
+  while (!state.isTurn && leftMs() > 0 && !(await deps.backlog.isSlotWanted(undefined, line))) {
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([turn, new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(1, Math.min(deps.lineWait.gateMs, endAt - deps.now())))))]);
+    await Promise.race([turn, new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(1, Math.min(deps.lineWait.gateMs, leftMs())))))]);
     clearTimeout(timer);
   }
 }

@@ -29,4 +29,22 @@ describe('createLineGate: the jobs of one line in a process ask for their turn o
     const third = gate.join('east|2|big');
     await expect(third.turn).resolves.toBeUndefined();
   });
+
+  it('says how long the line has stood still here: since a job of it last let the next go, or since this one joined', () => {
+    let nowMs = 1_000;
+    const gate = createLineGate(() => nowMs);
+    const first = gate.join('east|2|big');
+    nowMs = 1_400;
+    const second = gate.join('east|2|big');
+    const third = gate.join('east|2|big');
+    nowMs = 1_500;
+    expect(second.stillMs()).toBe(100);
+    first.letNextGo();
+    nowMs = 1_530;
+    // The line moved at 1,500: a job far back waits on while the jobs before it move.
+    expect(third.stillMs()).toBe(30);
+    expect(second.stillMs()).toBe(30);
+    nowMs = 12_000;
+    expect(third.stillMs()).toBe(10_500);
+  });
 });
