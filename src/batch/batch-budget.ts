@@ -1,7 +1,7 @@
 import { fromMicroUsd, toMicroUsd } from '../cost/micro-usd.js';
 import { utcDay } from './utc-day.js';
 import { ValidationError } from '../errors/imgbatch-error.js';
-import { toBatchField } from './batch-field.js';
+import { fromBatchField, toBatchField } from './batch-field.js';
 import { checkBatchId } from '../job/image-request.js';
 import { JOB_STATE_TTL_SECONDS } from '../queue/job-state.js';
 import { defineLuaCommands, luaCommand } from '../lua/lua-command.js';
@@ -144,7 +144,7 @@ export interface BatchBudget {
   settleCost(batchId: string, jobId: string, call: CallSettlement): Promise<void>;
   /** Drops the job's reservation without recording a cost (no call made, or none billed that we know of). */
   releaseCost(batchId: string, jobId: string): Promise<void>;
-  /** Job ids holding a budget reservation. */
+  /** Job ids holding a budget reservation: with their open call, or in the batch's hash (reserveCost). */
   costReservations(batchId: string): Promise<string[]>;
   /** Drops the reservations of the batch's jobs that no worker holds (left by a worker that died); returns how many. */
   releaseIdleReservations(batchId: string): Promise<number>;
@@ -185,9 +185,13 @@ interface BudgetCommands {
     ttlSeconds: number,
     ...pairs: (string | number)[]
   ): Promise<number>;
-  imgbatchReleaseCost(k1: string, k2: string, jobId: string): Promise<number>;
+  imgbatchReleaseCost(k1: string, k2: string, k3: string, jobId: string): Promise<number>;
   imgbatchReleaseIdleReservations(k1: string, k2: string, k3: string): Promise<number>;
+  imgbatchReleaseIdleOpenCalls(numberOfKeys: number, ...keysThenIds: string[]): Promise<number>;
 }
+
+/** Jobs looked at per script (releaseIdleReservations) or pipeline (costReservations). */
+const IDLE_RELEASE_PAGE = 500;
 
 const file = (name: string): URL => new URL(`./lua/${name}`, import.meta.url);
 const BUDGET_COMMANDS = [
@@ -195,8 +199,9 @@ const BUDGET_COMMANDS = [
   luaCommand('imgbatchOpenCall', file('open-call.lua'), 5),
   luaCommand('imgbatchHoldOpenCall', file('hold-open-call.lua'), 1),
   luaCommand('imgbatchSettleCost', file('settle-cost.lua'), 7),
-  luaCommand('imgbatchReleaseCost', file('release-cost.lua'), 2),
+  luaCommand('imgbatchReleaseCost', file('release-cost.lua'), 3),
   luaCommand('imgbatchReleaseIdleReservations', file('release-idle-reservations.lua'), 3),
+  luaCommand('imgbatchReleaseIdleOpenCalls', file('release-idle-open-calls.lua')),
 ];
 
 function callOpening(reply: readonly unknown[]): CallOpening {
@@ -222,6 +227,15 @@ function callOpening(reply: readonly unknown[]): CallOpening {
 export function createBatchBudget(redis: RedisClient, keys: KeySpace): BatchBudget {
   defineLuaCommands(redis, BUDGET_COMMANDS);
   const commands = redis as unknown as BudgetCommands;
+  /** The batch's job ids, a page (about IDLE_RELEASE_PAGE) at a time. */
+  async function* batchJobIds(batchId: string): AsyncIterable<string[]> {
+    let cursor = '0';
+    do {
+      const [next, fields] = await redis.sscan(keys.batchJobs(batchId), cursor, 'COUNT', IDLE_RELEASE_PAGE);
+      cursor = next;
+      if (fields.length > 0) yield fields.map((field) => fromBatchField(batchId, field));
+    } while (cursor !== '0');
+  }
 
   return {
     async totalCostUsd() {
@@ -288,15 +302,33 @@ export function createBatchBudget(redis: RedisClient, keys: KeySpace): BatchBudg
     },
 
     async releaseCost(batchId, jobId) {
-      await commands.imgbatchReleaseCost(keys.batch(batchId), keys.batchCostReservations(batchId), jobId);
+      await commands.imgbatchReleaseCost(keys.batch(batchId), keys.batchCostReservations(batchId), keys.jobState(jobId), jobId);
     },
 
     async costReservations(batchId) {
-      return redis.hkeys(keys.batchCostReservations(batchId));
+      const holders = new Set(await redis.hkeys(keys.batchCostReservations(batchId)));
+      for await (const jobIds of batchJobIds(batchId)) {
+        const pipeline = redis.pipeline();
+        for (const jobId of jobIds) pipeline.hexists(keys.jobState(jobId), 'openReserved');
+        const replies = (await pipeline.exec()) ?? [];
+        jobIds.forEach((jobId, index) => {
+          const [error, exists] = replies[index] ?? [null, 0];
+          if (error !== null) throw error;
+          if (exists === 1) holders.add(jobId);
+        });
+      }
+      return [...holders].sort();
     },
 
     async releaseIdleReservations(batchId) {
-      return commands.imgbatchReleaseIdleReservations(keys.batch(batchId), keys.batchCostReservations(batchId), keys.imageQueueActive);
+      // Those an earlier version kept in the batch's hash, then those of open calls, a page of
+      // the batch's jobs at a time (a script over every job would hold Redis up).
+      let released = await commands.imgbatchReleaseIdleReservations(keys.batch(batchId), keys.batchCostReservations(batchId), keys.imageQueueActive);
+      for await (const jobIds of batchJobIds(batchId)) {
+        const stateKeys = jobIds.map((jobId) => keys.jobState(jobId));
+        released += await commands.imgbatchReleaseIdleOpenCalls(2 + jobIds.length, keys.batch(batchId), keys.imageQueueActive, ...stateKeys, ...jobIds);
+      }
+      return released;
     },
 
     async imageCosts(batchId, imageKeys) {

@@ -66,7 +66,7 @@ export interface JobState {
 export const JOB_STATE_TTL_SECONDS = 30 * 24 * 3600;
 
 /** The job state hash's fields that hold its open call (written by open-call.lua). */
-export const OPEN_CALL_FIELDS = ['openCall', 'openCallId', 'openUntilMs', 'openClient'] as const;
+export const OPEN_CALL_FIELDS = ['openCall', 'openCallId', 'openUntilMs', 'openClient', 'openReserved'] as const;
 
 /** Counters from the job state hash, as HGETALL answers it (a record, or a flat array from a script). */
 export function toJobCounters(reply: Record<string, string> | readonly string[]): JobCounters {

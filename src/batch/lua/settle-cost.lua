@@ -11,7 +11,7 @@
   run has opened since.
   A call that may have been billed without our knowing (it timed out) is counted the same way,
   and also under `possiblyBilledMicros`, so the spend can say how much of it is a guess.
-  KEYS: batch hash, reservations hash, per-image costs hash, spend over all batches, the job's
+  KEYS: batch hash, reservations hash (of earlier versions), per-image costs hash, spend over all batches, the job's
   state hash, spend per client, spend per client today. ARGV: job id, the call's micro-USD,
   'billed' or 'possibly', call id, job state TTL seconds, then (image field, micro-USD) pairs.
   A batch made by an API client (header field `client`) adds the cost to the client's spend, in
@@ -22,7 +22,7 @@
 -- The job's reservation belongs to its open call: a late settlement of another call (a worker
 -- that lost the job, or a command sent again) must leave the open call's reservation alone,
 -- or other jobs would take that in-flight cost as free and the batch could pass its budget.
-local open = redis.call('HMGET', KEYS[5], 'openCallId', 'openClient')
+local open = redis.call('HMGET', KEYS[5], 'openCallId', 'openClient', 'openReserved')
 local openCallId = open[1]
 local wasOpen = openCallId == ARGV[4]
 -- The batch's client as open-call.lua saw it ('' for none); nil when the call was not open here
@@ -30,11 +30,12 @@ local wasOpen = openCallId == ARGV[4]
 local knownClient
 if wasOpen then
   knownClient = open[2] or nil
-  dropReservation(KEYS[1], KEYS[2], ARGV[1])
-  redis.call('HDEL', KEYS[5], 'openCall', 'openCallId', 'openUntilMs', 'openClient')
+  dropOpenReservation(KEYS[1], KEYS[2], ARGV[1], open[3])
+  redis.call('HDEL', KEYS[5], 'openCall', 'openCallId', 'openUntilMs', 'openClient', 'openReserved')
 end
 if redis.call('HSETNX', KEYS[5], 'settled:' .. ARGV[4], 1) == 0 then return 0 end
--- A first settlement while no call is open (the job state lost it): nothing else can hold the reservation.
+-- A first settlement while no call is open (the job state lost it): a reservation an earlier
+-- version kept for the job in the batch's hash is nobody else's.
 if not openCallId then dropReservation(KEYS[1], KEYS[2], ARGV[1]) end
 -- A job state that held this call open has its expiry (open-call.lua set it).
 if not wasOpen and redis.call('TTL', KEYS[5]) < 0 then redis.call('EXPIRE', KEYS[5], tonumber(ARGV[5])) end

@@ -46,8 +46,12 @@ export async function countCall(deps: CountDeps, ctx: JobContext, deployment: De
   return { opening, callId, openUntilMs };
 }
 
-/** Takes back a call counted but never sent (its slot was missed), with its budget reservation. */
+/**
+ * Takes back a call counted but never sent (its slot was missed), with its budget reservation.
+ * The reservation first: it is a field of the open call, which taking the call back clears.
+ */
 export async function uncountCall(deps: CountDeps, ctx: JobContext): Promise<void> {
   const { jobId, data } = ctx;
-  await Promise.all([deps.jobState.uncountCall(jobId), deps.batches.uncountCall(data.batchId), deps.batches.releaseCost(data.batchId, jobId)]);
+  await deps.batches.releaseCost(data.batchId, jobId);
+  await Promise.all([deps.jobState.uncountCall(jobId), deps.batches.uncountCall(data.batchId)]);
 }

@@ -226,6 +226,64 @@ describe('the batch registry\'s budget and cost (Lua on a real Redis)', () => {
       }
     });
 
+    it('the reservation is the open call\'s own: calls in flight of other jobs count against the budget, and no hash of reservations is written', async () => {
+      await batches.setMaxCost('own', 0.1);
+      await batches.addJobs('own', ['a', 'b', 'c'].map((id) => ({ jobId: `own/${id}/v0`, images: 1, line: '' })), 1);
+      expect(await batches.openCall('own', 'own/a/v0', call('a'))).toMatchObject({ kind: 'opened', calls: 1 });
+      expect(await batches.openCall('own', 'own/b/v0', call('b'))).toMatchObject({ kind: 'opened', calls: 1 });
+      // 0.08 in flight: a third call of 0.04 would pass 0.1.
+      expect(await batches.openCall('own', 'own/c/v0', call('c'))).toMatchObject({ kind: 'over_budget', verdict: { spentUsd: 0, inFlightUsd: 0.08 } });
+      expect(await batches.summary('own')).toMatchObject({ calls: 2, inFlightCostUsd: 0.08 });
+      expect(await batches.costReservations('own')).toEqual(['own/a/v0', 'own/b/v0']);
+      expect(await redis.exists(createKeySpace(prefix).batchCostReservations('own'))).toBe(0);
+      // a cost less than expected: 0.01 spent, 0.04 in flight, and c fits.
+      await batches.settleCost('own', 'own/a/v0', { callId: 'a', usd: 0.01, images: [] });
+      expect(await batches.summary('own')).toMatchObject({ costUsd: 0.01, inFlightCostUsd: 0.04 });
+      expect(await batches.openCall('own', 'own/c/v0', call('c'))).toMatchObject({ kind: 'opened' });
+    });
+
+    it('a call taken back (its slot missed) gives its reservation back once; a settlement of it later counts its cost and gives nothing more back', async () => {
+      expect(await batches.openCall('back', 'back/a/v0', call('missed'))).toMatchObject({ kind: 'opened' });
+      expect(await batches.openCall('back', 'back/b/v0', call('other'))).toMatchObject({ kind: 'opened' });
+      await batches.releaseCost('back', 'back/a/v0');
+      await batches.releaseCost('back', 'back/a/v0');
+      expect((await batches.summary('back')).inFlightCostUsd).toBe(0.04);
+      // An unexpected error after the call was sent: the call stays open, its cost is counted when settled.
+      await batches.settleCost('back', 'back/a/v0', { callId: 'missed', usd: 0.04, images: [], isPossiblyBilled: true });
+      expect(await batches.summary('back')).toMatchObject({ costUsd: 0.04, inFlightCostUsd: 0.04 });
+    });
+
+    it('resuming gives back the reservations of open calls whose job no worker holds, once, and the call stays open for the job\'s next run to settle', async () => {
+      const keys = createKeySpace(prefix);
+      await batches.addJobs('orphan', [{ jobId: 'orphan/a/v0', images: 1, line: '' }, { jobId: 'orphan/b/v0', images: 1, line: '' }], 1);
+      expect(await batches.openCall('orphan', 'orphan/a/v0', call('dead'))).toMatchObject({ kind: 'opened' });
+      // orphan/b is active (a worker holds it): BullMQ's active list names it.
+      await redis.lpush(keys.imageQueueActive, 'orphan/b/v0');
+      try {
+        expect(await batches.openCall('orphan', 'orphan/b/v0', call('alive'))).toMatchObject({ kind: 'opened' });
+        expect(await batches.releaseIdleReservations('orphan')).toBe(1);
+        expect(await batches.releaseIdleReservations('orphan')).toBe(0);
+        expect(await batches.costReservations('orphan')).toEqual(['orphan/b/v0']);
+        expect((await batches.summary('orphan')).inFlightCostUsd).toBe(0.04);
+        expect(await batches.startJob('orphan', 'orphan/a/v0', 1)).toMatchObject({ counters: { openCall: { callId: 'dead' } } });
+        await batches.settleCost('orphan', 'orphan/a/v0', { callId: 'dead', usd: 0.04, images: [], isPossiblyBilled: true });
+        expect(await batches.summary('orphan')).toMatchObject({ costUsd: 0.04, inFlightCostUsd: 0.04 });
+      } finally {
+        await redis.lrem(keys.imageQueueActive, 0, 'orphan/b/v0');
+      }
+    });
+
+    it('a call opened by an earlier version (its reservation in the batch\'s hash) gives that back when it is settled', async () => {
+      const keys = createKeySpace(prefix);
+      expect(await batches.openCall('legacy', 'legacy/a/v0', call('old'))).toMatchObject({ kind: 'opened' });
+      // As an earlier version left it: the reservation in the hash, none with the call.
+      await redis.hdel(keys.jobState('legacy/a/v0'), 'openReserved');
+      await redis.hset(keys.batchCostReservations('legacy'), 'legacy/a/v0', 40_000);
+      await batches.settleCost('legacy', 'legacy/a/v0', { callId: 'old', usd: 0.04, images: [] });
+      expect(await batches.summary('legacy')).toMatchObject({ costUsd: 0.04, inFlightCostUsd: 0 });
+      expect(await batches.costReservations('legacy')).toEqual([]);
+    });
+
     it('a call over the budget is not opened, counted or reserved', async () => {
       await batches.setMaxCost('tight', 0.01);
       expect(await batches.openCall('tight', 'tight/a/v0', call('too-dear'))).toMatchObject({ kind: 'over_budget', verdict: { isWithinBudget: false, maxCostUsd: 0.01 } });

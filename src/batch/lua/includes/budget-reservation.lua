@@ -40,3 +40,13 @@ local function dropReservation(header, reservations, jobId)
   end
   return own
 end
+
+-- Gives back the reservation of a job's open call: `openReserved` as its job state holds it
+-- (open-call.lua), or, for a call opened by an earlier version (no such field), what the batch's
+-- reservations hash holds for the job. Returns what it held.
+local function dropOpenReservation(header, reservations, jobId, openReserved)
+  if openReserved == false or openReserved == nil then return dropReservation(header, reservations, jobId) end
+  local own = tonumber(openReserved) or 0
+  if own ~= 0 then redis.call('HINCRBY', header, 'reservedMicros', -own) end
+  return own
+end
