@@ -51,7 +51,11 @@ export interface KeySpace {
   batchJobs(batchId: string): string;
   /** Image key -> its cost, micro-USD (what the batch has spent, image by image). */
   batchCosts(batchId: string): string;
-  /** Job id -> expected cost of its call in flight, micro-USD (budget reservations). */
+  /**
+   * Job id -> expected cost of its call in flight, micro-USD: budget reservations as earlier
+   * versions kept them (and BatchBudget.reserveCost still does). A worker's call keeps its
+   * reservation with the open call in the job's state (`openReserved`, src/batch/lua/open-call.lua).
+   */
   batchCostReservations(batchId: string): string;
   /** Sorted set of batch ids by creation time. */
   readonly batches: string;
