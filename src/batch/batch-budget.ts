@@ -142,6 +142,12 @@ export interface BatchBudget {
    * `callId` is unique per call: settling the same call again counts nothing.
    */
   settleCost(batchId: string, jobId: string, call: CallSettlement): Promise<void>;
+  /**
+   * Takes back the job's call `callId`, opened but never sent (its slot was missed), if it is
+   * still the job's open call (src/batch/lua/take-back-call.lua): its count and reservation
+   * given back, the call closed. False when it was not (another run opened one since).
+   */
+  takeBackCall(batchId: string, jobId: string, callId: string): Promise<boolean>;
   /** Drops the job's reservation without recording a cost (no call made, or none billed that we know of). */
   releaseCost(batchId: string, jobId: string): Promise<void>;
   /** Job ids holding a budget reservation: with their open call, or in the batch's hash (reserveCost). */
@@ -186,6 +192,7 @@ interface BudgetCommands {
     ...pairs: (string | number)[]
   ): Promise<number>;
   imgbatchReleaseCost(k1: string, k2: string, k3: string, jobId: string): Promise<number>;
+  imgbatchTakeBackCall(k1: string, k2: string, k3: string, jobId: string, callId: string): Promise<number>;
   imgbatchReleaseIdleReservations(k1: string, k2: string, k3: string): Promise<number>;
   imgbatchReleaseIdleOpenCalls(numberOfKeys: number, ...keysThenIds: string[]): Promise<number>;
 }
@@ -200,6 +207,7 @@ const BUDGET_COMMANDS = [
   luaCommand('imgbatchHoldOpenCall', file('hold-open-call.lua'), 1),
   luaCommand('imgbatchSettleCost', file('settle-cost.lua'), 7),
   luaCommand('imgbatchReleaseCost', file('release-cost.lua'), 3),
+  luaCommand('imgbatchTakeBackCall', file('take-back-call.lua'), 3),
   luaCommand('imgbatchReleaseIdleReservations', file('release-idle-reservations.lua'), 3),
   luaCommand('imgbatchReleaseIdleOpenCalls', file('release-idle-open-calls.lua')),
 ];
@@ -299,6 +307,10 @@ export function createBatchBudget(redis: RedisClient, keys: KeySpace): BatchBudg
         JOB_STATE_TTL_SECONDS,
         ...pairs,
       );
+    },
+
+    async takeBackCall(batchId, jobId, callId) {
+      return (await commands.imgbatchTakeBackCall(keys.batch(batchId), keys.batchCostReservations(batchId), keys.jobState(jobId), jobId, callId)) === 1;
     },
 
     async releaseCost(batchId, jobId) {

@@ -100,8 +100,6 @@ export interface BatchRegistry extends BatchBudget {
   jobIds(batchId: string): AsyncIterable<string[]>;
   /** Image key and outcome of every image that has one, in pages. */
   outcomes(batchId: string): AsyncIterable<Array<[string, ImageOutcome]>>;
-  /** Takes back a call counted but never sent. */
-  uncountCall(batchId: string): Promise<void>;
   /** Counts one call of the batch that came back 429. */
   recordRateLimited(batchId: string): Promise<void>;
   summary(batchId: string): Promise<BatchSummary>;
@@ -299,10 +297,6 @@ export function createBatchRegistry(redis: RedisClient, keys: KeySpace, options:
     async outcomeOf(batchId, imageKey) {
       const value = await redis.hget(keys.batchOutcomes(batchId), toBatchField(batchId, imageKey));
       return IMAGE_OUTCOMES.find((o) => o === value);
-    },
-
-    async uncountCall(batchId) {
-      await redis.hincrby(keys.batch(batchId), 'calls', -1);
     },
 
     async recordRateLimited(batchId) {

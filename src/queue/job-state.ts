@@ -42,8 +42,6 @@ export interface OpenCall {
  * script (SpendBook.openCall, src/batch/lua/open-call.lua) and closed by its settlement.
  */
 export interface JobState {
-  /** Takes back a call counted but never sent (its slot was missed), and forgets it as open. */
-  uncountCall(jobId: string): Promise<void>;
   /** Marks the last call as not spending an attempt (429, or deployment paused). */
   countFreeCall(jobId: string, kind: 'rate_limited' | 'paused'): Promise<JobCounters>;
   /** Counts a call that timed out. */
@@ -113,9 +111,6 @@ export function createJobState(redis: RedisClient, keys: KeySpace): JobState {
     return toCounters(last[1] as Record<string, string>);
   }
   return {
-    async uncountCall(jobId) {
-      await bump(jobId, { calls: -1 }, true);
-    },
     countTimeout: (jobId) => bump(jobId, { timeouts: 1 }),
     countFreeCall: (jobId, kind) => bump(jobId, kind === 'rate_limited' ? { freeCalls: 1, rateLimitWaits: 1 } : { freeCalls: 1 }),
     async setLastError(jobId, message) {

@@ -45,7 +45,7 @@ export interface FakeBatches extends ProcessorBatches {
   /** Each call held open while its images were kept (holdCallOpen), in order. */
   readonly holds: Array<{ jobId: string; callId: string; ms: number }>;
   readonly reservations: Map<string, number>;
-  /** Calls counted for the batch (recordCall minus uncountCall). */
+  /** Calls counted for the batch (openCall minus takeBackCall). */
   calls: number;
   /** What settled calls cost, USD. */
   spentUsd: number;
@@ -123,8 +123,11 @@ export function createFakeBatches(jobState: FakeJobState = createFakeJobState(),
     async releaseCost(_batchId, jobId) {
       batches.reservations.delete(jobId);
     },
-    async uncountCall() {
+    async takeBackCall(_batchId, jobId, callId) {
+      if (!jobState.takeBack(jobId, callId)) return false;
       batches.calls--;
+      batches.reservations.delete(jobId);
+      return true;
     },
     async recordRateLimited() {},
   };
@@ -137,6 +140,8 @@ export interface FakeJobState extends JobState {
   leaveOpenCall(jobId: string, open: OpenCall): JobCounters;
   /** Closes the job's open call if it is `callId`, as settle-cost.lua does. */
   closeCall(jobId: string, callId: string): void;
+  /** Takes the open call back if it is `callId` (uncounted, closed), as take-back-call.lua does; false when it is not. */
+  takeBack(jobId: string, callId: string): boolean;
   /** Moves the open call's deadline to `untilMs` if it is `callId` and that is later, as hold-open-call.lua does. */
   holdOpenCall(jobId: string, callId: string, untilMs: number): boolean;
 }
@@ -163,8 +168,10 @@ export function createFakeJobState(): FakeJobState {
       if (untilMs > (open.untilMs ?? 0)) change(jobId, { openCall: { ...open, untilMs } });
       return true;
     },
-    async uncountCall(jobId) {
+    takeBack(jobId, callId) {
+      if (states.get(jobId)?.openCall?.callId !== callId) return false;
       change(jobId, { calls: get(jobId).calls - 1, openCall: undefined });
+      return true;
     },
     async countFreeCall(jobId, kind) {
       const now = get(jobId);

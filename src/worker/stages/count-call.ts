@@ -4,14 +4,12 @@ import type { WorkerSettings } from '../../config/config.js';
 import type { DeploymentConfig } from '../../config/deployment-config.js';
 import type { ExpectedCost } from '../../cost/expected-call-cost.js';
 import type { ModelCatalogue } from '../../models/model-catalogue.js';
-import type { JobState } from '../../queue/job-state.js';
 import { callTimeoutOf } from '../call-timeout.js';
 import type { JobContext } from './job-context.js';
 import type { SpendBook } from './processor-ports.js';
 
 export interface CountDeps {
-  readonly batches: Pick<SpendBook, 'openCall' | 'uncountCall' | 'releaseCost'>;
-  readonly jobState: Pick<JobState, 'uncountCall'>;
+  readonly batches: Pick<SpendBook, 'openCall' | 'takeBackCall'>;
   readonly settings: Pick<WorkerSettings, 'timeoutMs'>;
   readonly models: ModelCatalogue;
   readonly now: () => number;
@@ -47,11 +45,10 @@ export async function countCall(deps: CountDeps, ctx: JobContext, deployment: De
 }
 
 /**
- * Takes back a call counted but never sent (its slot was missed), with its budget reservation.
- * The reservation first: it is a field of the open call, which taking the call back clears.
+ * Takes back a call counted but never sent (its slot was missed), with its budget reservation,
+ * in one step, and only if it is still the job's open call: a run that lost its lock meanwhile
+ * must not close the call of the run that took the job over.
  */
-export async function uncountCall(deps: CountDeps, ctx: JobContext): Promise<void> {
-  const { jobId, data } = ctx;
-  await deps.batches.releaseCost(data.batchId, jobId);
-  await Promise.all([deps.jobState.uncountCall(jobId), deps.batches.uncountCall(data.batchId)]);
+export async function uncountCall(deps: CountDeps, ctx: JobContext, callId: string): Promise<void> {
+  await deps.batches.takeBackCall(ctx.data.batchId, ctx.jobId, callId);
 }

@@ -31,7 +31,7 @@ export interface SpendBook {
   holdCallOpen(jobId: string, callId: string, ms: number): Promise<boolean>;
   settleCost(batchId: string, jobId: string, call: CallSettlement): Promise<void>;
   releaseCost(batchId: string, jobId: string): Promise<void>;
-  uncountCall(batchId: string): Promise<void>;
+  takeBackCall(batchId: string, jobId: string, callId: string): Promise<boolean>;
   recordRateLimited(batchId: string): Promise<void>;
 }
 

@@ -163,7 +163,7 @@ async function takeSlotInLine(
     // event loop makes a call late; it gives the slot up and takes the next free one.
     const lateMs = deps.now() - slotAt;
     if (lateMs <= deps.lateToleranceMs) return { kind: 'taken', deployment, counters, callId, openUntilMs };
-    await uncountCall(deps, ctx);
+    await uncountCall(deps, ctx, callId);
     missed++;
     deps.logger.debug({ jobId, deployment: offer.deployment, lateMs, missed }, 'slot missed: taking the next one');
     const step = nextStep({ kind: 'slots_missed', missed }, counters, deps.settings);

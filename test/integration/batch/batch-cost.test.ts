@@ -242,7 +242,21 @@ describe('the batch registry\'s budget and cost (Lua on a real Redis)', () => {
       expect(await batches.openCall('own', 'own/c/v0', call('c'))).toMatchObject({ kind: 'opened' });
     });
 
-    it('a call taken back (its slot missed) gives its reservation back once; a settlement of it later counts its cost and gives nothing more back', async () => {
+    it('a call taken back (its slot missed) is uncounted, its reservation given back and the call closed, only while it is the job\'s open call', async () => {
+      await batches.setMaxCost('missed', 1);
+      expect(await batches.openCall('missed', 'missed/a/v0', call('late'))).toMatchObject({ kind: 'opened', calls: 1 });
+      expect(await batches.takeBackCall('missed', 'missed/a/v0', 'late')).toBe(true);
+      expect(await batches.takeBackCall('missed', 'missed/a/v0', 'late')).toBe(false);
+      expect(await batches.summary('missed')).toMatchObject({ calls: 0, inFlightCostUsd: 0 });
+      expect(await batches.startJob('missed', 'missed/a/v0', 1)).toMatchObject({ openCallLeftMs: undefined, counters: { calls: 0 } });
+      // Another run opened a call since (this one lost its lock): taking back the old one leaves it.
+      expect(await batches.openCall('missed', 'missed/a/v0', call('newer'))).toMatchObject({ kind: 'opened', calls: 1 });
+      expect(await batches.takeBackCall('missed', 'missed/a/v0', 'late')).toBe(false);
+      expect(await batches.summary('missed')).toMatchObject({ calls: 1, inFlightCostUsd: 0.04 });
+      expect(await batches.openCall('missed', 'missed/a/v0', call('third'))).toMatchObject({ kind: 'in_flight' });
+    });
+
+    it('an open call\'s reservation released (an unexpected error in its run) is given back once; a settlement of the call later counts its cost and gives nothing more back', async () => {
       expect(await batches.openCall('back', 'back/a/v0', call('missed'))).toMatchObject({ kind: 'opened' });
       expect(await batches.openCall('back', 'back/b/v0', call('other'))).toMatchObject({ kind: 'opened' });
       await batches.releaseCost('back', 'back/a/v0');
