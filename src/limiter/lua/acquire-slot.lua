@@ -168,7 +168,7 @@ local room = groupRoomKey(prefix, groupId)
 -- The head first: a job back at its turn is usually the head, and a new job that finds no
 -- head finds the room empty, each in one command.
 local head = redis.call('ZRANGE', room, 0, 0, 'WITHSCORES')
-local score, ahead
+local score, ahead, isRenewDue
 local isNewInRoom, isNewRoom = false, false
 local found = head[2]
 if head[1] ~= jobId then found = head[1] and redis.call('ZSCORE', room, jobId) end
@@ -182,15 +182,15 @@ else
   -- New to an empty room, its turn is the next free slot: taken now, nothing is written to the
   -- room (the next job to enter an empty room restarts its clock anyway).
   if isNewRoom and nextSlot - now <= horizon then return offer(name, bookSlot(prefix, name, bucket, now, now, units), units, false) end
-  score = enterRoom(prefix, groupId, jobId, roomPriority, batch, isNewRoom)
+  score, isRenewDue = enterRoom(prefix, groupId, jobId, roomPriority, batch, isNewRoom, now)
   ahead = 0
   if not isNewRoom then ahead = placeInRoom(prefix, groupId, jobId) end
 end
 local turnIn = nextSlot - now + ahead * groupInterval
 if turnIn <= horizon then
-  leaveRoom(prefix, groupId, jobId, score, batch, isNewInRoom)
+  leaveRoom(prefix, groupId, jobId, score, batch, isNewInRoom, now, isRenewDue)
   return offer(name, bookSlot(prefix, name, bucket, now, now, units), units, false)
 end
 local waitMs = math.ceil(turnIn - horizon / 2)
-parkInRoom(prefix, groupId, jobId, now + waitMs + roomGraceMs)
+parkInRoom(prefix, groupId, jobId, now + waitMs + roomGraceMs, now, isRenewDue)
 return {'queued', waitMs, ahead}

@@ -321,15 +321,53 @@ describe('the waiting room: priority first, then batches in turn', () => {
     expect(await redis.hget(`${room}:clock`, 'b:2:second')).toBe('1');
   });
 
-  it('renews the room and its clock whenever a job parks, so a room in use does not expire between the leaves that renew it', async () => {
+  it("renews the room's keys when a call finds their last renewal an hour old or more, so a room in use does not expire under its parked jobs; a call soon after a renewal leaves them be", async () => {
     const slow = [{ name: 'slow', ratePerMinute: 6 }];
     const room = keys.limiterRoom(slotGroupOf(slow, 0).id);
+    const roomKeys = [room, `${room}:until`, `${room}:clock`];
     expect(await ask('sl-0', 'normal', 'sl', slow)).toMatchObject({ kind: 'go' });
     expect(await ask('sl-1', 'normal', 'sl', slow)).toMatchObject({ kind: 'queued', ahead: 0 });
-    // As if the room had been made long ago and no job had left it since.
-    for (const key of [room, `${room}:clock`]) await redis.pexpire(key, 60_000);
+    // As if the room had been renewed a little over an hour ago, and not since.
+    await redis.hset(`${room}:clock`, 'touchedAt', (await redisNowMs(redis)) - 3_600_001);
+    for (const key of roomKeys) await redis.pexpire(key, 60_000);
     expect(await ask('sl-1', 'normal', 'sl', slow)).toMatchObject({ kind: 'queued', ahead: 0 });
-    for (const key of [room, `${room}:until`, `${room}:clock`]) expect(await redis.pttl(key)).toBeGreaterThan(23 * 3600_000);
+    for (const key of roomKeys) expect(await redis.pttl(key)).toBeGreaterThan(23 * 3600_000);
+    // Renewed just now: the next park spends no command on it.
+    for (const key of roomKeys) await redis.pexpire(key, 60_000);
+    expect(await ask('sl-1', 'normal', 'sl', slow)).toMatchObject({ kind: 'queued', ahead: 0 });
+    for (const key of roomKeys) expect(await redis.pttl(key)).toBeLessThanOrEqual(60_000);
+  });
+
+  it('gives every key of the room an expiry in the call that makes it: a room entered, left empty and entered again, its lapse times made again while its renewal is recent', async () => {
+    const fresh = [{ name: 'fresh', ratePerMinute: 60 }];
+    const room = keys.limiterRoom(slotGroupOf(fresh, 0).id);
+    const roomKeys = [room, `${room}:until`, `${room}:clock`];
+    /** Every room key that exists has an expiry of about a day. */
+    async function expectEveryKeyExpires(): Promise<void> {
+      for (const key of roomKeys) {
+        const ttlMs = await redis.pttl(key);
+        if (ttlMs !== -2) expect(ttlMs, key).toBeGreaterThan(23 * 3600_000);
+      }
+    }
+    expect(await ask('f-0', 'normal', 'f', fresh)).toMatchObject({ kind: 'go' });
+    const first = await ask('f-1', 'normal', 'f', fresh);
+    expect(first).toMatchObject({ kind: 'queued', ahead: 0 });
+    expect(await redis.exists(...roomKeys)).toBe(3);
+    await expectEveryKeyExpires();
+    // The room's last job leaves: the room and its lapse times go, the clock stays.
+    await new Promise((r) => setTimeout(r, first.kind === 'queued' ? first.waitMs : 0));
+    expect(await ask('f-1', 'normal', 'f', fresh)).toMatchObject({ kind: 'go' });
+    expect(await redis.exists(room, `${room}:until`)).toBe(0);
+    await expectEveryKeyExpires();
+    // Entered again while the clock says the keys were just renewed.
+    expect(await ask('f-2', 'normal', 'f', fresh)).toMatchObject({ kind: 'queued', ahead: 0 });
+    expect(await redis.exists(...roomKeys)).toBe(3);
+    await expectEveryKeyExpires();
+    // The lapse times lost while the job is in line (written by hand): its next park makes them again.
+    await redis.del(`${room}:until`);
+    expect(await ask('f-2', 'normal', 'f', fresh)).toMatchObject({ kind: 'queued', ahead: 0 });
+    expect(await redis.exists(`${room}:until`)).toBe(1);
+    await expectEveryKeyExpires();
   });
 
   it('leaves no room key without an expiry when every deployment is paused', async () => {
