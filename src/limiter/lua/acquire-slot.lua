@@ -165,20 +165,19 @@ if not roomPriority then return offer(name, bookSlot(prefix, name, bucket, now, 
 -- interval per job ahead of it) is within the horizon; otherwise it keeps its place.
 local nextSlot = math.max(now, bucket.cooldownUntil, bucket.tat - bucket.burst)
 local room = groupRoomKey(prefix, groupId)
--- The head first: a job back at its turn is usually the head, and a new job that finds no
--- head finds the room empty, each in one command.
-local head = redis.call('ZRANGE', room, 0, 0, 'WITHSCORES')
-local score, ahead, isRenewDue
-local isNewInRoom, isNewRoom = false, false
-local found = head[2]
-if head[1] ~= jobId then found = head[1] and redis.call('ZSCORE', room, jobId) end
-if found then
-  score = tonumber(found)
-  -- Dead heads only make a turn look farther: a job asks again before its turn, and sweeps then.
-  ahead = sweepRoom(prefix, groupId, jobId, jobKeyPrefix, now, head[1])
+-- Its place first: a job back near its turn then needs its score only if it leaves.
+local ahead = redis.call('ZRANK', room, jobId)
+local score, isNewInRoom, isRenewDue
+if ahead then
+  -- Dead heads only make a turn look farther: they are swept when the job would park again
+  -- for them, or when its slot is free now though jobs are ahead of it (they may be dead, and
+  -- would make every job behind them come back late).
+  if ahead > 0 and (nextSlot - now + ahead * groupInterval > horizon or nextSlot <= now) then
+    ahead = sweepRoom(prefix, groupId, jobId, jobKeyPrefix, now, ahead)
+  end
 else
   isNewInRoom = true
-  isNewRoom = head[1] == nil
+  local isNewRoom = redis.call('EXISTS', room) == 0
   -- New to an empty room, its turn is the next free slot: taken now, nothing is written to the
   -- room (the next job to enter an empty room restarts its clock anyway).
   if isNewRoom and nextSlot - now <= horizon then return offer(name, bookSlot(prefix, name, bucket, now, now, units), units, false) end
@@ -188,6 +187,7 @@ else
 end
 local turnIn = nextSlot - now + ahead * groupInterval
 if turnIn <= horizon then
+  score = score or tonumber(redis.call('ZSCORE', room, jobId))
   leaveRoom(prefix, groupId, jobId, score, batch, isNewInRoom, now, isRenewDue)
   return offer(name, bookSlot(prefix, name, bucket, now, now, units), units, false)
 end

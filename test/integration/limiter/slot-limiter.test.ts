@@ -287,6 +287,26 @@ describe('the waiting room: priority first, then batches in turn', () => {
     expect(await ask('g-2', 'normal', 'g', gone)).toMatchObject({ kind: 'queued', ahead: 0 });
   });
 
+  it('drops a removed head when the slot of the job behind it is free now, though that job takes its slot anyway: the head would make every job behind it come back late', async () => {
+    // 4 × 60 rpm, maxSleepMs 1000: a slot of the group every 250 ms, booked 500 ms ahead.
+    const four = Array.from({ length: 4 }, (_, i) => ({ name: `idle-${i}`, ratePerMinute: 60 }));
+    const room = keys.limiterRoom(slotGroupOf(four, 0).id);
+    const wide = createSlotLimiter(redis, keys, { ...settings, maxSleepMs: 1_000 });
+    const askWide = async (jobId: string): Promise<LineDecision> => {
+      if ((await queue.getJob(jobId)) === undefined) await queue.add('generate', {}, { jobId, delay: 600_000 });
+      return wide.acquireInLine(jobId, four, { priority: 'normal', batchId: 'i' });
+    };
+    for (let i = 0; i < 4; i++) expect(await askWide(`i-${i}`)).toMatchObject({ kind: 'go' });
+    expect(await askWide('i-4')).toMatchObject({ kind: 'queued', ahead: 0 });
+    const behind = await askWide('i-5');
+    expect(behind).toMatchObject({ kind: 'queued', ahead: 1 });
+    await queue.remove('i-4');
+    // Past every deployment's next slot: they are all free when i-5 comes back.
+    await new Promise((r) => setTimeout(r, 1_100));
+    expect(await askWide('i-5')).toMatchObject({ kind: 'go' });
+    expect(await redis.zrange(room, 0, -1)).toEqual([]);
+  });
+
   it("forgets a batch's tag once its last job in line has taken a slot, though the room is not empty, and lets the room's keys expire", async () => {
     const tidy = [{ name: 'tidy', ratePerMinute: 60 }];
     const room = keys.limiterRoom(slotGroupOf(tidy, 0).id);

@@ -11,9 +11,10 @@
 
   A job keeps its place while it is parked: its entry stays in the room until it takes a slot.
   A parked job that is removed (cancelled, done elsewhere) or never comes back would hold the
-  line: heads whose BullMQ job is gone or whose deadline passed are dropped, a few per call of
-  a job already in line (a job's first call only enters it: it comes back before its turn);
-  a cancelled batch's jobs are taken out by the cancel (src/batch/cancel-batch.ts).
+  line: heads whose BullMQ job is gone or whose deadline passed are dropped, a few per call, by
+  a job already in line that would otherwise park again for them, or whose slot is free now
+  though jobs are ahead of it (they may be those); a cancelled batch's jobs are taken out by
+  the cancel (src/batch/cancel-batch.ts).
 
   Bounded in size: a batch's tag is dropped from the clock once it is no more than its
   priority's virtual time (max(V, tag) is then V: the tag adds nothing), and the room's keys
@@ -108,22 +109,23 @@ local function placeInRoom(prefix, groupId, jobId)
   return redis.call('ZRANK', groupRoomKey(prefix, groupId), jobId)
 end
 
--- Drops heads ahead of jobId (in the room) whose job no longer exists in BullMQ (jobKeyPrefix
--- .. id; no check when the prefix is '') or whose place lapsed, starting from `head` (read by
--- the caller); returns the jobs still ahead of it (none, without asking, when it is the head).
-local function sweepRoom(prefix, groupId, jobId, jobKeyPrefix, now, head)
+-- Drops heads ahead of jobId (in the room, `ahead` jobs before it) whose job no longer exists
+-- in BullMQ (jobKeyPrefix .. id; no check when the prefix is '') or whose place lapsed; returns
+-- the jobs still ahead of it. Every head dropped was ahead of it: no need to ask its rank again.
+local function sweepRoom(prefix, groupId, jobId, jobKeyPrefix, now, ahead)
   local room = groupRoomKey(prefix, groupId)
   local untilKey = groupRoomUntilKey(prefix, groupId)
-  for i = 1, ROOM_SWEEP do
-    if i > 1 then head = redis.call('ZRANGE', room, 0, 0)[1] end
+  for _ = 1, ROOM_SWEEP do
+    local head = redis.call('ZRANGE', room, 0, 0)[1]
     if head == nil or head == jobId then return 0 end
     local deadline = tonumber(redis.call('HGET', untilKey, head) or '')
     local isGone = jobKeyPrefix ~= '' and redis.call('EXISTS', jobKeyPrefix .. head) == 0
     if not isGone and (deadline == nil or deadline >= now) then break end
     redis.call('ZREM', room, head)
     redis.call('HDEL', untilKey, head)
+    ahead = ahead - 1
   end
-  return placeInRoom(prefix, groupId, jobId)
+  return ahead
 end
 
 -- A parked job's place lapses at deadlineMs unless it comes back before. `isDue`: whether
