@@ -37,7 +37,9 @@
   ARGV[12] the group's interval, ms (both as registered: the caller's group has them, so the
   group's hash is not read for them; a group missing in Redis has no slot index either, and is
   found unregistered below), ARGV[13] '1' when the job was never called: only a 429 holds a slot
-  for a job in line, so it holds none and the reservations are not looked at ('' to look)
+  for a job in line, so it holds none and the reservations are not looked at ('' to look),
+  ARGV[14] '1' when the job never asked for a slot in line before: it has no place in the
+  waiting room, and it is not looked for there ('' to look)
 
   Returns {'go', name, waitMs, slotMs}: call after waitMs (at most maxSleepMs; negative when
             a held slot is claimed after its time, by that much); slotMs is the slot by Redis's clock;
@@ -69,6 +71,7 @@ local roomGraceMs = tonumber(ARGV[10]) or 0
 local tiers = ARGV[11]
 local groupInterval = tonumber(ARGV[12])
 local isUncalled = ARGV[13] == '1'
+local isFirstAsk = ARGV[14] == '1'
 local now = redisNowMs()
 
 -- A slot just held for the job: waited for in the worker when near, else the job is delayed.
@@ -154,7 +157,7 @@ for _ = 1, 8 do
 end
 if name == nil then
   -- A job already in line gives its place up: it will not wait now.
-  if roomPriority then quitRoom(prefix, groupId, jobId) end
+  if roomPriority and not isFirstAsk then quitRoom(prefix, groupId, jobId) end
   return pausedReply()
 end
 
@@ -165,8 +168,9 @@ if not roomPriority then return offer(name, bookSlot(prefix, name, bucket, now, 
 -- interval per job ahead of it) is within the horizon; otherwise it keeps its place.
 local nextSlot = math.max(now, bucket.cooldownUntil, bucket.tat - bucket.burst)
 local room = groupRoomKey(prefix, groupId)
--- Its place first: a job back near its turn then needs its score only if it leaves.
-local ahead = redis.call('ZRANK', room, jobId)
+-- Its place first (a job on its first ask has none, and is not looked for): a job back near
+-- its turn then needs its score only if it leaves.
+local ahead = not isFirstAsk and redis.call('ZRANK', room, jobId)
 local score, isNewInRoom, isRenewDue
 if ahead then
   -- Dead heads only make a turn look farther: they are swept when the job would park again
