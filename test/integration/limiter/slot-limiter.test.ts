@@ -307,6 +307,30 @@ describe('the waiting room: priority first, then batches in turn', () => {
     expect(await redis.zrange(room, 0, -1)).toEqual([]);
   });
 
+  it('drops the spent tags of batches that left the clock behind (cancelled while in line), a sample of the clock every 16 slots, though the room never empties', async () => {
+    const spent = [{ name: 'spent', ratePerMinute: 60 }];
+    const room = keys.limiterRoom(slotGroupOf(spent, 0).id);
+    const clock = `${room}:clock`;
+    expect(await ask('sp-0', 'normal', 'sp', spent)).toMatchObject({ kind: 'go' });
+    const blocker = await ask('sp-1', 'normal', 'sp', spent);
+    expect(blocker).toMatchObject({ kind: 'queued', ahead: 0 });
+    // Bulk batches whose jobs left the room without a slot: their tags are no more than the
+    // bulk virtual time. The batch 'sixteen' had 15 jobs in line before: its next gets tag 16.
+    await redis.hset(clock, { 'v:3': 10, 'b:3:gone-a': 5, 'b:3:gone-b': 7, 'b:2:sixteen': 15 });
+    const sixteenth = await ask('sp-16', 'normal', 'sixteen', spent);
+    expect(sixteenth).toMatchObject({ kind: 'queued', ahead: 1 });
+    const [blockerWaitMs, sixteenthWaitMs] = [blocker, sixteenth].map((d) => (d.kind === 'queued' ? d.waitMs : 0));
+    await new Promise((r) => setTimeout(r, blockerWaitMs));
+    expect(await ask('sp-1', 'normal', 'sp', spent)).toMatchObject({ kind: 'go' });
+    expect(await redis.hexists(clock, 'b:3:gone-a')).toBe(1);
+    await new Promise((r) => setTimeout(r, (sixteenthWaitMs ?? 0) - (blockerWaitMs ?? 0)));
+    expect(await ask('sp-16', 'normal', 'sixteen', spent)).toMatchObject({ kind: 'go' });
+    const fields = Object.keys(await redis.hgetall(clock));
+    expect(fields).not.toContain('b:3:gone-a');
+    expect(fields).not.toContain('b:3:gone-b');
+    expect(fields).toContain('v:3');
+  });
+
   it("forgets a batch's tag once its last job in line has taken a slot, though the room is not empty, and lets the room's keys expire", async () => {
     const tidy = [{ name: 'tidy', ratePerMinute: 60 }];
     const room = keys.limiterRoom(slotGroupOf(tidy, 0).id);

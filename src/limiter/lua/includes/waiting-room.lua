@@ -44,9 +44,12 @@ local ROOM_TAG_SPAN = 1099511627776
 -- Dead heads dropped per call at most: the work of one call stays bounded.
 local ROOM_SWEEP = 8
 -- Clock fields looked at every ROOM_CLOCK_SAMPLE_EVERY slots taken, for tags left behind by
--- batches that ended without their last job taking a slot (cancelled, failed while parked).
-local ROOM_CLOCK_SAMPLE = 2
-local ROOM_CLOCK_SAMPLE_EVERY = 4
+-- batches that ended without their last job taking a slot (cancelled, failed while parked):
+-- 8 every 16 slots look at as many fields per slot as 2 every 4 did, so spent tags go as
+-- fast, in one to three commands per 16 slots (HRANDFIELD with the values, an HMGET of other
+-- priorities' virtual times, an HDEL) instead of three to five per 4.
+local ROOM_CLOCK_SAMPLE = 8
+local ROOM_CLOCK_SAMPLE_EVERY = 16
 -- The room's keys outlive their last renewal by this much (ms).
 local ROOM_TTL_MS = 86400000
 -- A call renews the room's keys when their last renewal is at least this old (ms): at most
@@ -69,14 +72,35 @@ local function renewRoom(prefix, groupId)
   redis.call('PEXPIRE', groupRoomClockKey(prefix, groupId), ROOM_TTL_MS)
 end
 
--- Drops the batch's tag ('b:<priority>:<batch>') when it is no more than its priority's
--- virtual time: the next job of the batch gets max(V, tag) + 1 = V + 1 without it.
-local function forgetSpentTag(clock, field)
-  local priority = string.match(field, '^b:(%d+):')
-  if not priority then return end
-  local f = redis.call('HMGET', clock, 'v:' .. priority, field)
-  local v, tag = tonumber(f[1]), tonumber(f[2])
-  if v and tag and tag <= v then redis.call('HDEL', clock, field) end
+-- Drops spent tags among a sample of the clock's fields: a batch's tag ('b:<priority>:<batch>')
+-- no more than its priority's virtual time (the next job of the batch gets max(V, tag) + 1 =
+-- V + 1 without it). `priority`'s V is the caller's; other priorities' are read, in one HMGET.
+local function forgetSpentTags(clock, priority, v)
+  local sample = redis.call('HRANDFIELD', clock, ROOM_CLOCK_SAMPLE, 'WITHVALUES')
+  local tags, others = {}, {}
+  local vOf = {[priority] = v}
+  for i = 1, #sample, 2 do
+    local p = tonumber(string.match(sample[i], '^b:(%d+):'))
+    if p then
+      table.insert(tags, {sample[i], p, tonumber(sample[i + 1])})
+      if vOf[p] == nil then
+        vOf[p] = false
+        table.insert(others, p)
+      end
+    end
+  end
+  if #others > 0 then
+    local fields = {}
+    for i, p in ipairs(others) do fields[i] = 'v:' .. p end
+    local values = redis.call('HMGET', clock, unpack(fields))
+    for i, p in ipairs(others) do vOf[p] = tonumber(values[i]) or false end
+  end
+  local spent = {}
+  for _, t in ipairs(tags) do
+    local pv = vOf[t[2]]
+    if pv and t[3] and t[3] <= pv then table.insert(spent, t[1]) end
+  end
+  if #spent > 0 then redis.call('HDEL', clock, unpack(spent)) end
 end
 
 -- Enters a job that is not in the room at the back of its batch's round; returns its score,
@@ -167,9 +191,7 @@ local function leaveRoom(prefix, groupId, jobId, score, batch, isNew, now, isDue
   v = math.max(v, tag)
   local batchTag = tonumber(f[2])
   if batchTag and batchTag <= v then redis.call('HDEL', clock, batchField) end
-  if tag % ROOM_CLOCK_SAMPLE_EVERY == 0 then
-    for _, other in ipairs(redis.call('HRANDFIELD', clock, ROOM_CLOCK_SAMPLE)) do forgetSpentTag(clock, other) end
-  end
+  if tag % ROOM_CLOCK_SAMPLE_EVERY == 0 then forgetSpentTags(clock, priority, v) end
   if isDue or isRenewedHere then renewRoom(prefix, groupId) end
 end
 
