@@ -169,7 +169,7 @@ if not roomPriority then return offer(name, bookSlot(prefix, name, bucket, now, 
 local nextSlot = math.max(now, bucket.cooldownUntil, bucket.tat - bucket.burst)
 local room = groupRoomKey(prefix, groupId)
 -- Its place first (a job on its first ask has none, and is not looked for): a job back near
--- its turn then needs its score only if it leaves.
+-- its turn then needs its score only if it leaves (leaveRoom reads it).
 local ahead = not isFirstAsk and redis.call('ZRANK', room, jobId)
 local score, isNewInRoom, isRenewDue
 if ahead then
@@ -191,8 +191,7 @@ else
 end
 local turnIn = nextSlot - now + ahead * groupInterval
 if turnIn <= horizon then
-  score = score or tonumber(redis.call('ZSCORE', room, jobId))
-  leaveRoom(prefix, groupId, jobId, score, batch, isNewInRoom, now, isRenewDue)
+  leaveRoom(prefix, groupId, jobId, score, ahead, batch, isNewInRoom, now, isRenewDue)
   return offer(name, bookSlot(prefix, name, bucket, now, now, units), units, false)
 end
 local waitMs = math.ceil(turnIn - horizon / 2)

@@ -168,10 +168,18 @@ end
 
 -- The job takes a slot: it leaves the room, and its tag becomes its priority's virtual time.
 -- Its batch's tag goes once V has reached it (the batch's last job in line has left), and,
--- now and then, a few other spent tags with it. `isNew`: it entered in this call (no lapse
--- time yet); `isDue` as for parkInRoom.
-local function leaveRoom(prefix, groupId, jobId, score, batch, isNew, now, isDue)
-  redis.call('ZREM', groupRoomKey(prefix, groupId), jobId)
+-- now and then, a few other spent tags with it. `score`: its score, if the caller has it;
+-- `ahead`: the jobs before it. `isNew`: it entered in this call (no lapse time yet); `isDue`
+-- as for parkInRoom.
+local function leaveRoom(prefix, groupId, jobId, score, ahead, batch, isNew, now, isDue)
+  local room = groupRoomKey(prefix, groupId)
+  if score == nil and ahead == 0 then
+    -- The head: taken out with its score in one command.
+    score = tonumber(redis.call('ZPOPMIN', room)[2])
+  else
+    score = score or tonumber(redis.call('ZSCORE', room, jobId))
+    redis.call('ZREM', room, jobId)
+  end
   if not isNew then redis.call('HDEL', groupRoomUntilKey(prefix, groupId), jobId) end
   local priority = math.floor(score / ROOM_TAG_SPAN)
   local tag = score - priority * ROOM_TAG_SPAN
