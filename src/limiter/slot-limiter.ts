@@ -40,6 +40,11 @@ export interface LinePlace {
    * none and the reservations are not looked at (a command less per ask). Default false.
    */
   readonly isUncalled?: boolean;
+  /**
+   * The job never asked for a slot in line before (its first run, its first ask): it has no
+   * place in the waiting room, so it is not looked for there (a command less). Default false.
+   */
+  readonly isFirstAsk?: boolean;
 }
 
 /**
@@ -187,6 +192,7 @@ interface LimiterCommands {
     tiers: string,
     groupIntervalMs: string,
     isUncalled: string,
+    isFirstAsk: string,
   ): Promise<Arg[]>;
   imgbatchRegisterSlotGroup(group: string, prefix: string, groupId: string, ...registration: string[]): Promise<number>;
   imgbatchCooldownAfter429(
@@ -281,6 +287,7 @@ export function createSlotLimiter(redis: RedisClient, keys: KeySpace, settings: 
       group.tiers,
       group.intervalMs,
       place?.isUncalled === true ? '1' : '',
+      place?.isFirstAsk === true ? '1' : '',
     );
   }
 

@@ -6,7 +6,7 @@ import type { WorkerSettings } from '../../src/config/config.js';
 import type { DeploymentConfig } from '../../src/config/deployment-config.js';
 import { DEFAULT_PRICE_TABLE } from '../../src/cost/default-price-table.js';
 import type { ImageJobData } from '../../src/job/image-job.js';
-import type { LineDecision } from '../../src/limiter/slot-limiter.js';
+import type { LineDecision, LinePlace } from '../../src/limiter/slot-limiter.js';
 import { createLogger } from '../../src/log/logger.js';
 import { BUILT_IN_CATALOGUE } from '../../src/models/model-catalogue.js';
 import type { JobCounters, JobState, OpenCall } from '../../src/queue/job-state.js';
@@ -203,6 +203,8 @@ export function createFakeJobState(): FakeJobState {
 export interface FakeSlots extends CallSlots {
   /** What `acquireInLine` answers, first to last; when empty, `go` now on the first candidate. */
   readonly offers: LineDecision[];
+  /** The place in line of every `acquireInLine`, in order. */
+  readonly asks: LinePlace[];
   readonly cooldowns: Array<{ deployment: string; waitMs: number }>;
   readonly paused: Map<string, string>;
 }
@@ -210,9 +212,11 @@ export interface FakeSlots extends CallSlots {
 export function createFakeSlots(): FakeSlots {
   const slots: FakeSlots = {
     offers: [],
+    asks: [],
     cooldowns: [],
     paused: new Map(),
-    async acquireInLine(_jobId, candidates) {
+    async acquireInLine(_jobId, candidates, place) {
+      slots.asks.push(place);
       return slots.offers.shift() ?? { kind: 'go', deployment: candidates[0]?.name ?? '', waitMs: 0, slotAtMs: 0 };
     },
     async cooldown(deployment, waitMs) {

@@ -37,7 +37,9 @@
   ARGV[12] the group's interval, ms (both as registered: the caller's group has them, so the
   group's hash is not read for them; a group missing in Redis has no slot index either, and is
   found unregistered below), ARGV[13] '1' when the job was never called: only a 429 holds a slot
-  for a job in line, so it holds none and the reservations are not looked at ('' to look)
+  for a job in line, so it holds none and the reservations are not looked at ('' to look),
+  ARGV[14] '1' when the job never asked for a slot in line before: it has no place in the
+  waiting room, and it is not looked for there ('' to look)
 
   Returns {'go', name, waitMs, slotMs}: call after waitMs (at most maxSleepMs; negative when
             a held slot is claimed after its time, by that much); slotMs is the slot by Redis's clock;
@@ -69,6 +71,7 @@ local roomGraceMs = tonumber(ARGV[10]) or 0
 local tiers = ARGV[11]
 local groupInterval = tonumber(ARGV[12])
 local isUncalled = ARGV[13] == '1'
+local isFirstAsk = ARGV[14] == '1'
 local now = redisNowMs()
 
 -- A slot just held for the job: waited for in the worker when near, else the job is delayed.
@@ -154,7 +157,7 @@ for _ = 1, 8 do
 end
 if name == nil then
   -- A job already in line gives its place up: it will not wait now.
-  if roomPriority then quitRoom(prefix, groupId, jobId) end
+  if roomPriority and not isFirstAsk then quitRoom(prefix, groupId, jobId) end
   return pausedReply()
 end
 
@@ -165,32 +168,32 @@ if not roomPriority then return offer(name, bookSlot(prefix, name, bucket, now, 
 -- interval per job ahead of it) is within the horizon; otherwise it keeps its place.
 local nextSlot = math.max(now, bucket.cooldownUntil, bucket.tat - bucket.burst)
 local room = groupRoomKey(prefix, groupId)
--- The head first: a job back at its turn is usually the head, and a new job that finds no
--- head finds the room empty, each in one command.
-local head = redis.call('ZRANGE', room, 0, 0, 'WITHSCORES')
-local score, ahead
-local isNewInRoom, isNewRoom = false, false
-local found = head[2]
-if head[1] ~= jobId then found = head[1] and redis.call('ZSCORE', room, jobId) end
-if found then
-  score = tonumber(found)
-  -- Dead heads only make a turn look farther: a job asks again before its turn, and sweeps then.
-  ahead = sweepRoom(prefix, groupId, jobId, jobKeyPrefix, now, head[1])
+-- Its place first (a job on its first ask has none, and is not looked for): a job back near
+-- its turn then needs its score only if it leaves (leaveRoom reads it).
+local ahead = not isFirstAsk and redis.call('ZRANK', room, jobId)
+local score, isNewInRoom, isRenewDue
+if ahead then
+  -- Dead heads only make a turn look farther: they are swept when the job would park again
+  -- for them, or when its slot is free now though jobs are ahead of it (they may be dead, and
+  -- would make every job behind them come back late).
+  if ahead > 0 and (nextSlot - now + ahead * groupInterval > horizon or nextSlot <= now) then
+    ahead = sweepRoom(prefix, groupId, jobId, jobKeyPrefix, now, ahead)
+  end
 else
   isNewInRoom = true
-  isNewRoom = head[1] == nil
+  local isNewRoom = redis.call('EXISTS', room) == 0
   -- New to an empty room, its turn is the next free slot: taken now, nothing is written to the
   -- room (the next job to enter an empty room restarts its clock anyway).
   if isNewRoom and nextSlot - now <= horizon then return offer(name, bookSlot(prefix, name, bucket, now, now, units), units, false) end
-  score = enterRoom(prefix, groupId, jobId, roomPriority, batch, isNewRoom)
+  score, isRenewDue = enterRoom(prefix, groupId, jobId, roomPriority, batch, isNewRoom, now)
   ahead = 0
   if not isNewRoom then ahead = placeInRoom(prefix, groupId, jobId) end
 end
 local turnIn = nextSlot - now + ahead * groupInterval
 if turnIn <= horizon then
-  leaveRoom(prefix, groupId, jobId, score, batch, isNewInRoom)
+  leaveRoom(prefix, groupId, jobId, score, ahead, batch, isNewInRoom, now, isRenewDue)
   return offer(name, bookSlot(prefix, name, bucket, now, now, units), units, false)
 end
 local waitMs = math.ceil(turnIn - horizon / 2)
-parkInRoom(prefix, groupId, jobId, now + waitMs + roomGraceMs)
+parkInRoom(prefix, groupId, jobId, now + waitMs + roomGraceMs, now, isRenewDue)
 return {'queued', waitMs, ahead}

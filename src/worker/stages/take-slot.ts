@@ -98,7 +98,9 @@ export async function takeSlot(deps: SlotDeps, ctx: JobContext, pending: readonl
     // Its line among the jobs waiting unfetched, for the backlog's question (queue-backlog.ts).
     const unstarted = unstartedLineOf(data);
     await waitForTurn(deps, { turn, stillMs }, unstarted);
-    return await takeSlotInLine(deps, ctx, pending, candidates, expected, known, { place, unstarted }, letNextGo);
+    // Any other job is on its first run (BullMQ started it once) and never asked for a slot:
+    // it has no place in the waiting room to look for until this first ask.
+    return await takeSlotInLine(deps, ctx, pending, candidates, expected, known, { place: { ...place, isFirstAsk: !isReturning }, unstarted }, letNextGo);
   } finally {
     letNextGo();
   }
@@ -117,8 +119,8 @@ async function takeSlotInLine(
   const { jobId, data } = ctx;
   const slotCandidates = candidates.map(slotCandidateOf);
   let waitedInLineMs = 0;
-  for (let missed = 0; ; ) {
-    const offer = await deps.limiter.acquireInLine(jobId, slotCandidates, place, pending.length);
+  for (let missed = 0, asked = place; ; asked = { ...place, isFirstAsk: false }) {
+    const offer = await deps.limiter.acquireInLine(jobId, slotCandidates, asked, pending.length);
     // Waiting here for its turn, it keeps the jobs of its line behind it; otherwise they may ask.
     if (offer.kind !== 'queued' || waitedInLineMs + offer.waitMs > deps.lineWait.inProcessMs) letNextGo();
     if (offer.kind === 'paused') {

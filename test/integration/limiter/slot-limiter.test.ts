@@ -287,6 +287,50 @@ describe('the waiting room: priority first, then batches in turn', () => {
     expect(await ask('g-2', 'normal', 'g', gone)).toMatchObject({ kind: 'queued', ahead: 0 });
   });
 
+  it('drops a removed head when the slot of the job behind it is free now, though that job takes its slot anyway: the head would make every job behind it come back late', async () => {
+    // 4 × 60 rpm, maxSleepMs 1000: a slot of the group every 250 ms, booked 500 ms ahead.
+    const four = Array.from({ length: 4 }, (_, i) => ({ name: `idle-${i}`, ratePerMinute: 60 }));
+    const room = keys.limiterRoom(slotGroupOf(four, 0).id);
+    const wide = createSlotLimiter(redis, keys, { ...settings, maxSleepMs: 1_000 });
+    const askWide = async (jobId: string): Promise<LineDecision> => {
+      if ((await queue.getJob(jobId)) === undefined) await queue.add('generate', {}, { jobId, delay: 600_000 });
+      return wide.acquireInLine(jobId, four, { priority: 'normal', batchId: 'i' });
+    };
+    for (let i = 0; i < 4; i++) expect(await askWide(`i-${i}`)).toMatchObject({ kind: 'go' });
+    expect(await askWide('i-4')).toMatchObject({ kind: 'queued', ahead: 0 });
+    const behind = await askWide('i-5');
+    expect(behind).toMatchObject({ kind: 'queued', ahead: 1 });
+    await queue.remove('i-4');
+    // Past every deployment's next slot: they are all free when i-5 comes back.
+    await new Promise((r) => setTimeout(r, 1_100));
+    expect(await askWide('i-5')).toMatchObject({ kind: 'go' });
+    expect(await redis.zrange(room, 0, -1)).toEqual([]);
+  });
+
+  it('drops the spent tags of batches that left the clock behind (cancelled while in line), a sample of the clock every 16 slots, though the room never empties', async () => {
+    const spent = [{ name: 'spent', ratePerMinute: 60 }];
+    const room = keys.limiterRoom(slotGroupOf(spent, 0).id);
+    const clock = `${room}:clock`;
+    expect(await ask('sp-0', 'normal', 'sp', spent)).toMatchObject({ kind: 'go' });
+    const blocker = await ask('sp-1', 'normal', 'sp', spent);
+    expect(blocker).toMatchObject({ kind: 'queued', ahead: 0 });
+    // Bulk batches whose jobs left the room without a slot: their tags are no more than the
+    // bulk virtual time. The batch 'sixteen' had 15 jobs in line before: its next gets tag 16.
+    await redis.hset(clock, { 'v:3': 10, 'b:3:gone-a': 5, 'b:3:gone-b': 7, 'b:2:sixteen': 15 });
+    const sixteenth = await ask('sp-16', 'normal', 'sixteen', spent);
+    expect(sixteenth).toMatchObject({ kind: 'queued', ahead: 1 });
+    const [blockerWaitMs, sixteenthWaitMs] = [blocker, sixteenth].map((d) => (d.kind === 'queued' ? d.waitMs : 0));
+    await new Promise((r) => setTimeout(r, blockerWaitMs));
+    expect(await ask('sp-1', 'normal', 'sp', spent)).toMatchObject({ kind: 'go' });
+    expect(await redis.hexists(clock, 'b:3:gone-a')).toBe(1);
+    await new Promise((r) => setTimeout(r, (sixteenthWaitMs ?? 0) - (blockerWaitMs ?? 0)));
+    expect(await ask('sp-16', 'normal', 'sixteen', spent)).toMatchObject({ kind: 'go' });
+    const fields = Object.keys(await redis.hgetall(clock));
+    expect(fields).not.toContain('b:3:gone-a');
+    expect(fields).not.toContain('b:3:gone-b');
+    expect(fields).toContain('v:3');
+  });
+
   it("forgets a batch's tag once its last job in line has taken a slot, though the room is not empty, and lets the room's keys expire", async () => {
     const tidy = [{ name: 'tidy', ratePerMinute: 60 }];
     const room = keys.limiterRoom(slotGroupOf(tidy, 0).id);
@@ -321,15 +365,53 @@ describe('the waiting room: priority first, then batches in turn', () => {
     expect(await redis.hget(`${room}:clock`, 'b:2:second')).toBe('1');
   });
 
-  it('renews the room and its clock whenever a job parks, so a room in use does not expire between the leaves that renew it', async () => {
+  it("renews the room's keys when a call finds their last renewal an hour old or more, so a room in use does not expire under its parked jobs; a call soon after a renewal leaves them be", async () => {
     const slow = [{ name: 'slow', ratePerMinute: 6 }];
     const room = keys.limiterRoom(slotGroupOf(slow, 0).id);
+    const roomKeys = [room, `${room}:until`, `${room}:clock`];
     expect(await ask('sl-0', 'normal', 'sl', slow)).toMatchObject({ kind: 'go' });
     expect(await ask('sl-1', 'normal', 'sl', slow)).toMatchObject({ kind: 'queued', ahead: 0 });
-    // As if the room had been made long ago and no job had left it since.
-    for (const key of [room, `${room}:clock`]) await redis.pexpire(key, 60_000);
+    // As if the room had been renewed a little over an hour ago, and not since.
+    await redis.hset(`${room}:clock`, 'touchedAt', (await redisNowMs(redis)) - 3_600_001);
+    for (const key of roomKeys) await redis.pexpire(key, 60_000);
     expect(await ask('sl-1', 'normal', 'sl', slow)).toMatchObject({ kind: 'queued', ahead: 0 });
-    for (const key of [room, `${room}:until`, `${room}:clock`]) expect(await redis.pttl(key)).toBeGreaterThan(23 * 3600_000);
+    for (const key of roomKeys) expect(await redis.pttl(key)).toBeGreaterThan(23 * 3600_000);
+    // Renewed just now: the next park spends no command on it.
+    for (const key of roomKeys) await redis.pexpire(key, 60_000);
+    expect(await ask('sl-1', 'normal', 'sl', slow)).toMatchObject({ kind: 'queued', ahead: 0 });
+    for (const key of roomKeys) expect(await redis.pttl(key)).toBeLessThanOrEqual(60_000);
+  });
+
+  it('gives every key of the room an expiry in the call that makes it: a room entered, left empty and entered again, its lapse times made again while its renewal is recent', async () => {
+    const fresh = [{ name: 'fresh', ratePerMinute: 60 }];
+    const room = keys.limiterRoom(slotGroupOf(fresh, 0).id);
+    const roomKeys = [room, `${room}:until`, `${room}:clock`];
+    /** Every room key that exists has an expiry of about a day. */
+    async function expectEveryKeyExpires(): Promise<void> {
+      for (const key of roomKeys) {
+        const ttlMs = await redis.pttl(key);
+        if (ttlMs !== -2) expect(ttlMs, key).toBeGreaterThan(23 * 3600_000);
+      }
+    }
+    expect(await ask('f-0', 'normal', 'f', fresh)).toMatchObject({ kind: 'go' });
+    const first = await ask('f-1', 'normal', 'f', fresh);
+    expect(first).toMatchObject({ kind: 'queued', ahead: 0 });
+    expect(await redis.exists(...roomKeys)).toBe(3);
+    await expectEveryKeyExpires();
+    // The room's last job leaves: the room and its lapse times go, the clock stays.
+    await new Promise((r) => setTimeout(r, first.kind === 'queued' ? first.waitMs : 0));
+    expect(await ask('f-1', 'normal', 'f', fresh)).toMatchObject({ kind: 'go' });
+    expect(await redis.exists(room, `${room}:until`)).toBe(0);
+    await expectEveryKeyExpires();
+    // Entered again while the clock says the keys were just renewed.
+    expect(await ask('f-2', 'normal', 'f', fresh)).toMatchObject({ kind: 'queued', ahead: 0 });
+    expect(await redis.exists(...roomKeys)).toBe(3);
+    await expectEveryKeyExpires();
+    // The lapse times lost while the job is in line (written by hand): its next park makes them again.
+    await redis.del(`${room}:until`);
+    expect(await ask('f-2', 'normal', 'f', fresh)).toMatchObject({ kind: 'queued', ahead: 0 });
+    expect(await redis.exists(`${room}:until`)).toBe(1);
+    await expectEveryKeyExpires();
   });
 
   it('leaves no room key without an expiry when every deployment is paused', async () => {

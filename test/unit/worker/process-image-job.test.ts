@@ -104,6 +104,15 @@ describe('processImageJob through its stages, on fakes of its own ports', () => 
     expect(p.calls).toHaveLength(1);
   });
 
+  it('a job on its first run asks for its slot first as one with no place in the waiting room to look for; its asks after a wait there, and a run after a park, look for its place', async () => {
+    const p = createFakeProcessor();
+    const deps = { ...p.deps, lineWait: { inProcessMs: 10_000, parkGridMs: 250, gateMs: 10_000 } };
+    p.limiter.offers.push({ kind: 'queued', waitMs: 3_000, ahead: 40 }, { kind: 'queued', waitMs: 12_345, ahead: 30 });
+    expect(await processImageJob(deps, fakeJob())).toMatchObject({ kind: 'delayed' });
+    expect(await processImageJob(deps, { ...fakeJob(), wasDelayed: true })).toMatchObject({ kind: 'completed' });
+    expect(p.limiter.asks.map((place) => place.isFirstAsk)).toEqual([true, false, false]);
+  });
+
   it('a turn farther than the wait in the process parks the job, woken on the grid ahead of its turn so jobs parked together come back together', async () => {
     const p = createFakeProcessor();
     const deps = { ...p.deps, lineWait: { inProcessMs: 10_000, parkGridMs: 250, gateMs: 10_000 } };

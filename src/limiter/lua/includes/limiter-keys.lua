@@ -13,7 +13,8 @@
     group:<id>:paused       set: the group's paused deployments
     group:<id>:room         sorted set: job id -> its place in the group's waiting room (waiting-room.lua)
     group:<id>:room:until   hash: job id -> when a parked job's place lapses (ms)
-    group:<id>:room:clock   hash: "v:<priority>" -> virtual time, "b:<priority>:<batch>" -> the batch's last tag
+    group:<id>:room:clock   hash: "v:<priority>" -> virtual time, "b:<priority>:<batch>" -> the batch's last tag,
+                            "touchedAt" -> when the room's keys were last renewed (ms)
 ]]
 local function deploymentKey(prefix, name)
   return prefix .. 'deployment:' .. name
