@@ -1,28 +1,19 @@
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITER_SETTINGS } from '../../../src/config/load-config.js';
 import { createSlotLimiter } from '../../../src/limiter/slot-limiter.js';
 import { createKeySpace } from '../../../src/queue/key-space.js';
 import { readRedisUsage } from '../../../src/queue/read-redis-usage.js';
-import { startRedisServer, type RunningService } from '../../helpers/services.js';
+import { useOwnRedisServer } from '../../helpers/redis.js';
 
 const ACQUIRES = 200;
 
 describe('the cost of a slot in Redis commands', () => {
   // A server of its own: INFO commandstats counts every client's commands.
-  let server: RunningService;
-  let redis: Redis;
-  beforeAll(async () => {
-    server = await startRedisServer();
-    redis = new Redis(server.port, '127.0.0.1', { maxRetriesPerRequest: null });
-  });
-  afterAll(async () => {
-    await redis.quit();
-    await server.stop();
-  });
+  const ownRedis = useOwnRedisServer();
 
   /** Commands Redis ran (those inside scripts included) per acquire, over ACQUIRES acquires among `deployments`. */
   async function commandsPerAcquire(deployments: number): Promise<number> {
+    const redis = ownRedis();
     const keys = createKeySpace(`cost-${deployments}`);
     // Every slot granted to the worker, however far: the same path for both sizes.
     const limiter = createSlotLimiter(redis, keys, { ...DEFAULT_LIMITER_SETTINGS, maxSleepMs: 3_600_000 });

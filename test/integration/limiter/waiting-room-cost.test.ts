@@ -1,11 +1,10 @@
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITER_SETTINGS } from '../../../src/config/load-config.js';
 import { IMAGE_QUEUE_NAME } from '../../../src/job/image-job.js';
 import { createSlotLimiter } from '../../../src/limiter/slot-limiter.js';
 import { createKeySpace } from '../../../src/queue/key-space.js';
 import { readRedisUsage } from '../../../src/queue/read-redis-usage.js';
-import { startRedisServer, type RunningService } from '../../helpers/services.js';
+import { useOwnRedisServer } from '../../helpers/redis.js';
 
 const JOBS = 120;
 const WAKE_GRID_MS = 100;
@@ -15,21 +14,13 @@ const CANDIDATES = Array.from({ length: 4 }, (_, i) => ({ name: `room-d${i}`, ra
 
 describe('the cost of a turn in the waiting room in Redis commands', () => {
   // A server of its own: INFO commandstats counts every client's commands.
-  let server: RunningService;
-  let redis: Redis;
-  beforeAll(async () => {
-    server = await startRedisServer();
-    redis = new Redis(server.port, '127.0.0.1', { maxRetriesPerRequest: null });
-  });
-  afterAll(async () => {
-    await redis.quit();
-    await server.stop();
-  });
+  const ownRedis = useOwnRedisServer();
 
   // Measured: 23.7 commands per job before the room's keys were renewed only when due (and
   // dead heads swept only when they matter, a first ask not looked for in the room, spent tags
   // sampled every 16 slots, the head leaving with ZPOPMIN), 18.3 after; 1.8 asks per job.
   it('a backlog of jobs that enter the room, wait and come back for their slot costs at most 20 commands per job, all asks included (INFO commandstats)', async ({ annotate }) => {
+    const redis = ownRedis();
     const keys = createKeySpace('room-cost');
     const limiter = createSlotLimiter(redis, keys, { ...DEFAULT_LIMITER_SETTINGS, headroom: 0, maxSleepMs: 1_000 });
     await limiter.prepare([CANDIDATES]);
