@@ -155,7 +155,7 @@ export interface BatchCallback {
 interface RegistryCommands {
   imgbatchEnsureJob(k1: string, k2: string, k3: string, now: number, batchId: string, jobId: string, images: number): Promise<number>;
   imgbatchStartJob(k1: string, k2: string, k3: string, k4: string, k5: string, now: number, batchId: string, jobField: string, images: number, line: string): Promise<[string[], number | string, Array<string | null>]>;
-  imgbatchAddJobs(k1: string, k2: string, k3: string, k4: string, ...args: (string | number)[]): Promise<string[]>;
+  imgbatchAddJobs(k1: string, k2: string, k3: string, k4: string, k5: string, ...args: (string | number)[]): Promise<string[]>;
   imgbatchRecordOutcome(k1: string, k2: string, k3: string, k4: string, k5: string, k6: string, field: string, outcome: string, error: string, batchId: string, retentionSeconds: number, key: string, reason: string): Promise<string | null>;
   imgbatchClearOutcome(k1: string, k2: string, k3: string, k4: string, k5: string, field: string): Promise<string | null>;
   imgbatchMoveOutcome(k1: string, k2: string, k3: string, k4: string, k5: string, k6: string, field: string, expected: string, next: string, batchId: string, retentionSeconds: number, key: string): Promise<number>;
@@ -163,7 +163,7 @@ interface RegistryCommands {
 
 const file = (name: string): URL => new URL(`./lua/${name}`, import.meta.url);
 const REGISTRY_COMMANDS = [
-  luaCommand('imgbatchAddJobs', file('add-jobs.lua'), 4),
+  luaCommand('imgbatchAddJobs', file('add-jobs.lua'), 5),
   luaCommand('imgbatchEnsureJob', file('ensure-job.lua'), 3),
   luaCommand('imgbatchStartJob', file('start-job.lua'), 5),
   luaCommand('imgbatchRecordOutcome', file('record-outcome.lua'), 6),
@@ -204,6 +204,7 @@ export function createBatchRegistry(redis: RedisClient, keys: KeySpace, options:
         keys.batchJobs(batchId),
         keys.batches,
         keys.unstartedLines,
+        keys.pendingDownloadBatches,
         Date.now(),
         batchId,
         imagesPerCall,

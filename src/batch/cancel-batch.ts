@@ -80,6 +80,9 @@ export async function cancelBatch(deps: CancelDeps, batchId: string): Promise<Ca
       return;
     }
     jobsCancelled++;
+    // A call its worker left open (killed mid-call) holds its reservation in the job's state:
+    // given back before the state goes, or the batch would hold that budget for good.
+    await deps.batches.releaseCost(batchId, jobId);
     await jobState.clear(jobId);
     // An image left at a URL and waiting for its next download try: no run will come for it,
     // so its URL is not kept until it expires (about a day).

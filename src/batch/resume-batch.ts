@@ -114,7 +114,9 @@ export async function resumeBatch(deps: ResumeDeps, batchId: string, options: Re
         await deps.batches.clearOutcome(batchId, key);
       }
       // With the limiter reservation it may hold: as a job whose state counts no call, it will
-      // not look for one again (a 429's priority one would stay in the hash for good).
+      // not look for one again (a 429's priority one would stay in the hash for good). The budget
+      // reservation of a call left open goes back first: it is kept in the state.
+      await deps.batches.releaseCost(batchId, jobId);
       await deps.jobState.forget(jobId);
       // The wait bound counts from the resume, not from the first enqueue.
       const data = { ...parsed.data, enqueuedAt: Date.now() };

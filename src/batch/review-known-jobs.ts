@@ -96,7 +96,9 @@ export function reviewKnownJobs(deps: KnownJobsReviewDeps, options: KnownJobsRev
       await deps.batches.clearOutcome(data.batchId, key);
     }
     // With the limiter reservation it may hold: as a job whose state counts no call, it will
-    // not look for one again (a 429's priority one would stay in the hash for good).
+    // not look for one again (a 429's priority one would stay in the hash for good). The budget
+    // reservation of a call left open goes back first: it is kept in the state.
+    await deps.batches.releaseCost(data.batchId, jobId);
     await deps.jobState.forget(jobId);
     redoneImages += keys.length;
     return false;

@@ -63,9 +63,6 @@ export interface JobState {
 /** Job state expires on its own when a job is removed without finishing. */
 export const JOB_STATE_TTL_SECONDS = 30 * 24 * 3600;
 
-/** The job state hash's fields that hold its open call (written by open-call.lua). */
-export const OPEN_CALL_FIELDS = ['openCall', 'openCallId', 'openUntilMs', 'openClient', 'openReserved'] as const;
-
 /** Counters from the job state hash, as HGETALL answers it (a record, or a flat array from a script). */
 export function toJobCounters(reply: Record<string, string> | readonly string[]): JobCounters {
   const hash: Record<string, string> = {};
@@ -98,11 +95,10 @@ function parseOpenCall(text: string, untilText: string | undefined): OpenCall | 
 }
 
 export function createJobState(redis: RedisClient, keys: KeySpace): JobState {
-  async function bump(jobId: string, fields: Record<string, number>, isClosing = false): Promise<JobCounters> {
+  async function bump(jobId: string, fields: Record<string, number>): Promise<JobCounters> {
     const key = keys.jobState(jobId);
     const pipeline = redis.pipeline();
     for (const [field, by] of Object.entries(fields)) pipeline.hincrby(key, field, by);
-    if (isClosing) pipeline.hdel(key, ...OPEN_CALL_FIELDS);
     pipeline.expire(key, JOB_STATE_TTL_SECONDS);
     pipeline.hgetall(key);
     const results = (await pipeline.exec()) ?? [];

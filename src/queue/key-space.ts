@@ -33,6 +33,12 @@ export interface KeySpace {
   jobState(jobId: string): string;
   /** Generated images of a job still to be downloaded from the URL the answer gave (hash: variant -> JSON; expires with the URLs). */
   pendingDownloads(jobId: string): string;
+  /**
+   * Batches that left a download pending (hash: batch id -> when its downloads' keys may go, epoch
+   * ms; expires with the latest): a batch made again after it was pruned reads its jobs' pending
+   * downloads, which outlive the batch's hash.
+   */
+  readonly pendingDownloadBatches: string;
   /** BullMQ's lock of an image job (its value: the token of the worker run holding it; BullMQ's key, read by open-call.lua). */
   imageJobLock(jobId: string): string;
   /** BullMQ's list of the image queue's active jobs (BullMQ's key, read by our scripts). */
@@ -101,6 +107,7 @@ export function createKeySpace(prefix: string): KeySpace {
     limiterReservations: `${bullPrefix}:limiter:reservations`,
     jobState: (jobId) => `${bullPrefix}:job-state:${jobId}`,
     pendingDownloads: (jobId) => `${bullPrefix}:job-downloads:${jobId}`,
+    pendingDownloadBatches: `${bullPrefix}:download-batches`,
     imageJobLock: (jobId) => `${bullPrefix}:${IMAGE_QUEUE_NAME}:${jobId}:lock`,
     imageQueueActive: `${bullPrefix}:${IMAGE_QUEUE_NAME}:active`,
     batch: (batchId) => `${bullPrefix}:batch:${batchId}`,

@@ -57,10 +57,10 @@ function parseEntry(text: string): PendingDownload | undefined {
 }
 
 interface PendingDownloadCommands {
-  imgbatchKeepPendingDownload(downloads: string, batch: string, variant: string, download: string, keepUntilMs: number): Promise<number>;
+  imgbatchKeepPendingDownload(downloads: string, batch: string, batches: string, variant: string, download: string, keepUntilMs: number, batchId: string): Promise<number>;
 }
 
-const PENDING_DOWNLOAD_COMMANDS = [luaCommand('imgbatchKeepPendingDownload', new URL('./lua/keep-pending-download.lua', import.meta.url), 2)];
+const PENDING_DOWNLOAD_COMMANDS = [luaCommand('imgbatchKeepPendingDownload', new URL('./lua/keep-pending-download.lua', import.meta.url), 3)];
 
 export function createPendingDownloads(redis: RedisClient, keys: KeySpace): PendingDownloads {
   defineLuaCommands(redis, PENDING_DOWNLOAD_COMMANDS);
@@ -70,9 +70,11 @@ export function createPendingDownloads(redis: RedisClient, keys: KeySpace): Pend
       await commands.imgbatchKeepPendingDownload(
         keys.pendingDownloads(jobId),
         keys.batch(download.record.batchId),
+        keys.pendingDownloadBatches,
         String(variant),
         JSON.stringify(download),
         download.expiresAtMs + KEEP_AFTER_EXPIRY_MS,
+        download.record.batchId,
       );
     },
     async read(jobId) {

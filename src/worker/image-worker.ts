@@ -241,7 +241,9 @@ export function createImageWorker(options: ImageWorkerOptions): ImageWorker {
   const lockRenewTimeMs = lockRenewTimeOf(lockDurationMs);
   const overlappingRuns = createOverlappingRuns({
     lockDurationMs,
-    renewEveryMs: lockRenewTimeMs,
+    // As often as BullMQ's own timer looks (every half of lockRenewTime): a lock is renewed with
+    // more than its margin left, and one refused renewal leaves time for the next.
+    renewEveryMs: Math.max(1, Math.floor(lockRenewTimeMs / 2)),
     onRenewalFailed: (jobId, error) => {
       // Refused (no error): the older run outlived the newer one, whose end took the lock along.
       if (error === undefined) logger.debug({ jobId }, 'a run of a job no longer holds its lock; not renewed');

@@ -23,11 +23,15 @@ export interface LineGate {
 export function createLineGate(now: () => number = Date.now): LineGate {
   // Per line, what the next job to join waits for: the last one's letNextGo.
   const tails = new Map<string, Promise<void>>();
-  // Per line with jobs in it here, when one last let the next go.
+  // Per line, the jobs in it here that have not let the next go yet, and when one last did:
+  // both go with the line's last job (a tail that leaves first must not take the line's clock
+  // from the jobs still in it).
+  const members = new Map<string, number>();
   const movedAt = new Map<string, number>();
   return {
     join(line) {
       const joinedAt = now();
+      members.set(line, (members.get(line) ?? 0) + 1);
       const before = tails.get(line) ?? Promise.resolve();
       let open = (): void => undefined;
       const released = new Promise<void>((resolve) => {
@@ -41,11 +45,14 @@ export function createLineGate(now: () => number = Date.now): LineGate {
           if (isReleased) return;
           isReleased = true;
           open();
-          if (tails.get(line) === released) {
-            tails.delete(line);
-            movedAt.delete(line);
-          } else {
+          if (tails.get(line) === released) tails.delete(line);
+          const left = (members.get(line) ?? 1) - 1;
+          if (left > 0) {
+            members.set(line, left);
             movedAt.set(line, now());
+          } else {
+            members.delete(line);
+            movedAt.delete(line);
           }
         },
         stillMs: () => now() - Math.max(joinedAt, movedAt.get(line) ?? joinedAt),

@@ -36,8 +36,9 @@ export const LOCK_RENEWAL_MARGIN_MS = 30_000;
  * BullMQ's lockRenewTime for a lock of `lockDurationMs`: the lock's duration less
  * LOCK_RENEWAL_MARGIN_MS, and at least half of it (BullMQ's default). BullMQ looks at its locks
  * every half of lockRenewTime and renews those last renewed more than half of it ago, so a lock
- * is renewed with at least `lockDurationMs - lockRenewTime` left: 30 s of a 120 s lock (twice
- * the margin of BullMQ's defaults, 15 s of 30 s), half of a shorter one. At half of 120 s, a
+ * is renewed with about `lockDurationMs - lockRenewTime` left at the least (less the timer's lag
+ * and the renewal's round trip): 30 s of a 120 s lock (twice the margin of BullMQ's defaults,
+ * 15 s of 30 s), half of a shorter one. At half of 120 s, a
  * job held about 75 s (a 60 s call and its wait for a slot) was renewed 1.2 times: 3.7 Redis
  * commands per image in bench:scale's A.
  */

@@ -24,7 +24,7 @@ export interface OverlappingRuns {
 
 export interface OverlappingRunsOptions {
   readonly lockDurationMs: number;
-  /** How often a lock is renewed: BullMQ's lockRenewTime. */
+  /** How often a lock is renewed, ms (half of BullMQ's lockRenewTime: as often as BullMQ looks). */
   readonly renewEveryMs: number;
   /** A renewal Redis refused (the lock is not the run's: no more renewals) or did not answer (tried again on the rhythm). */
   readonly onRenewalFailed: (jobId: string, error?: unknown) => void;

@@ -6,7 +6,8 @@
   ended batch.
   The jobs added are counted in their line's field of the unstarted lines (src/queue/unstarted-lines.ts)
   until a worker starts them.
-  KEYS: batch hash, batch job set, batch index, unstarted lines. ARGV: now, batch id, images per
+  KEYS: batch hash, batch job set, batch index, unstarted lines, the batches that left downloads
+  pending. ARGV: now (epoch ms), batch id, images per
   call, then (job field (src/batch/batch-field.ts), images, line or '' for none) triples. Returns {'mismatch',
   existing} or {'ok', added job ids...}.
 ]]
@@ -14,10 +15,14 @@
 
 local existing = redis.call('HGET', KEYS[1], 'imagesPerCall')
 if existing and existing ~= ARGV[3] then return {'mismatch', existing} end
--- A batch made here has never left a download pending (src/queue/pending-downloads.ts): its
--- jobs skip reading theirs until one does. A batch made before that was kept has no such field,
--- and its jobs read them.
-if redis.call('HSETNX', KEYS[1], 'createdAt', ARGV[1]) == 1 then redis.call('HSET', KEYS[1], 'downloadsLeft', '0') end
+-- A batch made here has never left a download pending (src/queue/pending-downloads.ts), unless
+-- a batch of its id (pruned since) did and those downloads may still be there: its jobs skip
+-- reading theirs until one does. A batch made before that was kept has no such field, and its
+-- jobs read them.
+if redis.call('HSETNX', KEYS[1], 'createdAt', ARGV[1]) == 1 then
+  local leftUntil = tonumber(redis.call('HGET', KEYS[5], ARGV[2]) or '0')
+  redis.call('HSETNX', KEYS[1], 'downloadsLeft', leftUntil > tonumber(ARGV[1]) and '1' or '0')
+end
 redis.call('HSETNX', KEYS[1], 'imagesPerCall', ARGV[3])
 redis.call('ZADD', KEYS[3], 'NX', ARGV[1], ARGV[2])
 local reply = {'ok'}

@@ -84,6 +84,16 @@ describe('cancelling a batch', () => {
     expect(await connection.exists(keys.pendingDownloads('urls/r0/v0'))).toBe(0);
   });
 
+  it('gives back the budget a cancelled job\'s call held, left open by a worker killed mid-call: it is kept in the job\'s state, which the cancel deletes', async () => {
+    const { p, cancel } = await open(FAST);
+    await p.producer.enqueue(requests(1), { batchId: 'held', maxCostUsd: 1 });
+    // As a killed worker leaves it: the call open, its cost reserved, the job back in the wait list.
+    expect(await p.producer.batches.openCall('held', 'held/r0/v0', { callId: 'killed', usd: 0.2, images: [], timeoutMs: 60_000 })).toMatchObject({ kind: 'opened' });
+    expect((await p.producer.batches.summary('held')).inFlightCostUsd).toBe(0.2);
+    expect(await cancel('held')).toMatchObject({ jobsCancelled: 1 });
+    expect((await p.producer.batches.summary('held')).inFlightCostUsd).toBe(0);
+  });
+
   it('finds jobs another BullMQ client added that no worker has seen yet (by the contract job id)', async () => {
     const { p, cancel } = await open(FAST);
     const connection = new Redis(p.redisUrl, { maxRetriesPerRequest: null });

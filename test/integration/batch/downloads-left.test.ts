@@ -56,4 +56,14 @@ describe("a job reads its pending downloads only when its batch ever left one (r
     expect(await redis.exists(keys.batch('gone'))).toBe(0);
     expect((await downloads.read('gone/a/v0')).size).toBe(1);
   });
+
+  it('a batch made again after it was pruned, while a download of its jobs is still kept, reads them: the job ids are the same', async () => {
+    await batches.addJobs('again', [{ jobId: 'again/a/v0', images: 1, line: '' }], 1);
+    await downloads.keep('again/a/v0', 0, downloadOf('again', 'again/kite-0'));
+    // Pruned: the batch's hash goes, the job's pending download stays (it outlives the batch).
+    await redis.del(keys.batch('again'), keys.batchJobs('again'));
+    await batches.addJobs('again', [{ jobId: 'again/a/v0', images: 1, line: '' }], 1);
+    expect(await batches.startJob('again', 'again/a/v0', 1)).toMatchObject({ mayHaveDownloadsLeft: true });
+    expect(await redis.pttl(keys.pendingDownloadBatches)).toBeGreaterThan(3_600_000);
+  });
 });

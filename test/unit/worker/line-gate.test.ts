@@ -47,4 +47,24 @@ describe('createLineGate: the jobs of one line in a process ask for their turn o
     nowMs = 12_000;
     expect(third.stillMs()).toBe(10_500);
   });
+
+  it('keeps the line\'s clock while jobs are in it, whichever of them leaves first, and forgets the line with its last job', () => {
+    let nowMs = 0;
+    const gate = createLineGate(() => nowMs);
+    const first = gate.join('east|2|big');
+    const second = gate.join('east|2|big');
+    const third = gate.join('east|2|big');
+    nowMs = 5_000;
+    // The tail stops waiting (its worker slot was wanted) and leaves first: the line moved.
+    third.letNextGo();
+    nowMs = 6_000;
+    expect(second.stillMs()).toBe(1_000);
+    first.letNextGo();
+    second.letNextGo();
+    nowMs = 20_000;
+    // A job joining a line left empty counts from its own joining.
+    const later = gate.join('east|2|big');
+    nowMs = 20_300;
+    expect(later.stillMs()).toBe(300);
+  });
 });
