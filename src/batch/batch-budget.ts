@@ -1,7 +1,8 @@
 import { fromMicroUsd, toMicroUsd } from '../cost/micro-usd.js';
 import { utcDay } from './utc-day.js';
 import { ValidationError } from '../errors/imgbatch-error.js';
-import { fromBatchField, toBatchField } from './batch-field.js';
+import { toBatchField } from './batch-field.js';
+import { batchJobIds } from './batch-job-ids.js';
 import { checkBatchId } from '../job/image-request.js';
 import { JOB_STATE_TTL_SECONDS } from '../queue/job-state.js';
 import { defineLuaCommands, luaCommand } from '../lua/lua-command.js';
@@ -235,15 +236,6 @@ function callOpening(reply: readonly unknown[]): CallOpening {
 export function createBatchBudget(redis: RedisClient, keys: KeySpace): BatchBudget {
   defineLuaCommands(redis, BUDGET_COMMANDS);
   const commands = redis as unknown as BudgetCommands;
-  /** The batch's job ids, a page (about IDLE_RELEASE_PAGE) at a time. */
-  async function* batchJobIds(batchId: string): AsyncIterable<string[]> {
-    let cursor = '0';
-    do {
-      const [next, fields] = await redis.sscan(keys.batchJobs(batchId), cursor, 'COUNT', IDLE_RELEASE_PAGE);
-      cursor = next;
-      if (fields.length > 0) yield fields.map((field) => fromBatchField(batchId, field));
-    } while (cursor !== '0');
-  }
 
   return {
     async totalCostUsd() {
@@ -319,7 +311,7 @@ export function createBatchBudget(redis: RedisClient, keys: KeySpace): BatchBudg
 
     async costReservations(batchId) {
       const holders = new Set(await redis.hkeys(keys.batchCostReservations(batchId)));
-      for await (const jobIds of batchJobIds(batchId)) {
+      for await (const jobIds of batchJobIds(redis, keys, batchId, IDLE_RELEASE_PAGE)) {
         const pipeline = redis.pipeline();
         for (const jobId of jobIds) pipeline.hexists(keys.jobState(jobId), 'openReserved');
         const replies = (await pipeline.exec()) ?? [];
@@ -336,7 +328,7 @@ export function createBatchBudget(redis: RedisClient, keys: KeySpace): BatchBudg
       // Those an earlier version kept in the batch's hash, then those of open calls, a page of
       // the batch's jobs at a time (a script over every job would hold Redis up).
       let released = await commands.imgbatchReleaseIdleReservations(keys.batch(batchId), keys.batchCostReservations(batchId), keys.imageQueueActive);
-      for await (const jobIds of batchJobIds(batchId)) {
+      for await (const jobIds of batchJobIds(redis, keys, batchId, IDLE_RELEASE_PAGE)) {
         const stateKeys = jobIds.map((jobId) => keys.jobState(jobId));
         released += await commands.imgbatchReleaseIdleOpenCalls(2 + jobIds.length, keys.batch(batchId), keys.imageQueueActive, ...stateKeys, ...jobIds);
       }

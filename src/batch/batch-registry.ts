@@ -3,6 +3,7 @@ import { fromMicroUsd } from '../cost/micro-usd.js';
 import { ValidationError } from '../errors/imgbatch-error.js';
 import type { KeySpace } from '../queue/key-space.js';
 import { toJobCounters, type JobCounters } from '../queue/job-state.js';
+import { batchJobIds } from './batch-job-ids.js';
 import { defineLuaCommands, luaCommand } from '../lua/lua-command.js';
 import { DEFAULT_JOB_PRIORITY, isJobPriority, type JobPriority } from '../job/job-priority.js';
 import { fromBatchField, toBatchField } from './batch-field.js';
@@ -271,14 +272,7 @@ export function createBatchRegistry(redis: RedisClient, keys: KeySpace, options:
       return moved === 1;
     },
 
-    async *jobIds(batchId) {
-      let cursor = '0';
-      do {
-        const [next, ids] = await redis.sscan(keys.batchJobs(batchId), cursor, 'COUNT', 1000);
-        cursor = next;
-        if (ids.length > 0) yield ids.map((field) => fromBatchField(batchId, field));
-      } while (cursor !== '0');
-    },
+    jobIds: (batchId) => batchJobIds(redis, keys, batchId, 1000),
 
     async *outcomes(batchId) {
       let cursor = '0';
