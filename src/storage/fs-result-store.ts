@@ -12,7 +12,8 @@ import { parseBatchId, parseImageExtension, parseResultKey } from './parse-resul
 import type { ResultStore, StoredImage } from './result-store.js';
 import { storedImageExtension } from './stored-image-extension.js';
 import { toStorageError } from './to-storage-error.js';
-import { syncFolder, TEMP_SUFFIX, writeFileAtomic } from './write-file-atomic.js';
+import { sharedFileThreads } from './file-threads.js';
+import { syncFolder, TEMP_SUFFIX } from './write-file-atomic.js';
 
 export interface FsResultStoreOptions {
   /** The folder that holds one sub-folder per batch; relative paths resolve against the working directory. Required. */
@@ -66,6 +67,8 @@ export function createFsResultStore(options: FsResultStoreOptions): ResultStore 
    * system call less per file. A folder removed since (by hand) is made again, see writeIn.
    */
   const made = new Set<string>();
+  /** Where the per-image writes and record reads run: one message each rather than a pool round trip per call (file-threads.ts). */
+  const files = sharedFileThreads();
 
   function folderOf(batchId: string, subfolder?: 'inputs' | typeof ASIDE_FOLDER): string {
     return subfolder === undefined ? join(root, batchId) : join(root, batchId, subfolder);
@@ -91,14 +94,14 @@ export function createFsResultStore(options: FsResultStoreOptions): ResultStore 
   }
 
   /**
-   * writeFileAtomic into a folder of the store, made if missing. The folder is taken as there
-   * once made; if it was removed since, the write fails with ENOENT before anything is renamed,
-   * and is made again once.
+   * An atomic write (writeFileAtomic's, on a file thread) into a folder of the store, made if
+   * missing. The folder is taken as there once made; if it was removed since, the write fails
+   * with ENOENT before anything is renamed, and is made again once.
    */
   async function writeIn(batchId: string, subfolder: 'inputs' | typeof ASIDE_FOLDER | undefined, path: string, data: Uint8Array | string): Promise<void> {
     await prepareFolder(batchId, subfolder);
     try {
-      await writeFileAtomic(path, data);
+      await files.writeAtomic(path, data);
     } catch (thrown) {
       const folder = folderOf(batchId, subfolder);
       if (errorCode(thrown) !== 'ENOENT') throw thrown;
@@ -106,7 +109,7 @@ export function createFsResultStore(options: FsResultStoreOptions): ResultStore 
       // existing folder is fine) and this write tried once more.
       made.delete(folder);
       await prepareFolder(batchId, subfolder);
-      await writeFileAtomic(path, data);
+      await files.writeAtomic(path, data);
     }
   }
 
@@ -141,13 +144,13 @@ export function createFsResultStore(options: FsResultStoreOptions): ResultStore 
   }
 
   async function readRecordFile(path: string): Promise<ImageRecord | null> {
-    let text: string;
+    let text: string | null;
     try {
-      text = await readFile(path, 'utf8');
+      text = await files.readText(path);
     } catch (thrown) {
-      if (errorCode(thrown) === 'ENOENT') return null;
       throw toStorageError(thrown, `read record ${path}`);
     }
+    if (text === null) return null;
     // A corrupt record reads as missing (see decodeRecord): the image is made again rather
     // than the batch stalling on a file that can never be parsed.
     return decodeRecord(text);

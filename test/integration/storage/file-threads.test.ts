@@ -1,0 +1,88 @@
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createFileThreads } from '../../../src/storage/file-threads.js';
+
+let root: string;
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'imgbatch-file-threads-'));
+});
+
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+describe('file threads', () => {
+  it('write a file whole, over an old one, and leave no temp file beside it', async () => {
+    const threads = createFileThreads();
+    const path = join(root, 'whole.bin');
+    await writeFile(path, 'old');
+
+    await threads.writeAtomic(path, new Uint8Array([1, 2, 3, 4]));
+
+    expect([...(await readFile(path))]).toEqual([1, 2, 3, 4]);
+    expect(await readdir(root)).not.toContainEqual(expect.stringMatching(/^\.whole\.bin\..*\.tmp$/));
+  });
+
+  it('write only the bytes of a view, not the rest of the buffer under it', async () => {
+    const threads = createFileThreads();
+    const whole = Buffer.from('headerIMAGEtrailer');
+    const path = join(root, 'view.bin');
+
+    await threads.writeAtomic(path, whole.subarray(6, 11));
+
+    expect(await readFile(path, 'utf8')).toBe('IMAGE');
+  });
+
+  it('read a file as text, and a missing one as null', async () => {
+    const threads = createFileThreads();
+    const path = join(root, 'record.json');
+    await threads.writeAtomic(path, '{"key":"b/x-0"}');
+
+    expect(await threads.readText(path)).toBe('{"key":"b/x-0"}');
+    expect(await threads.readText(join(root, 'no-such-record.json'))).toBeNull();
+  });
+
+  it('fail as Node fails, with the code, and remove the temp file of a write that could not finish', async () => {
+    const threads = createFileThreads();
+    const missingFolder = join(root, 'gone', 'x.png');
+    const intoAFolder = join(root, 'a-folder');
+    await mkdir(intoAFolder);
+
+    await expect(threads.writeAtomic(missingFolder, 'x')).rejects.toMatchObject({ code: 'ENOENT', syscall: 'open' });
+    // A rename onto a folder fails after the temp file was written: the temp file goes.
+    await expect(threads.writeAtomic(intoAFolder, 'x')).rejects.toMatchObject({ code: 'EISDIR', syscall: 'rename' });
+    expect((await readdir(root)).filter((name) => name.startsWith('.a-folder.'))).toEqual([]);
+  });
+
+  it('carry many writes at once over a few threads, each landing whole', async () => {
+    const threads = createFileThreads(2);
+    const names = Array.from({ length: 60 }, (_, index) => `many-${index}.txt`);
+
+    await Promise.all(names.map((name) => threads.writeAtomic(join(root, name), `content of ${name}`)));
+
+    const read = await Promise.all(names.map((name) => readFile(join(root, name), 'utf8')));
+    expect(read).toEqual(names.map((name) => `content of ${name}`));
+  });
+
+  it('keep the process alive while a write is out, and let it end once all are done', async () => {
+    const path = join(root, 'from-child.txt');
+    // The child does nothing but the write: if the thread did not hold the process while the
+    // write is out, it would end before the write lands; if it held it after, it would never end.
+    const script = [
+      "import { createFileThreads } from './src/storage/file-threads.ts';",
+      'const threads = createFileThreads();',
+      // The second write goes to a thread that is up and idle: nothing but that write holds the process.
+      `void threads.writeAtomic(${JSON.stringify(path)}, 'first').then(() => threads.writeAtomic(${JSON.stringify(path)}, 'written by a child')).then(() => console.log('written'));`,
+    ].join('\n');
+
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: process.cwd(), timeout: 30_000 });
+
+    expect(stdout.trim()).toBe('written');
+    expect(await readFile(path, 'utf8')).toBe('written by a child');
+  });
+});
