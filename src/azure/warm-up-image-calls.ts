@@ -21,7 +21,7 @@ export interface ImageCallTarget {
 /**
  * Runs what a process's first images call would otherwise run after its rate-limit slot was
  * taken: opening a connection to each endpoint, in the pool the deployment's client sends its
- * calls through (one GET of the origin's root per call timeout, imageCallDispatcher; the
+ * calls through (one GET of the origin's root per deployment and call timeout, imageCallDispatcher; the
  * connection stays in the pool's keep-alive set), and the SDK's request building (one images
  * call cancelled before it is sent: nothing reaches the service). Measured against the local
  * simulator on a busy two-core machine, a cold process's first call reached the service 50-110
@@ -42,14 +42,14 @@ export async function warmUpImageCalls(targets: readonly ImageCallTarget[], conn
       .asResponse()
       .catch(() => undefined);
   }
-  const pools = new Map(targets.map((target) => [`${new URL(target.endpoint).origin} ${target.timeoutMs}`, target]));
+  const pools = new Map(targets.map((target) => [`${new URL(target.endpoint).origin} ${target.deployment} ${target.timeoutMs}`, target]));
   const failures = await Promise.all(
     [...pools.values()].map(async (target) => {
       const { origin } = new URL(target.endpoint);
       try {
         // GET, not HEAD: undici closes a connection after a HEAD (for servers that send a body
         // anyway), which would leave nothing in the pool.
-        const dispatcher = imageCallDispatcher(target.timeoutMs);
+        const dispatcher = imageCallDispatcher(target.timeoutMs, target.deployment);
         const response = await undiciFetch(`${origin}/`, { signal: AbortSignal.timeout(connectTimeoutMs), dispatcher });
         // Read to the end, so the connection goes back to the pool rather than being closed.
         await response.arrayBuffer();
