@@ -1,5 +1,5 @@
 // The body of a file thread (file-threads.ts): runs the folder store's per-image file calls
-// with Node's synchronous API, one message per write or read. Plain JavaScript with no imports
+// with Node's synchronous API, one message per read or per write of one or more files. Plain JavaScript with no imports
 // of the project's own, so the same file runs from src (tsx, vitest) and from dist.
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -51,16 +51,25 @@ function describeError(thrown) {
 }
 
 parentPort.on('message', (request) => {
-  try {
-    if (request.op === 'write') {
-      writeAtomic(request.path, request.tempPath, request.data);
-      parentPort.postMessage({ id: request.id });
-    } else if (request.op === 'read') {
-      parentPort.postMessage({ id: request.id, text: readText(request.path) });
-    } else {
-      parentPort.postMessage({ id: request.id, error: { message: `unknown file thread operation ${String(request.op)}` } });
+  if (request.op === 'write') {
+    // In order, each whole: a file that fails stops the rest (an image's record never goes
+    // without the image before it).
+    for (const file of request.files) {
+      try {
+        writeAtomic(file.path, file.tempPath, file.data);
+      } catch (thrown) {
+        parentPort.postMessage({ id: request.id, error: { ...describeError(thrown), target: file.path } });
+        return;
+      }
     }
-  } catch (thrown) {
-    parentPort.postMessage({ id: request.id, error: describeError(thrown) });
+    parentPort.postMessage({ id: request.id });
+  } else if (request.op === 'read') {
+    try {
+      parentPort.postMessage({ id: request.id, text: readText(request.path) });
+    } catch (thrown) {
+      parentPort.postMessage({ id: request.id, error: { ...describeError(thrown), target: request.path } });
+    }
+  } else {
+    parentPort.postMessage({ id: request.id, error: { message: `unknown file thread operation ${String(request.op)}` } });
   }
 });

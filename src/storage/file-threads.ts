@@ -2,8 +2,9 @@ import { Worker } from 'node:worker_threads';
 import { tempPathFor } from './write-file-atomic.js';
 
 /**
- * Threads of this process that run the folder store's per-image file calls (write an image or a
- * record atomically, read a record) with Node's synchronous API: one message per write or read.
+ * Threads of this process that run the folder store's per-image file calls (write an image and
+ * its record atomically, read a record) with Node's synchronous API: one message per read, and
+ * one for the writes of an image and its record.
  * Through `fs/promises` the same write is eight calls (open, write, flush, close, rename, and
  * the folder's open, flush, close), each a round trip to libuv's thread pool that wakes a pool
  * thread and then the main thread; at a few dozen images a second every one of them finds both
@@ -17,10 +18,19 @@ import { tempPathFor } from './write-file-atomic.js';
  * use and do not keep the process alive while idle.
  */
 export interface FileThreads {
-  /** writeFileAtomic on a thread: the file is either the old one or all of `data`, flushed with its folder. */
-  writeAtomic(path: string, data: Uint8Array | string): Promise<void>;
+  /**
+   * writeFileAtomic on a thread, file after file in one message: each file is either the old one
+   * or all of its data, flushed with its folder. The first that fails stops the rest; the
+   * error, as Node's fs throws it, is a {@link FileThreadError} naming that file.
+   */
+  writeAtomic(files: readonly FileToWrite[]): Promise<void>;
   /** The file's text, or null when there is no such file. */
   readText(path: string): Promise<string | null>;
+}
+
+export interface FileToWrite {
+  readonly path: string;
+  readonly data: Uint8Array | string;
 }
 
 /** Threads a process runs at most: a few flushes side by side keep up with a slow disk. */
@@ -32,6 +42,27 @@ interface ErrorFields {
   readonly errno?: number;
   readonly syscall?: string;
   readonly path?: string;
+  readonly target?: string;
+}
+
+/** A file call that failed on a thread, with Node's fields (`code`, `errno`, `syscall`, `path`) and the file it was for. */
+export class FileThreadError extends Error {
+  code?: string;
+  errno?: number;
+  syscall?: string;
+  path?: string;
+  /** The file being written or read (`path` may be its temp file or its folder). */
+  readonly target: string | undefined;
+
+  constructor(fields: ErrorFields) {
+    super(fields.message);
+    this.name = 'FileThreadError';
+    this.target = fields.target;
+    if (fields.code !== undefined) this.code = fields.code;
+    if (fields.errno !== undefined) this.errno = fields.errno;
+    if (fields.syscall !== undefined) this.syscall = fields.syscall;
+    if (fields.path !== undefined) this.path = fields.path;
+  }
 }
 
 type Reply = { readonly id: number; readonly text?: string | null; readonly error?: ErrorFields };
@@ -44,16 +75,6 @@ interface Waiting {
 interface FileThread {
   readonly worker: Worker;
   readonly waiting: Map<number, Waiting>;
-}
-
-/** An Error as Node's own fs calls throw it: the message, `code`, `errno`, `syscall`, `path`. */
-function rebuiltError(fields: ErrorFields): Error {
-  const error = new Error(fields.message) as NodeJS.ErrnoException;
-  if (fields.code !== undefined) error.code = fields.code;
-  if (fields.errno !== undefined) error.errno = fields.errno;
-  if (fields.syscall !== undefined) error.syscall = fields.syscall;
-  if (fields.path !== undefined) error.path = fields.path;
-  return error;
 }
 
 /**
@@ -111,7 +132,9 @@ export function createFileThreads(maxThreads = MAX_FILE_THREADS): FileThreads {
     return threads.reduce((fewest, thread) => (thread.waiting.size < fewest.waiting.size ? thread : fewest));
   }
 
-  async function call(request: { readonly op: 'write'; readonly path: string; readonly tempPath: string; readonly data: Uint8Array | string } | { readonly op: 'read'; readonly path: string }): Promise<Reply> {
+  type Request = { readonly op: 'write'; readonly files: ReadonlyArray<FileToWrite & { readonly tempPath: string }> } | { readonly op: 'read'; readonly path: string };
+
+  async function call(request: Request): Promise<Reply> {
     const thread = pick();
     const id = ++lastId;
     const reply = await new Promise<Reply>((resolve, reject) => {
@@ -120,14 +143,14 @@ export function createFileThreads(maxThreads = MAX_FILE_THREADS): FileThreads {
       thread.worker.ref();
       thread.worker.postMessage({ ...request, id });
     });
-    if (reply.error !== undefined) throw rebuiltError(reply.error);
+    if (reply.error !== undefined) throw new FileThreadError(reply.error);
     return reply;
   }
 
   return {
-    async writeAtomic(path, data) {
-      // Named as writeFileAtomic names its temp files, so the sweep of a dead writer's leftovers finds them.
-      await call({ op: 'write', path, tempPath: tempPathFor(path), data: ownBytes(data) });
+    async writeAtomic(files) {
+      // Temp files named as writeFileAtomic names them, so the sweep of a dead writer's leftovers finds them.
+      await call({ op: 'write', files: files.map(({ path, data }) => ({ path, tempPath: tempPathFor(path), data: ownBytes(data) })) });
     },
 
     async readText(path) {

@@ -12,7 +12,7 @@ import { parseBatchId, parseImageExtension, parseResultKey } from './parse-resul
 import type { ResultStore, StoredImage } from './result-store.js';
 import { storedImageExtension } from './stored-image-extension.js';
 import { toStorageError } from './to-storage-error.js';
-import { sharedFileThreads } from './file-threads.js';
+import { FileThreadError, sharedFileThreads, type FileToWrite } from './file-threads.js';
 import { syncFolder, TEMP_SUFFIX } from './write-file-atomic.js';
 
 export interface FsResultStoreOptions {
@@ -94,22 +94,23 @@ export function createFsResultStore(options: FsResultStoreOptions): ResultStore 
   }
 
   /**
-   * An atomic write (writeFileAtomic's, on a file thread) into a folder of the store, made if
-   * missing. The folder is taken as there once made; if it was removed since, the write fails
-   * with ENOENT before anything is renamed, and is made again once.
+   * Atomic writes (writeFileAtomic's, on a file thread, in order) into a folder of the store,
+   * made if missing. The folder is taken as there once made; if it was removed since, a write
+   * fails with ENOENT before anything is renamed, and all are made again once (writing a file
+   * again is harmless).
    */
-  async function writeIn(batchId: string, subfolder: 'inputs' | typeof ASIDE_FOLDER | undefined, path: string, data: Uint8Array | string): Promise<void> {
+  async function writeIn(batchId: string, subfolder: 'inputs' | typeof ASIDE_FOLDER | undefined, toWrite: readonly FileToWrite[]): Promise<void> {
     await prepareFolder(batchId, subfolder);
     try {
-      await files.writeAtomic(path, data);
+      await files.writeAtomic(toWrite);
     } catch (thrown) {
       const folder = folderOf(batchId, subfolder);
       if (errorCode(thrown) !== 'ENOENT') throw thrown;
       // Whether or not another write got here first, the folder is made again (mkdir of an
-      // existing folder is fine) and this write tried once more.
+      // existing folder is fine) and these writes tried once more.
       made.delete(folder);
       await prepareFolder(batchId, subfolder);
-      await files.writeAtomic(path, data);
+      await files.writeAtomic(toWrite);
     }
   }
 
@@ -131,12 +132,13 @@ export function createFsResultStore(options: FsResultStoreOptions): ResultStore 
     return path;
   }
 
-  /** Writes a record; `text` is its encodeRecord form when the caller has it already. */
-  async function writeRecord(key: string, record: ImageRecord, text: string = encodeRecord(key, record)): Promise<ImageRecord> {
+  /** Writes a record (a filtered image's, which has no image file). */
+  async function writeRecord(key: string, record: ImageRecord): Promise<ImageRecord> {
     const { batchId, name } = parseResultKey(key);
     const path = pathFor(batchId, `${name}.json`);
+    const text = encodeRecord(key, record);
     try {
-      await writeIn(batchId, undefined, path, text);
+      await writeIn(batchId, undefined, [{ path, data: text }]);
     } catch (thrown) {
       throw toStorageError(thrown, `write record ${path}`);
     }
@@ -179,13 +181,18 @@ export function createFsResultStore(options: FsResultStoreOptions): ResultStore 
       const written: ImageRecord = { ...record, location: imagePath, contentType: image.contentType, sizeBytes: image.bytes.byteLength };
       // Fail on a bad record before writing anything.
       const text = encodeRecord(key, written);
+      const recordPath = pathFor(batchId, `${name}.json`);
       try {
-        await writeIn(batchId, undefined, imagePath, image.bytes);
+        // The record goes last, in the same message: its presence means the image is complete.
+        await writeIn(batchId, undefined, [
+          { path: imagePath, data: image.bytes },
+          { path: recordPath, data: text },
+        ]);
       } catch (thrown) {
-        throw toStorageError(thrown, `write image ${imagePath}`);
+        const isRecord = thrown instanceof FileThreadError && thrown.target === recordPath;
+        throw toStorageError(thrown, isRecord ? `write record ${recordPath}` : `write image ${imagePath}`);
       }
-      // The record goes last: its presence means the image is complete.
-      return await writeRecord(key, written, text);
+      return written;
     },
 
     async putRecord(key, record) {
@@ -207,7 +214,7 @@ export function createFsResultStore(options: FsResultStoreOptions): ResultStore 
       try {
         // Record aside first, then the image, then the key freed: a crash part way leaves the
         // key still taken (nothing is made again) and a repeat finishes the move.
-        await writeIn(batchId, ASIDE_FOLDER, pathFor(batchId, join(ASIDE_FOLDER, `${aside}.json`)), encodeRecord(record.key, kept));
+        await writeIn(batchId, ASIDE_FOLDER, [{ path: pathFor(batchId, join(ASIDE_FOLDER, `${aside}.json`)), data: encodeRecord(record.key, kept) }]);
         if (asideImage !== undefined && extension !== undefined) {
           await rename(pathFor(batchId, `${name}.${extension}`), asideImage).catch((thrown: unknown) => {
             // Moved by an earlier try, or deleted by hand: the record aside is what is kept.
@@ -270,7 +277,7 @@ export function createFsResultStore(options: FsResultStoreOptions): ResultStore 
           throw thrown;
         });
         if (existing?.size === bytes.byteLength) return key;
-        await writeIn(parseInputKey(key).batchId, 'inputs', path, bytes);
+        await writeIn(parseInputKey(key).batchId, 'inputs', [{ path, data: bytes }]);
       } catch (thrown) {
         throw toStorageError(thrown, `write input ${path}`);
       }

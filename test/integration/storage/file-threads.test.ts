@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createFileThreads } from '../../../src/storage/file-threads.js';
+import { createFileThreads, FileThreadError } from '../../../src/storage/file-threads.js';
 
 let root: string;
 
@@ -22,7 +22,7 @@ describe('file threads', () => {
     const path = join(root, 'whole.bin');
     await writeFile(path, 'old');
 
-    await threads.writeAtomic(path, new Uint8Array([1, 2, 3, 4]));
+    await threads.writeAtomic([{ path, data: new Uint8Array([1, 2, 3, 4]) }]);
 
     expect([...(await readFile(path))]).toEqual([1, 2, 3, 4]);
     expect(await readdir(root)).not.toContainEqual(expect.stringMatching(/^\.whole\.bin\..*\.tmp$/));
@@ -33,7 +33,7 @@ describe('file threads', () => {
     const whole = Buffer.from('headerIMAGEtrailer');
     const path = join(root, 'view.bin');
 
-    await threads.writeAtomic(path, whole.subarray(6, 11));
+    await threads.writeAtomic([{ path, data: whole.subarray(6, 11) }]);
 
     expect(await readFile(path, 'utf8')).toBe('IMAGE');
   });
@@ -41,7 +41,7 @@ describe('file threads', () => {
   it('read a file as text, and a missing one as null', async () => {
     const threads = createFileThreads();
     const path = join(root, 'record.json');
-    await threads.writeAtomic(path, '{"key":"b/x-0"}');
+    await threads.writeAtomic([{ path, data: '{"key":"b/x-0"}' }]);
 
     expect(await threads.readText(path)).toBe('{"key":"b/x-0"}');
     expect(await threads.readText(join(root, 'no-such-record.json'))).toBeNull();
@@ -53,17 +53,36 @@ describe('file threads', () => {
     const intoAFolder = join(root, 'a-folder');
     await mkdir(intoAFolder);
 
-    await expect(threads.writeAtomic(missingFolder, 'x')).rejects.toMatchObject({ code: 'ENOENT', syscall: 'open' });
+    await expect(threads.writeAtomic([{ path: missingFolder, data: 'x' }])).rejects.toMatchObject({ code: 'ENOENT', syscall: 'open' });
     // A rename onto a folder fails after the temp file was written: the temp file goes.
-    await expect(threads.writeAtomic(intoAFolder, 'x')).rejects.toMatchObject({ code: 'EISDIR', syscall: 'rename' });
+    await expect(threads.writeAtomic([{ path: intoAFolder, data: 'x' }])).rejects.toMatchObject({ code: 'EISDIR', syscall: 'rename' });
     expect((await readdir(root)).filter((name) => name.startsWith('.a-folder.'))).toEqual([]);
+  });
+
+  it('write files in order in one message, and stop at the first that fails, naming it', async () => {
+    const threads = createFileThreads();
+    const first = join(root, 'first.png');
+    const blocked = join(root, 'blocked');
+    const last = join(root, 'last.json');
+    await mkdir(blocked);
+
+    const failure = threads.writeAtomic([
+      { path: first, data: 'image' },
+      { path: blocked, data: 'cannot go over a folder' },
+      { path: last, data: 'record' },
+    ]);
+
+    await expect(failure).rejects.toBeInstanceOf(FileThreadError);
+    await expect(failure).rejects.toMatchObject({ code: 'EISDIR', target: blocked });
+    expect(await readFile(first, 'utf8')).toBe('image');
+    await expect(readFile(last)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
   it('carry many writes at once over a few threads, each landing whole', async () => {
     const threads = createFileThreads(2);
     const names = Array.from({ length: 60 }, (_, index) => `many-${index}.txt`);
 
-    await Promise.all(names.map((name) => threads.writeAtomic(join(root, name), `content of ${name}`)));
+    await Promise.all(names.map((name) => threads.writeAtomic([{ path: join(root, name), data: `content of ${name}` }])));
 
     const read = await Promise.all(names.map((name) => readFile(join(root, name), 'utf8')));
     expect(read).toEqual(names.map((name) => `content of ${name}`));
@@ -77,7 +96,8 @@ describe('file threads', () => {
       "import { createFileThreads } from './src/storage/file-threads.ts';",
       'const threads = createFileThreads();',
       // The second write goes to a thread that is up and idle: nothing but that write holds the process.
-      `void threads.writeAtomic(${JSON.stringify(path)}, 'first').then(() => threads.writeAtomic(${JSON.stringify(path)}, 'written by a child')).then(() => console.log('written'));`,
+      `const file = (data) => [{ path: ${JSON.stringify(path)}, data }];`,
+      "void threads.writeAtomic(file('first')).then(() => threads.writeAtomic(file('written by a child'))).then(() => console.log('written'));",
     ].join('\n');
 
     const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: process.cwd(), timeout: 30_000 });

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -112,8 +112,22 @@ describe('fs result store', () => {
     const error = await store.putImage(`${batchId}/blocked-0`, pngImage(), storedRecord(`${batchId}/blocked-0`)).catch((thrown: unknown) => thrown);
     expect(error).toBeInstanceOf(StorageError);
     expect((error as StorageError).isTransient).toBe(false);
+    expect((error as StorageError).message).toContain(`write image ${join(root, batchId, 'blocked-0.png')}`);
     expect(await store.getRecord(`${batchId}/blocked-0`)).toBeNull();
     expect(await readdir(join(root, batchId))).toEqual(['blocked-0.png']);
+  });
+
+  it('a record write that fails after its image names the record, and leaves the image without a record (not taken as kept)', async () => {
+    const store = createFsResultStore({ root });
+    const batchId = uniqueBatchId();
+    await mkdir(join(root, batchId, 'late-0.json'), { recursive: true });
+
+    const error = await store.putImage(`${batchId}/late-0`, pngImage(), storedRecord(`${batchId}/late-0`)).catch((thrown: unknown) => thrown);
+
+    expect(error).toBeInstanceOf(StorageError);
+    expect((error as StorageError).message).toContain(`write record ${join(root, batchId, 'late-0.json')}`);
+    expect((await readdir(join(root, batchId))).sort()).toEqual(['late-0.json', 'late-0.png']);
+    expect((await stat(join(root, batchId, 'late-0.json'))).isDirectory()).toBe(true);
   });
 
   it('treats a corrupt record file as missing, in getRecord and listRecords, so the image is made again', async () => {
