@@ -90,6 +90,8 @@ export interface BatchRegistry extends BatchBudget {
    * (both kept until the image gets another outcome).
    */
   recordOutcome(batchId: string, imageKey: string, outcome: ImageOutcome, error?: string, reason?: OutcomeReason): Promise<void>;
+  /** recordOutcome for the last image of a job that is done, its state deleted in the same round trip. */
+  recordLastOutcome(batchId: string, jobId: string, imageKey: string, outcome: ImageOutcome): Promise<void>;
   outcomeOf(batchId: string, imageKey: string): Promise<ImageOutcome | undefined>;
   /** Forgets an image's outcome, so the batch counts it as pending again. */
   clearOutcome(batchId: string, imageKey: string): Promise<void>;
@@ -158,6 +160,7 @@ interface RegistryCommands {
   imgbatchStartJob(k1: string, k2: string, k3: string, k4: string, k5: string, now: number, batchId: string, jobField: string, images: number, line: string): Promise<[string[], number | string, Array<string | null>]>;
   imgbatchAddJobs(k1: string, k2: string, k3: string, k4: string, k5: string, ...args: (string | number)[]): Promise<string[]>;
   imgbatchRecordOutcome(k1: string, k2: string, k3: string, k4: string, k5: string, k6: string, field: string, outcome: string, error: string, batchId: string, retentionSeconds: number, key: string, reason: string): Promise<string | null>;
+  imgbatchRecordLastOutcome(k1: string, k2: string, k3: string, k4: string, k5: string, k6: string, k7: string, field: string, outcome: string, error: string, batchId: string, retentionSeconds: number, key: string, reason: string): Promise<string | null>;
   imgbatchClearOutcome(k1: string, k2: string, k3: string, k4: string, k5: string, field: string): Promise<string | null>;
   imgbatchMoveOutcome(k1: string, k2: string, k3: string, k4: string, k5: string, k6: string, field: string, expected: string, next: string, batchId: string, retentionSeconds: number, key: string): Promise<number>;
 }
@@ -168,6 +171,8 @@ const REGISTRY_COMMANDS = [
   luaCommand('imgbatchEnsureJob', file('ensure-job.lua'), 3),
   luaCommand('imgbatchStartJob', file('start-job.lua'), 5),
   luaCommand('imgbatchRecordOutcome', file('record-outcome.lua'), 6),
+  // The same script with the job's state as a seventh key: deleted with the job's last outcome.
+  luaCommand('imgbatchRecordLastOutcome', file('record-outcome.lua'), 7),
   luaCommand('imgbatchClearOutcome', file('clear-outcome.lua'), 5),
   luaCommand('imgbatchMoveOutcome', file('move-outcome.lua'), 6),
 ];
@@ -249,6 +254,10 @@ export function createBatchRegistry(redis: RedisClient, keys: KeySpace, options:
 
     async recordOutcome(batchId, imageKey, outcome, error, reason) {
       await commands.imgbatchRecordOutcome(...outcomeKeys(batchId), toBatchField(batchId, imageKey), outcome, error ?? '', batchId, retentionSeconds, imageKey, reason ?? '');
+    },
+
+    async recordLastOutcome(batchId, jobId, imageKey, outcome) {
+      await commands.imgbatchRecordLastOutcome(...outcomeKeys(batchId), keys.jobState(jobId), toBatchField(batchId, imageKey), outcome, '', batchId, retentionSeconds, imageKey, '');
     },
 
     async clearOutcome(batchId, imageKey) {

@@ -88,6 +88,11 @@ export function createFakeBatches(jobState: FakeJobState = createFakeJobState(),
       failIfScripted(batches.failures, 'recordOutcome');
       batches.outcomes.set(imageKey, { outcome, error, reason });
     },
+    async recordLastOutcome(_batchId, jobId, imageKey, outcome) {
+      failIfScripted(batches.failures, 'recordOutcome');
+      batches.outcomes.set(imageKey, { outcome, error: undefined, reason: undefined });
+      jobState.states.delete(jobId);
+    },
     async outcomeOf(_batchId, imageKey) {
       return batches.outcomes.get(imageKey)?.outcome;
     },

@@ -7,7 +7,7 @@ import { carryOutStep } from './carry-out-step.js';
 import type { JobContext } from './job-context.js';
 import { holdCallOpenForKeeping } from './hold-call-open.js';
 import { keepImages } from './keep-images.js';
-import { recordOutcomes } from './record-outcomes.js';
+import { recordLastOutcomes, recordOutcomes } from './record-outcomes.js';
 import { retryBookkeeping } from './retry-bookkeeping.js';
 import type { CallAnswer } from './send-call.js';
 import { settleCall } from './settle-call.js';
@@ -34,6 +34,14 @@ export async function finishAnswered(deps: StageDeps, ctx: JobContext, made: Cal
   });
   await settleCall(deps, { jobId: ctx.jobId, batchId: ctx.data.batchId }, { callId: made.callId, usd: cost.usd, images: returned });
   const { kept, spooled, waiting, lost, notKept } = keeping;
+  const completed = { kind: 'completed', summary: { batchId: ctx.data.batchId, requestId: ctx.data.requestId, outcomes: ctx.outcomes, deployment: target.name, calls: counters.calls } } as const;
+  // The usual end, every image kept and nothing left to wait for: the last outcome goes with
+  // the job's state deleted, in one script.
+  const isDone = notKept === undefined && lost.length === 0 && spooled.length === 0 && waiting === undefined && pending.every((variant) => kept.some((k) => k.variant === variant));
+  if (isDone && kept.length > 0) {
+    await recordLastOutcomes(deps, ctx, kept);
+    return completed;
+  }
   for (const { variant, status } of kept) await recordOutcomes(deps, ctx, [variant], status);
   for (const { variant, message } of lost) await recordOutcomes(deps, ctx, [variant], 'failed', { reason: 'not_kept', message });
   if (notKept !== undefined) {
@@ -58,5 +66,5 @@ export async function finishAnswered(deps: StageDeps, ctx: JobContext, made: Cal
   }
   if (lost[0] !== undefined) return { kind: 'failed', message: lost[0].message };
   await retryBookkeeping(deps, 'clear job state', () => deps.jobState.clear(ctx.jobId));
-  return { kind: 'completed', summary: { batchId: ctx.data.batchId, requestId: ctx.data.requestId, outcomes: ctx.outcomes, deployment: target.name, calls: counters.calls } };
+  return completed;
 }

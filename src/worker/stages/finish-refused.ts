@@ -9,7 +9,7 @@ import type { CallInHand } from './call-in-hand.js';
 import { carryOutStep } from './carry-out-step.js';
 import type { JobContext } from './job-context.js';
 import { keepFiltered } from './keep-filtered.js';
-import { recordOutcomes } from './record-outcomes.js';
+import { recordLastOutcomes, recordOutcomes } from './record-outcomes.js';
 import { retryBookkeeping } from './retry-bookkeeping.js';
 import type { CallAnswer } from './send-call.js';
 import { settleCall } from './settle-call.js';
@@ -28,13 +28,15 @@ export async function finishRefused(deps: StageDeps, ctx: JobContext, made: Call
     const cost = actualCallCost(deps.prices, made.priced(pending.length), { kind: 'filtered', stage: decision.filter.stage });
     const { kept, notKept } = await keepFiltered(deps, ctx, pending, decision.filter, { deployment: target.name, counters, call, cost });
     await settleCall(deps, job, { callId: made.callId, usd: cost.usd, images: pending.map((variant) => ({ imageKey: ctx.keyOf(variant), usd: cost.perImageUsd })) });
-    for (const { variant } of kept) await recordOutcomes(deps, ctx, [variant], 'filtered');
     if (notKept !== undefined) {
+      for (const { variant } of kept) await recordOutcomes(deps, ctx, [variant], 'filtered');
       await recordOutcomes(deps, ctx, notKept.variants, 'failed', { reason: 'not_kept', message: notKept.message });
       return { kind: 'failed', message: notKept.message };
     }
+    // Every image's refusal kept: the job is done, its state deleted with the last outcome.
+    if (kept.length > 0) await recordLastOutcomes(deps, ctx, kept);
+    else await retryBookkeeping(deps, 'clear job state', () => deps.jobState.clear(ctx.jobId));
     deps.logger.info({ jobId: ctx.jobId, stage: decision.filter.stage, categories: decision.filter.categories }, 'content filter refused the image; not retried');
-    await retryBookkeeping(deps, 'clear job state', () => deps.jobState.clear(ctx.jobId));
     return { kind: 'completed', summary: { batchId: ctx.data.batchId, requestId: ctx.data.requestId, outcomes: ctx.outcomes, deployment: target.name, calls: counters.calls } };
   }
   const { expected } = made;

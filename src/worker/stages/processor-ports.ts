@@ -18,6 +18,8 @@ export interface OutcomeBook {
   /** ensureJob, the job's state (with its open call's time left by Redis's clock) and the batch's budget and spend, one round trip. */
   startJob(batchId: string, jobId: string, images: number, firstStartLine?: string): Promise<JobStart>;
   recordOutcome(batchId: string, imageKey: string, outcome: ImageOutcome, error?: string, reason?: OutcomeReason): Promise<void>;
+  /** The last outcome of a job that is done, and its state deleted, in one round trip. */
+  recordLastOutcome(batchId: string, jobId: string, imageKey: string, outcome: ImageOutcome): Promise<void>;
   outcomeOf(batchId: string, imageKey: string): Promise<ImageOutcome | undefined>;
 }
 

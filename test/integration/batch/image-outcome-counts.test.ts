@@ -34,4 +34,18 @@ describe("an image's outcome in its batch's counts", () => {
     expect(await batches.errors('counts')).toEqual({});
     expect(await batches.reasons('counts')).toEqual({});
   });
+
+  it("a job's last outcome deletes the job's state in the same script, and counts once when sent again", async () => {
+    const keys = createKeySpace(prefix);
+    await batches.addJobs('last', [{ jobId: 'last-a', images: 1 }], 1);
+    await redis.hset(keys.jobState('last-a'), 'calls', 1, 'settled:call-1', 1);
+
+    await batches.recordLastOutcome('last', 'last-a', 'last/a-0', 'stored');
+    await batches.recordLastOutcome('last', 'last-a', 'last/a-0', 'stored');
+
+    expect(await redis.exists(keys.jobState('last-a'))).toBe(0);
+    const summary = await batches.summary('last');
+    expect(summary.counts).toMatchObject({ stored: 1 });
+    expect(summary.pending).toBe(0);
+  });
 });

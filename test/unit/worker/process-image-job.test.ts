@@ -6,6 +6,7 @@ import { OPEN_CALL_GRACE_MS } from '../../../src/worker/stages/count-call.js';
 import { KEEPING_ALLOWANCE_MS } from '../../../src/worker/stages/hold-call-open.js';
 import type { ImageRecord } from '../../../src/storage/image-record.js';
 import type { StoreGate } from '../../../src/storage/store-guard.js';
+import { azureImageCases, wireBody } from '../../fixtures/azure-image-cases.js';
 import { createFakePendingDownloads, createFakeProcessor, createOpenStoreGate, fakeJob, imagesAnswer, RedisReplyError } from '../../helpers/processor-fakes.js';
 
 function tooManyRequests(retryAfterMs: number): APIError {
@@ -23,6 +24,21 @@ describe('processImageJob through its stages, on fakes of its own ports', () => 
     expect(p.batches.settlements).toHaveLength(1);
     expect(p.batches.settlements[0]?.isPossiblyBilled).toBeUndefined();
     expect(p.batches.reservations.size).toBe(0);
+    expect(p.jobState.states.has(job.id)).toBe(false);
+  });
+
+  it('a prompt the content filter refuses ends `filtered` after one call, its refusal kept, and clears the job state', async () => {
+    const refusal = azureImageCases.find((testCase) => testCase.name === 'prompt-filter-inner_error');
+    if (refusal === undefined) throw new Error('no fixture case prompt-filter-inner_error');
+    const p = createFakeProcessor({ answer: () => Promise.reject(APIError.generate(refusal.status, JSON.parse(wireBody(refusal)) as object, undefined, new Headers(refusal.headers))) });
+    const job = fakeJob();
+
+    const result = await processImageJob(p.deps, job);
+
+    expect(result).toMatchObject({ kind: 'completed', summary: { outcomes: { 'b/mug-0': 'filtered' } } });
+    expect(p.calls).toHaveLength(1);
+    expect(p.store.records.get('b/mug-0')).toMatchObject({ status: 'filtered' });
+    expect(p.batches.outcomes.get('b/mug-0')).toMatchObject({ outcome: 'filtered' });
     expect(p.jobState.states.has(job.id)).toBe(false);
   });
 
