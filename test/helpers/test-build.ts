@@ -20,7 +20,8 @@ export async function buildForTests(root: string): Promise<string> {
   // the same JavaScript in a third of tsc's CPU, before any test can start a process.
   const tsc = [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json'), '--outDir', out, '--noCheck', '--declaration', 'false'];
   await promisify(execFile)(process.execPath, tsc, { cwd: root });
-  // The Lua scripts are read beside the modules that load them.
-  await cp(join(root, 'src'), out, { recursive: true, filter: (path) => !/\.[a-z]+$/.test(path) || path.endsWith('.lua') });
+  // The Lua scripts are read beside the modules that load them, and the file thread's body
+  // (plain JavaScript) is started from beside its module: what `npm run build:assets` copies.
+  await cp(join(root, 'src'), out, { recursive: true, filter: (path) => !/\.[a-z]+$/.test(path) || path.endsWith('.lua') || path.endsWith('.mjs') });
   return join(out, 'cli', 'main.js');
 }
