@@ -27,7 +27,13 @@ function writeAtomic(path, tempPath, data) {
     }
     renameSync(tempPath, path);
   } catch (thrown) {
-    rmSync(tempPath, { force: true });
+    // The write's own error is the one to report (its code decides a retry): a temp file that
+    // cannot be removed is swept later.
+    try {
+      rmSync(tempPath, { force: true });
+    } catch {
+      // left for the sweep
+    }
     throw thrown;
   }
   syncFolder(dirname(path));

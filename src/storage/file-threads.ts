@@ -79,11 +79,12 @@ interface FileThread {
 
 /**
  * Bytes to send: a view of part of a larger buffer (Node's pool, a response read whole) would
- * have the whole buffer copied to the thread, so only its own bytes go.
+ * have the whole buffer copied to the thread, so a copy of its own bytes goes instead.
  */
-function ownBytes(data: Uint8Array | string): Uint8Array | string {
+export function ownBytes(data: Uint8Array | string): Uint8Array | string {
   if (typeof data === 'string' || (data.byteOffset === 0 && data.byteLength === data.buffer.byteLength)) return data;
-  return data.slice();
+  // Not data.slice(): on a Buffer that is a view of the same memory.
+  return new Uint8Array(data);
 }
 
 let shared: FileThreads | undefined;
@@ -94,14 +95,26 @@ export function sharedFileThreads(): FileThreads {
   return shared;
 }
 
-export function createFileThreads(maxThreads = MAX_FILE_THREADS): FileThreads {
+/** The code of the error a call fails with when its thread dies under it: transient, the call may be made again (toStorageError). */
+export const FILE_THREAD_EXITED = 'ERR_FILE_THREAD_EXITED';
+
+export interface FileThreadsOptions {
+  /** Default {@link MAX_FILE_THREADS}. */
+  readonly maxThreads?: number;
+  /** The thread's body; default file-thread-main.mjs beside this module. */
+  readonly script?: URL;
+}
+
+export function createFileThreads(options: FileThreadsOptions = {}): FileThreads {
+  const maxThreads = options.maxThreads ?? MAX_FILE_THREADS;
+  const script = options.script ?? new URL('./file-thread-main.mjs', import.meta.url);
   const threads: FileThread[] = [];
   let lastId = 0;
 
   function start(): FileThread {
     // No flags of the process's own (a loader, `--input-type`, `-e`): the thread's body is plain
     // JavaScript that needs none, and some would stop it from starting.
-    const worker = new Worker(new URL('./file-thread-main.mjs', import.meta.url), { execArgv: [] });
+    const worker = new Worker(script, { execArgv: [] });
     const thread: FileThread = { worker, waiting: new Map() };
     worker.unref();
     worker.on('message', (reply: Reply) => {
@@ -110,7 +123,10 @@ export function createFileThreads(maxThreads = MAX_FILE_THREADS): FileThreads {
       if (thread.waiting.size === 0) worker.unref();
       waiting?.resolve(reply);
     });
-    // A thread that dies takes its waiting calls with it: they fail, and the next call starts another.
+    // A thread that dies takes its waiting calls with it: they fail, and the next call starts
+    // another. A thread that cannot start at all (its body missing) fails them with its own
+    // error (MODULE_NOT_FOUND, not transient); one that exits under them with a transient
+    // one: a write on a thread is whole or not there, and is made again by the store's retries.
     const fail = (error: Error): void => {
       const index = threads.indexOf(thread);
       if (index !== -1) threads.splice(index, 1);
@@ -118,8 +134,13 @@ export function createFileThreads(maxThreads = MAX_FILE_THREADS): FileThreads {
       thread.waiting.clear();
     };
     worker.on('error', fail);
+    // A reply that cannot be read would leave its call waiting for good: the thread is given up.
+    worker.on('messageerror', (error) => {
+      fail(error);
+      void worker.terminate();
+    });
     worker.on('exit', (code) => {
-      fail(new Error(`the file thread exited (code ${code})`));
+      fail(new FileThreadError({ message: `the file thread exited (code ${code}) with calls out`, code: FILE_THREAD_EXITED }));
     });
     threads.push(thread);
     return thread;

@@ -96,8 +96,8 @@ export function createFsResultStore(options: FsResultStoreOptions): ResultStore 
   /**
    * Atomic writes (writeFileAtomic's, on a file thread, in order) into a folder of the store,
    * made if missing. The folder is taken as there once made; if it was removed since, a write
-   * fails with ENOENT before anything is renamed, and all are made again once (writing a file
-   * again is harmless).
+   * fails with ENOENT (an earlier file of the same message may be in place by then, never a
+   * later one), and all are made again once (writing a file again is harmless).
    */
   async function writeIn(batchId: string, subfolder: 'inputs' | typeof ASIDE_FOLDER | undefined, toWrite: readonly FileToWrite[]): Promise<void> {
     await prepareFolder(batchId, subfolder);

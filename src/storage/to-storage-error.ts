@@ -1,4 +1,5 @@
 import { coerceError, StorageError } from '../errors/imgbatch-error.js';
+import { FILE_THREAD_EXITED } from './file-threads.js';
 
 /**
  * Error codes that mean "the request may not have reached storage, or its answer was lost":
@@ -30,6 +31,8 @@ const TRANSIENT_CODES: ReadonlySet<string> = new Set([
   'EAGAIN',
   'EMFILE',
   'ENFILE',
+  // A file thread of the folder store died under the call (file-threads.ts): the next call starts another.
+  FILE_THREAD_EXITED,
 ]);
 
 /** fetch's wording for "the connection failed" (the same list p-retry's is-network-error uses, in short). */

@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createFileThreads, FileThreadError } from '../../../src/storage/file-threads.js';
+import { StorageError } from '../../../src/errors/imgbatch-error.js';
+import { createFileThreads, FILE_THREAD_EXITED, FileThreadError, ownBytes } from '../../../src/storage/file-threads.js';
+import { toStorageError } from '../../../src/storage/to-storage-error.js';
 
 let root: string;
 
@@ -28,7 +30,7 @@ describe('file threads', () => {
     expect(await readdir(root)).not.toContainEqual(expect.stringMatching(/^\.whole\.bin\..*\.tmp$/));
   });
 
-  it('write only the bytes of a view, not the rest of the buffer under it', async () => {
+  it('write exactly the bytes of a view of a larger buffer', async () => {
     const threads = createFileThreads();
     const whole = Buffer.from('headerIMAGEtrailer');
     const path = join(root, 'view.bin');
@@ -78,8 +80,44 @@ describe('file threads', () => {
     await expect(readFile(last)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
+  it('send a view of a larger buffer as a copy of its own bytes, and a whole buffer or a text as it is', () => {
+    const whole = Buffer.alloc(8_192, 1);
+    const view = whole.subarray(100, 110);
+
+    const sent = ownBytes(view);
+
+    expect(sent).toBeInstanceOf(Uint8Array);
+    expect((sent as Uint8Array).buffer.byteLength).toBe(10);
+    expect([...(sent as Uint8Array)]).toEqual([...view]);
+    const exact = new Uint8Array([1, 2, 3]);
+    expect(ownBytes(exact)).toBe(exact);
+    expect(ownBytes('text')).toBe('text');
+  });
+
+  it('fail the calls of a thread that dies under them as transient, and start another for the next call', async () => {
+    const threads = createFileThreads({ script: new URL('../../fixtures/exiting-file-thread.mjs', import.meta.url) });
+
+    const first = await threads.writeAtomic([{ path: join(root, 'never.png'), data: 'x' }]).catch((thrown: unknown) => thrown);
+    const second = await threads.readText(join(root, 'never.json')).catch((thrown: unknown) => thrown);
+
+    expect(first).toMatchObject({ code: FILE_THREAD_EXITED });
+    expect(second).toMatchObject({ code: FILE_THREAD_EXITED });
+    const stored = toStorageError(first, 'write image never.png');
+    expect(stored).toBeInstanceOf(StorageError);
+    expect(stored.isTransient).toBe(true);
+  });
+
+  it('fail the calls of a thread that cannot start as not transient: its body is missing', async () => {
+    const threads = createFileThreads({ script: new URL('../../fixtures/no-such-file-thread.mjs', import.meta.url) });
+
+    const failure = await threads.readText(join(root, 'never.json')).catch((thrown: unknown) => thrown);
+
+    expect(failure).toMatchObject({ code: 'MODULE_NOT_FOUND' });
+    expect(toStorageError(failure, 'read record never.json').isTransient).toBe(false);
+  });
+
   it('carry many writes at once over a few threads, each landing whole', async () => {
-    const threads = createFileThreads(2);
+    const threads = createFileThreads({ maxThreads: 2 });
     const names = Array.from({ length: 60 }, (_, index) => `many-${index}.txt`);
 
     await Promise.all(names.map((name) => threads.writeAtomic([{ path: join(root, name), data: `content of ${name}` }])));
