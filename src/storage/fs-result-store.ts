@@ -145,6 +145,15 @@ export function createFsResultStore(options: FsResultStoreOptions): ResultStore 
     return record;
   }
 
+  async function isFile(path: string): Promise<boolean> {
+    try {
+      return (await stat(path)).isFile();
+    } catch (thrown) {
+      if (errorCode(thrown) === 'ENOENT') return false;
+      throw toStorageError(thrown, `read image ${path}`);
+    }
+  }
+
   async function readRecordFile(path: string): Promise<ImageRecord | null> {
     let text: string | null;
     try {
@@ -171,6 +180,11 @@ export function createFsResultStore(options: FsResultStoreOptions): ResultStore 
       if (record !== null && record.key !== key) {
         throw new StorageError(`${path} holds the record of ${record.key}, not of ${key}: on a case-insensitive filesystem keys that differ only in case share a file`, { isTransient: false });
       }
+      // A record is written after its image and both are flushed with one flush of their folder
+      // (file-thread-main.mjs): a crash before it ends on a filesystem that does not keep renames
+      // in order could keep the record alone. Such a record is not taken as kept: the image is
+      // made again rather than counted as stored and missing.
+      if (record?.location !== undefined && !(await isFile(pathFor(batchId, `${name}.${storedImageExtension(record.location, name)}`)))) return null;
       return record;
     },
 

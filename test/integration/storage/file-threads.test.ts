@@ -49,6 +49,47 @@ describe('file threads', () => {
     expect(await threads.readText(join(root, 'no-such-record.json'))).toBeNull();
   });
 
+  it('answer a read of a missing file without a thread, and read one that is there on a thread', async () => {
+    // No thread can start from this body: a call that reaches one fails.
+    const threads = createFileThreads({ script: new URL('../../fixtures/no-such-file-thread.mjs', import.meta.url) });
+    const there = join(root, 'there.json');
+    await writeFile(there, '{}');
+
+    expect(await threads.readText(join(root, 'not-there.json'))).toBeNull();
+    await expect(threads.readText(there)).rejects.toMatchObject({ code: 'MODULE_NOT_FOUND' });
+  });
+
+  it('read on a thread, missing files too, for a while after a stat on the main thread was slow', async () => {
+    // Every stat counts as slow: the first read answers from its stat, the next goes to a thread.
+    const threads = createFileThreads({ script: new URL('../../fixtures/no-such-file-thread.mjs', import.meta.url), slowStatMs: -1 });
+
+    expect(await threads.readText(join(root, 'not-there-1.json'))).toBeNull();
+    await expect(threads.readText(join(root, 'not-there-2.json'))).rejects.toMatchObject({ code: 'MODULE_NOT_FOUND' });
+  });
+
+  it('read a missing file in a path through a file as Node fails (ENOTDIR), not as missing', async () => {
+    const threads = createFileThreads();
+    const file = join(root, 'a-file');
+    await writeFile(file, 'x');
+
+    await expect(threads.readText(join(file, 'record.json'))).rejects.toMatchObject({ code: 'ENOTDIR' });
+  });
+
+  it('put no file of a write in place when one fails before any is renamed, and leave no temp files', async () => {
+    const threads = createFileThreads();
+    const folder = join(root, 'all-or-none');
+    await mkdir(folder);
+    const image = join(folder, 'x-0.png');
+
+    const failure = threads.writeAtomic([
+      { path: image, data: 'image' },
+      { path: join(folder, 'no-such-folder', 'x-0.json'), data: 'record' },
+    ]);
+
+    await expect(failure).rejects.toMatchObject({ code: 'ENOENT', syscall: 'open', target: join(folder, 'no-such-folder', 'x-0.json') });
+    expect(await readdir(folder)).toEqual([]);
+  });
+
   it('fail as Node fails, with the code, and remove the temp file of a write that could not finish', async () => {
     const threads = createFileThreads();
     const missingFolder = join(root, 'gone', 'x.png');
@@ -97,8 +138,11 @@ describe('file threads', () => {
   it('fail the calls of a thread that dies under them as transient, and start another for the next call', async () => {
     const threads = createFileThreads({ script: new URL('../../fixtures/exiting-file-thread.mjs', import.meta.url) });
 
+    const record = join(root, 'there-for-a-dying-thread.json');
+    await writeFile(record, '{}');
+
     const first = await threads.writeAtomic([{ path: join(root, 'never.png'), data: 'x' }]).catch((thrown: unknown) => thrown);
-    const second = await threads.readText(join(root, 'never.json')).catch((thrown: unknown) => thrown);
+    const second = await threads.readText(record).catch((thrown: unknown) => thrown);
 
     expect(first).toMatchObject({ code: FILE_THREAD_EXITED });
     expect(second).toMatchObject({ code: FILE_THREAD_EXITED });
@@ -109,8 +153,10 @@ describe('file threads', () => {
 
   it('fail the calls of a thread that cannot start as not transient: its body is missing', async () => {
     const threads = createFileThreads({ script: new URL('../../fixtures/no-such-file-thread.mjs', import.meta.url) });
+    const record = join(root, 'there-for-a-missing-thread.json');
+    await writeFile(record, '{}');
 
-    const failure = await threads.readText(join(root, 'never.json')).catch((thrown: unknown) => thrown);
+    const failure = await threads.readText(record).catch((thrown: unknown) => thrown);
 
     expect(failure).toMatchObject({ code: 'MODULE_NOT_FOUND' });
     expect(toStorageError(failure, 'read record never.json').isTransient).toBe(false);

@@ -142,6 +142,18 @@ describe('fs result store', () => {
     expect((await collect(store.listRecords(batchId))).map((record) => record.key)).toEqual([`${batchId}/good-0`]);
   });
 
+  it('takes a record whose image file is missing as not kept, so the image is made again', async () => {
+    const store = createFsResultStore({ root });
+    const batchId = uniqueBatchId();
+    await store.putImage(`${batchId}/lone-0`, pngImage(), storedRecord(`${batchId}/lone-0`));
+    await store.putImage(`${batchId}/whole-0`, pngImage(), storedRecord(`${batchId}/whole-0`));
+    // What a crash can leave on a filesystem that does not keep renames in order: the record alone.
+    await rm(join(root, batchId, 'lone-0.png'));
+
+    expect(await store.getRecord(`${batchId}/lone-0`)).toBeNull();
+    expect(await store.getRecord(`${batchId}/whole-0`)).toMatchObject({ key: `${batchId}/whole-0`, status: 'stored' });
+  });
+
   it('listRecords skips unfinished temp files and non-record files', async () => {
     const store = createFsResultStore({ root });
     const batchId = uniqueBatchId();
