@@ -1,6 +1,7 @@
 import { AzureOpenAI, OpenAI } from 'openai';
 import { Agent, fetch as undiciFetch, request } from 'undici';
 import { ConfigError } from '../errors/imgbatch-error.js';
+import { keepNodeBody } from './node-response-body.js';
 
 /** The Entra ID scope of Azure OpenAI (and every Cognitive Services resource). */
 export const COGNITIVE_SERVICES_SCOPE = 'https://cognitiveservices.azure.com/.default';
@@ -212,7 +213,8 @@ function longCallTransport(timeoutMs: number, deployment: string): { fetch: type
     }
     const hasBody = !NULL_BODY_STATUSES.has(answer.statusCode);
     if (!hasBody) answer.body.resume();
-    return new Response(hasBody ? answer.body : null, { status: answer.statusCode, headers: platformHeaders(answer.headers) });
+    const response = new Response(hasBody ? answer.body : null, { status: answer.statusCode, headers: platformHeaders(answer.headers) });
+    return hasBody ? keepNodeBody(response, answer.body) : response;
   };
   return { fetch: longCallFetch };
 }

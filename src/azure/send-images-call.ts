@@ -1,8 +1,10 @@
 import { performance } from 'node:perf_hooks';
+import type { Readable } from 'node:stream';
 import { APIError, type APIPromise } from 'openai';
 import { maxImagesResponseBytes } from './max-images-response-bytes.js';
 import { ImagesCallError } from '../errors/images-call-error.js';
 import { ResponseTooLargeError } from '../errors/response-too-large-error.js';
+import { nodeBodyOf } from './node-response-body.js';
 
 /** What came back from one images call with a 2xx status; read `body` with `readImagesResponse`. */
 export interface ImagesCallResult {
@@ -52,6 +54,8 @@ async function readCappedText(response: Response, maxBytes: number): Promise<str
     throw new ResponseTooLargeError(maxBytes, declared);
   }
   if (response.body === null) return '';
+  const nodeBody = nodeBodyOf(response);
+  if (nodeBody !== undefined) return readCappedNodeText(nodeBody, maxBytes);
   const chunks: Uint8Array[] = [];
   let total = 0;
   for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
@@ -63,6 +67,28 @@ async function readCappedText(response: Response, maxBytes: number): Promise<str
     chunks.push(chunk);
   }
   return Buffer.concat(chunks, total).toString('utf8');
+}
+
+/** readCappedText on the Node stream under a Response (node-response-body.ts): its chunks as they come, no promise per chunk. */
+function readCappedNodeText(body: Readable, maxBytes: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    body.on('data', (chunk: Buffer) => {
+      total += chunk.byteLength;
+      if (total > maxBytes) {
+        // The rest is never read: the stream goes, and its connection with it.
+        body.destroy();
+        reject(new ResponseTooLargeError(maxBytes, total));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    body.once('end', () => {
+      resolve(Buffer.concat(chunks, total).toString('utf8'));
+    });
+    body.once('error', reject);
+  });
 }
 
 function parseBody(text: string): unknown {

@@ -212,6 +212,26 @@ describe('generateImages: failures', () => {
     expect(classifyError(failure)).toMatchObject({ kind: 'transient', code: 'aborted', mayHaveBilled: true });
   });
 
+  it('an abort from the caller while the answer is being read is transient and may have been billed', async () => {
+    const recording = await serve(() => ({ kind: 'part', body: '{"created":1,"data":[{"b64_json":"AAAA', then: 'hang' }));
+    const controller = new AbortController();
+    const call = generateImages(createImageClient(targetFor(recording.endpoint)), GPT_IMAGE_JOB, { clientRequestId: 'c', signal: controller.signal });
+    await vi.waitFor(() => {
+      expect(recording.partsWritten).toBe(1);
+    });
+    controller.abort();
+    const failure = await failureOf(call);
+    expect(failure).toMatchObject({ status: 200 });
+    expect(classifyError(failure)).toMatchObject({ kind: 'transient', code: 'aborted', mayHaveBilled: true });
+  });
+
+  it('a connection dropped while the answer is being read is transient and may have been billed', async () => {
+    const { endpoint } = await serve(() => ({ kind: 'part', body: '{"created":1,"data":[{"b64_json":"AAAA', then: 'drop' }));
+    const failure = await failureOf(generateImages(createImageClient(targetFor(endpoint)), GPT_IMAGE_JOB, { clientRequestId: 'c' }));
+    expect(failure).toMatchObject({ status: 200 });
+    expect(classifyError(failure)).toMatchObject({ kind: 'transient', mayHaveBilled: true });
+  });
+
   it('a 200 whose body is not JSON comes back as text, and reads as a malformed (transient) response', async () => {
     const { endpoint } = await serve(() => ({ kind: 'respond', status: 200, headers: { 'content-type': 'application/json' }, body: '<html>' }));
     const result = await generateImages(createImageClient(targetFor(endpoint)), GPT_IMAGE_JOB, { clientRequestId: 'c' });

@@ -10,11 +10,15 @@ export interface RecordedRequest {
   readonly body: string;
 }
 
-/** How to answer: a response, silence (to trip the client timeout), or a dropped connection. */
+/**
+ * How to answer: a response, silence (to trip the client timeout), a dropped connection, or a
+ * 200 whose body stops part way (`then`: silence, or the connection dropped).
+ */
 export type Reply =
   | { readonly kind: 'respond'; readonly status: number; readonly headers?: Readonly<Record<string, string>>; readonly body?: string }
   | { readonly kind: 'hang' }
-  | { readonly kind: 'drop' };
+  | { readonly kind: 'drop' }
+  | { readonly kind: 'part'; readonly body: string; readonly then: 'hang' | 'drop' };
 
 export interface RecordingServer {
   /** `http://127.0.0.1:<port>`, the resource root to give the client. */
@@ -22,12 +26,15 @@ export interface RecordingServer {
   readonly requests: readonly RecordedRequest[];
   /** TCP connections the server has accepted so far. */
   readonly connections: number;
+  /** Bodies of `part` replies written so far (the rest never comes). */
+  readonly partsWritten: number;
   close(): Promise<void>;
 }
 
 /** A tiny HTTP server on 127.0.0.1 that records every request and answers as told. */
 export async function startRecordingServer(reply: (request: RecordedRequest) => Reply): Promise<RecordingServer> {
   const requests: RecordedRequest[] = [];
+  let partsWritten = 0;
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -50,6 +57,13 @@ export async function startRecordingServer(reply: (request: RecordedRequest) => 
         case 'drop':
           req.socket.destroy();
           break;
+        case 'part':
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.write(answer.body, () => {
+            partsWritten++;
+            if (answer.then === 'drop') req.socket.destroy();
+          });
+          break;
       }
     });
   });
@@ -67,6 +81,9 @@ export async function startRecordingServer(reply: (request: RecordedRequest) => 
     requests,
     get connections() {
       return connections;
+    },
+    get partsWritten() {
+      return partsWritten;
     },
     close: async () => {
       server.closeAllConnections();
