@@ -233,6 +233,29 @@ function callOpening(reply: readonly unknown[]): CallOpening {
   }
 }
 
+/** The KEYS and ARGV of settle-cost.lua for one call (finish-call.lua takes them too). */
+export function settleCostArgs(
+  keys: KeySpace,
+  batchId: string,
+  jobId: string,
+  call: CallSettlement,
+): { readonly keys: [string, string, string, string, string, string, string]; readonly args: [string, number, 'billed' | 'possibly', string, number, ...(string | number)[]] } {
+  const pairs = call.images.flatMap(({ imageKey, usd }) => [toBatchField(batchId, imageKey), checkedMicroUsd('usd', usd)]);
+  return {
+    keys: [
+      keys.batch(batchId),
+      keys.batchCostReservations(batchId),
+      keys.batchCosts(batchId),
+      keys.costTotal,
+      keys.jobState(jobId),
+      keys.clientSpend,
+      // The day by this process's clock: a call settled at midnight counts on one side of it.
+      keys.clientSpendOn(utcDay(Date.now())),
+    ],
+    args: [jobId, checkedMicroUsd('usd', call.usd), call.isPossiblyBilled === true ? 'possibly' : 'billed', call.callId, JOB_STATE_TTL_SECONDS, ...pairs],
+  };
+}
+
 export function createBatchBudget(redis: RedisClient, keys: KeySpace): BatchBudget {
   defineLuaCommands(redis, BUDGET_COMMANDS);
   const commands = redis as unknown as BudgetCommands;
@@ -282,23 +305,8 @@ export function createBatchBudget(redis: RedisClient, keys: KeySpace): BatchBudg
     },
 
     async settleCost(batchId, jobId, call) {
-      const pairs = call.images.flatMap(({ imageKey, usd }) => [toBatchField(batchId, imageKey), checkedMicroUsd('usd', usd)]);
-      await commands.imgbatchSettleCost(
-        keys.batch(batchId),
-        keys.batchCostReservations(batchId),
-        keys.batchCosts(batchId),
-        keys.costTotal,
-        keys.jobState(jobId),
-        keys.clientSpend,
-        // The day by this process's clock: a call settled at midnight counts on one side of it.
-        keys.clientSpendOn(utcDay(Date.now())),
-        jobId,
-        checkedMicroUsd('usd', call.usd),
-        call.isPossiblyBilled === true ? 'possibly' : 'billed',
-        call.callId,
-        JOB_STATE_TTL_SECONDS,
-        ...pairs,
-      );
+      const { keys: settleKeys, args } = settleCostArgs(keys, batchId, jobId, call);
+      await commands.imgbatchSettleCost(...settleKeys, ...args);
     },
 
     async takeBackCall(batchId, jobId, callId) {

@@ -7,7 +7,7 @@ import { batchJobIds } from './batch-job-ids.js';
 import { defineLuaCommands, luaCommand } from '../lua/lua-command.js';
 import { DEFAULT_JOB_PRIORITY, isJobPriority, type JobPriority } from '../job/job-priority.js';
 import { fromBatchField, toBatchField } from './batch-field.js';
-import { budgetSnapshotOf, createBatchBudget, type BatchBudget, type BudgetSnapshot } from './batch-budget.js';
+import { budgetSnapshotOf, createBatchBudget, settleCostArgs, type BatchBudget, type BudgetSnapshot, type CallSettlement } from './batch-budget.js';
 import { emptyOutcomeCounts, IMAGE_OUTCOMES, isOutcomeReason, type ImageOutcome, type OutcomeCounts, type OutcomeReason } from './image-outcome.js';
 
 function imagesPerCallMismatch(batchId: string, existing: string | undefined, asked: number): ValidationError {
@@ -92,6 +92,11 @@ export interface BatchRegistry extends BatchBudget {
   recordOutcome(batchId: string, imageKey: string, outcome: ImageOutcome, error?: string, reason?: OutcomeReason): Promise<void>;
   /** recordOutcome for the last image of a job that is done, its state deleted in the same round trip. */
   recordLastOutcome(batchId: string, jobId: string, imageKey: string, outcome: ImageOutcome): Promise<void>;
+  /**
+   * settleCost then recordLastOutcome, for a job whose one image is done, in one script
+   * (finish-call.lua): one round trip, not two. Safe to repeat, as each of them is.
+   */
+  finishCall(batchId: string, jobId: string, call: CallSettlement, imageKey: string, outcome: ImageOutcome): Promise<void>;
   outcomeOf(batchId: string, imageKey: string): Promise<ImageOutcome | undefined>;
   /** Forgets an image's outcome, so the batch counts it as pending again. */
   clearOutcome(batchId: string, imageKey: string): Promise<void>;
@@ -161,6 +166,7 @@ interface RegistryCommands {
   imgbatchAddJobs(k1: string, k2: string, k3: string, k4: string, k5: string, ...args: (string | number)[]): Promise<string[]>;
   imgbatchRecordOutcome(k1: string, k2: string, k3: string, k4: string, k5: string, k6: string, field: string, outcome: string, error: string, batchId: string, retentionSeconds: number, key: string, reason: string): Promise<string | null>;
   imgbatchRecordLastOutcome(k1: string, k2: string, k3: string, k4: string, k5: string, k6: string, k7: string, field: string, outcome: string, error: string, batchId: string, retentionSeconds: number, key: string, reason: string): Promise<string | null>;
+  imgbatchFinishCall(...keysThenArgs: (string | number)[]): Promise<number>;
   imgbatchClearOutcome(k1: string, k2: string, k3: string, k4: string, k5: string, field: string): Promise<string | null>;
   imgbatchMoveOutcome(k1: string, k2: string, k3: string, k4: string, k5: string, k6: string, field: string, expected: string, next: string, batchId: string, retentionSeconds: number, key: string): Promise<number>;
 }
@@ -173,6 +179,7 @@ const REGISTRY_COMMANDS = [
   luaCommand('imgbatchRecordOutcome', file('record-outcome.lua'), 6),
   // The same script with the job's state as a seventh key: deleted with the job's last outcome.
   luaCommand('imgbatchRecordLastOutcome', file('record-outcome.lua'), 7),
+  luaCommand('imgbatchFinishCall', file('finish-call.lua'), 13),
   luaCommand('imgbatchClearOutcome', file('clear-outcome.lua'), 5),
   luaCommand('imgbatchMoveOutcome', file('move-outcome.lua'), 6),
 ];
@@ -258,6 +265,11 @@ export function createBatchRegistry(redis: RedisClient, keys: KeySpace, options:
 
     async recordLastOutcome(batchId, jobId, imageKey, outcome) {
       await commands.imgbatchRecordLastOutcome(...outcomeKeys(batchId), keys.jobState(jobId), toBatchField(batchId, imageKey), outcome, '', batchId, retentionSeconds, imageKey, '');
+    },
+
+    async finishCall(batchId, jobId, call, imageKey, outcome) {
+      const settle = settleCostArgs(keys, batchId, jobId, call);
+      await commands.imgbatchFinishCall(...settle.keys, ...outcomeKeys(batchId), toBatchField(batchId, imageKey), outcome, '', batchId, retentionSeconds, imageKey, '', ...settle.args);
     },
 
     async clearOutcome(batchId, imageKey) {

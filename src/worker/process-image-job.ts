@@ -19,7 +19,8 @@
  *   4. finish-answered.ts  settle and keep: store first (keep-images.ts), then the spend
  *      finish-refused.ts   (settle-call.ts), both retried until Redis answers
  *   5. record-outcomes.ts  record: each image's outcome, with a reason code when it is not success
- *                          (a job done here: the last outcome deletes its state, one script)
+ *                          (a job done here: the last outcome deletes its state, one script; a
+ *                          job of one image kept: settled and recorded in that one script)
  *
  * Every "try again", "wait" or "give up" is decided by one pure function, nextStep in
  * ./retry-policy.ts; carry-out-step.ts does what it says. Returns what the queue should do

@@ -66,6 +66,15 @@ export function createFakeBatches(jobState: FakeJobState = createFakeJobState(),
     const isWithinBudget = batches.maxCostUsd === undefined || batches.spentUsd + others + usd <= batches.maxCostUsd;
     return { isWithinBudget, spentUsd: batches.spentUsd, inFlightUsd: others, maxCostUsd: batches.maxCostUsd };
   };
+  /** What settle-cost.lua does: the reservation dropped, the call closed, its cost counted once. */
+  const settle = (jobId: string, call: CallSettlement): void => {
+    batches.reservations.delete(jobId);
+    jobState.closeCall(jobId, call.callId);
+    if (settled.has(call.callId)) return;
+    settled.add(call.callId);
+    batches.settlements.push(call);
+    batches.spentUsd += call.usd;
+  };
   const batches: FakeBatches = {
     outcomes: new Map(),
     settlements: [],
@@ -90,6 +99,14 @@ export function createFakeBatches(jobState: FakeJobState = createFakeJobState(),
     },
     async recordLastOutcome(_batchId, jobId, imageKey, outcome) {
       failIfScripted(batches.failures, 'recordOutcome');
+      batches.outcomes.set(imageKey, { outcome, error: undefined, reason: undefined });
+      jobState.states.delete(jobId);
+    },
+    async finishCall(_batchId, jobId, call, imageKey, outcome) {
+      // finish-call.lua is one script: it fails whole when either half is told to fail.
+      failIfScripted(batches.failures, 'settleCost');
+      failIfScripted(batches.failures, 'recordOutcome');
+      settle(jobId, call);
       batches.outcomes.set(imageKey, { outcome, error: undefined, reason: undefined });
       jobState.states.delete(jobId);
     },
@@ -118,12 +135,7 @@ export function createFakeBatches(jobState: FakeJobState = createFakeJobState(),
     },
     async settleCost(_batchId, jobId, call) {
       failIfScripted(batches.failures, 'settleCost');
-      batches.reservations.delete(jobId);
-      jobState.closeCall(jobId, call.callId);
-      if (settled.has(call.callId)) return;
-      settled.add(call.callId);
-      batches.settlements.push(call);
-      batches.spentUsd += call.usd;
+      settle(jobId, call);
     },
     async releaseCost(_batchId, jobId) {
       batches.reservations.delete(jobId);

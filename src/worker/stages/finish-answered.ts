@@ -7,7 +7,7 @@ import { carryOutStep } from './carry-out-step.js';
 import type { JobContext } from './job-context.js';
 import { holdCallOpenForKeeping } from './hold-call-open.js';
 import { keepImages } from './keep-images.js';
-import { recordLastOutcomes, recordOutcomes } from './record-outcomes.js';
+import { recordLastOutcomes, recordOutcomes, settleAndRecordLast } from './record-outcomes.js';
 import { retryBookkeeping } from './retry-bookkeeping.js';
 import type { CallAnswer } from './send-call.js';
 import { settleCall } from './settle-call.js';
@@ -16,8 +16,8 @@ import { formatUsd } from '../../cost/format-usd.js';
 
 /**
  * After a 200 with images: keep them (store; the call held open meanwhile if its deadline is
- * near, hold-call-open.ts), then settle the call, then record the outcomes,
- * in that order, so a Redis error after the call never loses a paid image. The whole call is
+ * near, hold-call-open.ts), then settle the call, then record the outcomes (the usual end of a
+ * job of one image: both in one script), in that order, so a Redis error after the call never loses a paid image. The whole call is
  * paid, also when fewer images came back than were asked for; each image returned carries its
  * share. Images that did not come back are tried again as the retry policy says; images in
  * the spool or waiting for a download make the job come back later, without a call.
@@ -32,12 +32,19 @@ export async function finishAnswered(deps: StageDeps, ctx: JobContext, made: Cal
     const variant = pending[item.index];
     return variant === undefined ? [] : [{ imageKey: ctx.keyOf(variant), usd: cost.perImageUsd }];
   });
-  await settleCall(deps, { jobId: ctx.jobId, batchId: ctx.data.batchId }, { callId: made.callId, usd: cost.usd, images: returned });
+  const settlement = { callId: made.callId, usd: cost.usd, images: returned };
   const { kept, spooled, waiting, lost, notKept } = keeping;
   const completed = { kind: 'completed', summary: { batchId: ctx.data.batchId, requestId: ctx.data.requestId, outcomes: ctx.outcomes, deployment: target.name, calls: counters.calls } } as const;
   // The usual end, every image kept and nothing left to wait for: the last outcome goes with
-  // the job's state deleted, in one script.
+  // the job's state deleted, in one script; for a job of one image (every job a request fans
+  // out to) with the call's settlement before it, in the same script.
   const isDone = notKept === undefined && lost.length === 0 && spooled.length === 0 && waiting === undefined && pending.every((variant) => kept.some((k) => k.variant === variant));
+  const [only] = kept;
+  if (isDone && kept.length === 1 && only !== undefined) {
+    await settleAndRecordLast(deps, ctx, settlement, only);
+    return completed;
+  }
+  await settleCall(deps, { jobId: ctx.jobId, batchId: ctx.data.batchId }, settlement);
   if (isDone && kept.length > 0) {
     await recordLastOutcomes(deps, ctx, kept);
     return completed;

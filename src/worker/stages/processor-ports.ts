@@ -20,6 +20,8 @@ export interface OutcomeBook {
   recordOutcome(batchId: string, imageKey: string, outcome: ImageOutcome, error?: string, reason?: OutcomeReason): Promise<void>;
   /** The last outcome of a job that is done, and its state deleted, in one round trip. */
   recordLastOutcome(batchId: string, jobId: string, imageKey: string, outcome: ImageOutcome): Promise<void>;
+  /** The job's call settled (SpendBook.settleCost) and then its one image's last outcome recorded, in one round trip. */
+  finishCall(batchId: string, jobId: string, call: CallSettlement, imageKey: string, outcome: ImageOutcome): Promise<void>;
   outcomeOf(batchId: string, imageKey: string): Promise<ImageOutcome | undefined>;
 }
 

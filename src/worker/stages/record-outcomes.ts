@@ -1,3 +1,4 @@
+import type { CallSettlement } from '../../batch/batch-budget.js';
 import type { ImageOutcome, OutcomeDetail } from '../../batch/image-outcome.js';
 import type { JobContext } from './job-context.js';
 import type { OutcomeBook } from './processor-ports.js';
@@ -5,6 +6,7 @@ import { retryBookkeeping, type BookkeepingDeps } from './retry-bookkeeping.js';
 
 export type RecordDeps = BookkeepingDeps & { readonly batches: Pick<OutcomeBook, 'recordOutcome'> };
 export type RecordLastDeps = BookkeepingDeps & { readonly batches: Pick<OutcomeBook, 'recordOutcome' | 'recordLastOutcome'> };
+export type FinishDeps = BookkeepingDeps & { readonly batches: Pick<OutcomeBook, 'finishCall'> };
 
 /**
  * The record stage: each image's outcome into its batch, with the reason code and message of
@@ -29,4 +31,15 @@ export async function recordLastOutcomes(deps: RecordLastDeps, ctx: JobContext, 
   const key = ctx.keyOf(last.variant);
   ctx.outcomes[key] = last.status;
   await retryBookkeeping(deps, 'record outcome', () => deps.batches.recordLastOutcome(ctx.data.batchId, ctx.jobId, key, last.status));
+}
+
+/**
+ * The settle and record stages of a job whose one image is kept, in one script: the call
+ * settled, then the image's outcome with the job's state deleted (settleCall and
+ * recordLastOutcomes, one round trip where they take two). Retried until Redis answers.
+ */
+export async function settleAndRecordLast(deps: FinishDeps, ctx: JobContext, settlement: CallSettlement, kept: { readonly variant: number; readonly status: ImageOutcome }): Promise<void> {
+  const key = ctx.keyOf(kept.variant);
+  ctx.outcomes[key] = kept.status;
+  await retryBookkeeping(deps, 'settle cost and record outcome', () => deps.batches.finishCall(ctx.data.batchId, ctx.jobId, settlement, key, kept.status));
 }

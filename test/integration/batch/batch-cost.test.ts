@@ -80,6 +80,25 @@ describe('the batch registry\'s budget and cost (Lua on a real Redis)', () => {
     );
   });
 
+  it('finishes a job of one image in one script: the call settled and closed, the outcome counted, the state gone; sent again, nothing counts twice', async () => {
+    const keys = createKeySpace(prefix);
+    await batches.addJobs('finish', [{ jobId: 'finish/a/v0', images: 1 }], 1);
+    await batches.setMaxCost('finish', 1);
+    expect(await batches.openCall('finish', 'finish/a/v0', { callId: 'finish-1', usd: 0.04, images: [{ imageKey: 'finish/a-0', usd: 0.04 }], timeoutMs: 60_000 })).toMatchObject({ kind: 'opened' });
+    const settlement = { callId: 'finish-1', usd: 0.011, images: [{ imageKey: 'finish/a-0', usd: 0.011 }] };
+
+    await batches.finishCall('finish', 'finish/a/v0', settlement, 'finish/a-0', 'stored');
+    // The reply lost on the way: the same command again.
+    await batches.finishCall('finish', 'finish/a/v0', settlement, 'finish/a-0', 'stored');
+
+    const summary = await batches.summary('finish');
+    expect(summary).toMatchObject({ costUsd: 0.011, inFlightCostUsd: 0, pending: 0 });
+    expect(summary.counts).toMatchObject({ stored: 1 });
+    expect(await batches.outcomeOf('finish', 'finish/a-0')).toBe('stored');
+    expect(await batches.imageCosts('finish', ['finish/a-0'])).toEqual(new Map([['finish/a-0', 0.011]]));
+    expect(await redis.exists(keys.jobState('finish/a/v0'))).toBe(0);
+  });
+
   it('drops only the reservations of jobs no worker holds: an active job keeps its own', async () => {
     const keys = createKeySpace(prefix);
     const queue = new Queue(IMAGE_QUEUE_NAME, { connection: redis, prefix: keys.bullPrefix });

@@ -193,14 +193,15 @@ describe('processImageJob through its stages, on fakes of its own ports', () => 
     const p = createFakeProcessor();
     p.batches.failures.settleCost = 2;
     p.batches.failures.recordOutcome = 1;
+    // A job of one image settles and records in one script (finishCall), retried whole.
     const storedBeforeSettle: boolean[] = [];
-    const settle = p.batches.settleCost.bind(p.batches);
-    p.batches.settleCost = async (...args) => {
+    const finish = p.batches.finishCall.bind(p.batches);
+    p.batches.finishCall = async (...args) => {
       storedBeforeSettle.push(p.store.images.has('b/mug-0'));
-      return settle(...args);
+      return finish(...args);
     };
     expect(await processImageJob(p.deps, fakeJob())).toMatchObject({ kind: 'completed', summary: { outcomes: { 'b/mug-0': 'stored' } } });
-    expect(storedBeforeSettle).toEqual([true, true, true]);
+    expect(storedBeforeSettle).toEqual([true, true, true, true]);
     expect(p.batches.settlements).toHaveLength(1);
     expect(p.batches.outcomes.get('b/mug-0')).toMatchObject({ outcome: 'stored' });
     expect(p.calls).toHaveLength(1);
