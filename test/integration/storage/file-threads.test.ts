@@ -121,18 +121,33 @@ describe('file threads', () => {
     await expect(readFile(last)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
-  it('send a view of a larger buffer as a copy of its own bytes, and a whole buffer or a text as it is', () => {
+  it('send bytes as a copy of their own to hand over (a view: only its bytes), and a text as it is', () => {
     const whole = Buffer.alloc(8_192, 1);
     const view = whole.subarray(100, 110);
-
-    const sent = ownBytes(view);
-
-    expect(sent).toBeInstanceOf(Uint8Array);
-    expect((sent as Uint8Array).buffer.byteLength).toBe(10);
-    expect([...(sent as Uint8Array)]).toEqual([...view]);
     const exact = new Uint8Array([1, 2, 3]);
-    expect(ownBytes(exact)).toBe(exact);
-    expect(ownBytes('text')).toBe('text');
+
+    const sentView = ownBytes(view);
+    const sentExact = ownBytes(exact);
+
+    expect(sentView.data).toBeInstanceOf(Uint8Array);
+    expect(sentView.handedOver?.byteLength).toBe(10);
+    expect([...(sentView.data as Uint8Array)]).toEqual([...view]);
+    expect(sentExact.data).not.toBe(exact);
+    expect(sentExact.handedOver).not.toBe(exact.buffer);
+    expect([...(sentExact.data as Uint8Array)]).toEqual([1, 2, 3]);
+    expect(ownBytes('text')).toEqual({ data: 'text' });
+  });
+
+  it("leave the caller's bytes whole after a write, for a retry or the spool", async () => {
+    const threads = createFileThreads();
+    const bytes = Buffer.alloc(100_000, 7);
+    const path = join(root, 'kept-whole.bin');
+
+    await threads.writeAtomic([{ path, data: bytes }]);
+
+    expect(bytes.byteLength).toBe(100_000);
+    expect(bytes.every((byte) => byte === 7)).toBe(true);
+    expect((await readFile(path)).equals(bytes)).toBe(true);
   });
 
   it('fail the calls of a thread that dies under them as transient, and start another for the next call', async () => {
