@@ -3,11 +3,12 @@
  * paced as a worker at 2,400 rpm meets it (one image every 25 ms), against the same file calls
  * made through `fs/promises` (the store's way before it had file threads) in the same run:
  *
- *   store        createFsResultStore: getRecord (a miss, as at every job's start), then
- *                putImage (the image and its record, each a temp file flushed, renamed, the
- *                folder flushed), on the store's file threads
- *   fs/promises  the same calls: readFile of the record (a miss), then writeFileAtomic of the
- *                image and of the record
+ *   store        createFsResultStore: getRecord (a miss, as at every job's start: one stat on
+ *                this thread), then putImage (the image and its record, each a temp file
+ *                flushed and renamed, their folder flushed once) on the store's file threads
+ *   fs/promises  the store's calls as they were before file threads: readFile of the record (a
+ *                miss), then writeFileAtomic of the image and of the record (the folder flushed
+ *                after each)
  *   pacing       the timer alone, no file call: what every figure includes
  *
  * CPU is the whole process's (process.cpuUsage: every thread, user + system) per image, over

@@ -5,15 +5,17 @@ import { tempPathFor } from './write-file-atomic.js';
 
 /**
  * Threads of this process that run the folder store's per-image file calls (write an image and
- * its record atomically, read a record) with Node's synchronous API: one message per read, and
- * one for the writes of an image and its record.
+ * its record atomically, read a record) with Node's synchronous API: one message for the writes
+ * of an image and its record, and one per read of a file that is there (a missing one is told
+ * by a stat here: {@link SLOW_STAT_MS}).
  * Through `fs/promises` the same write is eight calls (open, write, flush, close, rename, and
  * the folder's open, flush, close), each a round trip to libuv's thread pool that wakes a pool
  * thread and then the main thread; at a few dozen images a second every one of them finds both
  * asleep. `npm run bench:folder-store` (a two-core VM, paced at 40 images a second, 2026-12-07):
  * 1.80 ms of CPU per image for a record read and an image with its record written through the
- * store, 2.84 ms for the same calls through fs/promises, 0.16 ms for the pacing alone. The same
- * calls made synchronously on the main thread would block it for about 3.4 ms per image.
+ * store, 2.84 ms for the same calls through fs/promises, 0.16 ms for the pacing alone (then with
+ * the stat and one flush of the folder per image, on a slower disk: 2.43 against 4.17). The
+ * same writes made synchronously on the main thread would block it for about 3.4 ms per image.
  *
  * A write goes to the first idle thread, a new one up to {@link MAX_FILE_THREADS}, or the one
  * with the fewest waiting: under light load one thread does everything (and stays warm); on a
