@@ -77,14 +77,17 @@ function writeFiles(files) {
       throw new FileFailure(thrown, file.path);
     }
   }
-  const folders = [...new Set(files.map((file) => dirname(file.path)))];
-  for (const folder of folders) {
+  // Every folder is flushed, a failure or not; the first failure names the first file of its
+  // folder (its name, and any after it there, may not last).
+  let failure;
+  for (const folder of new Set(files.map((file) => dirname(file.path)))) {
     try {
       syncFolder(folder);
     } catch (thrown) {
-      throw new FileFailure(thrown, files.findLast((file) => dirname(file.path) === folder).path);
+      failure ??= new FileFailure(thrown, files.find((file) => dirname(file.path) === folder).path);
     }
   }
+  if (failure !== undefined) throw failure;
 }
 
 /** The text of a file, or null when there is none. */

@@ -30,10 +30,10 @@ export interface FileThreads {
    */
   writeAtomic(files: readonly FileToWrite[]): Promise<void>;
   /**
-   * The file's text, or null when there is no such file. A file that is not there is answered
-   * without a thread: {@link READ_ON_THREAD_MS}.
+   * The file's text, or null when there is no such file. With `statFirst` (a local disk:
+   * isLocalFilesystem), a file that is not there is answered without a thread: {@link SLOW_STAT_MS}.
    */
-  readText(path: string): Promise<string | null>;
+  readText(path: string, options?: { readonly statFirst?: boolean }): Promise<string | null>;
 }
 
 export interface FileToWrite {
@@ -42,8 +42,11 @@ export interface FileToWrite {
 }
 
 /**
- * Whether a file is there is asked on the main thread first, one stat, and only a file that is
- * there is read on a thread: most reads are the "already kept?" look for an image not made yet.
+ * On a local disk (`statFirst`), whether a file is there is asked on the main thread first, one
+ * stat, and only a file that is there is read on a thread: most reads are the "already kept?"
+ * look for an image not made yet. Never on a network filesystem, where a stat blocks for as long
+ * as the server does not answer (a hard-mounted share that hangs would stop the whole worker,
+ * its lock renewals too).
  * A round trip to a sleeping thread costs about 0.4 ms of CPU on a two-core VM, a stat of a
  * missing file about 0.05 ms (paced at one every 5 ms, 2026-12-07). A stat that blocks the main thread longer than
  * this (a network filesystem) sends every read to the threads for {@link READ_ON_THREAD_MS}.
@@ -227,8 +230,8 @@ export function createFileThreads(options: FileThreadsOptions = {}): FileThreads
       await call({ op: 'write', files: sent }, handedOver);
     },
 
-    async readText(path) {
-      if (!mayBeThere(path)) return null;
+    async readText(path, options) {
+      if (options?.statFirst === true && !mayBeThere(path)) return null;
       return (await call({ op: 'read', path })).text ?? null;
     },
   };

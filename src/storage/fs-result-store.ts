@@ -13,6 +13,7 @@ import type { ResultStore, StoredImage } from './result-store.js';
 import { storedImageExtension } from './stored-image-extension.js';
 import { toStorageError } from './to-storage-error.js';
 import { FileThreadError, sharedFileThreads, type FileToWrite } from './file-threads.js';
+import { isLocalFilesystem } from './is-local-filesystem.js';
 import { syncFolder, TEMP_SUFFIX } from './write-file-atomic.js';
 
 export interface FsResultStoreOptions {
@@ -69,6 +70,8 @@ export function createFsResultStore(options: FsResultStoreOptions): ResultStore 
   const made = new Set<string>();
   /** Where the per-image writes and record reads run: one message each rather than a pool round trip per call (file-threads.ts). */
   const files = sharedFileThreads();
+  // Asked once: a missing record is told by a stat on this thread only on a local disk.
+  const statFirst = isLocalFilesystem(root);
 
   function folderOf(batchId: string, subfolder?: 'inputs' | typeof ASIDE_FOLDER): string {
     return subfolder === undefined ? join(root, batchId) : join(root, batchId, subfolder);
@@ -157,7 +160,7 @@ export function createFsResultStore(options: FsResultStoreOptions): ResultStore 
   async function readRecordFile(path: string): Promise<ImageRecord | null> {
     let text: string | null;
     try {
-      text = await files.readText(path);
+      text = await files.readText(path, { statFirst });
     } catch (thrown) {
       throw toStorageError(thrown, `read record ${path}`);
     }
@@ -226,8 +229,10 @@ export function createFsResultStore(options: FsResultStoreOptions): ResultStore 
       const asideImage = extension === undefined ? undefined : pathFor(batchId, join(ASIDE_FOLDER, `${aside}.${extension}`));
       const kept: ImageRecord = { ...record, ...(asideImage !== undefined && { location: asideImage }) };
       try {
-        // Record aside first, then the image, then the key freed: a crash part way leaves the
-        // key still taken (nothing is made again) and a repeat finishes the move.
+        // Record aside first, then the image, then the key freed: a repeat after a crash part
+        // way finishes the move. Between the image's move and the record's removal the key's
+        // record has no image and reads as not kept (getRecord): the new image is made, its
+        // record replaces the old one, and the one kept aside stays.
         await writeIn(batchId, ASIDE_FOLDER, [{ path: pathFor(batchId, join(ASIDE_FOLDER, `${aside}.json`)), data: encodeRecord(record.key, kept) }]);
         if (asideImage !== undefined && extension !== undefined) {
           await rename(pathFor(batchId, `${name}.${extension}`), asideImage).catch((thrown: unknown) => {

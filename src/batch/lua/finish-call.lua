@@ -4,15 +4,19 @@
   KEYS: the seven of settle-cost.lua (the fifth, the job's state hash, is the one deleted), then
   the six of record-outcome.lua. ARGV: the seven of record-outcome.lua, then those of
   settle-cost.lua, its (image field, micro-USD) pairs last.
-  Safe to run twice, as both scripts are: a job state already gone means this ran before (its
-  reply was lost and the command sent again), and the call it settled is not counted again:
-  settle-cost.lua's marker of a settled call went with the state. The outcome is set again,
-  which counts nothing twice. Returns what the call added to the spend, micro-USD (0 the second time).
+  Safe to run twice, as both scripts are: settle-cost.lua's marker of a settled call goes with
+  the state, so a state already gone with this outcome already set means this ran before (its
+  reply was lost and the command sent again), and the call is not counted again; the outcome is
+  set again, which counts nothing twice. A state gone without the outcome (a cancel or a resume
+  cleared it while the call ran) is settled as settle-cost.lua settles it: the call was paid.
+  Returns what the call added to the spend, micro-USD (0 the second time).
 ]]
 --- @include "includes/settle-call"
 --- @include "includes/record-outcome"
 
 local settled = 0
-if redis.call('EXISTS', KEYS[5]) == 1 then settled = settleCall(0, 7) end
+if redis.call('EXISTS', KEYS[5]) == 1 or redis.call('HGET', KEYS[8], ARGV[1]) ~= ARGV[2] then
+  settled = settleCall(0, 7)
+end
 recordOutcome(7, 0, KEYS[5])
 return settled

@@ -20,6 +20,6 @@ else
 end
 redis.call('HDEL', KEYS[3], ARGV[1])
 redis.call('HDEL', KEYS[6], ARGV[1])
-emitWebhookEvents(ARGV[4], ARGV[6], previous, ARGV[3])
+emitWebhookEvents(0, ARGV[4], ARGV[6], previous, ARGV[3])
 settleBatchLifetime(KEYS[4], KEYS[2], tonumber(ARGV[5]))
 return 1

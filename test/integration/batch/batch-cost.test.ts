@@ -99,6 +99,20 @@ describe('the batch registry\'s budget and cost (Lua on a real Redis)', () => {
     expect(await redis.exists(keys.jobState('finish/a/v0'))).toBe(0);
   });
 
+  it("counts the call of a job whose state was cleared while it ran (a cancel, a resume): the call was paid", async () => {
+    const keys = createKeySpace(prefix);
+    await batches.addJobs('cleared', [{ jobId: 'cleared/a/v0', images: 1 }], 1);
+    expect(await batches.openCall('cleared', 'cleared/a/v0', { callId: 'cleared-1', usd: 0.04, images: [{ imageKey: 'cleared/a-0', usd: 0.04 }], timeoutMs: 60_000 })).toMatchObject({ kind: 'opened' });
+    await batches.releaseCost('cleared', 'cleared/a/v0');
+    await redis.del(keys.jobState('cleared/a/v0'));
+
+    await batches.finishCall('cleared', 'cleared/a/v0', { callId: 'cleared-1', usd: 0.011, images: [{ imageKey: 'cleared/a-0', usd: 0.011 }] }, 'cleared/a-0', 'stored');
+
+    expect(await batches.summary('cleared')).toMatchObject({ costUsd: 0.011, inFlightCostUsd: 0 });
+    expect(await batches.outcomeOf('cleared', 'cleared/a-0')).toBe('stored');
+    expect(await redis.exists(keys.jobState('cleared/a/v0'))).toBe(0);
+  });
+
   it('drops only the reservations of jobs no worker holds: an active job keeps its own', async () => {
     const keys = createKeySpace(prefix);
     const queue = new Queue(IMAGE_QUEUE_NAME, { connection: redis, prefix: keys.bullPrefix });

@@ -47,6 +47,7 @@ describe('file threads', () => {
 
     expect(await threads.readText(path)).toBe('{"key":"b/x-0"}');
     expect(await threads.readText(join(root, 'no-such-record.json'))).toBeNull();
+    expect(await threads.readText(join(root, 'no-such-record.json'), { statFirst: true })).toBeNull();
   });
 
   it('answer a read of a missing file without a thread, and read one that is there on a thread', async () => {
@@ -55,16 +56,22 @@ describe('file threads', () => {
     const there = join(root, 'there.json');
     await writeFile(there, '{}');
 
-    expect(await threads.readText(join(root, 'not-there.json'))).toBeNull();
-    await expect(threads.readText(there)).rejects.toMatchObject({ code: 'MODULE_NOT_FOUND' });
+    expect(await threads.readText(join(root, 'not-there.json'), { statFirst: true })).toBeNull();
+    await expect(threads.readText(there, { statFirst: true })).rejects.toMatchObject({ code: 'MODULE_NOT_FOUND' });
+  });
+
+  it('read a missing file on a thread too, unless told to stat first (a network filesystem)', async () => {
+    const threads = createFileThreads({ script: new URL('../../fixtures/no-such-file-thread.mjs', import.meta.url) });
+
+    await expect(threads.readText(join(root, 'not-there.json'))).rejects.toMatchObject({ code: 'MODULE_NOT_FOUND' });
   });
 
   it('read on a thread, missing files too, for a while after a stat on the main thread was slow', async () => {
     // Every stat counts as slow: the first read answers from its stat, the next goes to a thread.
     const threads = createFileThreads({ script: new URL('../../fixtures/no-such-file-thread.mjs', import.meta.url), slowStatMs: -1 });
 
-    expect(await threads.readText(join(root, 'not-there-1.json'))).toBeNull();
-    await expect(threads.readText(join(root, 'not-there-2.json'))).rejects.toMatchObject({ code: 'MODULE_NOT_FOUND' });
+    expect(await threads.readText(join(root, 'not-there-1.json'), { statFirst: true })).toBeNull();
+    await expect(threads.readText(join(root, 'not-there-2.json'), { statFirst: true })).rejects.toMatchObject({ code: 'MODULE_NOT_FOUND' });
   });
 
   it('read a missing file in a path through a file as Node fails (ENOTDIR), not as missing', async () => {
@@ -72,7 +79,7 @@ describe('file threads', () => {
     const file = join(root, 'a-file');
     await writeFile(file, 'x');
 
-    await expect(threads.readText(join(file, 'record.json'))).rejects.toMatchObject({ code: 'ENOTDIR' });
+    await expect(threads.readText(join(file, 'record.json'), { statFirst: true })).rejects.toMatchObject({ code: 'ENOTDIR' });
   });
 
   it('put no file of a write in place when one fails before any is renamed, and leave no temp files', async () => {

@@ -212,16 +212,17 @@ describe('generateImages: failures', () => {
     expect(classifyError(failure)).toMatchObject({ kind: 'transient', code: 'aborted', mayHaveBilled: true });
   });
 
-  it('an abort from the caller while the answer is being read is transient and may have been billed', async () => {
+  it('an abort from the caller while the answer is coming in is transient and may have been billed', async () => {
     const recording = await serve(() => ({ kind: 'part', body: '{"created":1,"data":[{"b64_json":"AAAA', then: 'hang' }));
     const controller = new AbortController();
     const call = generateImages(createImageClient(targetFor(recording.endpoint)), GPT_IMAGE_JOB, { clientRequestId: 'c', signal: controller.signal });
     await vi.waitFor(() => {
       expect(recording.partsWritten).toBe(1);
     });
+    // Whether the client has read the headers yet is its own business: either way the call is
+    // given up, and the service may have billed it.
     controller.abort();
     const failure = await failureOf(call);
-    expect(failure).toMatchObject({ status: 200 });
     expect(classifyError(failure)).toMatchObject({ kind: 'transient', code: 'aborted', mayHaveBilled: true });
   });
 

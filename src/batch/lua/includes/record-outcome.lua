@@ -20,7 +20,7 @@ local function recordOutcome(ko, ao, stateKey)
   if isChanged then
     redis.call('HINCRBY', KEYS[ko + 2], ARGV[ao + 2], 1)
     if previous then redis.call('HINCRBY', KEYS[ko + 2], previous, -1) end
-    emitWebhookEvents(ARGV[ao + 4], ARGV[ao + 6], previous, ARGV[ao + 2], header[1] ~= false)
+    emitWebhookEvents(ko, ARGV[ao + 4], ARGV[ao + 6], previous, ARGV[ao + 2], header[1] ~= false)
   end
   -- An image's first outcome has no error or reason to clear: clear-outcome.lua drops them with
   -- the outcome (one command less per image, of the few per image the batch itself costs).
