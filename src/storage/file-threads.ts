@@ -48,8 +48,9 @@ export interface FileToWrite {
  * as the server does not answer (a hard-mounted share that hangs would stop the whole worker,
  * its lock renewals too).
  * A round trip to a sleeping thread costs about 0.4 ms of CPU on a two-core VM, a stat of a
- * missing file about 0.05 ms (paced at one every 5 ms, 2026-12-07). A stat that blocks the main thread longer than
- * this (a network filesystem) sends every read to the threads for {@link READ_ON_THREAD_MS}.
+ * missing file about 0.05 ms (paced at one every 5 ms, 2026-12-07). A stat that blocks the main
+ * thread longer than this (a disk under heavy load) sends every read to the threads for
+ * {@link READ_ON_THREAD_MS}.
  */
 export const SLOW_STAT_MS = 2;
 
