@@ -1,6 +1,7 @@
 // The body of a file thread (file-threads.ts): runs the folder store's per-image file calls
 // with Node's synchronous API, one message per read or per write of one or more files. Plain
-// JavaScript with no imports of the project's own, so the same file runs from src (tsx, vitest) and from dist.
+// JavaScript with no imports of the project's own, so the same file runs from src (tsx, vitest)
+// and from dist.
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parentPort } from 'node:worker_threads';

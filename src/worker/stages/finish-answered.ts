@@ -17,9 +17,9 @@ import { formatUsd } from '../../cost/format-usd.js';
 /**
  * After a 200 with images: keep them (store; the call held open meanwhile if its deadline is
  * near, hold-call-open.ts), then settle the call, then record the outcomes (the usual end of a
- * job of one image: both in one script), in that order, so a Redis error after the call never loses a paid image. The whole call is
- * paid, also when fewer images came back than were asked for; each image returned carries its
- * share. Images that did not come back are tried again as the retry policy says; images in
+ * job of one image: both in one script), in that order, so a Redis error after the call never
+ * loses a paid image. The whole call is paid, also when fewer images came back than were asked
+ * for; each image returned carries its share. Images that did not come back are tried again as the retry policy says; images in
  * the spool or waiting for a download make the job come back later, without a call.
  */
 export async function finishAnswered(deps: StageDeps, ctx: JobContext, made: CallInHand, answer: Extract<CallAnswer, { kind: 'answered' }>): Promise<ProcessResult> {
