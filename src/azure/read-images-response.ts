@@ -1,12 +1,12 @@
 import { contentFilterDetails, isJsonObject, stringField } from '../errors/content-filter-details.js';
 import type { Decision, FilterDetails } from '../errors/decision.js';
 
-/** One image the service returned; exactly one of `b64Json` / `url` is set. */
+/** One image the service returned; exactly one of `bytes` / `url` is set. */
 export interface GeneratedImage {
   /** Position in the response's `data`, i.e. the n-th image of the call (0-based). */
   readonly index: number;
-  /** The image bytes, base64 (gpt-image family; dall-e-3 with `response_format: b64_json`). */
-  readonly b64Json?: string;
+  /** The image's bytes, from its `b64_json` (gpt-image family; dall-e-3 with `response_format: b64_json`). */
+  readonly bytes?: Uint8Array;
   /** Where to download the image (dall-e-3 default); expires after about 24 h. */
   readonly url?: string;
   /** The prompt the service actually used (dall-e-3 rewrites prompts). */
@@ -56,6 +56,16 @@ function describe(value: unknown): string {
   return typeof value;
 }
 
+/**
+ * A `b64_json` value's bytes: decoded already when the body came from parseImagesBody (a
+ * Uint8Array), decoded here when it is still the base64 text.
+ */
+function imageBytesOf(value: unknown): Uint8Array | undefined {
+  const bytes = typeof value === 'string' ? Buffer.from(value, 'base64') : value;
+  // An empty value holds no image: the item is unusable, not an image of no bytes.
+  return bytes instanceof Uint8Array && bytes.byteLength > 0 ? bytes : undefined;
+}
+
 function readItem(item: unknown, index: number): GeneratedImage | FilteredImage | UnusableItem {
   if (!isJsonObject(item)) return { index, reason: `item is ${describe(item)}, not an object` };
   if (item['error'] !== undefined) {
@@ -65,17 +75,18 @@ function readItem(item: unknown, index: number): GeneratedImage | FilteredImage 
     const error = isJsonObject(item['error']) ? item['error'] : undefined;
     return { index, reason: `item error ${stringField(error, 'code') ?? '?'}: ${stringField(error, 'message') ?? ''}`.trim() };
   }
-  const b64Json = stringField(item, 'b64_json');
+  const bytes = imageBytesOf(item['b64_json']);
   const url = stringField(item, 'url');
   const revisedPrompt = stringField(item, 'revised_prompt');
   const extra = revisedPrompt === undefined ? {} : { revisedPrompt };
-  if (b64Json !== undefined) return { index, b64Json, ...extra };
+  if (bytes !== undefined) return { index, bytes, ...extra };
   if (url !== undefined) return { index, url, ...extra };
   return { index, reason: 'item has neither b64_json nor url' };
 }
 
 /**
- * Reads the body of an images call that came back with HTTP 200. Azure can put a filter
+ * Reads the body of an images call that came back with HTTP 200 (as parseImagesBody gives it, or
+ * as plain JSON with its images in base64). Azure can put a filter
  * verdict inside a 200, per item (`data: [{url}, {error: {code: "contentFilter"}}]`) or for the
  * whole call (`{created, error: {code: "contentFilter"}}`), so a 200 is not yet a success.
  * Shapes: the recorded responses in test/fixtures/azure-image-responses.json (Azure SDK test

@@ -5,10 +5,11 @@ import { maxImagesResponseBytes } from './max-images-response-bytes.js';
 import { ImagesCallError } from '../errors/images-call-error.js';
 import { ResponseTooLargeError } from '../errors/response-too-large-error.js';
 import { nodeBodyOf } from './node-response-body.js';
+import { parseImagesBody } from './parse-images-body.js';
 
 /** What came back from one images call with a 2xx status; read `body` with `readImagesResponse`. */
 export interface ImagesCallResult {
-  /** The parsed JSON body, or the raw text when it was not JSON. */
+  /** The parsed JSON body (its `b64_json` images as bytes: parseImagesBody), or the raw text when it was not JSON. */
   readonly body: unknown;
   readonly status: number;
   readonly headers: Headers;
@@ -44,18 +45,23 @@ export function serviceRequestIdOf(headers: Headers | undefined): string | undef
 }
 
 /**
- * Reads a body as UTF-8 text, stopping at `maxBytes`: by Content-Length before reading, and by
+ * Reads a whole body, stopping at `maxBytes`: by Content-Length before reading, and by
  * counting while reading (a chunked answer declares nothing).
  */
-async function readCappedText(response: Response, maxBytes: number): Promise<string> {
+async function readCappedBytes(response: Response, maxBytes: number): Promise<Buffer> {
   const declared = Number(response.headers.get('content-length'));
   if (Number.isFinite(declared) && declared > maxBytes) {
-    await response.body?.cancel().catch(() => undefined);
+    // The Node stream under the transport's Response is destroyed itself (the web stream around
+    // it, never pulled, is not sure to pass a cancel on to the socket); undici then emits its
+    // AbortError, which says nothing here.
+    const nodeBody = nodeBodyOf(response);
+    if (nodeBody === undefined) await response.body?.cancel().catch(() => undefined);
+    else nodeBody.on('error', () => undefined).destroy();
     throw new ResponseTooLargeError(maxBytes, declared);
   }
-  if (response.body === null) return '';
+  if (response.body === null) return Buffer.alloc(0);
   const nodeBody = nodeBodyOf(response);
-  if (nodeBody !== undefined) return readCappedNodeText(nodeBody, maxBytes);
+  if (nodeBody !== undefined) return readCappedNodeBytes(nodeBody, maxBytes);
   const chunks: Uint8Array[] = [];
   let total = 0;
   for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
@@ -66,11 +72,11 @@ async function readCappedText(response: Response, maxBytes: number): Promise<str
     }
     chunks.push(chunk);
   }
-  return Buffer.concat(chunks, total).toString('utf8');
+  return Buffer.concat(chunks, total);
 }
 
-/** readCappedText on the Node stream under a Response (node-response-body.ts): its chunks as they come, no promise per chunk. */
-function readCappedNodeText(body: Readable, maxBytes: number): Promise<string> {
+/** readCappedBytes on the Node stream under a Response (node-response-body.ts): its chunks as they come, no promise per chunk. */
+function readCappedNodeBytes(body: Readable, maxBytes: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let total = 0;
@@ -85,18 +91,10 @@ function readCappedNodeText(body: Readable, maxBytes: number): Promise<string> {
       chunks.push(chunk);
     });
     body.once('end', () => {
-      resolve(Buffer.concat(chunks, total).toString('utf8'));
+      resolve(Buffer.concat(chunks, total));
     });
     body.once('error', reject);
   });
-}
-
-function parseBody(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return text;
-  }
 }
 
 /**
@@ -105,7 +103,7 @@ function parseBody(text: string): unknown {
  * `readImagesResponse`); anything else is thrown as an {@link ImagesCallError} whose `cause` is
  * the SDK's error, for `classifyError`. Exactly one HTTP request (the client has `maxRetries: 0`).
  *
- * The body is read here as text, not by the SDK, so that a 200 with a body that is not JSON
+ * The body is read here (parseImagesBody), not by the SDK, so that a 200 with a body that is not JSON
  * still reaches `readImagesResponse` (a decision) instead of throwing a bare SyntaxError.
  */
 export async function sendImagesCall(
@@ -124,9 +122,9 @@ export async function sendImagesCall(
     answered = response;
     // The SDK's timeout stops at the response headers; the body read is bounded by undici's
     // body timeout (300 s without data) and by the caller's signal, and its size by the cap.
-    const text = await readCappedText(response, options.maxBodyBytes ?? maxImagesResponseBytes(1, DEFAULT_MAX_IMAGE_BYTES));
+    const bytes = await readCappedBytes(response, options.maxBodyBytes ?? maxImagesResponseBytes(1, DEFAULT_MAX_IMAGE_BYTES));
     return {
-      body: parseBody(text),
+      body: parseImagesBody(bytes),
       status: response.status,
       headers: response.headers,
       latencyMs: elapsedMs(),

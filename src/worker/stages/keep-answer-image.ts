@@ -25,10 +25,10 @@ export async function keepAnswerImage(
   deps: KeepImageDeps,
   ctx: JobContext,
   variant: number,
-  image: { readonly b64Json?: string | undefined; readonly url?: string | undefined },
+  image: { readonly bytes?: Uint8Array | undefined; readonly url?: string | undefined },
   record: ImageRecord,
 ): Promise<ImageKept> {
-  if (image.b64Json === undefined) {
+  if (image.bytes === undefined) {
     const download = { url: image.url ?? '', expiresAtMs: deps.now() + IMAGE_URL_LIFETIME_MS, tries: 0, cause: '', record };
     const downloaded = await downloadAndKeep(deps, ctx.jobId, variant, download, ctx.data.outputFormat);
     switch (downloaded.kind) {
@@ -41,7 +41,7 @@ export async function keepAnswerImage(
         return { kind: 'failed', message: downloaded.message };
     }
   }
-  const bytes = new Uint8Array(Buffer.from(image.b64Json, 'base64'));
+  const { bytes } = image;
   const type = detectImageType(bytes, ctx.data.outputFormat);
   const where = await deps.storeGate.keepImage(record.key, { bytes, contentType: type.contentType, extension: type.extension }, record);
   return { kind: where };

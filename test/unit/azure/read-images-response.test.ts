@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { parseImagesBody } from '../../../src/azure/parse-images-body.js';
 import { readImagesResponse } from '../../../src/azure/read-images-response.js';
 
 describe('readImagesResponse', () => {
@@ -43,7 +44,7 @@ describe('readImagesResponse', () => {
     });
   });
 
-  it('keeps each image at its position, with its revised prompt, preferring b64_json', () => {
+  it('keeps each image at its position, with its revised prompt, preferring b64_json (decoded)', () => {
     const outcome = readImagesResponse({
       created: 1,
       data: [
@@ -54,12 +55,18 @@ describe('readImagesResponse', () => {
     expect(outcome).toEqual({
       kind: 'images',
       images: [
-        { index: 0, b64Json: 'aGk=', revisedPrompt: 'cat, rewritten' },
+        { index: 0, bytes: Buffer.from('hi'), revisedPrompt: 'cat, rewritten' },
         { index: 1, url: 'https://x.invalid/1.png' },
       ],
       filtered: [],
       unusable: [],
     });
+  });
+
+  it('takes the images parseImagesBody decoded from the answer\'s bytes as they are', () => {
+    const image = Buffer.from('a png, say');
+    const outcome = readImagesResponse(parseImagesBody(Buffer.from(JSON.stringify({ created: 1, data: [{ b64_json: image.toString('base64') }] }))));
+    expect(outcome).toEqual({ kind: 'images', images: [{ index: 0, bytes: image }], filtered: [], unusable: [] });
   });
 
   it('records a filtered item at its position with stage output and its flagged categories', () => {
@@ -79,7 +86,7 @@ describe('readImagesResponse', () => {
     });
     expect(outcome).toEqual({
       kind: 'images',
-      images: [{ index: 1, b64Json: 'aGk=' }],
+      images: [{ index: 1, bytes: Buffer.from('hi') }],
       filtered: [{ index: 0, filter: { stage: 'output', categories: ['violence'], code: 'content_filter', message: 'filtered' } }],
       unusable: [],
       usage: { output_tokens: 4160 },

@@ -7,7 +7,6 @@ import { keepImages } from '../../../../src/worker/stages/keep-images.js';
 import type { ImagesRead } from '../../../../src/worker/stages/send-call.js';
 import { createFakePendingDownloads, createFakeStore, createOpenStoreGate, fakeJob, PNG_BYTES, type FakeStore } from '../../../helpers/processor-fakes.js';
 
-const b64 = Buffer.from(PNG_BYTES).toString('base64');
 const MADE = {
   deployment: 'east',
   counters: { calls: 2, freeCalls: 1, rateLimitWaits: 1, timeouts: 0, lastError: undefined },
@@ -28,7 +27,7 @@ describe('the keep stage', () => {
     const ctx = createJobContext(id, data);
     const read: ImagesRead = {
       kind: 'images',
-      images: [{ index: 0, b64Json: b64, revisedPrompt: 'A red mug, glossy' }],
+      images: [{ index: 0, bytes: PNG_BYTES, revisedPrompt: 'A red mug, glossy' }],
       filtered: [{ index: 1, filter: { stage: 'output', categories: ['violence'], code: 'content_filter', message: 'refused' } }],
       unusable: [],
       usage: { output_tokens: 272 },
@@ -43,7 +42,7 @@ describe('the keep stage', () => {
   it('a store that refuses a write reports every image not kept, with the error, instead of throwing', async () => {
     const store = createFakeStore();
     store.putImage = () => Promise.reject(new Error('ENOSPC: no space left on device'));
-    const read: ImagesRead = { kind: 'images', images: [{ index: 0, b64Json: b64 }, { index: 1, b64Json: b64 }], filtered: [], unusable: [] };
+    const read: ImagesRead = { kind: 'images', images: [{ index: 0, bytes: PNG_BYTES }, { index: 1, bytes: PNG_BYTES }], filtered: [], unusable: [] };
     const kept = await keepImages(keepDeps(store, () => Promise.resolve(PNG_BYTES)), createJobContext(id, data), data.variants, read, MADE);
     expect(kept).toEqual({ kept: [], spooled: [], lost: [], notKept: { variants: [4, 5], message: 'generated but not kept: ENOSPC: no space left on device' } });
   });
