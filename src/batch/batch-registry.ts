@@ -2,6 +2,7 @@ import type { RedisClient } from '../queue/redis-connection.js';
 import { fromMicroUsd } from '../cost/micro-usd.js';
 import { ValidationError } from '../errors/imgbatch-error.js';
 import type { KeySpace } from '../queue/key-space.js';
+import type { CallLogEntry } from '../limiter/slot-limiter.js';
 import { toJobCounters, type JobCounters } from '../queue/job-state.js';
 import { batchJobIds } from './batch-job-ids.js';
 import { defineLuaCommands, luaCommand } from '../lua/lua-command.js';
@@ -93,10 +94,11 @@ export interface BatchRegistry extends BatchBudget {
   /** recordOutcome for the last image of a job that is done, its state deleted in the same round trip. */
   recordLastOutcome(batchId: string, jobId: string, imageKey: string, outcome: ImageOutcome): Promise<void>;
   /**
-   * settleCost then recordLastOutcome, for a job whose one image is done, in one script
-   * (finish-call.lua): one round trip, not two. Safe to repeat, as each of them is.
+   * settleCost, the call's entry in its deployment's call log (SlotLimiter.callLogEntry) and
+   * recordLastOutcome, for a job whose one image is done, in one script (finish-call.lua): one
+   * round trip, not three. Safe to repeat, as each of them is.
    */
-  finishCall(batchId: string, jobId: string, call: CallSettlement, imageKey: string, outcome: ImageOutcome): Promise<void>;
+  finishCall(batchId: string, jobId: string, call: CallSettlement, imageKey: string, outcome: ImageOutcome, callLog: CallLogEntry): Promise<void>;
   outcomeOf(batchId: string, imageKey: string): Promise<ImageOutcome | undefined>;
   /** Forgets an image's outcome, so the batch counts it as pending again. */
   clearOutcome(batchId: string, imageKey: string): Promise<void>;
@@ -179,7 +181,7 @@ const REGISTRY_COMMANDS = [
   luaCommand('imgbatchRecordOutcome', file('record-outcome.lua'), 6),
   // The same script with the job's state as a seventh key: deleted with the job's last outcome.
   luaCommand('imgbatchRecordLastOutcome', file('record-outcome.lua'), 7),
-  luaCommand('imgbatchFinishCall', file('finish-call.lua'), 13),
+  luaCommand('imgbatchFinishCall', file('finish-call.lua'), 16),
   luaCommand('imgbatchClearOutcome', file('clear-outcome.lua'), 5),
   luaCommand('imgbatchMoveOutcome', file('move-outcome.lua'), 6),
 ];
@@ -267,9 +269,10 @@ export function createBatchRegistry(redis: RedisClient, keys: KeySpace, options:
       await commands.imgbatchRecordLastOutcome(...outcomeKeys(batchId), keys.jobState(jobId), toBatchField(batchId, imageKey), outcome, '', batchId, retentionSeconds, imageKey, '');
     },
 
-    async finishCall(batchId, jobId, call, imageKey, outcome) {
+    async finishCall(batchId, jobId, call, imageKey, outcome, callLog) {
       const settle = settleCostArgs(keys, batchId, jobId, call);
-      await commands.imgbatchFinishCall(...settle.keys, ...outcomeKeys(batchId), toBatchField(batchId, imageKey), outcome, '', batchId, retentionSeconds, imageKey, '', ...settle.args);
+      // KEYS: settle's, the outcome's, the call log's; ARGV: the outcome's, the call log's, settle's (its pairs last).
+      await commands.imgbatchFinishCall(...settle.keys, ...outcomeKeys(batchId), ...callLog.keys, toBatchField(batchId, imageKey), outcome, '', batchId, retentionSeconds, imageKey, '', ...callLog.args, ...settle.args);
     },
 
     async clearOutcome(batchId, imageKey) {

@@ -102,6 +102,15 @@ function callMinutesOf(hash: Readonly<Record<string, string>>): CallMinute[] {
 /** How a call came back, for the call log: `ok`, a 429, or anything else. */
 export type CallResult = 'ok' | 'error';
 
+/**
+ * A call's entry in its deployment's call log, as record-call.lua writes it, for a script that
+ * writes it beside other things in one round trip (finish-call.lua): its keys and arguments.
+ */
+export interface CallLogEntry {
+  readonly keys: readonly [string, string, string];
+  readonly args: readonly [CallResult, number, string];
+}
+
 /** The job a 429 answered, so it gets the deployment's first slot after the wait. */
 export interface RateLimitedJob {
   readonly jobId: string;
@@ -153,6 +162,8 @@ export interface SlotLimiter {
   cooldown(deployment: string, waitMs: number, job?: RateLimitedJob): Promise<Cooldown>;
   /** Logs a call that came back (not 429); a success wins back part of any rate cut. */
   recordCall(deployment: string, result: CallResult): Promise<void>;
+  /** What recordCall writes, for a script that writes it with a job's end (BatchRegistry.finishCall). */
+  callLogEntry(deployment: string, result: CallResult): CallLogEntry;
   /** Stops every worker calling this deployment until `resume`. */
   pause(deployment: string, reason: string): Promise<void>;
   resume(deployment: string): Promise<void>;
@@ -310,6 +321,11 @@ export function createSlotLimiter(redis: RedisClient, keys: KeySpace, settings: 
     throw new ImgbatchError('INTERNAL', `the limiter's slot group ${group.id} is missing in Redis right after it was registered (reply ${JSON.stringify(reply)})`);
   }
 
+  const callLogEntry = (deployment: string, result: CallResult): CallLogEntry => ({
+    keys: [keys.limiterDeployment(deployment), keys.limiterCalls(deployment), keys.limiterCallMinutes(deployment)],
+    args: [result, settings.recoverStep, uniqueId()],
+  });
+
   return {
     async acquire(jobId, candidates, images = 1) {
       const decision = await decide(jobId, candidates, images, undefined);
@@ -351,8 +367,11 @@ export function createSlotLimiter(redis: RedisClient, keys: KeySpace, settings: 
     },
 
     async recordCall(deployment, result) {
-      await commands.imgbatchRecordCall(keys.limiterDeployment(deployment), keys.limiterCalls(deployment), keys.limiterCallMinutes(deployment), result, settings.recoverStep, uniqueId());
+      const entry = callLogEntry(deployment, result);
+      await commands.imgbatchRecordCall(...entry.keys, ...entry.args);
     },
+
+    callLogEntry,
 
     async pause(deployment, reason) {
       await commands.imgbatchPauseDeployment(keys.limiterDeployment(deployment), keys.limiterPrefix, deployment, reason);

@@ -6,7 +6,7 @@ import type { WorkerSettings } from '../../src/config/config.js';
 import type { DeploymentConfig } from '../../src/config/deployment-config.js';
 import { DEFAULT_PRICE_TABLE } from '../../src/cost/default-price-table.js';
 import type { ImageJobData } from '../../src/job/image-job.js';
-import type { LineDecision, LinePlace } from '../../src/limiter/slot-limiter.js';
+import type { CallLogEntry, CallResult, LineDecision, LinePlace } from '../../src/limiter/slot-limiter.js';
 import { createLogger } from '../../src/log/logger.js';
 import { BUILT_IN_CATALOGUE } from '../../src/models/model-catalogue.js';
 import type { JobCounters, JobState, OpenCall } from '../../src/queue/job-state.js';
@@ -42,6 +42,8 @@ export interface FakeBatches extends ProcessorBatches {
   reserveCost(batchId: string, jobId: string, usd: number): Promise<BudgetVerdict>;
   readonly outcomes: Map<string, { outcome: ImageOutcome; error?: string | undefined; reason?: OutcomeReason | undefined }>;
   readonly settlements: CallSettlement[];
+  /** The call-log entries finishCall was given, in order (the fake slots' callLogEntry makes them). */
+  readonly callLogs: CallLogEntry[];
   /** Each call held open while its images were kept (holdCallOpen), in order. */
   readonly holds: Array<{ jobId: string; callId: string; ms: number }>;
   readonly reservations: Map<string, number>;
@@ -78,6 +80,7 @@ export function createFakeBatches(jobState: FakeJobState = createFakeJobState(),
   const batches: FakeBatches = {
     outcomes: new Map(),
     settlements: [],
+    callLogs: [],
     holds: [],
     reservations: new Map(),
     calls: 0,
@@ -102,10 +105,11 @@ export function createFakeBatches(jobState: FakeJobState = createFakeJobState(),
       batches.outcomes.set(imageKey, { outcome, error: undefined, reason: undefined });
       jobState.states.delete(jobId);
     },
-    async finishCall(_batchId, jobId, call, imageKey, outcome) {
-      // finish-call.lua is one script: it fails whole when either half is told to fail.
+    async finishCall(_batchId, jobId, call, imageKey, outcome, callLog) {
+      // finish-call.lua is one script: it fails whole when any part is told to fail.
       failIfScripted(batches.failures, 'settleCost');
       failIfScripted(batches.failures, 'recordOutcome');
+      batches.callLogs.push(callLog);
       settle(jobId, call);
       batches.outcomes.set(imageKey, { outcome, error: undefined, reason: undefined });
       jobState.states.delete(jobId);
@@ -224,6 +228,8 @@ export interface FakeSlots extends CallSlots {
   readonly asks: LinePlace[];
   readonly cooldowns: Array<{ deployment: string; waitMs: number }>;
   readonly paused: Map<string, string>;
+  /** Each call written in a call log by recordCall (not those finishCall wrote), in order. */
+  readonly logged: Array<{ deployment: string; result: CallResult }>;
 }
 
 export function createFakeSlots(): FakeSlots {
@@ -232,6 +238,7 @@ export function createFakeSlots(): FakeSlots {
     asks: [],
     cooldowns: [],
     paused: new Map(),
+    logged: [],
     async acquireInLine(_jobId, candidates, place) {
       slots.asks.push(place);
       return slots.offers.shift() ?? { kind: 'go', deployment: candidates[0]?.name ?? '', waitMs: 0, slotAtMs: 0 };
@@ -240,7 +247,12 @@ export function createFakeSlots(): FakeSlots {
       slots.cooldowns.push({ deployment, waitMs });
       return { cooldownUntil: waitMs, rateFactor: 1, retryInMs: undefined };
     },
-    async recordCall() {},
+    async recordCall(deployment, result) {
+      slots.logged.push({ deployment, result });
+    },
+    callLogEntry(deployment, result) {
+      return { keys: [`limiter:${deployment}`, `calls:${deployment}`, `minutes:${deployment}`], args: [result, 0.05, `entry-${deployment}`] };
+    },
     async pause(deployment, reason) {
       slots.paused.set(deployment, reason);
     },

@@ -1,30 +1,11 @@
 --[[
-  After a call that came back (any answer but 429): logs it for "calls in the last minute"
-  (and in its minute of the last hour's counts),
-  and, on success, gives back part of a rate cut (additive increase). The rate in force
-  spaces the slots booked from now on; it does not move the next free slot, so the slot
-  indexes stay as they are.
+  After a call that came back (any answer but 429): logs it and, on success, gives back part of
+  a rate cut (includes/record-call.lua).
 
   KEYS[1] deployment state hash, KEYS[2] call log (sorted set), KEYS[3] per-minute counts (hash)
   ARGV[1] outcome, ARGV[2] recovery step, ARGV[3] a unique call-log member id
 ]]
---- @include "../../lua/includes/redis-now-ms"
---- @include "includes/count-call-minute"
+--- @include "includes/record-call"
 
-local now = redisNowMs()
-if ARGV[1] == 'ok' then
-  local factor = tonumber(redis.call('HGET', KEYS[1], 'rateFactor') or '1')
-  if factor < 1 then
-    factor = math.min(1, factor + tonumber(ARGV[2]))
-    redis.call('HSET', KEYS[1], 'rateFactor', string.format('%.4f', factor))
-  end
-end
-redis.call('ZADD', KEYS[2], now, now .. ':' .. ARGV[1] .. ':' .. ARGV[3])
--- The log is trimmed, and its expiry moved, by the first call of each minute only (two commands
--- less per call): it holds at most two minutes of calls, readers take the last one by score
--- (recent-calls.lua), and it lives at least a minute past its last call.
-if countCallMinute(KEYS[3], now, false) then
-  redis.call('ZREMRANGEBYSCORE', KEYS[2], 0, now - 60000)
-  redis.call('PEXPIRE', KEYS[2], 180000)
-end
+recordCall(0, 0)
 return 1

@@ -9,15 +9,15 @@ import { holdCallOpenForKeeping } from './hold-call-open.js';
 import { keepImages } from './keep-images.js';
 import { recordLastOutcomes, recordOutcomes, settleAndRecordLast } from './record-outcomes.js';
 import { retryBookkeeping } from './retry-bookkeeping.js';
-import type { CallAnswer } from './send-call.js';
+import { logCall, type CallAnswer } from './send-call.js';
 import { settleCall } from './settle-call.js';
 import { callTimeoutOf } from '../call-timeout.js';
 import { formatUsd } from '../../cost/format-usd.js';
 
 /**
  * After a 200 with images: keep them (store; the call held open meanwhile if its deadline is
- * near, hold-call-open.ts), then settle the call, then record the outcomes (the usual end of a
- * job of one image: both in one script), in that order, so a Redis error after the call never
+ * near, hold-call-open.ts), then log and settle the call, then record the outcomes (the usual
+ * end of a job of one image: all three in one script), in that order, so a Redis error after the call never
  * loses a paid image. The whole call is paid, also when fewer images came back than were asked
  * for; each image returned carries its share. Images that did not come back are tried again as the retry policy says; images in
  * the spool or waiting for a download make the job come back later, without a call.
@@ -41,9 +41,10 @@ export async function finishAnswered(deps: StageDeps, ctx: JobContext, made: Cal
   const isDone = notKept === undefined && lost.length === 0 && spooled.length === 0 && waiting === undefined && pending.every((variant) => kept.some((k) => k.variant === variant));
   const [only] = kept;
   if (isDone && kept.length === 1 && only !== undefined) {
-    await settleAndRecordLast(deps, ctx, settlement, only);
+    await settleAndRecordLast(deps, ctx, settlement, only, target.name);
     return completed;
   }
+  await logCall(deps, ctx.jobId, target.name, 'ok');
   await settleCall(deps, { jobId: ctx.jobId, batchId: ctx.data.batchId }, settlement);
   if (isDone && kept.length > 0) {
     await recordLastOutcomes(deps, ctx, kept);

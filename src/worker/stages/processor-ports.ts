@@ -2,7 +2,7 @@ import type { CallOpening, CallSettlement, CallToOpen } from '../../batch/batch-
 import type { JobStart } from '../../batch/batch-registry.js';
 import type { ImageOutcome, OutcomeReason } from '../../batch/image-outcome.js';
 import type { SlotCandidate } from '../../limiter/slot-group.js';
-import type { CallResult, Cooldown, LineDecision, LinePlace, RateLimitedJob } from '../../limiter/slot-limiter.js';
+import type { CallLogEntry, CallResult, Cooldown, LineDecision, LinePlace, RateLimitedJob } from '../../limiter/slot-limiter.js';
 import type { ImageRecord } from '../../storage/image-record.js';
 import type { StoredImage } from '../../storage/result-store.js';
 
@@ -20,8 +20,8 @@ export interface OutcomeBook {
   recordOutcome(batchId: string, imageKey: string, outcome: ImageOutcome, error?: string, reason?: OutcomeReason): Promise<void>;
   /** The last outcome of a job that is done, and its state deleted, in one round trip. */
   recordLastOutcome(batchId: string, jobId: string, imageKey: string, outcome: ImageOutcome): Promise<void>;
-  /** The job's call settled (SpendBook.settleCost) and then its one image's last outcome recorded, in one round trip. */
-  finishCall(batchId: string, jobId: string, call: CallSettlement, imageKey: string, outcome: ImageOutcome): Promise<void>;
+  /** The job's call settled (SpendBook.settleCost), written in its call log (CallSlots.callLogEntry) and its one image's last outcome recorded, in one round trip. */
+  finishCall(batchId: string, jobId: string, call: CallSettlement, imageKey: string, outcome: ImageOutcome, callLog: CallLogEntry): Promise<void>;
   outcomeOf(batchId: string, imageKey: string): Promise<ImageOutcome | undefined>;
 }
 
@@ -46,6 +46,8 @@ export interface CallSlots {
   acquireInLine(jobId: string, candidates: readonly SlotCandidate[], place: LinePlace, images?: number): Promise<LineDecision>;
   cooldown(deployment: string, waitMs: number, job?: RateLimitedJob): Promise<Cooldown>;
   recordCall(deployment: string, result: CallResult): Promise<void>;
+  /** What recordCall writes, for OutcomeBook.finishCall to write with the job's end. */
+  callLogEntry(deployment: string, result: CallResult): CallLogEntry;
   pause(deployment: string, reason: string): Promise<void>;
 }
 

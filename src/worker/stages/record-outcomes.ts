@@ -1,12 +1,12 @@
 import type { CallSettlement } from '../../batch/batch-budget.js';
 import type { ImageOutcome, OutcomeDetail } from '../../batch/image-outcome.js';
 import type { JobContext } from './job-context.js';
-import type { OutcomeBook } from './processor-ports.js';
+import type { CallSlots, OutcomeBook } from './processor-ports.js';
 import { retryBookkeeping, type BookkeepingDeps } from './retry-bookkeeping.js';
 
 export type RecordDeps = BookkeepingDeps & { readonly batches: Pick<OutcomeBook, 'recordOutcome'> };
 export type RecordLastDeps = BookkeepingDeps & { readonly batches: Pick<OutcomeBook, 'recordOutcome' | 'recordLastOutcome'> };
-export type FinishDeps = BookkeepingDeps & { readonly batches: Pick<OutcomeBook, 'finishCall'> };
+export type FinishDeps = BookkeepingDeps & { readonly batches: Pick<OutcomeBook, 'finishCall'>; readonly limiter: Pick<CallSlots, 'callLogEntry'> };
 
 /**
  * The record stage: each image's outcome into its batch, with the reason code and message of
@@ -35,11 +35,14 @@ export async function recordLastOutcomes(deps: RecordLastDeps, ctx: JobContext, 
 
 /**
  * The settle and record stages of a job whose one image is kept, in one script: the call
- * settled, then the image's outcome with the job's state deleted (settleCall and
- * recordLastOutcomes, one round trip where they take two). Retried until Redis answers.
+ * settled and written in its deployment's call log, then the image's outcome with the job's
+ * state deleted (settleCall, the call log of send-call.ts and recordLastOutcomes: one round
+ * trip where they take three). Retried until Redis answers; the entry is made once, so a
+ * script sent again logs the call once.
  */
-export async function settleAndRecordLast(deps: FinishDeps, ctx: JobContext, settlement: CallSettlement, kept: { readonly variant: number; readonly status: ImageOutcome }): Promise<void> {
+export async function settleAndRecordLast(deps: FinishDeps, ctx: JobContext, settlement: CallSettlement, kept: { readonly variant: number; readonly status: ImageOutcome }, deployment: string): Promise<void> {
   const key = ctx.keyOf(kept.variant);
   ctx.outcomes[key] = kept.status;
-  await retryBookkeeping(deps, 'settle cost and record outcome', () => deps.batches.finishCall(ctx.data.batchId, ctx.jobId, settlement, key, kept.status));
+  const callLog = deps.limiter.callLogEntry(deployment, 'ok');
+  await retryBookkeeping(deps, 'settle cost and record outcome', () => deps.batches.finishCall(ctx.data.batchId, ctx.jobId, settlement, key, kept.status, callLog));
 }

@@ -80,16 +80,18 @@ describe('the batch registry\'s budget and cost (Lua on a real Redis)', () => {
     );
   });
 
-  it('finishes a job of one image in one script: the call settled and closed, the outcome counted, the state gone; sent again, nothing counts twice', async () => {
+  it('finishes a job of one image in one script: the call settled, closed and logged, the outcome counted, the state gone; sent again, nothing counts twice', async () => {
     const keys = createKeySpace(prefix);
+    const limiter = createSlotLimiter(redis, keys, DEFAULT_LIMITER_SETTINGS);
+    const callLog = limiter.callLogEntry('finish-deployment', 'ok');
     await batches.addJobs('finish', [{ jobId: 'finish/a/v0', images: 1 }], 1);
     await batches.setMaxCost('finish', 1);
     expect(await batches.openCall('finish', 'finish/a/v0', { callId: 'finish-1', usd: 0.04, images: [{ imageKey: 'finish/a-0', usd: 0.04 }], timeoutMs: 60_000 })).toMatchObject({ kind: 'opened' });
     const settlement = { callId: 'finish-1', usd: 0.011, images: [{ imageKey: 'finish/a-0', usd: 0.011 }] };
 
-    await batches.finishCall('finish', 'finish/a/v0', settlement, 'finish/a-0', 'stored');
+    await batches.finishCall('finish', 'finish/a/v0', settlement, 'finish/a-0', 'stored', callLog);
     // The reply lost on the way: the same command again.
-    await batches.finishCall('finish', 'finish/a/v0', settlement, 'finish/a-0', 'stored');
+    await batches.finishCall('finish', 'finish/a/v0', settlement, 'finish/a-0', 'stored', callLog);
 
     const summary = await batches.summary('finish');
     expect(summary).toMatchObject({ costUsd: 0.011, inFlightCostUsd: 0, pending: 0 });
@@ -97,20 +99,26 @@ describe('the batch registry\'s budget and cost (Lua on a real Redis)', () => {
     expect(await batches.outcomeOf('finish', 'finish/a-0')).toBe('stored');
     expect(await batches.imageCosts('finish', ['finish/a-0'])).toEqual(new Map([['finish/a-0', 0.011]]));
     expect(await redis.exists(keys.jobState('finish/a/v0'))).toBe(0);
+    const logged = await limiter.state('finish-deployment');
+    expect({ callsLastMinute: logged.callsLastMinute, rateLimitedLastMinute: logged.rateLimitedLastMinute }).toEqual({ callsLastMinute: 1, rateLimitedLastMinute: 0 });
+    expect(Object.values(await redis.hgetall(keys.limiterCallMinutes('finish-deployment')))).toEqual(['1']);
   });
 
-  it("counts the call of a job whose state was cleared while it ran (a cancel, a resume): the call was paid", async () => {
+  it("counts and logs the call of a job whose state was cleared while it ran (a cancel, a resume): the call was paid", async () => {
     const keys = createKeySpace(prefix);
     await batches.addJobs('cleared', [{ jobId: 'cleared/a/v0', images: 1 }], 1);
     expect(await batches.openCall('cleared', 'cleared/a/v0', { callId: 'cleared-1', usd: 0.04, images: [{ imageKey: 'cleared/a-0', usd: 0.04 }], timeoutMs: 60_000 })).toMatchObject({ kind: 'opened' });
     await batches.releaseCost('cleared', 'cleared/a/v0');
     await redis.del(keys.jobState('cleared/a/v0'));
 
-    await batches.finishCall('cleared', 'cleared/a/v0', { callId: 'cleared-1', usd: 0.011, images: [{ imageKey: 'cleared/a-0', usd: 0.011 }] }, 'cleared/a-0', 'stored');
+    const limiter = createSlotLimiter(redis, keys, DEFAULT_LIMITER_SETTINGS);
+    const callLog = limiter.callLogEntry('cleared-deployment', 'ok');
+    await batches.finishCall('cleared', 'cleared/a/v0', { callId: 'cleared-1', usd: 0.011, images: [{ imageKey: 'cleared/a-0', usd: 0.011 }] }, 'cleared/a-0', 'stored', callLog);
 
     expect(await batches.summary('cleared')).toMatchObject({ costUsd: 0.011, inFlightCostUsd: 0 });
     expect(await batches.outcomeOf('cleared', 'cleared/a-0')).toBe('stored');
     expect(await redis.exists(keys.jobState('cleared/a/v0'))).toBe(0);
+    expect((await limiter.state('cleared-deployment')).callsLastMinute).toBe(1);
   });
 
   it('drops only the reservations of jobs no worker holds: an active job keeps its own', async () => {

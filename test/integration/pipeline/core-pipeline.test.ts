@@ -37,6 +37,8 @@ describe('core pipeline against the simulator (in-process worker, real Redis, re
     const calls = callsFor(p, 'fanout/');
     expect(calls).toHaveLength(4);
     expect(calls.every((c) => c.n === 1 && c.outcome === 'ok')).toBe(true);
+    // Each call is in the deployment's call log once, written with its job's end.
+    expect(await p.limiter.state('dalle')).toMatchObject({ callsLastMinute: 4, rateLimitedLastMinute: 0 });
     for (let variant = 0; variant < 4; variant++) {
       const record = await p.store.getRecord(`fanout/lake-${variant}`);
       expect(record).toMatchObject({ status: 'stored', model: 'dalle-like', deployment: 'dalle', size: '1024x1024', quality: 'standard', style: 'natural', attempts: 1 });

@@ -25,6 +25,19 @@ describe('processImageJob through its stages, on fakes of its own ports', () => 
     expect(p.batches.settlements[0]?.isPossiblyBilled).toBeUndefined();
     expect(p.batches.reservations.size).toBe(0);
     expect(p.jobState.states.has(job.id)).toBe(false);
+    // Logged in its deployment's call log by the same script, not by a round trip of its own.
+    expect(p.batches.callLogs).toEqual([{ keys: ['limiter:east', 'calls:east', 'minutes:east'], args: ['ok', 0.05, 'entry-east'] }]);
+    expect(p.limiter.logged).toEqual([]);
+  });
+
+  it('a job of two images logs its call once, on its own, and settles and records apart', async () => {
+    const p = createFakeProcessor();
+    const result = await processImageJob(p.deps, fakeJob({ variants: [0, 1] }));
+    expect(result).toMatchObject({ kind: 'completed', summary: { outcomes: { 'b/mug-0': 'stored', 'b/mug-1': 'stored' } } });
+    expect(p.calls).toHaveLength(1);
+    expect(p.limiter.logged).toEqual([{ deployment: 'east', result: 'ok' }]);
+    expect(p.batches.callLogs).toEqual([]);
+    expect(p.batches.settlements).toHaveLength(1);
   });
 
   it('a prompt the content filter refuses ends `filtered` after one call, its refusal kept, and clears the job state', async () => {
@@ -40,6 +53,7 @@ describe('processImageJob through its stages, on fakes of its own ports', () => 
     expect(p.store.records.get('b/mug-0')).toMatchObject({ status: 'filtered' });
     expect(p.batches.outcomes.get('b/mug-0')).toMatchObject({ outcome: 'filtered' });
     expect(p.jobState.states.has(job.id)).toBe(false);
+    expect(p.limiter.logged).toEqual([{ deployment: 'east', result: 'ok' }]);
   });
 
   it('an image the store already holds is recorded from the store and never called for', async () => {
@@ -202,6 +216,8 @@ describe('processImageJob through its stages, on fakes of its own ports', () => 
     };
     expect(await processImageJob(p.deps, fakeJob())).toMatchObject({ kind: 'completed', summary: { outcomes: { 'b/mug-0': 'stored' } } });
     expect(storedBeforeSettle).toEqual([true, true, true, true]);
+    // Each try carries the same call-log entry: the call is logged once, whichever try lands.
+    expect(new Set(p.batches.callLogs.map((entry) => JSON.stringify(entry))).size).toBe(1);
     expect(p.batches.settlements).toHaveLength(1);
     expect(p.batches.outcomes.get('b/mug-0')).toMatchObject({ outcome: 'stored' });
     expect(p.calls).toHaveLength(1);
