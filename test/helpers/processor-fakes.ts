@@ -42,7 +42,7 @@ export interface FakeBatches extends ProcessorBatches {
   reserveCost(batchId: string, jobId: string, usd: number): Promise<BudgetVerdict>;
   readonly outcomes: Map<string, { outcome: ImageOutcome; error?: string | undefined; reason?: OutcomeReason | undefined }>;
   readonly settlements: CallSettlement[];
-  /** The call-log entries finishCall was given, in order (the fake slots' callLogEntry makes them). */
+  /** The call-log entry of every try of finishCall, in order (the fake slots' callLogEntry makes them, each with an id of its own). */
   readonly callLogs: CallLogEntry[];
   /** Each call held open while its images were kept (holdCallOpen), in order. */
   readonly holds: Array<{ jobId: string; callId: string; ms: number }>;
@@ -106,10 +106,11 @@ export function createFakeBatches(jobState: FakeJobState = createFakeJobState(),
       jobState.states.delete(jobId);
     },
     async finishCall(_batchId, jobId, call, imageKey, outcome, callLog) {
+      // Every try, also one told to fail: what each try carried.
+      batches.callLogs.push(callLog);
       // finish-call.lua is one script: it fails whole when any part is told to fail.
       failIfScripted(batches.failures, 'settleCost');
       failIfScripted(batches.failures, 'recordOutcome');
-      batches.callLogs.push(callLog);
       settle(jobId, call);
       batches.outcomes.set(imageKey, { outcome, error: undefined, reason: undefined });
       jobState.states.delete(jobId);
@@ -233,6 +234,7 @@ export interface FakeSlots extends CallSlots {
 }
 
 export function createFakeSlots(): FakeSlots {
+  let entries = 0;
   const slots: FakeSlots = {
     offers: [],
     asks: [],
@@ -251,7 +253,8 @@ export function createFakeSlots(): FakeSlots {
       slots.logged.push({ deployment, result });
     },
     callLogEntry(deployment, result) {
-      return { keys: [`limiter:${deployment}`, `calls:${deployment}`, `minutes:${deployment}`], args: [result, 0.05, `entry-${deployment}`] };
+      entries++;
+      return { keys: [`limiter:${deployment}`, `calls:${deployment}`, `minutes:${deployment}`], args: [result, 0.05, `entry-${entries}`] };
     },
     async pause(deployment, reason) {
       slots.paused.set(deployment, reason);

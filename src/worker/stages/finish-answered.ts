@@ -26,6 +26,10 @@ export async function finishAnswered(deps: StageDeps, ctx: JobContext, made: Cal
   const { read, call } = answer;
   const { pending, target, counters } = made;
   const cost = actualCallCost(deps.prices, made.priced(pending.length), { kind: 'answered', usage: read.usage });
+  // A job of one image logs its call with its end, in the same script (settleAndRecordLast);
+  // a job of more logs it now, as the answer came, not after its images are kept.
+  const mayEndInOneScript = pending.length === 1;
+  if (!mayEndInOneScript) await logCall(deps, ctx.jobId, target.name, 'ok');
   await holdCallOpenForKeeping(deps, ctx, made);
   const keeping = await keepImages(deps, ctx, pending, read, { deployment: target.name, counters, call, cost });
   const returned = [...read.images, ...read.filtered].flatMap((item) => {
@@ -44,7 +48,7 @@ export async function finishAnswered(deps: StageDeps, ctx: JobContext, made: Cal
     await settleAndRecordLast(deps, ctx, settlement, only, target.name);
     return completed;
   }
-  await logCall(deps, ctx.jobId, target.name, 'ok');
+  if (mayEndInOneScript) await logCall(deps, ctx.jobId, target.name, 'ok');
   await settleCall(deps, { jobId: ctx.jobId, batchId: ctx.data.batchId }, settlement);
   if (isDone && kept.length > 0) {
     await recordLastOutcomes(deps, ctx, kept);

@@ -37,8 +37,8 @@ export async function recordLastOutcomes(deps: RecordLastDeps, ctx: JobContext, 
  * The settle and record stages of a job whose one image is kept, in one script: the call
  * settled and written in its deployment's call log, then the image's outcome with the job's
  * state deleted (settleCall, the call log of send-call.ts and recordLastOutcomes: one round
- * trip where they take three). Retried until Redis answers; the entry is made once, so a
- * script sent again logs the call once.
+ * trip where they take three). Retried until Redis answers; a script sent again after one that
+ * ran finds the state gone and the outcome set, and neither settles nor logs the call again.
  */
 export async function settleAndRecordLast(deps: FinishDeps, ctx: JobContext, settlement: CallSettlement, kept: { readonly variant: number; readonly status: ImageOutcome }, deployment: string): Promise<void> {
   const key = ctx.keyOf(kept.variant);

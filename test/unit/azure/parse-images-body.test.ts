@@ -42,6 +42,18 @@ describe('parseImagesBody', () => {
     expect(parseImagesBody(bytesOf(text))).toEqual({ data: [{ b64_json: 'aGk gdGhlcmU=' }] });
   });
 
+  it('leaves a long value with a character outside base64 in an early piece to JSON.parse, where pieces would decode it wrong', () => {
+    const base64 = randomBytes(60_000).toString('base64');
+    const text = `{"data":[{"b64_json":"${base64.slice(0, 1_000)} ${base64.slice(1_000)}"}]}`;
+    const body = parseImagesBody(bytesOf(text)) as { data: [{ b64_json: unknown }] };
+    expect(typeof body.data[0].b64_json).toBe('string');
+    expect(Buffer.from(body.data[0].b64_json as string, 'base64').equals(Buffer.from(base64, 'base64'))).toBe(true);
+  });
+
+  it('skips a raw line break inside a value as Node\'s decoder does, where JSON.parse would refuse the body', () => {
+    expect(parseImagesBody(bytesOf('{"data":[{"b64_json":"QUJD\n"}]}'))).toEqual({ data: [{ b64_json: Buffer.from('ABC') }] });
+  });
+
   it('does not take "b64_json" inside a string, or as a value, for a key', () => {
     const inString = '{"data":[{"url":"https://x.invalid/a"}],"note":"the \\"b64_json\\":\\"AAAA\\" field"}';
     expect(parseImagesBody(bytesOf(inString))).toEqual({ data: [{ url: 'https://x.invalid/a' }], note: 'the "b64_json":"AAAA" field' });

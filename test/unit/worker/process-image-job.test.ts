@@ -26,7 +26,7 @@ describe('processImageJob through its stages, on fakes of its own ports', () => 
     expect(p.batches.reservations.size).toBe(0);
     expect(p.jobState.states.has(job.id)).toBe(false);
     // Logged in its deployment's call log by the same script, not by a round trip of its own.
-    expect(p.batches.callLogs).toEqual([{ keys: ['limiter:east', 'calls:east', 'minutes:east'], args: ['ok', 0.05, 'entry-east'] }]);
+    expect(p.batches.callLogs).toEqual([{ keys: ['limiter:east', 'calls:east', 'minutes:east'], args: ['ok', 0.05, 'entry-1'] }]);
     expect(p.limiter.logged).toEqual([]);
   });
 
@@ -216,7 +216,8 @@ describe('processImageJob through its stages, on fakes of its own ports', () => 
     };
     expect(await processImageJob(p.deps, fakeJob())).toMatchObject({ kind: 'completed', summary: { outcomes: { 'b/mug-0': 'stored' } } });
     expect(storedBeforeSettle).toEqual([true, true, true, true]);
-    // Each try carries the same call-log entry: the call is logged once, whichever try lands.
+    // Each of the four tries carries the one call-log entry made for the job's end.
+    expect(p.batches.callLogs).toHaveLength(4);
     expect(new Set(p.batches.callLogs.map((entry) => JSON.stringify(entry))).size).toBe(1);
     expect(p.batches.settlements).toHaveLength(1);
     expect(p.batches.outcomes.get('b/mug-0')).toMatchObject({ outcome: 'stored' });
