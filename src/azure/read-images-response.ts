@@ -86,9 +86,9 @@ function readItem(item: unknown, index: number): GeneratedImage | FilteredImage 
 
 /**
  * Reads the body of an images call that came back with HTTP 200 (as parseImagesBody gives it, or
- * as plain JSON with its images in base64). Azure can put a filter
- * verdict inside a 200, per item (`data: [{url}, {error: {code: "contentFilter"}}]`) or for the
- * whole call (`{created, error: {code: "contentFilter"}}`), so a 200 is not yet a success.
+ * as plain JSON with its images in base64). Azure can put a filter verdict inside a 200, per
+ * item (`data: [{url}, {error: {code: "contentFilter"}}]`) or for the whole call
+ * (`{created, error: {code: "contentFilter"}}`), so a 200 is not yet a success.
  * Shapes: the recorded responses in test/fixtures/azure-image-responses.json (Azure SDK test
  * recordings of real calls, api-versions 2024-10-21 and 2025-04-01-preview).
  */

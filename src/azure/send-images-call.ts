@@ -103,8 +103,8 @@ function readCappedNodeBytes(body: Readable, maxBytes: number): Promise<Buffer> 
  * `readImagesResponse`); anything else is thrown as an {@link ImagesCallError} whose `cause` is
  * the SDK's error, for `classifyError`. Exactly one HTTP request (the client has `maxRetries: 0`).
  *
- * The body is read here (parseImagesBody), not by the SDK, so that a 200 with a body that is not JSON
- * still reaches `readImagesResponse` (a decision) instead of throwing a bare SyntaxError.
+ * The body is read here (parseImagesBody), not by the SDK, so that a 200 with a body that is
+ * not JSON still reaches `readImagesResponse` (a decision) instead of throwing a bare SyntaxError.
  */
 export async function sendImagesCall(
   start: (requestOptions: { headers: Record<string, string>; signal?: AbortSignal }) => APIPromise<unknown>,
